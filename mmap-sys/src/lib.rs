@@ -1,0 +1,70 @@
+//! Raw bindings to the host's memory-mapping headers, generated at build time.
+//!
+//! The build script runs [bindgen] over `wrapper.h`, which includes `<sys/mman.h>` (with
+//! `_GNU_SOURCE` and `_FILE_OFFSET_BITS=64`) and, on Linux, `<linux/mman.h>`. Every constant and
+//! function here is therefore exactly what the host's C compiler sees: no number is typed in by
+//! hand. The conformance tests of this workspace hold every value and signature against the C
+//! compiler.
+//!
+//! # Constants
+//!
+//! Every integer macro whose name starts with `PROT_`, `MAP_`, `MS_`, `MADV_`, `POSIX_MADV_`,
+//! `MCL_`, `MLOCK_`, `MFD_`, `MREMAP_` or `PKEY_`, under its C name and with the type of the
+//! parameter it is passed to, so that flags combine and pass with no casts:
+//!
+//! | family | type | passed to |
+//! |---|---|---|
+//! | `PROT_`, `MAP_`, `MS_`, `MADV_`, `POSIX_MADV_`, `MCL_`, `MREMAP_` | `c_int` | `mmap`, `mprotect`, `msync`, `madvise`, `posix_madvise`, `mlockall`, `mremap` |
+//! | `MLOCK_`, `MFD_`, `PKEY_` | `c_uint` | `mlock2`, `memfd_create`, `pkey_alloc` |
+//!
+//! A value that does not fit its type (`MAP_HUGE_16GB` is `34U << 26`, over `i32::MAX`) keeps the
+//! 32-bit pattern C passes to an `int` parameter: it is written `0x88000000_u32 as c_int`, and its
+//! doc comment says so.
+//!
+//! A constant exists only when the host headers define it (musl lacks `MADV_POPULATE_READ`, macOS
+//! lacks `MAP_POPULATE`). The build script hands the list of defined names to the build scripts of
+//! dependents as the environment variable `DEP_MMAN_DEFINED` (comma-separated), so that they can
+//! set `cfg`s for the features the host has.
+//!
+//! # Functions
+//!
+//! `mmap`, `munmap`, `mprotect`, `msync`, `madvise`, `posix_madvise`, `mlock`, `mlock2`,
+//! `munlock`, `mlockall`, `munlockall`, `mremap`, `remap_file_pages`, `mincore`, `memfd_create`,
+//! `shm_open`, `shm_unlink`, `pkey_alloc`, `pkey_free`, `pkey_get`, `pkey_set` and `pkey_mprotect`,
+//! as far as the host declares them. They are the C library's functions, unchanged: see their man
+//! pages, e.g. [mmap(2)](https://man7.org/linux/man-pages/man2/mmap.2.html).
+//!
+//! # Example
+//!
+//! ```
+//! use core::ptr;
+//! use mmap_sys::*;
+//!
+//! // SAFETY: an anonymous private map of one page at an address the kernel picks.
+//! let p = unsafe { mmap(ptr::null_mut(), 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) };
+//! assert_ne!(p, MAP_FAILED);
+//! // SAFETY: `p` is the start of the 4096 bytes mapped above, which nothing else uses.
+//! assert_eq!(unsafe { munmap(p, 4096) }, 0);
+//! ```
+//!
+//! [bindgen]: https://docs.rs/bindgen
+
+#![no_std]
+
+#[allow(non_camel_case_types, missing_docs, unreachable_pub)]
+mod functions {
+    include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
+}
+
+mod constants {
+    include!(concat!(env!("OUT_DIR"), "/constants.rs"));
+}
+
+pub use constants::*;
+pub use functions::*;
+
+/// `MAP_FAILED`, `((void *) -1)`: what `mmap` and `mremap` return on failure.
+///
+/// Written by hand: bindgen translates only macros that evaluate to a number or a string, and this
+/// one is a pointer cast.
+pub const MAP_FAILED: *mut core::ffi::c_void = usize::MAX as *mut core::ffi::c_void;

@@ -1,0 +1,50 @@
+//! Turns the list of constants the host headers define (from mmap-sys, as `DEP_MMAN_DEFINED`) into
+//! `cfg(mman_has = "NAME")` for the constants this crate can do without, so that it compiles on
+//! hosts whose headers lack some of them (musl, macOS, older kernels' headers).
+
+/// The constants this crate uses only where the host defines them. Code names them in
+/// `#[cfg(mman_has = "...")]`; `rustc-check-cfg` flags a name that is not in this list.
+const OPTIONAL: &[&str] = &[
+    "MAP_POPULATE",
+    "MAP_NORESERVE",
+    "MAP_STACK",
+    "MAP_HUGETLB",
+    "MAP_HUGE_SHIFT",
+    "MAP_FIXED_NOREPLACE",
+    "MADV_FREE",
+    "MADV_REMOVE",
+    "MADV_DONTFORK",
+    "MADV_DOFORK",
+    "MADV_MERGEABLE",
+    "MADV_UNMERGEABLE",
+    "MADV_HUGEPAGE",
+    "MADV_NOHUGEPAGE",
+    "MADV_DONTDUMP",
+    "MADV_DODUMP",
+    "MADV_WIPEONFORK",
+    "MADV_KEEPONFORK",
+    "MADV_COLD",
+    "MADV_PAGEOUT",
+    "MADV_POPULATE_READ",
+    "MADV_POPULATE_WRITE",
+    "MADV_DONTNEED_LOCKED",
+    "MADV_COLLAPSE",
+    "MADV_HWPOISON",
+    "MADV_SOFT_OFFLINE",
+    "MLOCK_ONFAULT",
+    "MCL_ONFAULT",
+    "MREMAP_MAYMOVE",
+    "MFD_CLOEXEC",
+    "MFD_ALLOW_SEALING",
+    "MFD_HUGETLB",
+];
+
+fn main() {
+    println!("cargo::rerun-if-env-changed=DEP_MMAN_DEFINED");
+    let values: Vec<String> = OPTIONAL.iter().map(|name| format!("\"{name}\"")).collect();
+    println!("cargo::rustc-check-cfg=cfg(mman_has, values({}))", values.join(", "));
+    let defined = std::env::var("DEP_MMAN_DEFINED").unwrap_or_default();
+    for name in defined.split(',').filter(|name| OPTIONAL.contains(name)) {
+        println!("cargo::rustc-cfg=mman_has=\"{name}\"");
+    }
+}
