@@ -1,1 +1,110 @@
-//! Memory maps.
+//! Memory-mapped files and anonymous memory, with the host's exact flags and checked ranges.
+//!
+//! Built on [`mmap_sys`], whose constants are generated from the host's headers: every flag and
+//! advice here is the host's own value, and exists only where the host defines it. The API follows
+//! memmap2's, so a memmap2 user switches by changing the dependency's name; it checks more before
+//! calling the kernel, and names the call and its arguments in every error.
+//!
+//! # A tour
+//!
+//! Read a file:
+//!
+//! ```
+//! use std::io::Write;
+//! use mmap::Mmap;
+//!
+//! # fn main() -> std::io::Result<()> {
+//! let mut file = tempfile::tempfile()?;
+//! file.write_all(b"hello, map")?;
+//! // SAFETY: the temporary file is this process's alone: nothing writes or truncates it.
+//! let map = unsafe { Mmap::map(&file)? };
+//! assert_eq!(&map[..5], b"hello");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Write a file and flush the writes to it:
+//!
+//! ```
+//! use mmap::MmapMut;
+//!
+//! # fn main() -> std::io::Result<()> {
+//! let file = tempfile::tempfile()?;
+//! file.set_len(4096)?;
+//! // SAFETY: as above.
+//! let mut map = unsafe { MmapMut::map_mut(&file)? };
+//! map[..5].copy_from_slice(b"saved");
+//! map.flush()?; // msync(MS_SYNC): on disk when this returns
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Anonymous memory, with advice for the kernel:
+//!
+//! ```
+//! use mmap::{Advice, MmapOptions};
+//!
+//! # fn main() -> std::io::Result<()> {
+//! let mut memory = MmapOptions::new().len(1 << 20).map_anon()?;
+//! memory.advise(Advice::Sequential)?;
+//! memory.fill(1);
+//! assert_eq!(memory.iter().map(|&b| usize::from(b)).sum::<usize>(), 1 << 20);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Safety of file maps
+//!
+//! A map of a file gives out `&[u8]` (or `&mut [u8]`) over memory another process can change or
+//! cut short by writing or truncating the file: the constructors that do so are `unsafe`, and their
+//! caller promises it will not happen. [`MmapRaw`] gives out raw pointers only, so making it is
+//! safe.
+//!
+//! # Errors
+//!
+//! Every call returns [`std::io::Result`]. Bad arguments are refused before any system call with
+//! [`ErrorKind::InvalidInput`](std::io::ErrorKind::InvalidInput) and a message naming the call and the
+//! argument (`"flush_range: range 8..12 (offset 8, len 4) is outside the map of 10 bytes"`). A failed
+//! system call keeps the OS error's kind and names the call (`"mmap of 4096 bytes at offset 0
+//! failed: Permission denied (os error 13)"`); the OS error itself is the error's
+//! [`source`](std::error::Error::source).
+//!
+//! # Features
+//!
+//! - `bytes`: `From<Mmap> for bytes::Bytes`, without a copy.
+//! - `stable_deref_trait`: `StableDeref` for `Mmap` and `MmapMut`.
+
+#[macro_use]
+mod common;
+
+mod advice;
+mod flags;
+mod huge;
+mod inner;
+mod map;
+mod map_mut;
+mod options;
+mod range;
+mod raw;
+mod sys;
+
+#[cfg(feature = "bytes")]
+mod bytes;
+#[cfg(feature = "stable_deref_trait")]
+mod stable_deref;
+
+pub use advice::{Advice, UncheckedAdvice};
+pub use flags::{MapFlags, Protection};
+pub use map::Mmap;
+pub use map_mut::MmapMut;
+pub use options::MmapOptions;
+pub use raw::MmapRaw;
+
+/// The size of a memory page in bytes: `sysconf(_SC_PAGESIZE)`, read once.
+///
+/// ```
+/// assert!(mmap::page_size().is_power_of_two());
+/// ```
+pub fn page_size() -> usize {
+    sys::page_size()
+}

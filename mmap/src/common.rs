@@ -1,0 +1,193 @@
+//! The methods every map type shares, written once: length, address, advice and locking.
+
+/// Implements the shared methods on a map type whose field `inner` is an `MmapInner`.
+macro_rules! common_methods {
+    ($ty:ident) => {
+        impl $ty {
+            /// The map's length in bytes.
+            pub fn len(&self) -> usize {
+                self.inner.len()
+            }
+
+            /// Whether the map is empty (a length of 0, or an empty file: nothing is mapped then).
+            pub fn is_empty(&self) -> bool {
+                self.inner.len() == 0
+            }
+
+            /// The address of the map's first byte.
+            pub fn as_ptr(&self) -> *const u8 {
+                self.inner.ptr()
+            }
+
+            /// Advises the kernel how the whole map will be used: `madvise(2)` with `advice`'s
+            /// `MADV_` constant.
+            ///
+            /// # Errors
+            ///
+            /// `Unsupported` when the running kernel does not know the advice; otherwise the error
+            /// of `madvise`.
+            pub fn advise(&self, advice: crate::Advice) -> std::io::Result<()> {
+                self.advise_range(advice, 0, self.len())
+            }
+
+            /// As `advise`, for the `len` bytes from `offset`, widened to whole pages.
+            ///
+            /// # Errors
+            ///
+            /// `InvalidInput` before any call if the range is not within the map; otherwise as
+            /// `advise`.
+            pub fn advise_range(
+                &self,
+                advice: crate::Advice,
+                offset: usize,
+                len: usize,
+            ) -> std::io::Result<()> {
+                // SAFETY: an `Advice` never changes what the map reads.
+                unsafe { self.inner.advise("advise_range", offset, len, advice.raw()) }
+            }
+
+            /// Gives the kernel advice that can change what the map reads (`madvise(2)`), for the
+            /// whole map.
+            ///
+            /// # Errors
+            ///
+            /// As `advise`.
+            ///
+            /// # Safety
+            ///
+            /// The caller accepts what the advice does to the contents (see each
+            /// [`UncheckedAdvice`](crate::UncheckedAdvice)) and holds no reference into the map
+            /// that relies on them staying as they are.
+            pub unsafe fn unchecked_advise(&self, advice: crate::UncheckedAdvice) -> std::io::Result<()> {
+                // SAFETY: the caller's promise above.
+                unsafe { self.unchecked_advise_range(advice, 0, self.len()) }
+            }
+
+            /// As `unchecked_advise`, for the `len` bytes from `offset`, widened to whole pages.
+            ///
+            /// # Errors
+            ///
+            /// `InvalidInput` before any call if the range is not within the map; otherwise as
+            /// `advise`.
+            ///
+            /// # Safety
+            ///
+            /// As `unchecked_advise`, for the pages the range touches.
+            pub unsafe fn unchecked_advise_range(
+                &self,
+                advice: crate::UncheckedAdvice,
+                offset: usize,
+                len: usize,
+            ) -> std::io::Result<()> {
+                // SAFETY: the caller's promise above.
+                unsafe { self.inner.advise("unchecked_advise_range", offset, len, advice.raw()) }
+            }
+
+            /// Locks the whole map in RAM, faulting every page in now: `mlock(2)`.
+            ///
+            /// # Errors
+            ///
+            /// `OutOfMemory` (`ENOMEM`) or `PermissionDenied` (`EPERM`) past `RLIMIT_MEMLOCK`; otherwise
+            /// the error of `mlock`.
+            pub fn lock(&self) -> std::io::Result<()> {
+                self.lock_range(0, self.len())
+            }
+
+            /// As `lock`, for the `len` bytes from `offset`.
+            ///
+            /// # Errors
+            ///
+            /// `InvalidInput` before any call if the range is not within the map; otherwise as `lock`.
+            pub fn lock_range(&self, offset: usize, len: usize) -> std::io::Result<()> {
+                self.inner.lock("lock_range", offset, len, Some(crate::inner::Lock::Now))
+            }
+
+            /// Locks the whole map in RAM as its pages are first touched, not now:
+            /// `mlock2(2)` with [`MLOCK_ONFAULT`](mmap_sys::MLOCK_ONFAULT) (Linux 4.4).
+            ///
+            /// # Errors
+            ///
+            /// As `lock`; `Unsupported` on a kernel without `mlock2`.
+            #[cfg(mman_has = "MLOCK_ONFAULT")]
+            pub fn lock_on_fault(&self) -> std::io::Result<()> {
+                self.inner.lock("lock_on_fault", 0, self.len(), Some(crate::inner::Lock::OnFault))
+            }
+
+            /// Unlocks the whole map: `munlock(2)`.
+            ///
+            /// # Errors
+            ///
+            /// The error of `munlock`.
+            pub fn unlock(&self) -> std::io::Result<()> {
+                self.unlock_range(0, self.len())
+            }
+
+            /// As `unlock`, for the `len` bytes from `offset`.
+            ///
+            /// # Errors
+            ///
+            /// `InvalidInput` before any call if the range is not within the map; otherwise as
+            /// `unlock`.
+            pub fn unlock_range(&self, offset: usize, len: usize) -> std::io::Result<()> {
+                self.inner.lock("unlock_range", offset, len, None)
+            }
+        }
+
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    .field("ptr", &self.as_ptr())
+                    .field("len", &self.len())
+                    .finish()
+            }
+        }
+    };
+}
+
+/// Implements `flush`, `flush_async`, `flush_range` and `flush_async_range` on a writable map type.
+macro_rules! flush_methods {
+    ($ty:ident) => {
+        impl $ty {
+            /// Writes the map's changes to the file and waits until they are there:
+            /// `msync(2)` with [`MS_SYNC`](mmap_sys::MS_SYNC). (An anonymous map has nothing to
+            /// write.)
+            ///
+            /// # Errors
+            ///
+            /// The error of `msync`, e.g. `EIO` when the disk fails.
+            pub fn flush(&self) -> std::io::Result<()> {
+                self.inner.flush("flush", 0, self.len(), true)
+            }
+
+            /// Starts writing the map's changes to the file and returns:
+            /// `msync(2)` with [`MS_ASYNC`](mmap_sys::MS_ASYNC).
+            ///
+            /// # Errors
+            ///
+            /// The error of `msync`.
+            pub fn flush_async(&self) -> std::io::Result<()> {
+                self.inner.flush("flush_async", 0, self.len(), false)
+            }
+
+            /// As `flush`, for the `len` bytes from `offset`, widened to whole pages.
+            ///
+            /// # Errors
+            ///
+            /// `InvalidInput` before any call if the range is not within the map; otherwise as
+            /// `flush`.
+            pub fn flush_range(&self, offset: usize, len: usize) -> std::io::Result<()> {
+                self.inner.flush("flush_range", offset, len, true)
+            }
+
+            /// As `flush_async`, for the `len` bytes from `offset`, widened to whole pages.
+            ///
+            /// # Errors
+            ///
+            /// `InvalidInput` before any call if the range is not within the map; otherwise as
+            /// `flush_async`.
+            pub fn flush_async_range(&self, offset: usize, len: usize) -> std::io::Result<()> {
+                self.inner.flush("flush_async_range", offset, len, false)
+            }
+        }
+    };
+}

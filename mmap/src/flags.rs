@@ -1,0 +1,58 @@
+//! Typed flags: each bit is the host's constant from `mmap-sys`, named in its docs.
+
+use crate::sys::c_int;
+
+bitflags::bitflags! {
+    /// The access a map allows: the `prot` argument of `mmap(2)` and `mprotect(2)`.
+    ///
+    /// The empty set is `PROT_NONE`: no access at all.
+    ///
+    /// ```
+    /// use mmap::Protection;
+    ///
+    /// let rw = Protection::READ | Protection::WRITE;
+    /// assert_eq!(rw.bits(), mmap_sys::PROT_READ | mmap_sys::PROT_WRITE);
+    /// assert_eq!(Protection::empty().bits(), mmap_sys::PROT_NONE);
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct Protection: c_int {
+        /// Pages may be read: [`PROT_READ`](mmap_sys::PROT_READ).
+        const READ = mmap_sys::PROT_READ;
+        /// Pages may be written: [`PROT_WRITE`](mmap_sys::PROT_WRITE).
+        const WRITE = mmap_sys::PROT_WRITE;
+        /// Pages may be executed: [`PROT_EXEC`](mmap_sys::PROT_EXEC).
+        const EXEC = mmap_sys::PROT_EXEC;
+    }
+}
+
+bitflags::bitflags! {
+    /// Extra flags of a new map, added to the `flags` argument of `mmap(2)`. `MmapOptions` sets the
+    /// common ones through its methods (`populate`, `stack`, `no_reserve_swap`, `huge`); this type
+    /// names them, and [`MmapOptions::flags`](crate::MmapOptions::flags) adds any of them.
+    ///
+    /// A flag exists only where the host's headers define its constant. For a flag this type does
+    /// not name, [`MapFlags::from_bits_retain`] passes raw bits (e.g. `mmap_sys::MAP_LOCKED`) as
+    /// they are: that is the escape hatch, and the kernel is the judge of them.
+    ///
+    /// ```
+    /// use mmap::MapFlags;
+    ///
+    /// let raw = MapFlags::from_bits_retain(mmap_sys::MAP_LOCKED);
+    /// assert_eq!(raw.bits(), mmap_sys::MAP_LOCKED);
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct MapFlags: c_int {
+        /// Prefault the page tables when mapping: [`MAP_POPULATE`](mmap_sys::MAP_POPULATE).
+        #[cfg(mman_has = "MAP_POPULATE")]
+        const POPULATE = mmap_sys::MAP_POPULATE;
+        /// The map is a thread stack: [`MAP_STACK`](mmap_sys::MAP_STACK).
+        #[cfg(mman_has = "MAP_STACK")]
+        const STACK = mmap_sys::MAP_STACK;
+        /// Reserve no swap space: [`MAP_NORESERVE`](mmap_sys::MAP_NORESERVE).
+        #[cfg(mman_has = "MAP_NORESERVE")]
+        const NO_RESERVE = mmap_sys::MAP_NORESERVE;
+        /// Back the map with huge pages: [`MAP_HUGETLB`](mmap_sys::MAP_HUGETLB).
+        #[cfg(mman_has = "MAP_HUGETLB")]
+        const HUGETLB = mmap_sys::MAP_HUGETLB;
+    }
+}

@@ -1,0 +1,205 @@
+//! The mapping itself, shared by every public map type: where it starts, how long it is, and the
+//! calls on a range of it. Two words, so that `size_of::<Mmap>() == 16`.
+
+use std::ffi::c_void;
+use std::io;
+use std::ptr::{self, NonNull};
+
+use crate::range::check_range;
+use crate::sys::{self, c_int};
+
+/// A live mapping of `len` bytes at `ptr`, or an empty one (`len == 0`, a dangling `ptr`, nothing
+/// mapped). `ptr` may sit past the start of the pages mapped: by `ptr % page_size()` bytes when the
+/// file offset was not page-aligned. That prefix is mapped but hidden, and is unmapped with the rest.
+pub(crate) struct MmapInner {
+    ptr: *mut u8,
+    len: usize,
+}
+
+// SAFETY: the inner owns its mapping, which any thread may use or unmap; the public types add the
+// borrow rules that make shared access sound.
+unsafe impl Send for MmapInner {}
+// SAFETY: as above: `&MmapInner` allows only reads of the mapping's address and length, and calls
+// (msync, madvise, mlock) that the kernel serialises.
+unsafe impl Sync for MmapInner {}
+
+impl MmapInner {
+    /// An empty map: no system call, nothing to unmap.
+    pub(crate) fn empty() -> Self {
+        MmapInner { ptr: NonNull::dangling().as_ptr(), len: 0 }
+    }
+
+    /// Maps `len` bytes of `fd` from `offset` (any offset: the mapping starts at the page below it),
+    /// or anonymous memory when `fd` is -1. With `huge_page`, the size of the huge pages the map is
+    /// made of, the length is rounded up to a whole number of them, and the map's length is that:
+    /// `munmap`, `mprotect` and `madvise` then get a length the kernel accepts. Checks are done by
+    /// the caller: `len` is not 0 and fits `isize`, `offset + len` fits `off_t`, and with huge pages
+    /// the offset is a multiple of the huge page size.
+    pub(crate) fn new(
+        len: usize,
+        prot: c_int,
+        flags: c_int,
+        fd: c_int,
+        offset: u64,
+        huge_page: Option<usize>,
+    ) -> io::Result<Self> {
+        debug_assert!(len > 0);
+        let prefix = (offset % sys::page_size() as u64) as usize;
+        let map_len = match huge_page {
+            None => len + prefix,
+            Some(size) => round_up(len + prefix, size).ok_or_else(|| {
+                crate::range::invalid(
+                    "mmap",
+                    format_args!("len {len} rounded up to {size}-byte pages overflows"),
+                )
+            })?,
+        };
+        // SAFETY: no MAP_FIXED: the kernel picks an unused range, so nothing existing is touched.
+        let base = unsafe { sys::mmap(ptr::null_mut(), map_len, prot, flags, fd, offset - prefix as u64)? };
+        // SAFETY: `prefix < page_size() <= map_len`, so `ptr` stays within the mapping.
+        let ptr = unsafe { base.cast::<u8>().add(prefix) };
+        Ok(MmapInner { ptr, len: map_len - prefix })
+    }
+
+    pub(crate) fn ptr(&self) -> *mut u8 {
+        self.ptr
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The bytes before `ptr` that were mapped with it.
+    fn prefix(&self) -> usize {
+        self.ptr as usize % sys::page_size()
+    }
+
+    /// Checks `offset..offset + len` against the map, then widens it to whole pages: the page-aligned
+    /// start and length that `msync`, `madvise`, `mprotect` and `mlock` take. `None` for an empty
+    /// range, which needs no call.
+    pub(crate) fn pages(
+        &self,
+        call: &str,
+        offset: usize,
+        len: usize,
+    ) -> io::Result<Option<(*mut c_void, usize)>> {
+        check_range(call, offset, len, self.len)?;
+        if len == 0 {
+            return Ok(None);
+        }
+        let start = self.ptr as usize + offset;
+        let slack = start % sys::page_size();
+        Ok(Some(((start - slack) as *mut c_void, len + slack)))
+    }
+
+    /// The whole mapping, hidden prefix included. `None` for an empty map.
+    fn whole(&self) -> Option<(*mut c_void, usize)> {
+        (self.len > 0).then(|| {
+            let prefix = self.prefix();
+            // SAFETY: the mapping starts `prefix` bytes before `ptr`.
+            (unsafe { self.ptr.sub(prefix) }.cast::<c_void>(), self.len + prefix)
+        })
+    }
+
+    /// `msync` of a range, with `MS_SYNC` or `MS_ASYNC`.
+    pub(crate) fn flush(&self, call: &str, offset: usize, len: usize, wait: bool) -> io::Result<()> {
+        let flags = if wait { mmap_sys::MS_SYNC } else { mmap_sys::MS_ASYNC };
+        match self.pages(call, offset, len)? {
+            // SAFETY: `pages` checked the range is within this mapping and page-aligned it.
+            Some((start, len)) => unsafe { sys::msync(start, len, flags) },
+            None => Ok(()),
+        }
+    }
+
+    /// `madvise` of a range.
+    ///
+    /// # Safety
+    ///
+    /// The advice must not change what live references to the map read, or the caller accepts it.
+    pub(crate) unsafe fn advise(
+        &self,
+        call: &str,
+        offset: usize,
+        len: usize,
+        advice: (c_int, &str),
+    ) -> io::Result<()> {
+        match self.pages(call, offset, len)? {
+            // SAFETY: a checked, page-aligned range of this mapping; the advice is the caller's.
+            Some((start, len)) => unsafe { sys::madvise(start, len, advice.0, advice.1) },
+            None => Ok(()),
+        }
+    }
+
+    /// `mlock` (or `mlock2` with `MLOCK_ONFAULT`) of a range; `munlock` when `lock` is `None`.
+    pub(crate) fn lock(&self, call: &str, offset: usize, len: usize, lock: Option<Lock>) -> io::Result<()> {
+        let Some((start, len)) = self.pages(call, offset, len)? else {
+            return Ok(());
+        };
+        // SAFETY: a checked range of this mapping; locking never changes its contents.
+        unsafe {
+            match lock {
+                Some(Lock::Now) => sys::mlock(start, len),
+                #[cfg(mman_has = "MLOCK_ONFAULT")]
+                Some(Lock::OnFault) => sys::mlock_on_fault(start, len),
+                None => sys::munlock(start, len),
+            }
+        }
+    }
+
+    /// `mprotect` of a range.
+    ///
+    /// # Safety
+    ///
+    /// No live reference to the map may rely on an access the new protection takes away.
+    pub(crate) unsafe fn protect(
+        &self,
+        call: &str,
+        offset: usize,
+        len: usize,
+        prot: c_int,
+    ) -> io::Result<()> {
+        match self.pages(call, offset, len)? {
+            // SAFETY: a checked, page-aligned range of this mapping; references are the caller's.
+            Some((start, len)) => unsafe { sys::mprotect(start, len, prot) },
+            None => Ok(()),
+        }
+    }
+
+    /// `mprotect` of the whole mapping, hidden prefix included.
+    ///
+    /// # Safety
+    ///
+    /// As [`MmapInner::protect`].
+    pub(crate) unsafe fn protect_all(&self, prot: c_int) -> io::Result<()> {
+        match self.whole() {
+            // SAFETY: the whole mapping, from its page-aligned start; references are the caller's.
+            Some((start, len)) => unsafe { sys::mprotect(start, len, prot) },
+            None => Ok(()),
+        }
+    }
+}
+
+/// How `MmapInner::lock` locks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Lock {
+    /// `mlock`: fault in and lock every page now.
+    Now,
+    /// `mlock2(MLOCK_ONFAULT)`: lock pages as they are first touched.
+    #[cfg(mman_has = "MLOCK_ONFAULT")]
+    OnFault,
+}
+
+impl Drop for MmapInner {
+    fn drop(&mut self) {
+        if let Some((start, len)) = self.whole() {
+            // SAFETY: this is the whole mapping `new` made, and its owner is going away. An error
+            // here could only come from a bug: there is nothing to do with it in a destructor.
+            let _ = unsafe { sys::munmap(start, len) };
+        }
+    }
+}
+
+/// `n` rounded up to a multiple of `granule` (a power of two), or `None` on overflow.
+pub(crate) fn round_up(n: usize, granule: usize) -> Option<usize> {
+    Some(n.checked_add(granule - 1)? & !(granule - 1))
+}

@@ -1,0 +1,8 @@
+//! `StableDeref` for the maps that deref to bytes.
+
+use crate::{Mmap, MmapMut};
+
+// SAFETY: the bytes live in the mapping, not in the `Mmap`: moving the `Mmap` does not move them.
+unsafe impl stable_deref_trait::StableDeref for Mmap {}
+// SAFETY: as for `Mmap`.
+unsafe impl stable_deref_trait::StableDeref for MmapMut {}

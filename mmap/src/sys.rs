@@ -1,0 +1,223 @@
+//! The operating system's calls: the only module that calls `mmap-sys` (and `libc`, for what
+//! `<sys/mman.h>` does not declare). Each wrapper turns a failure into an `io::Error` that names the
+//! call and its arguments and keeps the OS error as its source.
+
+use std::ffi::c_void;
+use std::fmt;
+use std::fs::File;
+use std::io;
+use std::mem::ManuallyDrop;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use mmap_sys as sys;
+
+pub(crate) use std::ffi::c_int;
+
+/// A failed system call: what was asked (`"mmap of 4096 bytes at offset 0"`), and the OS error.
+#[derive(Debug)]
+struct CallError {
+    what: String,
+    source: io::Error,
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed: {}", self.what, self.source)
+    }
+}
+
+impl std::error::Error for CallError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// The error of the call just made: the OS error (`errno`), with its kind, under a message that says
+/// what was asked. The OS error stays reachable through [`std::error::Error::source`].
+pub(crate) fn last_error(what: impl FnOnce() -> String) -> io::Error {
+    let source = io::Error::last_os_error();
+    io::Error::new(source.kind(), CallError { what: what(), source })
+}
+
+/// The size of a page, from `sysconf(_SC_PAGESIZE)`, read once.
+pub(crate) fn page_size() -> usize {
+    static PAGE_SIZE: AtomicUsize = AtomicUsize::new(0);
+    match PAGE_SIZE.load(Ordering::Relaxed) {
+        0 => {
+            // SAFETY: sysconf has no preconditions.
+            let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+            PAGE_SIZE.store(size, Ordering::Relaxed);
+            size
+        }
+        size => size,
+    }
+}
+
+/// What `fstat` says of a file: its length and whether it is a regular file or a device, the kinds
+/// of file the kernel may map.
+pub(crate) struct FileInfo {
+    pub(crate) len: u64,
+    pub(crate) kind: FileKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FileKind {
+    Regular,
+    Device,
+    Directory,
+    Other(&'static str),
+}
+
+/// `fstat(fd)`.
+pub(crate) fn file_info(fd: BorrowedFd<'_>) -> io::Result<FileInfo> {
+    use std::os::unix::fs::FileTypeExt;
+    // SAFETY: the `File` borrows a descriptor that stays open for this call, and `ManuallyDrop`
+    // keeps it from closing it.
+    let file = ManuallyDrop::new(unsafe { File::from_raw_fd(fd.as_raw_fd()) });
+    let meta = file.metadata().map_err(|source| {
+        io::Error::new(
+            source.kind(),
+            CallError { what: format!("fstat of file descriptor {}", fd.as_raw_fd()), source },
+        )
+    })?;
+    let ty = meta.file_type();
+    let kind = if ty.is_file() {
+        FileKind::Regular
+    } else if ty.is_block_device() || ty.is_char_device() {
+        FileKind::Device
+    } else if ty.is_dir() {
+        FileKind::Directory
+    } else if ty.is_fifo() {
+        FileKind::Other("a pipe")
+    } else if ty.is_socket() {
+        FileKind::Other("a socket")
+    } else {
+        FileKind::Other("neither a file nor a device")
+    };
+    Ok(FileInfo { len: meta.len(), kind })
+}
+
+/// `mmap(hint, len, prot, flags, fd, offset)`.
+///
+/// # Safety
+///
+/// Without `MAP_FIXED` the kernel picks free addresses, so nothing existing is touched. With
+/// `MAP_FIXED`, the caller promises that `hint..hint + len` holds nothing still in use.
+pub(crate) unsafe fn mmap(
+    hint: *mut c_void,
+    len: usize,
+    prot: c_int,
+    flags: c_int,
+    fd: c_int,
+    offset: u64,
+) -> io::Result<*mut c_void> {
+    // SAFETY: the caller upholds the contract above; `offset` fits `off_t`, checked by the callers.
+    let ptr = unsafe { sys::mmap(hint, len, prot, flags, fd, offset as i64) };
+    if ptr == sys::MAP_FAILED {
+        Err(last_error(|| format!("mmap of {len} bytes at offset {offset}")))
+    } else {
+        Ok(ptr)
+    }
+}
+
+/// Checks the return value of a call that returns 0 or -1.
+fn check(ret: c_int, what: impl FnOnce() -> String) -> io::Result<()> {
+    if ret == 0 {
+        Ok(())
+    } else {
+        Err(last_error(what))
+    }
+}
+
+/// `munmap(ptr, len)`.
+///
+/// # Safety
+///
+/// `ptr..ptr + len` is a mapping this process made, and nothing refers to it any more.
+pub(crate) unsafe fn munmap(ptr: *mut c_void, len: usize) -> io::Result<()> {
+    // SAFETY: the caller upholds the contract above.
+    check(unsafe { sys::munmap(ptr, len) }, || format!("munmap of {len} bytes at {ptr:p}"))
+}
+
+/// `mprotect(ptr, len, prot)`.
+///
+/// # Safety
+///
+/// `ptr` is page-aligned, `ptr..ptr + len` is mapped, and no reference to it relies on an access
+/// the new protection takes away.
+pub(crate) unsafe fn mprotect(ptr: *mut c_void, len: usize, prot: c_int) -> io::Result<()> {
+    // SAFETY: the caller upholds the contract above.
+    check(unsafe { sys::mprotect(ptr, len, prot) }, || format!("mprotect of {len} bytes at {ptr:p}"))
+}
+
+/// `msync(ptr, len, flags)`.
+///
+/// # Safety
+///
+/// `ptr` is page-aligned and `ptr..ptr + len` is mapped.
+pub(crate) unsafe fn msync(ptr: *mut c_void, len: usize, flags: c_int) -> io::Result<()> {
+    // SAFETY: msync reads the mapping's state only; the range is mapped (caller).
+    check(unsafe { sys::msync(ptr, len, flags) }, || format!("msync of {len} bytes at {ptr:p}"))
+}
+
+/// `madvise(ptr, len, advice)`; `name` is the advice's C name, for the message.
+///
+/// # Safety
+///
+/// `ptr` is page-aligned, `ptr..ptr + len` is mapped, and the advice does not change what any live
+/// reference reads (or the caller accepts that it does).
+pub(crate) unsafe fn madvise(ptr: *mut c_void, len: usize, advice: c_int, name: &str) -> io::Result<()> {
+    // SAFETY: the caller upholds the contract above.
+    let ret = unsafe { sys::madvise(ptr, len, advice) };
+    if ret == 0 {
+        return Ok(());
+    }
+    let error = last_error(|| format!("madvise({name}) of {len} bytes at {ptr:p}"));
+    if error.kind() == io::ErrorKind::InvalidInput && !madvise_supported(advice) {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!("madvise({name}): the running kernel does not support this advice ({error})"),
+        ));
+    }
+    Err(error)
+}
+
+/// Whether the running kernel knows `advice`: Linux checks the advice before anything else, so
+/// `madvise(NULL, 0, advice)` fails with `EINVAL` exactly when it does not, and changes nothing.
+pub(crate) fn madvise_supported(advice: c_int) -> bool {
+    // SAFETY: a zero-length range touches no memory.
+    unsafe { sys::madvise(std::ptr::null_mut(), 0, advice) == 0 }
+}
+
+/// `mlock(ptr, len)`.
+///
+/// # Safety
+///
+/// `ptr..ptr + len` is mapped.
+pub(crate) unsafe fn mlock(ptr: *mut c_void, len: usize) -> io::Result<()> {
+    // SAFETY: locking does not change memory contents; the range is mapped (caller).
+    check(unsafe { sys::mlock(ptr, len) }, || format!("mlock of {len} bytes at {ptr:p}"))
+}
+
+/// `mlock2(ptr, len, MLOCK_ONFAULT)`.
+///
+/// # Safety
+///
+/// `ptr..ptr + len` is mapped.
+#[cfg(mman_has = "MLOCK_ONFAULT")]
+pub(crate) unsafe fn mlock_on_fault(ptr: *mut c_void, len: usize) -> io::Result<()> {
+    // SAFETY: locking does not change memory contents; the range is mapped (caller).
+    let ret = unsafe { sys::mlock2(ptr, len, sys::MLOCK_ONFAULT) };
+    check(ret, || format!("mlock2(MLOCK_ONFAULT) of {len} bytes at {ptr:p}"))
+}
+
+/// `munlock(ptr, len)`.
+///
+/// # Safety
+///
+/// `ptr..ptr + len` is mapped.
+pub(crate) unsafe fn munlock(ptr: *mut c_void, len: usize) -> io::Result<()> {
+    // SAFETY: unlocking does not change memory contents; the range is mapped (caller).
+    check(unsafe { sys::munlock(ptr, len) }, || format!("munlock of {len} bytes at {ptr:p}"))
+}

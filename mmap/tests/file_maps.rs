@@ -1,0 +1,186 @@
+//! Maps of real files: what they read equals the file, at any offset, and the empty cases.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+
+use mmap::{page_size, Mmap, MmapMut, MmapOptions, MmapRaw};
+
+/// A temporary file holding `len` bytes of a known pattern.
+fn file_of(len: usize) -> (File, Vec<u8>) {
+    let contents: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+    let mut file = tempfile::tempfile().unwrap();
+    file.write_all(&contents).unwrap();
+    (file, contents)
+}
+
+/// What `read(2)` sees in the file now.
+fn read_back(file: &mut File) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    file.seek(SeekFrom::Start(0)).unwrap();
+    file.read_to_end(&mut bytes).unwrap();
+    bytes
+}
+
+#[test]
+fn a_map_reads_what_the_file_holds() {
+    let (file, contents) = file_of(3 * page_size() + 123);
+    // SAFETY: the temporary file is this test's alone.
+    let map = unsafe { Mmap::map(&file).unwrap() };
+    assert_eq!(map.len(), contents.len());
+    assert_eq!(&map[..], &contents[..]);
+}
+
+#[test]
+fn aligned_and_unaligned_offsets_show_the_bytes_from_there() {
+    let page = page_size();
+    let (file, contents) = file_of(4 * page);
+    for offset in [0, 1, 100, page - 1, page, page + 1, 2 * page + 17, 4 * page] {
+        // SAFETY: the temporary file is this test's alone.
+        let map = unsafe { MmapOptions::new().offset(offset as u64).map(&file).unwrap() };
+        assert_eq!(&map[..], &contents[offset..], "offset {offset}");
+        let len = 10.min(contents.len() - offset);
+        // SAFETY: as above.
+        let part = unsafe { MmapOptions::new().offset(offset as u64).len(len).map(&file).unwrap() };
+        assert_eq!(&part[..], &contents[offset..offset + len], "offset {offset} len {len}");
+    }
+}
+
+#[test]
+fn an_empty_file_maps_to_an_empty_map() {
+    let file = tempfile::tempfile().unwrap();
+    // SAFETY: the temporary file is this test's alone.
+    let map = unsafe { Mmap::map(&file).unwrap() };
+    assert!(map.is_empty());
+    assert_eq!(&map[..], b"");
+    // SAFETY: as above.
+    let map = unsafe { MmapMut::map_mut(&file).unwrap() };
+    map.flush().unwrap();
+    assert_eq!(MmapRaw::map_raw(&file).unwrap().len(), 0);
+}
+
+#[test]
+fn a_zero_length_gives_an_empty_map() {
+    let (file, _) = file_of(100);
+    // SAFETY: the temporary file is this test's alone.
+    let map = unsafe { MmapOptions::new().len(0).offset(50).map(&file).unwrap() };
+    assert!(map.is_empty());
+    assert!(MmapMut::map_anon(0).unwrap().is_empty());
+}
+
+#[test]
+fn an_offset_at_the_end_of_the_file_gives_an_empty_map() {
+    let (file, contents) = file_of(100);
+    // SAFETY: the temporary file is this test's alone.
+    let map = unsafe { MmapOptions::new().offset(contents.len() as u64).map(&file).unwrap() };
+    assert!(map.is_empty());
+}
+
+#[test]
+fn writes_and_flush_are_seen_by_read() {
+    let (mut file, mut contents) = file_of(2 * page_size());
+    // SAFETY: the temporary file is this test's alone.
+    let mut map = unsafe { MmapMut::map_mut(&file).unwrap() };
+    map[10..15].copy_from_slice(b"hello");
+    map.flush().unwrap();
+    contents[10..15].copy_from_slice(b"hello");
+    assert_eq!(read_back(&mut file), contents);
+
+    let last = map.len() - 3;
+    map[last..].copy_from_slice(b"end");
+    map.flush_range(last, 3).unwrap();
+    map.flush_async_range(0, 1).unwrap();
+    map.flush_async().unwrap();
+    contents[last..].copy_from_slice(b"end");
+    assert_eq!(read_back(&mut file), contents);
+}
+
+#[test]
+fn writes_through_an_unaligned_offset_land_at_that_offset() {
+    let (mut file, mut contents) = file_of(3 * page_size());
+    let offset = page_size() + 5;
+    // SAFETY: the temporary file is this test's alone.
+    let mut map = unsafe { MmapOptions::new().offset(offset as u64).len(8).map_mut(&file).unwrap() };
+    map.copy_from_slice(b"12345678");
+    map.flush_range(0, 8).unwrap();
+    contents[offset..offset + 8].copy_from_slice(b"12345678");
+    assert_eq!(read_back(&mut file), contents);
+}
+
+#[test]
+fn copy_on_write_writes_never_reach_the_file() {
+    let (mut file, contents) = file_of(page_size());
+    // SAFETY: the temporary file is this test's alone.
+    let mut copy = unsafe { MmapOptions::new().map_copy(&file).unwrap() };
+    copy[..4].copy_from_slice(b"COPY");
+    copy.flush().unwrap();
+    assert_eq!(&copy[..4], b"COPY");
+    drop(copy);
+    assert_eq!(read_back(&mut file), contents);
+
+    // SAFETY: as above.
+    let read_only = unsafe { MmapOptions::new().map_copy_read_only(&file).unwrap() };
+    let mut writable = read_only.make_mut().unwrap();
+    writable[0] = !contents[0];
+    drop(writable);
+    assert_eq!(read_back(&mut file), contents);
+}
+
+#[test]
+fn a_raw_map_writes_through_its_pointer() {
+    let (mut file, mut contents) = file_of(page_size());
+    let map = MmapRaw::map_raw(&file).unwrap();
+    // SAFETY: the map is `page_size()` bytes long and nothing else uses the file.
+    unsafe { map.as_mut_ptr().add(3).write(0xAB) };
+    map.flush().unwrap();
+    contents[3] = 0xAB;
+    assert_eq!(read_back(&mut file), contents);
+
+    let read_only = MmapOptions::new().map_raw_read_only(&file).unwrap();
+    // SAFETY: as above.
+    assert_eq!(unsafe { read_only.as_ptr().add(3).read() }, 0xAB);
+}
+
+#[test]
+fn a_file_opened_read_only_maps_read_only_and_executable() {
+    let (file, contents) = file_of(100);
+    let path = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(path.path(), &contents).unwrap();
+    let read_only = File::open(path.path()).unwrap();
+    // SAFETY: the temporary file is this test's alone.
+    let map = unsafe { MmapOptions::new().map_exec(&read_only).unwrap() };
+    assert_eq!(&map[..], &contents[..]);
+    drop(file);
+}
+
+#[test]
+fn map_types_are_two_words_and_shared_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Mmap>();
+    send_sync::<MmapMut>();
+    send_sync::<MmapRaw>();
+    send_sync::<MmapOptions>();
+    assert_eq!(std::mem::size_of::<Mmap>(), 16);
+    assert_eq!(std::mem::size_of::<MmapMut>(), 16);
+    assert_eq!(std::mem::size_of::<MmapRaw>(), 16);
+}
+
+#[test]
+fn debug_shows_the_address_and_the_length() {
+    let map = MmapMut::map_anon(4096).unwrap();
+    let debug = format!("{map:?}");
+    assert_eq!(debug, format!("MmapMut {{ ptr: {:p}, len: 4096 }}", map.as_ptr()));
+}
+
+#[test]
+fn dropping_a_map_unmaps_exactly_what_was_mapped() {
+    // An unaligned offset maps a hidden prefix; the drop must unmap it too, and nothing else.
+    let (file, _) = file_of(3 * page_size());
+    let maps = || std::fs::read_to_string("/proc/self/maps").unwrap();
+    // SAFETY: the temporary file is this test's alone.
+    let map = unsafe { MmapOptions::new().offset(page_size() as u64 + 1).len(10).map(&file).unwrap() };
+    let start = map.as_ptr() as usize - 1;
+    let line = format!("{start:x}-{:x} ", start + page_size());
+    assert!(maps().lines().any(|l| l.starts_with(&line)), "{line} not in the maps");
+    drop(map);
+    assert!(!maps().lines().any(|l| l.starts_with(&line)), "{line} still mapped after drop");
+}
