@@ -83,6 +83,37 @@ macro_rules! common_methods {
                 unsafe { self.inner.advise("unchecked_advise_range", offset, len, advice.raw()) }
             }
 
+            /// How many of the map's pages are in RAM now: `mincore(2)`, like `fincore` or
+            /// `vmtouch` report for a file.
+            ///
+            /// ```
+            /// # fn main() -> std::io::Result<()> {
+            /// let mut memory = mmap::MmapMut::map_anon(4 * mmap::page_size())?;
+            /// assert_eq!(memory.resident_pages()?, 0); // nothing touched yet
+            /// memory[0] = 1;
+            /// assert_eq!(memory.resident_pages()?, 1);
+            /// # Ok(())
+            /// # }
+            /// ```
+            ///
+            /// # Errors
+            ///
+            /// The error of `mincore`.
+            pub fn resident_pages(&self) -> std::io::Result<usize> {
+                Ok(self.residency(0, self.len())?.into_iter().filter(|&resident| resident).count())
+            }
+
+            /// Which pages of the `len` bytes from `offset` are in RAM: one `bool` per page the
+            /// range touches, from `mincore(2)`.
+            ///
+            /// # Errors
+            ///
+            /// `InvalidInput` before any call if the range is not within the map; otherwise the
+            /// error of `mincore`.
+            pub fn residency(&self, offset: usize, len: usize) -> std::io::Result<Vec<bool>> {
+                self.inner.residency("residency", offset, len)
+            }
+
             /// Locks the whole map in RAM, faulting every page in now: `mlock(2)`.
             ///
             /// # Errors

@@ -130,6 +130,16 @@ impl MmapInner {
         }
     }
 
+    /// Which pages of a range are in RAM: `mincore`, one `bool` per page the range touches.
+    pub(crate) fn residency(&self, call: &str, offset: usize, len: usize) -> io::Result<Vec<bool>> {
+        let Some((start, len)) = self.pages(call, offset, len)? else {
+            return Ok(Vec::new());
+        };
+        // SAFETY: a checked, page-aligned range of this mapping.
+        let pages = unsafe { sys::mincore(start, len)? };
+        Ok(pages.iter().map(|&b| b & 1 == 1).collect())
+    }
+
     /// `mlock` (or `mlock2` with `MLOCK_ONFAULT`) of a range; `munlock` when `lock` is `None`.
     pub(crate) fn lock(&self, call: &str, offset: usize, len: usize, lock: Option<Lock>) -> io::Result<()> {
         let Some((start, len)) = self.pages(call, offset, len)? else {

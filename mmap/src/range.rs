@@ -17,15 +17,16 @@ pub(crate) fn check_len(call: &str, len: usize) -> io::Result<()> {
     }
 }
 
-/// A file range must end within `u64` and start within `off_t`.
+/// A file range must end within `u64`, and within `off_t` (`i64`), the largest offset a file has.
 pub(crate) fn check_file_range(call: &str, offset: u64, len: usize) -> io::Result<()> {
-    if offset > i64::MAX as u64 {
-        return Err(invalid(call, format_args!("offset {offset} is over the largest file offset, i64::MAX")));
+    match offset.checked_add(len as u64) {
+        None => Err(invalid(call, format_args!("offset {offset} + len {len} overflows u64"))),
+        Some(end) if end > i64::MAX as u64 => Err(invalid(
+            call,
+            format_args!("offset {offset} + len {len} is past the largest file offset, i64::MAX"),
+        )),
+        Some(_) => Ok(()),
     }
-    if offset.checked_add(len as u64).is_none() {
-        return Err(invalid(call, format_args!("offset {offset} + len {len} overflows u64")));
-    }
-    Ok(())
 }
 
 /// The one check of every `(offset, len)` range within a map of `map_len` bytes: the range must not
@@ -69,7 +70,9 @@ mod tests {
 
     #[test]
     fn file_ranges_must_fit_u64_and_off_t() {
-        assert!(check_file_range("map", u64::MAX - 1, 1).is_err());
+        let error = check_file_range("map", u64::MAX - 1, 2).unwrap_err();
+        assert_eq!(error.to_string(), format!("map: offset {} + len 2 overflows u64", u64::MAX - 1));
+        assert!(check_file_range("map", i64::MAX as u64, 1).is_err());
         assert!(check_file_range("map", i64::MAX as u64 + 1, 0).is_err());
         assert!(check_file_range("map", 4096, 4096).is_ok());
     }

@@ -221,3 +221,17 @@ pub(crate) unsafe fn munlock(ptr: *mut c_void, len: usize) -> io::Result<()> {
     // SAFETY: unlocking does not change memory contents; the range is mapped (caller).
     check(unsafe { sys::munlock(ptr, len) }, || format!("munlock of {len} bytes at {ptr:p}"))
 }
+
+/// `mincore(ptr, len, vec)`: one byte per page of the range, whose low bit says it is in RAM.
+///
+/// # Safety
+///
+/// `ptr` is page-aligned and `ptr..ptr + len` is mapped.
+pub(crate) unsafe fn mincore(ptr: *mut c_void, len: usize) -> io::Result<Vec<u8>> {
+    let pages = len.div_ceil(page_size());
+    let mut vec = vec![0u8; pages];
+    // SAFETY: `vec` holds one byte per page of the range; the range is mapped (caller).
+    let ret = unsafe { sys::mincore(ptr, len, vec.as_mut_ptr()) };
+    check(ret, || format!("mincore of {len} bytes at {ptr:p}"))?;
+    Ok(vec)
+}

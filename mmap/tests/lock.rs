@@ -1,0 +1,55 @@
+//! Locking pages in RAM: `lock`, `lock_range`, `lock_on_fault`, `unlock`, seen in `mincore`'s
+//! view of the pages and in the process's `VmLck`.
+
+use std::io::ErrorKind;
+
+use mmap::{MmapMut, MmapOptions};
+
+/// The locked memory of this process in KiB, from `/proc/self/status`.
+fn locked_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmLck:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+// The tests below lock 64 KiB at most, within this machine's 8 MiB RLIMIT_MEMLOCK; `VmLck` is
+// per process and tests run in parallel, so each asserts "at least" its own amount.
+
+#[test]
+fn lock_and_unlock_a_map() {
+    let map = MmapMut::map_anon(64 * 1024).unwrap();
+    assert_eq!(map.resident_pages().unwrap(), 0);
+    map.lock().unwrap();
+    assert_eq!(map.resident_pages().unwrap(), 64 * 1024 / mmap::page_size(), "mlock faults every page in");
+    assert!(locked_kib() >= 64, "VmLck is {} KiB after locking 64 KiB", locked_kib());
+    map.unlock().unwrap();
+}
+
+#[test]
+fn lock_a_range() {
+    let map = MmapOptions::new().len(16 * 4096).map_anon().unwrap();
+    map.lock_range(4096, 4096).unwrap();
+    map.unlock_range(4096, 4096).unwrap();
+    let error = map.lock_range(15 * 4096, 2 * 4096).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    assert!(error.to_string().starts_with("lock_range: range"), "{error}");
+    let error = map.unlock_range(usize::MAX, 2).unwrap_err();
+    assert!(error.to_string().contains("overflows usize"), "{error}");
+}
+
+#[test]
+fn lock_on_fault_locks_without_faulting_in() {
+    let mut map = MmapMut::map_anon(16 * 4096).unwrap();
+    map.lock_on_fault().unwrap();
+    assert_eq!(map.resident_pages().unwrap(), 0, "MLOCK_ONFAULT faults nothing in");
+    map[0] = 1;
+    assert_eq!(map.residency(0, map.len()).unwrap()[..2], [true, false]);
+    map.unlock().unwrap();
+}
+
+#[test]
+fn locking_an_empty_map_needs_no_call() {
+    let map = MmapMut::map_anon(0).unwrap();
+    map.lock().unwrap();
+    map.unlock().unwrap();
+}

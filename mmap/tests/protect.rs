@@ -1,0 +1,105 @@
+//! Protection changes: `make_read_only`, `make_mut`, `make_exec` and `MmapRaw::protect`, with the
+//! writes the OS then stops observed in a child process.
+
+use std::io::{ErrorKind, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Stdio};
+
+use mmap::{Mmap, MmapMut, MmapOptions, MmapRaw, Protection};
+
+/// Set in the child: the name of the test whose child part should run.
+const CHILD: &str = "MMAP_PROTECT_TEST_CHILD";
+
+/// Runs this test binary again, running only `test` with `CHILD` set; returns its exit signal.
+fn run_child(test: &str) -> Option<i32> {
+    let status = Command::new(std::env::current_exe().unwrap())
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, test)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    status.signal()
+}
+
+fn in_child(test: &str) -> bool {
+    std::env::var(CHILD).is_ok_and(|name| name == test)
+}
+
+#[test]
+fn a_write_after_make_read_only_is_stopped_by_the_os() {
+    let test = "a_write_after_make_read_only_is_stopped_by_the_os";
+    if in_child(test) {
+        let mut map = MmapMut::map_anon(4096).unwrap();
+        map[0] = 1;
+        let ptr = map.as_mut_ptr();
+        let read_only = map.make_read_only().unwrap();
+        assert_eq!(read_only[0], 1);
+        // SAFETY: not sound on purpose, in a child process: the page is read-only now, and the
+        // volatile write must fault with SIGSEGV.
+        unsafe { ptr.write_volatile(2) };
+        // Not reached when the OS stops the write.
+        std::process::exit(0);
+    }
+    assert_eq!(run_child(test), Some(11), "the child's write was not stopped with SIGSEGV");
+}
+
+#[test]
+fn a_read_after_protect_none_is_stopped_by_the_os() {
+    let test = "a_read_after_protect_none_is_stopped_by_the_os";
+    if in_child(test) {
+        let map = MmapRaw::from(MmapMut::map_anon(4096).unwrap());
+        map.protect(Protection::empty()).unwrap();
+        // SAFETY: not sound on purpose, in a child process: the page allows no access now.
+        let _ = unsafe { map.as_ptr().read_volatile() };
+        std::process::exit(0);
+    }
+    assert_eq!(run_child(test), Some(11), "the child's read was not stopped with SIGSEGV");
+}
+
+#[test]
+fn make_mut_and_make_read_only_round_trip() {
+    let mut map = MmapMut::map_anon(8192).unwrap();
+    map[100] = 5;
+    let read_only: Mmap = map.make_read_only().unwrap();
+    assert_eq!(read_only[100], 5);
+    let mut writable = read_only.make_mut().unwrap();
+    writable[101] = 6;
+    assert_eq!(&writable[100..102], &[5, 6]);
+}
+
+#[test]
+fn make_exec_keeps_the_bytes_readable() {
+    let mut map = MmapMut::map_anon(4096).unwrap();
+    map[..4].copy_from_slice(&[0xC3, 0, 0, 0]);
+    let exec = map.make_exec().unwrap();
+    assert_eq!(exec[0], 0xC3);
+}
+
+#[test]
+fn make_mut_of_a_shared_map_of_a_read_only_file_is_refused() {
+    let path = tempfile::NamedTempFile::new().unwrap();
+    path.as_file().write_all(b"read only").unwrap();
+    let file = std::fs::File::open(path.path()).unwrap();
+    // SAFETY: the temporary file is this test's alone.
+    let map = unsafe { Mmap::map(&file).unwrap() };
+    let error = map.make_mut().unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::PermissionDenied, "{error}");
+    assert!(error.to_string().starts_with("mprotect of "), "{error}");
+}
+
+#[test]
+fn protect_range_changes_only_whole_pages_inside_the_map() {
+    let page = mmap::page_size();
+    let map = MmapRaw::from(MmapOptions::new().len(3 * page).map_anon().unwrap());
+    map.protect_range(page, page, Protection::READ).unwrap();
+    // SAFETY: the first and last pages stay writable; the middle one is only read.
+    unsafe {
+        map.as_mut_ptr().write(1);
+        map.as_mut_ptr().add(2 * page).write(3);
+        assert_eq!(map.as_ptr().add(page).read(), 0);
+    }
+    let error = map.protect_range(2 * page, page + 1, Protection::READ).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    assert!(error.to_string().starts_with("protect_range: "), "{error}");
+}
