@@ -313,7 +313,7 @@ impl MmapOptions {
     ) -> io::Result<MmapInner> {
         check_len(call, len)?;
         check_file_range(call, offset, len)?;
-        if self.flags.bits() & (mmap_sys::MAP_FIXED | mmap_sys::MAP_TYPE) != 0 {
+        if self.flags.bits() & (mmap_sys::MAP_FIXED | mmap_sys::MAP_SHARED | mmap_sys::MAP_PRIVATE) != 0 {
             return Err(invalid(
                 call,
                 "flags: MAP_FIXED and the sharing type (MAP_SHARED, MAP_PRIVATE) cannot be passed as extra flags",
