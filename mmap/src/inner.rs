@@ -3,7 +3,7 @@
 
 use std::ffi::c_void;
 use std::io;
-use std::ptr::{self, NonNull};
+use std::ptr::NonNull;
 
 use crate::range::check_range;
 use crate::sys::{self, c_int};
@@ -34,8 +34,10 @@ impl MmapInner {
     /// made of, the length is rounded up to a whole number of them, and the map's length is that:
     /// `munmap`, `mprotect` and `madvise` then get a length the kernel accepts. Checks are done by
     /// the caller: `len` is not 0 and fits `isize`, `offset + len` fits `off_t`, and with huge pages
-    /// the offset is a multiple of the huge page size.
+    /// the offset is a multiple of the huge page size. `hint` is the address asked for (0: any); with
+    /// `MAP_FIXED_NOREPLACE` in `flags` the kernel places the map there or fails.
     pub(crate) fn new(
+        hint: usize,
         len: usize,
         prot: c_int,
         flags: c_int,
@@ -54,8 +56,11 @@ impl MmapInner {
                 )
             })?,
         };
-        // SAFETY: no MAP_FIXED: the kernel picks an unused range, so nothing existing is touched.
-        let base = unsafe { sys::mmap(ptr::null_mut(), map_len, prot, flags, fd, offset - prefix as u64)? };
+        debug_assert_eq!(flags & mmap_sys::MAP_FIXED, 0);
+        // SAFETY: no MAP_FIXED (callers refuse it): the kernel takes `hint` as a hint, or with
+        // MAP_FIXED_NOREPLACE fails rather than replace a mapping, so nothing existing is touched.
+        let base =
+            unsafe { sys::mmap(hint as *mut c_void, map_len, prot, flags, fd, offset - prefix as u64)? };
         // SAFETY: `prefix < page_size() <= map_len`, so `ptr` stays within the mapping.
         let ptr = unsafe { base.cast::<u8>().add(prefix) };
         Ok(MmapInner { ptr, len: map_len - prefix })

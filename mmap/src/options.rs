@@ -33,6 +33,20 @@ pub struct MmapOptions {
     len: Option<usize>,
     flags: MapFlags,
     huge: Option<Option<u8>>,
+    placement: Placement,
+}
+
+/// Where a new map goes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Placement {
+    /// Wherever the kernel picks.
+    #[default]
+    Anywhere,
+    /// Near this address if the kernel can: a hint.
+    Near(usize),
+    /// At exactly this address, or fail: `MAP_FIXED_NOREPLACE`.
+    #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
+    At(usize),
 }
 
 /// The `MAP_` sharing type of a map.
@@ -104,6 +118,36 @@ impl MmapOptions {
     #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT"))]
     pub fn huge(&mut self, page_bits: Option<u8>) -> &mut Self {
         self.huge = Some(page_bits);
+        self
+    }
+
+    /// Asks for the map to start near `addr` (the first argument of `mmap(2)`, without `MAP_FIXED`):
+    /// a hint, which the kernel follows if that range is free and may ignore.
+    pub fn address_hint(&mut self, addr: usize) -> &mut Self {
+        self.placement = Placement::Near(addr);
+        self
+    }
+
+    /// Places the map at exactly `addr`, or fails with
+    /// [`ErrorKind::AlreadyExists`](io::ErrorKind::AlreadyExists) if anything is mapped there:
+    /// [`MAP_FIXED_NOREPLACE`](mmap_sys::MAP_FIXED_NOREPLACE) (Linux 4.17). Plain `MAP_FIXED`,
+    /// which silently replaces what is there, is never used. With an unaligned offset, `addr` is
+    /// where the page holding the offset goes.
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    /// use mmap::MmapOptions;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let taken = MmapOptions::new().len(4096).map_anon()?;
+    /// let error = MmapOptions::new().len(4096).fixed_no_replace(taken.as_ptr() as usize).map_anon().unwrap_err();
+    /// assert_eq!(error.kind(), ErrorKind::AlreadyExists);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
+    pub fn fixed_no_replace(&mut self, addr: usize) -> &mut Self {
+        self.placement = Placement::At(addr);
         self
     }
 
@@ -298,7 +342,7 @@ impl MmapOptions {
 
     /// Maps one page of an empty file and unmaps it: only to learn whether the kernel maps `fd`.
     fn probe(&self, fd: BorrowedFd<'_>, prot: Protection, flags: c_int) -> io::Result<()> {
-        MmapInner::new(1, prot.bits(), flags, fd.as_raw_fd(), 0, None).map(drop)
+        MmapInner::new(0, 1, prot.bits(), flags, fd.as_raw_fd(), 0, None).map(drop)
     }
 
     /// Every check of a new map, then the map.
@@ -323,9 +367,37 @@ impl MmapOptions {
         if len == 0 {
             return Ok(MmapInner::empty());
         }
-        let flags = sharing | self.flags.bits() | huge_flags;
+        let (hint, placement_flags) = self.placement(call)?;
+        let flags = sharing | self.flags.bits() | huge_flags | placement_flags;
         let fd = fd.map_or(-1, |fd| fd.as_raw_fd());
-        MmapInner::new(len, prot.bits(), flags, fd, offset, huge_page)
+        let inner = MmapInner::new(hint, len, prot.bits(), flags, fd, offset, huge_page)?;
+        let start = inner.ptr() as usize - (offset % sys::page_size() as u64) as usize;
+        if placement_flags != 0 && start != hint {
+            // A kernel older than 4.17 takes MAP_FIXED_NOREPLACE for a hint: the map went elsewhere.
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!("{call}: fixed_no_replace({hint:#x}): the running kernel placed the map at {start:#x} (MAP_FIXED_NOREPLACE needs Linux 4.17)"),
+            ));
+        }
+        Ok(inner)
+    }
+
+    /// The address asked for, and the flag that makes it binding.
+    #[cfg_attr(not(mman_has = "MAP_FIXED_NOREPLACE"), allow(unused_variables))]
+    fn placement(&self, call: &str) -> io::Result<(usize, c_int)> {
+        match self.placement {
+            Placement::Anywhere => Ok((0, 0)),
+            Placement::Near(addr) => Ok((addr, 0)),
+            #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
+            Placement::At(addr) if addr % sys::page_size() != 0 || addr == 0 => Err(invalid(
+                call,
+                format_args!(
+                    "fixed_no_replace: address {addr:#x} is not a non-null multiple of the page size"
+                ),
+            )),
+            #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
+            Placement::At(addr) => Ok((addr, mmap_sys::MAP_FIXED_NOREPLACE)),
+        }
     }
 
     /// The `MAP_HUGETLB` flags and the huge page size, if huge pages were asked for.
