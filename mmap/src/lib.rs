@@ -79,6 +79,7 @@ mod common;
 
 mod advice;
 mod flags;
+#[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT"))]
 mod huge;
 mod inner;
 mod map;

@@ -32,6 +32,8 @@ pub struct MmapOptions {
     offset: u64,
     len: Option<usize>,
     flags: MapFlags,
+    // Read only where the host can map huge pages.
+    #[cfg_attr(not(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT")), allow(dead_code))]
     huge: Option<Option<u8>>,
     placement: Placement,
 }
