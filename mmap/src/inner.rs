@@ -57,10 +57,10 @@ impl MmapInner {
             })?,
         };
         debug_assert_eq!(flags & mmap_sys::MAP_FIXED, 0);
+        let (hint, page_offset) = (hint as *mut c_void, offset - prefix as u64);
         // SAFETY: no MAP_FIXED (callers refuse it): the kernel takes `hint` as a hint, or with
         // MAP_FIXED_NOREPLACE fails rather than replace a mapping, so nothing existing is touched.
-        let base =
-            unsafe { sys::mmap(hint as *mut c_void, map_len, prot, flags, fd, offset - prefix as u64)? };
+        let base = unsafe { sys::mmap(hint, map_len, prot, flags, fd, page_offset)? };
         // SAFETY: `prefix < page_size() <= map_len`, so `ptr` stays within the mapping.
         let ptr = unsafe { base.cast::<u8>().add(prefix) };
         Ok(MmapInner { ptr, len: map_len - prefix })
