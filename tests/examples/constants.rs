@@ -34,5 +34,9 @@ fn main() {
     }
     println!();
     println!("libc crate lacks {} of these on this host: {}", lacking.len(), lacking.join(", "));
-    println!("libc crate has another value for {}: {}", differing.len(), differing.join(", "));
+    if differing.is_empty() {
+        println!("libc crate has the same value for every other one");
+    } else {
+        println!("libc crate has another value for {}: {}", differing.len(), differing.join(", "));
+    }
 }
