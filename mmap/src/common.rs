@@ -83,6 +83,73 @@ macro_rules! common_methods {
                 unsafe { self.inner.advise("unchecked_advise_range", offset, len, advice.raw()) }
             }
 
+            /// Prefaults the whole map, reading every page in now: `madvise(2)` with
+            /// [`MADV_POPULATE_READ`](mmap_sys::MADV_POPULATE_READ) (Linux 5.14). Unlike touching
+            /// the bytes, it fails with an error where the file no longer backs a page (it was
+            /// truncated under the map), instead of killing the process with `SIGBUS`.
+            ///
+            /// ```
+            /// # fn main() -> std::io::Result<()> {
+            /// let file = tempfile::tempfile()?;
+            /// file.set_len(8 * mmap::page_size() as u64)?;
+            /// // SAFETY: the temporary file is this process's alone, and nothing truncates it.
+            /// let map = unsafe { mmap::Mmap::map(&file)? };
+            /// map.populate()?;
+            /// assert_eq!(map.resident_pages()?, 8);
+            /// # Ok(())
+            /// # }
+            /// ```
+            ///
+            /// # Errors
+            ///
+            /// `UnexpectedEof` when part of the map is past the end of the file; `Unsupported` on a
+            /// kernel older than 5.14; otherwise the error of `madvise`.
+            #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+            pub fn populate(&self) -> std::io::Result<()> {
+                self.inner.populate("populate", 0, self.len(), false)
+            }
+
+            /// As `populate`, for the `len` bytes from `offset`, widened to whole pages.
+            ///
+            /// # Errors
+            ///
+            /// `InvalidInput` before any call if the range is not within the map; otherwise as
+            /// `populate`.
+            #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+            pub fn populate_range(&self, offset: usize, len: usize) -> std::io::Result<()> {
+                self.inner.populate("populate_range", offset, len, false)
+            }
+
+            /// Copies the map's bytes from `offset` into `buf`, as `FileExt::read_at` reads a file,
+            /// but checked: the kernel makes the copy (`process_vm_readv(2)` on this process), so a
+            /// page the file no longer backs is an error, where reading the slice would kill the
+            /// process with `SIGBUS`. Returns the number of bytes copied: `buf.len()`, or fewer at
+            /// the end of the map (0 at `offset == len()`).
+            ///
+            /// ```
+            /// use std::io::Write;
+            ///
+            /// # fn main() -> std::io::Result<()> {
+            /// let mut file = tempfile::tempfile()?;
+            /// file.write_all(b"header:payload")?;
+            /// // SAFETY: the temporary file is this process's alone.
+            /// let map = unsafe { mmap::Mmap::map(&file)? };
+            /// let mut buf = [0u8; 16];
+            /// let n = map.read_at(&mut buf, 7)?;
+            /// assert_eq!(&buf[..n], b"payload");
+            /// # Ok(())
+            /// # }
+            /// ```
+            ///
+            /// # Errors
+            ///
+            /// `InvalidInput` before any call for an `offset` past the end of the map;
+            /// `UnexpectedEof` when a page of the range cannot be read (past the end of a truncated
+            /// file, or protected against reading); otherwise the error of `process_vm_readv`.
+            pub fn read_at(&self, buf: &mut [u8], offset: usize) -> std::io::Result<usize> {
+                self.inner.read_at("read_at", buf, offset)
+            }
+
             /// How many of the map's pages are in RAM now: `mincore(2)`, like `fincore` or
             /// `vmtouch` report for a file.
             ///
@@ -175,8 +242,9 @@ macro_rules! common_methods {
     };
 }
 
-/// Implements `flush`, `flush_async`, `flush_range` and `flush_async_range` on a writable map type.
-macro_rules! flush_methods {
+/// Implements `flush`, `flush_async`, `flush_range`, `flush_async_range` and `populate_write` on a
+/// writable map type.
+macro_rules! writable_methods {
     ($ty:ident) => {
         impl $ty {
             /// Writes the map's changes to the file and waits until they are there:
@@ -208,6 +276,29 @@ macro_rules! flush_methods {
             /// `flush`.
             pub fn flush_range(&self, offset: usize, len: usize) -> std::io::Result<()> {
                 self.inner.flush("flush_range", offset, len, true)
+            }
+
+            /// Prefaults the whole map for writing: `madvise(2)` with
+            /// [`MADV_POPULATE_WRITE`](mmap_sys::MADV_POPULATE_WRITE) (Linux 5.14). An anonymous
+            /// map gets all its memory now; a file map's pages are read in and made writable (and
+            /// marked dirty: a flush writes them back). Fails with an error, not `SIGBUS`, where the
+            /// file no longer backs a page.
+            ///
+            /// ```
+            /// # fn main() -> std::io::Result<()> {
+            /// let memory = mmap::MmapMut::map_anon(4 * mmap::page_size())?;
+            /// memory.populate_write()?;
+            /// assert_eq!(memory.resident_pages()?, 4);
+            /// # Ok(())
+            /// # }
+            /// ```
+            ///
+            /// # Errors
+            ///
+            /// As `populate`; `OutOfMemory` when memory runs out.
+            #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+            pub fn populate_write(&self) -> std::io::Result<()> {
+                self.inner.populate("populate_write", 0, self.len(), true)
             }
 
             /// As `flush_async`, for the `len` bytes from `offset`, widened to whole pages.

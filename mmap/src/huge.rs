@@ -1,17 +1,243 @@
-//! Huge pages: the sizes the system offers.
+//! Huge pages: the sizes the host's headers name, and the sizes and pools the system offers.
 
+use std::fmt;
 use std::io;
 
-/// The default huge page size, from the `Hugepagesize:` line of `/proc/meminfo`.
-pub(crate) fn default_huge_page_size() -> io::Result<usize> {
-    let meminfo = std::fs::read_to_string("/proc/meminfo")?;
-    meminfo
-        .lines()
-        .find_map(|line| {
-            let kib = line.strip_prefix("Hugepagesize:")?.trim().strip_suffix("kB")?.trim();
-            kib.parse::<usize>().ok()?.checked_mul(1024)
+use crate::range::invalid;
+use crate::sys::c_int;
+
+/// Where Linux lists its huge page pools, one directory per size (`hugepages-2048kB`).
+const POOLS: &str = "/sys/kernel/mm/hugepages";
+
+/// The size of a huge page, a power of two: what `MAP_HUGE_*` encodes in the flags of `mmap(2)`
+/// (the size's log2, shifted by [`MAP_HUGE_SHIFT`](mmap_sys::MAP_HUGE_SHIFT)).
+///
+/// Each `MAP_HUGE_*` constant the host's headers define is a constant here, made from that
+/// constant's value: [`HugePageSize::HUGE_2MB`] from [`MAP_HUGE_2MB`](mmap_sys::MAP_HUGE_2MB).
+/// Which sizes the system can map now is [`HugePageSize::available`]'s answer.
+///
+/// ```
+/// use mmap::HugePageSize;
+///
+/// assert_eq!(HugePageSize::HUGE_2MB.bytes(), 2 << 20);
+/// assert_eq!(HugePageSize::HUGE_2MB.flag(), mmap_sys::MAP_HUGE_2MB);
+/// assert_eq!(HugePageSize::from_bytes(1 << 30), Some(HugePageSize::HUGE_1GB));
+/// assert_eq!(HugePageSize::HUGE_2MB.to_string(), "2 MiB");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HugePageSize {
+    /// log2 of the size in bytes.
+    bits: u8,
+}
+
+/// One constant per `MAP_HUGE_*` the headers may define, each present only where they do, and
+/// `HugePageSize::DEFINED`, the list of those present.
+macro_rules! huge_page_sizes {
+    ($($name:ident = $raw:ident if $cfg:literal,)*) => {
+        impl HugePageSize {
+            $(
+                #[doc = concat!("The size [`", $cfg, "`](mmap_sys::", $cfg, ") encodes.")]
+                #[cfg(mman_has = $cfg)]
+                pub const $name: HugePageSize = HugePageSize::from_flag(mmap_sys::$raw);
+            )*
+
+            /// Every size the host's headers name (a `MAP_HUGE_*` constant), smallest first.
+            pub const DEFINED: &'static [HugePageSize] = &[$(
+                #[cfg(mman_has = $cfg)]
+                HugePageSize::$name,
+            )*];
+        }
+    };
+}
+
+huge_page_sizes! {
+    HUGE_16KB = MAP_HUGE_16KB if "MAP_HUGE_16KB",
+    HUGE_64KB = MAP_HUGE_64KB if "MAP_HUGE_64KB",
+    HUGE_512KB = MAP_HUGE_512KB if "MAP_HUGE_512KB",
+    HUGE_1MB = MAP_HUGE_1MB if "MAP_HUGE_1MB",
+    HUGE_2MB = MAP_HUGE_2MB if "MAP_HUGE_2MB",
+    HUGE_8MB = MAP_HUGE_8MB if "MAP_HUGE_8MB",
+    HUGE_16MB = MAP_HUGE_16MB if "MAP_HUGE_16MB",
+    HUGE_32MB = MAP_HUGE_32MB if "MAP_HUGE_32MB",
+    HUGE_256MB = MAP_HUGE_256MB if "MAP_HUGE_256MB",
+    HUGE_512MB = MAP_HUGE_512MB if "MAP_HUGE_512MB",
+    HUGE_1GB = MAP_HUGE_1GB if "MAP_HUGE_1GB",
+    HUGE_2GB = MAP_HUGE_2GB if "MAP_HUGE_2GB",
+    HUGE_16GB = MAP_HUGE_16GB if "MAP_HUGE_16GB",
+}
+
+impl HugePageSize {
+    /// The size a `MAP_HUGE_*` flag encodes: bits 26 to 31 of the flags, the size's log2.
+    const fn from_flag(flag: c_int) -> HugePageSize {
+        HugePageSize {
+            bits: ((flag as u32 >> mmap_sys::MAP_HUGE_SHIFT) & mmap_sys::MAP_HUGE_MASK as u32) as u8,
+        }
+    }
+
+    /// The size of `bytes` bytes, if it is a power of two the flags of `mmap(2)` can encode
+    /// (`2^1` to `2^63`). Whether the system offers it is another matter: see
+    /// [`HugePageSize::available`].
+    pub fn from_bytes(bytes: u64) -> Option<HugePageSize> {
+        let bits = bytes.trailing_zeros();
+        (bytes.is_power_of_two() && bits as c_int <= mmap_sys::MAP_HUGE_MASK && bits > 0)
+            .then_some(HugePageSize { bits: bits as u8 })
+    }
+
+    /// The size in bytes.
+    pub fn bytes(self) -> u64 {
+        1 << self.bits
+    }
+
+    /// log2 of the size: 21 for 2 MiB, as `MmapOptions::huge` takes it.
+    pub fn log2(self) -> u8 {
+        self.bits
+    }
+
+    /// The `MAP_HUGE_*` bits of this size, to `|` with [`MAP_HUGETLB`](mmap_sys::MAP_HUGETLB).
+    pub fn flag(self) -> c_int {
+        ((self.bits as u32) << mmap_sys::MAP_HUGE_SHIFT) as c_int
+    }
+
+    /// The huge page pools the system offers, smallest page first, from `/sys/kernel/mm/hugepages`
+    /// (one directory per size, with `nr_hugepages` and `free_hugepages` in it). A size is offered
+    /// even when no page of it is reserved: then its pool has `total` 0, and a map of it fails.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// for pool in mmap::HugePageSize::available()? {
+    ///     println!("{}: {} of {} pages free", pool.size, pool.free, pool.total);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `Unsupported` when the directory is missing (a kernel without huge pages); otherwise the
+    /// error of reading it.
+    pub fn available() -> io::Result<Vec<HugePagePool>> {
+        let entries = std::fs::read_dir(POOLS).map_err(|error| {
+            let kind = match error.kind() {
+                io::ErrorKind::NotFound => io::ErrorKind::Unsupported,
+                kind => kind,
+            };
+            io::Error::new(kind, format!("huge pages: cannot list {POOLS}: {error}"))
+        })?;
+        let mut pools = Vec::new();
+        for entry in entries {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(kib) = name.to_str().and_then(|n| n.strip_prefix("hugepages-")?.strip_suffix("kB"))
+            else {
+                continue;
+            };
+            let Some(size) =
+                kib.parse::<u64>().ok().and_then(|kib| HugePageSize::from_bytes(kib.checked_mul(1024)?))
+            else {
+                continue;
+            };
+            let count = |file: &str| -> io::Result<u64> {
+                let path = entry.path().join(file);
+                let text = std::fs::read_to_string(&path)?;
+                text.trim().parse().map_err(|_| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("{}: not a count: {text:?}", path.display()),
+                    )
+                })
+            };
+            pools.push(HugePagePool { size, total: count("nr_hugepages")?, free: count("free_hugepages")? });
+        }
+        pools.sort_by_key(|pool| pool.size);
+        Ok(pools)
+    }
+
+    /// The system's default huge page size, which `MAP_HUGETLB` without a size gets: the
+    /// `Hugepagesize:` line of `/proc/meminfo`.
+    ///
+    /// # Errors
+    ///
+    /// `Unsupported` when `/proc/meminfo` names none; otherwise the error of reading it.
+    pub fn system_default() -> io::Result<HugePageSize> {
+        let meminfo = std::fs::read_to_string("/proc/meminfo")?;
+        meminfo
+            .lines()
+            .find_map(|line| {
+                let kib = line.strip_prefix("Hugepagesize:")?.trim().strip_suffix("kB")?.trim();
+                HugePageSize::from_bytes(kib.parse::<u64>().ok()?.checked_mul(1024)?)
+            })
+            .ok_or_else(|| {
+                io::Error::new(io::ErrorKind::Unsupported, "huge pages: /proc/meminfo names no Hugepagesize")
+            })
+    }
+
+    /// The pool of this size, checked before a map: the system must offer the size.
+    pub(crate) fn pool(self, call: &str) -> io::Result<HugePagePool> {
+        let pools = HugePageSize::available()?;
+        pools.iter().find(|pool| pool.size == self).copied().ok_or_else(|| {
+            let offered: Vec<String> = pools.iter().map(|pool| pool.size.to_string()).collect();
+            invalid(
+                call,
+                format_args!(
+                    "huge page size {self} is not one this system offers ({POOLS}: {})",
+                    if offered.is_empty() { "none".to_owned() } else { offered.join(", ") }
+                ),
+            )
         })
-        .ok_or_else(|| {
-            io::Error::new(io::ErrorKind::Unsupported, "huge: /proc/meminfo names no Hugepagesize")
-        })
+    }
+
+    /// The directory of this size's pool, for messages.
+    pub(crate) fn pool_dir(self) -> String {
+        format!("{POOLS}/hugepages-{}kB", self.bytes() / 1024)
+    }
+}
+
+impl fmt::Display for HugePageSize {
+    /// `64 KiB`, `2 MiB`, `1 GiB`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (unit, shift) = match self.bits {
+            0..=9 => ("bytes", 0),
+            10..=19 => ("KiB", 10),
+            20..=29 => ("MiB", 20),
+            30..=39 => ("GiB", 30),
+            _ => ("TiB", 40),
+        };
+        write!(f, "{} {unit}", self.bytes() >> shift)
+    }
+}
+
+impl fmt::Debug for HugePageSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HugePageSize({self})")
+    }
+}
+
+/// A pool of huge pages of one size, as `/sys/kernel/mm/hugepages` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HugePagePool {
+    /// The size of its pages.
+    pub size: HugePageSize,
+    /// Pages reserved (`nr_hugepages`): set by the administrator, e.g.
+    /// `echo 64 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages`.
+    pub total: u64,
+    /// Pages not yet in use (`free_hugepages`).
+    pub free: u64,
+}
+
+/// A failed huge page map, explained: with no free page in the pool, `mmap` fails with `ENOMEM`,
+/// which says nothing of huge pages.
+pub(crate) fn explain_map_error(call: &str, size: HugePageSize, error: io::Error) -> io::Error {
+    match size.pool(call) {
+        Ok(pool) if error.kind() == io::ErrorKind::OutOfMemory => io::Error::new(
+            error.kind(),
+            format!(
+                "{call}: not enough free huge pages of {size} ({} free of {} reserved; reserve more in \
+                 {}/nr_hugepages): {error}",
+                pool.free,
+                pool.total,
+                size.pool_dir()
+            ),
+        ),
+        _ => error,
+    }
 }

@@ -161,6 +161,115 @@ impl MmapInner {
         }
     }
 
+    /// Prefaults a range: `madvise` with `MADV_POPULATE_READ` (or `_WRITE`), whose `EFAULT` (a page
+    /// the file no longer backs: "a SIGBUS would have been generated") becomes `UnexpectedEof`.
+    #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+    pub(crate) fn populate(&self, call: &str, offset: usize, len: usize, write: bool) -> io::Result<()> {
+        let advice = if write {
+            (mmap_sys::MADV_POPULATE_WRITE, "MADV_POPULATE_WRITE")
+        } else {
+            (mmap_sys::MADV_POPULATE_READ, "MADV_POPULATE_READ")
+        };
+        // SAFETY: populating reads (or, for a writable map, write-faults without writing) the
+        // pages: it changes no byte any reference sees.
+        unsafe { self.advise(call, offset, len, advice) }.map_err(|error| {
+            if sys::errno(&error) == Some(libc::EFAULT) {
+                io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "{call}: part of the range (offset {offset}, len {len}) is past the end of the \
+                         file (truncated under the map?), where a read would raise SIGBUS: {error}"
+                    ),
+                )
+            } else {
+                error
+            }
+        })
+    }
+
+    /// Copies the bytes from `offset` into `buf`, through the kernel (`process_vm_readv`), so that a
+    /// page gone from under the map is an error and not `SIGBUS`. Returns the bytes copied:
+    /// `buf.len()`, or fewer at the end of the map.
+    pub(crate) fn read_at(&self, call: &str, buf: &mut [u8], offset: usize) -> io::Result<usize> {
+        check_range(call, offset, 0, self.len)?;
+        let len = buf.len().min(self.len - offset);
+        // SAFETY: `offset + len <= self.len`, so the source is within this mapping.
+        let copied = unsafe { sys::copy_checked(self.ptr.add(offset), &mut buf[..len])? };
+        if copied < len {
+            let at = offset + copied;
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "{call}: byte {at} of the map cannot be read (offset {offset}, len {len}): the file \
+                     ends before it (truncated under the map?) or the page is not readable"
+                ),
+            ));
+        }
+        Ok(len)
+    }
+
+    /// Resizes the mapping to `new_len` bytes with `mremap`, moving it if `may_move`. A grown map
+    /// is then probed at its last byte, through the kernel: if the file ends before it, the map is
+    /// shrunk back to its old length and the call fails, where a read would raise `SIGBUS`.
+    ///
+    /// # Safety
+    ///
+    /// Nothing may use the map's old addresses if it moves, or its cut tail if it shrinks.
+    #[cfg(mman_has = "MREMAP_MAYMOVE")]
+    pub(crate) unsafe fn remap(&mut self, new_len: usize, may_move: bool) -> io::Result<()> {
+        use crate::range::{check_len, invalid};
+        const CALL: &str = "remap";
+        check_len(CALL, new_len)?;
+        if new_len == 0 {
+            return Err(invalid(CALL, "new_len 0: a map cannot be resized to nothing (drop it instead)"));
+        }
+        let Some((start, old_whole)) = self.whole() else {
+            return Err(invalid(CALL, "the map is empty: nothing is mapped to resize"));
+        };
+        let (old_len, prefix) = (self.len, self.prefix());
+        let flags = if may_move { mmap_sys::MREMAP_MAYMOVE } else { 0 };
+        // SAFETY: the whole mapping, from its page-aligned start; the old addresses are the caller's.
+        let base = unsafe { sys::mremap(start, old_whole, new_len + prefix, flags) }.map_err(|error| {
+            if error.kind() == io::ErrorKind::OutOfMemory && !may_move {
+                io::Error::new(
+                    error.kind(),
+                    format!(
+                        "{CALL}: no room to grow the map in place to {new_len} bytes \
+                         (RemapOptions::may_move(true) lets it move): {error}"
+                    ),
+                )
+            } else {
+                error
+            }
+        })?;
+        // SAFETY: `prefix < page_size()`, within the mapping.
+        self.ptr = unsafe { base.cast::<u8>().add(prefix) };
+        self.len = new_len;
+        if new_len > old_len {
+            let mut last = [0u8];
+            // SAFETY: the last byte of the mapping just grown.
+            let copied = unsafe { sys::copy_checked(self.ptr.add(new_len - 1), &mut last) };
+            if !matches!(copied, Ok(1)) {
+                // SAFETY: shrinking in place always succeeds, and the cut pages were never handed out.
+                let base = unsafe { sys::mremap(base, new_len + prefix, old_whole, 0)? };
+                // SAFETY: as above.
+                self.ptr = unsafe { base.cast::<u8>().add(prefix) };
+                self.len = old_len;
+                return Err(match copied {
+                    Err(error) => error,
+                    Ok(_) => invalid(
+                        CALL,
+                        format_args!(
+                            "new_len {new_len} reaches past the end of the mapped file (extend the file \
+                             first), or the map is not readable; the map keeps its {old_len} bytes"
+                        ),
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// `mprotect` of a range.
     ///
     /// # Safety

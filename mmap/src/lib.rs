@@ -79,14 +79,23 @@ mod common;
 
 mod advice;
 mod flags;
-#[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT"))]
+#[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
 mod huge;
 mod inner;
+mod lock_all;
 mod map;
 mod map_mut;
 mod options;
 mod range;
 mod raw;
+#[cfg(mman_has = "MREMAP_MAYMOVE")]
+mod remap;
+#[cfg(all(
+    mman_has = "MFD_CLOEXEC",
+    mman_has = "MFD_ALLOW_SEALING",
+    any(target_os = "linux", target_os = "android")
+))]
+mod shared_memory;
 mod sys;
 
 #[cfg(feature = "bytes")]
@@ -96,10 +105,21 @@ mod stable_deref;
 
 pub use advice::{Advice, UncheckedAdvice};
 pub use flags::{MapFlags, Protection};
+#[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+pub use huge::{HugePagePool, HugePageSize};
+pub use lock_all::{lock_all, unlock_all, LockAll};
 pub use map::Mmap;
 pub use map_mut::MmapMut;
 pub use options::MmapOptions;
 pub use raw::MmapRaw;
+#[cfg(mman_has = "MREMAP_MAYMOVE")]
+pub use remap::RemapOptions;
+#[cfg(all(
+    mman_has = "MFD_CLOEXEC",
+    mman_has = "MFD_ALLOW_SEALING",
+    any(target_os = "linux", target_os = "android")
+))]
+pub use shared_memory::{Seals, SharedMemory};
 
 /// The size of a memory page in bytes: `sysconf(_SC_PAGESIZE)`, read once.
 ///

@@ -33,7 +33,7 @@ pub struct MmapMut {
 }
 
 common_methods!(MmapMut);
-flush_methods!(MmapMut);
+writable_methods!(MmapMut);
 
 impl MmapMut {
     pub(crate) fn from_inner(inner: MmapInner) -> Self {

@@ -4,6 +4,8 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use crate::flags::{MapFlags, Protection};
+#[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+use crate::huge::HugePageSize;
 use crate::inner::MmapInner;
 use crate::range::{check_file_range, check_len, invalid};
 use crate::sys::{self, c_int, FileKind};
@@ -33,7 +35,10 @@ pub struct MmapOptions {
     len: Option<usize>,
     flags: MapFlags,
     // Read only where the host can map huge pages.
-    #[cfg_attr(not(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT")), allow(dead_code))]
+    #[cfg_attr(
+        not(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK")),
+        allow(dead_code)
+    )]
     huge: Option<Option<u8>>,
     placement: Placement,
 }
@@ -117,9 +122,32 @@ impl MmapOptions {
     ///
     /// The kernel needs huge pages reserved (`/proc/sys/vm/nr_hugepages`); without them the map
     /// fails with `ENOMEM`, reported as an error.
-    #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT"))]
+    #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
     pub fn huge(&mut self, page_bits: Option<u8>) -> &mut Self {
         self.huge = Some(page_bits);
+        self
+    }
+
+    /// Backs the map with huge pages of `size`: [`MmapOptions::huge`] with a typed size.
+    ///
+    /// ```
+    /// use mmap::{HugePageSize, MmapOptions};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let offered = HugePageSize::available()?;
+    /// match offered.iter().find(|pool| pool.size == HugePageSize::HUGE_2MB && pool.free > 0) {
+    ///     Some(_) => {
+    ///         let map = MmapOptions::new().len(4096).huge_page_size(HugePageSize::HUGE_2MB).map_anon()?;
+    ///         assert_eq!(map.len(), 2 << 20); // rounded up to one huge page
+    ///     }
+    ///     None => println!("no free 2 MiB huge pages here: nr_hugepages is 0"),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+    pub fn huge_page_size(&mut self, size: HugePageSize) -> &mut Self {
+        self.huge = Some(Some(size.log2()));
         self
     }
 
@@ -244,6 +272,40 @@ impl MmapOptions {
             .map(Mmap::from_inner)
     }
 
+    /// A read-only shared map that needs no `unsafe`, of a file whose contents can never change: a
+    /// memfd (see [`SharedMemory`](crate::SharedMemory)) sealed against shrinking and writing
+    /// ([`Seals::SHRINK`](crate::Seals::SHRINK) and [`Seals::WRITE`](crate::Seals::WRITE), checked
+    /// with `fcntl(F_GET_SEALS)`). Seals are never removed, so nothing, in any process, can write
+    /// the mapped bytes or cut the file short under the map.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` before the map when the file lacks either seal (or cannot be sealed: not a
+    /// memfd), or when `offset + len` reaches past its end; otherwise as [`MmapOptions::map`].
+    #[cfg(all(
+        mman_has = "MFD_CLOEXEC",
+        mman_has = "MFD_ALLOW_SEALING",
+        any(target_os = "linux", target_os = "android")
+    ))]
+    pub fn map_sealed<T: AsFd>(&self, file: T) -> io::Result<Mmap> {
+        const CALL: &str = "map_sealed";
+        let fd = file.as_fd();
+        crate::shared_memory::check_sealed(CALL, fd)?;
+        if let Some(len) = self.len {
+            let size = sys::file_info(fd)?.len;
+            if self.offset.checked_add(len as u64).map_or(true, |end| end > size) {
+                return Err(invalid(
+                    CALL,
+                    format_args!(
+                        "offset {} + len {len} reaches past the end of the sealed file ({size} bytes)",
+                        self.offset
+                    ),
+                ));
+            }
+        }
+        self.map_file(CALL, fd, Protection::READ, Sharing::Shared).map(Mmap::from_inner)
+    }
+
     /// A writable shared map of the file that gives out raw pointers only, so making it is safe: the
     /// caller's `unsafe` blocks that read or write through the pointers carry the promises.
     ///
@@ -365,14 +427,22 @@ impl MmapOptions {
                 "flags: MAP_FIXED and the sharing type (MAP_SHARED, MAP_PRIVATE) cannot be passed as extra flags",
             ));
         }
-        let (huge_flags, huge_page) = self.huge_page(call, offset)?;
+        let huge_page = self.huge_page(call, offset)?;
         if len == 0 {
             return Ok(MmapInner::empty());
         }
         let (hint, placement_flags) = self.placement(call)?;
-        let flags = sharing | self.flags.bits() | huge_flags | placement_flags;
         let fd = fd.map_or(-1, |fd| fd.as_raw_fd());
-        let inner = MmapInner::new(hint, len, prot.bits(), flags, fd, offset, huge_page)?;
+        let flags = sharing | self.flags.bits() | placement_flags;
+        let inner = match huge_page {
+            None => MmapInner::new(hint, len, prot.bits(), flags, fd, offset, None)?,
+            #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+            Some(size) => {
+                let flags = flags | mmap_sys::MAP_HUGETLB | size.flag();
+                MmapInner::new(hint, len, prot.bits(), flags, fd, offset, Some(size.bytes() as usize))
+                    .map_err(|error| crate::huge::explain_map_error(call, size, error))?
+            }
+        };
         let start = inner.ptr() as usize - (offset % sys::page_size() as u64) as usize;
         if placement_flags != 0 && start != hint {
             // A kernel older than 4.17 takes MAP_FIXED_NOREPLACE for a hint: the map went elsewhere.
@@ -402,35 +472,36 @@ impl MmapOptions {
         }
     }
 
-    /// The `MAP_HUGETLB` flags and the huge page size, if huge pages were asked for.
-    #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT"))]
-    fn huge_page(&self, call: &str, offset: u64) -> io::Result<(c_int, Option<usize>)> {
+    /// The huge page size asked for, checked: one the system offers, with the offset a multiple of
+    /// it. Its `MAP_HUGETLB | MAP_HUGE_*` flags go to `mmap`.
+    #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+    fn huge_page(&self, call: &str, offset: u64) -> io::Result<Option<HugePageSize>> {
         let Some(bits) = self.huge else {
-            return Ok((0, None));
+            return Ok(None);
         };
-        let (flags, size) = match bits {
-            None => (mmap_sys::MAP_HUGETLB, crate::huge::default_huge_page_size()?),
-            Some(bits) if (16..=40).contains(&bits) && 1u64 << bits <= usize::MAX as u64 => {
-                (mmap_sys::MAP_HUGETLB | (c_int::from(bits) << mmap_sys::MAP_HUGE_SHIFT), 1usize << bits)
-            }
+        let size = match bits {
+            None => HugePageSize::system_default()?,
             Some(bits) => {
-                return Err(invalid(
-                    call,
-                    format_args!("huge page size 2^{bits} is not a huge page size (2^16 to 2^40)"),
-                ))
+                1u64.checked_shl(u32::from(bits)).and_then(HugePageSize::from_bytes).ok_or_else(|| {
+                    invalid(
+                        call,
+                        format_args!("huge page size 2^{bits} cannot be encoded in the flags of mmap"),
+                    )
+                })?
             }
         };
-        if offset % size as u64 != 0 {
+        size.pool(call)?;
+        if usize::try_from(size.bytes()).is_err() || offset % size.bytes() != 0 {
             return Err(invalid(
                 call,
                 format_args!("offset {offset} is not a multiple of the huge page size {size}"),
             ));
         }
-        Ok((flags, Some(size)))
+        Ok(Some(size))
     }
 
-    #[cfg(not(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT")))]
-    fn huge_page(&self, _call: &str, _offset: u64) -> io::Result<(c_int, Option<usize>)> {
-        Ok((0, None))
+    #[cfg(not(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK")))]
+    fn huge_page(&self, _call: &str, _offset: u64) -> io::Result<Option<std::convert::Infallible>> {
+        Ok(None)
     }
 }

@@ -27,7 +27,7 @@ pub struct MmapRaw {
 }
 
 common_methods!(MmapRaw);
-flush_methods!(MmapRaw);
+writable_methods!(MmapRaw);
 
 impl MmapRaw {
     pub(crate) fn from_inner(inner: MmapInner) -> Self {

@@ -40,6 +40,11 @@ pub(crate) fn last_error(what: impl FnOnce() -> String) -> io::Error {
     io::Error::new(source.kind(), CallError { what: what(), source })
 }
 
+/// The OS error number behind an error made by [`last_error`], if any.
+pub(crate) fn errno(error: &io::Error) -> Option<c_int> {
+    error.raw_os_error().or_else(|| error.get_ref()?.downcast_ref::<CallError>()?.source.raw_os_error())
+}
+
 /// The size of a page, from `sysconf(_SC_PAGESIZE)`, read once.
 pub(crate) fn page_size() -> usize {
     static PAGE_SIZE: AtomicUsize = AtomicUsize::new(0);
@@ -234,4 +239,138 @@ pub(crate) unsafe fn mincore(ptr: *mut c_void, len: usize) -> io::Result<Vec<u8>
     let ret = unsafe { sys::mincore(ptr, len, vec.as_mut_ptr()) };
     check(ret, || format!("mincore of {len} bytes at {ptr:p}"))?;
     Ok(vec)
+}
+
+/// `mremap(ptr, old_len, new_len, flags)`: the new address of the mapping.
+///
+/// # Safety
+///
+/// `ptr..ptr + old_len` is a whole mapping this process made; with `MREMAP_MAYMOVE` in `flags`,
+/// nothing may use its old addresses afterwards, and when shrinking nothing may use the cut tail.
+#[cfg(mman_has = "MREMAP_MAYMOVE")]
+pub(crate) unsafe fn mremap(
+    ptr: *mut c_void,
+    old_len: usize,
+    new_len: usize,
+    flags: c_int,
+) -> io::Result<*mut c_void> {
+    // SAFETY: the caller upholds the contract above; without MREMAP_FIXED no fifth argument is read.
+    let new = unsafe { sys::mremap(ptr, old_len, new_len, flags) };
+    if new == sys::MAP_FAILED {
+        Err(last_error(|| format!("mremap of {old_len} bytes at {ptr:p} to {new_len} bytes")))
+    } else {
+        Ok(new)
+    }
+}
+
+/// Copies `buf.len()` bytes from `src` of this process into `buf`, through the kernel:
+/// `process_vm_readv(getpid(), ...)`. A page the kernel cannot read (past the end of a truncated
+/// file, or not readable) stops the copy where a plain read would raise `SIGBUS` or `SIGSEGV`.
+/// Returns how many bytes were copied: fewer than `buf.len()` only when such a page was reached.
+///
+/// # Safety
+///
+/// `src..src + buf.len()` lies within one live mapping of this process (its pages may be unbacked).
+pub(crate) unsafe fn copy_checked(src: *const u8, buf: &mut [u8]) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        let local = libc::iovec { iov_base: buf[done..].as_mut_ptr().cast(), iov_len: buf.len() - done };
+        // SAFETY: `done < buf.len()`, so the address stays within the mapping (caller).
+        let remote =
+            libc::iovec { iov_base: unsafe { src.add(done) } as *mut c_void, iov_len: local.iov_len };
+        // SAFETY: the kernel writes at most `local.iov_len` bytes into `buf`, which this function
+        // borrows mutably, and reads `remote` with its own checks: a bad page is an error, not a fault.
+        let copied = unsafe { libc::process_vm_readv(libc::getpid(), &local, 1, &remote, 1, 0) };
+        match copied {
+            0 => break,
+            n if n > 0 => done += n as usize,
+            _ => {
+                let error = io::Error::last_os_error();
+                if error.raw_os_error() == Some(libc::EFAULT) {
+                    break;
+                }
+                return Err(io::Error::new(
+                    error.kind(),
+                    CallError {
+                        what: format!("process_vm_readv of {} bytes at {src:p}", buf.len()),
+                        source: error,
+                    },
+                ));
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// `mlockall(flags)`; `names` spells the flags, for the message.
+pub(crate) fn mlockall(flags: c_int, names: &str) -> io::Result<()> {
+    // SAFETY: locking changes no memory contents.
+    let ret = unsafe { sys::mlockall(flags) };
+    check(ret, || {
+        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
+        let limit = match unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) } {
+            0 if limit.rlim_cur == libc::RLIM_INFINITY => "unlimited".to_owned(),
+            0 => format!("{} bytes", limit.rlim_cur),
+            _ => "unknown".to_owned(),
+        };
+        format!("mlockall({names}) (RLIMIT_MEMLOCK: {limit})")
+    })
+}
+
+/// `munlockall()`.
+pub(crate) fn munlockall() -> io::Result<()> {
+    // SAFETY: unlocking changes no memory contents.
+    check(unsafe { sys::munlockall() }, || "munlockall".to_owned())
+}
+
+/// `memfd_create(name, flags)`.
+#[cfg(all(
+    mman_has = "MFD_CLOEXEC",
+    mman_has = "MFD_ALLOW_SEALING",
+    any(target_os = "linux", target_os = "android")
+))]
+pub(crate) fn memfd_create(
+    name: &std::ffi::CStr,
+    flags: std::ffi::c_uint,
+) -> io::Result<std::os::fd::OwnedFd> {
+    // SAFETY: `name` is a NUL-terminated string that lives through the call.
+    let fd = unsafe { sys::memfd_create(name.as_ptr(), flags) };
+    if fd < 0 {
+        return Err(last_error(|| format!("memfd_create({name:?})")));
+    }
+    // SAFETY: the kernel just returned this descriptor, and nothing else owns it.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
+/// `fcntl(fd, F_GET_SEALS)`: the seals of a memfd.
+#[cfg(all(
+    mman_has = "MFD_CLOEXEC",
+    mman_has = "MFD_ALLOW_SEALING",
+    any(target_os = "linux", target_os = "android")
+))]
+pub(crate) fn get_seals(fd: BorrowedFd<'_>) -> io::Result<c_int> {
+    // SAFETY: F_GET_SEALS reads the seals of an open descriptor, borrowed for the call.
+    let seals = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GET_SEALS) };
+    if seals < 0 {
+        return Err(last_error(|| format!("fcntl(F_GET_SEALS) of file descriptor {}", fd.as_raw_fd())));
+    }
+    Ok(seals)
+}
+
+/// `fcntl(fd, F_ADD_SEALS, seals)`.
+#[cfg(all(
+    mman_has = "MFD_CLOEXEC",
+    mman_has = "MFD_ALLOW_SEALING",
+    any(target_os = "linux", target_os = "android")
+))]
+pub(crate) fn add_seals(fd: BorrowedFd<'_>, seals: c_int) -> io::Result<()> {
+    // SAFETY: F_ADD_SEALS changes what later calls on the file may do, not memory of this process.
+    let ret = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, seals) };
+    if ret < 0 {
+        return Err(last_error(|| {
+            format!("fcntl(F_ADD_SEALS, {seals:#x}) of file descriptor {}", fd.as_raw_fd())
+        }));
+    }
+    Ok(())
 }

@@ -1,0 +1,78 @@
+//! Locking all of the process's memory: `mlockall(2)` and `munlockall(2)`.
+
+use std::io;
+
+use crate::range::invalid;
+use crate::sys::{self, c_int};
+
+bitflags::bitflags! {
+    /// What [`lock_all`] locks: the `flags` of `mlockall(2)`.
+    ///
+    /// ```
+    /// use mmap::LockAll;
+    ///
+    /// assert_eq!((LockAll::CURRENT | LockAll::FUTURE).bits(), mmap_sys::MCL_CURRENT | mmap_sys::MCL_FUTURE);
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct LockAll: c_int {
+        /// Every page mapped now: [`MCL_CURRENT`](mmap_sys::MCL_CURRENT).
+        const CURRENT = mmap_sys::MCL_CURRENT;
+        /// Every page mapped from now on: [`MCL_FUTURE`](mmap_sys::MCL_FUTURE).
+        const FUTURE = mmap_sys::MCL_FUTURE;
+        /// With `CURRENT` or `FUTURE`: lock pages as they are first touched, not all at once:
+        /// [`MCL_ONFAULT`](mmap_sys::MCL_ONFAULT) (Linux 4.4).
+        #[cfg(mman_has = "MCL_ONFAULT")]
+        const ON_FAULT = mmap_sys::MCL_ONFAULT;
+    }
+}
+
+/// Locks all of the process's memory in RAM, now (`CURRENT`), from now on (`FUTURE`), or both:
+/// `mlockall(2)`. Nothing locked is swapped out, until [`unlock_all`].
+///
+/// Locked memory counts against `RLIMIT_MEMLOCK` (8 MiB by default) unless the process has
+/// `CAP_IPC_LOCK`: most processes cannot lock all their memory. With `FUTURE`, a later map that
+/// would go past the limit fails.
+///
+/// ```no_run
+/// use mmap::LockAll;
+///
+/// # fn main() -> std::io::Result<()> {
+/// mmap::lock_all(LockAll::CURRENT | LockAll::FUTURE)?;
+/// // ... work that must never wait for the disk ...
+/// mmap::unlock_all()?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Errors
+///
+/// `InvalidInput` before the call when `flags` holds neither `CURRENT` nor `FUTURE`.
+/// `OutOfMemory` (`ENOMEM`) past `RLIMIT_MEMLOCK`, and `PermissionDenied` (`EPERM`) when the limit
+/// is 0, both with the limit in the message; otherwise the error of `mlockall`.
+pub fn lock_all(flags: LockAll) -> io::Result<()> {
+    if !flags.intersects(LockAll::CURRENT | LockAll::FUTURE) {
+        return Err(invalid(
+            "lock_all",
+            format_args!("flags {flags:?} hold neither LockAll::CURRENT nor LockAll::FUTURE"),
+        ));
+    }
+    let names: Vec<&str> = [
+        (LockAll::CURRENT, "MCL_CURRENT"),
+        (LockAll::FUTURE, "MCL_FUTURE"),
+        #[cfg(mman_has = "MCL_ONFAULT")]
+        (LockAll::ON_FAULT, "MCL_ONFAULT"),
+    ]
+    .into_iter()
+    .filter_map(|(flag, name)| flags.contains(flag).then_some(name))
+    .collect();
+    sys::mlockall(flags.bits(), &names.join(" | "))
+}
+
+/// Unlocks all of the process's memory, and stops locking future maps: `munlockall(2)`.
+///
+/// # Errors
+///
+/// The error of `munlockall` (it has none on Linux).
+pub fn unlock_all() -> io::Result<()> {
+    sys::munlockall()
+}

@@ -1,0 +1,97 @@
+//! Resizing a map in place or by moving it: `mremap(2)` (Linux).
+
+use std::io;
+
+use crate::{Mmap, MmapMut, MmapRaw};
+
+/// How [`MmapMut::remap`] (and [`Mmap::remap`], [`MmapRaw::remap`]) may resize a map.
+///
+/// By default the map must stay where it is: growing fails with `OutOfMemory` when the addresses
+/// after it are taken. [`RemapOptions::may_move`] lets the kernel move it
+/// ([`MREMAP_MAYMOVE`](mmap_sys::MREMAP_MAYMOVE)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RemapOptions {
+    may_move: bool,
+}
+
+impl RemapOptions {
+    /// Options that keep the map in place.
+    pub fn new() -> RemapOptions {
+        RemapOptions::default()
+    }
+
+    /// Lets the kernel move the map to grow it ([`MREMAP_MAYMOVE`](mmap_sys::MREMAP_MAYMOVE)): its
+    /// address may change, and its bytes move with it.
+    pub fn may_move(mut self, may_move: bool) -> RemapOptions {
+        self.may_move = may_move;
+        self
+    }
+}
+
+impl MmapMut {
+    /// Resizes the map to `new_len` bytes: `mremap(2)` (Linux 2.4). Shrinking cuts the tail;
+    /// growing a file map covers more of the file, and growing an anonymous map adds zeroed bytes.
+    ///
+    /// Growing a file map past the end of the file is refused: extend the file first (with
+    /// `File::set_len`). The grown map's last byte is checked through the kernel, and when the file
+    /// does not reach it the map is shrunk back and the call fails, where a read would have killed
+    /// the process with `SIGBUS`.
+    ///
+    /// This is safe, even when the map moves: `&mut self` means no reference into the map is left.
+    ///
+    /// ```
+    /// use mmap::{MmapMut, RemapOptions};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let page = mmap::page_size();
+    /// let mut memory = MmapMut::map_anon(page)?;
+    /// memory[0] = 1;
+    /// memory.remap(4 * page, RemapOptions::new().may_move(true))?;
+    /// assert_eq!((memory.len(), memory[0], memory[4 * page - 1]), (4 * page, 1, 0));
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` before any call for a `new_len` of 0 or over `isize::MAX`, or an empty map;
+    /// `InvalidInput` after the call when the file ends before `new_len` (the map is unchanged,
+    /// though it may have moved); `OutOfMemory` when the map cannot grow in place and may not move;
+    /// otherwise the error of `mremap`.
+    pub fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
+        // SAFETY: `&mut self`: no reference into the map outlives this call.
+        unsafe { self.inner.remap(new_len, options.may_move) }
+    }
+}
+
+impl Mmap {
+    /// Resizes the map to `new_len` bytes: `mremap(2)`, as [`MmapMut::remap`], whose checks it
+    /// makes (growing past the end of the file is refused).
+    ///
+    /// # Errors
+    ///
+    /// As [`MmapMut::remap`].
+    pub fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
+        // SAFETY: `&mut self`: no reference into the map outlives this call.
+        unsafe { self.inner.remap(new_len, options.may_move) }
+    }
+}
+
+impl MmapRaw {
+    /// Resizes the map to `new_len` bytes: `mremap(2)`, as [`MmapMut::remap`], whose checks it
+    /// makes. A map protected so that it cannot be read cannot be grown (the check reads it).
+    ///
+    /// # Errors
+    ///
+    /// As [`MmapMut::remap`].
+    ///
+    /// # Safety
+    ///
+    /// The borrow checker does not follow raw pointers: the caller promises that no pointer into the
+    /// map taken before the call is used after it, since the map may move (with
+    /// [`RemapOptions::may_move`]) or lose its tail, and that no other thread uses the map meanwhile.
+    pub unsafe fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
+        // SAFETY: the caller's promise above.
+        unsafe { self.inner.remap(new_len, options.may_move) }
+    }
+}

@@ -1,0 +1,217 @@
+//! Shared memory between processes: a `memfd_create(2)` file, optionally sealed, and its maps.
+
+use std::ffi::CString;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use crate::range::invalid;
+use crate::sys;
+use crate::{Mmap, MmapMut, MmapOptions, MmapRaw};
+
+bitflags::bitflags! {
+    /// The seals of a [`SharedMemory`] (`fcntl(2)`, `F_ADD_SEALS`): what no one, in any process,
+    /// may do to the memory any more. A seal is never removed.
+    ///
+    /// ```
+    /// use mmap::Seals;
+    ///
+    /// assert_eq!(Seals::WRITE.bits(), libc::F_SEAL_WRITE);
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct Seals: std::ffi::c_int {
+        /// No more seals may be added: `F_SEAL_SEAL`.
+        const SEAL = libc::F_SEAL_SEAL;
+        /// The size may not shrink: `F_SEAL_SHRINK`.
+        const SHRINK = libc::F_SEAL_SHRINK;
+        /// The size may not grow: `F_SEAL_GROW`.
+        const GROW = libc::F_SEAL_GROW;
+        /// The contents may not change: no `write(2)`, no writable shared map: `F_SEAL_WRITE`.
+        /// Adding it fails with `EBUSY` while a writable shared map exists.
+        const WRITE = libc::F_SEAL_WRITE;
+        /// No new write access, while existing writable maps keep theirs: `F_SEAL_FUTURE_WRITE`
+        /// (Linux 5.1).
+        const FUTURE_WRITE = libc::F_SEAL_FUTURE_WRITE;
+    }
+}
+
+/// Memory that processes share: an anonymous file made by `memfd_create(2)` (Linux 3.17), which
+/// lives in RAM (or swap) and has no name in any file system. Its descriptor is handed to another
+/// process (inherited by a child, or sent over a Unix socket), which maps the same pages.
+///
+/// It can be sealed ([`SharedMemory::add_seals`]): once sealed against shrinking and writing, its
+/// contents can never change, and [`SharedMemory::map_sealed`] maps it read-only without `unsafe`.
+///
+/// ```
+/// use mmap::{Seals, SharedMemory};
+///
+/// # fn main() -> std::io::Result<()> {
+/// let shared = SharedMemory::create("table", 4096)?;
+/// {
+///     let map = shared.map_raw()?;
+///     // SAFETY: the memory is 4096 bytes long, and no other process has its descriptor yet.
+///     unsafe { map.as_mut_ptr().copy_from(b"frozen".as_ptr(), 6) };
+/// } // the writable map is gone: the memory can be sealed against writing
+/// shared.add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE)?;
+/// let frozen = shared.map_sealed()?; // safe: no one can change these bytes any more
+/// assert_eq!(&frozen[..6], b"frozen");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct SharedMemory {
+    file: File,
+}
+
+impl SharedMemory {
+    /// Makes `len` bytes of zeroed shared memory: `memfd_create(name, MFD_CLOEXEC |
+    /// MFD_ALLOW_SEALING)`, then `ftruncate(len)`. `name` is shown in `/proc/<pid>/fd` as
+    /// `memfd:<name>`; it need not be unique. The descriptor is closed on `exec` (`MFD_CLOEXEC`):
+    /// pass it to a child explicitly.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` before any call for a name with a NUL byte or longer than 249 bytes;
+    /// otherwise the error of `memfd_create` or `ftruncate`.
+    pub fn create(name: &str, len: u64) -> io::Result<SharedMemory> {
+        const CALL: &str = "SharedMemory::create";
+        if name.len() > 249 {
+            return Err(invalid(CALL, format_args!("name is {} bytes long, over 249", name.len())));
+        }
+        let c_name =
+            CString::new(name).map_err(|_| invalid(CALL, format_args!("name {name:?} holds a NUL byte")))?;
+        let fd = sys::memfd_create(&c_name, mmap_sys::MFD_CLOEXEC | mmap_sys::MFD_ALLOW_SEALING)?;
+        let memory = SharedMemory { file: File::from(fd) };
+        memory.set_len(len)?;
+        Ok(memory)
+    }
+
+    /// The memory's size in bytes: `fstat(2)`.
+    ///
+    /// # Errors
+    ///
+    /// The error of `fstat`.
+    pub fn len(&self) -> io::Result<u64> {
+        Ok(self.file.metadata()?.len())
+    }
+
+    /// Whether the memory's size is 0: `fstat(2)`.
+    ///
+    /// # Errors
+    ///
+    /// The error of `fstat`.
+    pub fn is_empty(&self) -> io::Result<bool> {
+        Ok(self.len()? == 0)
+    }
+
+    /// Resizes the memory: `ftruncate(2)`. Bytes added read as zeros.
+    ///
+    /// # Errors
+    ///
+    /// `PermissionDenied` (`EPERM`) when a seal forbids the change; otherwise the error of
+    /// `ftruncate`.
+    pub fn set_len(&self, len: u64) -> io::Result<()> {
+        self.file.set_len(len).map_err(|error| {
+            io::Error::new(error.kind(), format!("SharedMemory::set_len({len}): ftruncate failed: {error}"))
+        })
+    }
+
+    /// Adds seals: `fcntl(2)` with `F_ADD_SEALS`. Seals are never removed.
+    ///
+    /// # Errors
+    ///
+    /// `PermissionDenied` (`EPERM`) once [`Seals::SEAL`] is set; `ResourceBusy` (`EBUSY`) when adding
+    /// [`Seals::WRITE`] while a writable shared map of the memory exists, in any process.
+    pub fn add_seals(&self, seals: Seals) -> io::Result<()> {
+        sys::add_seals(self.file.as_fd(), seals.bits())
+    }
+
+    /// The seals set: `fcntl(2)` with `F_GET_SEALS`.
+    ///
+    /// # Errors
+    ///
+    /// The error of `fcntl`.
+    pub fn seals(&self) -> io::Result<Seals> {
+        sys::get_seals(self.file.as_fd()).map(Seals::from_bits_retain)
+    }
+
+    /// A writable shared map of all the memory, used through raw pointers: see
+    /// [`MmapOptions::map_raw`].
+    ///
+    /// # Errors
+    ///
+    /// As [`MmapOptions::map_raw`]; `PermissionDenied` once sealed against writing.
+    pub fn map_raw(&self) -> io::Result<MmapRaw> {
+        MmapOptions::new().map_raw(&self.file)
+    }
+
+    /// A writable shared map of all the memory, as a `&mut [u8]`: see [`MmapOptions::map_mut`].
+    ///
+    /// # Errors
+    ///
+    /// As [`MmapOptions::map_mut`]; `PermissionDenied` once sealed against writing.
+    ///
+    /// # Safety
+    ///
+    /// No one else, in this process or another, writes the memory or shrinks it while the map
+    /// lives.
+    pub unsafe fn map_mut(&self) -> io::Result<MmapMut> {
+        // SAFETY: the caller's promise, passed on.
+        unsafe { MmapOptions::new().map_mut(&self.file) }
+    }
+
+    /// A read-only map of all the memory, which needs no `unsafe`: the memory must be sealed against
+    /// shrinking and writing ([`Seals::SHRINK`] and [`Seals::WRITE`]), so no one can change it under
+    /// the map. See [`MmapOptions::map_sealed`].
+    ///
+    /// # Errors
+    ///
+    /// As [`MmapOptions::map_sealed`].
+    pub fn map_sealed(&self) -> io::Result<Mmap> {
+        MmapOptions::new().map_sealed(&self.file)
+    }
+
+    /// The memory as a `File`, to read or write it with `std::io` or hand its descriptor on.
+    pub fn as_file(&self) -> &File {
+        &self.file
+    }
+}
+
+impl AsFd for SharedMemory {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.file.as_fd()
+    }
+}
+
+impl From<SharedMemory> for OwnedFd {
+    fn from(memory: SharedMemory) -> OwnedFd {
+        memory.file.into()
+    }
+}
+
+impl From<OwnedFd> for SharedMemory {
+    /// Takes a memfd's descriptor, e.g. one a parent process handed over. Any file works; only a
+    /// memfd can be sealed.
+    fn from(fd: OwnedFd) -> SharedMemory {
+        SharedMemory { file: File::from(fd) }
+    }
+}
+
+/// Checks that `fd` is sealed against shrinking and writing: its contents are fixed for good.
+pub(crate) fn check_sealed(call: &str, fd: BorrowedFd<'_>) -> io::Result<()> {
+    let needed = Seals::SHRINK | Seals::WRITE;
+    let seals = match sys::get_seals(fd) {
+        Ok(seals) => Seals::from_bits_retain(seals),
+        Err(error) if sys::errno(&error) == Some(libc::EINVAL) => {
+            return Err(invalid(call, "the file cannot be sealed (not a memfd): its contents may change"))
+        }
+        Err(error) => return Err(error),
+    };
+    if !seals.contains(needed) {
+        return Err(invalid(
+            call,
+            format_args!("the file's seals {seals:?} lack {:?}: its contents may change", needed - seals),
+        ));
+    }
+    Ok(())
+}
