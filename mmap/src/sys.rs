@@ -275,9 +275,8 @@ pub(crate) unsafe fn copy_checked(src: *const u8, buf: &mut [u8]) -> io::Result<
     let mut done = 0;
     while done < buf.len() {
         let local = libc::iovec { iov_base: buf[done..].as_mut_ptr().cast(), iov_len: buf.len() - done };
-        // SAFETY: `done < buf.len()`, so the address stays within the mapping (caller).
-        let remote =
-            libc::iovec { iov_base: unsafe { src.add(done) } as *mut c_void, iov_len: local.iov_len };
+        // The address is only passed to the kernel, which checks it: no need for `add`'s promise.
+        let remote = libc::iovec { iov_base: src.wrapping_add(done) as *mut c_void, iov_len: local.iov_len };
         // SAFETY: the kernel writes at most `local.iov_len` bytes into `buf`, which this function
         // borrows mutably, and reads `remote` with its own checks: a bad page is an error, not a fault.
         let copied = unsafe { libc::process_vm_readv(libc::getpid(), &local, 1, &remote, 1, 0) };
