@@ -1,0 +1,129 @@
+//! Resizing maps with `remap` (`mremap`): anonymous and file maps, in place and moved, and growth
+//! past the end of a file refused.
+
+use std::io::{ErrorKind, Write};
+
+use mmap::{page_size, Mmap, MmapMut, MmapOptions, MmapRaw, RemapOptions};
+
+fn file_of(bytes: &[u8]) -> std::fs::File {
+    let mut file = tempfile::tempfile().unwrap();
+    file.write_all(bytes).unwrap();
+    file
+}
+
+#[test]
+fn an_anonymous_map_grows_keeping_its_bytes_and_shrinks() {
+    let page = page_size();
+    let mut map = MmapMut::map_anon(2 * page).unwrap();
+    map[..page].fill(3);
+    map[2 * page - 1] = 4;
+    map.remap(16 * page, RemapOptions::new().may_move(true)).unwrap();
+    assert_eq!(map.len(), 16 * page);
+    assert!(map[..page].iter().all(|&b| b == 3));
+    assert_eq!(map[2 * page - 1], 4);
+    assert!(map[2 * page..].iter().all(|&b| b == 0), "grown bytes of an anonymous map are zeroes");
+    map[16 * page - 1] = 5;
+
+    let before = map.as_ptr();
+    map.remap(page, RemapOptions::new()).unwrap();
+    assert_eq!((map.len(), map.as_ptr()), (page, before), "shrinking happens in place");
+    assert!(map.iter().all(|&b| b == 3));
+}
+
+#[test]
+fn growing_in_place_fails_when_the_next_pages_are_taken() {
+    let page = page_size();
+    let mut map = MmapMut::map_anon(page).unwrap();
+    map[0] = 9;
+    let next = map.as_ptr() as usize + page;
+    // Take the page right after the map; if it is already taken, growing in place fails anyway.
+    let _blocker = MmapOptions::new().len(page).fixed_no_replace(next).map_anon();
+
+    let error = map.remap(2 * page, RemapOptions::new()).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
+    let message = error.to_string();
+    assert!(message.starts_with("remap: no room to grow the map in place"), "{message}");
+    assert!(message.contains("may_move(true)"), "{message}");
+    assert_eq!((map.len(), map[0]), (page, 9), "a failed remap leaves the map as it was");
+
+    let old = map.as_ptr();
+    map.remap(2 * page, RemapOptions::new().may_move(true)).unwrap();
+    assert_ne!(map.as_ptr(), old, "the map moved to grow");
+    assert_eq!((map.len(), map[0]), (2 * page, 9));
+}
+
+#[test]
+fn a_file_map_grows_only_as_far_as_the_file() {
+    let page = page_size();
+    let file = file_of(&vec![1; 2 * page]);
+    // SAFETY: the temporary file is this test's alone; it is extended, never truncated.
+    let mut map = unsafe { MmapOptions::new().len(page).map_mut(&file).unwrap() };
+    map.remap(2 * page, RemapOptions::new().may_move(true)).unwrap();
+    assert!(map.iter().all(|&b| b == 1));
+
+    let error = map.remap(4 * page, RemapOptions::new().may_move(true)).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+    let message = error.to_string();
+    assert!(message.starts_with(&format!("remap: new_len {}", 4 * page)), "{message}");
+    assert!(message.contains("past the end of the mapped file"), "{message}");
+    assert_eq!(map.len(), 2 * page, "the map keeps its length");
+    assert_eq!(map[2 * page - 1], 1, "and stays readable");
+
+    // Extended first, the file backs the grown map, and writes through it reach the file.
+    file.set_len(4 * page as u64).unwrap();
+    map.remap(4 * page, RemapOptions::new().may_move(true)).unwrap();
+    assert_eq!((map[2 * page], map[4 * page - 1]), (0, 0));
+    map[4 * page - 1] = 7;
+    map.flush().unwrap();
+    let mut last = [0u8];
+    std::os::unix::fs::FileExt::read_exact_at(&file, &mut last, 4 * page as u64 - 1).unwrap();
+    assert_eq!(last, [7]);
+}
+
+#[test]
+fn a_map_at_an_unaligned_offset_keeps_its_offset_when_moved() {
+    let page = page_size();
+    let bytes: Vec<u8> = (0..4 * page).map(|i| (i % 251) as u8).collect();
+    let file = file_of(&bytes);
+    // SAFETY: the temporary file is this test's alone.
+    let mut map = unsafe { MmapOptions::new().offset(100).len(10).map(&file).unwrap() };
+    map.remap(3 * page, RemapOptions::new().may_move(true)).unwrap();
+    assert_eq!(&map[..], &bytes[100..100 + 3 * page]);
+    map.remap(5, RemapOptions::new()).unwrap();
+    assert_eq!(&map[..], &bytes[100..105]);
+}
+
+#[test]
+fn bad_lengths_and_empty_maps_are_refused_before_mremap() {
+    let mut map = MmapMut::map_anon(page_size()).unwrap();
+    let error = map.remap(0, RemapOptions::new()).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    assert!(error.to_string().starts_with("remap: new_len 0"), "{error}");
+
+    let error = map.remap(isize::MAX as usize + 1, RemapOptions::new().may_move(true)).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    assert!(error.to_string().contains("over isize::MAX"), "{error}");
+    assert_eq!(map.len(), page_size());
+
+    let mut empty = MmapMut::map_anon(0).unwrap();
+    let error = empty.remap(4096, RemapOptions::new().may_move(true)).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    assert!(error.to_string().contains("the map is empty"), "{error}");
+}
+
+#[test]
+fn read_only_and_raw_maps_resize_too() {
+    let page = page_size();
+    let file = file_of(&vec![2; 3 * page]);
+    // SAFETY: the temporary file is this test's alone.
+    let mut map: Mmap = unsafe { MmapOptions::new().len(page).map(&file).unwrap() };
+    map.remap(3 * page, RemapOptions::new().may_move(true)).unwrap();
+    assert_eq!(map.iter().map(|&b| usize::from(b)).sum::<usize>(), 6 * page);
+
+    let mut raw = MmapRaw::from(MmapMut::map_anon(page).unwrap());
+    // SAFETY: no pointer into the map is kept across the call.
+    unsafe { raw.remap(2 * page, RemapOptions::new().may_move(true)).unwrap() };
+    // SAFETY: the map is now two pages long.
+    unsafe { raw.as_mut_ptr().add(2 * page - 1).write(1) };
+    assert_eq!(raw.len(), 2 * page);
+}
