@@ -3,27 +3,17 @@
 
 use std::io::{ErrorKind, Write};
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use mmap::{Mmap, MmapMut, MmapOptions, MmapRaw, Protection};
 
-/// Set in the child: the name of the test whose child part should run.
-const CHILD: &str = "MMAP_PROTECT_TEST_CHILD";
+mod common;
+use common::in_child;
 
-/// Runs this test binary again, running only `test` with `CHILD` set; returns its exit signal.
+/// Runs `test` again in a child process; returns the signal that ended it.
 fn run_child(test: &str) -> Option<i32> {
-    let status = Command::new(std::env::current_exe().unwrap())
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD, test)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
+    let status = common::child(test).stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
     status.signal()
-}
-
-fn in_child(test: &str) -> bool {
-    std::env::var(CHILD).is_ok_and(|name| name == test)
 }
 
 #[test]

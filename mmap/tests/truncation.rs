@@ -57,7 +57,10 @@ fn read_at_of_a_truncated_file_map_is_an_error_not_a_crash() {
     let mut buf = vec![0u8; 2 * page];
     let error = map.read_at(&mut buf, page / 2).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::UnexpectedEof, "{error}");
-    assert!(error.to_string().starts_with(&format!("read_at: byte {page} of the map cannot be read")), "{error}");
+    assert!(
+        error.to_string().starts_with(&format!("read_at: byte {page} of the map cannot be read")),
+        "{error}"
+    );
     assert!(buf[..page / 2].iter().all(|&b| b == 5), "the bytes before the end were copied");
 
     let error = map.read_at(&mut buf[..1], 3 * page).unwrap_err();

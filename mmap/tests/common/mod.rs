@@ -1,0 +1,40 @@
+//! Child processes for the tests that need one: the test binary runs again, running only one test,
+//! with `MMAP_TEST_CHILD` naming it.
+
+#![allow(dead_code)] // each test file uses part of this
+
+use std::process::{Command, Output};
+
+/// Set in the child: the name of the test whose child part should run.
+const CHILD: &str = "MMAP_TEST_CHILD";
+
+/// Whether this process is the child run for `test`.
+pub(crate) fn in_child(test: &str) -> bool {
+    std::env::var(CHILD).is_ok_and(|name| name == test)
+}
+
+/// The command that runs `test` again in a child process; add to it, then run it.
+pub(crate) fn child(test: &str) -> Command {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command.args([test, "--exact", "--nocapture", "--test-threads=1"]).env(CHILD, test);
+    command
+}
+
+/// Runs the command and asserts that the child ran its one test and passed, showing its output if
+/// not.
+pub(crate) fn assert_success(command: &mut Command) -> Output {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success()
+            && String::from_utf8_lossy(&output.stdout).contains("test result: ok. 1 passed"),
+        "the child failed ({}):\n{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // What the child did not run, and why, shows in the parent's output.
+    for line in String::from_utf8_lossy(&output.stdout).lines().filter(|line| line.starts_with("not run:")) {
+        println!("child: {line}");
+    }
+    output
+}

@@ -1,0 +1,93 @@
+//! `lock_all` and `unlock_all` (`mlockall`, `munlockall`), run in child processes since they lock
+//! the whole process: allowed, and refused under a low `RLIMIT_MEMLOCK`.
+
+mod common;
+
+use std::io::ErrorKind;
+
+use mmap::{lock_all, unlock_all, LockAll, MmapMut};
+
+/// A field of `/proc/self/status`, such as `VmLck` (in kB) or `CapEff` (hexadecimal).
+fn status(field: &str) -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|line| line.starts_with(&format!("{field}:"))).unwrap();
+    line.split_whitespace().nth(1).unwrap().to_owned()
+}
+
+fn locked_kib() -> u64 {
+    status("VmLck").parse().unwrap()
+}
+
+/// Whether the process may lock memory past `RLIMIT_MEMLOCK`: `CAP_IPC_LOCK` (bit 14) in effect.
+fn has_cap_ipc_lock() -> bool {
+    u64::from_str_radix(&status("CapEff"), 16).unwrap() & (1 << 14) != 0
+}
+
+fn memlock_limit() -> libc::rlim_t {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) }, 0);
+    limit.rlim_cur
+}
+
+#[test]
+fn lock_all_locks_current_and_future_maps_and_unlock_all_undoes_it() {
+    let test = "lock_all_locks_current_and_future_maps_and_unlock_all_undoes_it";
+    if common::in_child(test) {
+        if !has_cap_ipc_lock() && memlock_limit() != libc::RLIM_INFINITY {
+            println!("not run: without CAP_IPC_LOCK, RLIMIT_MEMLOCK is too low to lock a whole process");
+            return;
+        }
+        assert_eq!(locked_kib(), 0);
+        lock_all(LockAll::CURRENT | LockAll::FUTURE).unwrap();
+        let before = locked_kib();
+        assert!(before > 0, "MCL_CURRENT locks what is mapped");
+        let map = MmapMut::map_anon(1 << 20).unwrap();
+        assert_eq!(
+            map.resident_pages().unwrap(),
+            map.len() / mmap::page_size(),
+            "MCL_FUTURE faults new maps in"
+        );
+        assert!(locked_kib() >= before + 1024, "MCL_FUTURE locks new maps");
+        unlock_all().unwrap();
+        assert_eq!(locked_kib(), 0);
+        return;
+    }
+    common::assert_success(&mut common::child(test));
+}
+
+#[test]
+fn lock_all_fails_clearly_under_a_low_memlock_limit() {
+    let test = "lock_all_fails_clearly_under_a_low_memlock_limit";
+    if common::in_child(test) {
+        let limit = libc::rlimit { rlim_cur: 64 * 1024, rlim_max: 64 * 1024 };
+        // SAFETY: setrlimit reads a valid rlimit.
+        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &limit) }, 0);
+        // SAFETY: geteuid and setuid have no memory preconditions.
+        if unsafe { libc::geteuid() } == 0 && unsafe { libc::setuid(65534) } != 0 {
+            println!("not run: this root process cannot drop CAP_IPC_LOCK by becoming uid 65534");
+            return;
+        }
+        assert!(!has_cap_ipc_lock(), "CAP_IPC_LOCK would ignore RLIMIT_MEMLOCK");
+        let error = lock_all(LockAll::CURRENT).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
+        let message = error.to_string();
+        assert!(
+            message.starts_with("mlockall(MCL_CURRENT) (RLIMIT_MEMLOCK: 65536 bytes) failed"),
+            "{message}"
+        );
+        assert_eq!(locked_kib(), 0, "nothing stays locked after the failure");
+        return;
+    }
+    common::assert_success(&mut common::child(test));
+}
+
+#[test]
+fn lock_all_needs_current_or_future() {
+    for flags in [LockAll::empty(), LockAll::ON_FAULT] {
+        let error = lock_all(flags).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidInput);
+        assert!(error.to_string().starts_with("lock_all: flags"), "{error}");
+        assert!(error.to_string().contains("neither LockAll::CURRENT nor LockAll::FUTURE"), "{error}");
+    }
+}
