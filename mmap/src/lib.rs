@@ -53,6 +53,24 @@
 //! # }
 //! ```
 //!
+//! # Linux features
+//!
+//! - Resize: [`MmapMut::remap`] (`mremap`), which refuses to grow a file map past the file's end.
+//! - Prefault without `SIGBUS`: [`MmapMut::populate`], [`MmapMut::populate_write`]
+//!   (`MADV_POPULATE_READ` / `_WRITE`, Linux 5.14), and a checked copy, [`Mmap::read_at`].
+//! - Residency: [`Mmap::resident_pages`] and [`Mmap::residency`] (`mincore`).
+//! - Huge pages: [`HugePageSize`] (one constant per `MAP_HUGE_*`), [`HugePageSize::available`],
+//!   [`MmapOptions::huge_page_size`], and transparent huge pages through [`Advice::HugePage`].
+//! - Shared memory between processes: [`SharedMemory`] (`memfd_create`), with [`Seals`], and a safe
+//!   read-only map of sealed memory, [`MmapOptions::map_sealed`].
+//! - Placement: [`MmapOptions::address_hint`], [`MmapOptions::fixed_no_replace`]
+//!   (`MAP_FIXED_NOREPLACE`).
+//! - Locking: [`Mmap::lock`], [`Mmap::lock_on_fault`] (`mlock2`), [`lock_all`] / [`unlock_all`]
+//!   (`mlockall`).
+//!
+//! Each exists where the host's headers define its constants; where the running kernel refuses one,
+//! the call fails with [`ErrorKind::Unsupported`](std::io::ErrorKind::Unsupported).
+//!
 //! # Safety of file maps
 //!
 //! A map of a file gives out `&[u8]` (or `&mut [u8]`) over memory another process can change or
