@@ -5,16 +5,19 @@ macro_rules! common_methods {
     ($ty:ident) => {
         impl $ty {
             /// The map's length in bytes.
+            #[inline]
             pub fn len(&self) -> usize {
                 self.inner.len()
             }
 
             /// Whether the map is empty (a length of 0, or an empty file: nothing is mapped then).
+            #[inline]
             pub fn is_empty(&self) -> bool {
                 self.inner.len() == 0
             }
 
             /// The address of the map's first byte.
+            #[inline]
             pub fn as_ptr(&self) -> *const u8 {
                 self.inner.ptr()
             }

@@ -36,6 +36,7 @@ impl MmapInner {
     /// the caller: `len` is not 0 and fits `isize`, `offset + len` fits `off_t`, and with huge pages
     /// the offset is a multiple of the huge page size. `hint` is the address asked for (0: any); with
     /// `MAP_FIXED_NOREPLACE` in `flags` the kernel places the map there or fails.
+    #[inline(always)]
     pub(crate) fn new(
         hint: usize,
         len: usize,
@@ -66,15 +67,18 @@ impl MmapInner {
         Ok(MmapInner { ptr, len: map_len - prefix })
     }
 
+    #[inline]
     pub(crate) fn ptr(&self) -> *mut u8 {
         self.ptr
     }
 
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
 
     /// The bytes before `ptr` that were mapped with it.
+    #[inline]
     fn prefix(&self) -> usize {
         self.ptr as usize % sys::page_size()
     }
@@ -98,6 +102,7 @@ impl MmapInner {
     }
 
     /// The whole mapping, hidden prefix included. `None` for an empty map.
+    #[inline]
     fn whole(&self) -> Option<(*mut c_void, usize)> {
         (self.len > 0).then(|| {
             let prefix = self.prefix();
@@ -314,6 +319,7 @@ pub(crate) enum Lock {
 }
 
 impl Drop for MmapInner {
+    #[inline]
     fn drop(&mut self) {
         if let Some((start, len)) = self.whole() {
             // SAFETY: this is the whole mapping `new` made, and its owner is going away. An error

@@ -144,6 +144,7 @@ pub use shared_memory::{Seals, SharedMemory};
 /// ```
 /// assert!(mmap::page_size().is_power_of_two());
 /// ```
+#[inline]
 pub fn page_size() -> usize {
     sys::page_size()
 }

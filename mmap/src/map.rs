@@ -76,6 +76,7 @@ impl Mmap {
 impl Deref for Mmap {
     type Target = [u8];
 
+    #[inline]
     fn deref(&self) -> &[u8] {
         // SAFETY: `len` readable bytes are mapped at `ptr` (or `len` is 0 and `ptr` is dangling but
         // aligned), for as long as `self` lives; the constructor's caller promised they do not change.
@@ -84,6 +85,7 @@ impl Deref for Mmap {
 }
 
 impl AsRef<[u8]> for Mmap {
+    #[inline]
     fn as_ref(&self) -> &[u8] {
         self
     }

@@ -73,6 +73,7 @@ impl MmapMut {
     }
 
     /// The address of the map's first byte, for writing.
+    #[inline]
     pub fn as_mut_ptr(&mut self) -> *mut u8 {
         self.inner.ptr()
     }
@@ -105,6 +106,7 @@ impl MmapMut {
 impl Deref for MmapMut {
     type Target = [u8];
 
+    #[inline]
     fn deref(&self) -> &[u8] {
         // SAFETY: `len` readable bytes are mapped at `ptr` (or `len` is 0 and `ptr` is dangling but
         // aligned) while `self` lives; the constructor's caller promised nothing else changes them.
@@ -113,6 +115,7 @@ impl Deref for MmapMut {
 }
 
 impl DerefMut for MmapMut {
+    #[inline]
     fn deref_mut(&mut self) -> &mut [u8] {
         // SAFETY: as in `deref`, and the bytes are writable; `&mut self` makes this the only
         // reference into them.
@@ -121,12 +124,14 @@ impl DerefMut for MmapMut {
 }
 
 impl AsRef<[u8]> for MmapMut {
+    #[inline]
     fn as_ref(&self) -> &[u8] {
         self
     }
 }
 
 impl AsMut<[u8]> for MmapMut {
+    #[inline]
     fn as_mut(&mut self) -> &mut [u8] {
         self
     }

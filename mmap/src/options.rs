@@ -351,6 +351,7 @@ impl MmapOptions {
             .map(MmapMut::from_inner)
     }
 
+    #[inline]
     fn map_file(
         &self,
         call: &str,
@@ -410,6 +411,7 @@ impl MmapOptions {
     }
 
     /// Every check of a new map, then the map.
+    #[inline]
     fn map_checked(
         &self,
         call: &str,
@@ -456,6 +458,7 @@ impl MmapOptions {
 
     /// The address asked for, and the flag that makes it binding.
     #[cfg_attr(not(mman_has = "MAP_FIXED_NOREPLACE"), allow(unused_variables))]
+    #[inline]
     fn placement(&self, call: &str) -> io::Result<(usize, c_int)> {
         match self.placement {
             Placement::Anywhere => Ok((0, 0)),

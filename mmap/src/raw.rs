@@ -44,6 +44,7 @@ impl MmapRaw {
     }
 
     /// The address of the map's first byte, for writing.
+    #[inline]
     pub fn as_mut_ptr(&self) -> *mut u8 {
         self.inner.ptr()
     }

@@ -44,6 +44,7 @@ pub(crate) fn errno(error: &io::Error) -> Option<c_int> {
 }
 
 /// The size of a page, from `sysconf(_SC_PAGESIZE)`, read once.
+#[inline]
 pub(crate) fn page_size() -> usize {
     static PAGE_SIZE: AtomicUsize = AtomicUsize::new(0);
     match PAGE_SIZE.load(Ordering::Relaxed) {
@@ -73,6 +74,7 @@ pub(crate) enum FileKind {
 }
 
 /// `fstat(fd)`. (Not `File::metadata`, which asks `statx` for more than a map needs, and is slower.)
+#[inline]
 pub(crate) fn file_info(fd: BorrowedFd<'_>) -> io::Result<FileInfo> {
     let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: `stat` is a buffer of the size fstat fills; `fd` is open for the call.
@@ -98,6 +100,7 @@ pub(crate) fn file_info(fd: BorrowedFd<'_>) -> io::Result<FileInfo> {
 ///
 /// Without `MAP_FIXED` the kernel picks free addresses, so nothing existing is touched. With
 /// `MAP_FIXED`, the caller promises that `hint..hint + len` holds nothing still in use.
+#[inline]
 pub(crate) unsafe fn mmap(
     hint: *mut c_void,
     len: usize,
@@ -116,6 +119,7 @@ pub(crate) unsafe fn mmap(
 }
 
 /// Checks the return value of a call that returns 0 or -1.
+#[inline]
 fn check(ret: c_int, what: impl FnOnce() -> String) -> io::Result<()> {
     if ret == 0 {
         Ok(())
@@ -129,6 +133,7 @@ fn check(ret: c_int, what: impl FnOnce() -> String) -> io::Result<()> {
 /// # Safety
 ///
 /// `ptr..ptr + len` is a mapping this process made, and nothing refers to it any more.
+#[inline]
 pub(crate) unsafe fn munmap(ptr: *mut c_void, len: usize) -> io::Result<()> {
     // SAFETY: the caller upholds the contract above.
     check(unsafe { sys::munmap(ptr, len) }, || format!("munmap of {len} bytes at {ptr:p}"))
