@@ -1,0 +1,309 @@
+//! One table of ratios: this crate against the raw `mmap-sys` calls, memmap2 and `std`, each row's
+//! contenders measured interleaved (so that machine noise hits them alike), the median of several
+//! runs. `cargo bench -p mmap --bench ratios`; sizes from `MMAP_BENCH_FILE_MIB`,
+//! `MMAP_BENCH_ANON_MIB`, `MMAP_BENCH_READS` and `MMAP_BENCH_RUNS` (see `mmap/BENCHMARKS.md`).
+
+mod workloads;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use workloads::*;
+
+/// Counts allocations, to show that mapping and unmapping allocate nothing.
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is passed to `System`, which upholds the contract; the counter is only counted.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's layout, passed on.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// A contender: its name and one iteration of its work.
+type Contender<'a> = (&'static str, Box<dyn FnMut() -> u64 + 'a>);
+
+/// Runs every contender `iters` times per run, `runs` runs, in a new random order each run so that
+/// none always goes first or after the same neighbour; returns each one's median time per
+/// iteration, in ns.
+fn interleaved(contenders: &mut [Contender<'_>], iters: usize, runs: usize) -> Vec<f64> {
+    let n = contenders.len();
+    // A first round, not counted: caches, page tables and the allocator settle.
+    for (_, work) in contenders.iter_mut() {
+        black_box(work());
+    }
+    let mut samples = vec![Vec::with_capacity(runs); n];
+    let mut rng = fastrand::Rng::with_seed(runs as u64);
+    let mut order: Vec<usize> = (0..n).collect();
+    for _ in 0..runs {
+        rng.shuffle(&mut order);
+        for &i in &order {
+            let work = &mut contenders[i].1;
+            let start = Instant::now();
+            for _ in 0..iters {
+                black_box(work());
+            }
+            samples[i].push(start.elapsed().as_nanos() as f64 / iters as f64);
+        }
+    }
+    samples
+        .into_iter()
+        .map(|mut s| {
+            s.sort_by(f64::total_cmp);
+            s[s.len() / 2]
+        })
+        .collect()
+}
+
+fn time(ns: f64) -> String {
+    match ns {
+        ns if ns < 1e3 => format!("{ns:.0} ns"),
+        ns if ns < 1e6 => format!("{:.2} µs", ns / 1e3),
+        ns if ns < 1e9 => format!("{:.2} ms", ns / 1e6),
+        ns => format!("{:.2} s", ns / 1e9),
+    }
+}
+
+/// One line of the table: the times of ours, raw, memmap2 and std (where they apply), the ratios,
+/// and the noise: the raw calls measured twice in the same group, one time over the other (an A/A
+/// ratio: how far apart two identical contenders land).
+fn line(
+    row: &str,
+    ours: f64,
+    raw: Option<f64>,
+    memmap2: Option<f64>,
+    std: Option<f64>,
+    raw_again: Option<f64>,
+) {
+    let cell = |t: Option<f64>| t.map_or("-".to_owned(), time);
+    let ratio = |t: Option<f64>| t.map_or("-".to_owned(), |t| format!("{:.3}", ours / t));
+    println!(
+        "| {row} | {} | {} | {} | {} | {} | {} | {} | {} |",
+        time(ours),
+        cell(raw),
+        cell(memmap2),
+        cell(std),
+        ratio(raw),
+        ratio(memmap2),
+        ratio(std),
+        raw.zip(raw_again).map_or("-".to_owned(), |(raw, again)| format!("{:.3}", again / raw))
+    );
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing and should not run this.
+    if !std::env::args().any(|arg| arg == "--bench") {
+        return;
+    }
+    let sizes = Sizes::from_env();
+    let runs = env("MMAP_BENCH_RUNS", 11);
+    let started = Instant::now();
+    let files = Files::new(&sizes);
+    println!(
+        "file {} MiB, anonymous {} MiB, {} random reads, median of {runs} interleaved runs\n",
+        sizes.file >> 20,
+        sizes.anon >> 20,
+        sizes.reads
+    );
+    println!("| row | ours | raw | memmap2 | std | ours/raw | ours/memmap2 | ours/std | noise: raw/raw |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+
+    // 1. Map and unmap a 4 KiB file.
+    let small = &files.small;
+    let t = interleaved(
+        &mut [
+            ("ours", Box::new(|| map_unmap_ours(small))),
+            ("raw", Box::new(|| map_unmap_raw(small))),
+            ("memmap2", Box::new(|| map_unmap_memmap2(small))),
+            ("ours, len given", Box::new(|| map_unmap_ours_len(small))),
+            ("raw, again", Box::new(|| map_unmap_raw(small))),
+        ],
+        5000,
+        runs,
+    );
+    line("map + unmap 4 KiB file", t[0], Some(t[1]), Some(t[2]), None, Some(t[4]));
+    line("map + unmap 4 KiB file, `len` given (no fstat)", t[3], Some(t[1]), Some(t[2]), None, None);
+
+    // 2. Map and checksum the big file, each way in its own interleaved group; std::fs::read of it
+    // in the first.
+    let (big, path) = (&files.big, files.big_path.as_path());
+    let mut std_read = None;
+    for (how, name) in [
+        (Scan::Default, "default"),
+        (Scan::Sequential, "`Advice::Sequential`"),
+        (Scan::Populate, "`populate()` (MAP_POPULATE)"),
+        (Scan::Prefault, "`map.populate()` (MADV_POPULATE_READ)"),
+    ] {
+        let mut contenders: Vec<Contender<'_>> = vec![
+            ("ours", Box::new(move || scan_ours(big, how))),
+            ("raw", Box::new(move || scan_raw(big, how))),
+            ("memmap2", Box::new(move || scan_memmap2(big, how))),
+        ];
+        contenders.push(("raw, again", Box::new(move || scan_raw(big, how))));
+        if std_read.is_none() {
+            contenders.push(("std::fs::read", Box::new(|| scan_std(path))));
+        }
+        let t = interleaved(&mut contenders, 2, runs);
+        let std_read = *std_read.get_or_insert(t.get(4).copied().unwrap_or_default());
+        line(
+            &format!("scan {} MiB file, {name}", sizes.file >> 20),
+            t[0],
+            Some(t[1]),
+            Some(t[2]),
+            Some(std_read),
+            Some(t[3]),
+        );
+    }
+
+    // 3. 4 KiB reads at random offsets of the big file.
+    let offsets = random_offsets(sizes.file, sizes.reads);
+    let offsets = &offsets;
+    // SAFETY: the bench's files are its own, and never truncated.
+    let ours = unsafe { mmap::MmapOptions::new().populate().map(big).unwrap() };
+    // SAFETY: as above.
+    let theirs = unsafe { memmap2::MmapOptions::new().populate().map(big).unwrap() };
+    let raw = RawMap::new(big, false);
+    let (ours, theirs, raw) = (&ours, &theirs, &raw);
+    let t = interleaved(
+        &mut [
+            ("ours", Box::new(|| random_reads_slice(ours, offsets))),
+            ("raw", Box::new(|| random_reads_slice(raw.bytes(), offsets))),
+            ("memmap2", Box::new(|| random_reads_slice(theirs, offsets))),
+            ("read_at", Box::new(|| random_reads_pread(big, offsets))),
+            ("ours, checked read_at", Box::new(|| random_reads_checked(ours, offsets))),
+            ("raw, again", Box::new(|| random_reads_slice(raw.bytes(), offsets))),
+        ],
+        1,
+        runs,
+    );
+    let n = sizes.reads as f64;
+    line(
+        "4 KiB random reads (per read), slice copy vs `FileExt::read_at`",
+        t[0] / n,
+        Some(t[1] / n),
+        Some(t[2] / n),
+        Some(t[3] / n),
+        Some(t[5] / n),
+    );
+    line(
+        "4 KiB random reads (per read), checked `read_at` vs `FileExt::read_at`",
+        t[4] / n,
+        None,
+        None,
+        Some(t[3] / n),
+        None,
+    );
+
+    // 4. Anonymous memory: allocate and write every page, each way in its own interleaved group
+    // (a map that wants huge pages right after one that freed small pages pays for compaction).
+    let len = sizes.anon;
+    let mut vec_time = None;
+    for (how, name) in [
+        (Anon::Default, "`map_anon`"),
+        (Anon::Populate, "`map_anon` + `populate()`"),
+        (Anon::HugePages, "`map_anon` + `Advice::HugePage` (THP)"),
+    ] {
+        let mut contenders: Vec<Contender<'_>> = vec![
+            ("ours", Box::new(move || anon_ours(len, how))),
+            ("raw", Box::new(move || anon_raw(len, how))),
+            ("memmap2", Box::new(move || anon_memmap2(len, how))),
+        ];
+        contenders.push(("raw, again", Box::new(move || anon_raw(len, how))));
+        if vec_time.is_none() {
+            contenders.push(("vec", Box::new(move || anon_vec(len))));
+        }
+        let t = interleaved(&mut contenders, 2, runs);
+        let vec_time = *vec_time.get_or_insert(t.get(4).copied().unwrap_or_default());
+        line(
+            &format!("anonymous {} MiB, write every page: {name} vs `vec![0; n]`", len >> 20),
+            t[0],
+            Some(t[1]),
+            Some(t[2]),
+            Some(vec_time),
+            Some(t[3]),
+        );
+    }
+
+    // 5. Flush a dirty 1 MiB range, each contender in its own file, a different range each time.
+    let [f_ours, f_raw, f_memmap2] = &files.dirty;
+    // SAFETY: as above.
+    let mut ours = unsafe { mmap::MmapOptions::new().populate().map_mut(f_ours).unwrap() };
+    // SAFETY: as above.
+    let mut theirs = unsafe { memmap2::MmapOptions::new().populate().map_mut(f_memmap2).unwrap() };
+    let mut raw = RawMap::new(f_raw, true);
+    let ranges = (16 << 20) / FLUSH_LEN;
+    let (mut a, mut b, mut c) = (0usize, 0usize, 0usize);
+    let t = interleaved(
+        &mut [
+            (
+                "ours",
+                Box::new(|| {
+                    a += 1;
+                    flush_ours(&mut ours, (a % ranges) * FLUSH_LEN, a as u8)
+                }),
+            ),
+            (
+                "raw",
+                Box::new(|| {
+                    b += 1;
+                    flush_raw(raw.bytes_mut(), (b % ranges) * FLUSH_LEN, b as u8)
+                }),
+            ),
+            (
+                "memmap2",
+                Box::new(|| {
+                    c += 1;
+                    flush_memmap2(&mut theirs, (c % ranges) * FLUSH_LEN, c as u8)
+                }),
+            ),
+        ],
+        20,
+        runs,
+    );
+    line("flush a dirty 1 MiB range (`flush_range`, MS_SYNC)", t[0], Some(t[1]), Some(t[2]), None, None);
+
+    // No allocation on the map/unmap path, and two words per map.
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for _ in 0..1000 {
+        black_box(map_unmap_ours(small));
+        black_box(map_unmap_ours_len(small));
+        black_box(anon_ours(4096, Anon::Default));
+    }
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    println!();
+    println!("allocations in 3000 map/unmap pairs (file, file with len, anonymous): {allocations}");
+    println!(
+        "size_of::<Mmap>() = {} bytes, size_of::<MmapMut>() = {} bytes",
+        std::mem::size_of::<mmap::Mmap>(),
+        std::mem::size_of::<mmap::MmapMut>()
+    );
+    println!("ran in {:.0} s", started.elapsed().as_secs_f64());
+    assert_eq!(allocations, 0, "mapping and unmapping must not allocate");
+    assert_eq!(std::mem::size_of::<mmap::Mmap>(), 16);
+}
