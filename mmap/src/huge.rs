@@ -232,10 +232,12 @@ pub(crate) fn explain_map_error(call: &str, size: HugePageSize, error: io::Error
             error.kind(),
             format!(
                 "{call}: not enough free huge pages of {size} ({} free of {} reserved; reserve more in \
-                 {}/nr_hugepages): {error}",
+                 {}/nr_hugepages): {}",
                 pool.free,
                 pool.total,
-                size.pool_dir()
+                size.pool_dir(),
+                crate::sys::errno(&error)
+                    .map_or(error.kind().to_string(), |n| io::Error::from_raw_os_error(n).to_string())
             ),
         ),
         _ => error,

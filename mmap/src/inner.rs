@@ -30,41 +30,31 @@ impl MmapInner {
     }
 
     /// Maps `len` bytes of `fd` from `offset` (any offset: the mapping starts at the page below it),
-    /// or anonymous memory when `fd` is -1. With `huge_page`, the size of the huge pages the map is
-    /// made of, the length is rounded up to a whole number of them, and the map's length is that:
-    /// `munmap`, `mprotect` and `madvise` then get a length the kernel accepts. Checks are done by
-    /// the caller: `len` is not 0 and fits `isize`, `offset + len` fits `off_t`, and with huge pages
-    /// the offset is a multiple of the huge page size. `hint` is the address asked for (0: any); with
-    /// `MAP_FIXED_NOREPLACE` in `flags` the kernel places the map there or fails.
+    /// or anonymous memory when `fd` is -1; `call` names the public call, for errors. Checks are done
+    /// by the caller: `len` is not 0 and fits `isize`, `offset + len` fits `off_t`, and for huge pages
+    /// the offset is a multiple of their size and `len` a whole number of them. `hint` is the address
+    /// asked for (0: any); with `MAP_FIXED_NOREPLACE` in `flags` the kernel places the map there or
+    /// fails.
     #[inline(always)]
     pub(crate) fn new(
+        call: &str,
         hint: usize,
         len: usize,
         prot: c_int,
         flags: c_int,
         fd: c_int,
         offset: u64,
-        huge_page: Option<usize>,
     ) -> io::Result<Self> {
         debug_assert!(len > 0);
-        let prefix = (offset % sys::page_size() as u64) as usize;
-        let map_len = match huge_page {
-            None => len + prefix,
-            Some(size) => round_up(len + prefix, size).ok_or_else(|| {
-                crate::range::invalid(
-                    "mmap",
-                    format_args!("len {len} rounded up to {size}-byte pages overflows"),
-                )
-            })?,
-        };
         debug_assert_eq!(flags & mmap_sys::MAP_FIXED, 0);
+        let prefix = (offset % sys::page_size() as u64) as usize;
         let (hint, page_offset) = (hint as *mut c_void, offset - prefix as u64);
         // SAFETY: no MAP_FIXED (callers refuse it): the kernel takes `hint` as a hint, or with
         // MAP_FIXED_NOREPLACE fails rather than replace a mapping, so nothing existing is touched.
-        let base = unsafe { sys::mmap(hint, map_len, prot, flags, fd, page_offset)? };
-        // SAFETY: `prefix < page_size() <= map_len`, so `ptr` stays within the mapping.
+        let base = unsafe { sys::mmap(call, hint, len + prefix, prot, flags, fd, page_offset)? };
+        // SAFETY: `prefix < page_size() <= len + prefix`, so `ptr` stays within the mapping.
         let ptr = unsafe { base.cast::<u8>().add(prefix) };
-        Ok(MmapInner { ptr, len: map_len - prefix })
+        Ok(MmapInner { ptr, len })
     }
 
     #[inline]

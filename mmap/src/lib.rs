@@ -83,9 +83,10 @@
 //! Every call returns [`std::io::Result`]. Bad arguments are refused before any system call with
 //! [`ErrorKind::InvalidInput`](std::io::ErrorKind::InvalidInput) and a message naming the call and the
 //! argument (`"flush_range: range 8..12 (offset 8, len 4) is outside the map of 10 bytes"`). A failed
-//! system call keeps the OS error's kind and names the call (`"mmap of 4096 bytes at offset 0
+//! system call keeps the OS error's kind and names the call (`"map_mut: mmap of 4096 bytes at offset 0
 //! failed: Permission denied (os error 13)"`); the OS error itself is the error's
-//! [`source`](std::error::Error::source).
+//! [`source`](std::error::Error::source). A descriptor that is not open (`EBADF`) is `InvalidInput`
+//! too.
 //!
 //! # Features
 //!

@@ -292,7 +292,7 @@ impl MmapOptions {
         let fd = file.as_fd();
         crate::shared_memory::check_sealed(CALL, fd)?;
         if let Some(len) = self.len {
-            let size = sys::file_info(fd)?.len;
+            let size = sys::file_info(CALL, fd)?.len;
             if self.offset.checked_add(len as u64).map_or(true, |end| end > size) {
                 return Err(invalid(
                     CALL,
@@ -366,7 +366,7 @@ impl MmapOptions {
         let len = match self.len {
             Some(len) => len,
             None => {
-                let info = sys::file_info(fd)?;
+                let info = sys::file_info(call, fd)?;
                 match info.kind {
                     FileKind::Regular | FileKind::Device => {}
                     FileKind::Directory => return Err(invalid(call, "the file descriptor is a directory")),
@@ -389,7 +389,7 @@ impl MmapOptions {
                 if info.len == 0 {
                     // An empty file maps to an empty map, but only if the kernel would map this
                     // descriptor at all: files of /proc report size 0 and cannot be mapped.
-                    self.probe(fd, prot, flags)?;
+                    self.probe(call, fd, prot, flags)?;
                 }
                 usize::try_from(info.len - self.offset).map_err(|_| {
                     invalid(
@@ -406,8 +406,8 @@ impl MmapOptions {
     }
 
     /// Maps one page of an empty file and unmaps it: only to learn whether the kernel maps `fd`.
-    fn probe(&self, fd: BorrowedFd<'_>, prot: Protection, flags: c_int) -> io::Result<()> {
-        MmapInner::new(0, 1, prot.bits(), flags, fd.as_raw_fd(), 0, None).map(drop)
+    fn probe(&self, call: &str, fd: BorrowedFd<'_>, prot: Protection, flags: c_int) -> io::Result<()> {
+        MmapInner::new(call, 0, 1, prot.bits(), flags, fd.as_raw_fd(), 0).map(drop)
     }
 
     /// Every check of a new map, then the map.
@@ -437,11 +437,17 @@ impl MmapOptions {
         let fd = fd.map_or(-1, |fd| fd.as_raw_fd());
         let flags = sharing | self.flags.bits() | placement_flags;
         let inner = match huge_page {
-            None => MmapInner::new(hint, len, prot.bits(), flags, fd, offset, None)?,
+            None => MmapInner::new(call, hint, len, prot.bits(), flags, fd, offset)?,
             #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
             Some(size) => {
+                // A whole number of huge pages: the map's `len()` is that, so that `munmap`,
+                // `mprotect` and `madvise` later get a length the kernel accepts.
+                let len = crate::inner::round_up(len, size.bytes() as usize).ok_or_else(|| {
+                    invalid(call, format_args!("len {len} rounded up to whole {size} pages overflows"))
+                })?;
+                check_len(call, len)?;
                 let flags = flags | mmap_sys::MAP_HUGETLB | size.flag();
-                MmapInner::new(hint, len, prot.bits(), flags, fd, offset, Some(size.bytes() as usize))
+                MmapInner::new(call, hint, len, prot.bits(), flags, fd, offset)
                     .map_err(|error| crate::huge::explain_map_error(call, size, error))?
             }
         };

@@ -12,7 +12,8 @@ use mmap_sys as sys;
 
 pub(crate) use std::ffi::c_int;
 
-/// A failed system call: what was asked (`"mmap of 4096 bytes at offset 0"`), and the OS error.
+/// A failed system call: what was asked (`"map_mut: mmap of 4096 bytes at offset 0"`), and the OS
+/// error.
 #[derive(Debug)]
 struct CallError {
     what: String,
@@ -33,9 +34,19 @@ impl std::error::Error for CallError {
 
 /// The error of the call just made: the OS error (`errno`), with its kind, under a message that says
 /// what was asked. The OS error stays reachable through [`std::error::Error::source`].
+///
+/// `EBADF` (a descriptor that is not open, or not open for what the call needs) is
+/// [`InvalidInput`](io::ErrorKind::InvalidInput): the argument is wrong, as for every other bad input.
+/// `ENODEV` (a file the kernel cannot map, such as those of `/proc`) is
+/// [`Unsupported`](io::ErrorKind::Unsupported), which std does not name for it.
 pub(crate) fn last_error(what: impl FnOnce() -> String) -> io::Error {
     let source = io::Error::last_os_error();
-    io::Error::new(source.kind(), CallError { what: what(), source })
+    let kind = match source.raw_os_error() {
+        Some(libc::EBADF) => io::ErrorKind::InvalidInput,
+        Some(libc::ENODEV) => io::ErrorKind::Unsupported,
+        _ => source.kind(),
+    };
+    io::Error::new(kind, CallError { what: what(), source })
 }
 
 /// The OS error number behind an error made by [`last_error`], if any.
@@ -75,11 +86,11 @@ pub(crate) enum FileKind {
 
 /// `fstat(fd)`. (Not `File::metadata`, which asks `statx` for more than a map needs, and is slower.)
 #[inline]
-pub(crate) fn file_info(fd: BorrowedFd<'_>) -> io::Result<FileInfo> {
+pub(crate) fn file_info(call: &str, fd: BorrowedFd<'_>) -> io::Result<FileInfo> {
     let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: `stat` is a buffer of the size fstat fills; `fd` is open for the call.
     if unsafe { libc::fstat(fd.as_raw_fd(), stat.as_mut_ptr()) } != 0 {
-        return Err(last_error(|| format!("fstat of file descriptor {}", fd.as_raw_fd())));
+        return Err(last_error(|| format!("{call}: fstat of file descriptor {}", fd.as_raw_fd())));
     }
     // SAFETY: fstat succeeded, so it filled `stat`.
     let stat = unsafe { stat.assume_init() };
@@ -94,7 +105,7 @@ pub(crate) fn file_info(fd: BorrowedFd<'_>) -> io::Result<FileInfo> {
     Ok(FileInfo { len: stat.st_size as u64, kind })
 }
 
-/// `mmap(hint, len, prot, flags, fd, offset)`.
+/// `mmap(hint, len, prot, flags, fd, offset)`; `call` is the public call that maps, for the message.
 ///
 /// # Safety
 ///
@@ -102,6 +113,7 @@ pub(crate) fn file_info(fd: BorrowedFd<'_>) -> io::Result<FileInfo> {
 /// `MAP_FIXED`, the caller promises that `hint..hint + len` holds nothing still in use.
 #[inline]
 pub(crate) unsafe fn mmap(
+    call: &str,
     hint: *mut c_void,
     len: usize,
     prot: c_int,
@@ -112,7 +124,7 @@ pub(crate) unsafe fn mmap(
     // SAFETY: the caller upholds the contract above; `offset` fits `off_t`, checked by the callers.
     let ptr = unsafe { sys::mmap(hint, len, prot, flags, fd, offset as i64) };
     if ptr == sys::MAP_FAILED {
-        Err(last_error(|| format!("mmap of {len} bytes at offset {offset}")))
+        Err(last_error(|| format!("{call}: mmap of {len} bytes at offset {offset}")))
     } else {
         Ok(ptr)
     }

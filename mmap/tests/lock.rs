@@ -53,3 +53,15 @@ fn locking_an_empty_map_needs_no_call() {
     map.lock().unwrap();
     map.unlock().unwrap();
 }
+
+#[test]
+fn map_locked_through_raw_extra_flags_locks_at_once() {
+    // MAP_LOCKED through the escape hatch (`MapFlags::from_bits_retain`): the kernel faults in and
+    // locks the map's pages when mapping.
+    let map = mmap::MmapOptions::new()
+        .len(8192)
+        .flags(mmap::MapFlags::from_bits_retain(mmap_sys::MAP_LOCKED))
+        .map_anon()
+        .unwrap();
+    assert_eq!(map.resident_pages().unwrap(), 2);
+}

@@ -1,0 +1,365 @@
+//! Bad input, case by case: each gets an `io::Error` of the exact kind, whose message names the call
+//! and the argument, and nothing is mapped (`/proc/self/maps` is the same before and after).
+//!
+//! One test runs the whole table, alone in this binary, so that no other test maps or unmaps while it
+//! compares `/proc/self/maps`. Locking past `RLIMIT_MEMLOCK` needs a child process with a lowered
+//! limit: it is in `lock_all.rs`.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{self, ErrorKind, Write};
+use std::os::fd::{AsRawFd, BorrowedFd};
+
+use mmap::{
+    lock_all, page_size, Advice, HugePageSize, LockAll, MapFlags, Mmap, MmapMut, MmapOptions, MmapRaw,
+    Protection, RemapOptions, SharedMemory, UncheckedAdvice,
+};
+
+/// One bad input: the call, the kind of error it must get, and words its message must hold.
+struct Case {
+    name: &'static str,
+    call: Box<dyn Fn() -> io::Result<()>>,
+    kind: ErrorKind,
+    words: &'static [&'static str],
+}
+
+fn case(
+    name: &'static str,
+    kind: ErrorKind,
+    words: &'static [&'static str],
+    call: impl Fn() -> io::Result<()> + 'static,
+) -> Case {
+    Case { name, call: Box::new(call), kind, words }
+}
+
+fn file_of(len: usize) -> File {
+    let mut file = tempfile::tempfile().unwrap();
+    file.write_all(&vec![1; len]).unwrap();
+    file
+}
+
+/// Where this process's mappings start, with their file. Ends are left out: the heap and malloc's
+/// arenas grow in place, moving the end of their mapping and the start of the reserve after it
+/// (anonymous `---p`), which is left out too. A new mapping shows as a new start, or, merged into the
+/// mapping above it, as that mapping's start moving down.
+fn mappings() -> BTreeSet<String> {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    maps.lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let reserve = fields[1] == "---p" && fields.len() == 5;
+            (!reserve)
+                .then(|| format!("{} {}", fields[0].split('-').next().unwrap(), fields.get(5).unwrap_or(&"")))
+        })
+        .collect()
+}
+
+/// A descriptor number that names no open file: a file duplicated to a high number, then closed.
+fn closed_fd() -> i32 {
+    let file = file_of(16);
+    // SAFETY: dup2 onto a free number far above what the tests open; closed at once.
+    let fd = unsafe { libc::dup2(file.as_raw_fd(), 900) };
+    assert_eq!(fd, 900);
+    // SAFETY: the descriptor just made, owned here.
+    assert_eq!(unsafe { libc::close(fd) }, 0);
+    fd
+}
+
+fn cases() -> Vec<Case> {
+    let page = page_size();
+    let over = isize::MAX as usize + 1;
+    let file = std::rc::Rc::new(file_of(100));
+    let f = |file: &std::rc::Rc<File>| std::rc::Rc::clone(file);
+    let map = std::rc::Rc::new(MmapMut::map_anon(page).unwrap());
+    let m = |map: &std::rc::Rc<MmapMut>| std::rc::Rc::clone(map);
+    let outside: &'static [&'static str] = &["range", "outside the map of 4096 bytes"];
+    let read_only_path = tempfile::NamedTempFile::new().unwrap();
+    read_only_path.as_file().write_all(&[0; 4096]).unwrap();
+    let read_only = File::open(read_only_path.path()).unwrap();
+    let closed = closed_fd();
+
+    let mut cases = vec![
+        case(
+            "len over isize::MAX, anonymous",
+            ErrorKind::InvalidInput,
+            &["map_anon:", "len", "isize::MAX"],
+            move || MmapMut::map_anon(over).map(drop),
+        ),
+        case("len over isize::MAX, file", ErrorKind::InvalidInput, &["map_raw:", "len", "isize::MAX"], {
+            let file = f(&file);
+            move || MmapOptions::new().len(usize::MAX).map_raw(&*file).map(drop)
+        }),
+        case(
+            "offset past the end of the file",
+            ErrorKind::InvalidInput,
+            &["map:", "offset 101", "past the end of the file (100 bytes)"],
+            {
+                let file = f(&file);
+                // SAFETY: refused before any call.
+                move || unsafe { MmapOptions::new().offset(101).map(&*file) }.map(drop)
+            },
+        ),
+        case(
+            "offset + len overflows u64",
+            ErrorKind::InvalidInput,
+            &["map:", "offset", "len 10", "overflows u64"],
+            {
+                let file = f(&file);
+                // SAFETY: refused before any call.
+                move || unsafe { MmapOptions::new().offset(u64::MAX - 5).len(10).map(&*file) }.map(drop)
+            },
+        ),
+        case(
+            "offset + len past off_t",
+            ErrorKind::InvalidInput,
+            &["map_mut:", "len 10", "largest file offset"],
+            {
+                let file = f(&file);
+                move || {
+                    let options = MmapOptions::new().offset(i64::MAX as u64 - 5).len(10).clone();
+                    // SAFETY: refused before any call.
+                    unsafe { options.map_mut(&*file) }.map(drop)
+                }
+            },
+        ),
+        case(
+            "offset + len overflows usize",
+            ErrorKind::InvalidInput,
+            &["flush_range:", "offset", "overflows usize"],
+            {
+                let map = m(&map);
+                move || map.flush_range(usize::MAX, 2)
+            },
+        ),
+        case(
+            "map_mut of a read-only file",
+            ErrorKind::PermissionDenied,
+            &["map_mut: mmap of 4096 bytes at offset 0", "Permission denied"],
+            move || {
+                // SAFETY: refused by the kernel.
+                unsafe { MmapMut::map_mut(&read_only) }.map(drop)
+            },
+        ),
+        case("a directory", ErrorKind::InvalidInput, &["map:", "file descriptor is a directory"], {
+            let dir = File::open(std::env::temp_dir()).unwrap();
+            // SAFETY: refused before any call.
+            move || unsafe { Mmap::map(&dir) }.map(drop)
+        }),
+        case("a socket", ErrorKind::InvalidInput, &["map:", "file descriptor is a socket"], {
+            let (socket, _peer) = std::os::unix::net::UnixStream::pair().unwrap();
+            // SAFETY: refused before any call.
+            move || unsafe { Mmap::map(&socket) }.map(drop)
+        }),
+        case("a pipe", ErrorKind::InvalidInput, &["map:", "file descriptor is a pipe"], {
+            let mut child =
+                std::process::Command::new("true").stdout(std::process::Stdio::piped()).spawn().unwrap();
+            let reader = child.stdout.take().unwrap();
+            child.wait().unwrap();
+            // SAFETY: refused before any call.
+            move || unsafe { Mmap::map(&reader) }.map(drop)
+        }),
+        case(
+            "a closed file descriptor",
+            ErrorKind::InvalidInput,
+            &["map: fstat of file descriptor 900", "Bad file descriptor"],
+            move || {
+                // SAFETY: not I/O safe on purpose: the number names no open file (see `closed_fd`),
+                // and the kernel says so; nothing else in this binary opens 900 files.
+                let fd = unsafe { BorrowedFd::borrow_raw(closed) };
+                // SAFETY: refused by the kernel.
+                unsafe { Mmap::map(fd) }.map(drop)
+            },
+        ),
+        case(
+            "a closed file descriptor, len given",
+            ErrorKind::InvalidInput,
+            &["map_raw: mmap of 16 bytes", "Bad file descriptor"],
+            move || {
+                // SAFETY: as above.
+                let fd = unsafe { BorrowedFd::borrow_raw(closed) };
+                MmapOptions::new().len(16).map_raw(fd).map(drop)
+            },
+        ),
+        case(
+            "a file of /proc that reports size 0",
+            ErrorKind::Unsupported,
+            &["map: mmap of 1 bytes at offset 0", "No such device"],
+            {
+                let status = File::open("/proc/self/status").unwrap();
+                // SAFETY: refused by the kernel.
+                move || unsafe { Mmap::map(&status) }.map(drop)
+            },
+        ),
+        case(
+            "MAP_FIXED as an extra flag",
+            ErrorKind::InvalidInput,
+            &["map_anon:", "flags", "MAP_FIXED"],
+            || {
+                MmapOptions::new()
+                    .len(4096)
+                    .flags(MapFlags::from_bits_retain(mmap_sys::MAP_FIXED))
+                    .map_anon()
+                    .map(drop)
+            },
+        ),
+        case("flush_range outside the map", ErrorKind::InvalidInput, outside, {
+            let map = m(&map);
+            move || map.flush_range(page, 1)
+        }),
+        case("flush_async_range outside the map", ErrorKind::InvalidInput, outside, {
+            let map = m(&map);
+            move || map.flush_async_range(1, page)
+        }),
+        case("advise_range outside the map", ErrorKind::InvalidInput, outside, {
+            let map = m(&map);
+            move || map.advise_range(Advice::WillNeed, 0, page + 1)
+        }),
+        case("unchecked_advise_range outside the map", ErrorKind::InvalidInput, outside, {
+            let map = m(&map);
+            // SAFETY: refused before any call.
+            move || unsafe { map.unchecked_advise_range(UncheckedAdvice::DontNeed, page, 1) }
+        }),
+        case("lock_range outside the map", ErrorKind::InvalidInput, outside, {
+            let map = m(&map);
+            move || map.lock_range(2, page)
+        }),
+        case("unlock_range outside the map", ErrorKind::InvalidInput, outside, {
+            let map = m(&map);
+            move || map.unlock_range(page + 1, 0)
+        }),
+        case("residency outside the map", ErrorKind::InvalidInput, outside, {
+            let map = m(&map);
+            move || map.residency(0, page + 1).map(drop)
+        }),
+        case("populate_range outside the map", ErrorKind::InvalidInput, outside, {
+            let map = m(&map);
+            move || map.populate_range(page / 2, page)
+        }),
+        case(
+            "read_at past the end of the map",
+            ErrorKind::InvalidInput,
+            &["read_at:", "range 4097..4097", "outside the map"],
+            {
+                let map = m(&map);
+                move || map.read_at(&mut [0; 4], page + 1).map(drop)
+            },
+        ),
+        case("protect_range outside the map", ErrorKind::InvalidInput, outside, || {
+            let raw = MmapRaw::from(MmapMut::map_anon(page_size())?);
+            raw.protect_range(1, page_size(), Protection::READ)
+        }),
+        case("remap to 0", ErrorKind::InvalidInput, &["remap:", "new_len 0"], || {
+            MmapMut::map_anon(page_size())?.remap(0, RemapOptions::new())
+        }),
+        case("remap over isize::MAX", ErrorKind::InvalidInput, &["remap:", "len", "isize::MAX"], move || {
+            MmapMut::map_anon(page_size())?.remap(over, RemapOptions::new().may_move(true))
+        }),
+        case(
+            "a huge page size that cannot be encoded",
+            ErrorKind::InvalidInput,
+            &["map_anon:", "2^64", "cannot be encoded"],
+            || MmapOptions::new().len(4096).huge(Some(64)).map_anon().map(drop),
+        ),
+        case(
+            "a huge page offset that is not a multiple of the size",
+            ErrorKind::InvalidInput,
+            &["map_raw:", "offset 4096", "multiple of the huge page size"],
+            {
+                let file = f(&file);
+                move || MmapOptions::new().len(4096).offset(4096).huge(Some(21)).map_raw(&*file).map(drop)
+            },
+        ),
+        case(
+            "a fixed placement over an existing map",
+            ErrorKind::AlreadyExists,
+            &["map_anon: mmap of 4096 bytes", "File exists"],
+            {
+                let map = m(&map);
+                move || {
+                    MmapOptions::new().len(4096).fixed_no_replace(map.as_ptr() as usize).map_anon().map(drop)
+                }
+            },
+        ),
+        case(
+            "a fixed placement at an unaligned address",
+            ErrorKind::InvalidInput,
+            &["map_anon:", "fixed_no_replace", "0x1001"],
+            || MmapOptions::new().len(4096).fixed_no_replace(0x1001).map_anon().map(drop),
+        ),
+        case(
+            "advice the kernel refuses for this map",
+            ErrorKind::InvalidInput,
+            &["madvise(MADV_REMOVE)", "Invalid argument"],
+            {
+                let map = m(&map);
+                // SAFETY: the kernel refuses MADV_REMOVE on a private anonymous map: nothing changes.
+                move || unsafe { map.unchecked_advise(UncheckedAdvice::Remove) }
+            },
+        ),
+        case(
+            "lock_all with neither CURRENT nor FUTURE",
+            ErrorKind::InvalidInput,
+            &["lock_all:", "flags", "neither"],
+            || lock_all(LockAll::empty()),
+        ),
+        case(
+            "a read-only map of memory that may still change",
+            ErrorKind::InvalidInput,
+            &["map_sealed:", "seals", "lack"],
+            || SharedMemory::create("bad-input", 4096)?.map_sealed().map(drop),
+        ),
+        case(
+            "a shared memory name with a NUL byte",
+            ErrorKind::InvalidInput,
+            &["SharedMemory::create:", "name", "NUL"],
+            || SharedMemory::create("a\0b", 4096).map(drop),
+        ),
+    ];
+    // 64 KiB pages exist on arm64, not on x86-64: a size the system does not offer is refused
+    // before the map, naming the sizes it does offer.
+    if !HugePageSize::available().unwrap().iter().any(|pool| pool.size.bytes() == 1 << 16) {
+        cases.push(case(
+            "a huge page size the system does not offer",
+            ErrorKind::InvalidInput,
+            &["map_anon:", "64 KiB", "not one this system offers"],
+            || MmapOptions::new().len(4096).huge_page_size(HugePageSize::HUGE_64KB).map_anon().map(drop),
+        ));
+    }
+    cases
+}
+
+#[test]
+fn every_bad_input_gets_its_error_and_maps_nothing() {
+    let cases = cases();
+    assert!(cases.len() >= 25, "{} cases", cases.len());
+    zero_length_anonymous_map();
+    // A first pass lets the allocator and the lazy parts of std settle their own mappings.
+    for case in &cases {
+        let _ = (case.call)();
+    }
+    for case in &cases {
+        let before = mappings();
+        let error = match (case.call)() {
+            Ok(()) => panic!("{}: succeeded", case.name),
+            Err(error) => error,
+        };
+        let after = mappings();
+        assert_eq!(error.kind(), case.kind, "{}: {error}", case.name);
+        let message = error.to_string();
+        for word in case.words {
+            assert!(message.contains(word), "{}: {message:?} does not say {word:?}", case.name);
+        }
+        assert_eq!(before, after, "{}: the mappings changed", case.name);
+    }
+}
+
+/// Not an error: the idiomatic API's rule is that a length of 0 gives an empty map, as an empty file
+/// does, and nothing is mapped (no system call: `mmap` itself refuses a length of 0).
+fn zero_length_anonymous_map() {
+    let before = mappings();
+    let map = MmapMut::map_anon(0).unwrap();
+    assert!(map.is_empty());
+    assert_eq!(&map[..], &[] as &[u8]);
+    map.flush().unwrap();
+    assert_eq!(before, mappings());
+}
