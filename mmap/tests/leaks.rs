@@ -1,0 +1,60 @@
+//! No leaks: 100 000 create/drop cycles of file and anonymous maps (and many of the other types)
+//! leave the number of mappings (`/proc/self/maps`), the size of the address space
+//! (`/proc/self/statm`) and the number of open descriptors (`/proc/self/fd`) as they were.
+//! Alone in its binary, so that no other test maps or opens meanwhile.
+
+use std::io::Write;
+
+use mmap::{Mmap, MmapMut, MmapOptions, MmapRaw, RemapOptions, SharedMemory};
+
+const CYCLES: usize = 100_000;
+
+fn mappings() -> usize {
+    std::fs::read_to_string("/proc/self/maps").unwrap().lines().count()
+}
+
+/// The size of the address space in pages: the first field of `/proc/self/statm`. Leaked maps may
+/// merge with their neighbours and leave the count of mappings alone; their size still shows here.
+fn address_space_pages() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    statm.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+#[test]
+fn create_drop_cycles_leak_no_mapping_and_no_descriptor() {
+    let mut file = tempfile::tempfile().unwrap();
+    file.write_all(&[7; 3 * 4096]).unwrap();
+    let cycle = |i: usize| {
+        // SAFETY: the temporary file is this test's alone, and never truncated.
+        let map = unsafe { Mmap::map(&file).unwrap() };
+        assert_eq!(map[i % map.len()], 7);
+        // SAFETY: as above.
+        let part = unsafe { MmapOptions::new().offset(100).len(5000).map_copy(&file).unwrap() };
+        let mut anon = MmapMut::map_anon(4096 * (1 + i % 4)).unwrap();
+        anon[0] = 1;
+        drop((map, part, anon));
+        if i % 10 == 0 {
+            let mut grown = MmapMut::map_anon(4096).unwrap();
+            grown.remap(8192, RemapOptions::new().may_move(true)).unwrap();
+            let raw = MmapRaw::from(grown.make_read_only().unwrap());
+            drop(raw);
+        }
+        if i % 100 == 0 {
+            let shared = SharedMemory::create("leaks", 4096).unwrap();
+            drop(shared.map_raw().unwrap());
+        }
+        // Failures must not leak either.
+        assert!(MmapOptions::new().len(4096).fixed_no_replace(1).map_anon().is_err());
+    };
+    // A first few cycles let the allocator and std make their own lasting mappings.
+    (0..100).for_each(cycle);
+    let (maps, pages, fds) = (mappings(), address_space_pages(), open_fds());
+    (0..CYCLES).for_each(cycle);
+    assert_eq!(mappings(), maps, "mappings after {CYCLES} cycles");
+    assert_eq!(address_space_pages(), pages, "address space after {CYCLES} cycles");
+    assert_eq!(open_fds(), fds, "open descriptors after {CYCLES} cycles");
+}

@@ -1,0 +1,60 @@
+//! Other processes: a child writes a file through a shared map and flushes; the parent reads the
+//! bytes back with `read(2)`. A child killed with `SIGKILL` right after its flush leaves its data in
+//! the file.
+
+mod common;
+
+use std::io::Read;
+use std::os::unix::process::ExitStatusExt;
+
+use mmap::MmapOptions;
+
+/// The file the child maps, by path.
+const PATH: &str = "MMAP_TEST_FILE";
+
+fn child_writes(message: &[u8], offset: usize) {
+    let file = std::fs::OpenOptions::new().read(true).write(true).open(std::env::var(PATH).unwrap()).unwrap();
+    // SAFETY: the parent waits for this process and does not touch the file meanwhile.
+    let mut map = unsafe { MmapOptions::new().map_mut(&file).unwrap() };
+    map[offset..offset + message.len()].copy_from_slice(message);
+    map.flush_range(offset, message.len()).unwrap();
+}
+
+/// The file's bytes through `read(2)`, not through a map.
+fn read_back(path: &std::path::Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).unwrap().read_to_end(&mut bytes).unwrap();
+    bytes
+}
+
+#[test]
+fn a_child_writes_through_a_shared_map_and_the_parent_reads_the_file() {
+    let test = "a_child_writes_through_a_shared_map_and_the_parent_reads_the_file";
+    if common::in_child(test) {
+        child_writes(b"written by the child", 5000);
+        return;
+    }
+    let file = tempfile::NamedTempFile::new().unwrap();
+    file.as_file().set_len(3 * 4096).unwrap();
+    common::assert_success(common::child(test).env(PATH, file.path()));
+    let bytes = read_back(file.path());
+    assert_eq!(bytes.len(), 3 * 4096);
+    assert_eq!(&bytes[5000..5020], b"written by the child");
+    assert!(bytes[..5000].iter().chain(&bytes[5020..]).all(|&b| b == 0));
+}
+
+#[test]
+fn a_child_killed_right_after_its_flush_leaves_the_data_in_the_file() {
+    let test = "a_child_killed_right_after_its_flush_leaves_the_data_in_the_file";
+    if common::in_child(test) {
+        child_writes(b"flushed, then killed", 0);
+        // SAFETY: kill and getpid have no memory preconditions; the process ends here.
+        unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+        unreachable!("SIGKILL ends the process");
+    }
+    let file = tempfile::NamedTempFile::new().unwrap();
+    file.as_file().set_len(4096).unwrap();
+    let status = common::child(test).env(PATH, file.path()).output().unwrap().status;
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "the child was killed: {status}");
+    assert_eq!(&read_back(file.path())[..20], b"flushed, then killed");
+}

@@ -1,0 +1,82 @@
+//! Threads: many threads read one map at once and see the same bytes; which types cross threads is
+//! checked at compile time.
+
+use std::io::Write;
+
+use mmap::{
+    Advice, HugePagePool, HugePageSize, LockAll, MapFlags, Mmap, MmapMut, MmapOptions, MmapRaw, Protection,
+    RemapOptions, Seals, SharedMemory, UncheckedAdvice,
+};
+
+/// Compiles only if `T` is `Send` and `Sync`.
+fn send_sync<T: Send + Sync>() {}
+
+#[test]
+fn every_public_type_is_send_and_sync() {
+    // A map owns its mapping, which any thread may read or unmap; `&Mmap` gives `&[u8]`, and
+    // `&MmapMut` too (writes need `&mut`); `MmapRaw` gives raw pointers only, whose use is the
+    // caller's `unsafe`. The rest are plain values, and `SharedMemory` holds a `File`. No public
+    // type shares unsynchronised interior state, so none is `!Sync`.
+    send_sync::<Mmap>();
+    send_sync::<MmapMut>();
+    send_sync::<MmapRaw>();
+    send_sync::<MmapOptions>();
+    send_sync::<RemapOptions>();
+    send_sync::<SharedMemory>();
+    send_sync::<Advice>();
+    send_sync::<UncheckedAdvice>();
+    send_sync::<Protection>();
+    send_sync::<MapFlags>();
+    send_sync::<LockAll>();
+    send_sync::<Seals>();
+    send_sync::<HugePageSize>();
+    send_sync::<HugePagePool>();
+}
+
+#[test]
+fn many_threads_read_one_map_at_once() {
+    let len = 4 << 20;
+    let bytes: Vec<u8> = (0..len).map(|i| (i * 31 % 256) as u8).collect();
+    let mut file = tempfile::tempfile().unwrap();
+    file.write_all(&bytes).unwrap();
+    // SAFETY: the temporary file is this test's alone, and never written while mapped.
+    let map = unsafe { Mmap::map(&file).unwrap() };
+    let expected: u64 = bytes.iter().map(|&b| u64::from(b)).sum();
+    std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..16)
+            .map(|t| {
+                let (map, bytes) = (&map, &bytes);
+                scope.spawn(move || {
+                    // Each thread starts elsewhere, so that they fault pages in concurrently.
+                    let start = t * len / 16;
+                    let sum: u64 = map[start..].iter().chain(&map[..start]).map(|&b| u64::from(b)).sum();
+                    map.advise(Advice::WillNeed).unwrap();
+                    let mut buf = [0u8; 64];
+                    assert_eq!(map.read_at(&mut buf, start).unwrap(), 64);
+                    assert_eq!(&buf[..], &bytes[start..start + 64]);
+                    sum
+                })
+            })
+            .collect();
+        for thread in threads {
+            assert_eq!(thread.join().unwrap(), expected);
+        }
+    });
+}
+
+#[test]
+fn a_map_moves_to_another_thread_and_is_unmapped_there() {
+    let mut map = MmapMut::map_anon(8192).unwrap();
+    map[8191] = 9;
+    let start = format!("{:x}-", map.as_ptr() as usize);
+    let read = std::thread::spawn(move || {
+        let last = map[8191];
+        drop(map);
+        last
+    })
+    .join()
+    .unwrap();
+    assert_eq!(read, 9);
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    assert!(!maps.lines().any(|line| line.starts_with(&start)), "unmapped by the other thread");
+}
