@@ -33,9 +33,10 @@ impl MmapMut {
     /// growing a file map covers more of the file, and growing an anonymous map adds zeroed bytes.
     ///
     /// Growing a file map past the end of the file is refused: extend the file first (with
-    /// `File::set_len`). The grown map's last byte is checked through the kernel, and when the file
-    /// does not reach it the map is shrunk back and the call fails, where a read would have killed
-    /// the process with `SIGBUS`.
+    /// `File::set_len`). The grown map's last byte is checked through the kernel, and when it lies
+    /// on a page the file does not reach, the map is shrunk back and the call fails, where a read
+    /// would have killed the process with `SIGBUS`. (Like any map, one may end within the file's
+    /// last page, past its last byte: those bytes read as zeros and are not part of the file.)
     ///
     /// This is safe, even when the map moves: `&mut self` means no reference into the map is left.
     ///
