@@ -8,6 +8,7 @@ const OPTIONAL: &[&str] = &[
     "MAP_POPULATE",
     "MAP_NORESERVE",
     "MAP_STACK",
+    "MAP_LOCKED",
     "MAP_HUGETLB",
     "MAP_HUGE_SHIFT",
     "MAP_HUGE_MASK",
@@ -58,7 +59,18 @@ fn main() {
     let values: Vec<String> = OPTIONAL.iter().map(|name| format!("\"{name}\"")).collect();
     println!("cargo::rustc-check-cfg=cfg(mman_has, values({}))", values.join(", "));
     let defined = std::env::var("DEP_MMAN_DEFINED").unwrap_or_default();
-    for name in defined.split(',').filter(|name| OPTIONAL.contains(name)) {
+    let defined: Vec<&str> = defined.split(',').collect();
+    for name in OPTIONAL.iter().filter(|name| defined.contains(name)) {
         println!("cargo::rustc-cfg=mman_has=\"{name}\"");
+    }
+
+    // The list `mmap::missing_constants()` returns: what this build was made without.
+    let missing: Vec<String> =
+        OPTIONAL.iter().filter(|name| !defined.contains(name)).map(|name| format!("\"{name}\"")).collect();
+    let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let code = format!("&[{}]\n", missing.join(", "));
+    if let Err(error) = std::fs::write(out.join("missing.rs"), code) {
+        eprintln!("error: mmap's build script cannot write {}: {error}", out.join("missing.rs").display());
+        std::process::exit(1);
     }
 }

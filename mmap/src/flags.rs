@@ -34,7 +34,9 @@ bitflags::bitflags! {
     /// not name, [`MapFlags::from_bits_retain`] passes raw bits (e.g. `mmap_sys::MAP_LOCKED`) as
     /// they are: that is the escape hatch, and the kernel is the judge of them.
     ///
-    /// ```
+    // The example needs `MAP_LOCKED`, which reduced headers (musl's, the tests' fixture) lack.
+    #[cfg_attr(mman_has = "MAP_LOCKED", doc = "```")]
+    #[cfg_attr(not(mman_has = "MAP_LOCKED"), doc = "```ignore")]
     /// use mmap::MapFlags;
     ///
     /// let raw = MapFlags::from_bits_retain(mmap_sys::MAP_LOCKED);

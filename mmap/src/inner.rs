@@ -318,8 +318,3 @@ impl Drop for MmapInner {
         }
     }
 }
-
-/// `n` rounded up to a multiple of `granule` (a power of two), or `None` on overflow.
-pub(crate) fn round_up(n: usize, granule: usize) -> Option<usize> {
-    Some(n.checked_add(granule - 1)? & !(granule - 1))
-}

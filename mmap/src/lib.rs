@@ -140,6 +140,20 @@ pub use remap::RemapOptions;
 ))]
 pub use shared_memory::{Seals, SharedMemory};
 
+/// The constants this crate can use that the host's headers do not define, such as
+/// `"MADV_POPULATE_READ"` with musl's headers: the features built on them are not in this build
+/// (each such item's documentation names the constant it needs). Empty on a host with current glibc
+/// and Linux headers.
+///
+/// ```
+/// for name in mmap::missing_constants() {
+///     println!("not supported by this build: {name} (the host's headers lack it)");
+/// }
+/// ```
+pub fn missing_constants() -> &'static [&'static str] {
+    include!(concat!(env!("OUT_DIR"), "/missing.rs"))
+}
+
 /// The size of a memory page in bytes: `sysconf(_SC_PAGESIZE)`, read once.
 ///
 /// ```

@@ -442,7 +442,7 @@ impl MmapOptions {
             Some(size) => {
                 // A whole number of huge pages: the map's `len()` is that, so that `munmap`,
                 // `mprotect` and `madvise` later get a length the kernel accepts.
-                let len = crate::inner::round_up(len, size.bytes() as usize).ok_or_else(|| {
+                let len = crate::huge::round_up(len, size.bytes() as usize).ok_or_else(|| {
                     invalid(call, format_args!("len {len} rounded up to whole {size} pages overflows"))
                 })?;
                 check_len(call, len)?;

@@ -1,6 +1,16 @@
 //! Huge pages: the typed sizes, the pools the system offers, `MAP_HUGETLB` maps (which need pages
 //! reserved: this part says so and stops when none are free), and transparent huge pages.
 
+#![cfg(all(
+    mman_has = "MAP_HUGETLB",
+    mman_has = "MAP_HUGE_SHIFT",
+    mman_has = "MAP_HUGE_MASK",
+    mman_has = "MAP_HUGE_64KB",
+    mman_has = "MAP_HUGE_2MB",
+    mman_has = "MAP_HUGE_1GB",
+    mman_has = "MAP_HUGE_16GB"
+))]
+
 use std::io::ErrorKind;
 
 use mmap::{Advice, HugePageSize, MmapOptions};

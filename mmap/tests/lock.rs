@@ -38,6 +38,7 @@ fn lock_a_range() {
 }
 
 #[test]
+#[cfg(mman_has = "MLOCK_ONFAULT")]
 fn lock_on_fault_locks_without_faulting_in() {
     let mut map = MmapMut::map_anon(16 * 4096).unwrap();
     map.lock_on_fault().unwrap();
@@ -55,6 +56,7 @@ fn locking_an_empty_map_needs_no_call() {
 }
 
 #[test]
+#[cfg(mman_has = "MAP_LOCKED")]
 fn map_locked_through_raw_extra_flags_locks_at_once() {
     // MAP_LOCKED through the escape hatch (`MapFlags::from_bits_retain`): the kernel faults in and
     // locks the map's pages when mapping.

@@ -1,6 +1,7 @@
 //! Placement: an address hint, and `fixed_no_replace`, which fails with `AlreadyExists` instead of
 //! replacing a mapping (plain `MAP_FIXED` would replace it silently).
 
+#[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
 use std::io::{ErrorKind, Write};
 
 use mmap::{page_size, MmapMut, MmapOptions};
@@ -18,6 +19,7 @@ fn on_a_free_range<T>(len: usize, place: impl Fn(usize) -> Option<T>) -> T {
 }
 
 #[test]
+#[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
 fn fixed_no_replace_over_an_existing_map_fails_and_leaves_it_alone() {
     let mut taken = MmapMut::map_anon(2 * page_size()).unwrap();
     taken.fill(7);
@@ -30,6 +32,7 @@ fn fixed_no_replace_over_an_existing_map_fails_and_leaves_it_alone() {
 }
 
 #[test]
+#[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
 fn fixed_no_replace_on_a_free_range_maps_exactly_there() {
     let (addr, map) = on_a_free_range(4 * page_size(), |addr| {
         let map = MmapOptions::new().len(4 * page_size()).fixed_no_replace(addr).map_anon().ok()?;
@@ -40,6 +43,7 @@ fn fixed_no_replace_on_a_free_range_maps_exactly_there() {
 }
 
 #[test]
+#[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
 fn fixed_no_replace_of_a_file_with_an_unaligned_offset_puts_its_page_there() {
     let mut file = tempfile::tempfile().unwrap();
     file.write_all(&(0..=255).cycle().take(2 * page_size()).collect::<Vec<u8>>()).unwrap();
@@ -53,6 +57,7 @@ fn fixed_no_replace_of_a_file_with_an_unaligned_offset_puts_its_page_there() {
 }
 
 #[test]
+#[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
 fn an_unaligned_or_null_fixed_address_is_refused_before_mmap() {
     for addr in [0, free_range(page_size()) + 1] {
         let error = MmapOptions::new().len(page_size()).fixed_no_replace(addr).map_anon().unwrap_err();

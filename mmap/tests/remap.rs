@@ -31,6 +31,7 @@ fn an_anonymous_map_grows_keeping_its_bytes_and_shrinks() {
 }
 
 #[test]
+#[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
 fn growing_in_place_fails_when_the_next_pages_are_taken() {
     let page = page_size();
     let mut map = MmapMut::map_anon(page).unwrap();

@@ -1,12 +1,15 @@
 //! Residency (`mincore`): how many pages of a map are in RAM, after `populate`, `populate_write`,
 //! `MADV_PAGEOUT` and `MADV_DONTNEED`.
 
-use mmap::{page_size, Advice, MmapMut, UncheckedAdvice};
+use mmap::MmapMut;
 
+#[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
 const PAGES: usize = 64;
 
 #[test]
+#[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
 fn populate_write_makes_every_page_resident_and_dont_need_drops_them() {
+    use mmap::{page_size, UncheckedAdvice};
     let map = MmapMut::map_anon(PAGES * page_size()).unwrap();
     assert_eq!(map.resident_pages().unwrap(), 0, "an untouched anonymous map has no pages");
     map.populate_write().unwrap();
@@ -24,7 +27,9 @@ fn populate_write_makes_every_page_resident_and_dont_need_drops_them() {
 }
 
 #[test]
+#[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE", mman_has = "MADV_PAGEOUT"))]
 fn populate_reads_a_file_map_in_and_pageout_reclaims_anonymous_pages() {
+    use mmap::{page_size, Advice};
     let file = tempfile::tempfile().unwrap();
     file.set_len((PAGES * page_size()) as u64).unwrap();
     // SAFETY: the temporary file is this test's alone.
@@ -44,6 +49,7 @@ fn populate_reads_a_file_map_in_and_pageout_reclaims_anonymous_pages() {
     assert!(anon.iter().all(|&b| b == 1), "paged out or not, the bytes stay");
 }
 
+#[cfg(mman_has = "MADV_PAGEOUT")]
 fn has_swap() -> bool {
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
     meminfo.lines().any(|line| line.starts_with("SwapTotal:") && line.split_whitespace().nth(1) != Some("0"))
@@ -51,9 +57,10 @@ fn has_swap() -> bool {
 
 #[test]
 fn residency_of_a_range_counts_the_pages_it_touches() {
-    let mut map = MmapMut::map_anon(4 * page_size()).unwrap();
-    map[page_size()] = 1;
-    assert_eq!(map.residency(page_size() - 1, 2).unwrap(), [false, true]);
+    let page = mmap::page_size();
+    let mut map = MmapMut::map_anon(4 * page).unwrap();
+    map[page] = 1;
+    assert_eq!(map.residency(page - 1, 2).unwrap(), [false, true]);
     assert!(map.residency(0, 0).unwrap().is_empty());
-    assert!(map.residency(4 * page_size(), 1).is_err());
+    assert!(map.residency(4 * page, 1).is_err());
 }

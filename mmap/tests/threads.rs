@@ -4,8 +4,8 @@
 use std::io::Write;
 
 use mmap::{
-    Advice, HugePagePool, HugePageSize, LockAll, MapFlags, Mmap, MmapMut, MmapOptions, MmapRaw, Protection,
-    RemapOptions, Seals, SharedMemory, UncheckedAdvice,
+    Advice, LockAll, MapFlags, Mmap, MmapMut, MmapOptions, MmapRaw, Protection, RemapOptions, Seals,
+    SharedMemory, UncheckedAdvice,
 };
 
 /// Compiles only if `T` is `Send` and `Sync`.
@@ -29,8 +29,11 @@ fn every_public_type_is_send_and_sync() {
     send_sync::<MapFlags>();
     send_sync::<LockAll>();
     send_sync::<Seals>();
-    send_sync::<HugePageSize>();
-    send_sync::<HugePagePool>();
+    #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+    {
+        send_sync::<mmap::HugePageSize>();
+        send_sync::<mmap::HugePagePool>();
+    }
 }
 
 #[test]
