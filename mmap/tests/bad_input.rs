@@ -5,6 +5,8 @@
 //! compares `/proc/self/maps`. Locking past `RLIMIT_MEMLOCK` needs a child process with a lowered
 //! limit: it is in `lock_all.rs`.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{self, ErrorKind, Write};
@@ -351,7 +353,11 @@ fn every_bad_input_gets_its_error_and_maps_nothing() {
     for case in &cases {
         let _ = (case.call)();
     }
+    let valgrind = common::skip_under_valgrind("the /proc/self/maps comparisons, and MAP_FIXED_NOREPLACE");
     for case in &cases {
+        if valgrind && case.name.starts_with("a fixed placement over") {
+            continue;
+        }
         let before = mappings();
         let error = match (case.call)() {
             Ok(()) => panic!("{}: succeeded", case.name),
@@ -363,7 +369,7 @@ fn every_bad_input_gets_its_error_and_maps_nothing() {
         for word in case.words {
             assert!(message.contains(word), "{}: {message:?} does not say {word:?}", case.name);
         }
-        assert_eq!(before, after, "{}: the mappings changed", case.name);
+        assert!(valgrind || before == after, "{}: the mappings changed", case.name);
     }
 }
 
@@ -375,5 +381,5 @@ fn zero_length_anonymous_map() {
     assert!(map.is_empty());
     assert_eq!(&map[..], &[] as &[u8]);
     map.flush().unwrap();
-    assert_eq!(before, mappings());
+    assert!(common::under_valgrind() || before == mappings());
 }

@@ -11,6 +11,8 @@
     mman_has = "MAP_HUGE_16GB"
 ))]
 
+mod common;
+
 use std::io::ErrorKind;
 
 use mmap::{Advice, HugePageSize, MmapOptions};
@@ -79,6 +81,9 @@ fn a_hugetlb_map_is_rounded_and_unmapped_whole_or_fails_clearly() {
 
 #[test]
 fn transparent_huge_pages_back_an_advised_anonymous_map() {
+    if common::skip_under_valgrind("transparent huge pages, which valgrind's placement of maps defeats") {
+        return;
+    }
     let enabled = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled").unwrap_or_default();
     let len = 16 << 20;
     let map = MmapOptions::new().len(len).map_anon().unwrap();

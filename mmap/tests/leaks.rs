@@ -3,6 +3,8 @@
 //! (`/proc/self/statm`) and the number of open descriptors (`/proc/self/fd`) as they were.
 //! Alone in its binary, so that no other test maps or opens meanwhile.
 
+mod common;
+
 use std::io::Write;
 
 use mmap::{Mmap, MmapMut, MmapOptions, MmapRaw, RemapOptions, SharedMemory};
@@ -56,7 +58,10 @@ fn create_drop_cycles_leak_no_mapping_and_no_descriptor() {
     (0..100).for_each(cycle);
     let (maps, pages, fds) = (mappings(), address_space_pages(), open_fds());
     (0..CYCLES).for_each(cycle);
+    assert_eq!(open_fds(), fds, "open descriptors after {CYCLES} cycles");
+    if common::skip_under_valgrind("the mapping counts: valgrind's own mappings grow meanwhile") {
+        return;
+    }
     assert_eq!(mappings(), maps, "mappings after {CYCLES} cycles");
     assert_eq!(address_space_pages(), pages, "address space after {CYCLES} cycles");
-    assert_eq!(open_fds(), fds, "open descriptors after {CYCLES} cycles");
 }

@@ -1,6 +1,8 @@
 //! Locking pages in RAM: `lock`, `lock_range`, `lock_on_fault`, `unlock`, seen in `mincore`'s
 //! view of the pages and in the process's `VmLck`.
 
+mod common;
+
 use std::io::ErrorKind;
 
 use mmap::{MmapMut, MmapOptions};
@@ -40,6 +42,9 @@ fn lock_a_range() {
 #[test]
 #[cfg(mman_has = "MLOCK_ONFAULT")]
 fn lock_on_fault_locks_without_faulting_in() {
+    if common::skip_under_valgrind("mlock2, which valgrind does not emulate") {
+        return;
+    }
     let mut map = MmapMut::map_anon(16 * 4096).unwrap();
     map.lock_on_fault().unwrap();
     assert_eq!(map.resident_pages().unwrap(), 0, "MLOCK_ONFAULT faults nothing in");

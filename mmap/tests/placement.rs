@@ -1,6 +1,8 @@
 //! Placement: an address hint, and `fixed_no_replace`, which fails with `AlreadyExists` instead of
 //! replacing a mapping (plain `MAP_FIXED` would replace it silently).
 
+mod common;
+
 #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
 use std::io::{ErrorKind, Write};
 
@@ -21,6 +23,9 @@ fn on_a_free_range<T>(len: usize, place: impl Fn(usize) -> Option<T>) -> T {
 #[test]
 #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
 fn fixed_no_replace_over_an_existing_map_fails_and_leaves_it_alone() {
+    if common::skip_under_valgrind("MAP_FIXED_NOREPLACE, which valgrind takes for a hint") {
+        return;
+    }
     let mut taken = MmapMut::map_anon(2 * page_size()).unwrap();
     taken.fill(7);
     let addr = taken.as_ptr() as usize;
@@ -34,6 +39,9 @@ fn fixed_no_replace_over_an_existing_map_fails_and_leaves_it_alone() {
 #[test]
 #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
 fn fixed_no_replace_on_a_free_range_maps_exactly_there() {
+    if common::skip_under_valgrind("MAP_FIXED_NOREPLACE, which valgrind takes for a hint") {
+        return;
+    }
     let (addr, map) = on_a_free_range(4 * page_size(), |addr| {
         let map = MmapOptions::new().len(4 * page_size()).fixed_no_replace(addr).map_anon().ok()?;
         Some((addr, map))
@@ -45,6 +53,9 @@ fn fixed_no_replace_on_a_free_range_maps_exactly_there() {
 #[test]
 #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
 fn fixed_no_replace_of_a_file_with_an_unaligned_offset_puts_its_page_there() {
+    if common::skip_under_valgrind("MAP_FIXED_NOREPLACE, which valgrind takes for a hint") {
+        return;
+    }
     let mut file = tempfile::tempfile().unwrap();
     file.write_all(&(0..=255).cycle().take(2 * page_size()).collect::<Vec<u8>>()).unwrap();
     let (addr, map) = on_a_free_range(page_size(), |addr| {

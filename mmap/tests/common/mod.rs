@@ -38,3 +38,20 @@ pub(crate) fn assert_success(command: &mut Command) -> Output {
     }
     output
 }
+
+/// Whether this process runs under valgrind (`.ci/valgrind`). Its emulated kernel lacks
+/// `MAP_FIXED_NOREPLACE` (taken for a hint, which `mmap` reports as `Unsupported`) and `mlock2`, and
+/// its own mappings show in `/proc/self/maps`: the assertions on those are skipped there, saying so.
+pub(crate) fn under_valgrind() -> bool {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    maps.lines().any(|line| line.contains("/valgrind/"))
+}
+
+/// Prints why part of a test does not run under valgrind, and returns whether it runs under it.
+pub(crate) fn skip_under_valgrind(what: &str) -> bool {
+    let skip = under_valgrind();
+    if skip {
+        println!("not run under valgrind: {what}");
+    }
+    skip
+}
