@@ -39,6 +39,17 @@ impl MmapMut {
     /// last page, past its last byte: those bytes read as zeros and are not part of the file.)
     ///
     /// This is safe, even when the map moves: `&mut self` means no reference into the map is left.
+    /// A slice kept across the call does not compile:
+    ///
+    /// ```compile_fail
+    /// # fn main() -> std::io::Result<()> {
+    /// let mut memory = mmap::MmapMut::map_anon(4096)?;
+    /// let bytes = &memory[..];
+    /// memory.remap(8192, mmap::RemapOptions::new().may_move(true))?; // error: `memory` is borrowed
+    /// println!("{}", bytes[0]);
+    /// # Ok(())
+    /// # }
+    /// ```
     ///
     /// ```
     /// use mmap::{MmapMut, RemapOptions};
