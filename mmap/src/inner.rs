@@ -225,7 +225,17 @@ impl MmapInner {
         let flags = if may_move { mmap_sys::MREMAP_MAYMOVE } else { 0 };
         // SAFETY: the whole mapping, from its page-aligned start; the old addresses are the caller's.
         let base = unsafe { sys::mremap(start, old_whole, new_len + prefix, flags) }.map_err(|error| {
-            if error.kind() == io::ErrorKind::OutOfMemory && !may_move {
+            if sys::errno(&error) == Some(libc::EFAULT) {
+                // The range is more than one VMA: a `*_range` call gave part of it other flags.
+                io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    format!(
+                        "{CALL}: the map is in pieces the kernel keeps apart (part of it has its own \
+                         advice, protection or lock, from a *_range call), and mremap resizes only \
+                         a map in one piece: {error}"
+                    ),
+                )
+            } else if error.kind() == io::ErrorKind::OutOfMemory && !may_move {
                 io::Error::new(
                     error.kind(),
                     format!(

@@ -69,6 +69,8 @@ impl MmapMut {
     /// `InvalidInput` before any call for a `new_len` of 0 or over `isize::MAX`, or an empty map;
     /// `InvalidInput` after the call when the file ends before `new_len` (the map is unchanged,
     /// though it may have moved); `OutOfMemory` when the map cannot grow in place and may not move;
+    /// `Unsupported` when part of the map was given its own advice, protection or lock by a
+    /// `*_range` call (the kernel then keeps it in pieces, and `mremap` resizes one piece only);
     /// otherwise the error of `mremap`.
     pub fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
         // SAFETY: `&mut self`: no reference into the map outlives this call.

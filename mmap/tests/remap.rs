@@ -128,3 +128,20 @@ fn read_only_and_raw_maps_resize_too() {
     unsafe { raw.as_mut_ptr().add(2 * page - 1).write(1) };
     assert_eq!(raw.len(), 2 * page);
 }
+
+#[test]
+fn a_map_split_by_advice_on_part_of_it_is_not_resized() {
+    let page = page_size();
+    let mut map = MmapMut::map_anon(4 * page).unwrap();
+    map[0] = 1;
+    // MADV_RANDOM is a flag of the kernel's VMA: on the first page only, it splits the map in two.
+    map.advise_range(mmap::Advice::Random, 0, page).unwrap();
+    let error = map.remap(8 * page, RemapOptions::new().may_move(true)).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Unsupported, "{error}");
+    assert!(error.to_string().starts_with("remap: the map is in pieces"), "{error}");
+    assert_eq!((map.len(), map[0]), (4 * page, 1), "the map is left as it was");
+    // The same advice on the whole map makes it one piece again.
+    map.advise(mmap::Advice::Random).unwrap();
+    map.remap(8 * page, RemapOptions::new().may_move(true)).unwrap();
+    assert_eq!((map.len(), map[0]), (8 * page, 1));
+}

@@ -40,11 +40,15 @@ pub(crate) fn assert_success(command: &mut Command) -> Output {
 }
 
 /// Whether this process runs under valgrind (`.ci/valgrind`). Its emulated kernel lacks
-/// `MAP_FIXED_NOREPLACE` (taken for a hint, which `mmap` reports as `Unsupported`) and `mlock2`, and
+/// `MAP_FIXED_NOREPLACE` (taken for a hint, which `mmap` reports as `Unsupported`) and `mlock2`, it
+/// cannot move every map `mremap` is asked to grow (`ENOMEM`), and
 /// its own mappings show in `/proc/self/maps`: the assertions on those are skipped there, saying so.
 pub(crate) fn under_valgrind() -> bool {
-    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
-    maps.lines().any(|line| line.contains("/valgrind/"))
+    static VALGRIND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *VALGRIND.get_or_init(|| {
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+        maps.lines().any(|line| line.contains("/valgrind/"))
+    })
 }
 
 /// Prints why part of a test does not run under valgrind, and returns whether it runs under it.
