@@ -68,18 +68,18 @@ fn many_threads_read_one_map_at_once() {
 }
 
 #[test]
-fn a_map_moves_to_another_thread_and_is_unmapped_there() {
+fn a_map_moves_to_another_thread_and_is_dropped_there() {
+    // (That the drop unmaps is checked in `leaks.rs`, alone in its binary: here other tests map and
+    // unmap at the same time, and may be given the same addresses.)
     let mut map = MmapMut::map_anon(8192).unwrap();
     map[8191] = 9;
-    let start = format!("{:x}-", map.as_ptr() as usize);
     let read = std::thread::spawn(move || {
         let last = map[8191];
+        map.flush().unwrap();
         drop(map);
         last
     })
     .join()
     .unwrap();
     assert_eq!(read, 9);
-    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
-    assert!(!maps.lines().any(|line| line.starts_with(&start)), "unmapped by the other thread");
 }
