@@ -28,6 +28,8 @@ fn open_fds() -> usize {
 
 #[test]
 fn create_drop_cycles_leak_no_mapping_and_no_descriptor() {
+    dropping_a_map_unmaps_exactly_what_was_mapped();
+
     let mut file = tempfile::tempfile().unwrap();
     file.write_all(&[7; 3 * 4096]).unwrap();
     let read_only = std::fs::File::open("/proc/self/exe").unwrap();
@@ -64,4 +66,23 @@ fn create_drop_cycles_leak_no_mapping_and_no_descriptor() {
     }
     assert_eq!(mappings(), maps, "mappings after {CYCLES} cycles");
     assert_eq!(address_space_pages(), pages, "address space after {CYCLES} cycles");
+}
+
+/// An unaligned offset maps a hidden prefix; the drop must unmap it too, and nothing else. (Here,
+/// where no other test maps meanwhile and takes the freed addresses.)
+fn dropping_a_map_unmaps_exactly_what_was_mapped() {
+    let page = mmap::page_size();
+    let mut file = tempfile::tempfile().unwrap();
+    file.write_all(&vec![1; 3 * page]).unwrap();
+    let maps = || std::fs::read_to_string("/proc/self/maps").unwrap();
+    // SAFETY: the temporary file is this test's alone.
+    let map = unsafe { MmapOptions::new().offset(page as u64 + 1).len(10).map(&file).unwrap() };
+    let start = map.as_ptr() as usize - 1;
+    let line = format!("{start:x}-{:x} ", start + page);
+    if common::skip_under_valgrind("the map's own line in /proc/self/maps") {
+        return;
+    }
+    assert!(maps().lines().any(|l| l.starts_with(&line)), "{line} not in the maps");
+    drop(map);
+    assert!(!maps().lines().any(|l| l.starts_with(&line)), "{line} still mapped after drop");
 }
