@@ -1,12 +1,23 @@
-//! Generates mmap-sys from the host's memory-mapping headers (`wrapper.h`).
+//! Generates mmap-sys from the host's memory-mapping headers (`wrapper.h`), by one of two paths:
 //!
-//! 1. Load libclang, or stop with one message saying how to get it.
-//! 2. Let bindgen parse `wrapper.h`: it writes the functions to `bindings.rs` and hands every integer
-//!    macro it evaluates to [`Macros`].
-//! 3. Write the constants of the exported families to `constants.rs`, each typed as the C parameter
-//!    it is passed to.
-//! 4. Tell dependents which constants exist (`DEP_MMAN_DEFINED`) and which header they come from
-//!    (`DEP_MMAN_WRAPPER`), and cargo when to rerun.
+//! - **bindgen** (the default feature `bindgen`): libclang parses `wrapper.h`; bindgen writes the
+//!   functions to `bindings.rs` and hands over every integer macro clang evaluates
+//!   (`build/bindgen.rs`).
+//! - **the C compiler** (without the feature, or when libclang cannot be loaded, then with a cargo
+//!   warning): the `cc` crate's compiler preprocesses `wrapper.h`, which gives the names, the values
+//!   and the declared functions without running anything compiled (`build/c_compiler.rs`); the
+//!   functions' declarations are `src/functions.rs`.
+//!
+//! Either way, the constants of the exported families are written to `constants.rs` by
+//! [`constants_rs`], each typed as the C parameter it is passed to; dependents learn which constants
+//! exist (`DEP_MMAN_DEFINED`), which header they come from (`DEP_MMAN_WRAPPER`) and which path made
+//! them (`DEP_MMAN_PATH`).
+
+#[cfg(feature = "bindgen")]
+#[path = "build/bindgen.rs"]
+mod bindgen_path;
+#[path = "build/c_compiler.rs"]
+mod c_compiler;
 
 use std::collections::BTreeMap;
 use std::env;
@@ -14,12 +25,9 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex, PoisonError};
-
-use bindgen::callbacks::{IntKind, ParseCallbacks};
 
 /// The mapping functions exported, where the host declares them.
-const FUNCTIONS: &[&str] = &[
+pub(crate) const FUNCTIONS: &[&str] = &[
     "mmap",
     "munmap",
     "mprotect",
@@ -60,23 +68,8 @@ const FAMILIES: &[(&str, &str, &str)] = &[
     ("PKEY_", "c_uint", "the `unsigned int access_rights` of `pkey_alloc` and `pkey_set`"),
 ];
 
-fn family_of(name: &str) -> Option<&'static (&'static str, &'static str, &'static str)> {
+pub(crate) fn family_of(name: &str) -> Option<&'static (&'static str, &'static str, &'static str)> {
     FAMILIES.iter().find(|(prefix, ..)| name.starts_with(prefix))
-}
-
-/// Collects the value of every integer macro of an exported family, as clang and bindgen evaluate it.
-#[derive(Debug, Default, Clone)]
-struct Macros(Arc<Mutex<BTreeMap<String, i64>>>);
-
-impl ParseCallbacks for Macros {
-    fn int_macro(&self, name: &str, value: i64) -> Option<IntKind> {
-        if family_of(name).is_some() {
-            let mut macros = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-            macros.insert(name.to_owned(), value);
-        }
-        // The constants are written by `constants_rs`, not by bindgen's code generator.
-        None
-    }
 }
 
 fn main() -> ExitCode {
@@ -95,20 +88,66 @@ fn run() -> Result<(), String> {
     let target = env_var("TARGET")?;
     let wrapper = manifest_dir.join("wrapper.h");
     println!("cargo::rerun-if-changed={}", wrapper.display());
-    println!("cargo::rerun-if-env-changed=LIBCLANG_PATH");
+    println!("cargo::rustc-check-cfg=cfg(mman_bindgen)");
+    let names: Vec<String> = FUNCTIONS.iter().map(|name| format!("\"{name}\"")).collect();
+    println!("cargo::rustc-check-cfg=cfg(mman_fn, values({}))", names.join(", "));
 
-    load_libclang()?;
-    let macros = Macros::default();
-    let bindings = generate(&wrapper, &target, macros.clone())?;
-    let macros = macros.0.lock().unwrap_or_else(PoisonError::into_inner);
-    let constants = constants_rs(&macros)?;
+    let (path, values, functions) = match with_bindgen(&wrapper, &target)? {
+        Some((bindings, values)) => {
+            write(&out_dir.join("bindings.rs"), &bindings)?;
+            println!("cargo::rustc-cfg=mman_bindgen");
+            let declared =
+                FUNCTIONS.iter().copied().filter(|f| bindings.contains(&format!(" fn {f}("))).collect();
+            ("bindgen", values, declared)
+        }
+        None => {
+            let headers = c_compiler::run(&wrapper, &out_dir)?;
+            for file in &headers.files {
+                println!("cargo::rerun-if-changed={file}");
+            }
+            for function in &headers.functions {
+                println!("cargo::rustc-cfg=mman_fn=\"{function}\"");
+            }
+            ("c-compiler", headers.values, headers.functions)
+        }
+    };
 
-    write(&out_dir.join("bindings.rs"), &bindings)?;
-    write(&out_dir.join("constants.rs"), &constants)?;
-    let names: Vec<&str> = macros.keys().map(String::as_str).collect();
+    write(&out_dir.join("constants.rs"), &constants_rs(&values)?)?;
+    let names: Vec<&str> = values.keys().map(String::as_str).collect();
     println!("cargo::metadata=defined={}", names.join(","));
+    println!("cargo::metadata=functions={}", functions.join(","));
     println!("cargo::metadata=wrapper={}", wrapper.display());
+    println!("cargo::metadata=path={path}");
     Ok(())
+}
+
+/// What bindgen made: its `bindings.rs`, and each constant's value.
+type Generated = (String, BTreeMap<String, i64>);
+
+/// The bindgen path, where the feature is on and libclang loads: bindgen's `bindings.rs` and the
+/// values. `None` sends the build to the C compiler.
+#[cfg(feature = "bindgen")]
+fn with_bindgen(wrapper: &Path, target: &str) -> Result<Option<Generated>, String> {
+    println!("cargo::rerun-if-env-changed=LIBCLANG_PATH");
+    match bindgen_path::run(wrapper, target) {
+        Ok(generated) => Ok(Some(generated)),
+        Err(bindgen_path::Failure::NoLibclang(reason)) => {
+            println!(
+                "cargo::warning=mmap-sys: libclang could not be loaded ({reason}); the constants come \
+                 from the C compiler instead, with the same values. To use bindgen, install libclang \
+                 (Debian/Ubuntu: `apt-get install libclang-dev`, Fedora: `dnf install clang-devel`, \
+                 macOS: the Xcode command line tools) or set LIBCLANG_PATH to the directory that \
+                 holds it; to silence this, build mmap-sys without its `bindgen` feature."
+            );
+            Ok(None)
+        }
+        Err(bindgen_path::Failure::Headers(message)) => Err(message),
+    }
+}
+
+#[cfg(not(feature = "bindgen"))]
+fn with_bindgen(_: &Path, _: &str) -> Result<Option<Generated>, String> {
+    Ok(None)
 }
 
 fn env_var(key: &str) -> Result<String, String> {
@@ -117,46 +156,6 @@ fn env_var(key: &str) -> Result<String, String> {
 
 fn write(path: &Path, contents: &str) -> Result<(), String> {
     fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
-/// Loads libclang for this thread, so that bindgen finds it already loaded and never panics.
-fn load_libclang() -> Result<(), String> {
-    clang_sys::load().map_err(|reason| {
-        format!(
-            "bindgen needs libclang to read <sys/mman.h>, and none could be loaded ({reason}).\n\
-             Install it (Debian/Ubuntu: `apt-get install libclang-dev`, Fedora: `dnf install \
-             clang-devel`, macOS: the Xcode command line tools), or set LIBCLANG_PATH to the \
-             directory that holds libclang."
-        )
-    })
-}
-
-/// Runs bindgen over `wrapper.h`: returns the Rust declarations of the functions, and leaves the
-/// macros' values in `macros`.
-fn generate(wrapper: &Path, target: &str, macros: Macros) -> Result<String, String> {
-    let functions = format!("^({})$", FUNCTIONS.join("|"));
-    let rust_target = bindgen::RustTarget::stable(77, 0).map_err(|e| e.to_string())?;
-    let bindings = bindgen::Builder::default()
-        .header(wrapper.display().to_string())
-        .rust_target(rust_target)
-        .use_core()
-        .ctypes_prefix("::core::ffi")
-        .allowlist_function(functions)
-        .merge_extern_blocks(true)
-        .layout_tests(false)
-        .parse_callbacks(Box::new(macros))
-        .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()))
-        .generate()
-        .map_err(|e| {
-            let var = format!("BINDGEN_EXTRA_CLANG_ARGS_{}", target.replace('-', "_"));
-            format!(
-                "clang could not read the memory-mapping headers through {}: {e}\n\
-                 When cross-compiling, point clang at the target's headers, e.g. \
-                 {var}=\"--sysroot=/path/to/{target}/sysroot\".",
-                wrapper.display()
-            )
-        })?;
-    Ok(bindings.to_string())
 }
 
 /// Writes one typed constant per macro. A value is written as the C compiler passes it to the

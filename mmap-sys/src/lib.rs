@@ -1,10 +1,21 @@
 //! Raw bindings to the host's memory-mapping headers, generated at build time.
 //!
-//! The build script runs [bindgen] over `wrapper.h`, which includes `<sys/mman.h>` (with
-//! `_GNU_SOURCE` and `_FILE_OFFSET_BITS=64`) and, on Linux, `<linux/mman.h>`. Every constant and
-//! function here is therefore exactly what the host's C compiler sees: no number is typed in by
-//! hand. The conformance tests of this workspace hold every value and signature against the C
-//! compiler.
+//! The build script reads `wrapper.h`, which includes `<sys/mman.h>` (with `_GNU_SOURCE` and
+//! `_FILE_OFFSET_BITS=64`) and, on Linux, `<linux/mman.h>`. Every constant here is therefore exactly
+//! what the host's C compiler sees: no number is typed in by hand. The conformance tests of this
+//! workspace hold every value and signature against the C compiler.
+//!
+//! # Two paths to the same constants
+//!
+//! - With the default feature `bindgen`, [bindgen] parses the headers with libclang and writes the
+//!   functions and the constants.
+//! - Without it (`default-features = false`), or when libclang cannot be loaded (then with a cargo
+//!   warning that says how to install it), the C compiler of the `cc` crate preprocesses the same
+//!   headers: the same names, values and types, with no libclang and no bindgen to compile, and
+//!   nothing compiled is run, so cross-compiling works. The functions are then declared in
+//!   `src/functions.rs`, each where the headers declare it.
+//!
+//! The workspace's tests build both paths and compare them name for name and value for value.
 //!
 //! # Constants
 //!
@@ -51,10 +62,15 @@
 
 #![no_std]
 
+#[cfg(mman_bindgen)]
 #[allow(non_camel_case_types, missing_docs, unreachable_pub)]
 mod functions {
     include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 }
+
+#[cfg(not(mman_bindgen))]
+#[allow(non_camel_case_types)]
+mod functions;
 
 mod constants {
     include!(concat!(env!("OUT_DIR"), "/constants.rs"));

@@ -5,52 +5,22 @@
 //! `BINDGEN_EXTRA_CLANG_ARGS=-I tests/fixtures/reduced-include`, whose `<sys/mman.h>` is reduced
 //! (like musl's) and whose `<linux/mman.h>` is empty.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::{env, fs};
+use std::path::Path;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is in the workspace").to_owned()
-}
+use mmap_conformance::nested::{cargo, sys_build, workspace};
 
 /// Runs cargo with `args` against the reduced headers, warnings denied; returns the `defined=` list
 /// mmap-sys reported, and what cargo printed on its standard output.
 fn cargo_with_reduced_headers(args: &[&str]) -> (Vec<String>, String) {
     let fixture = workspace().join("tests/fixtures/reduced-include");
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("reduced-headers");
-    let output = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(args)
-        .current_dir(workspace())
-        .env("CARGO_TARGET_DIR", &target)
-        .env("BINDGEN_EXTRA_CLANG_ARGS", format!("-I{}", fixture.display()))
-        .env("RUSTFLAGS", "-D warnings")
-        .output()
-        .expect("cargo runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "cargo {args:?} failed against the reduced headers:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-
-    // The newest run of mmap-sys's build script in that target directory is the one above.
-    let outputs = fs::read_dir(target.join("debug/build")).expect("a build directory");
-    let newest = outputs
-        .filter_map(|entry| {
-            let path = entry.ok()?.path().join("output");
-            let is_mmap_sys = path.parent()?.file_name()?.to_str()?.starts_with("mmap-sys-");
-            let modified = fs::metadata(&path).ok()?.modified().ok()?;
-            is_mmap_sys.then_some((modified, path))
-        })
-        .max()
-        .expect("mmap-sys's build script ran")
-        .1;
-    let output = fs::read_to_string(newest).expect("the build script's output");
-    let defined = output
-        .lines()
-        .find_map(|line| line.strip_prefix("cargo::metadata=defined="))
-        .expect("mmap-sys reports the defined constants");
-    (defined.split(',').map(str::to_owned).collect(), stdout)
+    let include = format!("-I{}", fixture.display());
+    let envs = [("BINDGEN_EXTRA_CLANG_ARGS", include.as_str()), ("RUSTFLAGS", "-D warnings")];
+    let mut all = vec![args[0], "--message-format=json"];
+    all.extend_from_slice(&args[1..]);
+    let (stdout, _) = cargo(&target, &all, &envs);
+    let defined = sys_build(&stdout).metadata["defined"].split(',').map(str::to_owned).collect();
+    (defined, stdout)
 }
 
 #[test]

@@ -1,0 +1,138 @@
+//! The light path, with no libclang: the C compiler (through the `cc` crate) preprocesses
+//! `wrapper.h`, and nothing compiled is ever run, so cross-compiling works.
+//!
+//! - Names: `cc -E -dM` lists every macro the headers define; those of the exported families whose
+//!   definition is an integer expression (numbers, operators, and other such macros) are kept.
+//! - Values: a generated file asks the preprocessor for each bit of each value, with
+//!   `#if ((NAME) + 0ULL) >> k & 1`, and writes a string literal for each set bit; the preprocessed
+//!   output is read back. The values are the preprocessor's, over the same headers.
+//! - Functions: the preprocessed headers show which of [`FUNCTIONS`] they declare; their Rust
+//!   declarations are written once, in `src/functions.rs`, and the conformance tests hold them against
+//!   the C compiler.
+//! - Headers: `cc -M` lists the headers read, for `rerun-if-changed`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+use crate::{family_of, FUNCTIONS};
+
+/// What the C compiler says of the headers.
+pub(crate) struct Headers {
+    /// Each constant of an exported family, with its value.
+    pub(crate) values: BTreeMap<String, i64>,
+    /// The functions of [`FUNCTIONS`] the headers declare.
+    pub(crate) functions: Vec<&'static str>,
+    /// The files read.
+    pub(crate) files: Vec<String>,
+}
+
+pub(crate) fn run(wrapper: &Path, out_dir: &Path) -> Result<Headers, String> {
+    let defines = preprocess(wrapper, &["-dM"])?;
+    let bodies: BTreeMap<&str, &str> = defines
+        .lines()
+        .filter_map(|line| line.strip_prefix("#define "))
+        .filter_map(|rest| {
+            let (name, body) = rest.split_once(' ').unwrap_or((rest, ""));
+            // Function-like macros (`NAME(x)`) are not constants.
+            (!name.contains('(')).then_some((name, body.trim()))
+        })
+        .collect();
+    let names: Vec<&str> = bodies
+        .keys()
+        .copied()
+        .filter(|name| family_of(name).is_some() && is_integer(name, &bodies, &mut BTreeSet::new()))
+        .collect();
+
+    // One `#if` per bit of each value: the preprocessor evaluates in (u)intmax_t, 64 bits.
+    let mut probe = format!("#include \"{}\"\n", wrapper.display());
+    for name in &names {
+        for bit in 0..64 {
+            let _ =
+                writeln!(probe, "#if (({name}) + 0ULL) >> {bit} & 1\n\"mmap-sys-bit {name} {bit}\"\n#endif");
+        }
+    }
+    let probe_path = out_dir.join("constants-probe.h");
+    std::fs::write(&probe_path, probe).map_err(|e| format!("cannot write {}: {e}", probe_path.display()))?;
+    let output = preprocess(&probe_path, &[])?;
+    let mut values: BTreeMap<String, i64> = names.iter().map(|name| (name.to_string(), 0)).collect();
+    for line in output.lines() {
+        let Some(rest) = line.trim().strip_prefix("\"mmap-sys-bit ") else { continue };
+        let mut words = rest.trim_end_matches('"').split(' ');
+        let (Some(name), Some(bit)) = (words.next(), words.next().and_then(|b| b.parse::<u32>().ok())) else {
+            return Err(format!("unexpected line in the preprocessed probe: {line}"));
+        };
+        if let Some(value) = values.get_mut(name) {
+            *value |= (1u64 << bit) as i64;
+        }
+    }
+
+    let declarations = preprocess(wrapper, &[])?;
+    let functions = FUNCTIONS.iter().copied().filter(|name| declares(&declarations, name)).collect();
+    let files = dependencies(&preprocess(wrapper, &["-M"])?);
+    Ok(Headers { values, functions, files })
+}
+
+/// Runs the C compiler's preprocessor over `file` with the target's flags (and `CFLAGS`).
+fn preprocess(file: &Path, args: &[&str]) -> Result<String, String> {
+    let compiler = cc::Build::new()
+        .cargo_metadata(false)
+        .try_get_compiler()
+        .map_err(|e| format!("no C compiler for the target: {e}"))?;
+    let mut command: Command = compiler.to_command();
+    command.arg("-E").args(args).arg(file);
+    let output = command.output().map_err(|e| format!("cannot run the C compiler ({command:?}): {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "the C compiler could not preprocess {}:\n{}",
+            file.display(),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    String::from_utf8(output.stdout).map_err(|e| format!("the preprocessor wrote invalid UTF-8: {e}"))
+}
+
+/// Whether macro `name` is an integer constant expression the preprocessor can evaluate: numbers,
+/// operators and parentheses, and other such macros. (`MAP_FAILED`, `((void *) -1)`, is not.)
+fn is_integer<'a>(name: &'a str, bodies: &BTreeMap<&'a str, &'a str>, seen: &mut BTreeSet<&'a str>) -> bool {
+    let Some(body) = bodies.get(name) else { return false };
+    if body.is_empty() || !seen.insert(name) {
+        return false;
+    }
+    let mut rest = *body;
+    while let Some(c) = rest.chars().next() {
+        let len = if c.is_ascii_digit() {
+            rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len())
+        } else if c.is_ascii_alphabetic() || c == '_' {
+            let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+            if !is_integer(&rest[..end], bodies, seen) {
+                return false;
+            }
+            end
+        } else if c.is_whitespace() || "()+-*/%<>&|^~!".contains(c) {
+            c.len_utf8()
+        } else {
+            return false;
+        };
+        rest = &rest[len..];
+    }
+    seen.remove(name);
+    true
+}
+
+/// Whether the preprocessed headers declare function `name`: the name, then `(`.
+fn declares(source: &str, name: &str) -> bool {
+    source.match_indices(name).any(|(at, _)| {
+        let before = source[..at].chars().next_back();
+        let after = source[at + name.len()..].trim_start().chars().next();
+        !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') && after == Some('(')
+    })
+}
+
+/// The files of a make rule (`wrapper.o: wrapper.h /usr/include/...`).
+fn dependencies(rule: &str) -> Vec<String> {
+    let joined = rule.replace("\\\n", " ");
+    let files = joined.split_once(':').map_or("", |(_, files)| files);
+    files.split_whitespace().map(str::to_owned).collect()
+}

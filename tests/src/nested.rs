@@ -1,0 +1,62 @@
+//! Builds of the workspace inside a test: cargo run in a target directory of the test's own, with
+//! the environment a test asks for, and the output of mmap-sys's build script read back.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::{env, fs};
+
+/// The workspace's root directory.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is in the workspace").to_owned()
+}
+
+/// Runs `cargo args` in the workspace with `CARGO_TARGET_DIR=target` and `envs`, asserts it
+/// succeeds, and returns what it printed (standard output, then standard error).
+pub fn cargo(target: &Path, args: &[&str], envs: &[(&str, &str)]) -> (String, String) {
+    let output = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(args)
+        .current_dir(workspace())
+        .env("CARGO_TARGET_DIR", target)
+        .envs(envs.iter().copied())
+        .output()
+        .expect("cargo runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "cargo {args:?} with {envs:?} failed:\n{stdout}\n{stderr}");
+    (stdout, stderr)
+}
+
+/// What one run of mmap-sys's build script reported, and the constants it wrote.
+pub struct SysBuild {
+    /// Its `cargo::metadata=` lines: `defined`, `functions`, `wrapper`, `path`.
+    pub metadata: BTreeMap<String, String>,
+    /// `constants.rs`: each constant's name, with its Rust type and value as written.
+    pub constants: BTreeMap<String, String>,
+}
+
+/// The run of mmap-sys's build script that a cargo command with `--message-format=json` used (ran,
+/// or found fresh), from the `build-script-executed` message on its standard output.
+pub fn sys_build(stdout: &str) -> SysBuild {
+    let out_dir = stdout
+        .lines()
+        .filter(|line| line.contains(r#""reason":"build-script-executed""#) && line.contains("mmap-sys"))
+        .find_map(|line| {
+            let rest = &line[line.find(r#""out_dir":""#)? + r#""out_dir":""#.len()..];
+            Some(PathBuf::from(&rest[..rest.find('"')?]))
+        })
+        .expect("cargo reports mmap-sys's build script (with --message-format=json)");
+    let output = fs::read_to_string(out_dir.with_file_name("output")).expect("the build script's output");
+    let metadata = output
+        .lines()
+        .filter_map(|line| line.strip_prefix("cargo::metadata=")?.split_once('='))
+        .map(|(key, value)| (key.to_owned(), value.to_owned()))
+        .collect();
+    let constants_rs = fs::read_to_string(out_dir.join("constants.rs")).expect("constants.rs");
+    let constants = constants_rs
+        .lines()
+        .filter_map(|line| line.strip_prefix("pub const ")?.split_once(": "))
+        .map(|(name, rest)| (name.to_owned(), rest.to_owned()))
+        .collect();
+    SysBuild { metadata, constants }
+}
