@@ -2,6 +2,7 @@
 
 use crate::Mmap;
 
+#[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
 impl From<Mmap> for bytes::Bytes {
     /// The map's bytes as a `Bytes` that owns the map (`Bytes::from_owner`): no copy, and the map
     /// is unmapped when the last clone of the `Bytes` is dropped.

@@ -93,6 +93,8 @@
 //! - `bytes`: `From<Mmap> for bytes::Bytes`, without a copy.
 //! - `stable_deref_trait`: `StableDeref` for `Mmap` and `MmapMut`.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 #[macro_use]
 mod common;
 
