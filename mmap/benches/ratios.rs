@@ -116,6 +116,34 @@ fn line(
     );
 }
 
+/// One row's contenders, for [`rows_against`].
+struct Row<'a> {
+    name: String,
+    ours: Box<dyn FnMut() -> u64 + 'a>,
+    raw: Box<dyn FnMut() -> u64 + 'a>,
+    raw_again: Box<dyn FnMut() -> u64 + 'a>,
+    memmap2: Box<dyn FnMut() -> u64 + 'a>,
+}
+
+/// Measures each row in an interleaved group of its own, with `baseline` (std's way) in the first
+/// group only, and prints each row against the raw calls, memmap2 and that baseline.
+fn rows_against<'a, const N: usize>(rows: [Row<'a>; N], baseline: Contender<'a>, iters: usize, runs: usize) {
+    let mut baseline = Some(baseline);
+    let mut baseline_time = None;
+    for row in rows {
+        let mut contenders: Vec<Contender<'a>> = vec![
+            ("ours", row.ours),
+            ("raw", row.raw),
+            ("memmap2", row.memmap2),
+            ("raw, again", row.raw_again),
+        ];
+        contenders.extend(baseline.take());
+        let t = interleaved(&mut contenders, iters, runs);
+        let baseline_time = *baseline_time.get_or_insert(t.get(4).copied().unwrap_or_default());
+        line(&row.name, t[0], Some(t[1]), Some(t[2]), Some(baseline_time), Some(t[3]));
+    }
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing and should not run this.
     if !std::env::args().any(|arg| arg == "--bench") {
@@ -153,33 +181,20 @@ fn main() {
     // 2. Map and checksum the big file, each way in its own interleaved group; std::fs::read of it
     // in the first.
     let (big, path) = (&files.big, files.big_path.as_path());
-    let mut std_read = None;
-    for (how, name) in [
+    let scans = [
         (Scan::Default, "default"),
         (Scan::Sequential, "`Advice::Sequential`"),
         (Scan::Populate, "`populate()` (MAP_POPULATE)"),
         (Scan::Prefault, "`map.populate()` (MADV_POPULATE_READ)"),
-    ] {
-        let mut contenders: Vec<Contender<'_>> = vec![
-            ("ours", Box::new(move || scan_ours(big, how))),
-            ("raw", Box::new(move || scan_raw(big, how))),
-            ("memmap2", Box::new(move || scan_memmap2(big, how))),
-        ];
-        contenders.push(("raw, again", Box::new(move || scan_raw(big, how))));
-        if std_read.is_none() {
-            contenders.push(("std::fs::read", Box::new(|| scan_std(path))));
-        }
-        let t = interleaved(&mut contenders, 2, runs);
-        let std_read = *std_read.get_or_insert(t.get(4).copied().unwrap_or_default());
-        line(
-            &format!("scan {} MiB file, {name}", sizes.file >> 20),
-            t[0],
-            Some(t[1]),
-            Some(t[2]),
-            Some(std_read),
-            Some(t[3]),
-        );
-    }
+    ];
+    let scan_rows = scans.map(|(how, name)| Row {
+        name: format!("scan {} MiB file, {name}", sizes.file >> 20),
+        ours: Box::new(move || scan_ours(big, how)),
+        raw: Box::new(move || scan_raw(big, how)),
+        raw_again: Box::new(move || scan_raw(big, how)),
+        memmap2: Box::new(move || scan_memmap2(big, how)),
+    });
+    rows_against(scan_rows, ("std::fs::read", Box::new(|| scan_std(path))), 2, runs);
 
     // 3. 4 KiB reads at random offsets of the big file.
     let offsets = random_offsets(sizes.file, sizes.reads);
@@ -223,32 +238,19 @@ fn main() {
     // 4. Anonymous memory: allocate and write every page, each way in its own interleaved group
     // (a map that wants huge pages right after one that freed small pages pays for compaction).
     let len = sizes.anon;
-    let mut vec_time = None;
-    for (how, name) in [
+    let anons = [
         (Anon::Default, "`map_anon`"),
         (Anon::Populate, "`map_anon` + `populate()`"),
         (Anon::HugePages, "`map_anon` + `Advice::HugePage` (THP)"),
-    ] {
-        let mut contenders: Vec<Contender<'_>> = vec![
-            ("ours", Box::new(move || anon_ours(len, how))),
-            ("raw", Box::new(move || anon_raw(len, how))),
-            ("memmap2", Box::new(move || anon_memmap2(len, how))),
-        ];
-        contenders.push(("raw, again", Box::new(move || anon_raw(len, how))));
-        if vec_time.is_none() {
-            contenders.push(("vec", Box::new(move || anon_vec(len))));
-        }
-        let t = interleaved(&mut contenders, 2, runs);
-        let vec_time = *vec_time.get_or_insert(t.get(4).copied().unwrap_or_default());
-        line(
-            &format!("anonymous {} MiB, write every page: {name} vs `vec![0; n]`", len >> 20),
-            t[0],
-            Some(t[1]),
-            Some(t[2]),
-            Some(vec_time),
-            Some(t[3]),
-        );
-    }
+    ];
+    let anon_rows = anons.map(|(how, name)| Row {
+        name: format!("anonymous {} MiB, write every page: {name} vs `vec![0; n]`", len >> 20),
+        ours: Box::new(move || anon_ours(len, how)),
+        raw: Box::new(move || anon_raw(len, how)),
+        raw_again: Box::new(move || anon_raw(len, how)),
+        memmap2: Box::new(move || anon_memmap2(len, how)),
+    });
+    rows_against(anon_rows, ("vec", Box::new(move || anon_vec(len))), 2, runs);
 
     // 5. Flush a dirty 1 MiB range, each contender in its own file, a different range each time.
     let [f_ours, f_raw, f_memmap2] = &files.dirty;
