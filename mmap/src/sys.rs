@@ -208,7 +208,8 @@ pub(crate) fn madvise_supported(advice: c_int) -> bool {
 /// `ptr..ptr + len` is mapped.
 pub(crate) unsafe fn mlock(ptr: *mut c_void, len: usize) -> io::Result<()> {
     // SAFETY: locking does not change memory contents; the range is mapped (caller).
-    check(unsafe { sys::mlock(ptr, len) }, || format!("mlock of {len} bytes at {ptr:p}"))
+    let ret = unsafe { sys::mlock(ptr, len) };
+    check(ret, || format!("mlock of {len} bytes at {ptr:p} (RLIMIT_MEMLOCK: {})", memlock_limit()))
 }
 
 /// `mlock2(ptr, len, MLOCK_ONFAULT)`.
@@ -220,7 +221,9 @@ pub(crate) unsafe fn mlock(ptr: *mut c_void, len: usize) -> io::Result<()> {
 pub(crate) unsafe fn mlock_on_fault(ptr: *mut c_void, len: usize) -> io::Result<()> {
     // SAFETY: locking does not change memory contents; the range is mapped (caller).
     let ret = unsafe { sys::mlock2(ptr, len, sys::MLOCK_ONFAULT) };
-    check(ret, || format!("mlock2(MLOCK_ONFAULT) of {len} bytes at {ptr:p}"))
+    check(ret, || {
+        format!("mlock2(MLOCK_ONFAULT) of {len} bytes at {ptr:p} (RLIMIT_MEMLOCK: {})", memlock_limit())
+    })
 }
 
 /// `munlock(ptr, len)`.
@@ -307,20 +310,23 @@ pub(crate) unsafe fn copy_checked(src: *const u8, buf: &mut [u8]) -> io::Result<
     Ok(done)
 }
 
+/// The soft `RLIMIT_MEMLOCK`, for the messages of failed locks: `ENOMEM` and `EPERM` there mean
+/// the limit was reached.
+fn memlock_limit() -> String {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
+    match unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) } {
+        0 if limit.rlim_cur == libc::RLIM_INFINITY => "unlimited".to_owned(),
+        0 => format!("{} bytes", limit.rlim_cur),
+        _ => "unknown".to_owned(),
+    }
+}
+
 /// `mlockall(flags)`; `names` spells the flags, for the message.
 pub(crate) fn mlockall(flags: c_int, names: &str) -> io::Result<()> {
     // SAFETY: locking changes no memory contents.
     let ret = unsafe { sys::mlockall(flags) };
-    check(ret, || {
-        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-        // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
-        let limit = match unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) } {
-            0 if limit.rlim_cur == libc::RLIM_INFINITY => "unlimited".to_owned(),
-            0 => format!("{} bytes", limit.rlim_cur),
-            _ => "unknown".to_owned(),
-        };
-        format!("mlockall({names}) (RLIMIT_MEMLOCK: {limit})")
-    })
+    check(ret, || format!("mlockall({names}) (RLIMIT_MEMLOCK: {})", memlock_limit()))
 }
 
 /// `munlockall()`.

@@ -1,5 +1,5 @@
 //! `lock_all` and `unlock_all` (`mlockall`, `munlockall`), run in child processes since they lock
-//! the whole process: allowed, and refused under a low `RLIMIT_MEMLOCK`.
+//! the whole process: allowed, and refused under a low `RLIMIT_MEMLOCK` (as is `lock` of a map).
 
 mod common;
 
@@ -77,6 +77,12 @@ fn lock_all_fails_clearly_under_a_low_memlock_limit() {
             "{message}"
         );
         assert_eq!(locked_kib(), 0, "nothing stays locked after the failure");
+        // A map locked past the limit fails the same way, naming the limit.
+        let map = MmapMut::map_anon(1 << 20).unwrap();
+        let error = map.lock().unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
+        assert!(error.to_string().contains("(RLIMIT_MEMLOCK: 65536 bytes) failed"), "{error}");
+        assert_eq!(map.resident_pages().unwrap(), 0, "nothing was locked or faulted in");
         return;
     }
     common::assert_success(&mut common::child(test));
