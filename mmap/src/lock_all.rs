@@ -46,7 +46,8 @@ bitflags::bitflags! {
 ///
 /// # Errors
 ///
-/// `InvalidInput` before the call when `flags` holds neither `CURRENT` nor `FUTURE`.
+/// `InvalidInput` before the call when `flags` holds neither `CURRENT` nor `FUTURE`; `Unsupported`
+/// for `ON_FAULT` on a kernel older than 4.4.
 /// `OutOfMemory` (`ENOMEM`) past `RLIMIT_MEMLOCK`, and `PermissionDenied` (`EPERM`) when the limit
 /// is 0, both with the limit in the message; otherwise the error of `mlockall`.
 pub fn lock_all(flags: LockAll) -> io::Result<()> {
@@ -65,7 +66,18 @@ pub fn lock_all(flags: LockAll) -> io::Result<()> {
     .into_iter()
     .filter_map(|(flag, name)| flags.contains(flag).then_some(name))
     .collect();
-    sys::mlockall(flags.bits(), &names.join(" | "))
+    let result = sys::mlockall(flags.bits(), &names.join(" | "));
+    #[cfg(mman_has = "MCL_ONFAULT")]
+    if let Err(error) = &result {
+        // A kernel older than 4.4 refuses MCL_ONFAULT with EINVAL.
+        if flags.contains(LockAll::ON_FAULT) && sys::errno(error) == Some(libc::EINVAL) {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!("lock_all: the running kernel does not support MCL_ONFAULT (Linux 4.4): {error}"),
+            ));
+        }
+    }
+    result
 }
 
 /// Unlocks all of the process's memory, and stops locking future maps: `munlockall(2)`.

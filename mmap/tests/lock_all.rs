@@ -51,6 +51,15 @@ fn lock_all_locks_current_and_future_maps_and_unlock_all_undoes_it() {
         assert!(locked_kib() >= before + 1024, "MCL_FUTURE locks new maps");
         unlock_all().unwrap();
         assert_eq!(locked_kib(), 0);
+        // MCL_ONFAULT (Linux 4.4): locks what is mapped as it is touched, not all at once.
+        #[cfg(mman_has = "MCL_ONFAULT")]
+        {
+            let map = MmapMut::map_anon(1 << 20).unwrap();
+            lock_all(LockAll::CURRENT | LockAll::ON_FAULT).unwrap();
+            assert_eq!(map.resident_pages().unwrap(), 0, "MCL_ONFAULT faults nothing in");
+            assert!(locked_kib() > 0);
+            unlock_all().unwrap();
+        }
         return;
     }
     common::assert_success(&mut common::child(test));
