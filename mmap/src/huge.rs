@@ -121,7 +121,7 @@ impl HugePageSize {
                 io::ErrorKind::NotFound => io::ErrorKind::Unsupported,
                 kind => kind,
             };
-            io::Error::new(kind, format!("huge pages: cannot list {POOLS}: {error}"))
+            crate::sys::explain(error, kind, format_args!("huge pages: cannot list {POOLS}"))
         })?;
         let mut pools = Vec::new();
         for entry in entries {
@@ -228,18 +228,16 @@ pub struct HugePagePool {
 /// which says nothing of huge pages.
 pub(crate) fn explain_map_error(call: &str, size: HugePageSize, error: io::Error) -> io::Error {
     match size.pool(call) {
-        Ok(pool) if error.kind() == io::ErrorKind::OutOfMemory => io::Error::new(
-            error.kind(),
-            format!(
+        Ok(pool) if error.kind() == io::ErrorKind::OutOfMemory => {
+            let why = format!(
                 "{call}: not enough free huge pages of {size} ({} free of {} reserved; reserve more in \
-                 {}/nr_hugepages): {}",
+                 {}/nr_hugepages)",
                 pool.free,
                 pool.total,
-                size.pool_dir(),
-                crate::sys::errno(&error)
-                    .map_or(error.kind().to_string(), |n| io::Error::from_raw_os_error(n).to_string())
-            ),
-        ),
+                size.pool_dir()
+            );
+            crate::sys::explain(error, io::ErrorKind::OutOfMemory, why)
+        }
         _ => error,
     }
 }

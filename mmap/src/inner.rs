@@ -169,13 +169,11 @@ impl MmapInner {
         // pages: it changes no byte any reference sees.
         unsafe { self.advise(call, offset, len, advice) }.map_err(|error| {
             if sys::errno(&error) == Some(libc::EFAULT) {
-                io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!(
-                        "{call}: part of the range (offset {offset}, len {len}) is past the end of the \
-                         file (truncated under the map?), where a read would raise SIGBUS: {error}"
-                    ),
-                )
+                let why = format!(
+                    "{call}: part of the range (offset {offset}, len {len}) is past the end of the file \
+                     (truncated under the map?), where a read would raise SIGBUS"
+                );
+                sys::explain(error, io::ErrorKind::UnexpectedEof, why)
             } else {
                 error
             }
@@ -227,22 +225,17 @@ impl MmapInner {
         let base = unsafe { sys::mremap(start, old_whole, new_len + prefix, flags) }.map_err(|error| {
             if sys::errno(&error) == Some(libc::EFAULT) {
                 // The range is more than one VMA: a `*_range` call gave part of it other flags.
-                io::Error::new(
-                    io::ErrorKind::Unsupported,
-                    format!(
-                        "{CALL}: the map is in pieces the kernel keeps apart (part of it has its own \
-                         advice, protection or lock, from a *_range call), and mremap resizes only \
-                         a map in one piece: {error}"
-                    ),
-                )
+                let why = format!(
+                    "{CALL}: the map is in pieces the kernel keeps apart (part of it has its own advice, \
+                     protection or lock, from a *_range call), and mremap resizes only a map in one piece"
+                );
+                sys::explain(error, io::ErrorKind::Unsupported, why)
             } else if error.kind() == io::ErrorKind::OutOfMemory && !may_move {
-                io::Error::new(
-                    error.kind(),
-                    format!(
-                        "{CALL}: no room to grow the map in place to {new_len} bytes \
-                         (RemapOptions::may_move(true) lets it move): {error}"
-                    ),
-                )
+                let why = format!(
+                    "{CALL}: no room to grow the map in place to {new_len} bytes \
+                     (RemapOptions::may_move(true) lets it move)"
+                );
+                sys::explain(error, io::ErrorKind::OutOfMemory, why)
             } else {
                 error
             }

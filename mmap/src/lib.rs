@@ -85,7 +85,9 @@
 //! argument (`"flush_range: range 8..12 (offset 8, len 4) is outside the map of 10 bytes"`). A failed
 //! system call keeps the OS error's kind and names the call (`"map_mut: mmap of 4096 bytes at offset 0
 //! failed: Permission denied (os error 13)"`); the OS error itself is the error's
-//! [`source`](std::error::Error::source). A descriptor that is not open (`EBADF`) is `InvalidInput`
+//! [`source`](std::error::Error::source). Where the crate explains a failure (an `EFAULT` that means
+//! "past the end of the file", an `EINVAL` that means "this kernel is too old"), the error has its
+//! own kind and message, and the call's error, with the OS error below it, stays its source. A descriptor that is not open (`EBADF`) is `InvalidInput`
 //! too.
 //!
 //! # Features

@@ -66,18 +66,15 @@ pub fn lock_all(flags: LockAll) -> io::Result<()> {
     .into_iter()
     .filter_map(|(flag, name)| flags.contains(flag).then_some(name))
     .collect();
-    let result = sys::mlockall(flags.bits(), &names.join(" | "));
-    #[cfg(mman_has = "MCL_ONFAULT")]
-    if let Err(error) = &result {
+    sys::mlockall(flags.bits(), &names.join(" | ")).map_err(|error| {
         // A kernel older than 4.4 refuses MCL_ONFAULT with EINVAL.
-        if flags.contains(LockAll::ON_FAULT) && sys::errno(error) == Some(libc::EINVAL) {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                format!("lock_all: the running kernel does not support MCL_ONFAULT (Linux 4.4): {error}"),
-            ));
+        #[cfg(mman_has = "MCL_ONFAULT")]
+        if flags.contains(LockAll::ON_FAULT) && sys::errno(&error) == Some(libc::EINVAL) {
+            let why = "lock_all: the running kernel does not support MCL_ONFAULT (Linux 4.4)";
+            return sys::explain(error, io::ErrorKind::Unsupported, why);
         }
-    }
-    result
+        error
+    })
 }
 
 /// Unlocks all of the process's memory, and stops locking future maps: `munlockall(2)`.

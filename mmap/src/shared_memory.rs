@@ -112,7 +112,8 @@ impl SharedMemory {
     /// `ftruncate`.
     pub fn set_len(&self, len: u64) -> io::Result<()> {
         self.file.set_len(len).map_err(|error| {
-            io::Error::new(error.kind(), format!("SharedMemory::set_len({len}): ftruncate failed: {error}"))
+            let kind = error.kind();
+            sys::explain(error, kind, format_args!("SharedMemory::set_len({len}): ftruncate failed"))
         })
     }
 

@@ -49,9 +49,41 @@ pub(crate) fn last_error(what: impl FnOnce() -> String) -> io::Error {
     io::Error::new(kind, CallError { what: what(), source })
 }
 
-/// The OS error number behind an error made by [`last_error`], if any.
+/// A failed call's error, explained: what it means for the caller (`why`), with the call's error,
+/// and the OS error below it, as its source.
+#[derive(Debug)]
+struct Explained {
+    why: String,
+    source: io::Error,
+}
+
+impl fmt::Display for Explained {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.why, self.source)
+    }
+}
+
+impl std::error::Error for Explained {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// `error`, of a failed call, as an error of `kind` that says `why`; the call's error stays its
+/// source, so [`errno`] and [`std::error::Error::source`] still reach the OS error.
+pub(crate) fn explain(error: io::Error, kind: io::ErrorKind, why: impl fmt::Display) -> io::Error {
+    io::Error::new(kind, Explained { why: why.to_string(), source: error })
+}
+
+/// The OS error number behind an error made by [`last_error`] (or [`explain`]ed), if any.
 pub(crate) fn errno(error: &io::Error) -> Option<c_int> {
-    error.raw_os_error().or_else(|| error.get_ref()?.downcast_ref::<CallError>()?.source.raw_os_error())
+    error.raw_os_error().or_else(|| {
+        let inner = error.get_ref()?;
+        match inner.downcast_ref::<CallError>() {
+            Some(call) => call.source.raw_os_error(),
+            None => errno(&inner.downcast_ref::<Explained>()?.source),
+        }
+    })
 }
 
 /// The size of a page, from `sysconf(_SC_PAGESIZE)`, read once.
@@ -186,10 +218,8 @@ pub(crate) unsafe fn madvise(ptr: *mut c_void, len: usize, advice: c_int, name: 
     }
     let error = last_error(|| format!("madvise({name}) of {len} bytes at {ptr:p}"));
     if error.kind() == io::ErrorKind::InvalidInput && !madvise_supported(advice) {
-        return Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            format!("madvise({name}): the running kernel does not support this advice ({error})"),
-        ));
+        let why = format!("madvise({name}): the running kernel does not support this advice");
+        return Err(explain(error, io::ErrorKind::Unsupported, why));
     }
     Err(error)
 }

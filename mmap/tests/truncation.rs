@@ -30,6 +30,14 @@ fn populate_of_a_truncated_file_map_is_an_error_not_a_crash() {
     assert_eq!(error.kind(), ErrorKind::UnexpectedEof, "{error}");
     assert!(error.to_string().starts_with("populate: part of the range"), "{error}");
     assert!(error.to_string().contains("past the end of the file"), "{error}");
+    // The explanation keeps the OS error in its chain of sources: EFAULT.
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&error);
+    let mut errno = None;
+    while let Some(inner) = source {
+        errno = errno.or_else(|| inner.downcast_ref::<std::io::Error>()?.raw_os_error());
+        source = inner.source();
+    }
+    assert_eq!(errno, Some(libc::EFAULT), "{error:?}");
     let error = map.populate_range(page, page).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::UnexpectedEof, "{error}");
 
