@@ -7,13 +7,6 @@ use std::io::ErrorKind;
 
 use mmap::{MmapMut, MmapOptions};
 
-/// The locked memory of this process in KiB, from `/proc/self/status`.
-fn locked_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmLck:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
 // The tests below lock 64 KiB at most, within this machine's 8 MiB RLIMIT_MEMLOCK; `VmLck` is
 // per process and tests run in parallel, so each asserts "at least" its own amount.
 
@@ -23,7 +16,7 @@ fn lock_and_unlock_a_map() {
     assert_eq!(map.resident_pages().unwrap(), 0);
     map.lock().unwrap();
     assert_eq!(map.resident_pages().unwrap(), 64 * 1024 / mmap::page_size(), "mlock faults every page in");
-    assert!(locked_kib() >= 64, "VmLck is {} KiB after locking 64 KiB", locked_kib());
+    assert!(common::locked_kib() >= 64, "VmLck is {} KiB after locking 64 KiB", common::locked_kib());
     map.unlock().unwrap();
 }
 

@@ -7,20 +7,9 @@ use std::io::ErrorKind;
 
 use mmap::{lock_all, unlock_all, LockAll, MmapMut};
 
-/// A field of `/proc/self/status`, such as `VmLck` (in kB) or `CapEff` (hexadecimal).
-fn status(field: &str) -> String {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|line| line.starts_with(&format!("{field}:"))).unwrap();
-    line.split_whitespace().nth(1).unwrap().to_owned()
-}
-
-fn locked_kib() -> u64 {
-    status("VmLck").parse().unwrap()
-}
-
 /// Whether the process may lock memory past `RLIMIT_MEMLOCK`: `CAP_IPC_LOCK` (bit 14) in effect.
 fn has_cap_ipc_lock() -> bool {
-    u64::from_str_radix(&status("CapEff"), 16).unwrap() & (1 << 14) != 0
+    u64::from_str_radix(&common::status("CapEff"), 16).unwrap() & (1 << 14) != 0
 }
 
 fn memlock_limit() -> libc::rlim_t {
@@ -38,9 +27,9 @@ fn lock_all_locks_current_and_future_maps_and_unlock_all_undoes_it() {
             println!("not run: without CAP_IPC_LOCK, RLIMIT_MEMLOCK is too low to lock a whole process");
             return;
         }
-        assert_eq!(locked_kib(), 0);
+        assert_eq!(common::locked_kib(), 0);
         lock_all(LockAll::CURRENT | LockAll::FUTURE).unwrap();
-        let before = locked_kib();
+        let before = common::locked_kib();
         assert!(before > 0, "MCL_CURRENT locks what is mapped");
         let map = MmapMut::map_anon(1 << 20).unwrap();
         assert_eq!(
@@ -48,16 +37,16 @@ fn lock_all_locks_current_and_future_maps_and_unlock_all_undoes_it() {
             map.len() / mmap::page_size(),
             "MCL_FUTURE faults new maps in"
         );
-        assert!(locked_kib() >= before + 1024, "MCL_FUTURE locks new maps");
+        assert!(common::locked_kib() >= before + 1024, "MCL_FUTURE locks new maps");
         unlock_all().unwrap();
-        assert_eq!(locked_kib(), 0);
+        assert_eq!(common::locked_kib(), 0);
         // MCL_ONFAULT (Linux 4.4): locks what is mapped as it is touched, not all at once.
         #[cfg(mman_has = "MCL_ONFAULT")]
         {
             let map = MmapMut::map_anon(1 << 20).unwrap();
             lock_all(LockAll::CURRENT | LockAll::ON_FAULT).unwrap();
             assert_eq!(map.resident_pages().unwrap(), 0, "MCL_ONFAULT faults nothing in");
-            assert!(locked_kib() > 0);
+            assert!(common::locked_kib() > 0);
             unlock_all().unwrap();
         }
         return;
@@ -85,7 +74,7 @@ fn lock_all_fails_clearly_under_a_low_memlock_limit() {
             message.starts_with("mlockall(MCL_CURRENT) (RLIMIT_MEMLOCK: 65536 bytes) failed"),
             "{message}"
         );
-        assert_eq!(locked_kib(), 0, "nothing stays locked after the failure");
+        assert_eq!(common::locked_kib(), 0, "nothing stays locked after the failure");
         // A map locked past the limit fails the same way, naming the limit.
         let map = MmapMut::map_anon(1 << 20).unwrap();
         let error = map.lock().unwrap_err();

@@ -59,3 +59,15 @@ pub(crate) fn skip_under_valgrind(what: &str) -> bool {
     }
     skip
 }
+
+/// A field of `/proc/self/status`, such as `VmLck` (in kB) or `CapEff` (hexadecimal).
+pub(crate) fn status(field: &str) -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|line| line.starts_with(&format!("{field}:"))).unwrap();
+    line.split_whitespace().nth(1).unwrap().to_owned()
+}
+
+/// The locked memory of this process in KiB: `VmLck`.
+pub(crate) fn locked_kib() -> u64 {
+    status("VmLck").parse().unwrap()
+}
