@@ -29,6 +29,11 @@ pub(crate) struct Headers {
 }
 
 pub(crate) fn run(wrapper: &Path, out_dir: &Path) -> Result<Headers, String> {
+    let compiler = cc::Build::new()
+        .cargo_metadata(false)
+        .try_get_compiler()
+        .map_err(|e| format!("no C compiler for the target: {e}"))?;
+    let preprocess = |file: &Path, args: &[&str]| preprocess(&compiler, file, args);
     let defines = preprocess(wrapper, &["-dM"])?;
     let bodies: BTreeMap<&str, &str> = defines
         .lines()
@@ -75,11 +80,7 @@ pub(crate) fn run(wrapper: &Path, out_dir: &Path) -> Result<Headers, String> {
 }
 
 /// Runs the C compiler's preprocessor over `file` with the target's flags (and `CFLAGS`).
-fn preprocess(file: &Path, args: &[&str]) -> Result<String, String> {
-    let compiler = cc::Build::new()
-        .cargo_metadata(false)
-        .try_get_compiler()
-        .map_err(|e| format!("no C compiler for the target: {e}"))?;
+fn preprocess(compiler: &cc::Tool, file: &Path, args: &[&str]) -> Result<String, String> {
     let mut command: Command = compiler.to_command();
     command.arg("-E").args(args).arg(file);
     let output = command.output().map_err(|e| format!("cannot run the C compiler ({command:?}): {e}"))?;
