@@ -451,13 +451,16 @@ impl MmapOptions {
                     .map_err(|error| crate::huge::explain_map_error(call, size, error))?
             }
         };
-        let start = inner.ptr() as usize - (offset % sys::page_size() as u64) as usize;
-        if placement_flags != 0 && start != hint {
-            // A kernel older than 4.17 takes MAP_FIXED_NOREPLACE for a hint: the map went elsewhere.
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                format!("{call}: fixed_no_replace({hint:#x}): the running kernel placed the map at {start:#x} (MAP_FIXED_NOREPLACE needs Linux 4.17)"),
-            ));
+        if placement_flags != 0 {
+            let start = inner.ptr() as usize - (offset % sys::page_size() as u64) as usize;
+            if start != hint {
+                // A kernel older than 4.17 takes MAP_FIXED_NOREPLACE for a hint: the map went
+                // elsewhere.
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    format!("{call}: fixed_no_replace({hint:#x}): the running kernel placed the map at {start:#x} (MAP_FIXED_NOREPLACE needs Linux 4.17)"),
+                ));
+            }
         }
         Ok(inner)
     }
