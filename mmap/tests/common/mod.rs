@@ -71,3 +71,27 @@ pub(crate) fn status(field: &str) -> String {
 pub(crate) fn locked_kib() -> u64 {
     status("VmLck").parse().unwrap()
 }
+
+/// This process's mappings from `/proc/self/maps`: start, end, and the rest of the line
+/// (permissions, offset, device, inode, path).
+pub(crate) fn mappings() -> Vec<(usize, usize, String)> {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    maps.lines()
+        .map(|line| {
+            let (range, rest) = line.split_once(' ').unwrap();
+            let (start, end) = range.split_once('-').unwrap();
+            let hex = |text| usize::from_str_radix(text, 16).unwrap();
+            (hex(start), hex(end), rest.to_owned())
+        })
+        .collect()
+}
+
+/// Whether anything is mapped in `start..end`: after a map is dropped, nothing of it may be left.
+pub(crate) fn mapped(start: usize, end: usize) -> bool {
+    mappings().iter().any(|&(from, to, _)| from < end && start < to)
+}
+
+/// The main thread's stack: the `[stack]` line of `/proc/self/maps`, as start and end.
+pub(crate) fn stack() -> (usize, usize) {
+    mappings().into_iter().find(|(_, _, rest)| rest.ends_with("[stack]")).map(|(s, e, _)| (s, e)).unwrap()
+}

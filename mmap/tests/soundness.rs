@@ -1,0 +1,288 @@
+//! Safe code cannot crash, corrupt memory or leak a map (issue #12). Each hole a hostile review
+//! found with safe code only runs here in a child process, which must end well (no signal), with
+//! the documented error or the right bytes, and leave nothing mapped. The huge-page holes are in
+//! `soundness_huge.rs`, which reserves huge pages.
+
+mod common;
+
+use std::io::{ErrorKind, Write};
+
+use common::{assert_success, child, in_child};
+use mmap::{page_size, MapFlags, Mmap, MmapOptions, RemapOptions, Seals, SharedMemory};
+
+/// `RLIMIT_STACK`'s soft limit, or `None` when unlimited.
+fn stack_limit() -> Option<usize> {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut limit) }, 0);
+    (limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur as usize)
+}
+
+/// The kernel's default stack guard gap, 256 pages (`stack_guard_gap`, mm/mmap.c), in bytes.
+fn guard_gap() -> usize {
+    256 * page_size()
+}
+
+/// Asserts that `error` is the crate's refusal of a place where the stack may grow.
+fn assert_stack_refusal(error: &std::io::Error, call: &str) {
+    assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+    let message = error.to_string();
+    assert!(message.starts_with(&format!("{call}: ")), "{message}");
+    assert!(message.contains("stack"), "{message}");
+}
+
+#[test]
+#[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
+fn fixed_no_replace_right_below_the_stack_is_refused() {
+    const TEST: &str = "fixed_no_replace_right_below_the_stack_is_refused";
+    if !in_child(TEST) {
+        assert_success(&mut child(TEST));
+        return;
+    }
+    let page = page_size();
+    let (stack_start, _) = common::stack();
+    let result = MmapOptions::new().len(page).fixed_no_replace(stack_start - page).map_anon();
+    let error = result.map(drop).unwrap_err();
+    assert_stack_refusal(&error, "map_anon");
+    assert!(!common::mapped(stack_start - page, stack_start), "nothing was mapped below the stack");
+}
+
+#[test]
+fn address_hint_within_the_stack_limit_is_refused() {
+    const TEST: &str = "address_hint_within_the_stack_limit_is_refused";
+    if !in_child(TEST) {
+        assert_success(&mut child(TEST));
+        return;
+    }
+    let page = page_size();
+    let (stack_start, _) = common::stack();
+    // 4 MiB below the stack: out of the kernel's guard gap (1 MiB), so it honours the hint, but
+    // within the 8 MiB the stack may grow.
+    let hint = stack_start - (4 << 20);
+    let error = MmapOptions::new().len(page).address_hint(hint).map_anon().map(drop).unwrap_err();
+    assert_stack_refusal(&error, "map_anon");
+    assert!(!common::mapped(hint, hint + page));
+}
+
+#[test]
+fn remap_does_not_grow_a_map_into_the_stack_limit() {
+    const TEST: &str = "remap_does_not_grow_a_map_into_the_stack_limit";
+    if !in_child(TEST) {
+        assert_success(&mut child(TEST));
+        return;
+    }
+    let Some(limit) = stack_limit() else {
+        println!("not run: RLIMIT_STACK is unlimited, so no map may sit below the stack");
+        return;
+    };
+    let page = page_size();
+    let (_, stack_end) = common::stack();
+    // The lowest address the stack may reach, less the guard gap the kernel keeps below it.
+    let low = stack_end - limit - guard_gap();
+    let hint = low - 16 * page;
+    let mut map = MmapOptions::new().len(2 * page).address_hint(hint).map_anon().unwrap();
+    if map.as_ptr() as usize != hint {
+        println!("not run: the kernel did not honour the hint {hint:#x} (placed at {:p})", map.as_ptr());
+        return;
+    }
+    for may_move in [false, true] {
+        let error = map.remap(32 * page, RemapOptions::new().may_move(may_move)).unwrap_err();
+        assert_stack_refusal(&error, "remap");
+        assert_eq!((map.as_ptr() as usize, map.len()), (hint, 2 * page), "the map is unchanged");
+        assert!(!common::mapped(hint + 2 * page, low + 16 * page), "nothing grew toward the stack");
+    }
+    map.remap(16 * page, RemapOptions::new()).unwrap();
+    assert_eq!((map.as_ptr() as usize, map.len()), (hint, 16 * page), "up to the limit is allowed");
+    map[16 * page - 1] = 1;
+    drop(map);
+    assert!(!common::mapped(hint, low));
+}
+
+#[test]
+#[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
+fn a_map_right_below_a_grows_down_mapping_is_refused() {
+    const TEST: &str = "a_map_right_below_a_grows_down_mapping_is_refused";
+    if !in_child(TEST) {
+        assert_success(&mut child(TEST));
+        return;
+    }
+    let page = page_size();
+    // SAFETY: a new mapping at an address the kernel picks; nothing else uses it.
+    let grows_down = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            4 * page,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_GROWSDOWN,
+            -1,
+            0,
+        )
+    };
+    assert_ne!(grows_down, libc::MAP_FAILED);
+    let start = grows_down as usize;
+    let error = MmapOptions::new().len(page).fixed_no_replace(start - page).map_anon().map(drop).unwrap_err();
+    assert_stack_refusal(&error, "map_anon");
+    let error = MmapOptions::new().len(page).address_hint(start - 2 * page).map_anon().map(drop).unwrap_err();
+    assert_stack_refusal(&error, "map_anon");
+    assert!(!common::mapped(start - 2 * page, start));
+    // SAFETY: the mapping made above, used by nothing.
+    assert_eq!(unsafe { libc::munmap(grows_down, 4 * page) }, 0);
+}
+
+/// Installs a seccomp filter on this process that fails `process_vm_readv` with `errno`, as
+/// container profiles do.
+fn deny_process_vm_readv(errno: u32) {
+    let filter = |code: u32, k: u32, jt: u8, jf: u8| libc::sock_filter { code: code as u16, jt, jf, k };
+    let program = [
+        filter(
+            libc::BPF_LD | libc::BPF_W | libc::BPF_ABS,
+            std::mem::offset_of!(libc::seccomp_data, nr) as u32,
+            0,
+            0,
+        ),
+        filter(libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K, libc::SYS_process_vm_readv as u32, 0, 1),
+        filter(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ERRNO | errno, 0, 0),
+        filter(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW, 0, 0),
+    ];
+    let fprog = libc::sock_fprog { len: program.len() as u16, filter: program.as_ptr().cast_mut() };
+    // SAFETY: PR_SET_NO_NEW_PRIVS takes plain integers.
+    assert_eq!(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }, 0);
+    // SAFETY: `fprog` points at `program`, which lives through the call; the kernel copies it.
+    let ret = unsafe {
+        libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, 0, &fprog as *const libc::sock_fprog)
+    };
+    assert_eq!(ret, 0, "seccomp: {}", std::io::Error::last_os_error());
+}
+
+#[test]
+fn remap_grows_where_process_vm_readv_is_denied() {
+    const TEST: &str = "remap_grows_where_process_vm_readv_is_denied";
+    if !in_child(TEST) {
+        for errno in ["EPERM", "ENOSYS"] {
+            assert_success(child(TEST).env("DENY_WITH", errno));
+        }
+        return;
+    }
+    let errno = match std::env::var("DENY_WITH").unwrap().as_str() {
+        "EPERM" => libc::EPERM,
+        _ => libc::ENOSYS,
+    };
+    deny_process_vm_readv(errno as u32);
+    let page = page_size();
+    let mut buf = [0u8; 1];
+    // SAFETY: reading a byte of this process with an empty list copies nothing; here it only
+    // shows the filter works.
+    let denied = unsafe {
+        let local = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: 1 };
+        libc::process_vm_readv(libc::getpid(), &local, 1, &local, 1, 0)
+    };
+    assert_eq!((denied, std::io::Error::last_os_error().raw_os_error()), (-1, Some(errno)));
+
+    let mut anon = mmap::MmapMut::map_anon(page).unwrap();
+    anon[0] = 1;
+    anon.remap(8 * page, RemapOptions::new().may_move(true)).unwrap();
+    anon[8 * page - 1] = 2;
+    assert_eq!((anon.len(), anon[0]), (8 * page, 1));
+
+    let mut file = tempfile::tempfile().unwrap();
+    file.write_all(&vec![7u8; 2 * page]).unwrap();
+    // SAFETY: the temporary file is this process's alone, and nothing truncates it.
+    let mut map = unsafe { MmapOptions::new().len(page).map(&file) }.unwrap();
+    map.remap(2 * page, RemapOptions::new().may_move(true)).unwrap();
+    assert_eq!((map.len(), map[2 * page - 1]), (2 * page, 7));
+    let error = map.remap(3 * page, RemapOptions::new().may_move(true)).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+    assert!(error.to_string().starts_with("remap: "), "{error}");
+    assert_eq!(map.len(), 2 * page, "the map keeps its length");
+
+    match map.read_at(&mut buf, 5) {
+        Ok(n) => assert_eq!((n, buf[0]), (1, 7)),
+        Err(error) => assert!(error.to_string().starts_with("read_at: "), "{error}"),
+    }
+}
+
+#[test]
+fn map_sealed_is_private_and_refuses_raw_flags() {
+    const TEST: &str = "map_sealed_is_private_and_refuses_raw_flags";
+    if !in_child(TEST) {
+        assert_success(&mut child(TEST));
+        return;
+    }
+    let shared = SharedMemory::create("sealed", page_size() as u64).unwrap();
+    shared.as_file().write_all(b"frozen").unwrap();
+    shared.add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE).unwrap();
+
+    // A raw MAP_ANONYMOUS would map zeros in place of the sealed bytes.
+    let raw = MapFlags::from_bits_retain(mmap_sys::MAP_ANONYMOUS);
+    let error = MmapOptions::new().flags(raw).map_sealed(&shared).map(drop).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+    assert!(error.to_string().starts_with("map_sealed: "), "{error}");
+
+    let map = shared.map_sealed().unwrap();
+    assert_eq!(&map[..6], b"frozen");
+    let start = map.as_ptr() as usize;
+    let (_, _, line) = common::mappings().into_iter().find(|&(from, _, _)| from == start).unwrap();
+    // Private and read-only: what Linux before 6.7 maps from a write-sealed memfd.
+    assert!(line.starts_with("r--p "), "{line}");
+    let mut copy = map.make_mut().unwrap();
+    copy[0] = b'F';
+    let mut read = [0u8; 6];
+    std::os::unix::fs::FileExt::read_at(shared.as_file(), &mut read, 0).unwrap();
+    assert_eq!((&copy[..6], &read), (&b"Frozen"[..], b"frozen"), "the write stayed in the copy");
+    drop(copy);
+    assert!(!common::mapped(start, start + page_size()));
+}
+
+/// A loop device attached to a file, detached when dropped.
+struct LoopDevice(String);
+
+impl Drop for LoopDevice {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("losetup").args(["-d", &self.0]).status();
+    }
+}
+
+#[test]
+fn a_block_device_maps_at_its_size() {
+    const TEST: &str = "a_block_device_maps_at_its_size";
+    let len = 1 << 20;
+    let pattern = |i: usize| (i % 251) as u8;
+    if !in_child(TEST) {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            println!("not run: attaching a loop device needs root");
+            return;
+        }
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(&(0..len).map(pattern).collect::<Vec<u8>>()).unwrap();
+        let attach =
+            std::process::Command::new("losetup").args(["--find", "--show"]).arg(file.path()).output();
+        let device = match attach {
+            Ok(output) if output.status.success() => {
+                LoopDevice(String::from_utf8(output.stdout).unwrap().trim().to_owned())
+            }
+            Ok(output) => {
+                println!("not run: losetup failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+                return;
+            }
+            Err(error) => {
+                println!("not run: no losetup: {error}");
+                return;
+            }
+        };
+        assert_success(child(TEST).env("LOOP_DEVICE", &device.0));
+        return;
+    }
+    let device = std::fs::File::open(std::env::var("LOOP_DEVICE").unwrap()).unwrap();
+    let map = MmapOptions::new().map_raw_read_only(&device).unwrap();
+    assert_eq!(map.len(), len, "the device's size, which fstat reports as 0");
+    let mut buf = vec![0u8; 4096];
+    map.read_at(&mut buf, len - 4096).unwrap();
+    assert!(buf.iter().enumerate().all(|(i, &b)| b == pattern(len - 4096 + i)));
+    let start = map.as_ptr() as usize;
+    drop(map);
+    assert!(!common::mapped(start, start + len));
+    // SAFETY: nothing writes the loop device but this test, which does not.
+    let map = unsafe { Mmap::map(&device) }.unwrap();
+    assert_eq!(map.len(), len);
+}

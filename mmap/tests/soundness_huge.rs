@@ -1,0 +1,239 @@
+//! Safe code cannot crash or leak a map with huge pages (issue #12). Each case runs in a child
+//! process, which must end well (no `SIGBUS`), with the documented error or the right bytes, and
+//! leave nothing mapped. The cases that need huge pages reserve them when run as root (writing
+//! `/proc/sys/vm/nr_hugepages`, restored afterwards) and say so when they cannot; the tests of this
+//! binary take turns, since they share that one setting.
+
+#![cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+
+mod common;
+
+use std::io::ErrorKind;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::sync::{Mutex, MutexGuard};
+
+use common::{assert_success, child, in_child};
+use mmap::{HugePageSize, MapFlags, MmapOptions, MmapRaw, RemapOptions, Seals, SharedMemory};
+
+const NR_HUGEPAGES: &str = "/proc/sys/vm/nr_hugepages";
+
+/// Huge pages of the default size reserved for one test, given back when dropped; it holds the
+/// lock that makes this binary's tests take turns.
+struct Reserved {
+    before: String,
+    _turn: MutexGuard<'static, ()>,
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        std::fs::write(NR_HUGEPAGES, &self.before).unwrap();
+    }
+}
+
+/// The lock of this binary's tests: each changes or relies on the number of free huge pages.
+fn turn() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Free huge pages of the default size: `free_hugepages` of its pool.
+fn free_pages() -> u64 {
+    let size = HugePageSize::system_default().unwrap();
+    HugePageSize::available().unwrap().into_iter().find(|pool| pool.size == size).unwrap().free
+}
+
+/// Reserves `pages` more huge pages of the default size, or says why not and returns `None`.
+fn reserve(pages: u64) -> Option<Reserved> {
+    let turn = turn();
+    let before = std::fs::read_to_string(NR_HUGEPAGES).unwrap();
+    let total: u64 = before.trim().parse().unwrap();
+    let free = free_pages();
+    if let Err(error) = std::fs::write(NR_HUGEPAGES, (total + pages).to_string()) {
+        println!("not run: cannot reserve huge pages in {NR_HUGEPAGES}: {error}");
+        return None;
+    }
+    let reserved = Reserved { before, _turn: turn };
+    if free_pages() < free + pages {
+        println!("not run: the kernel found only {} of {pages} huge pages", free_pages() - free);
+        return None;
+    }
+    Some(reserved)
+}
+
+/// A memfd of huge pages (`MFD_HUGETLB`) that can be sealed, as a safe crate such as rustix makes
+/// one, of `len` bytes.
+fn huge_memfd(name: &std::ffi::CStr, len: u64) -> SharedMemory {
+    let flags = mmap_sys::MFD_HUGETLB | mmap_sys::MFD_ALLOW_SEALING | mmap_sys::MFD_CLOEXEC;
+    // SAFETY: `name` is NUL-terminated.
+    let fd = unsafe { libc::memfd_create(name.as_ptr(), flags) };
+    assert!(fd >= 0, "memfd_create(MFD_HUGETLB): {}", std::io::Error::last_os_error());
+    // SAFETY: the kernel just returned this descriptor, owned by nothing else.
+    let memory = SharedMemory::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    memory.set_len(len).unwrap();
+    memory
+}
+
+fn huge_page() -> usize {
+    HugePageSize::system_default().unwrap().bytes() as usize
+}
+
+#[test]
+fn hugetlb_without_reserve_is_refused() {
+    const TEST: &str = "hugetlb_without_reserve_is_refused";
+    if !in_child(TEST) {
+        let _turn = turn();
+        assert_success(&mut child(TEST));
+        return;
+    }
+    if free_pages() > 0 {
+        println!("note: huge pages are free here, so the old failure (SIGBUS) would not show");
+    }
+    let via_huge = MmapOptions::new().len(4096).huge(None).no_reserve_swap().map_anon();
+    let via_flags = MmapOptions::new().len(4096).flags(MapFlags::HUGETLB | MapFlags::NO_RESERVE).map_anon();
+    for result in [via_huge, via_flags] {
+        match result {
+            Ok(mut map) => {
+                map[0] = 1; // SIGBUS when no huge page is free
+                panic!("a hugetlb map without reserve was made ({} bytes)", map.len());
+            }
+            Err(error) => {
+                assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+                let message = error.to_string();
+                assert!(
+                    message.starts_with("map_anon: ") && message.contains("no_reserve_swap"),
+                    "{message}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_sealed_hugetlb_memfd_maps_without_sigbus() {
+    const TEST: &str = "a_sealed_hugetlb_memfd_maps_without_sigbus";
+    if !in_child(TEST) {
+        {
+            let _turn = turn();
+            assert_success(child(TEST).env("RESERVED", "0"));
+        }
+        if let Some(_reserved) = reserve(2) {
+            assert_success(child(TEST).env("RESERVED", "2"));
+        }
+        return;
+    }
+    let huge = huge_page();
+    let memory = huge_memfd(c"sealed-huge", huge as u64);
+    if std::env::var("RESERVED").unwrap() == "2" {
+        let writer = memory.map_raw().unwrap();
+        // SAFETY: the map is a huge page long; nothing else uses the memory.
+        unsafe { writer.as_mut_ptr().add(huge - 6).copy_from(b"frozen".as_ptr(), 6) };
+    }
+    memory.add_seals(Seals::SHRINK | Seals::WRITE).unwrap();
+    match MmapOptions::new().no_reserve_swap().map_sealed(&memory) {
+        Ok(map) => panic!("a sealed hugetlb map without reserve was made; map[0] = {}", map[0]),
+        Err(error) => {
+            assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+            assert!(error.to_string().starts_with("map_sealed: "), "{error}");
+        }
+    }
+    if std::env::var("RESERVED").unwrap() == "0" {
+        if free_pages() == 0 {
+            let error = memory.map_sealed().map(drop).unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
+        }
+        return;
+    }
+    let map = memory.map_sealed().unwrap();
+    assert_eq!((map.len(), &map[huge - 6..], map[0]), (huge, &b"frozen"[..], 0));
+    let start = map.as_ptr() as usize;
+    drop(map);
+    assert!(!common::mapped(start, start + huge));
+}
+
+#[test]
+fn hugetlb_through_flags_records_the_rounded_length() {
+    const TEST: &str = "hugetlb_through_flags_records_the_rounded_length";
+    if !in_child(TEST) {
+        match reserve(1) {
+            Some(_reserved) => drop(assert_success(&mut child(TEST))),
+            None => println!("not run: {TEST} needs a free huge page"),
+        }
+        return;
+    }
+    let huge = huge_page();
+    let mut map = MmapOptions::new().len(4096).flags(MapFlags::HUGETLB).map_anon().unwrap();
+    let start = map.as_ptr() as usize;
+    assert_eq!(map.len(), huge, "the kernel mapped a whole huge page");
+    map[huge - 1] = 1;
+    drop(map);
+    assert!(!common::mapped(start, start + huge), "the whole huge page was unmapped");
+}
+
+#[test]
+fn remap_of_a_hugetlb_map_is_refused_and_leaks_nothing() {
+    const TEST: &str = "remap_of_a_hugetlb_map_is_refused_and_leaks_nothing";
+    if !in_child(TEST) {
+        match reserve(2) {
+            Some(_reserved) => drop(assert_success(&mut child(TEST))),
+            None => println!("not run: {TEST} needs two free huge pages"),
+        }
+        return;
+    }
+    let huge = huge_page();
+    let mut map = MmapOptions::new().len(2 * huge).huge(None).map_anon().unwrap();
+    let start = map.as_ptr() as usize;
+    for new_len in [4096, huge + huge / 2, 4 * huge] {
+        let error = map.remap(new_len, RemapOptions::new().may_move(true)).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Unsupported, "{error}");
+        assert!(error.to_string().starts_with("remap: "), "{error}");
+        assert_eq!((map.as_ptr() as usize, map.len()), (start, 2 * huge));
+    }
+    map[2 * huge - 1] = 1;
+    drop(map);
+    assert!(!common::mapped(start, start + 2 * huge), "the whole map was unmapped");
+}
+
+#[test]
+fn map_sealed_of_part_of_a_hugetlb_memfd_records_the_rounded_length() {
+    const TEST: &str = "map_sealed_of_part_of_a_hugetlb_memfd_records_the_rounded_length";
+    if !in_child(TEST) {
+        match reserve(1) {
+            Some(_reserved) => drop(assert_success(&mut child(TEST))),
+            None => println!("not run: {TEST} needs a free huge page"),
+        }
+        return;
+    }
+    let huge = huge_page();
+    let memory = huge_memfd(c"sealed-part", huge as u64);
+    memory.add_seals(Seals::SHRINK | Seals::WRITE).unwrap();
+    let map = MmapOptions::new().len(4096).map_sealed(&memory).unwrap();
+    let start = map.as_ptr() as usize;
+    assert_eq!(map.len(), huge, "the kernel mapped a whole huge page of the file");
+    assert_eq!(map[huge - 1], 0);
+    drop(map);
+    assert!(!common::mapped(start, start + huge), "the whole huge page was unmapped");
+}
+
+#[test]
+fn an_empty_hugetlb_memfd_maps_empty_and_leaks_nothing() {
+    const TEST: &str = "an_empty_hugetlb_memfd_maps_empty_and_leaks_nothing";
+    if !in_child(TEST) {
+        match reserve(1) {
+            Some(_reserved) => drop(assert_success(&mut child(TEST))),
+            None => println!("not run: {TEST} needs a free huge page"),
+        }
+        return;
+    }
+    let memory = huge_memfd(c"empty-huge", 0);
+    let free = free_pages();
+    let map = MmapRaw::map_raw(&memory).unwrap();
+    assert_eq!(map.len(), 0);
+    drop(map);
+    let left: Vec<String> = common::mappings()
+        .into_iter()
+        .filter(|(_, _, rest)| rest.contains("memfd:empty-huge"))
+        .map(|(start, end, rest)| format!("{start:x}-{end:x} {rest}"))
+        .collect();
+    assert!(left.is_empty(), "left mapped: {left:?}");
+    assert_eq!(free_pages(), free, "no huge page stays reserved");
+}
