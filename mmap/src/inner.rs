@@ -11,10 +11,16 @@ use crate::sys::{self, c_int};
 /// A live mapping of `len` bytes at `ptr`, or an empty one (`len == 0`, a dangling `ptr`, nothing
 /// mapped). `ptr` may sit past the start of the pages mapped: by `ptr % page_size()` bytes when the
 /// file offset was not page-aligned. That prefix is mapped but hidden, and is unmapped with the rest.
+///
+/// The top bit of `len`, never part of a length (lengths fit `isize`), is [`HUGETLB`]: set for a
+/// map of huge pages, whose length the kernel rounds in its own way. Read the length with `len()`.
 pub(crate) struct MmapInner {
     ptr: *mut u8,
     len: usize,
 }
+
+/// The bit of `MmapInner::len` that marks a map of huge pages (`MAP_HUGETLB`, or a hugetlbfs file).
+const HUGETLB: usize = !(usize::MAX >> 1);
 
 // SAFETY: the inner owns its mapping, which any thread may use or unmap; the public types add the
 // borrow rules that make shared access sound.
@@ -64,7 +70,19 @@ impl MmapInner {
 
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.len & !HUGETLB
+    }
+
+    /// Marks the map as one of huge pages, made with a length that is a whole number of them.
+    pub(crate) fn hugetlb(mut self) -> Self {
+        self.len |= HUGETLB;
+        self
+    }
+
+    /// Whether the map is one of huge pages.
+    #[inline]
+    fn is_hugetlb(&self) -> bool {
+        self.len & HUGETLB != 0
     }
 
     /// The bytes before `ptr` that were mapped with it.
@@ -82,7 +100,7 @@ impl MmapInner {
         offset: usize,
         len: usize,
     ) -> io::Result<Option<(*mut c_void, usize)>> {
-        check_range(call, offset, len, self.len)?;
+        check_range(call, offset, len, self.len())?;
         if len == 0 {
             return Ok(None);
         }
@@ -94,10 +112,10 @@ impl MmapInner {
     /// The whole mapping, hidden prefix included. `None` for an empty map.
     #[inline]
     fn whole(&self) -> Option<(*mut c_void, usize)> {
-        (self.len > 0).then(|| {
+        (self.len() > 0).then(|| {
             let prefix = self.prefix();
             // SAFETY: the mapping starts `prefix` bytes before `ptr`.
-            (unsafe { self.ptr.sub(prefix) }.cast::<c_void>(), self.len + prefix)
+            (unsafe { self.ptr.sub(prefix) }.cast::<c_void>(), self.len() + prefix)
         })
     }
 
@@ -184,10 +202,10 @@ impl MmapInner {
     /// page gone from under the map is an error and not `SIGBUS`. Returns the bytes copied:
     /// `buf.len()`, or fewer at the end of the map.
     pub(crate) fn read_at(&self, call: &str, buf: &mut [u8], offset: usize) -> io::Result<usize> {
-        check_range(call, offset, 0, self.len)?;
-        let len = buf.len().min(self.len - offset);
-        // SAFETY: `offset + len <= self.len`, so the source is within this mapping.
-        let copied = unsafe { sys::copy_checked(self.ptr.add(offset), &mut buf[..len])? };
+        check_range(call, offset, 0, self.len())?;
+        let len = buf.len().min(self.len() - offset);
+        // SAFETY: `offset + len <= self.len()`, so the source is within this mapping.
+        let copied = unsafe { sys::copy_checked(call, self.ptr.add(offset), &mut buf[..len])? };
         if copied < len {
             let at = offset + copied;
             return Err(io::Error::new(
@@ -204,6 +222,8 @@ impl MmapInner {
     /// Resizes the mapping to `new_len` bytes with `mremap`, moving it if `may_move`. A grown map
     /// is then probed at its last byte, through the kernel: if the file ends before it, the map is
     /// shrunk back to its old length and the call fails, where a read would raise `SIGBUS`.
+    /// Refused: a map of huge pages (`mremap` cannot grow one and rounds a shrunk one up), and
+    /// growing in place where the stack may grow (the stack guard check).
     ///
     /// # Safety
     ///
@@ -219,7 +239,24 @@ impl MmapInner {
         let Some((start, old_whole)) = self.whole() else {
             return Err(invalid(CALL, "the map is empty: nothing is mapped to resize"));
         };
-        let (old_len, prefix) = (self.len, self.prefix());
+        if self.is_hugetlb() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!(
+                    "{CALL}: the map has huge pages, which mremap cannot grow and rounds up when \
+                     shrinking; map anew instead"
+                ),
+            ));
+        }
+        let (old_len, prefix) = (self.len(), self.prefix());
+        if new_len > old_len && !cfg!(any(target_os = "macos", target_os = "ios")) {
+            // The kernel grows a map in place whenever it can, even with MREMAP_MAYMOVE, and
+            // keeps no stack guard gap then.
+            let end = start as usize + old_whole;
+            let what = format!("growing the map at {start:p} from {old_len} to {new_len} bytes");
+            let new_end = (start as usize).saturating_add(new_len + prefix);
+            crate::stack_guard::check_stack_guard(CALL, &what, end, new_end)?;
+        }
         let flags = if may_move { mmap_sys::MREMAP_MAYMOVE } else { 0 };
         // SAFETY: the whole mapping, from its page-aligned start; the old addresses are the caller's.
         let base = unsafe { sys::mremap(start, old_whole, new_len + prefix, flags) }.map_err(|error| {
@@ -244,9 +281,8 @@ impl MmapInner {
         self.ptr = unsafe { base.cast::<u8>().add(prefix) };
         self.len = new_len;
         if new_len > old_len {
-            let mut last = [0u8];
             // SAFETY: the last byte of the mapping just grown.
-            let copied = unsafe { sys::copy_checked(self.ptr.add(new_len - 1), &mut last) };
+            let copied = unsafe { last_byte_backed(CALL, self.ptr.add(new_len - 1)) };
             if !matches!(copied, Ok(1)) {
                 // SAFETY: shrinking in place always succeeds, and the cut pages were never handed out.
                 let base = unsafe { sys::mremap(base, new_len + prefix, old_whole, 0)? };
@@ -301,6 +337,48 @@ impl MmapInner {
     }
 }
 
+/// Whether the byte at `ptr` of a map just grown can be read, without reading it: 1 if so, 0 if
+/// not (past the end of the file, or not readable). Through the kernel: `process_vm_readv`, or where
+/// a seccomp filter denies it (`EPERM`, `ENOSYS`), `MADV_POPULATE_READ` of its page, whose `EFAULT`
+/// means a read would raise `SIGBUS`.
+///
+/// # Safety
+///
+/// `ptr` is within a live mapping of this process.
+#[cfg(mman_has = "MREMAP_MAYMOVE")]
+unsafe fn last_byte_backed(call: &str, ptr: *const u8) -> io::Result<usize> {
+    let mut last = [0u8];
+    // SAFETY: the caller's promise.
+    let error = match unsafe { sys::copy_checked(call, ptr, &mut last) } {
+        Err(error) if matches!(sys::errno(&error), Some(libc::EPERM | libc::ENOSYS)) => error,
+        result => return result,
+    };
+    #[cfg(mman_has = "MADV_POPULATE_READ")]
+    {
+        let page = ptr as usize - ptr as usize % sys::page_size();
+        // SAFETY: a page of a live mapping (the caller's promise); populating reads it in without
+        // changing a byte.
+        let populated = unsafe {
+            sys::madvise(
+                page as *mut c_void,
+                sys::page_size(),
+                mmap_sys::MADV_POPULATE_READ,
+                "MADV_POPULATE_READ",
+            )
+        };
+        match populated {
+            Ok(()) => return Ok(1),
+            Err(error) if sys::errno(&error) == Some(libc::EFAULT) => return Ok(0),
+            Err(_) => {}
+        }
+    }
+    let why = format!(
+        "{call}: the grown map's last byte cannot be checked against the end of the file: \
+         process_vm_readv is denied (a seccomp filter?) and MADV_POPULATE_READ (Linux 5.14) failed"
+    );
+    Err(sys::explain(error, io::ErrorKind::Unsupported, why))
+}
+
 /// How `MmapInner::lock` locks.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Lock {
@@ -315,9 +393,11 @@ impl Drop for MmapInner {
     #[inline]
     fn drop(&mut self) {
         if let Some((start, len)) = self.whole() {
-            // SAFETY: this is the whole mapping `new` made, and its owner is going away. An error
-            // here could only come from a bug: there is nothing to do with it in a destructor.
-            let _ = unsafe { sys::munmap(start, len) };
+            // SAFETY: this is the whole mapping `new` made, and its owner is going away.
+            let result = unsafe { sys::munmap(start, len) };
+            // The length is the one the kernel mapped (rounded to huge pages where it rounds), so
+            // an error here is a bug of this crate, and the map would stay: tests must see it.
+            debug_assert!(result.is_ok(), "munmap of a map this crate made failed: {result:?}");
         }
     }
 }

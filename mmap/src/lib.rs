@@ -119,6 +119,7 @@ mod remap;
     any(target_os = "linux", target_os = "android")
 ))]
 mod shared_memory;
+mod stack_guard;
 mod sys;
 
 #[cfg(feature = "bytes")]

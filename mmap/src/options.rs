@@ -34,6 +34,8 @@ pub struct MmapOptions {
     offset: u64,
     len: Option<usize>,
     flags: MapFlags,
+    /// Raw `MAP_` bits from [`MmapOptions::flags_unchecked`], which the caller vouched for.
+    raw_flags: c_int,
     // Read only where the host can map huge pages.
     #[cfg_attr(
         not(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK")),
@@ -104,8 +106,11 @@ impl MmapOptions {
         self
     }
 
-    /// Reserves no swap space for the map ([`MAP_NORESERVE`](mmap_sys::MAP_NORESERVE)): writing
-    /// may then fail with `SIGSEGV` when memory runs out.
+    /// Reserves no swap space for the map ([`MAP_NORESERVE`](mmap_sys::MAP_NORESERVE)): when memory
+    /// runs out, the kernel's out-of-memory killer then ends a process instead of the map failing.
+    ///
+    /// Refused (`InvalidInput`) for a map of huge pages: there it means reserving no huge pages,
+    /// and the first touch of a page no free huge page can back raises `SIGBUS`.
     #[cfg(mman_has = "MAP_NORESERVE")]
     pub fn no_reserve_swap(&mut self) -> &mut Self {
         self.flags |= MapFlags::NO_RESERVE;
@@ -121,7 +126,14 @@ impl MmapOptions {
     /// (memmap2 unmaps with the unrounded length, which fails, and leaks the map).
     ///
     /// The kernel needs huge pages reserved (`/proc/sys/vm/nr_hugepages`); without them the map
-    /// fails with `ENOMEM`, reported as an error.
+    /// fails with `ENOMEM`, reported as an error. The pages are reserved when mapping, so no touch
+    /// of the map can then fail for lack of a huge page; that is why
+    /// [`no_reserve_swap`](MmapOptions::no_reserve_swap) is refused with huge pages. (Resizing a
+    /// map of huge pages with `remap` is refused: `mremap` cannot grow one, and rounds a shrunk one.)
+    ///
+    /// For a file map the file decides: a file on hugetlbfs (or a memfd made with `MFD_HUGETLB`) is
+    /// always mapped in its own huge pages, and the length rounded up to them, with or without this
+    /// option; asking for huge pages of another file, or of another size, is refused.
     #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
     pub fn huge(&mut self, page_bits: Option<u8>) -> &mut Self {
         self.huge = Some(page_bits);
@@ -153,6 +165,12 @@ impl MmapOptions {
 
     /// Asks for the map to start near `addr` (the first argument of `mmap(2)`, without `MAP_FIXED`):
     /// a hint, which the kernel follows if that range is free and may ignore.
+    ///
+    /// A hint where the main thread's stack may grow (below it by `RLIMIT_STACK` and the kernel's
+    /// stack guard gap) or right below any other grows-down mapping is refused with `InvalidInput`
+    /// naming the stack: the kernel honours such a hint, and the stack's frames would then land in
+    /// the map. The check reads `/proc/self/maps`; where it cannot be read, a hint is refused with
+    /// `Unsupported`.
     pub fn address_hint(&mut self, addr: usize) -> &mut Self {
         self.placement = Placement::Near(addr);
         self
@@ -175,17 +193,56 @@ impl MmapOptions {
     /// # Ok(())
     /// # }
     /// ```
+    ///
+    /// As with [`address_hint`](MmapOptions::address_hint), an address where a stack may grow is
+    /// refused with `InvalidInput` naming the stack.
     #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
     pub fn fixed_no_replace(&mut self, addr: usize) -> &mut Self {
         self.placement = Placement::At(addr);
         self
     }
 
-    /// Adds `flags` to the `mmap` flags. [`MapFlags::from_bits_retain`] passes raw `MAP_` bits that
-    /// [`MapFlags`] does not name; the sharing type (`MAP_SHARED`, `MAP_PRIVATE`) is the
-    /// constructor's and `MAP_FIXED` is refused.
+    /// Adds `flags` to the `mmap` flags: only the flags [`MapFlags`] names, each sound with every
+    /// other option (`MAP_HUGETLB` is rounded as [`huge(None)`](MmapOptions::huge) is, and
+    /// `MAP_NORESERVE` with huge pages is refused, as for
+    /// [`no_reserve_swap`](MmapOptions::no_reserve_swap)). Other bits (raw bits made with
+    /// [`MapFlags::from_bits_retain`]) make the map fail with `InvalidInput`: they go through the
+    /// unsafe [`MmapOptions::flags_unchecked`].
     pub fn flags(&mut self, flags: MapFlags) -> &mut Self {
         self.flags |= flags;
+        self
+    }
+
+    /// Adds raw `MAP_` bits to the `mmap` flags, unchecked: for flags [`MapFlags`] does not name
+    /// (e.g. `MAP_LOCKED`, `MAP_GROWSDOWN`, `MAP_UNINITIALIZED`). `MAP_FIXED` and the sharing type
+    /// (`MAP_SHARED`, `MAP_PRIVATE`) are still refused; the length of a `MAP_HUGETLB` map is still
+    /// rounded to its huge pages (the size in the bits' `MAP_HUGE_*` field, or the default size).
+    ///
+    // The example needs `MAP_LOCKED`, which reduced headers (musl's, the tests' fixture) lack.
+    #[cfg_attr(mman_has = "MAP_LOCKED", doc = "```")]
+    #[cfg_attr(not(mman_has = "MAP_LOCKED"), doc = "```ignore")]
+    /// use mmap::{MapFlags, MmapOptions};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let mut options = MmapOptions::new();
+    /// // SAFETY: MAP_LOCKED only locks the map's pages in RAM; it changes nothing safe code sees.
+    /// unsafe { options.flags_unchecked(MapFlags::from_bits_retain(mmap_sys::MAP_LOCKED)) };
+    /// let locked = options.len(8192).map_anon()?;
+    /// assert_eq!(locked.resident_pages()?, 2);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Safety
+    ///
+    /// The caller promises that the bits break none of the safe API's guarantees for any map made
+    /// with these options (see "What the safe API guarantees" in the crate's documentation): a map
+    /// that changes what a sealed file's map reads (`MAP_ANONYMOUS` with
+    /// [`map_sealed`](MmapOptions::map_sealed)), that grows down into other memory
+    /// (`MAP_GROWSDOWN`), that can raise `SIGBUS` on a touch (`MAP_NORESERVE` with huge pages), or
+    /// that leaves memory uninitialised (`MAP_UNINITIALIZED`) is the caller's to make safe.
+    pub unsafe fn flags_unchecked(&mut self, flags: MapFlags) -> &mut Self {
+        self.raw_flags |= flags.bits();
         self
     }
 
@@ -278,10 +335,17 @@ impl MmapOptions {
     /// with `fcntl(F_GET_SEALS)`). Seals are never removed, so nothing, in any process, can write
     /// the mapped bytes or cut the file short under the map.
     ///
+    /// The map is private ([`MAP_PRIVATE`](mmap_sys::MAP_PRIVATE)) and read-only: Linux before 6.7
+    /// refuses a shared map of a write-sealed memfd even read-only, and a private one shows the
+    /// same, unchangeable bytes. [`Mmap::make_mut`] then makes a copy-on-write map, whose writes
+    /// never reach the memory. A memfd of huge pages (`MFD_HUGETLB`) is mapped in whole huge pages,
+    /// which the kernel reserves when mapping (`OutOfMemory` when too few are free).
+    ///
     /// # Errors
     ///
     /// `InvalidInput` before the map when the file lacks either seal (or cannot be sealed: not a
-    /// memfd), or when `offset + len` reaches past its end; otherwise as [`MmapOptions::map`].
+    /// memfd), or when `offset + len` (rounded up to the file's huge pages) reaches past its end;
+    /// otherwise as [`MmapOptions::map`].
     #[cfg(all(
         mman_has = "MFD_CLOEXEC",
         mman_has = "MFD_ALLOW_SEALING",
@@ -293,7 +357,12 @@ impl MmapOptions {
         crate::shared_memory::check_sealed(CALL, fd)?;
         if let Some(len) = self.len {
             let size = sys::file_info(CALL, fd)?.len;
-            if self.offset.checked_add(len as u64).map_or(true, |end| end > size) {
+            // The kernel maps a file of huge pages in whole huge pages: those must be within it.
+            let len = match sys::hugetlb_page_size_of_file(CALL, fd)? {
+                Some(huge) => (len as u64).checked_next_multiple_of(huge).unwrap_or(u64::MAX),
+                None => len as u64,
+            };
+            if self.offset.checked_add(len).map_or(true, |end| end > size) {
                 return Err(invalid(
                     CALL,
                     format_args!(
@@ -303,7 +372,7 @@ impl MmapOptions {
                 ));
             }
         }
-        self.map_file(CALL, fd, Protection::READ, Sharing::Shared).map(Mmap::from_inner)
+        self.map_file(CALL, fd, Protection::READ, Sharing::Private).map(Mmap::from_inner)
     }
 
     /// A writable shared map of the file that gives out raw pointers only, so making it is safe: the
@@ -386,9 +455,10 @@ impl MmapOptions {
                         ),
                     ));
                 }
-                if info.len == 0 {
-                    // An empty file maps to an empty map, but only if the kernel would map this
-                    // descriptor at all: files of /proc report size 0 and cannot be mapped.
+                // An empty file maps to an empty map, but only if the kernel would map this
+                // descriptor at all: files of /proc report size 0 and cannot be mapped. Files of
+                // hugetlbfs can, and are not probed (a probe would reserve a huge page).
+                if info.len == 0 && sys::hugetlb_page_size_of_file(call, fd)?.is_none() {
                     self.probe(call, fd, prot, flags)?;
                 }
                 usize::try_from(info.len - self.offset).map_err(|_| {
@@ -423,32 +493,36 @@ impl MmapOptions {
     ) -> io::Result<MmapInner> {
         check_len(call, len)?;
         check_file_range(call, offset, len)?;
-        if self.flags.bits() & (mmap_sys::MAP_FIXED | mmap_sys::MAP_SHARED | mmap_sys::MAP_PRIVATE) != 0 {
-            return Err(invalid(
-                call,
-                "flags: MAP_FIXED and the sharing type (MAP_SHARED, MAP_PRIVATE) cannot be passed as extra flags",
-            ));
-        }
-        let huge_page = self.huge_page(call, offset)?;
+        self.check_flags(call)?;
+        let huge_page = self.huge_page(call, offset, fd)?;
         if len == 0 {
             return Ok(MmapInner::empty());
         }
         let (hint, placement_flags) = self.placement(call)?;
-        let fd = fd.map_or(-1, |fd| fd.as_raw_fd());
-        let flags = sharing | self.flags.bits() | placement_flags;
+        let raw_fd = fd.map_or(-1, |fd| fd.as_raw_fd());
+        let flags = sharing | self.flags.bits() | self.raw_flags | placement_flags;
         let inner = match huge_page {
-            None => MmapInner::new(call, hint, len, prot.bits(), flags, fd, offset)?,
+            None => {
+                self.check_placement(call, hint, len, offset, sys::page_size())?;
+                MmapInner::new(call, hint, len, prot.bits(), flags, raw_fd, offset)?
+            }
             #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
             Some(size) => {
-                // A whole number of huge pages: the map's `len()` is that, so that `munmap`,
-                // `mprotect` and `madvise` later get a length the kernel accepts.
+                // A whole number of huge pages, as the kernel maps: the map's `len()` is that, so
+                // that `munmap`, `mprotect` and `madvise` later get a length the kernel accepts.
                 let len = crate::huge::round_up(len, size.bytes() as usize).ok_or_else(|| {
                     invalid(call, format_args!("len {len} rounded up to whole {size} pages overflows"))
                 })?;
                 check_len(call, len)?;
-                let flags = flags | mmap_sys::MAP_HUGETLB | size.flag();
-                MmapInner::new(call, hint, len, prot.bits(), flags, fd, offset)
+                self.check_placement(call, hint, len, offset, size.bytes() as usize)?;
+                // A file's huge pages are its file system's: the flags would not change them.
+                let flags = match fd {
+                    None => flags | mmap_sys::MAP_HUGETLB | size.flag(),
+                    Some(_) => flags,
+                };
+                MmapInner::new(call, hint, len, prot.bits(), flags, raw_fd, offset)
                     .map_err(|error| crate::huge::explain_map_error(call, size, error))?
+                    .hugetlb()
             }
         };
         if placement_flags != 0 {
@@ -463,6 +537,59 @@ impl MmapOptions {
             }
         }
         Ok(inner)
+    }
+
+    /// Refuses extra flags that are not sound with every option: `MAP_FIXED` and the sharing type
+    /// (raw or not), and, from the safe [`MmapOptions::flags`], any bit [`MapFlags`] does not name.
+    fn check_flags(&self, call: &str) -> io::Result<()> {
+        let all = self.flags.bits() | self.raw_flags;
+        if all & (mmap_sys::MAP_FIXED | mmap_sys::MAP_SHARED | mmap_sys::MAP_PRIVATE) != 0 {
+            return Err(invalid(
+                call,
+                "flags: MAP_FIXED and the sharing type (MAP_SHARED, MAP_PRIVATE) cannot be passed as extra flags",
+            ));
+        }
+        let unnamed = self.flags.bits() & !MapFlags::all().bits();
+        if unnamed != 0 {
+            return Err(invalid(
+                call,
+                format_args!(
+                    "flags: {unnamed:#x} are bits MapFlags does not name, which could break what the safe \
+                     API promises; raw MAP_ bits go through the unsafe MmapOptions::flags_unchecked"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The stack guard check of a map placed by address: the range it may take (the hint rounded
+    /// up to the map's page `granule`, as the kernel does, then `len` and the offset's prefix) must
+    /// be clear of where a stack may grow. Nothing to check where the kernel picks the address.
+    fn check_placement(
+        &self,
+        call: &str,
+        hint: usize,
+        len: usize,
+        offset: u64,
+        granule: usize,
+    ) -> io::Result<()> {
+        let what = match self.placement {
+            Placement::Anywhere | Placement::Near(0) => return Ok(()),
+            Placement::Near(addr) => format!("address_hint({addr:#x})"),
+            #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
+            Placement::At(addr) => format!("fixed_no_replace({addr:#x})"),
+        };
+        // Stacks on macOS and iOS do not grow: they are mapped whole when a thread starts.
+        if cfg!(any(target_os = "macos", target_os = "ios")) {
+            return Ok(());
+        }
+        let prefix = (offset % sys::page_size() as u64) as usize;
+        let start = hint - hint % sys::page_size();
+        let end = hint
+            .checked_next_multiple_of(granule)
+            .and_then(|aligned| aligned.checked_add(len)?.checked_add(prefix))
+            .unwrap_or(usize::MAX);
+        crate::stack_guard::check_stack_guard(call, &what, start, end)
     }
 
     /// The address asked for, and the flag that makes it binding.
@@ -484,25 +611,82 @@ impl MmapOptions {
         }
     }
 
-    /// The huge page size asked for, checked: one the system offers, with the offset a multiple of
-    /// it. Its `MAP_HUGETLB | MAP_HUGE_*` flags go to `mmap`.
+    /// The size of the huge pages the map will have, if any, checked: one the system offers, with
+    /// the offset a multiple of it. For anonymous memory, the size asked for with `huge` or with
+    /// `MAP_HUGETLB` in the flags (its `MAP_HUGETLB | MAP_HUGE_*` flags go to `mmap`); for a file,
+    /// the size of its file system's pages if that is hugetlbfs, which the kernel uses whatever the
+    /// flags say. `MAP_NORESERVE` from the safe flags is refused with huge pages.
     #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
-    fn huge_page(&self, call: &str, offset: u64) -> io::Result<Option<HugePageSize>> {
-        let Some(bits) = self.huge else {
-            return Ok(None);
+    fn huge_page(
+        &self,
+        call: &str,
+        offset: u64,
+        fd: Option<BorrowedFd<'_>>,
+    ) -> io::Result<Option<HugePageSize>> {
+        let all = self.flags.bits() | self.raw_flags;
+        let asked = match self.huge {
+            Some(bits) => Some(bits),
+            None if all & mmap_sys::MAP_HUGETLB != 0 => {
+                // The size field of raw flags, or (0) the default size.
+                match (all as u32 >> mmap_sys::MAP_HUGE_SHIFT) & mmap_sys::MAP_HUGE_MASK as u32 {
+                    0 => Some(None),
+                    bits => Some(Some(bits as u8)),
+                }
+            }
+            None => None,
         };
-        let size = match bits {
-            None => HugePageSize::system_default()?,
-            Some(bits) => {
+        let asked = match asked {
+            None => None,
+            Some(None) => Some(HugePageSize::system_default()?),
+            Some(Some(bits)) => Some(
                 1u64.checked_shl(u32::from(bits)).and_then(HugePageSize::from_bytes).ok_or_else(|| {
                     invalid(
                         call,
                         format_args!("huge page size 2^{bits} cannot be encoded in the flags of mmap"),
                     )
-                })?
+                })?,
+            ),
+        };
+        let size = match fd {
+            None => asked,
+            Some(fd) => {
+                let file = sys::hugetlb_page_size_of_file(call, fd)?.and_then(HugePageSize::from_bytes);
+                match (asked, file) {
+                    (Some(asked), None) => {
+                        return Err(invalid(
+                            call,
+                            format_args!(
+                                "huge pages of {asked}: the file is not on hugetlbfs, and a file is mapped \
+                                 in its file system's pages"
+                            ),
+                        ))
+                    }
+                    (Some(asked), Some(file)) if asked != file && self.huge.is_some() => {
+                        return Err(invalid(
+                            call,
+                            format_args!("huge pages of {asked}: the file's huge pages are {file}"),
+                        ))
+                    }
+                    (_, file) => file,
+                }
             }
         };
-        size.pool(call)?;
+        let Some(size) = size else {
+            return Ok(None);
+        };
+        #[cfg(mman_has = "MAP_NORESERVE")]
+        if self.flags.contains(MapFlags::NO_RESERVE) {
+            return Err(invalid(
+                call,
+                format_args!(
+                    "no_reserve_swap (MAP_NORESERVE) with huge pages of {size}: with no huge page \
+                     reserved, the first touch of a page none is free for raises SIGBUS"
+                ),
+            ));
+        }
+        if fd.is_none() {
+            size.pool(call)?;
+        }
         if usize::try_from(size.bytes()).is_err() || offset % size.bytes() != 0 {
             return Err(invalid(
                 call,
@@ -513,7 +697,12 @@ impl MmapOptions {
     }
 
     #[cfg(not(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK")))]
-    fn huge_page(&self, _call: &str, _offset: u64) -> io::Result<Option<std::convert::Infallible>> {
+    fn huge_page(
+        &self,
+        _call: &str,
+        _offset: u64,
+        _fd: Option<BorrowedFd<'_>>,
+    ) -> io::Result<Option<std::convert::Infallible>> {
         Ok(None)
     }
 }

@@ -134,7 +134,43 @@ pub(crate) fn file_info(call: &str, fd: BorrowedFd<'_>) -> io::Result<FileInfo> 
         libc::S_IFSOCK => FileKind::Other("a socket"),
         _ => FileKind::Other("neither a file nor a device"),
     };
-    Ok(FileInfo { len: stat.st_size as u64, kind })
+    let len = match stat.st_mode & libc::S_IFMT {
+        // fstat reports 0 bytes for a block device: its size is the device's.
+        libc::S_IFBLK => block_device_size(call, fd)?,
+        _ => stat.st_size as u64,
+    };
+    Ok(FileInfo { len, kind })
+}
+
+/// The size of a block device in bytes: `ioctl(fd, BLKGETSIZE64)`.
+pub(crate) fn block_device_size(call: &str, fd: BorrowedFd<'_>) -> io::Result<u64> {
+    // <linux/fs.h>: `#define BLKGETSIZE64 _IOR(0x12,114,size_t)` (libc does not define it); the
+    // kernel writes a u64 whatever size_t is.
+    let blkgetsize64 = libc::_IOR::<libc::size_t>(0x12, 114);
+    let mut size = 0u64;
+    // SAFETY: BLKGETSIZE64 writes one u64 to the pointer, which points at `size`.
+    if unsafe { libc::ioctl(fd.as_raw_fd(), blkgetsize64, &mut size as *mut u64) } != 0 {
+        return Err(last_error(|| format!("{call}: ioctl(BLKGETSIZE64) of block device {}", fd.as_raw_fd())));
+    }
+    Ok(size)
+}
+
+/// The huge page size of a file on hugetlbfs (a file there, or a memfd made with `MFD_HUGETLB`):
+/// `fstatfs(fd)`, whose `f_type` is `HUGETLBFS_MAGIC` and whose `f_bsize` is the page size there.
+/// `None` for a file anywhere else, whose pages are the base page size. The kernel maps such a
+/// file in whole huge pages, whatever the `MAP_HUGE_*` flags say.
+pub(crate) fn hugetlb_page_size_of_file(call: &str, fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
+    let mut stat = std::mem::MaybeUninit::<libc::statfs>::uninit();
+    // SAFETY: `stat` is a buffer of the size fstatfs fills; `fd` is open for the call.
+    if unsafe { libc::fstatfs(fd.as_raw_fd(), stat.as_mut_ptr()) } != 0 {
+        return Err(last_error(|| format!("{call}: fstatfs of file descriptor {}", fd.as_raw_fd())));
+    }
+    // SAFETY: fstatfs succeeded, so it filled `stat`.
+    let stat = unsafe { stat.assume_init() };
+    // The field's type differs between targets (i64, u32, ...): compare as the constant's type.
+    #[allow(clippy::unnecessary_cast)]
+    let hugetlbfs = stat.f_type as u32 == libc::HUGETLBFS_MAGIC as u32;
+    Ok(hugetlbfs.then_some(stat.f_bsize as u64))
 }
 
 /// `mmap(hint, len, prot, flags, fd, offset)`; `call` is the public call that maps, for the message.
@@ -307,10 +343,12 @@ pub(crate) unsafe fn mremap(
 /// file, or not readable) stops the copy where a plain read would raise `SIGBUS` or `SIGSEGV`.
 /// Returns how many bytes were copied: fewer than `buf.len()` only when such a page was reached.
 ///
+/// `call` is the public call that copies, for the message.
+///
 /// # Safety
 ///
 /// `src..src + buf.len()` lies within one live mapping of this process (its pages may be unbacked).
-pub(crate) unsafe fn copy_checked(src: *const u8, buf: &mut [u8]) -> io::Result<usize> {
+pub(crate) unsafe fn copy_checked(call: &str, src: *const u8, buf: &mut [u8]) -> io::Result<usize> {
     let mut done = 0;
     while done < buf.len() {
         let local = libc::iovec { iov_base: buf[done..].as_mut_ptr().cast(), iov_len: buf.len() - done };
@@ -330,7 +368,7 @@ pub(crate) unsafe fn copy_checked(src: *const u8, buf: &mut [u8]) -> io::Result<
                 return Err(io::Error::new(
                     error.kind(),
                     CallError {
-                        what: format!("process_vm_readv of {} bytes at {src:p}", buf.len()),
+                        what: format!("{call}: process_vm_readv of {} bytes at {src:p}", buf.len()),
                         source: error,
                     },
                 ));

@@ -177,7 +177,8 @@ fn cases() -> Vec<Case> {
         case(
             "a closed file descriptor, len given",
             ErrorKind::InvalidInput,
-            &["map_raw: mmap of 16 bytes", "Bad file descriptor"],
+            // The first call on the descriptor asks whether it is on hugetlbfs.
+            &["map_raw: fstatfs of file descriptor 900", "Bad file descriptor"],
             move || {
                 // SAFETY: as above.
                 let fd = unsafe { BorrowedFd::borrow_raw(closed) };
@@ -288,12 +289,28 @@ fn cases() -> Vec<Case> {
     ));
     #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
     cases.push(case(
+        "huge pages of a file not on hugetlbfs",
+        ErrorKind::InvalidInput,
+        &["map_raw:", "huge pages of 2 MiB", "not on hugetlbfs"],
+        {
+            let file = f(&file);
+            move || MmapOptions::new().len(4096).huge(Some(21)).map_raw(&*file).map(drop)
+        },
+    ));
+    #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+    cases.push(case(
         "a huge page offset that is not a multiple of the size",
         ErrorKind::InvalidInput,
         &["map_raw:", "offset 4096", "multiple of the huge page size"],
-        {
-            let file = f(&file);
-            move || MmapOptions::new().len(4096).offset(4096).huge(Some(21)).map_raw(&*file).map(drop)
+        || {
+            // A memfd of huge pages, which needs none reserved until it is mapped.
+            let flags = mmap_sys::MFD_HUGETLB | mmap_sys::MFD_CLOEXEC;
+            // SAFETY: the name is NUL-terminated.
+            let fd = unsafe { libc::memfd_create(c"huge".as_ptr(), flags) };
+            assert!(fd >= 0, "memfd_create(MFD_HUGETLB): {}", std::io::Error::last_os_error());
+            // SAFETY: the kernel just returned this descriptor, owned by nothing else.
+            let memfd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+            MmapOptions::new().len(4096).offset(4096).map_raw(&memfd).map(drop)
         },
     ));
     #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]

@@ -56,12 +56,15 @@ fn locking_an_empty_map_needs_no_call() {
 #[test]
 #[cfg(mman_has = "MAP_LOCKED")]
 fn map_locked_through_raw_extra_flags_locks_at_once() {
-    // MAP_LOCKED through the escape hatch (`MapFlags::from_bits_retain`): the kernel faults in and
-    // locks the map's pages when mapping.
-    let map = mmap::MmapOptions::new()
-        .len(8192)
-        .flags(mmap::MapFlags::from_bits_retain(mmap_sys::MAP_LOCKED))
-        .map_anon()
-        .unwrap();
+    // MAP_LOCKED through the escape hatch (`flags_unchecked`): the kernel faults in and locks the
+    // map's pages when mapping. The safe `flags` refuses the raw bits.
+    let raw = mmap::MapFlags::from_bits_retain(mmap_sys::MAP_LOCKED);
+    let error = mmap::MmapOptions::new().len(8192).flags(raw).map_anon().unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+    assert!(error.to_string().contains("flags_unchecked"), "{error}");
+    let mut options = mmap::MmapOptions::new();
+    // SAFETY: MAP_LOCKED only locks the pages in RAM.
+    unsafe { options.flags_unchecked(raw) };
+    let map = options.len(8192).map_anon().unwrap();
     assert_eq!(map.resident_pages().unwrap(), 2);
 }

@@ -36,11 +36,20 @@ fn an_anonymous_map_grows_keeping_its_bytes_and_shrinks() {
 #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
 fn growing_in_place_fails_when_the_next_pages_are_taken() {
     let page = page_size();
-    let mut map = MmapMut::map_anon(page).unwrap();
+    // A map right below a blocker of this test's own. (A blocker taken after the map, in the page
+    // after it, is most often refused: the kernel maps top down, so that page is usually another
+    // map's, which may leave before this test grows the map.) Tests run in parallel and may take
+    // the page below the blocker first: a few tries are plenty.
+    let placed = (0..10).find_map(|_| {
+        let blocker = MmapMut::map_anon(page).unwrap();
+        let below = blocker.as_ptr() as usize - page;
+        Some((blocker, MmapOptions::new().len(page).fixed_no_replace(below).map_anon().ok()?))
+    });
+    let Some((_blocker, mut map)) = placed else {
+        assert!(common::skip_under_valgrind("MAP_FIXED_NOREPLACE, which valgrind takes for a hint"));
+        return;
+    };
     map[0] = 9;
-    let next = map.as_ptr() as usize + page;
-    // Take the page right after the map; if it is already taken, growing in place fails anyway.
-    let _blocker = MmapOptions::new().len(page).fixed_no_replace(next).map_anon();
 
     let error = map.remap(2 * page, RemapOptions::new()).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");

@@ -1,0 +1,145 @@
+//! The stack guard check: no map placed or grown where a stack can grow.
+//!
+//! The main thread's stack (`[stack]`) grows down on demand, up to `RLIMIT_STACK`, and the kernel
+//! keeps a guard gap (`stack_guard_gap`, 256 pages by default) between any grows-down mapping and
+//! the mapping below it. It keeps both only for the addresses it picks: a map placed by address
+//! (`fixed_no_replace`, `address_hint`) or grown in place by `mremap` may sit right below the stack,
+//! where the stack's next frames land in the map instead of faulting. So before such a call the
+//! crate checks the range against `/proc/self/maps`, and refuses one in that zone.
+
+use std::io;
+
+use crate::range::invalid;
+use crate::sys;
+
+/// Refuses `start..end`, about to be mapped by `call` (`what` says how: "fixed_no_replace(0x...)"),
+/// if a stack may grow into it: within `RLIMIT_STACK` plus the guard gap below the top of the main
+/// thread's stack, or within the guard gap below any other grows-down mapping.
+pub(crate) fn check_stack_guard(call: &str, what: &str, start: usize, end: usize) -> io::Result<()> {
+    let maps = match std::fs::read_to_string("/proc/self/maps") {
+        Ok(maps) => maps,
+        // Without /proc (a chroot, a sandbox) nothing can be checked: placing by address is refused.
+        Err(error) => {
+            return Err(sys::explain(
+                error,
+                io::ErrorKind::Unsupported,
+                format_args!(
+                    "{call}: {what}: /proc/self/maps cannot be read, so whether the range is clear of \
+                     the stack cannot be checked"
+                ),
+            ))
+        }
+    };
+    let gap = stack_guard_gap();
+    for line in maps.lines() {
+        let Some((from, to, path)) = parse_line(line) else { continue };
+        if path == "[stack]" {
+            // The lowest address the stack may reach, then the gap the kernel keeps below it.
+            let lowest = match stack_limit() {
+                Some(limit) => from.min(to.saturating_sub(limit)),
+                None => 0,
+            };
+            let zone = lowest.saturating_sub(gap);
+            if start < to && end > zone {
+                return Err(invalid(
+                    call,
+                    format_args!(
+                        "{what}: the range {start:#x}..{end:#x} is where the main thread's stack may grow \
+                         ({zone:#x}..{to:#x}: the stack at {from:#x}..{to:#x}, RLIMIT_STACK {}, and the \
+                         kernel's guard gap of {gap} bytes)",
+                        stack_limit().map_or("unlimited".to_owned(), |limit| format!("{limit} bytes")),
+                    ),
+                ));
+            }
+        } else if from >= end && from - end < gap && grows_down(from) {
+            return Err(invalid(
+                call,
+                format_args!(
+                    "{what}: the range {start:#x}..{end:#x} is within the stack guard gap ({gap} bytes) \
+                     below the grows-down mapping (a stack) at {from:#x}"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Start, end and path of a line of `/proc/self/maps`.
+fn parse_line(line: &str) -> Option<(usize, usize, &str)> {
+    let (range, rest) = line.split_once(' ')?;
+    let (from, to) = range.split_once('-')?;
+    // The path is the sixth field; it may hold spaces, and may be missing.
+    let path = rest.split_whitespace().nth(4).map_or("", |first| &rest[rest.find(first).unwrap_or(0)..]);
+    Some((usize::from_str_radix(from, 16).ok()?, usize::from_str_radix(to, 16).ok()?, path))
+}
+
+/// Whether the mapping that starts at `start` grows down: `gd` in its `VmFlags` line of
+/// `/proc/self/smaps` (slow to read: only asked for a mapping right above a new range). A mapping
+/// whose flags cannot be read counts as one that grows down; one gone since `/proc/self/maps` was
+/// read (another thread unmapped it) does not.
+fn grows_down(start: usize) -> bool {
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else { return true };
+    let header = format!("{start:x}-");
+    let mut lines = smaps.lines().skip_while(|line| !line.starts_with(&header));
+    if lines.next().is_none() {
+        return false;
+    }
+    lines
+        .take_while(|line| parse_line(line).is_none())
+        .find_map(|line| line.strip_prefix("VmFlags:"))
+        .map_or(true, |flags| flags.split_whitespace().any(|flag| flag == "gd"))
+}
+
+/// The soft `RLIMIT_STACK` in bytes, read at each check (`setrlimit` may change it); `None` when
+/// unlimited, or unknown.
+fn stack_limit() -> Option<usize> {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
+    if unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut limit) } != 0
+        || limit.rlim_cur == libc::RLIM_INFINITY
+    {
+        return None;
+    }
+    usize::try_from(limit.rlim_cur).ok()
+}
+
+/// The kernel's stack guard gap in bytes: `stack_guard_gap=` (in pages) on the kernel's command
+/// line (`/proc/cmdline`), the only place it is set, or the kernel's default of 256 pages
+/// (`stack_guard_gap = 256UL<<PAGE_SHIFT` in mm/mmap.c, which no header exports).
+fn stack_guard_gap() -> usize {
+    static GAP: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *GAP.get_or_init(|| {
+        let pages = std::fs::read_to_string("/proc/cmdline")
+            .ok()
+            .and_then(|line| {
+                line.split_whitespace().find_map(|arg| arg.strip_prefix("stack_guard_gap=")?.parse().ok())
+            })
+            .unwrap_or(256usize);
+        pages.saturating_mul(sys::page_size())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grows_down;
+
+    /// A private anonymous mapping of 4 pages with `extra` flags, unmapped when done.
+    fn with_mapping(extra: libc::c_int, check: impl FnOnce(usize)) {
+        let len = 4 * crate::sys::page_size();
+        let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | extra;
+        // SAFETY: a new mapping where the kernel picks; nothing else uses it.
+        let ptr = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, flags, -1, 0) };
+        assert_ne!(ptr, libc::MAP_FAILED);
+        check(ptr as usize);
+        // SAFETY: the mapping made above.
+        assert_eq!(unsafe { libc::munmap(ptr, len) }, 0);
+    }
+
+    #[test]
+    fn grows_down_reads_the_flag_of_smaps() {
+        with_mapping(0, |start| assert!(!grows_down(start)));
+        with_mapping(libc::MAP_GROWSDOWN, |start| assert!(grows_down(start)));
+        // A mapping gone since: nothing starts at address 0.
+        assert!(!grows_down(0));
+    }
+}
