@@ -79,6 +79,37 @@ impl MmapInner {
         self
     }
 
+    /// Faults in every huge page of a map just made, so that a page the kernel cannot give (over a
+    /// hugetlb cgroup's fault limit, which is charged at the first touch and not when mapping) is
+    /// an error now instead of a `SIGBUS` at that touch: `MADV_POPULATE_WRITE` for a writable map,
+    /// `MADV_POPULATE_READ` otherwise (Linux 5.14; on an older kernel nothing is done).
+    pub(crate) fn prefault_huge_pages(self, call: &str, writable: bool) -> io::Result<Self> {
+        #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+        if let Some((start, len)) = self.whole() {
+            let advice = if writable {
+                (mmap_sys::MADV_POPULATE_WRITE, "MADV_POPULATE_WRITE")
+            } else {
+                (mmap_sys::MADV_POPULATE_READ, "MADV_POPULATE_READ")
+            };
+            // SAFETY: the whole of this new mapping; populating changes no byte anyone reads.
+            match unsafe { sys::madvise(start, len, advice.0, advice.1) } {
+                Ok(()) => {}
+                Err(error) if error.kind() == io::ErrorKind::Unsupported => {}
+                Err(error) => {
+                    let why = format!(
+                        "{call}: the huge pages of the new map cannot all be faulted in (over a \
+                         hugetlb cgroup limit, or past the end of the file), where a touch would raise \
+                         SIGBUS; the map is undone"
+                    );
+                    return Err(sys::explain(error, io::ErrorKind::OutOfMemory, why));
+                }
+            }
+        }
+        #[cfg(not(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE")))]
+        let _ = (call, writable);
+        Ok(self)
+    }
+
     /// Whether the map is one of huge pages.
     #[inline]
     fn is_hugetlb(&self) -> bool {

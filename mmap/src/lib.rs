@@ -78,6 +78,73 @@
 //! caller promises it will not happen. [`MmapRaw`] gives out raw pointers only, so making it is
 //! safe.
 //!
+//! # What the safe API guarantees
+//!
+//! Code without `unsafe` of its own (and maps from the safe constructors: [`MmapOptions::map_anon`],
+//! [`MmapOptions::map_sealed`], [`MmapOptions::map_raw`]) can rely on the following. Each promise
+//! names the tests (in `mmap/tests/`) that hold it; those of issue #12 run the safe code in a child
+//! process and check that no signal ended it and that `/proc/self/maps` keeps nothing of the map.
+//!
+//! - **No signal from a safe call, nor from touching a map made safely.** Anonymous maps are backed
+//!   by memory (running out of it is the out-of-memory killer's business, not a fault of the map).
+//!   A sealed file cannot shrink under a [`map_sealed`](MmapOptions::map_sealed) map. Huge pages
+//!   are reserved when mapping: [`no_reserve_swap`](MmapOptions::no_reserve_swap)
+//!   (`MAP_NORESERVE`), which would reserve none, is refused with them, and every huge page of a new
+//!   map is faulted in at once (Linux 5.14), so a hugetlb cgroup limit fails the map instead of a
+//!   later touch. `remap` grows a file map only as far as the file, also where a seccomp filter
+//!   denies `process_vm_readv`; `read_at` and `populate` report bytes past a truncated end as
+//!   errors. Tests: `soundness_huge::hugetlb_without_reserve_is_refused`,
+//!   `soundness_huge::a_sealed_hugetlb_memfd_maps_without_sigbus`,
+//!   `soundness::remap_grows_where_process_vm_readv_is_denied`,
+//!   `remap::a_file_map_grows_only_as_far_as_the_file`, `truncation`.
+//! - **No raw value reaches the kernel unchecked from safe code.** [`MmapOptions::flags`] takes only
+//!   the flags [`MapFlags`] names, each sound with every other option; raw `MAP_` bits go through
+//!   the `unsafe` [`MmapOptions::flags_unchecked`]. [`MmapRaw::protect_range`] takes only the bits
+//!   [`Protection`] names. Advice that can change what a map reads is [`UncheckedAdvice`], given
+//!   through `unsafe` methods only. Tests: `soundness::map_sealed_is_private_and_refuses_raw_flags`,
+//!   `lock::map_locked_through_raw_extra_flags_locks_at_once`, `advice`.
+//! - **No map where a stack grows.** The kernel keeps its stack guard gap only for the addresses it
+//!   picks; the crate refuses, with `InvalidInput` naming the stack, a map placed by address
+//!   ([`address_hint`](MmapOptions::address_hint), `fixed_no_replace`) or grown in place by `remap`
+//!   into the main thread's stack's reach (below `[stack]` by `RLIMIT_STACK` and the guard gap,
+//!   `stack_guard_gap`, 256 pages by default) or within the guard gap below any other grows-down
+//!   mapping. Tests: `soundness::fixed_no_replace_right_below_the_stack_is_refused`,
+//!   `soundness::address_hint_within_the_stack_limit_is_refused`,
+//!   `soundness::remap_does_not_grow_a_map_into_the_stack_limit`,
+//!   `soundness::a_map_right_below_a_grows_down_mapping_is_refused`.
+//! - **No leaked map.** Every length the crate records is the one the kernel mapped: rounded up to
+//!   whole huge pages of the size asked for (with `huge`, or `MAP_HUGETLB` in the flags) or of the
+//!   file's own (a file on hugetlbfs, or a memfd made with `MFD_HUGETLB`), on every path; an empty
+//!   hugetlbfs file is not probed; `remap` of a map of huge pages is refused (`Unsupported`). So
+//!   dropping a map unmaps all of it (a debug assertion checks `munmap`'s result). Tests:
+//!   `soundness_huge::hugetlb_through_flags_records_the_rounded_length`,
+//!   `soundness_huge::remap_of_a_hugetlb_map_is_refused_and_leaks_nothing`,
+//!   `soundness_huge::map_sealed_of_part_of_a_hugetlb_memfd_records_the_rounded_length`,
+//!   `soundness_huge::an_empty_hugetlb_memfd_maps_empty_and_leaks_nothing`,
+//!   `leaks::dropping_a_map_unmaps_exactly_what_was_mapped`, `leaks`.
+//! - **A sealed map never changes, and maps on every kernel that can seal.** `map_sealed` needs
+//!   the `SHRINK` and `WRITE` seals, which are never removed, and maps privately and read-only (a
+//!   shared map of a write-sealed memfd is refused before Linux 6.7); [`Mmap::make_mut`] of it is
+//!   copy-on-write. Tests: `soundness::map_sealed_is_private_and_refuses_raw_flags`,
+//!   `shared_memory`.
+//! - **A map covers what the file holds.** Block devices map at their size (`BLKGETSIZE64`; `fstat`
+//!   says 0). Test: `soundness::a_block_device_maps_at_its_size`.
+//! - **Bad input is an error, never a panic**, naming the public call: `bad_input`.
+//!
+//! What it does not cover:
+//!
+//! - Maps from the `unsafe` constructors ([`Mmap::map`], [`MmapMut::map_mut`], ...): that no one
+//!   writes or truncates the file is their caller's promise.
+//! - A child made with `fork` (which is `unsafe`): it shares private huge pages copy-on-write and
+//!   may get `SIGBUS` when none is free; `Advice::DontFork` leaves it no map at all.
+//! - Changes after the check: `RLIMIT_STACK` raised later, or a grows-down mapping made later (only
+//!   `unsafe` code can make one), widen the stack's reach past a map placed before.
+//! - With `RLIMIT_STACK` unlimited the stack may reach any address below it: every placement below
+//!   it is refused. Where `/proc/self/maps` cannot be read (no `/proc`), placement by address and
+//!   growing with `remap` are refused with `Unsupported`. On Linux before 5.14 the huge pages of a
+//!   new map are not faulted in (a hugetlb cgroup limit can then raise `SIGBUS` at a touch), and
+//!   `remap` cannot grow a map where `process_vm_readv` is denied.
+//!
 //! # Errors
 //!
 //! Every call returns [`std::io::Result`]. Bad arguments are refused before any system call with

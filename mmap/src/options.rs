@@ -128,8 +128,11 @@ impl MmapOptions {
     /// The kernel needs huge pages reserved (`/proc/sys/vm/nr_hugepages`); without them the map
     /// fails with `ENOMEM`, reported as an error. The pages are reserved when mapping, so no touch
     /// of the map can then fail for lack of a huge page; that is why
-    /// [`no_reserve_swap`](MmapOptions::no_reserve_swap) is refused with huge pages. (Resizing a
-    /// map of huge pages with `remap` is refused: `mremap` cannot grow one, and rounds a shrunk one.)
+    /// [`no_reserve_swap`](MmapOptions::no_reserve_swap) is refused with huge pages. And they are
+    /// faulted in when mapping (`MADV_POPULATE_WRITE`, or `_READ` for a read-only map; Linux 5.14):
+    /// a hugetlb cgroup's limit, which the kernel charges at the first touch, then fails the map
+    /// with `OutOfMemory` instead of raising `SIGBUS` at that touch. (Resizing a map of huge pages
+    /// with `remap` is refused: `mremap` cannot grow one, and rounds a shrunk one.)
     ///
     /// For a file map the file decides: a file on hugetlbfs (or a memfd made with `MFD_HUGETLB`) is
     /// always mapped in its own huge pages, and the length rounded up to them, with or without this
@@ -523,6 +526,7 @@ impl MmapOptions {
                 MmapInner::new(call, hint, len, prot.bits(), flags, raw_fd, offset)
                     .map_err(|error| crate::huge::explain_map_error(call, size, error))?
                     .hugetlb()
+                    .prefault_huge_pages(call, prot.contains(Protection::WRITE))?
             }
         };
         if placement_flags != 0 {

@@ -71,10 +71,21 @@ impl MmapRaw {
     /// # }
     /// ```
     ///
+    /// Only the bits [`Protection`] names reach `mprotect`: raw bits (made with
+    /// `Protection::from_bits_retain`, such as `PROT_GROWSDOWN`) are refused.
+    ///
     /// # Errors
     ///
-    /// `InvalidInput` before any call if the range is not within the map; otherwise as `protect`.
+    /// `InvalidInput` before any call if the range is not within the map, or for bits `Protection`
+    /// does not name; otherwise as `protect`.
     pub fn protect_range(&self, offset: usize, len: usize, protection: Protection) -> io::Result<()> {
+        let unnamed = protection.bits() & !Protection::all().bits();
+        if unnamed != 0 {
+            return Err(crate::range::invalid(
+                "protect_range",
+                format_args!("protection: {unnamed:#x} are bits Protection does not name"),
+            ));
+        }
         // SAFETY: an `MmapRaw` hands out no references, only raw pointers, and every access through
         // them is the caller's unsafe code, which must respect the protection in force.
         unsafe { self.inner.protect("protect_range", offset, len, protection.bits()) }

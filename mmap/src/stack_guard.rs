@@ -138,7 +138,12 @@ mod tests {
     #[test]
     fn grows_down_reads_the_flag_of_smaps() {
         with_mapping(0, |start| assert!(!grows_down(start)));
-        with_mapping(libc::MAP_GROWSDOWN, |start| assert!(grows_down(start)));
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        if maps.contains("/valgrind/") {
+            println!("not run under valgrind: MAP_GROWSDOWN, which valgrind does not pass on");
+        } else {
+            with_mapping(libc::MAP_GROWSDOWN, |start| assert!(grows_down(start)));
+        }
         // A mapping gone since: nothing starts at address 0.
         assert!(!grows_down(0));
     }
