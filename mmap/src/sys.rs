@@ -316,7 +316,8 @@ pub(crate) unsafe fn mincore(ptr: *mut c_void, len: usize) -> io::Result<Vec<u8>
     Ok(vec)
 }
 
-/// `mremap(ptr, old_len, new_len, flags)`: the new address of the mapping.
+/// `mremap(ptr, old_len, new_len, flags)`: the new address of the mapping; `call` is the public
+/// call that resizes, for the message.
 ///
 /// # Safety
 ///
@@ -324,6 +325,7 @@ pub(crate) unsafe fn mincore(ptr: *mut c_void, len: usize) -> io::Result<Vec<u8>
 /// nothing may use its old addresses afterwards, and when shrinking nothing may use the cut tail.
 #[cfg(mman_has = "MREMAP_MAYMOVE")]
 pub(crate) unsafe fn mremap(
+    call: &str,
     ptr: *mut c_void,
     old_len: usize,
     new_len: usize,
@@ -332,7 +334,7 @@ pub(crate) unsafe fn mremap(
     // SAFETY: the caller upholds the contract above; without MREMAP_FIXED no fifth argument is read.
     let new = unsafe { sys::mremap(ptr, old_len, new_len, flags) };
     if new == sys::MAP_FAILED {
-        Err(last_error(|| format!("mremap of {old_len} bytes at {ptr:p} to {new_len} bytes")))
+        Err(last_error(|| format!("{call}: mremap of {old_len} bytes at {ptr:p} to {new_len} bytes")))
     } else {
         Ok(new)
     }
