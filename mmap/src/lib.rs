@@ -94,6 +94,7 @@
 //!   later touch. `remap` grows a file map only as far as the file, also where a seccomp filter
 //!   denies `process_vm_readv`; `read_at` and `populate` report bytes past a truncated end as
 //!   errors. Tests: `soundness_huge::hugetlb_without_reserve_is_refused`,
+//!   `soundness_huge::a_hugetlb_cgroup_limit_fails_the_map_not_a_touch`,
 //!   `soundness_huge::a_sealed_hugetlb_memfd_maps_without_sigbus`,
 //!   `soundness::remap_grows_where_process_vm_readv_is_denied`,
 //!   `remap::a_file_map_grows_only_as_far_as_the_file`, `truncation`.

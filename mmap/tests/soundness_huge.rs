@@ -237,3 +237,77 @@ fn an_empty_hugetlb_memfd_maps_empty_and_leaks_nothing() {
     assert!(left.is_empty(), "left mapped: {left:?}");
     assert_eq!(free_pages(), free, "no huge page stays reserved");
 }
+
+/// The cgroup v2 hierarchy's root, where Linux mounts it (or systemd, beside v1's controllers).
+fn cgroup2_root() -> Option<&'static str> {
+    ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"].into_iter().find(|root| {
+        std::fs::read_to_string(format!("{root}/cgroup.controllers"))
+            .is_ok_and(|list| list.split_whitespace().any(|controller| controller == "hugetlb"))
+    })
+}
+
+/// A cgroup whose processes may fault in no huge page of the default size (`hugetlb.<size>.max` 0,
+/// charged at the first touch, not when mapping), removed when dropped, and the hugetlb controller
+/// of its parent turned off again if it was off.
+struct NoHugePages {
+    path: String,
+    /// The parent's `cgroup.subtree_control`, if the controller was turned on there for this.
+    turned_on: Option<String>,
+}
+
+impl Drop for NoHugePages {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.path);
+        if let Some(control) = &self.turned_on {
+            let _ = std::fs::write(control, "-hugetlb");
+        }
+    }
+}
+
+#[test]
+fn a_hugetlb_cgroup_limit_fails_the_map_not_a_touch() {
+    const TEST: &str = "a_hugetlb_cgroup_limit_fails_the_map_not_a_touch";
+    if !in_child(TEST) {
+        let Some(root) = cgroup2_root() else {
+            println!("not run: no cgroup v2 hierarchy with the hugetlb controller");
+            return;
+        };
+        let Some(_reserved) = reserve(1) else { return };
+        let control = format!("{root}/cgroup.subtree_control");
+        let on =
+            std::fs::read_to_string(&control).unwrap_or_default().split_whitespace().any(|c| c == "hugetlb");
+        let enable = if on { Ok(()) } else { std::fs::write(&control, "+hugetlb") };
+        let group = NoHugePages {
+            path: format!("{root}/mmap-soundness-{}", std::process::id()),
+            turned_on: (!on && enable.is_ok()).then_some(control),
+        };
+        let size = HugePageSize::system_default().unwrap();
+        let limit = format!("{}/hugetlb.{}MB.max", group.path, size.bytes() >> 20);
+        if let Err(error) =
+            enable.and_then(|()| std::fs::create_dir(&group.path)).and_then(|()| std::fs::write(&limit, "0"))
+        {
+            println!("not run: cannot make a cgroup with no huge pages ({limit}): {error}");
+            return;
+        }
+        assert_success(child(TEST).env("CGROUP", &group.path));
+        return;
+    }
+    let group = std::env::var("CGROUP").unwrap();
+    std::fs::write(format!("{group}/cgroup.procs"), std::process::id().to_string()).unwrap();
+    assert!(free_pages() > 0, "a huge page is free: the map itself is not what fails");
+    match MmapOptions::new().len(4096).huge(None).map_anon() {
+        Ok(mut map) => {
+            map[0] = 1; // SIGBUS: the cgroup allows no huge page
+            panic!("a map over the cgroup's limit was made ({} bytes)", map.len());
+        }
+        Err(error) => {
+            assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
+            assert!(error.to_string().starts_with("map_anon: "), "{error}");
+            assert!(error.to_string().contains("cgroup"), "{error}");
+        }
+    }
+    assert!(
+        !common::mappings().iter().any(|(_, _, rest)| rest.contains("anon_hugepage")),
+        "the map was undone"
+    );
+}
