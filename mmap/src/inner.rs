@@ -372,7 +372,8 @@ impl MmapInner {
 /// Whether the byte at `ptr` of a map just grown can be read, without reading it: 1 if so, 0 if
 /// not (past the end of the file, or not readable). Through the kernel: `process_vm_readv`, or where
 /// a seccomp filter denies it (`EPERM`, `ENOSYS`), `MADV_POPULATE_READ` of its page, whose `EFAULT`
-/// means a read would raise `SIGBUS`.
+/// means a read would raise `SIGBUS`; on a kernel without that (before 5.14), a map that
+/// `/proc/self/maps` shows is anonymous (inode 0), which no file end can cut short.
 ///
 /// # Safety
 ///
@@ -404,11 +405,31 @@ unsafe fn last_byte_backed(call: &str, ptr: *const u8) -> io::Result<usize> {
             Err(_) => {}
         }
     }
+    if mapped_anonymous(ptr as usize) {
+        return Ok(1);
+    }
     let why = format!(
         "{call}: the grown map's last byte cannot be checked against the end of the file: \
          process_vm_readv is denied (a seccomp filter?) and MADV_POPULATE_READ (Linux 5.14) failed"
     );
     Err(sys::explain(error, io::ErrorKind::Unsupported, why))
+}
+
+/// Whether the mapping holding `addr` is anonymous memory, private to this process: its line of
+/// `/proc/self/maps` has inode 0 and no file name (an anonymous shared map shows `/dev/zero`, a
+/// memfd its name). `false` when it cannot be told.
+#[cfg(mman_has = "MREMAP_MAYMOVE")]
+fn mapped_anonymous(addr: usize) -> bool {
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else { return false };
+    maps.lines().any(|line| {
+        let mut fields = line.split_whitespace();
+        let range = fields.next().and_then(|range| {
+            let (from, to) = range.split_once('-')?;
+            Some(usize::from_str_radix(from, 16).ok()?..usize::from_str_radix(to, 16).ok()?)
+        });
+        let (inode, path) = (fields.nth(3), fields.next());
+        range.is_some_and(|range| range.contains(&addr)) && inode == Some("0") && path.is_none()
+    })
 }
 
 /// How `MmapInner::lock` locks.
@@ -435,5 +456,21 @@ impl Drop for MmapInner {
                 "munmap of a map this crate made failed: {result:?}"
             );
         }
+    }
+}
+
+#[cfg(all(test, mman_has = "MREMAP_MAYMOVE"))]
+mod tests {
+    use super::mapped_anonymous;
+
+    #[test]
+    fn mapped_anonymous_tells_anonymous_memory_from_a_file() {
+        let anon = crate::MmapOptions::new().len(4096).map_anon().unwrap();
+        assert!(mapped_anonymous(anon.as_ptr() as usize + 100));
+        let file = tempfile::tempfile().unwrap();
+        file.set_len(4096).unwrap();
+        let map = crate::MmapOptions::new().map_raw(&file).unwrap();
+        assert!(!mapped_anonymous(map.as_ptr() as usize));
+        assert!(!mapped_anonymous(0), "nothing is mapped at 0");
     }
 }
