@@ -31,8 +31,12 @@ pub(crate) fn check_stack_guard(call: &str, what: &str, start: usize, end: usize
         }
     };
     let gap = stack_guard_gap();
+    // Only the first mapping above the range can be the one a stack grows down from into it: one
+    // further up meets that one first.
+    let mut above_checked = false;
     for line in maps.lines() {
         let Some((from, to, path)) = parse_line(line) else { continue };
+        let first_above = from >= end && !std::mem::replace(&mut above_checked, true);
         if path == "[stack]" {
             // The lowest address the stack may reach, then the gap the kernel keeps below it.
             let lowest = match stack_limit() {
@@ -51,7 +55,7 @@ pub(crate) fn check_stack_guard(call: &str, what: &str, start: usize, end: usize
                     ),
                 ));
             }
-        } else if from >= end && from - end < gap && grows_down(from) {
+        } else if first_above && from - end < gap && grows_down(from) {
             return Err(invalid(
                 call,
                 format_args!(
