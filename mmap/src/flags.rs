@@ -28,11 +28,13 @@ bitflags::bitflags! {
 bitflags::bitflags! {
     /// Extra flags of a new map, added to the `flags` argument of `mmap(2)`. `MmapOptions` sets the
     /// common ones through its methods (`populate`, `stack`, `no_reserve_swap`, `huge`); this type
-    /// names them, and [`MmapOptions::flags`](crate::MmapOptions::flags) adds any of them.
+    /// names them, and [`MmapOptions::flags`](crate::MmapOptions::flags) adds any of them: each is
+    /// sound with every other option.
     ///
     /// A flag exists only where the host's headers define its constant. For a flag this type does
-    /// not name, [`MapFlags::from_bits_retain`] passes raw bits (e.g. `mmap_sys::MAP_LOCKED`) as
-    /// they are: that is the escape hatch, and the kernel is the judge of them.
+    /// not name, [`MapFlags::from_bits_retain`] makes raw bits (e.g. `mmap_sys::MAP_LOCKED`), which
+    /// only the `unsafe` [`MmapOptions::flags_unchecked`](crate::MmapOptions::flags_unchecked) passes
+    /// to the kernel: that is the escape hatch, and its caller vouches for them.
     ///
     // The example needs `MAP_LOCKED`, which reduced headers (musl's, the tests' fixture) lack.
     #[cfg_attr(mman_has = "MAP_LOCKED", doc = "```")]

@@ -70,8 +70,14 @@ impl MmapMut {
     /// `InvalidInput` after the call when the file ends before `new_len` (the map is unchanged,
     /// though it may have moved); `OutOfMemory` when the map cannot grow in place and may not move;
     /// `Unsupported` when part of the map was given its own advice, protection or lock by a
-    /// `*_range` call (the kernel then keeps it in pieces, and `mremap` resizes one piece only);
-    /// otherwise the error of `mremap`.
+    /// `*_range` call (the kernel then keeps it in pieces, and `mremap` resizes one piece only), or
+    /// for a map of huge pages (`mremap` cannot grow one, and rounds a shrunk one up);
+    /// `InvalidInput` when the map grew in place where the main thread's stack may grow (below it by
+    /// `RLIMIT_STACK` and the stack guard gap) or right below another grows-down mapping: the map is
+    /// shrunk back (see "What the safe API guarantees" in the crate documentation); otherwise the
+    /// error of `mremap`. The grown map's last byte is checked with `process_vm_readv`, or where a
+    /// seccomp filter denies it, with `MADV_POPULATE_READ` (Linux 5.14) or, for anonymous memory,
+    /// not at all.
     pub fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
         // SAFETY: `&mut self`: no reference into the map outlives this call.
         unsafe { self.inner.remap(new_len, options.may_move) }
