@@ -136,6 +136,7 @@ pub(crate) fn file_info(call: &str, fd: BorrowedFd<'_>) -> io::Result<FileInfo> 
     };
     let len = match stat.st_mode & libc::S_IFMT {
         // fstat reports 0 bytes for a block device: its size is the device's.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
         libc::S_IFBLK => block_device_size(call, fd)?,
         _ => stat.st_size as u64,
     };
@@ -143,6 +144,7 @@ pub(crate) fn file_info(call: &str, fd: BorrowedFd<'_>) -> io::Result<FileInfo> 
 }
 
 /// The size of a block device in bytes: `ioctl(fd, BLKGETSIZE64)`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 pub(crate) fn block_device_size(call: &str, fd: BorrowedFd<'_>) -> io::Result<u64> {
     // <linux/fs.h>: `#define BLKGETSIZE64 _IOR(0x12,114,size_t)` (libc does not define it); the
     // kernel writes a u64 whatever size_t is.
@@ -159,6 +161,7 @@ pub(crate) fn block_device_size(call: &str, fd: BorrowedFd<'_>) -> io::Result<u6
 /// `fstatfs(fd)`, whose `f_type` is `HUGETLBFS_MAGIC` and whose `f_bsize` is the page size there.
 /// `None` for a file anywhere else, whose pages are the base page size. The kernel maps such a
 /// file in whole huge pages, whatever the `MAP_HUGE_*` flags say.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 pub(crate) fn hugetlb_page_size_of_file(call: &str, fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
     let mut stat = std::mem::MaybeUninit::<libc::statfs>::uninit();
     // SAFETY: `stat` is a buffer of the size fstatfs fills; `fd` is open for the call.
@@ -171,6 +174,13 @@ pub(crate) fn hugetlb_page_size_of_file(call: &str, fd: BorrowedFd<'_>) -> io::R
     #[allow(clippy::unnecessary_cast)]
     let hugetlbfs = stat.f_type as u32 == libc::HUGETLBFS_MAGIC as u32;
     Ok(hugetlbfs.then_some(stat.f_bsize as u64))
+}
+
+/// Elsewhere there is no hugetlbfs: every file is mapped in base pages.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[inline]
+pub(crate) fn hugetlb_page_size_of_file(_call: &str, _fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
+    Ok(None)
 }
 
 /// `mmap(hint, len, prot, flags, fd, offset)`; `call` is the public call that maps, for the message.
