@@ -74,6 +74,7 @@ impl MmapInner {
     }
 
     /// Marks the map as one of huge pages, made with a length that is a whole number of them.
+    #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
     pub(crate) fn hugetlb(mut self) -> Self {
         self.len |= HUGETLB;
         self
@@ -83,6 +84,7 @@ impl MmapInner {
     /// hugetlb cgroup's fault limit, which is charged at the first touch and not when mapping) is
     /// an error now instead of a `SIGBUS` at that touch: `MADV_POPULATE_WRITE` for a writable map,
     /// `MADV_POPULATE_READ` otherwise (Linux 5.14; on an older kernel nothing is done).
+    #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
     pub(crate) fn prefault_huge_pages(self, call: &str, writable: bool) -> io::Result<Self> {
         #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
         if let Some((start, len)) = self.whole() {
@@ -417,7 +419,8 @@ unsafe fn last_byte_backed(call: &str, ptr: *const u8) -> io::Result<usize> {
     }
     let why = format!(
         "{call}: the grown map's last byte cannot be checked against the end of the file: \
-         process_vm_readv is denied (a seccomp filter?) and MADV_POPULATE_READ (Linux 5.14) failed"
+         process_vm_readv is denied (a seccomp filter?) and MADV_POPULATE_READ (Linux 5.14) is not \
+         at hand"
     );
     Err(sys::explain(error, io::ErrorKind::Unsupported, why))
 }

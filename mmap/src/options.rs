@@ -239,7 +239,8 @@ impl MmapOptions {
     /// # Safety
     ///
     /// The caller promises that the bits break none of the safe API's guarantees for any map made
-    /// with these options (see "What the safe API guarantees" in the crate's documentation): a map
+    /// with these options or their clones (see "What the safe API guarantees" in the crate's
+    /// documentation): a map
     /// that changes what a sealed file's map reads (`MAP_ANONYMOUS` with
     /// [`map_sealed`](MmapOptions::map_sealed)), that grows down into other memory
     /// (`MAP_GROWSDOWN`), that can raise `SIGBUS` on a touch (`MAP_NORESERVE` with huge pages), or
@@ -701,12 +702,32 @@ impl MmapOptions {
     }
 
     #[cfg(not(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK")))]
+    /// Without the `MAP_HUGE_*` constants this build cannot size huge pages, so it cannot record
+    /// the length the kernel maps with them: `MAP_HUGETLB` and files of hugetlbfs are refused.
     fn huge_page(
         &self,
-        _call: &str,
+        call: &str,
         _offset: u64,
-        _fd: Option<BorrowedFd<'_>>,
+        fd: Option<BorrowedFd<'_>>,
     ) -> io::Result<Option<std::convert::Infallible>> {
+        #[cfg(mman_has = "MAP_HUGETLB")]
+        let hugetlb_flag = (self.flags.bits() | self.raw_flags) & mmap_sys::MAP_HUGETLB != 0;
+        #[cfg(not(mman_has = "MAP_HUGETLB"))]
+        let hugetlb_flag = false;
+        let hugetlb_file = match fd {
+            Some(fd) => sys::hugetlb_page_size_of_file(call, fd)?.is_some(),
+            None => false,
+        };
+        if hugetlb_flag || hugetlb_file {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!(
+                    "{call}: huge pages (MAP_HUGETLB, or a file of hugetlbfs) need MAP_HUGE_SHIFT and \
+                     MAP_HUGE_MASK, which the host's headers lack: this build cannot tell the length the \
+                     kernel would map"
+                ),
+            ));
+        }
         Ok(None)
     }
 }
