@@ -142,9 +142,12 @@
 //!   `unsafe` code can make one), widen the stack's reach past a map placed before.
 //! - With `RLIMIT_STACK` unlimited the stack may reach any address below it: every placement below
 //!   it is refused. Where `/proc/self/maps` cannot be read (no `/proc`), placement by address and
-//!   growing in place with `remap` are refused with `Unsupported`. On Linux before 5.14 the huge pages of a
-//!   new map are not faulted in (a hugetlb cgroup limit can then raise `SIGBUS` at a touch), and
-//!   `remap` cannot grow a map where `process_vm_readv` is denied.
+//!   growing in place with `remap` are refused with `Unsupported`. On Linux before 5.14 the huge
+//!   pages of a new map are not faulted in (a hugetlb cgroup limit can then raise `SIGBUS` at a
+//!   touch), and `remap` cannot grow a file map where `process_vm_readv` is denied (`Unsupported`;
+//!   anonymous maps grow). A build whose headers lack `MAP_HUGE_SHIFT` and `MAP_HUGE_MASK` (musl's)
+//!   refuses huge pages (`MAP_HUGETLB`, files of hugetlbfs) with `Unsupported`: it cannot tell the
+//!   length the kernel would map.
 //!
 //! # Errors
 //!
