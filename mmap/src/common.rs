@@ -30,7 +30,8 @@ macro_rules! common_methods {
             /// `Unsupported` when the running kernel does not know the advice; otherwise the error
             /// of `madvise`.
             pub fn advise(&self, advice: crate::Advice) -> std::io::Result<()> {
-                self.advise_range(advice, 0, self.len())
+                // SAFETY: an `Advice` never changes what the map reads.
+                unsafe { self.inner.advise("advise", 0, self.len(), advice.raw()) }
             }
 
             /// As `advise`, for the `len` bytes from `offset`, widened to whole pages.
@@ -63,7 +64,7 @@ macro_rules! common_methods {
             /// that relies on them staying as they are.
             pub unsafe fn unchecked_advise(&self, advice: crate::UncheckedAdvice) -> std::io::Result<()> {
                 // SAFETY: the caller's promise above.
-                unsafe { self.unchecked_advise_range(advice, 0, self.len()) }
+                unsafe { self.inner.advise("unchecked_advise", 0, self.len(), advice.raw()) }
             }
 
             /// As `unchecked_advise`, for the `len` bytes from `offset`, widened to whole pages.
@@ -170,7 +171,8 @@ macro_rules! common_methods {
             ///
             /// The error of `mincore`.
             pub fn resident_pages(&self) -> std::io::Result<usize> {
-                Ok(self.residency(0, self.len())?.into_iter().filter(|&resident| resident).count())
+                let pages = self.inner.residency("resident_pages", 0, self.len())?;
+                Ok(pages.into_iter().filter(|&resident| resident).count())
             }
 
             /// Which pages of the `len` bytes from `offset` are in RAM: one `bool` per page the
@@ -191,7 +193,7 @@ macro_rules! common_methods {
             /// `OutOfMemory` (`ENOMEM`) or `PermissionDenied` (`EPERM`) past `RLIMIT_MEMLOCK`; otherwise
             /// the error of `mlock`.
             pub fn lock(&self) -> std::io::Result<()> {
-                self.lock_range(0, self.len())
+                self.inner.lock("lock", 0, self.len(), Some(crate::inner::Lock::Now))
             }
 
             /// As `lock`, for the `len` bytes from `offset`.
@@ -220,7 +222,7 @@ macro_rules! common_methods {
             ///
             /// The error of `munlock`.
             pub fn unlock(&self) -> std::io::Result<()> {
-                self.unlock_range(0, self.len())
+                self.inner.lock("unlock", 0, self.len(), None)
             }
 
             /// As `unlock`, for the `len` bytes from `offset`.

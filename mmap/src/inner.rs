@@ -106,7 +106,7 @@ impl MmapInner {
         let flags = if wait { mmap_sys::MS_SYNC } else { mmap_sys::MS_ASYNC };
         match self.pages(call, offset, len)? {
             // SAFETY: `pages` checked the range is within this mapping and page-aligned it.
-            Some((start, len)) => unsafe { sys::msync(start, len, flags) },
+            Some((start, len)) => unsafe { sys::msync(call, start, len, flags) },
             None => Ok(()),
         }
     }
@@ -125,7 +125,7 @@ impl MmapInner {
     ) -> io::Result<()> {
         match self.pages(call, offset, len)? {
             // SAFETY: a checked, page-aligned range of this mapping; the advice is the caller's.
-            Some((start, len)) => unsafe { sys::madvise(start, len, advice.0, advice.1) },
+            Some((start, len)) => unsafe { sys::madvise(call, start, len, advice.0, advice.1) },
             None => Ok(()),
         }
     }
@@ -136,7 +136,7 @@ impl MmapInner {
             return Ok(Vec::new());
         };
         // SAFETY: a checked, page-aligned range of this mapping.
-        let pages = unsafe { sys::mincore(start, len)? };
+        let pages = unsafe { sys::mincore(call, start, len)? };
         Ok(pages.iter().map(|&b| b & 1 == 1).collect())
     }
 
@@ -148,10 +148,10 @@ impl MmapInner {
         // SAFETY: a checked range of this mapping; locking never changes its contents.
         unsafe {
             match lock {
-                Some(Lock::Now) => sys::mlock(start, len),
+                Some(Lock::Now) => sys::mlock(call, start, len),
                 #[cfg(mman_has = "MLOCK_ONFAULT")]
-                Some(Lock::OnFault) => sys::mlock_on_fault(start, len),
-                None => sys::munlock(start, len),
+                Some(Lock::OnFault) => sys::mlock_on_fault(call, start, len),
+                None => sys::munlock(call, start, len),
             }
         }
     }
@@ -282,7 +282,7 @@ impl MmapInner {
     ) -> io::Result<()> {
         match self.pages(call, offset, len)? {
             // SAFETY: a checked, page-aligned range of this mapping; references are the caller's.
-            Some((start, len)) => unsafe { sys::mprotect(start, len, prot) },
+            Some((start, len)) => unsafe { sys::mprotect(call, start, len, prot) },
             None => Ok(()),
         }
     }
@@ -292,10 +292,10 @@ impl MmapInner {
     /// # Safety
     ///
     /// As [`MmapInner::protect`].
-    pub(crate) unsafe fn protect_all(&self, prot: c_int) -> io::Result<()> {
+    pub(crate) unsafe fn protect_all(&self, call: &str, prot: c_int) -> io::Result<()> {
         match self.whole() {
             // SAFETY: the whole mapping, from its page-aligned start; references are the caller's.
-            Some((start, len)) => unsafe { sys::mprotect(start, len, prot) },
+            Some((start, len)) => unsafe { sys::mprotect(call, start, len, prot) },
             None => Ok(()),
         }
     }

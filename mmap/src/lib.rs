@@ -81,14 +81,35 @@
 //! # Errors
 //!
 //! Every call returns [`std::io::Result`]. Bad arguments are refused before any system call with
-//! [`ErrorKind::InvalidInput`](std::io::ErrorKind::InvalidInput) and a message naming the call and the
-//! argument (`"flush_range: range 8..12 (offset 8, len 4) is outside the map of 10 bytes"`). A failed
-//! system call keeps the OS error's kind and names the call (`"map_mut: mmap of 4096 bytes at offset 0
-//! failed: Permission denied (os error 13)"`); the OS error itself is the error's
-//! [`source`](std::error::Error::source). Where the crate explains a failure (an `EFAULT` that means
-//! "past the end of the file", an `EINVAL` that means "this kernel is too old"), the error has its
-//! own kind and message, and the call's error, with the OS error below it, stays its source. A descriptor that is not open (`EBADF`) is `InvalidInput`
-//! too.
+//! [`ErrorKind::InvalidInput`](std::io::ErrorKind::InvalidInput) and a message naming the public
+//! method and the argument (`"flush_range: range 8..12 (offset 8, len 4) is outside the map of 10
+//! bytes"`). A failed system call keeps the OS error's kind, and its message names the public method,
+//! then the system call and its arguments, then the OS error (`"lock: mlock of 4096 bytes at
+//! 0x7f3a2c000000 (RLIMIT_MEMLOCK: 8388608 bytes) failed: Cannot allocate memory (os error 12)"`).
+//! Where the crate explains a failure (an `EFAULT` that means "past the end of the file", an `EEXIST`
+//! that means "something is mapped there"), the error has its own kind and message.
+//!
+//! The OS error's number (`errno`) is [`raw_os_error(&error)`](raw_os_error): std's
+//! `error.raw_os_error()`, which memmap2's users call, is `None` for an error with a message.
+//! A descriptor that is not open (`EBADF`) is `InvalidInput` too, and a file the kernel cannot map
+//! (`ENODEV`) `Unsupported`.
+//!
+//! An error's `Display` includes the OS error's text, and its
+//! [`source`](std::error::Error::source) is `None`: reporters that print the chain of sources
+//! (anyhow's `{:#}`) print the OS error once.
+//!
+//! ```
+//! # fn main() -> std::io::Result<()> {
+//! let map = mmap::MmapMut::map_anon(4096)?;
+//! match map.lock() {
+//!     Ok(()) => map.unlock()?,
+//!     // Past RLIMIT_MEMLOCK (memmap2 code matched on `error.raw_os_error()`).
+//!     Err(error) if matches!(mmap::raw_os_error(&error), Some(libc::ENOMEM | libc::EPERM)) => println!("not locked: {error}"),
+//!     Err(error) => return Err(error),
+//! }
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! # Features
 //!
@@ -101,6 +122,7 @@
 mod common;
 
 mod advice;
+mod error;
 mod flags;
 #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
 mod huge;
@@ -127,6 +149,7 @@ mod bytes;
 mod stable_deref;
 
 pub use advice::{Advice, UncheckedAdvice};
+pub use error::raw_os_error;
 pub use flags::{MapFlags, Protection};
 #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
 pub use huge::{HugePagePool, HugePageSize};

@@ -56,7 +56,7 @@ impl Mmap {
     /// `mprotect`. The map is unmapped on error.
     pub fn make_mut(self) -> io::Result<MmapMut> {
         // SAFETY: adding write access takes nothing away from the reads of the map.
-        unsafe { self.inner.protect_all((Protection::READ | Protection::WRITE).bits())? };
+        unsafe { self.inner.protect_all("make_mut", (Protection::READ | Protection::WRITE).bits())? };
         Ok(MmapMut::from_inner(self.inner))
     }
 
@@ -68,7 +68,7 @@ impl Mmap {
     /// unmapped on error.
     pub fn make_exec(self) -> io::Result<Mmap> {
         // SAFETY: reads stay allowed.
-        unsafe { self.inner.protect_all((Protection::READ | Protection::EXEC).bits())? };
+        unsafe { self.inner.protect_all("make_exec", (Protection::READ | Protection::EXEC).bits())? };
         Ok(self)
     }
 }

@@ -86,7 +86,7 @@ impl MmapMut {
     /// The error of `mprotect`. The map is unmapped on error.
     pub fn make_read_only(self) -> io::Result<Mmap> {
         // SAFETY: `self` is consumed, so no `&mut [u8]` into the map is left to write through.
-        unsafe { self.inner.protect_all(Protection::READ.bits())? };
+        unsafe { self.inner.protect_all("make_read_only", Protection::READ.bits())? };
         Ok(Mmap::from_inner(self.inner))
     }
 
@@ -98,7 +98,7 @@ impl MmapMut {
     /// unmapped on error.
     pub fn make_exec(self) -> io::Result<Mmap> {
         // SAFETY: `self` is consumed, so no `&mut [u8]` into the map is left to write through.
-        unsafe { self.inner.protect_all((Protection::READ | Protection::EXEC).bits())? };
+        unsafe { self.inner.protect_all("make_exec", (Protection::READ | Protection::EXEC).bits())? };
         Ok(Mmap::from_inner(self.inner))
     }
 }

@@ -406,8 +406,20 @@ impl MmapOptions {
     }
 
     /// Maps one page of an empty file and unmaps it: only to learn whether the kernel maps `fd`.
+    /// A failure is told as what the caller asked, a map of an empty file, not as the probe's map.
     fn probe(&self, call: &str, fd: BorrowedFd<'_>, prot: Protection, flags: c_int) -> io::Result<()> {
-        MmapInner::new(call, 0, 1, prot.bits(), flags, fd.as_raw_fd(), 0).map(drop)
+        MmapInner::new(call, 0, 1, prot.bits(), flags, fd.as_raw_fd(), 0).map(drop).map_err(|error| {
+            let kind = error.kind();
+            let why = if sys::errno(&error) == Some(libc::ENODEV) {
+                format!(
+                    "{call}: the file reports a size of 0, and the kernel cannot map this kind of file \
+                     (those of /proc and /sys report 0 bytes whatever they hold)"
+                )
+            } else {
+                format!("{call}: the file is empty, and the kernel refuses to map it")
+            };
+            sys::explain(error, kind, why)
+        })
     }
 
     /// Every check of a new map, then the map.
@@ -437,7 +449,8 @@ impl MmapOptions {
         let fd = fd.map_or(-1, |fd| fd.as_raw_fd());
         let flags = sharing | self.flags.bits() | placement_flags;
         let inner = match huge_page {
-            None => MmapInner::new(call, hint, len, prot.bits(), flags, fd, offset)?,
+            None => MmapInner::new(call, hint, len, prot.bits(), flags, fd, offset)
+                .map_err(|error| placement_error(call, error, hint, len, offset))?,
             #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
             Some(size) => {
                 // A whole number of huge pages: the map's `len()` is that, so that `munmap`,
@@ -448,6 +461,7 @@ impl MmapOptions {
                 check_len(call, len)?;
                 let flags = flags | mmap_sys::MAP_HUGETLB | size.flag();
                 MmapInner::new(call, hint, len, prot.bits(), flags, fd, offset)
+                    .map_err(|error| placement_error(call, error, hint, len, offset))
                     .map_err(|error| crate::huge::explain_map_error(call, size, error))?
             }
         };
@@ -456,9 +470,9 @@ impl MmapOptions {
             if start != hint {
                 // A kernel older than 4.17 takes MAP_FIXED_NOREPLACE for a hint: the map went
                 // elsewhere.
-                return Err(io::Error::new(
+                return Err(crate::error::other(
                     io::ErrorKind::Unsupported,
-                    format!("{call}: fixed_no_replace({hint:#x}): the running kernel placed the map at {start:#x} (MAP_FIXED_NOREPLACE needs Linux 4.17)"),
+                    format_args!("{call}: fixed_no_replace({hint:#x}): the running kernel placed the map at {start:#x} (MAP_FIXED_NOREPLACE needs Linux 4.17)"),
                 ));
             }
         }
@@ -516,4 +530,19 @@ impl MmapOptions {
     fn huge_page(&self, _call: &str, _offset: u64) -> io::Result<Option<std::convert::Infallible>> {
         Ok(None)
     }
+}
+
+/// A failed map at a fixed address, explained: `EEXIST` from `MAP_FIXED_NOREPLACE` means something
+/// is mapped in the range asked for (`hint`, which is 0 for a map placed anywhere: then the error
+/// is passed on).
+fn placement_error(call: &str, error: io::Error, hint: usize, len: usize, offset: u64) -> io::Error {
+    if hint == 0 || sys::errno(&error) != Some(libc::EEXIST) {
+        return error;
+    }
+    let end = hint.saturating_add(len + (offset % sys::page_size() as u64) as usize);
+    let why = format!(
+        "{call}: fixed_no_replace({hint:#x}): something is already mapped in {hint:#x}..{end:#x}, \
+         which MAP_FIXED_NOREPLACE does not replace"
+    );
+    sys::explain(error, io::ErrorKind::AlreadyExists, why)
 }
