@@ -216,6 +216,31 @@ macro_rules! common_methods {
                 self.inner.lock("lock_on_fault", 0, self.len(), Some(crate::inner::Lock::OnFault))
             }
 
+            /// As `lock_on_fault`, for the `len` bytes from `offset`: `mlock2(2)` with
+            /// [`MLOCK_ONFAULT`](mmap_sys::MLOCK_ONFAULT) on the pages the range touches.
+            ///
+            /// ```
+            /// # fn main() -> std::io::Result<()> {
+            /// let page = mmap::page_size();
+            /// let mut memory = mmap::MmapMut::map_anon(4 * page)?;
+            /// memory.lock_range_on_fault(page, 2 * page)?;
+            /// assert_eq!(memory.resident_pages()?, 0); // locked, but nothing faulted in
+            /// memory[page] = 1;
+            /// assert_eq!(memory.residency(0, memory.len())?, [false, true, false, false]);
+            /// memory.unlock()?;
+            /// # Ok(())
+            /// # }
+            /// ```
+            ///
+            /// # Errors
+            ///
+            /// `InvalidInput` before any call if the range is not within the map; otherwise as
+            /// `lock_on_fault`.
+            #[cfg(mman_has = "MLOCK_ONFAULT")]
+            pub fn lock_range_on_fault(&self, offset: usize, len: usize) -> std::io::Result<()> {
+                self.inner.lock("lock_range_on_fault", offset, len, Some(crate::inner::Lock::OnFault))
+            }
+
             /// Unlocks the whole map: `munlock(2)`.
             ///
             /// # Errors
@@ -247,8 +272,8 @@ macro_rules! common_methods {
     };
 }
 
-/// Implements `flush`, `flush_async`, `flush_range`, `flush_async_range` and `populate_write` on a
-/// writable map type.
+/// Implements `flush`, `flush_async`, `flush_range`, `flush_async_range`, `flush_invalidate`,
+/// `flush_invalidate_range` and `populate_write` on a writable map type.
 macro_rules! writable_methods {
     ($ty:ident) => {
         impl $ty {
@@ -304,6 +329,31 @@ macro_rules! writable_methods {
             #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
             pub fn populate_write(&self) -> std::io::Result<()> {
                 self.inner.populate("populate_write", 0, self.len(), true)
+            }
+
+            /// As `flush`, and asks the kernel to drop other maps' cached copies of the file's pages,
+            /// so that they read what was just written: `msync(2)` with
+            /// [`MS_SYNC`](mmap_sys::MS_SYNC) `|` [`MS_INVALIDATE`](mmap_sys::MS_INVALIDATE). (Linux
+            /// keeps one page cache for every map, so there the invalidation has nothing to do: it
+            /// only refuses locked pages.)
+            ///
+            /// # Errors
+            ///
+            /// As `flush`; `ResourceBusy` (`EBUSY`) where part of the map is locked (`lock`).
+            pub fn flush_invalidate(&self) -> std::io::Result<()> {
+                let flags = mmap_sys::MS_SYNC | mmap_sys::MS_INVALIDATE;
+                self.inner.msync("flush_invalidate", 0, self.len(), flags)
+            }
+
+            /// As `flush_invalidate`, for the `len` bytes from `offset`, widened to whole pages.
+            ///
+            /// # Errors
+            ///
+            /// `InvalidInput` before any call if the range is not within the map; otherwise as
+            /// `flush_invalidate`.
+            pub fn flush_invalidate_range(&self, offset: usize, len: usize) -> std::io::Result<()> {
+                let flags = mmap_sys::MS_SYNC | mmap_sys::MS_INVALIDATE;
+                self.inner.msync("flush_invalidate_range", offset, len, flags)
             }
 
             /// As `flush_async`, for the `len` bytes from `offset`, widened to whole pages.

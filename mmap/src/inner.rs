@@ -3,12 +3,11 @@
 
 use std::ffi::c_void;
 use std::io;
-use std::ptr::NonNull;
 
 use crate::range::check_range;
 use crate::sys::{self, c_int};
 
-/// A live mapping of `len` bytes at `ptr`, or an empty one (`len == 0`, a dangling `ptr`, nothing
+/// A live mapping of `len` bytes at `ptr`, or an empty one (`len == 0`, `ptr` the page size, nothing
 /// mapped). `ptr` may sit past the start of the pages mapped: by `ptr % page_size()` bytes when the
 /// file offset was not page-aligned. That prefix is mapped but hidden, and is unmapped with the rest.
 pub(crate) struct MmapInner {
@@ -24,9 +23,11 @@ unsafe impl Send for MmapInner {}
 unsafe impl Sync for MmapInner {}
 
 impl MmapInner {
-    /// An empty map: no system call, nothing to unmap.
+    /// An empty map: no system call, nothing to unmap. Its address is the page size's: aligned as
+    /// a page is, as memmap2's empty maps are (code that casts the bytes to wider types relies on
+    /// it), not null, and with no memory behind it (none is read from an empty slice).
     pub(crate) fn empty() -> Self {
-        MmapInner { ptr: NonNull::dangling().as_ptr(), len: 0 }
+        MmapInner { ptr: std::ptr::null_mut::<u8>().wrapping_add(sys::page_size()), len: 0 }
     }
 
     /// Maps `len` bytes of `fd` from `offset` (any offset: the mapping starts at the page below it),
@@ -104,6 +105,11 @@ impl MmapInner {
     /// `msync` of a range, with `MS_SYNC` or `MS_ASYNC`.
     pub(crate) fn flush(&self, call: &str, offset: usize, len: usize, wait: bool) -> io::Result<()> {
         let flags = if wait { mmap_sys::MS_SYNC } else { mmap_sys::MS_ASYNC };
+        self.msync(call, offset, len, flags)
+    }
+
+    /// `msync` of a range, with `flags`.
+    pub(crate) fn msync(&self, call: &str, offset: usize, len: usize, flags: c_int) -> io::Result<()> {
         match self.pages(call, offset, len)? {
             // SAFETY: `pages` checked the range is within this mapping and page-aligned it.
             Some((start, len)) => unsafe { sys::msync(call, start, len, flags) },

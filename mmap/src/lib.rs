@@ -122,10 +122,12 @@
 mod common;
 
 mod advice;
+mod desc;
 mod error;
 mod flags;
 #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
 mod huge;
+mod if_safe;
 mod inner;
 mod lock_all;
 mod map;
@@ -149,10 +151,12 @@ mod bytes;
 mod stable_deref;
 
 pub use advice::{Advice, UncheckedAdvice};
+pub use desc::{MmapAsRawDesc, MmapRawDescriptor};
 pub use error::raw_os_error;
 pub use flags::{MapFlags, Protection};
 #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
 pub use huge::{HugePagePool, HugePageSize};
+pub use if_safe::MapIfSafeError;
 pub use lock_all::{lock_all, unlock_all, LockAll};
 pub use map::Mmap;
 pub use map_mut::MmapMut;

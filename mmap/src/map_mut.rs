@@ -2,7 +2,6 @@
 
 use std::io;
 use std::ops::{Deref, DerefMut};
-use std::os::fd::AsFd;
 
 use crate::flags::Protection;
 use crate::inner::MmapInner;
@@ -49,7 +48,7 @@ impl MmapMut {
     /// # Safety
     ///
     /// As [`MmapOptions::map_mut`]: nothing else may write or truncate the file while the map lives.
-    pub unsafe fn map_mut<T: AsFd>(file: T) -> io::Result<MmapMut> {
+    pub unsafe fn map_mut<T: crate::MmapAsRawDesc>(file: T) -> io::Result<MmapMut> {
         // SAFETY: the caller's promise, passed on.
         unsafe { MmapOptions::new().map_mut(file) }
     }
@@ -108,8 +107,8 @@ impl Deref for MmapMut {
 
     #[inline]
     fn deref(&self) -> &[u8] {
-        // SAFETY: `len` readable bytes are mapped at `ptr` (or `len` is 0 and `ptr` is dangling but
-        // aligned) while `self` lives; the constructor's caller promised nothing else changes them.
+        // SAFETY: `len` readable bytes are mapped at `ptr` (or `len` is 0 and `ptr` is non-null and
+        // page-aligned) while `self` lives; the constructor's caller promised nothing else changes them.
         unsafe { std::slice::from_raw_parts(self.inner.ptr(), self.inner.len()) }
     }
 }

@@ -1,8 +1,9 @@
 //! `MmapOptions`: what to map and how, and the constructors of every map type.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd};
 
+use crate::desc::{with_fd, MmapAsRawDesc};
 use crate::flags::{MapFlags, Protection};
 #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
 use crate::huge::HugePageSize;
@@ -41,6 +42,9 @@ pub struct MmapOptions {
     )]
     huge: Option<Option<u8>>,
     placement: Placement,
+    // Read only where the host has MAP_SYNC.
+    #[cfg_attr(not(all(mman_has = "MAP_SYNC", mman_has = "MAP_SHARED_VALIDATE")), allow(dead_code))]
+    dax_sync: bool,
 }
 
 /// Where a new map goes.
@@ -181,6 +185,47 @@ impl MmapOptions {
         self
     }
 
+    /// Does nothing: memmap2's option to skip probing the handle's access on Windows, where it
+    /// makes read-only maps of writable handles strictly read-only. On Unix (and here) the
+    /// protection is always exactly what the constructor asks for, as memmap2 does there; kept so
+    /// that memmap2 code compiles unchanged.
+    pub fn no_probe_handle(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Makes writes through the map durable without `msync`, on a file of a DAX file system
+    /// (persistent memory mounted with `-o dax`): [`MAP_SYNC`](mmap_sys::MAP_SYNC) with the sharing
+    /// type [`MAP_SHARED_VALIDATE`](mmap_sys::MAP_SHARED_VALIDATE) (Linux 4.15), which makes the
+    /// kernel refuse the map rather than ignore the flag. The file's metadata is then kept in sync
+    /// by the kernel, and data written is on the medium once the CPU caches are flushed.
+    ///
+    /// For shared maps of a file (`map`, `map_mut`, `map_raw`...); a private or anonymous map is
+    /// refused with `InvalidInput` before the call.
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let file = tempfile::tempfile()?;
+    /// file.set_len(4096)?;
+    /// match mmap::MmapOptions::new().dax_sync().map_raw(&file) {
+    ///     Ok(map) => println!("{} bytes on persistent memory", map.len()),
+    ///     Err(error) if error.kind() == ErrorKind::Unsupported => println!("not on DAX: {error}"),
+    ///     Err(error) => return Err(error),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The map fails with `Unsupported` (`EOPNOTSUPP`) for a file not on a DAX file system.
+    #[cfg(all(mman_has = "MAP_SYNC", mman_has = "MAP_SHARED_VALIDATE"))]
+    pub fn dax_sync(&mut self) -> &mut Self {
+        self.dax_sync = true;
+        self
+    }
+
     /// Adds `flags` to the `mmap` flags. [`MapFlags::from_bits_retain`] passes raw `MAP_` bits that
     /// [`MapFlags`] does not name; the sharing type (`MAP_SHARED`, `MAP_PRIVATE`) is the
     /// constructor's and `MAP_FIXED` is refused.
@@ -204,8 +249,9 @@ impl MmapOptions {
     /// The caller promises that, while the map lives, no one (this process or another) writes the
     /// mapped part of the file or truncates the file below it: the map gives out `&[u8]`, which must
     /// not change under it, and a read past a truncated end kills the process with `SIGBUS`.
-    pub unsafe fn map<T: AsFd>(&self, file: T) -> io::Result<Mmap> {
-        self.map_file("map", file.as_fd(), Protection::READ, Sharing::Shared).map(Mmap::from_inner)
+    pub unsafe fn map<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
+        with_fd("map", &file, |fd| self.map_file("map", fd, Protection::READ, Sharing::Shared))
+            .map(Mmap::from_inner)
     }
 
     /// A read-only shared map that may be executed ([`PROT_READ`](mmap_sys::PROT_READ) `|`
@@ -218,9 +264,11 @@ impl MmapOptions {
     /// # Safety
     ///
     /// As [`MmapOptions::map`].
-    pub unsafe fn map_exec<T: AsFd>(&self, file: T) -> io::Result<Mmap> {
-        self.map_file("map_exec", file.as_fd(), Protection::READ | Protection::EXEC, Sharing::Shared)
-            .map(Mmap::from_inner)
+    pub unsafe fn map_exec<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
+        with_fd("map_exec", &file, |fd| {
+            self.map_file("map_exec", fd, Protection::READ | Protection::EXEC, Sharing::Shared)
+        })
+        .map(Mmap::from_inner)
     }
 
     /// A writable shared map of the file ([`PROT_READ`](mmap_sys::PROT_READ) `|`
@@ -236,9 +284,11 @@ impl MmapOptions {
     /// The caller promises that, while the map lives, no one else writes or truncates the mapped part
     /// of the file: the map gives out `&mut [u8]`, which nothing else may change, and an access past
     /// a truncated end kills the process with `SIGBUS`.
-    pub unsafe fn map_mut<T: AsFd>(&self, file: T) -> io::Result<MmapMut> {
-        self.map_file("map_mut", file.as_fd(), Protection::READ | Protection::WRITE, Sharing::Shared)
-            .map(MmapMut::from_inner)
+    pub unsafe fn map_mut<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapMut> {
+        with_fd("map_mut", &file, |fd| {
+            self.map_file("map_mut", fd, Protection::READ | Protection::WRITE, Sharing::Shared)
+        })
+        .map(MmapMut::from_inner)
     }
 
     /// A private copy-on-write map of the file ([`MAP_PRIVATE`](mmap_sys::MAP_PRIVATE)): writable,
@@ -252,9 +302,11 @@ impl MmapOptions {
     ///
     /// As [`MmapOptions::map`]: pages not yet written still show the file, so others must not
     /// change or truncate it.
-    pub unsafe fn map_copy<T: AsFd>(&self, file: T) -> io::Result<MmapMut> {
-        self.map_file("map_copy", file.as_fd(), Protection::READ | Protection::WRITE, Sharing::Private)
-            .map(MmapMut::from_inner)
+    pub unsafe fn map_copy<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapMut> {
+        with_fd("map_copy", &file, |fd| {
+            self.map_file("map_copy", fd, Protection::READ | Protection::WRITE, Sharing::Private)
+        })
+        .map(MmapMut::from_inner)
     }
 
     /// A private read-only map of the file ([`MAP_PRIVATE`](mmap_sys::MAP_PRIVATE)), which
@@ -267,9 +319,11 @@ impl MmapOptions {
     /// # Safety
     ///
     /// As [`MmapOptions::map`].
-    pub unsafe fn map_copy_read_only<T: AsFd>(&self, file: T) -> io::Result<Mmap> {
-        self.map_file("map_copy_read_only", file.as_fd(), Protection::READ, Sharing::Private)
-            .map(Mmap::from_inner)
+    pub unsafe fn map_copy_read_only<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
+        with_fd("map_copy_read_only", &file, |fd| {
+            self.map_file("map_copy_read_only", fd, Protection::READ, Sharing::Private)
+        })
+        .map(Mmap::from_inner)
     }
 
     /// A read-only shared map that needs no `unsafe`, of a file whose contents can never change: a
@@ -287,9 +341,17 @@ impl MmapOptions {
         mman_has = "MFD_ALLOW_SEALING",
         any(target_os = "linux", target_os = "android")
     ))]
-    pub fn map_sealed<T: AsFd>(&self, file: T) -> io::Result<Mmap> {
+    pub fn map_sealed<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
+        with_fd("map_sealed", &file, |fd| self.map_sealed_fd(fd))
+    }
+
+    #[cfg(all(
+        mman_has = "MFD_CLOEXEC",
+        mman_has = "MFD_ALLOW_SEALING",
+        any(target_os = "linux", target_os = "android")
+    ))]
+    fn map_sealed_fd(&self, fd: BorrowedFd<'_>) -> io::Result<Mmap> {
         const CALL: &str = "map_sealed";
-        let fd = file.as_fd();
         crate::shared_memory::check_sealed(CALL, fd)?;
         if let Some(len) = self.len {
             let size = sys::file_info(CALL, fd)?.len;
@@ -306,15 +368,76 @@ impl MmapOptions {
         self.map_file(CALL, fd, Protection::READ, Sharing::Shared).map(Mmap::from_inner)
     }
 
+    /// A read-only shared map made without `unsafe`, after checking that nothing can change the
+    /// file, as memmap2's `map_if_safe`: the file must be a memfd sealed against writing and
+    /// shrinking ([`Seals::WRITE`](crate::Seals::WRITE) and [`Seals::SHRINK`](crate::Seals::SHRINK),
+    /// read with `fcntl(F_GET_SEALS)`), or a file with fs-verity (`STATX_ATTR_VERITY` from `statx`,
+    /// Linux 5.5), and the range mapped must lie within the file.
+    ///
+    /// Beyond memmap2's checks, the map gets every check of [`MmapOptions::map`] (a directory, a
+    /// pipe, a length over `isize::MAX` are refused before the call), and the reason a file is not
+    /// safe is in the error: the seals it lacks, or that it is neither sealed nor verity-protected.
+    /// [`MmapOptions::map_sealed`] is the same map for sealed memfds only, with an `io::Error`.
+    ///
+    /// ```
+    /// use mmap::{MmapOptions, Seals, SharedMemory};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let memory = SharedMemory::create("constants", 4096)?;
+    /// assert!(MmapOptions::new().map_if_safe(&memory).unwrap_err().not_safe()); // not sealed yet
+    /// memory.add_seals(Seals::SHRINK | Seals::WRITE)?;
+    /// let map = MmapOptions::new().map_if_safe(&memory)?;
+    /// assert_eq!(map.len(), 4096);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`MapIfSafeError`](crate::MapIfSafeError): `not_safe()` when the file may change or the range
+    /// reaches past its end; `map_failed()` when the map fails (or, without `len`, the offset is past
+    /// the end of the file, as in memmap2); `not_supported()` off Linux and Android.
+    pub fn map_if_safe<T: MmapAsRawDesc>(&self, file: T) -> Result<Mmap, crate::MapIfSafeError> {
+        use crate::MapIfSafeError;
+        const CALL: &str = "map_if_safe";
+        let fd = crate::desc::borrow(CALL, &file).map_err(MapIfSafeError::new_map_failed)?;
+        crate::if_safe::check_file(CALL, fd)?;
+        let size = sys::file_info(CALL, fd).map_err(MapIfSafeError::new_map_failed)?.len;
+        let len = match self.len {
+            Some(len) => len as u64,
+            None => size.checked_sub(self.offset).ok_or_else(|| {
+                MapIfSafeError::new_map_failed(invalid(
+                    CALL,
+                    format_args!("offset {} is past the end of the file ({size} bytes)", self.offset),
+                ))
+            })?,
+        };
+        if self.offset.checked_add(len).map_or(true, |end| end > size) {
+            return Err(MapIfSafeError::new_not_safe(invalid(
+                CALL,
+                format_args!(
+                    "offset {} + len {len} reaches past the end of the file ({size} bytes), which \
+                     may grow there",
+                    self.offset
+                ),
+            )));
+        }
+        self.map_file(CALL, fd, Protection::READ, Sharing::Shared)
+            .map(Mmap::from_inner)
+            .map_err(MapIfSafeError::new_map_failed)
+    }
+
     /// A writable shared map of the file that gives out raw pointers only, so making it is safe: the
     /// caller's `unsafe` blocks that read or write through the pointers carry the promises.
     ///
     /// # Errors
     ///
     /// As [`MmapOptions::map_mut`].
-    pub fn map_raw<T: AsFd>(&self, file: T) -> io::Result<MmapRaw> {
-        self.map_file("map_raw", file.as_fd(), Protection::READ | Protection::WRITE, Sharing::Shared)
-            .map(MmapRaw::from_inner)
+    pub fn map_raw<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapRaw> {
+        with_fd("map_raw", &file, |fd| {
+            self.map_file("map_raw", fd, Protection::READ | Protection::WRITE, Sharing::Shared)
+        })
+        .map(MmapRaw::from_inner)
     }
 
     /// As [`MmapOptions::map_raw`], read-only: for a file open for reading only.
@@ -322,9 +445,11 @@ impl MmapOptions {
     /// # Errors
     ///
     /// As [`MmapOptions::map`].
-    pub fn map_raw_read_only<T: AsFd>(&self, file: T) -> io::Result<MmapRaw> {
-        self.map_file("map_raw_read_only", file.as_fd(), Protection::READ, Sharing::Shared)
-            .map(MmapRaw::from_inner)
+    pub fn map_raw_read_only<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapRaw> {
+        with_fd("map_raw_read_only", &file, |fd| {
+            self.map_file("map_raw_read_only", fd, Protection::READ, Sharing::Shared)
+        })
+        .map(MmapRaw::from_inner)
     }
 
     /// Anonymous memory of the `len` set with [`MmapOptions::len`] (0 without it), zero-filled and
@@ -447,10 +572,11 @@ impl MmapOptions {
         }
         let (hint, placement_flags) = self.placement(call)?;
         let fd = fd.map_or(-1, |fd| fd.as_raw_fd());
+        let sharing = self.dax_sharing(call, sharing, fd >= 0)?;
         let flags = sharing | self.flags.bits() | placement_flags;
         let inner = match huge_page {
             None => MmapInner::new(call, hint, len, prot.bits(), flags, fd, offset)
-                .map_err(|error| placement_error(call, error, hint, len, offset))?,
+                .map_err(|error| self.explain_failure(call, error, hint, len, offset))?,
             #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
             Some(size) => {
                 // A whole number of huge pages: the map's `len()` is that, so that `munmap`,
@@ -461,7 +587,7 @@ impl MmapOptions {
                 check_len(call, len)?;
                 let flags = flags | mmap_sys::MAP_HUGETLB | size.flag();
                 MmapInner::new(call, hint, len, prot.bits(), flags, fd, offset)
-                    .map_err(|error| placement_error(call, error, hint, len, offset))
+                    .map_err(|error| self.explain_failure(call, error, hint, len, offset))
                     .map_err(|error| crate::huge::explain_map_error(call, size, error))?
             }
         };
@@ -530,19 +656,53 @@ impl MmapOptions {
     fn huge_page(&self, _call: &str, _offset: u64) -> io::Result<Option<std::convert::Infallible>> {
         Ok(None)
     }
-}
 
-/// A failed map at a fixed address, explained: `EEXIST` from `MAP_FIXED_NOREPLACE` means something
-/// is mapped in the range asked for (`hint`, which is 0 for a map placed anywhere: then the error
-/// is passed on).
-fn placement_error(call: &str, error: io::Error, hint: usize, len: usize, offset: u64) -> io::Error {
-    if hint == 0 || sys::errno(&error) != Some(libc::EEXIST) {
-        return error;
+    /// The sharing type with [`MmapOptions::dax_sync`]: `MAP_SHARED_VALIDATE | MAP_SYNC` in place of
+    /// `MAP_SHARED`; refused before the call for a private or anonymous map.
+    #[cfg(all(mman_has = "MAP_SYNC", mman_has = "MAP_SHARED_VALIDATE"))]
+    fn dax_sharing(&self, call: &str, sharing: c_int, file: bool) -> io::Result<c_int> {
+        if !self.dax_sync {
+            return Ok(sharing);
+        }
+        if sharing != mmap_sys::MAP_SHARED || !file {
+            return Err(invalid(call, "dax_sync: MAP_SYNC needs a shared map of a file"));
+        }
+        Ok(mmap_sys::MAP_SHARED_VALIDATE | mmap_sys::MAP_SYNC)
     }
-    let end = hint.saturating_add(len + (offset % sys::page_size() as u64) as usize);
-    let why = format!(
-        "{call}: fixed_no_replace({hint:#x}): something is already mapped in {hint:#x}..{end:#x}, \
-         which MAP_FIXED_NOREPLACE does not replace"
-    );
-    sys::explain(error, io::ErrorKind::AlreadyExists, why)
+
+    #[cfg(not(all(mman_has = "MAP_SYNC", mman_has = "MAP_SHARED_VALIDATE")))]
+    fn dax_sharing(&self, _call: &str, sharing: c_int, _file: bool) -> io::Result<c_int> {
+        Ok(sharing)
+    }
+
+    /// A failed map, explained where the options say what it means: `EEXIST` at a fixed address
+    /// (`hint`, 0 for a map placed anywhere) means something is mapped there; `EOPNOTSUPP` with
+    /// `dax_sync`, that the file is not on a DAX file system.
+    fn explain_failure(
+        &self,
+        call: &str,
+        error: io::Error,
+        hint: usize,
+        len: usize,
+        offset: u64,
+    ) -> io::Error {
+        match sys::errno(&error) {
+            Some(libc::EEXIST) if hint != 0 => {
+                let end = hint.saturating_add(len + (offset % sys::page_size() as u64) as usize);
+                let why = format!(
+                    "{call}: fixed_no_replace({hint:#x}): something is already mapped in {hint:#x}..{end:#x}, \
+                     which MAP_FIXED_NOREPLACE does not replace"
+                );
+                sys::explain(error, io::ErrorKind::AlreadyExists, why)
+            }
+            Some(libc::EOPNOTSUPP) if self.dax_sync => {
+                let why = format!(
+                    "{call}: dax_sync: the file is not on a file system mounted with DAX (-o dax), the \
+                     only files MAP_SYNC maps"
+                );
+                sys::explain(error, io::ErrorKind::Unsupported, why)
+            }
+            _ => error,
+        }
+    }
 }

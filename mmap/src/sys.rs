@@ -349,3 +349,32 @@ pub(crate) fn add_seals(call: &str, fd: BorrowedFd<'_>, seals: c_int) -> io::Res
     }
     Ok(())
 }
+
+/// Whether the file has fs-verity on (Linux 5.4): its contents are fixed, checked against a hash
+/// on every read, and no one can open it for writing or truncate it. Asked with
+/// `statx(fd, "", AT_EMPTY_PATH)`, whose `STATX_ATTR_VERITY` attribute Linux 5.5 reports; an older
+/// kernel (or a failed call) answers `false`. Through `syscall`, so that no libc newer than the
+/// program's own (glibc 2.28 has `statx`) is needed.
+#[cfg(all(target_os = "linux", any(target_env = "gnu", target_env = "musl")))]
+pub(crate) fn has_fs_verity(fd: BorrowedFd<'_>) -> bool {
+    let mut stat = std::mem::MaybeUninit::<libc::statx>::zeroed();
+    // SAFETY: statx fills the buffer given, of the size it expects, and reads the empty path, a
+    // NUL-terminated string; `fd` is open for the call.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_statx,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH,
+            0 as std::ffi::c_uint,
+            stat.as_mut_ptr(),
+        )
+    };
+    if ret != 0 {
+        return false;
+    }
+    // SAFETY: statx succeeded, so it filled `stat` (and it was zeroed before).
+    let stat = unsafe { stat.assume_init() };
+    let verity = libc::STATX_ATTR_VERITY as u64;
+    stat.stx_attributes_mask & verity != 0 && stat.stx_attributes & verity != 0
+}
