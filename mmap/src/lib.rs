@@ -65,8 +65,12 @@
 //!   read-only map of sealed memory, [`MmapOptions::map_sealed`].
 //! - Placement: [`MmapOptions::address_hint`], [`MmapOptions::fixed_no_replace`]
 //!   (`MAP_FIXED_NOREPLACE`).
-//! - Locking: [`Mmap::lock`], [`Mmap::lock_on_fault`] (`mlock2`), [`lock_all`] / [`unlock_all`]
-//!   (`mlockall`).
+//! - Locking: [`Mmap::lock`], [`Mmap::lock_on_fault`] and [`Mmap::lock_range_on_fault`] (`mlock2`),
+//!   [`lock_all`] / [`unlock_all`] (`mlockall`).
+//! - Safe maps of files nothing can change, as memmap2's: [`Mmap::map_if_safe`] (sealed memfds and
+//!   fs-verity files).
+//! - Durability: [`MmapOptions::dax_sync`] (`MAP_SYNC`, for persistent memory),
+//!   [`MmapMut::flush_invalidate`] (`MS_INVALIDATE`).
 //!
 //! Each exists where the host's headers define its constants; where the running kernel refuses one,
 //! the call fails with [`ErrorKind::Unsupported`](std::io::ErrorKind::Unsupported).

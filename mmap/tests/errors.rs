@@ -101,5 +101,5 @@ fn input_refused_before_any_call_has_no_number() {
 fn raw_os_error_passes_a_bare_os_error_through() {
     let error = io::Error::from_raw_os_error(libc::ENOMEM);
     assert_eq!(mmap::raw_os_error(&error), Some(libc::ENOMEM));
-    assert_eq!(mmap::raw_os_error(&io::Error::new(ErrorKind::Other, "no number")), None);
+    assert_eq!(mmap::raw_os_error(&io::Error::other("no number")), None);
 }

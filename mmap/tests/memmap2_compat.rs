@@ -30,8 +30,7 @@ fn rw_file(dir: &tempfile::TempDir, len: u64) -> File {
 /// A memfd that can be sealed, as memmap2's tests make it.
 fn memfd() -> File {
     // SAFETY: a NUL-terminated name; the descriptor returned is owned by the `File`.
-    let fd =
-        unsafe { libc::memfd_create(b"test\0".as_ptr().cast::<libc::c_char>(), libc::MFD_ALLOW_SEALING) };
+    let fd = unsafe { libc::memfd_create(c"test".as_ptr(), libc::MFD_ALLOW_SEALING) };
     assert!(fd >= 0, "memfd_create: {}", io::Error::last_os_error());
     // SAFETY: the descriptor was just made, and nothing else owns it.
     unsafe { File::from_raw_fd(fd) }
@@ -60,7 +59,9 @@ fn every_descriptor_memmap2_takes_maps() {
     assert_eq!(MmapOptions::new().map_raw(file.as_raw_fd()).unwrap().len(), 64);
     assert_eq!(MmapOptions::new().map_raw(&file).unwrap().len(), 64);
     assert_eq!(MmapOptions::new().map_raw(&owned).unwrap().len(), 64);
-    assert_eq!(MmapOptions::new().map_raw(&borrowed).unwrap().len(), 64);
+    #[allow(clippy::needless_borrows_for_generic_args)] // the `&T` memmap2 takes, on purpose
+    let by_reference = MmapOptions::new().map_raw(&borrowed).unwrap();
+    assert_eq!(by_reference.len(), 64);
     assert_eq!(MmapOptions::new().map_raw_read_only(&file).unwrap().len(), 64);
     // Code generic over memmap2's trait.
     fn len_of<T: MmapAsRawDesc>(file: T) -> io::Result<usize> {
