@@ -196,9 +196,9 @@ impl MmapInner {
         let copied = unsafe { sys::copy_checked(self.ptr.add(offset), &mut buf[..len])? };
         if copied < len {
             let at = offset + copied;
-            return Err(io::Error::new(
+            return Err(crate::error::other(
                 io::ErrorKind::UnexpectedEof,
-                format!(
+                format_args!(
                     "{call}: byte {at} of the map cannot be read (offset {offset}, len {len}): the file \
                      ends before it (truncated under the map?) or the page is not readable"
                 ),
