@@ -124,12 +124,3 @@ pub(crate) fn borrow<'a>(call: &str, file: &'a impl MmapAsRawDesc) -> io::Result
     // `EBADF`, an error, and never touches memory.
     Ok(unsafe { BorrowedFd::borrow_raw(fd) })
 }
-
-/// Runs `f` with `file`'s descriptor: [`borrow`], then `f`.
-pub(crate) fn with_fd<T>(
-    call: &str,
-    file: &impl MmapAsRawDesc,
-    f: impl FnOnce(BorrowedFd<'_>) -> io::Result<T>,
-) -> io::Result<T> {
-    f(borrow(call, file)?)
-}

@@ -3,7 +3,7 @@
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
-use crate::desc::{with_fd, MmapAsRawDesc};
+use crate::desc::{borrow, MmapAsRawDesc};
 use crate::flags::{MapFlags, Protection};
 #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
 use crate::huge::HugePageSize;
@@ -250,8 +250,8 @@ impl MmapOptions {
     /// mapped part of the file or truncates the file below it: the map gives out `&[u8]`, which must
     /// not change under it, and a read past a truncated end kills the process with `SIGBUS`.
     pub unsafe fn map<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        with_fd("map", &file, |fd| self.map_file("map", fd, Protection::READ, Sharing::Shared))
-            .map(Mmap::from_inner)
+        let fd = borrow("map", &file)?;
+        self.map_file("map", fd, Protection::READ, Sharing::Shared).map(Mmap::from_inner)
     }
 
     /// A read-only shared map that may be executed ([`PROT_READ`](mmap_sys::PROT_READ) `|`
@@ -265,10 +265,9 @@ impl MmapOptions {
     ///
     /// As [`MmapOptions::map`].
     pub unsafe fn map_exec<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        with_fd("map_exec", &file, |fd| {
-            self.map_file("map_exec", fd, Protection::READ | Protection::EXEC, Sharing::Shared)
-        })
-        .map(Mmap::from_inner)
+        let fd = borrow("map_exec", &file)?;
+        self.map_file("map_exec", fd, Protection::READ | Protection::EXEC, Sharing::Shared)
+            .map(Mmap::from_inner)
     }
 
     /// A writable shared map of the file ([`PROT_READ`](mmap_sys::PROT_READ) `|`
@@ -285,10 +284,9 @@ impl MmapOptions {
     /// of the file: the map gives out `&mut [u8]`, which nothing else may change, and an access past
     /// a truncated end kills the process with `SIGBUS`.
     pub unsafe fn map_mut<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapMut> {
-        with_fd("map_mut", &file, |fd| {
-            self.map_file("map_mut", fd, Protection::READ | Protection::WRITE, Sharing::Shared)
-        })
-        .map(MmapMut::from_inner)
+        let fd = borrow("map_mut", &file)?;
+        self.map_file("map_mut", fd, Protection::READ | Protection::WRITE, Sharing::Shared)
+            .map(MmapMut::from_inner)
     }
 
     /// A private copy-on-write map of the file ([`MAP_PRIVATE`](mmap_sys::MAP_PRIVATE)): writable,
@@ -303,10 +301,9 @@ impl MmapOptions {
     /// As [`MmapOptions::map`]: pages not yet written still show the file, so others must not
     /// change or truncate it.
     pub unsafe fn map_copy<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapMut> {
-        with_fd("map_copy", &file, |fd| {
-            self.map_file("map_copy", fd, Protection::READ | Protection::WRITE, Sharing::Private)
-        })
-        .map(MmapMut::from_inner)
+        let fd = borrow("map_copy", &file)?;
+        self.map_file("map_copy", fd, Protection::READ | Protection::WRITE, Sharing::Private)
+            .map(MmapMut::from_inner)
     }
 
     /// A private read-only map of the file ([`MAP_PRIVATE`](mmap_sys::MAP_PRIVATE)), which
@@ -320,10 +317,8 @@ impl MmapOptions {
     ///
     /// As [`MmapOptions::map`].
     pub unsafe fn map_copy_read_only<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        with_fd("map_copy_read_only", &file, |fd| {
-            self.map_file("map_copy_read_only", fd, Protection::READ, Sharing::Private)
-        })
-        .map(Mmap::from_inner)
+        let fd = borrow("map_copy_read_only", &file)?;
+        self.map_file("map_copy_read_only", fd, Protection::READ, Sharing::Private).map(Mmap::from_inner)
     }
 
     /// A read-only shared map that needs no `unsafe`, of a file whose contents can never change: a
@@ -342,16 +337,8 @@ impl MmapOptions {
         any(target_os = "linux", target_os = "android")
     ))]
     pub fn map_sealed<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        with_fd("map_sealed", &file, |fd| self.map_sealed_fd(fd))
-    }
-
-    #[cfg(all(
-        mman_has = "MFD_CLOEXEC",
-        mman_has = "MFD_ALLOW_SEALING",
-        any(target_os = "linux", target_os = "android")
-    ))]
-    fn map_sealed_fd(&self, fd: BorrowedFd<'_>) -> io::Result<Mmap> {
         const CALL: &str = "map_sealed";
+        let fd = borrow(CALL, &file)?;
         crate::shared_memory::check_sealed(CALL, fd)?;
         if let Some(len) = self.len {
             let size = sys::file_info(CALL, fd)?.len;
@@ -400,7 +387,7 @@ impl MmapOptions {
     pub fn map_if_safe<T: MmapAsRawDesc>(&self, file: T) -> Result<Mmap, crate::MapIfSafeError> {
         use crate::MapIfSafeError;
         const CALL: &str = "map_if_safe";
-        let fd = crate::desc::borrow(CALL, &file).map_err(MapIfSafeError::new_map_failed)?;
+        let fd = borrow(CALL, &file).map_err(MapIfSafeError::new_map_failed)?;
         crate::if_safe::check_file(CALL, fd)?;
         let size = sys::file_info(CALL, fd).map_err(MapIfSafeError::new_map_failed)?.len;
         let len = match self.len {
@@ -434,10 +421,9 @@ impl MmapOptions {
     ///
     /// As [`MmapOptions::map_mut`].
     pub fn map_raw<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapRaw> {
-        with_fd("map_raw", &file, |fd| {
-            self.map_file("map_raw", fd, Protection::READ | Protection::WRITE, Sharing::Shared)
-        })
-        .map(MmapRaw::from_inner)
+        let fd = borrow("map_raw", &file)?;
+        self.map_file("map_raw", fd, Protection::READ | Protection::WRITE, Sharing::Shared)
+            .map(MmapRaw::from_inner)
     }
 
     /// As [`MmapOptions::map_raw`], read-only: for a file open for reading only.
@@ -446,10 +432,8 @@ impl MmapOptions {
     ///
     /// As [`MmapOptions::map`].
     pub fn map_raw_read_only<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapRaw> {
-        with_fd("map_raw_read_only", &file, |fd| {
-            self.map_file("map_raw_read_only", fd, Protection::READ, Sharing::Shared)
-        })
-        .map(MmapRaw::from_inner)
+        let fd = borrow("map_raw_read_only", &file)?;
+        self.map_file("map_raw_read_only", fd, Protection::READ, Sharing::Shared).map(MmapRaw::from_inner)
     }
 
     /// Anonymous memory of the `len` set with [`MmapOptions::len`] (0 without it), zero-filled and
