@@ -5,7 +5,7 @@ mod common;
 
 use std::io::{ErrorKind, Read, Seek, SeekFrom};
 
-use mmap::{page_size, Mmap, MmapMut, MmapOptions};
+use mmap::{page_size, Mmap, MmapMut};
 
 /// Whether any file system here is mounted with DAX, where `MAP_SYNC` maps.
 #[cfg(all(mman_has = "MAP_SYNC", mman_has = "MAP_SHARED_VALIDATE"))]
@@ -23,14 +23,14 @@ fn dax_sync_of_a_file_not_on_dax_is_unsupported() {
     }
     let file = tempfile::tempfile().unwrap();
     file.set_len(4096).unwrap();
-    let error = MmapOptions::new().dax_sync().map_raw(&file).unwrap_err();
+    let error = mmap::MmapOptions::new().dax_sync().map_raw(&file).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Unsupported, "{error}");
     assert_eq!(mmap::raw_os_error(&error), Some(libc::EOPNOTSUPP), "{error}");
     assert!(error
         .to_string()
         .starts_with("map_raw: dax_sync: the file is not on a file system mounted with DAX"));
     // SAFETY: the map is refused.
-    let error = unsafe { MmapOptions::new().dax_sync().map_mut(&file) }.unwrap_err();
+    let error = unsafe { mmap::MmapOptions::new().dax_sync().map_mut(&file) }.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Unsupported, "{error}");
 }
 
@@ -40,10 +40,10 @@ fn dax_sync_of_a_private_or_anonymous_map_is_refused_before_mmap() {
     let file = tempfile::tempfile().unwrap();
     file.set_len(4096).unwrap();
     // SAFETY: refused before any call.
-    let error = unsafe { MmapOptions::new().dax_sync().map_copy(&file) }.unwrap_err();
+    let error = unsafe { mmap::MmapOptions::new().dax_sync().map_copy(&file) }.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert_eq!(error.to_string(), "map_copy: dax_sync: MAP_SYNC needs a shared map of a file");
-    let error = MmapOptions::new().len(4096).dax_sync().map_anon().unwrap_err();
+    let error = mmap::MmapOptions::new().len(4096).dax_sync().map_anon().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert_eq!(mmap::raw_os_error(&error), None);
 }
