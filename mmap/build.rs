@@ -26,6 +26,8 @@ const OPTIONAL: &[&str] = &[
     "MAP_HUGE_2GB",
     "MAP_HUGE_16GB",
     "MAP_FIXED_NOREPLACE",
+    "MAP_SYNC",
+    "MAP_SHARED_VALIDATE",
     "MADV_FREE",
     "MADV_REMOVE",
     "MADV_DONTFORK",

@@ -4,7 +4,8 @@ use crate::sys::{self, c_int};
 
 /// Declares an advice enum from one list: each variant with its docs, its `MADV_` constant and,
 /// where the headers may lack it, the `cfg` name. The enum, `ALL` and `raw()` are made from it, so a
-/// variant is named once.
+/// variant is named once. The enum is `#[repr(i32)]` with the constants as discriminants, as
+/// memmap2's: `Advice::HugePage as i32` is the host's `MADV_HUGEPAGE`.
 macro_rules! advice_enum {
     (
         $(#[$meta:meta])*
@@ -16,13 +17,14 @@ macro_rules! advice_enum {
         }
     ) => {
         $(#[$meta])*
+        #[repr(i32)]
         pub enum $name {
             $(
                 $(#[doc = $doc])*
                 #[doc = ""]
                 #[doc = concat!("[`", stringify!($raw), "`](mmap_sys::", stringify!($raw), ").")]
                 $(#[cfg(mman_has = $cfg)])?
-                $variant,
+                $variant = mmap_sys::$raw,
             )*
         }
 
@@ -30,11 +32,12 @@ macro_rules! advice_enum {
             /// Every variant the host's headers define.
             pub const ALL: &'static [$name] = &[$($(#[cfg(mman_has = $cfg)])? $name::$variant,)*];
 
-            /// The advice's `MADV_` constant, and its C name.
+            /// The advice's `MADV_` constant (its discriminant), and its C name.
             pub(crate) fn raw(self) -> (c_int, &'static str) {
-                match self {
-                    $($(#[cfg(mman_has = $cfg)])? $name::$variant => (mmap_sys::$raw, stringify!($raw)),)*
-                }
+                let name = match self {
+                    $($(#[cfg(mman_has = $cfg)])? $name::$variant => stringify!($raw),)*
+                };
+                (self as c_int, name)
             }
         }
     };
@@ -46,7 +49,12 @@ advice_enum! {
     ///
     /// A variant exists only where the host's headers define its constant; whether the running kernel
     /// knows it is another matter, which [`Advice::is_supported`] asks. Each variant names the constant
-    /// it passes.
+    /// it passes, and is that constant as an `i32`, as in memmap2:
+    ///
+    #[cfg_attr(mman_has = "MADV_HUGEPAGE", doc = "```")]
+    #[cfg_attr(not(mman_has = "MADV_HUGEPAGE"), doc = "```ignore")]
+    /// assert_eq!(mmap::Advice::HugePage as i32, mmap_sys::MADV_HUGEPAGE);
+    /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum Advice {
@@ -129,6 +137,32 @@ advice_enum! {
         /// Migrate the contents and retire the pages (needs `CAP_SYS_ADMIN`; for testing).
         SoftOffline = MADV_SOFT_OFFLINE if "MADV_SOFT_OFFLINE",
     }
+}
+
+#[cfg(mman_has = "MADV_HWPOISON")]
+impl Advice {
+    /// [`UncheckedAdvice::HwPoison`], under the name memmap2 gives it (memmap2 0.9 has it in its
+    /// safe `Advice`). It poisons the pages: the next access to them raises `SIGBUS`. That changes
+    /// what safe code reading the map gets, so here it is an `UncheckedAdvice`, given only through
+    /// the `unsafe fn unchecked_advise` methods; `map.advise(Advice::HwPoison)` does not compile
+    /// (expected `Advice`, found `UncheckedAdvice`):
+    ///
+    /// ```compile_fail
+    /// # fn main() -> std::io::Result<()> {
+    /// let map = mmap::MmapMut::map_anon(4096)?;
+    /// map.advise(mmap::Advice::HwPoison)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// ```
+    /// use mmap::{Advice, UncheckedAdvice};
+    ///
+    /// assert_eq!(Advice::HwPoison, UncheckedAdvice::HwPoison);
+    /// assert_eq!(Advice::HwPoison as i32, mmap_sys::MADV_HWPOISON);
+    /// ```
+    #[allow(non_upper_case_globals)]
+    pub const HwPoison: UncheckedAdvice = UncheckedAdvice::HwPoison;
 }
 
 impl UncheckedAdvice {

@@ -30,7 +30,8 @@ macro_rules! common_methods {
             /// `Unsupported` when the running kernel does not know the advice; otherwise the error
             /// of `madvise`.
             pub fn advise(&self, advice: crate::Advice) -> std::io::Result<()> {
-                self.advise_range(advice, 0, self.len())
+                // SAFETY: an `Advice` never changes what the map reads.
+                unsafe { self.inner.advise("advise", 0, self.len(), advice.raw()) }
             }
 
             /// As `advise`, for the `len` bytes from `offset`, widened to whole pages.
@@ -63,7 +64,7 @@ macro_rules! common_methods {
             /// that relies on them staying as they are.
             pub unsafe fn unchecked_advise(&self, advice: crate::UncheckedAdvice) -> std::io::Result<()> {
                 // SAFETY: the caller's promise above.
-                unsafe { self.unchecked_advise_range(advice, 0, self.len()) }
+                unsafe { self.inner.advise("unchecked_advise", 0, self.len(), advice.raw()) }
             }
 
             /// As `unchecked_advise`, for the `len` bytes from `offset`, widened to whole pages.
@@ -170,7 +171,8 @@ macro_rules! common_methods {
             ///
             /// The error of `mincore`.
             pub fn resident_pages(&self) -> std::io::Result<usize> {
-                Ok(self.residency(0, self.len())?.into_iter().filter(|&resident| resident).count())
+                let pages = self.inner.residency("resident_pages", 0, self.len())?;
+                Ok(pages.into_iter().filter(|&resident| resident).count())
             }
 
             /// Which pages of the `len` bytes from `offset` are in RAM: one `bool` per page the
@@ -191,7 +193,7 @@ macro_rules! common_methods {
             /// `OutOfMemory` (`ENOMEM`) or `PermissionDenied` (`EPERM`) past `RLIMIT_MEMLOCK`; otherwise
             /// the error of `mlock`.
             pub fn lock(&self) -> std::io::Result<()> {
-                self.lock_range(0, self.len())
+                self.inner.lock("lock", 0, self.len(), Some(crate::inner::Lock::Now))
             }
 
             /// As `lock`, for the `len` bytes from `offset`.
@@ -214,13 +216,38 @@ macro_rules! common_methods {
                 self.inner.lock("lock_on_fault", 0, self.len(), Some(crate::inner::Lock::OnFault))
             }
 
+            /// As `lock_on_fault`, for the `len` bytes from `offset`: `mlock2(2)` with
+            /// [`MLOCK_ONFAULT`](mmap_sys::MLOCK_ONFAULT) on the pages the range touches.
+            ///
+            /// ```
+            /// # fn main() -> std::io::Result<()> {
+            /// let page = mmap::page_size();
+            /// let mut memory = mmap::MmapMut::map_anon(4 * page)?;
+            /// memory.lock_range_on_fault(page, 2 * page)?;
+            /// assert_eq!(memory.resident_pages()?, 0); // locked, but nothing faulted in
+            /// memory[page] = 1;
+            /// assert_eq!(memory.residency(0, memory.len())?, [false, true, false, false]);
+            /// memory.unlock()?;
+            /// # Ok(())
+            /// # }
+            /// ```
+            ///
+            /// # Errors
+            ///
+            /// `InvalidInput` before any call if the range is not within the map; otherwise as
+            /// `lock_on_fault`.
+            #[cfg(mman_has = "MLOCK_ONFAULT")]
+            pub fn lock_range_on_fault(&self, offset: usize, len: usize) -> std::io::Result<()> {
+                self.inner.lock("lock_range_on_fault", offset, len, Some(crate::inner::Lock::OnFault))
+            }
+
             /// Unlocks the whole map: `munlock(2)`.
             ///
             /// # Errors
             ///
             /// The error of `munlock`.
             pub fn unlock(&self) -> std::io::Result<()> {
-                self.unlock_range(0, self.len())
+                self.inner.lock("unlock", 0, self.len(), None)
             }
 
             /// As `unlock`, for the `len` bytes from `offset`.
@@ -245,8 +272,8 @@ macro_rules! common_methods {
     };
 }
 
-/// Implements `flush`, `flush_async`, `flush_range`, `flush_async_range` and `populate_write` on a
-/// writable map type.
+/// Implements `flush`, `flush_async`, `flush_range`, `flush_async_range`, `flush_invalidate`,
+/// `flush_invalidate_range` and `populate_write` on a writable map type.
 macro_rules! writable_methods {
     ($ty:ident) => {
         impl $ty {
@@ -302,6 +329,31 @@ macro_rules! writable_methods {
             #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
             pub fn populate_write(&self) -> std::io::Result<()> {
                 self.inner.populate("populate_write", 0, self.len(), true)
+            }
+
+            /// As `flush`, and asks the kernel to drop other maps' cached copies of the file's pages,
+            /// so that they read what was just written: `msync(2)` with
+            /// [`MS_SYNC`](mmap_sys::MS_SYNC) `|` [`MS_INVALIDATE`](mmap_sys::MS_INVALIDATE). (Linux
+            /// keeps one page cache for every map, so there the invalidation has nothing to do: it
+            /// only refuses locked pages.)
+            ///
+            /// # Errors
+            ///
+            /// As `flush`; `ResourceBusy` (`EBUSY`) where part of the map is locked (`lock`).
+            pub fn flush_invalidate(&self) -> std::io::Result<()> {
+                let flags = mmap_sys::MS_SYNC | mmap_sys::MS_INVALIDATE;
+                self.inner.msync("flush_invalidate", 0, self.len(), flags)
+            }
+
+            /// As `flush_invalidate`, for the `len` bytes from `offset`, widened to whole pages.
+            ///
+            /// # Errors
+            ///
+            /// `InvalidInput` before any call if the range is not within the map; otherwise as
+            /// `flush_invalidate`.
+            pub fn flush_invalidate_range(&self, offset: usize, len: usize) -> std::io::Result<()> {
+                let flags = mmap_sys::MS_SYNC | mmap_sys::MS_INVALIDATE;
+                self.inner.msync("flush_invalidate_range", offset, len, flags)
             }
 
             /// As `flush_async`, for the `len` bytes from `offset`, widened to whole pages.

@@ -140,9 +140,9 @@ impl HugePageSize {
                 let path = entry.path().join(file);
                 let text = std::fs::read_to_string(&path)?;
                 text.trim().parse().map_err(|_| {
-                    io::Error::new(
+                    crate::error::other(
                         io::ErrorKind::InvalidData,
-                        format!("{}: not a count: {text:?}", path.display()),
+                        format_args!("{}: not a count: {text:?}", path.display()),
                     )
                 })
             };
@@ -167,7 +167,10 @@ impl HugePageSize {
                 HugePageSize::from_bytes(kib.parse::<u64>().ok()?.checked_mul(1024)?)
             })
             .ok_or_else(|| {
-                io::Error::new(io::ErrorKind::Unsupported, "huge pages: /proc/meminfo names no Hugepagesize")
+                crate::error::other(
+                    io::ErrorKind::Unsupported,
+                    "huge pages: /proc/meminfo names no Hugepagesize",
+                )
             })
     }
 

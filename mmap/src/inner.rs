@@ -3,12 +3,11 @@
 
 use std::ffi::c_void;
 use std::io;
-use std::ptr::NonNull;
 
 use crate::range::check_range;
 use crate::sys::{self, c_int};
 
-/// A live mapping of `len` bytes at `ptr`, or an empty one (`len == 0`, a dangling `ptr`, nothing
+/// A live mapping of `len` bytes at `ptr`, or an empty one (`len == 0`, `ptr` the page size, nothing
 /// mapped). `ptr` may sit past the start of the pages mapped: by `ptr % page_size()` bytes when the
 /// file offset was not page-aligned. That prefix is mapped but hidden, and is unmapped with the rest.
 ///
@@ -30,9 +29,11 @@ unsafe impl Send for MmapInner {}
 unsafe impl Sync for MmapInner {}
 
 impl MmapInner {
-    /// An empty map: no system call, nothing to unmap.
+    /// An empty map: no system call, nothing to unmap. Its address is the page size's: aligned as
+    /// a page is, as memmap2's empty maps are (code that casts the bytes to wider types relies on
+    /// it), not null, and with no memory behind it (none is read from an empty slice).
     pub(crate) fn empty() -> Self {
-        MmapInner { ptr: NonNull::dangling().as_ptr(), len: 0 }
+        MmapInner { ptr: std::ptr::null_mut::<u8>().wrapping_add(sys::page_size()), len: 0 }
     }
 
     /// Maps `len` bytes of `fd` from `offset` (any offset: the mapping starts at the page below it),
@@ -94,7 +95,7 @@ impl MmapInner {
                 (mmap_sys::MADV_POPULATE_READ, "MADV_POPULATE_READ")
             };
             // SAFETY: the whole of this new mapping; populating changes no byte anyone reads.
-            match unsafe { sys::madvise(start, len, advice.0, advice.1) } {
+            match unsafe { sys::madvise(call, start, len, advice.0, advice.1) } {
                 Ok(()) => {}
                 Err(error) if error.kind() == io::ErrorKind::Unsupported => {}
                 Err(error) => {
@@ -155,9 +156,14 @@ impl MmapInner {
     /// `msync` of a range, with `MS_SYNC` or `MS_ASYNC`.
     pub(crate) fn flush(&self, call: &str, offset: usize, len: usize, wait: bool) -> io::Result<()> {
         let flags = if wait { mmap_sys::MS_SYNC } else { mmap_sys::MS_ASYNC };
+        self.msync(call, offset, len, flags)
+    }
+
+    /// `msync` of a range, with `flags`.
+    pub(crate) fn msync(&self, call: &str, offset: usize, len: usize, flags: c_int) -> io::Result<()> {
         match self.pages(call, offset, len)? {
             // SAFETY: `pages` checked the range is within this mapping and page-aligned it.
-            Some((start, len)) => unsafe { sys::msync(start, len, flags) },
+            Some((start, len)) => unsafe { sys::msync(call, start, len, flags) },
             None => Ok(()),
         }
     }
@@ -176,7 +182,7 @@ impl MmapInner {
     ) -> io::Result<()> {
         match self.pages(call, offset, len)? {
             // SAFETY: a checked, page-aligned range of this mapping; the advice is the caller's.
-            Some((start, len)) => unsafe { sys::madvise(start, len, advice.0, advice.1) },
+            Some((start, len)) => unsafe { sys::madvise(call, start, len, advice.0, advice.1) },
             None => Ok(()),
         }
     }
@@ -187,7 +193,7 @@ impl MmapInner {
             return Ok(Vec::new());
         };
         // SAFETY: a checked, page-aligned range of this mapping.
-        let pages = unsafe { sys::mincore(start, len)? };
+        let pages = unsafe { sys::mincore(call, start, len)? };
         Ok(pages.iter().map(|&b| b & 1 == 1).collect())
     }
 
@@ -199,10 +205,10 @@ impl MmapInner {
         // SAFETY: a checked range of this mapping; locking never changes its contents.
         unsafe {
             match lock {
-                Some(Lock::Now) => sys::mlock(start, len),
+                Some(Lock::Now) => sys::mlock(call, start, len),
                 #[cfg(mman_has = "MLOCK_ONFAULT")]
-                Some(Lock::OnFault) => sys::mlock_on_fault(start, len),
-                None => sys::munlock(start, len),
+                Some(Lock::OnFault) => sys::mlock_on_fault(call, start, len),
+                None => sys::munlock(call, start, len),
             }
         }
     }
@@ -241,9 +247,9 @@ impl MmapInner {
         let copied = unsafe { sys::copy_checked(call, self.ptr.add(offset), &mut buf[..len])? };
         if copied < len {
             let at = offset + copied;
-            return Err(io::Error::new(
+            return Err(crate::error::other(
                 io::ErrorKind::UnexpectedEof,
-                format!(
+                format_args!(
                     "{call}: byte {at} of the map cannot be read (offset {offset}, len {len}): the file \
                      ends before it (truncated under the map?) or the page is not readable"
                 ),
@@ -359,7 +365,7 @@ impl MmapInner {
     ) -> io::Result<()> {
         match self.pages(call, offset, len)? {
             // SAFETY: a checked, page-aligned range of this mapping; references are the caller's.
-            Some((start, len)) => unsafe { sys::mprotect(start, len, prot) },
+            Some((start, len)) => unsafe { sys::mprotect(call, start, len, prot) },
             None => Ok(()),
         }
     }
@@ -369,10 +375,10 @@ impl MmapInner {
     /// # Safety
     ///
     /// As [`MmapInner::protect`].
-    pub(crate) unsafe fn protect_all(&self, prot: c_int) -> io::Result<()> {
+    pub(crate) unsafe fn protect_all(&self, call: &str, prot: c_int) -> io::Result<()> {
         match self.whole() {
             // SAFETY: the whole mapping, from its page-aligned start; references are the caller's.
-            Some((start, len)) => unsafe { sys::mprotect(start, len, prot) },
+            Some((start, len)) => unsafe { sys::mprotect(call, start, len, prot) },
             None => Ok(()),
         }
     }
@@ -402,6 +408,7 @@ unsafe fn last_byte_backed(call: &str, ptr: *const u8) -> io::Result<usize> {
         // changing a byte.
         let populated = unsafe {
             sys::madvise(
+                call,
                 page as *mut c_void,
                 sys::page_size(),
                 mmap_sys::MADV_POPULATE_READ,

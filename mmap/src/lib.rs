@@ -65,8 +65,12 @@
 //!   read-only map of sealed memory, [`MmapOptions::map_sealed`].
 //! - Placement: [`MmapOptions::address_hint`], [`MmapOptions::fixed_no_replace`]
 //!   (`MAP_FIXED_NOREPLACE`).
-//! - Locking: [`Mmap::lock`], [`Mmap::lock_on_fault`] (`mlock2`), [`lock_all`] / [`unlock_all`]
-//!   (`mlockall`).
+//! - Locking: [`Mmap::lock`], [`Mmap::lock_on_fault`] and [`Mmap::lock_range_on_fault`] (`mlock2`),
+//!   [`lock_all`] / [`unlock_all`] (`mlockall`).
+//! - Safe maps of files nothing can change, as memmap2's: [`Mmap::map_if_safe`] (sealed memfds and
+//!   fs-verity files).
+//! - Durability: [`MmapOptions::dax_sync`] (`MAP_SYNC`, for persistent memory),
+//!   [`MmapMut::flush_invalidate`] (`MS_INVALIDATE`).
 //!
 //! Each exists where the host's headers define its constants; where the running kernel refuses one,
 //! the call fails with [`ErrorKind::Unsupported`](std::io::ErrorKind::Unsupported).
@@ -152,14 +156,35 @@
 //! # Errors
 //!
 //! Every call returns [`std::io::Result`]. Bad arguments are refused before any system call with
-//! [`ErrorKind::InvalidInput`](std::io::ErrorKind::InvalidInput) and a message naming the call and the
-//! argument (`"flush_range: range 8..12 (offset 8, len 4) is outside the map of 10 bytes"`). A failed
-//! system call keeps the OS error's kind and names the call (`"map_mut: mmap of 4096 bytes at offset 0
-//! failed: Permission denied (os error 13)"`); the OS error itself is the error's
-//! [`source`](std::error::Error::source). Where the crate explains a failure (an `EFAULT` that means
-//! "past the end of the file", an `EINVAL` that means "this kernel is too old"), the error has its
-//! own kind and message, and the call's error, with the OS error below it, stays its source. A descriptor that is not open (`EBADF`) is `InvalidInput`
-//! too.
+//! [`ErrorKind::InvalidInput`](std::io::ErrorKind::InvalidInput) and a message naming the public
+//! method and the argument (`"flush_range: range 8..12 (offset 8, len 4) is outside the map of 10
+//! bytes"`). A failed system call keeps the OS error's kind, and its message names the public method,
+//! then the system call and its arguments, then the OS error (`"lock: mlock of 4096 bytes at
+//! 0x7f3a2c000000 (RLIMIT_MEMLOCK: 8388608 bytes) failed: Cannot allocate memory (os error 12)"`).
+//! Where the crate explains a failure (an `EFAULT` that means "past the end of the file", an `EEXIST`
+//! that means "something is mapped there"), the error has its own kind and message.
+//!
+//! The OS error's number (`errno`) is [`raw_os_error(&error)`](raw_os_error): std's
+//! `error.raw_os_error()`, which memmap2's users call, is `None` for an error with a message.
+//! A descriptor that is not open (`EBADF`) is `InvalidInput` too, and a file the kernel cannot map
+//! (`ENODEV`) `Unsupported`.
+//!
+//! An error's `Display` includes the OS error's text, and its
+//! [`source`](std::error::Error::source) is `None`: reporters that print the chain of sources
+//! (anyhow's `{:#}`) print the OS error once.
+//!
+//! ```
+//! # fn main() -> std::io::Result<()> {
+//! let map = mmap::MmapMut::map_anon(4096)?;
+//! match map.lock() {
+//!     Ok(()) => map.unlock()?,
+//!     // Past RLIMIT_MEMLOCK (memmap2 code matched on `error.raw_os_error()`).
+//!     Err(error) if matches!(mmap::raw_os_error(&error), Some(libc::ENOMEM | libc::EPERM)) => println!("not locked: {error}"),
+//!     Err(error) => return Err(error),
+//! }
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! # Features
 //!
@@ -172,9 +197,12 @@
 mod common;
 
 mod advice;
+mod desc;
+mod error;
 mod flags;
 #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
 mod huge;
+mod if_safe;
 mod inner;
 mod lock_all;
 mod map;
@@ -199,9 +227,12 @@ mod bytes;
 mod stable_deref;
 
 pub use advice::{Advice, UncheckedAdvice};
+pub use desc::{MmapAsRawDesc, MmapRawDescriptor};
+pub use error::raw_os_error;
 pub use flags::{MapFlags, Protection};
 #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
 pub use huge::{HugePagePool, HugePageSize};
+pub use if_safe::MapIfSafeError;
 pub use lock_all::{lock_all, unlock_all, LockAll};
 pub use map::Mmap;
 pub use map_mut::MmapMut;

@@ -2,7 +2,6 @@
 
 use std::io;
 use std::ops::Deref;
-use std::os::fd::AsFd;
 
 use crate::flags::Protection;
 use crate::inner::MmapInner;
@@ -42,9 +41,19 @@ impl Mmap {
     /// # Safety
     ///
     /// As [`MmapOptions::map`]: nothing may write or truncate the file while the map lives.
-    pub unsafe fn map<T: AsFd>(file: T) -> io::Result<Mmap> {
+    pub unsafe fn map<T: crate::MmapAsRawDesc>(file: T) -> io::Result<Mmap> {
         // SAFETY: the caller's promise, passed on.
         unsafe { MmapOptions::new().map(file) }
+    }
+
+    /// A read-only shared map of the whole file, made without `unsafe` after checking that nothing
+    /// can change the file: `MmapOptions::new().map_if_safe(file)`, as in memmap2.
+    ///
+    /// # Errors
+    ///
+    /// As [`MmapOptions::map_if_safe`].
+    pub fn map_if_safe<T: crate::MmapAsRawDesc>(file: T) -> Result<Mmap, crate::MapIfSafeError> {
+        MmapOptions::new().map_if_safe(file)
     }
 
     /// Makes the map writable (`mprotect(2)` with `PROT_READ | PROT_WRITE`). A shared map needs a
@@ -56,7 +65,7 @@ impl Mmap {
     /// `mprotect`. The map is unmapped on error.
     pub fn make_mut(self) -> io::Result<MmapMut> {
         // SAFETY: adding write access takes nothing away from the reads of the map.
-        unsafe { self.inner.protect_all((Protection::READ | Protection::WRITE).bits())? };
+        unsafe { self.inner.protect_all("make_mut", (Protection::READ | Protection::WRITE).bits())? };
         Ok(MmapMut::from_inner(self.inner))
     }
 
@@ -68,7 +77,7 @@ impl Mmap {
     /// unmapped on error.
     pub fn make_exec(self) -> io::Result<Mmap> {
         // SAFETY: reads stay allowed.
-        unsafe { self.inner.protect_all((Protection::READ | Protection::EXEC).bits())? };
+        unsafe { self.inner.protect_all("make_exec", (Protection::READ | Protection::EXEC).bits())? };
         Ok(self)
     }
 }
@@ -78,8 +87,8 @@ impl Deref for Mmap {
 
     #[inline]
     fn deref(&self) -> &[u8] {
-        // SAFETY: `len` readable bytes are mapped at `ptr` (or `len` is 0 and `ptr` is dangling but
-        // aligned), for as long as `self` lives; the constructor's caller promised they do not change.
+        // SAFETY: `len` readable bytes are mapped at `ptr` (or `len` is 0 and `ptr` is non-null and
+        // page-aligned), for as long as `self` lives; the constructor's caller promised they do not change.
         unsafe { std::slice::from_raw_parts(self.inner.ptr(), self.inner.len()) }
     }
 }

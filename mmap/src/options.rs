@@ -1,8 +1,9 @@
 //! `MmapOptions`: what to map and how, and the constructors of every map type.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd};
 
+use crate::desc::{borrow, MmapAsRawDesc};
 use crate::flags::{MapFlags, Protection};
 #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
 use crate::huge::HugePageSize;
@@ -43,6 +44,9 @@ pub struct MmapOptions {
     )]
     huge: Option<Option<u8>>,
     placement: Placement,
+    // Read only where the host has MAP_SYNC.
+    #[cfg_attr(not(all(mman_has = "MAP_SYNC", mman_has = "MAP_SHARED_VALIDATE")), allow(dead_code))]
+    dax_sync: bool,
 }
 
 /// Where a new map goes.
@@ -205,6 +209,47 @@ impl MmapOptions {
         self
     }
 
+    /// Does nothing: memmap2's option to skip probing the handle's access on Windows, where it
+    /// makes read-only maps of writable handles strictly read-only. On Unix (and here) the
+    /// protection is always exactly what the constructor asks for, as memmap2 does there; kept so
+    /// that memmap2 code compiles unchanged.
+    pub fn no_probe_handle(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Makes writes through the map durable without `msync`, on a file of a DAX file system
+    /// (persistent memory mounted with `-o dax`): [`MAP_SYNC`](mmap_sys::MAP_SYNC) with the sharing
+    /// type [`MAP_SHARED_VALIDATE`](mmap_sys::MAP_SHARED_VALIDATE) (Linux 4.15), which makes the
+    /// kernel refuse the map rather than ignore the flag. The file's metadata is then kept in sync
+    /// by the kernel, and data written is on the medium once the CPU caches are flushed.
+    ///
+    /// For shared maps of a file (`map`, `map_mut`, `map_raw`...); a private or anonymous map is
+    /// refused with `InvalidInput` before the call.
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let file = tempfile::tempfile()?;
+    /// file.set_len(4096)?;
+    /// match mmap::MmapOptions::new().dax_sync().map_raw(&file) {
+    ///     Ok(map) => println!("{} bytes on persistent memory", map.len()),
+    ///     Err(error) if error.kind() == ErrorKind::Unsupported => println!("not on DAX: {error}"),
+    ///     Err(error) => return Err(error),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The map fails with `Unsupported` (`EOPNOTSUPP`) for a file not on a DAX file system.
+    #[cfg(all(mman_has = "MAP_SYNC", mman_has = "MAP_SHARED_VALIDATE"))]
+    pub fn dax_sync(&mut self) -> &mut Self {
+        self.dax_sync = true;
+        self
+    }
+
     /// Adds `flags` to the `mmap` flags: only the flags [`MapFlags`] names, each sound with every
     /// other option (`MAP_HUGETLB` is rounded as [`huge(None)`](MmapOptions::huge) is, and
     /// `MAP_NORESERVE` with huge pages is refused, as for
@@ -265,8 +310,9 @@ impl MmapOptions {
     /// The caller promises that, while the map lives, no one (this process or another) writes the
     /// mapped part of the file or truncates the file below it: the map gives out `&[u8]`, which must
     /// not change under it, and a read past a truncated end kills the process with `SIGBUS`.
-    pub unsafe fn map<T: AsFd>(&self, file: T) -> io::Result<Mmap> {
-        self.map_file("map", file.as_fd(), Protection::READ, Sharing::Shared).map(Mmap::from_inner)
+    pub unsafe fn map<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
+        let fd = borrow("map", &file)?;
+        self.map_file("map", fd, Protection::READ, Sharing::Shared).map(Mmap::from_inner)
     }
 
     /// A read-only shared map that may be executed ([`PROT_READ`](mmap_sys::PROT_READ) `|`
@@ -279,8 +325,9 @@ impl MmapOptions {
     /// # Safety
     ///
     /// As [`MmapOptions::map`].
-    pub unsafe fn map_exec<T: AsFd>(&self, file: T) -> io::Result<Mmap> {
-        self.map_file("map_exec", file.as_fd(), Protection::READ | Protection::EXEC, Sharing::Shared)
+    pub unsafe fn map_exec<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
+        let fd = borrow("map_exec", &file)?;
+        self.map_file("map_exec", fd, Protection::READ | Protection::EXEC, Sharing::Shared)
             .map(Mmap::from_inner)
     }
 
@@ -297,8 +344,9 @@ impl MmapOptions {
     /// The caller promises that, while the map lives, no one else writes or truncates the mapped part
     /// of the file: the map gives out `&mut [u8]`, which nothing else may change, and an access past
     /// a truncated end kills the process with `SIGBUS`.
-    pub unsafe fn map_mut<T: AsFd>(&self, file: T) -> io::Result<MmapMut> {
-        self.map_file("map_mut", file.as_fd(), Protection::READ | Protection::WRITE, Sharing::Shared)
+    pub unsafe fn map_mut<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapMut> {
+        let fd = borrow("map_mut", &file)?;
+        self.map_file("map_mut", fd, Protection::READ | Protection::WRITE, Sharing::Shared)
             .map(MmapMut::from_inner)
     }
 
@@ -313,8 +361,9 @@ impl MmapOptions {
     ///
     /// As [`MmapOptions::map`]: pages not yet written still show the file, so others must not
     /// change or truncate it.
-    pub unsafe fn map_copy<T: AsFd>(&self, file: T) -> io::Result<MmapMut> {
-        self.map_file("map_copy", file.as_fd(), Protection::READ | Protection::WRITE, Sharing::Private)
+    pub unsafe fn map_copy<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapMut> {
+        let fd = borrow("map_copy", &file)?;
+        self.map_file("map_copy", fd, Protection::READ | Protection::WRITE, Sharing::Private)
             .map(MmapMut::from_inner)
     }
 
@@ -328,9 +377,9 @@ impl MmapOptions {
     /// # Safety
     ///
     /// As [`MmapOptions::map`].
-    pub unsafe fn map_copy_read_only<T: AsFd>(&self, file: T) -> io::Result<Mmap> {
-        self.map_file("map_copy_read_only", file.as_fd(), Protection::READ, Sharing::Private)
-            .map(Mmap::from_inner)
+    pub unsafe fn map_copy_read_only<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
+        let fd = borrow("map_copy_read_only", &file)?;
+        self.map_file("map_copy_read_only", fd, Protection::READ, Sharing::Private).map(Mmap::from_inner)
     }
 
     /// A read-only shared map that needs no `unsafe`, of a file whose contents can never change: a
@@ -355,9 +404,9 @@ impl MmapOptions {
         mman_has = "MFD_ALLOW_SEALING",
         any(target_os = "linux", target_os = "android")
     ))]
-    pub fn map_sealed<T: AsFd>(&self, file: T) -> io::Result<Mmap> {
+    pub fn map_sealed<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
         const CALL: &str = "map_sealed";
-        let fd = file.as_fd();
+        let fd = borrow(CALL, &file)?;
         crate::shared_memory::check_sealed(CALL, fd)?;
         if let Some(len) = self.len {
             let size = sys::file_info(CALL, fd)?.len;
@@ -379,14 +428,74 @@ impl MmapOptions {
         self.map_file(CALL, fd, Protection::READ, Sharing::Private).map(Mmap::from_inner)
     }
 
+    /// A read-only shared map made without `unsafe`, after checking that nothing can change the
+    /// file, as memmap2's `map_if_safe`: the file must be a memfd sealed against writing and
+    /// shrinking ([`Seals::WRITE`](crate::Seals::WRITE) and [`Seals::SHRINK`](crate::Seals::SHRINK),
+    /// read with `fcntl(F_GET_SEALS)`), or a file with fs-verity (`STATX_ATTR_VERITY` from `statx`,
+    /// Linux 5.5), and the range mapped must lie within the file.
+    ///
+    /// Beyond memmap2's checks, the map gets every check of [`MmapOptions::map`] (a directory, a
+    /// pipe, a length over `isize::MAX` are refused before the call), and the reason a file is not
+    /// safe is in the error: the seals it lacks, or that it is neither sealed nor verity-protected.
+    /// [`MmapOptions::map_sealed`] is the same map for sealed memfds only, with an `io::Error`.
+    ///
+    /// ```
+    /// use mmap::{MmapOptions, Seals, SharedMemory};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let memory = SharedMemory::create("constants", 4096)?;
+    /// assert!(MmapOptions::new().map_if_safe(&memory).unwrap_err().not_safe()); // not sealed yet
+    /// memory.add_seals(Seals::SHRINK | Seals::WRITE)?;
+    /// let map = MmapOptions::new().map_if_safe(&memory)?;
+    /// assert_eq!(map.len(), 4096);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`MapIfSafeError`](crate::MapIfSafeError): `not_safe()` when the file may change or the range
+    /// reaches past its end; `map_failed()` when the map fails (or, without `len`, the offset is past
+    /// the end of the file, as in memmap2); `not_supported()` off Linux and Android.
+    pub fn map_if_safe<T: MmapAsRawDesc>(&self, file: T) -> Result<Mmap, crate::MapIfSafeError> {
+        use crate::MapIfSafeError;
+        const CALL: &str = "map_if_safe";
+        let fd = borrow(CALL, &file).map_err(MapIfSafeError::new_map_failed)?;
+        crate::if_safe::check_file(CALL, fd)?;
+        let size = sys::file_info(CALL, fd).map_err(MapIfSafeError::new_map_failed)?.len;
+        let len = match self.len {
+            Some(len) => len as u64,
+            None => size.checked_sub(self.offset).ok_or_else(|| {
+                MapIfSafeError::new_map_failed(invalid(
+                    CALL,
+                    format_args!("offset {} is past the end of the file ({size} bytes)", self.offset),
+                ))
+            })?,
+        };
+        if self.offset.checked_add(len).map_or(true, |end| end > size) {
+            return Err(MapIfSafeError::new_not_safe(invalid(
+                CALL,
+                format_args!(
+                    "offset {} + len {len} reaches past the end of the file ({size} bytes), which \
+                     may grow there",
+                    self.offset
+                ),
+            )));
+        }
+        self.map_file(CALL, fd, Protection::READ, Sharing::Shared)
+            .map(Mmap::from_inner)
+            .map_err(MapIfSafeError::new_map_failed)
+    }
+
     /// A writable shared map of the file that gives out raw pointers only, so making it is safe: the
     /// caller's `unsafe` blocks that read or write through the pointers carry the promises.
     ///
     /// # Errors
     ///
     /// As [`MmapOptions::map_mut`].
-    pub fn map_raw<T: AsFd>(&self, file: T) -> io::Result<MmapRaw> {
-        self.map_file("map_raw", file.as_fd(), Protection::READ | Protection::WRITE, Sharing::Shared)
+    pub fn map_raw<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapRaw> {
+        let fd = borrow("map_raw", &file)?;
+        self.map_file("map_raw", fd, Protection::READ | Protection::WRITE, Sharing::Shared)
             .map(MmapRaw::from_inner)
     }
 
@@ -395,9 +504,9 @@ impl MmapOptions {
     /// # Errors
     ///
     /// As [`MmapOptions::map`].
-    pub fn map_raw_read_only<T: AsFd>(&self, file: T) -> io::Result<MmapRaw> {
-        self.map_file("map_raw_read_only", file.as_fd(), Protection::READ, Sharing::Shared)
-            .map(MmapRaw::from_inner)
+    pub fn map_raw_read_only<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapRaw> {
+        let fd = borrow("map_raw_read_only", &file)?;
+        self.map_file("map_raw_read_only", fd, Protection::READ, Sharing::Shared).map(MmapRaw::from_inner)
     }
 
     /// Anonymous memory of the `len` set with [`MmapOptions::len`] (0 without it), zero-filled and
@@ -480,8 +589,20 @@ impl MmapOptions {
     }
 
     /// Maps one page of an empty file and unmaps it: only to learn whether the kernel maps `fd`.
+    /// A failure is told as what the caller asked, a map of an empty file, not as the probe's map.
     fn probe(&self, call: &str, fd: BorrowedFd<'_>, prot: Protection, flags: c_int) -> io::Result<()> {
-        MmapInner::new(call, 0, 1, prot.bits(), flags, fd.as_raw_fd(), 0).map(drop)
+        MmapInner::new(call, 0, 1, prot.bits(), flags, fd.as_raw_fd(), 0).map(drop).map_err(|error| {
+            let kind = error.kind();
+            let why = if sys::errno(&error) == Some(libc::ENODEV) {
+                format!(
+                    "{call}: the file reports a size of 0, and the kernel cannot map this kind of file \
+                     (those of /proc and /sys report 0 bytes whatever they hold)"
+                )
+            } else {
+                format!("{call}: the file is empty, and the kernel refuses to map it")
+            };
+            sys::explain(error, kind, why)
+        })
     }
 
     /// Every check of a new map, then the map.
@@ -504,11 +625,13 @@ impl MmapOptions {
         }
         let (hint, placement_flags) = self.placement(call)?;
         let raw_fd = fd.map_or(-1, |fd| fd.as_raw_fd());
+        let sharing = self.dax_sharing(call, sharing, raw_fd >= 0)?;
         let flags = sharing | self.flags.bits() | self.raw_flags | placement_flags;
         let inner = match huge_page {
             None => {
                 self.check_placement(call, hint, len, offset, sys::page_size())?;
-                MmapInner::new(call, hint, len, prot.bits(), flags, raw_fd, offset)?
+                MmapInner::new(call, hint, len, prot.bits(), flags, raw_fd, offset)
+                    .map_err(|error| self.explain_failure(call, error, hint, len, offset))?
             }
             #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
             Some(size) => {
@@ -525,6 +648,7 @@ impl MmapOptions {
                     Some(_) => flags,
                 };
                 MmapInner::new(call, hint, len, prot.bits(), flags, raw_fd, offset)
+                    .map_err(|error| self.explain_failure(call, error, hint, len, offset))
                     .map_err(|error| crate::huge::explain_map_error(call, size, error))?
                     .hugetlb()
                     .prefault_huge_pages(call, prot.contains(Protection::WRITE))?
@@ -535,9 +659,9 @@ impl MmapOptions {
             if start != hint {
                 // A kernel older than 4.17 takes MAP_FIXED_NOREPLACE for a hint: the map went
                 // elsewhere.
-                return Err(io::Error::new(
+                return Err(crate::error::other(
                     io::ErrorKind::Unsupported,
-                    format!("{call}: fixed_no_replace({hint:#x}): the running kernel placed the map at {start:#x} (MAP_FIXED_NOREPLACE needs Linux 4.17)"),
+                    format_args!("{call}: fixed_no_replace({hint:#x}): the running kernel placed the map at {start:#x} (MAP_FIXED_NOREPLACE needs Linux 4.17)"),
                 ));
             }
         }
@@ -729,5 +853,54 @@ impl MmapOptions {
             ));
         }
         Ok(None)
+    }
+
+    /// The sharing type with [`MmapOptions::dax_sync`]: `MAP_SHARED_VALIDATE | MAP_SYNC` in place of
+    /// `MAP_SHARED`; refused before the call for a private or anonymous map.
+    #[cfg(all(mman_has = "MAP_SYNC", mman_has = "MAP_SHARED_VALIDATE"))]
+    fn dax_sharing(&self, call: &str, sharing: c_int, file: bool) -> io::Result<c_int> {
+        if !self.dax_sync {
+            return Ok(sharing);
+        }
+        if sharing != mmap_sys::MAP_SHARED || !file {
+            return Err(invalid(call, "dax_sync: MAP_SYNC needs a shared map of a file"));
+        }
+        Ok(mmap_sys::MAP_SHARED_VALIDATE | mmap_sys::MAP_SYNC)
+    }
+
+    #[cfg(not(all(mman_has = "MAP_SYNC", mman_has = "MAP_SHARED_VALIDATE")))]
+    fn dax_sharing(&self, _call: &str, sharing: c_int, _file: bool) -> io::Result<c_int> {
+        Ok(sharing)
+    }
+
+    /// A failed map, explained where the options say what it means: `EEXIST` at a fixed address
+    /// (`hint`, 0 for a map placed anywhere) means something is mapped there; `EOPNOTSUPP` with
+    /// `dax_sync`, that the file is not on a DAX file system.
+    fn explain_failure(
+        &self,
+        call: &str,
+        error: io::Error,
+        hint: usize,
+        len: usize,
+        offset: u64,
+    ) -> io::Error {
+        match sys::errno(&error) {
+            Some(libc::EEXIST) if hint != 0 => {
+                let end = hint.saturating_add(len + (offset % sys::page_size() as u64) as usize);
+                let why = format!(
+                    "{call}: fixed_no_replace({hint:#x}): something is already mapped in {hint:#x}..{end:#x}, \
+                     which MAP_FIXED_NOREPLACE does not replace"
+                );
+                sys::explain(error, io::ErrorKind::AlreadyExists, why)
+            }
+            Some(libc::EOPNOTSUPP) if self.dax_sync => {
+                let why = format!(
+                    "{call}: dax_sync: the file is not on a file system mounted with DAX (-o dax), the \
+                     only files MAP_SYNC maps"
+                );
+                sys::explain(error, io::ErrorKind::Unsupported, why)
+            }
+            _ => error,
+        }
     }
 }

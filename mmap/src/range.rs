@@ -3,10 +3,7 @@
 
 use std::io;
 
-/// An `InvalidInput` error naming the call and the argument.
-pub(crate) fn invalid(call: &str, message: impl std::fmt::Display) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, format!("{call}: {message}"))
-}
+pub(crate) use crate::error::invalid;
 
 /// A map's length must fit `isize`, as every Rust slice's.
 pub(crate) fn check_len(call: &str, len: usize) -> io::Result<()> {

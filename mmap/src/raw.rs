@@ -1,7 +1,6 @@
 //! `MmapRaw`: a map used through raw pointers.
 
 use std::io;
-use std::os::fd::AsFd;
 
 use crate::flags::Protection;
 use crate::inner::MmapInner;
@@ -39,7 +38,7 @@ impl MmapRaw {
     /// # Errors
     ///
     /// As [`MmapOptions::map_raw`].
-    pub fn map_raw<T: AsFd>(file: T) -> io::Result<MmapRaw> {
+    pub fn map_raw<T: crate::MmapAsRawDesc>(file: T) -> io::Result<MmapRaw> {
         MmapOptions::new().map_raw(file)
     }
 

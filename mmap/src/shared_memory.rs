@@ -124,7 +124,7 @@ impl SharedMemory {
     /// `PermissionDenied` (`EPERM`) once [`Seals::SEAL`] is set; `ResourceBusy` (`EBUSY`) when adding
     /// [`Seals::WRITE`] while a writable shared map of the memory exists, in any process.
     pub fn add_seals(&self, seals: Seals) -> io::Result<()> {
-        sys::add_seals(self.file.as_fd(), seals.bits())
+        sys::add_seals("SharedMemory::add_seals", self.file.as_fd(), seals.bits())
     }
 
     /// The seals set: `fcntl(2)` with `F_GET_SEALS`.
@@ -133,7 +133,7 @@ impl SharedMemory {
     ///
     /// The error of `fcntl`.
     pub fn seals(&self) -> io::Result<Seals> {
-        sys::get_seals(self.file.as_fd()).map(Seals::from_bits_retain)
+        sys::get_seals("SharedMemory::seals", self.file.as_fd()).map(Seals::from_bits_retain)
     }
 
     /// A writable shared map of all the memory, used through raw pointers: see
@@ -201,7 +201,7 @@ impl From<OwnedFd> for SharedMemory {
 /// Checks that `fd` is sealed against shrinking and writing: its contents are fixed for good.
 pub(crate) fn check_sealed(call: &str, fd: BorrowedFd<'_>) -> io::Result<()> {
     let needed = Seals::SHRINK | Seals::WRITE;
-    let seals = match sys::get_seals(fd) {
+    let seals = match sys::get_seals(call, fd) {
         Ok(seals) => Seals::from_bits_retain(seals),
         Err(error) if sys::errno(&error) == Some(libc::EINVAL) => {
             return Err(invalid(call, "the file cannot be sealed (not a memfd): its contents may change"))

@@ -1,9 +1,9 @@
 //! The operating system's calls: the only module that calls `mmap-sys` (and `libc`, for what
-//! `<sys/mman.h>` does not declare). Each wrapper turns a failure into an `io::Error` that names the
-//! call and its arguments and keeps the OS error as its source.
+//! `<sys/mman.h>` does not declare). Each wrapper takes the public call it serves (`call`) and turns
+//! a failure into an `io::Error` (made by `crate::error`) that names that call, then the system call
+//! and its arguments, and keeps the OS error.
 
 use std::ffi::c_void;
-use std::fmt;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,79 +12,7 @@ use mmap_sys as sys;
 
 pub(crate) use std::ffi::c_int;
 
-/// A failed system call: what was asked (`"map_mut: mmap of 4096 bytes at offset 0"`), and the OS
-/// error.
-#[derive(Debug)]
-struct CallError {
-    what: String,
-    source: io::Error,
-}
-
-impl fmt::Display for CallError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} failed: {}", self.what, self.source)
-    }
-}
-
-impl std::error::Error for CallError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
-
-/// The error of the call just made: the OS error (`errno`), with its kind, under a message that says
-/// what was asked. The OS error stays reachable through [`std::error::Error::source`].
-///
-/// `EBADF` (a descriptor that is not open, or not open for what the call needs) is
-/// [`InvalidInput`](io::ErrorKind::InvalidInput): the argument is wrong, as for every other bad input.
-/// `ENODEV` (a file the kernel cannot map, such as those of `/proc`) is
-/// [`Unsupported`](io::ErrorKind::Unsupported), which std does not name for it.
-pub(crate) fn last_error(what: impl FnOnce() -> String) -> io::Error {
-    let source = io::Error::last_os_error();
-    let kind = match source.raw_os_error() {
-        Some(libc::EBADF) => io::ErrorKind::InvalidInput,
-        Some(libc::ENODEV) => io::ErrorKind::Unsupported,
-        _ => source.kind(),
-    };
-    io::Error::new(kind, CallError { what: what(), source })
-}
-
-/// A failed call's error, explained: what it means for the caller (`why`), with the call's error,
-/// and the OS error below it, as its source.
-#[derive(Debug)]
-struct Explained {
-    why: String,
-    source: io::Error,
-}
-
-impl fmt::Display for Explained {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.why, self.source)
-    }
-}
-
-impl std::error::Error for Explained {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
-
-/// `error`, of a failed call, as an error of `kind` that says `why`; the call's error stays its
-/// source, so [`errno`] and [`std::error::Error::source`] still reach the OS error.
-pub(crate) fn explain(error: io::Error, kind: io::ErrorKind, why: impl fmt::Display) -> io::Error {
-    io::Error::new(kind, Explained { why: why.to_string(), source: error })
-}
-
-/// The OS error number behind an error made by [`last_error`] (or [`explain`]ed), if any.
-pub(crate) fn errno(error: &io::Error) -> Option<c_int> {
-    error.raw_os_error().or_else(|| {
-        let inner = error.get_ref()?;
-        match inner.downcast_ref::<CallError>() {
-            Some(call) => call.source.raw_os_error(),
-            None => errno(&inner.downcast_ref::<Explained>()?.source),
-        }
-    })
-}
+pub(crate) use crate::error::{errno, explain, last_error};
 
 /// The size of a page, from `sysconf(_SC_PAGESIZE)`, read once.
 #[inline]
@@ -235,9 +163,9 @@ pub(crate) unsafe fn munmap(ptr: *mut c_void, len: usize) -> io::Result<()> {
 ///
 /// `ptr` is page-aligned, `ptr..ptr + len` is mapped, and no reference to it relies on an access
 /// the new protection takes away.
-pub(crate) unsafe fn mprotect(ptr: *mut c_void, len: usize, prot: c_int) -> io::Result<()> {
+pub(crate) unsafe fn mprotect(call: &str, ptr: *mut c_void, len: usize, prot: c_int) -> io::Result<()> {
     // SAFETY: the caller upholds the contract above.
-    check(unsafe { sys::mprotect(ptr, len, prot) }, || format!("mprotect of {len} bytes at {ptr:p}"))
+    check(unsafe { sys::mprotect(ptr, len, prot) }, || format!("{call}: mprotect of {len} bytes at {ptr:p}"))
 }
 
 /// `msync(ptr, len, flags)`.
@@ -245,9 +173,9 @@ pub(crate) unsafe fn mprotect(ptr: *mut c_void, len: usize, prot: c_int) -> io::
 /// # Safety
 ///
 /// `ptr` is page-aligned and `ptr..ptr + len` is mapped.
-pub(crate) unsafe fn msync(ptr: *mut c_void, len: usize, flags: c_int) -> io::Result<()> {
+pub(crate) unsafe fn msync(call: &str, ptr: *mut c_void, len: usize, flags: c_int) -> io::Result<()> {
     // SAFETY: msync reads the mapping's state only; the range is mapped (caller).
-    check(unsafe { sys::msync(ptr, len, flags) }, || format!("msync of {len} bytes at {ptr:p}"))
+    check(unsafe { sys::msync(ptr, len, flags) }, || format!("{call}: msync of {len} bytes at {ptr:p}"))
 }
 
 /// `madvise(ptr, len, advice)`; `name` is the advice's C name, for the message.
@@ -256,15 +184,21 @@ pub(crate) unsafe fn msync(ptr: *mut c_void, len: usize, flags: c_int) -> io::Re
 ///
 /// `ptr` is page-aligned, `ptr..ptr + len` is mapped, and the advice does not change what any live
 /// reference reads (or the caller accepts that it does).
-pub(crate) unsafe fn madvise(ptr: *mut c_void, len: usize, advice: c_int, name: &str) -> io::Result<()> {
+pub(crate) unsafe fn madvise(
+    call: &str,
+    ptr: *mut c_void,
+    len: usize,
+    advice: c_int,
+    name: &str,
+) -> io::Result<()> {
     // SAFETY: the caller upholds the contract above.
     let ret = unsafe { sys::madvise(ptr, len, advice) };
     if ret == 0 {
         return Ok(());
     }
-    let error = last_error(|| format!("madvise({name}) of {len} bytes at {ptr:p}"));
+    let error = last_error(|| format!("{call}: madvise({name}) of {len} bytes at {ptr:p}"));
     if error.kind() == io::ErrorKind::InvalidInput && !madvise_supported(advice) {
-        let why = format!("madvise({name}): the running kernel does not support this advice");
+        let why = format!("{call}: the running kernel does not support {name}");
         return Err(explain(error, io::ErrorKind::Unsupported, why));
     }
     Err(error)
@@ -282,10 +216,10 @@ pub(crate) fn madvise_supported(advice: c_int) -> bool {
 /// # Safety
 ///
 /// `ptr..ptr + len` is mapped.
-pub(crate) unsafe fn mlock(ptr: *mut c_void, len: usize) -> io::Result<()> {
+pub(crate) unsafe fn mlock(call: &str, ptr: *mut c_void, len: usize) -> io::Result<()> {
     // SAFETY: locking does not change memory contents; the range is mapped (caller).
     let ret = unsafe { sys::mlock(ptr, len) };
-    check(ret, || format!("mlock of {len} bytes at {ptr:p} (RLIMIT_MEMLOCK: {})", memlock_limit()))
+    check(ret, || format!("{call}: mlock of {len} bytes at {ptr:p} (RLIMIT_MEMLOCK: {})", memlock_limit()))
 }
 
 /// `mlock2(ptr, len, MLOCK_ONFAULT)`.
@@ -294,11 +228,14 @@ pub(crate) unsafe fn mlock(ptr: *mut c_void, len: usize) -> io::Result<()> {
 ///
 /// `ptr..ptr + len` is mapped.
 #[cfg(mman_has = "MLOCK_ONFAULT")]
-pub(crate) unsafe fn mlock_on_fault(ptr: *mut c_void, len: usize) -> io::Result<()> {
+pub(crate) unsafe fn mlock_on_fault(call: &str, ptr: *mut c_void, len: usize) -> io::Result<()> {
     // SAFETY: locking does not change memory contents; the range is mapped (caller).
     let ret = unsafe { sys::mlock2(ptr, len, sys::MLOCK_ONFAULT) };
     check(ret, || {
-        format!("mlock2(MLOCK_ONFAULT) of {len} bytes at {ptr:p} (RLIMIT_MEMLOCK: {})", memlock_limit())
+        format!(
+            "{call}: mlock2(MLOCK_ONFAULT) of {len} bytes at {ptr:p} (RLIMIT_MEMLOCK: {})",
+            memlock_limit()
+        )
     })
 }
 
@@ -307,9 +244,9 @@ pub(crate) unsafe fn mlock_on_fault(ptr: *mut c_void, len: usize) -> io::Result<
 /// # Safety
 ///
 /// `ptr..ptr + len` is mapped.
-pub(crate) unsafe fn munlock(ptr: *mut c_void, len: usize) -> io::Result<()> {
+pub(crate) unsafe fn munlock(call: &str, ptr: *mut c_void, len: usize) -> io::Result<()> {
     // SAFETY: unlocking does not change memory contents; the range is mapped (caller).
-    check(unsafe { sys::munlock(ptr, len) }, || format!("munlock of {len} bytes at {ptr:p}"))
+    check(unsafe { sys::munlock(ptr, len) }, || format!("{call}: munlock of {len} bytes at {ptr:p}"))
 }
 
 /// `mincore(ptr, len, vec)`: one byte per page of the range, whose low bit says it is in RAM.
@@ -317,12 +254,12 @@ pub(crate) unsafe fn munlock(ptr: *mut c_void, len: usize) -> io::Result<()> {
 /// # Safety
 ///
 /// `ptr` is page-aligned and `ptr..ptr + len` is mapped.
-pub(crate) unsafe fn mincore(ptr: *mut c_void, len: usize) -> io::Result<Vec<u8>> {
+pub(crate) unsafe fn mincore(call: &str, ptr: *mut c_void, len: usize) -> io::Result<Vec<u8>> {
     let pages = len.div_ceil(page_size());
     let mut vec = vec![0u8; pages];
     // SAFETY: `vec` holds one byte per page of the range; the range is mapped (caller).
     let ret = unsafe { sys::mincore(ptr, len, vec.as_mut_ptr()) };
-    check(ret, || format!("mincore of {len} bytes at {ptr:p}"))?;
+    check(ret, || format!("{call}: mincore of {len} bytes at {ptr:p}"))?;
     Ok(vec)
 }
 
@@ -377,13 +314,8 @@ pub(crate) unsafe fn copy_checked(call: &str, src: *const u8, buf: &mut [u8]) ->
                 if error.raw_os_error() == Some(libc::EFAULT) {
                     break;
                 }
-                return Err(io::Error::new(
-                    error.kind(),
-                    CallError {
-                        what: format!("{call}: process_vm_readv of {} bytes at {src:p}", buf.len()),
-                        source: error,
-                    },
-                ));
+                let what = format!("{call}: process_vm_readv of {} bytes at {src:p}", buf.len());
+                return Err(crate::error::failed(what, error));
             }
         }
     }
@@ -406,13 +338,13 @@ fn memlock_limit() -> String {
 pub(crate) fn mlockall(flags: c_int, names: &str) -> io::Result<()> {
     // SAFETY: locking changes no memory contents.
     let ret = unsafe { sys::mlockall(flags) };
-    check(ret, || format!("mlockall({names}) (RLIMIT_MEMLOCK: {})", memlock_limit()))
+    check(ret, || format!("lock_all: mlockall({names}) (RLIMIT_MEMLOCK: {})", memlock_limit()))
 }
 
 /// `munlockall()`.
 pub(crate) fn munlockall() -> io::Result<()> {
     // SAFETY: unlocking changes no memory contents.
-    check(unsafe { sys::munlockall() }, || "munlockall".to_owned())
+    check(unsafe { sys::munlockall() }, || "unlock_all: munlockall".to_owned())
 }
 
 /// `memfd_create(name, flags)`.
@@ -428,7 +360,7 @@ pub(crate) fn memfd_create(
     // SAFETY: `name` is a NUL-terminated string that lives through the call.
     let fd = unsafe { sys::memfd_create(name.as_ptr(), flags) };
     if fd < 0 {
-        return Err(last_error(|| format!("memfd_create({name:?})")));
+        return Err(last_error(|| format!("SharedMemory::create: memfd_create({name:?})")));
     }
     // SAFETY: the kernel just returned this descriptor, and nothing else owns it.
     Ok(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) })
@@ -440,11 +372,13 @@ pub(crate) fn memfd_create(
     mman_has = "MFD_ALLOW_SEALING",
     any(target_os = "linux", target_os = "android")
 ))]
-pub(crate) fn get_seals(fd: BorrowedFd<'_>) -> io::Result<c_int> {
+pub(crate) fn get_seals(call: &str, fd: BorrowedFd<'_>) -> io::Result<c_int> {
     // SAFETY: F_GET_SEALS reads the seals of an open descriptor, borrowed for the call.
     let seals = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GET_SEALS) };
     if seals < 0 {
-        return Err(last_error(|| format!("fcntl(F_GET_SEALS) of file descriptor {}", fd.as_raw_fd())));
+        return Err(last_error(|| {
+            format!("{call}: fcntl(F_GET_SEALS) of file descriptor {}", fd.as_raw_fd())
+        }));
     }
     Ok(seals)
 }
@@ -455,13 +389,42 @@ pub(crate) fn get_seals(fd: BorrowedFd<'_>) -> io::Result<c_int> {
     mman_has = "MFD_ALLOW_SEALING",
     any(target_os = "linux", target_os = "android")
 ))]
-pub(crate) fn add_seals(fd: BorrowedFd<'_>, seals: c_int) -> io::Result<()> {
+pub(crate) fn add_seals(call: &str, fd: BorrowedFd<'_>, seals: c_int) -> io::Result<()> {
     // SAFETY: F_ADD_SEALS changes what later calls on the file may do, not memory of this process.
     let ret = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, seals) };
     if ret < 0 {
         return Err(last_error(|| {
-            format!("fcntl(F_ADD_SEALS, {seals:#x}) of file descriptor {}", fd.as_raw_fd())
+            format!("{call}: fcntl(F_ADD_SEALS, {seals:#x}) of file descriptor {}", fd.as_raw_fd())
         }));
     }
     Ok(())
+}
+
+/// Whether the file has fs-verity on (Linux 5.4): its contents are fixed, checked against a hash
+/// on every read, and no one can open it for writing or truncate it. Asked with
+/// `statx(fd, "", AT_EMPTY_PATH)`, whose `STATX_ATTR_VERITY` attribute Linux 5.5 reports; an older
+/// kernel (or a failed call) answers `false`. Through `syscall`, so that no libc newer than the
+/// program's own (glibc 2.28 has `statx`) is needed.
+#[cfg(all(target_os = "linux", any(target_env = "gnu", target_env = "musl")))]
+pub(crate) fn has_fs_verity(fd: BorrowedFd<'_>) -> bool {
+    let mut stat = std::mem::MaybeUninit::<libc::statx>::zeroed();
+    // SAFETY: statx fills the buffer given, of the size it expects, and reads the empty path, a
+    // NUL-terminated string; `fd` is open for the call.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_statx,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH,
+            0 as std::ffi::c_uint,
+            stat.as_mut_ptr(),
+        )
+    };
+    if ret != 0 {
+        return false;
+    }
+    // SAFETY: statx succeeded, so it filled `stat` (and it was zeroed before).
+    let stat = unsafe { stat.assume_init() };
+    let verity = libc::STATX_ATTR_VERITY as u64;
+    stat.stx_attributes_mask & verity != 0 && stat.stx_attributes & verity != 0
 }

@@ -71,7 +71,7 @@ fn lock_all_fails_clearly_under_a_low_memlock_limit() {
         assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
         let message = error.to_string();
         assert!(
-            message.starts_with("mlockall(MCL_CURRENT) (RLIMIT_MEMLOCK: 65536 bytes) failed"),
+            message.starts_with("lock_all: mlockall(MCL_CURRENT) (RLIMIT_MEMLOCK: 65536 bytes) failed"),
             "{message}"
         );
         assert_eq!(common::locked_kib(), 0, "nothing stays locked after the failure");
@@ -79,7 +79,9 @@ fn lock_all_fails_clearly_under_a_low_memlock_limit() {
         let map = MmapMut::map_anon(1 << 20).unwrap();
         let error = map.lock().unwrap_err();
         assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
+        assert!(error.to_string().starts_with("lock: mlock of"), "{error}");
         assert!(error.to_string().contains("(RLIMIT_MEMLOCK: 65536 bytes) failed"), "{error}");
+        assert_eq!(mmap::raw_os_error(&error), Some(libc::ENOMEM), "{error}");
         assert_eq!(map.resident_pages().unwrap(), 0, "nothing was locked or faulted in");
         return;
     }

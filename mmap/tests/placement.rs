@@ -32,7 +32,10 @@ fn fixed_no_replace_over_an_existing_map_fails_and_leaves_it_alone() {
     let error =
         MmapOptions::new().len(page_size()).fixed_no_replace(addr + page_size()).map_anon().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::AlreadyExists, "{error}");
-    assert!(error.to_string().starts_with("map_anon: mmap of"), "{error}");
+    let message =
+        format!("map_anon: fixed_no_replace({:#x}): something is already mapped in", addr + page_size());
+    assert!(error.to_string().starts_with(&message), "{error}");
+    assert_eq!(mmap::raw_os_error(&error), Some(libc::EEXIST), "{error}");
     assert!(taken.iter().all(|&b| b == 7), "the existing map was not replaced");
 }
 

@@ -75,7 +75,7 @@ fn make_mut_of_a_shared_map_of_a_read_only_file_is_refused() {
     let map = unsafe { Mmap::map(&file).unwrap() };
     let error = map.make_mut().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::PermissionDenied, "{error}");
-    assert!(error.to_string().starts_with("mprotect of "), "{error}");
+    assert!(error.to_string().starts_with("make_mut: mprotect of "), "{error}");
 }
 
 #[test]

@@ -30,14 +30,8 @@ fn populate_of_a_truncated_file_map_is_an_error_not_a_crash() {
     assert_eq!(error.kind(), ErrorKind::UnexpectedEof, "{error}");
     assert!(error.to_string().starts_with("populate: part of the range"), "{error}");
     assert!(error.to_string().contains("past the end of the file"), "{error}");
-    // The explanation keeps the OS error in its chain of sources: EFAULT.
-    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&error);
-    let mut errno = None;
-    while let Some(inner) = source {
-        errno = errno.or_else(|| inner.downcast_ref::<std::io::Error>()?.raw_os_error());
-        source = inner.source();
-    }
-    assert_eq!(errno, Some(libc::EFAULT), "{error:?}");
+    // The explanation keeps the OS error's number: EFAULT.
+    assert_eq!(mmap::raw_os_error(&error), Some(libc::EFAULT), "{error:?}");
     let error = map.populate_range(page, page).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::UnexpectedEof, "{error}");
 
@@ -49,15 +43,12 @@ fn populate_of_a_truncated_file_map_is_an_error_not_a_crash() {
 #[test]
 #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
 fn advice_populate_read_reports_efault() {
-    use std::error::Error as _;
     let advice = mmap::Advice::PopulateRead;
     let (_file, map) = truncated_map(4);
     let error = map.advise(advice).unwrap_err();
-    assert!(error.to_string().starts_with("madvise(MADV_POPULATE_READ) of"), "{error}");
+    assert!(error.to_string().starts_with("advise: madvise(MADV_POPULATE_READ) of"), "{error}");
     // EFAULT: "populating failed because a SIGBUS would have been generated" (madvise(2)).
-    let errno =
-        error.source().and_then(|e| e.downcast_ref::<std::io::Error>()).and_then(|e| e.raw_os_error());
-    assert_eq!(errno, Some(libc::EFAULT), "{error}");
+    assert_eq!(mmap::raw_os_error(&error), Some(libc::EFAULT), "{error}");
 }
 
 #[test]

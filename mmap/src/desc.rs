@@ -1,0 +1,126 @@
+//! What the `map*` constructors take: memmap2's `MmapAsRawDesc`, so that memmap2's callers compile
+//! unchanged (`&File`, a `RawFd`, `&T` of any `AsRawFd`), and the owned and borrowed descriptors
+//! this crate took before through `AsFd`.
+
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::range::invalid;
+
+/// A file descriptor given to a `map*` constructor: made by [`MmapAsRawDesc::as_raw_desc`].
+#[derive(Debug, Clone, Copy)]
+pub struct MmapRawDescriptor(RawFd);
+
+/// What the `map*` constructors of [`MmapOptions`](crate::MmapOptions), [`Mmap`](crate::Mmap),
+/// [`MmapMut`](crate::MmapMut) and [`MmapRaw`](crate::MmapRaw) take: memmap2's trait, with its
+/// name and its implementations, `RawFd` and `&T` for every `T: AsRawFd` (`&File`, `&OwnedFd`,
+/// `&BorrowedFd`, `&UnixStream`...), plus `&mut T`, and by value `File`, `OwnedFd`, `BorrowedFd`,
+/// [`SharedMemory`](crate::SharedMemory) and `Box`, `Rc` and `Arc` of an `AsRawFd`.
+///
+/// A `RawFd` is used as it is, as in memmap2: the caller keeps it open through the call. A negative
+/// number is refused with `InvalidInput` before any system call; a number that is not open fails
+/// with `InvalidInput` (`EBADF`).
+///
+/// ```
+/// use std::os::fd::{AsFd, AsRawFd};
+/// use mmap::MmapOptions;
+///
+/// # fn main() -> std::io::Result<()> {
+/// let file = tempfile::tempfile()?;
+/// file.set_len(4096)?;
+/// let by_reference = MmapOptions::new().map_raw(&file)?;
+/// let by_number = MmapOptions::new().map_raw(file.as_raw_fd())?;
+/// let borrowed = MmapOptions::new().map_raw(file.as_fd())?;
+/// assert_eq!((by_reference.len(), by_number.len(), borrowed.len()), (4096, 4096, 4096));
+/// # Ok(())
+/// # }
+/// ```
+pub trait MmapAsRawDesc {
+    /// The descriptor to map.
+    fn as_raw_desc(&self) -> MmapRawDescriptor;
+}
+
+impl MmapAsRawDesc for RawFd {
+    fn as_raw_desc(&self) -> MmapRawDescriptor {
+        MmapRawDescriptor(*self)
+    }
+}
+
+impl<T: AsRawFd + ?Sized> MmapAsRawDesc for &T {
+    fn as_raw_desc(&self) -> MmapRawDescriptor {
+        MmapRawDescriptor(self.as_raw_fd())
+    }
+}
+
+impl<T: AsRawFd + ?Sized> MmapAsRawDesc for &mut T {
+    fn as_raw_desc(&self) -> MmapRawDescriptor {
+        MmapRawDescriptor(self.as_raw_fd())
+    }
+}
+
+/// `MmapAsRawDesc` by value, for types that own or borrow a descriptor.
+macro_rules! by_value {
+    ($($ty:ty),* $(,)?) => {
+        $(
+            impl MmapAsRawDesc for $ty {
+                fn as_raw_desc(&self) -> MmapRawDescriptor {
+                    MmapRawDescriptor(self.as_raw_fd())
+                }
+            }
+        )*
+    };
+}
+
+by_value!(File, OwnedFd, BorrowedFd<'_>);
+
+impl<T: AsRawFd + ?Sized> MmapAsRawDesc for Box<T> {
+    fn as_raw_desc(&self) -> MmapRawDescriptor {
+        MmapRawDescriptor((**self).as_raw_fd())
+    }
+}
+
+impl<T: AsRawFd + ?Sized> MmapAsRawDesc for Rc<T> {
+    fn as_raw_desc(&self) -> MmapRawDescriptor {
+        MmapRawDescriptor((**self).as_raw_fd())
+    }
+}
+
+impl<T: AsRawFd + ?Sized> MmapAsRawDesc for Arc<T> {
+    fn as_raw_desc(&self) -> MmapRawDescriptor {
+        MmapRawDescriptor((**self).as_raw_fd())
+    }
+}
+
+#[cfg(all(
+    mman_has = "MFD_CLOEXEC",
+    mman_has = "MFD_ALLOW_SEALING",
+    any(target_os = "linux", target_os = "android")
+))]
+impl AsRawFd for crate::SharedMemory {
+    fn as_raw_fd(&self) -> RawFd {
+        self.as_file().as_raw_fd()
+    }
+}
+
+#[cfg(all(
+    mman_has = "MFD_CLOEXEC",
+    mman_has = "MFD_ALLOW_SEALING",
+    any(target_os = "linux", target_os = "android")
+))]
+by_value!(crate::SharedMemory);
+
+/// `file`'s descriptor, borrowed while `file` is; a negative number is refused before any call.
+pub(crate) fn borrow<'a>(call: &str, file: &'a impl MmapAsRawDesc) -> io::Result<BorrowedFd<'a>> {
+    let MmapRawDescriptor(fd) = file.as_raw_desc();
+    if fd < 0 {
+        return Err(invalid(call, format_args!("file descriptor {fd} is not a descriptor (negative)")));
+    }
+    // SAFETY: `fd` is not -1 (the one value `BorrowedFd` cannot hold), and the borrow lasts no longer
+    // than that of `file`, which keeps its descriptor open; a `RawFd` is open as long as its caller
+    // says, as in memmap2. A number that names no open file makes each system call fail with
+    // `EBADF`, an error, and never touches memory.
+    Ok(unsafe { BorrowedFd::borrow_raw(fd) })
+}
