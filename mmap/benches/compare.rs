@@ -30,7 +30,13 @@ fn scan(c: &mut Criterion, files: &Files, sizes: &Sizes) {
         .measurement_time(Duration::from_secs(5))
         .throughput(Throughput::Bytes(sizes.file as u64));
     let file = &files.big;
-    for how in [Scan::Default, Scan::Populate, Scan::Sequential, Scan::Prefault] {
+    for how in [
+        Scan::Default,
+        Scan::Populate,
+        Scan::Sequential,
+        #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+        Scan::Prefault,
+    ] {
         group.bench_function(format!("ours_{how:?}"), |b| b.iter(|| scan_ours(file, how)));
         group.bench_function(format!("raw_{how:?}"), |b| b.iter(|| scan_raw(file, how)));
         group.bench_function(format!("memmap2_{how:?}"), |b| b.iter(|| scan_memmap2(file, how)));
@@ -62,7 +68,12 @@ fn anonymous(c: &mut Criterion, sizes: &Sizes) {
     group.sample_size(10).throughput(Throughput::Bytes(sizes.anon as u64));
     let len = sizes.anon;
     group.bench_function("vec", |b| b.iter(|| anon_vec(len)));
-    for how in [Anon::Default, Anon::Populate, Anon::HugePages] {
+    for how in [
+        Anon::Default,
+        Anon::Populate,
+        #[cfg(mman_has = "MADV_HUGEPAGE")]
+        Anon::HugePages,
+    ] {
         group.bench_function(format!("ours_{how:?}"), |b| b.iter(|| anon_ours(len, how)));
         group.bench_function(format!("raw_{how:?}"), |b| b.iter(|| anon_raw(len, how)));
         group.bench_function(format!("memmap2_{how:?}"), |b| b.iter(|| anon_memmap2(len, how)));

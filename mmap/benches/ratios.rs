@@ -185,6 +185,7 @@ fn main() {
         (Scan::Default, "default"),
         (Scan::Sequential, "`Advice::Sequential`"),
         (Scan::Populate, "`populate()` (MAP_POPULATE)"),
+        #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
         (Scan::Prefault, "`map.populate()` (MADV_POPULATE_READ)"),
     ];
     let scan_rows = scans.map(|(how, name)| Row {
@@ -241,6 +242,7 @@ fn main() {
     let anons = [
         (Anon::Default, "`map_anon`"),
         (Anon::Populate, "`map_anon` + `populate()`"),
+        #[cfg(mman_has = "MADV_HUGEPAGE")]
         (Anon::HugePages, "`map_anon` + `Advice::HugePage` (THP)"),
     ];
     let anon_rows = anons.map(|(how, name)| Row {

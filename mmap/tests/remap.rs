@@ -32,24 +32,36 @@ fn an_anonymous_map_grows_keeping_its_bytes_and_shrinks() {
     assert!(map.iter().all(|&b| b == 3));
 }
 
+/// A one-page map and a page of the test's own right after it, which no other test can free: two
+/// pages are mapped, the map shrunk in place to its first page, and the page it freed taken back at
+/// once with `fixed_no_replace`. Tests run in parallel and map too: in the rare case one took the
+/// page in between, this starts again elsewhere.
+#[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
+fn a_page_and_the_next_one(page: usize) -> (MmapMut, MmapMut) {
+    for _ in 0..100 {
+        let mut map = MmapMut::map_anon(2 * page).unwrap();
+        map.remap(page, RemapOptions::new()).unwrap();
+        let next = map.as_ptr() as usize + page;
+        match MmapOptions::new().len(page).fixed_no_replace(next).map_anon() {
+            Ok(blocker) => return (map, blocker),
+            Err(error) if error.kind() == ErrorKind::AlreadyExists => continue,
+            Err(error) => panic!("the page after the map: {error}"),
+        }
+    }
+    panic!("another test took the page right after the map 100 times in a row");
+}
+
 #[test]
 #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
 fn growing_in_place_fails_when_the_next_pages_are_taken() {
-    let page = page_size();
-    // A map right below a blocker of this test's own. (A blocker taken after the map, in the page
-    // after it, is most often refused: the kernel maps top down, so that page is usually another
-    // map's, which may leave before this test grows the map.) Tests run in parallel and may take
-    // the page below the blocker first: a few tries are plenty.
-    let placed = (0..10).find_map(|_| {
-        let blocker = MmapMut::map_anon(page).unwrap();
-        let below = blocker.as_ptr() as usize - page;
-        Some((blocker, MmapOptions::new().len(page).fixed_no_replace(below).map_anon().ok()?))
-    });
-    let Some((_blocker, mut map)) = placed else {
-        assert!(common::skip_under_valgrind("MAP_FIXED_NOREPLACE, which valgrind takes for a hint"));
+    if common::skip_under_valgrind("MAP_FIXED_NOREPLACE, which valgrind takes for a hint") {
         return;
-    };
+    }
+    let page = page_size();
+    // The blocker is this test's until the end: the page after the map stays taken throughout.
+    let (mut map, blocker) = a_page_and_the_next_one(page);
     map[0] = 9;
+    assert_eq!(blocker.as_ptr() as usize, map.as_ptr() as usize + page);
 
     let error = map.remap(2 * page, RemapOptions::new()).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
@@ -62,6 +74,7 @@ fn growing_in_place_fails_when_the_next_pages_are_taken() {
     map.remap(2 * page, RemapOptions::new().may_move(true)).unwrap();
     assert_ne!(map.as_ptr(), old, "the map moved to grow");
     assert_eq!((map.len(), map[0]), (2 * page, 9));
+    assert!(blocker.iter().all(|&b| b == 0), "the page after it was left alone");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! the environment a test asks for, and the output of mmap-sys's build script read back.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::{env, fs};
@@ -59,4 +60,30 @@ pub fn sys_build(stdout: &str) -> SysBuild {
         .map(|(name, rest)| (name.to_owned(), rest.to_owned()))
         .collect();
     SysBuild { metadata, constants }
+}
+
+/// Whether libclang loads here, found as mmap-sys's build script finds it (clang-sys's search, with
+/// `LIBCLANG_PATH`, which the nested builds inherit): where it does, a default build must take the
+/// bindgen path; where it does not (`Err` says why), the C-compiler path.
+pub fn libclang() -> Result<(), String> {
+    clang_sys::load()
+}
+
+/// The path a default build of mmap-sys takes on this machine: `"bindgen"` where libclang loads,
+/// else `"c-compiler"`, after saying what `unchecked` (what needs bindgen) is not checked here.
+pub fn default_path(unchecked: &str) -> &'static str {
+    match libclang() {
+        Ok(()) => "bindgen",
+        Err(reason) => {
+            not_checked(&format!("{unchecked}: libclang cannot be loaded here ({reason})"));
+            "c-compiler"
+        }
+    }
+}
+
+/// Says what a test could not check here. Written to the standard error itself, not through
+/// `eprintln!`, which the test harness captures: the line shows in `cargo test`'s output although
+/// the test passes.
+pub fn not_checked(what: &str) {
+    let _ = writeln!(std::io::stderr(), "not checked: {what}");
 }

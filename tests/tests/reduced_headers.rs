@@ -2,34 +2,43 @@
 //! warnings, passes its tests, and reports what it lacks.
 //!
 //! Builds the workspace's `mmap` in a target directory of its own with
-//! `BINDGEN_EXTRA_CLANG_ARGS=-I tests/fixtures/reduced-include`, whose `<sys/mman.h>` is reduced
-//! (like musl's) and whose `<linux/mman.h>` is empty.
+//! `-I tests/fixtures/reduced-include` (in `BINDGEN_EXTRA_CLANG_ARGS` for the bindgen path, in
+//! `CFLAGS` for the C-compiler path, which a machine without libclang takes), whose
+//! `<sys/mman.h>` is reduced (like musl's) and whose `<linux/mman.h>` is empty.
 
 use std::path::Path;
 
-use mmap_conformance::nested::{cargo, sys_build, workspace};
+use mmap_conformance::nested::{cargo, default_path, sys_build, workspace, SysBuild};
 
-/// Runs cargo with `args` against the reduced headers, warnings denied; returns the `defined=` list
-/// mmap-sys reported, and what cargo printed on its standard output.
-fn cargo_with_reduced_headers(args: &[&str]) -> (Vec<String>, String) {
+/// Runs cargo with `args` against the reduced headers, warnings denied; returns what mmap-sys's
+/// build script reported, and what cargo printed on its standard output.
+fn cargo_with_reduced_headers(args: &[&str]) -> (SysBuild, String) {
     let fixture = workspace().join("tests/fixtures/reduced-include");
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("reduced-headers");
     let include = format!("-I{}", fixture.display());
-    let envs = [("BINDGEN_EXTRA_CLANG_ARGS", include.as_str()), ("RUSTFLAGS", "-D warnings")];
+    let envs = [
+        ("BINDGEN_EXTRA_CLANG_ARGS", include.as_str()),
+        ("CFLAGS", include.as_str()),
+        ("RUSTFLAGS", "-D warnings"),
+    ];
     let mut all = vec![args[0], "--message-format=json"];
     all.extend_from_slice(&args[1..]);
     let (stdout, _) = cargo(&target, &all, &envs);
-    let defined = sys_build(&stdout).metadata["defined"].split(',').map(str::to_owned).collect();
-    (defined, stdout)
+    (sys_build(&stdout), stdout)
 }
 
 #[test]
 fn reduced_headers_report_missing_names_and_mmap_passes_its_tests() {
-    // mmap's whole test suite, built with warnings denied: the tests of features the headers lack
-    // are left out with them, and the rest pass.
-    let (defined, _) = cargo_with_reduced_headers(&["test", "--locked", "-p", "mmap"]);
+    // Every target of mmap (its tests, examples and benchmarks) compiles with warnings denied; then
+    // its whole test suite, doctests included, passes: the tests of features the headers lack are
+    // left out with them.
+    cargo_with_reduced_headers(&["test", "--locked", "-p", "mmap", "--all-targets", "--no-run"]);
+    let (build, _) = cargo_with_reduced_headers(&["test", "--locked", "-p", "mmap"]);
+    let path = default_path("that bindgen reads the reduced headers");
+    assert_eq!(build.metadata["path"], path, "the path of a default build");
+    let defined: Vec<&str> = build.metadata["defined"].split(',').collect();
     for present in ["PROT_READ", "MAP_SHARED", "MAP_POPULATE", "MADV_WILLNEED", "MFD_CLOEXEC"] {
-        assert!(defined.iter().any(|n| n == present), "{present} should be defined: {defined:?}");
+        assert!(defined.contains(&present), "{present} should be defined: {defined:?}");
     }
     for missing in [
         "MADV_POPULATE_READ",
@@ -40,7 +49,7 @@ fn reduced_headers_report_missing_names_and_mmap_passes_its_tests() {
         "MAP_HUGE_2MB",
         "MLOCK_ONFAULT",
     ] {
-        assert!(!defined.iter().any(|n| n == missing), "{missing} should be reported missing");
+        assert!(!defined.contains(&missing), "{missing} should be reported missing");
     }
     assert_eq!(defined.len(), 35, "the fixture defines 35 constants of the exported families: {defined:?}");
 

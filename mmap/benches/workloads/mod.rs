@@ -137,7 +137,9 @@ pub(crate) enum Scan {
     Populate,
     /// `MADV_SEQUENTIAL` after the map.
     Sequential,
-    /// `MADV_POPULATE_READ` after the map (`populate()`, the prefault call).
+    /// `MADV_POPULATE_READ` after the map (`populate()`, the prefault call), where the headers
+    /// define it.
+    #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
     Prefault,
 }
 
@@ -150,6 +152,7 @@ pub(crate) fn scan_ours(file: &File, how: Scan) -> u64 {
     let map = unsafe { options.map(file).unwrap() };
     match how {
         Scan::Sequential => map.advise(Advice::Sequential).unwrap(),
+        #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
         Scan::Prefault => map.populate().unwrap(),
         Scan::Default | Scan::Populate => {}
     }
@@ -165,6 +168,7 @@ pub(crate) fn scan_memmap2(file: &File, how: Scan) -> u64 {
     let map = unsafe { options.map(file).unwrap() };
     match how {
         Scan::Sequential => map.advise(memmap2::Advice::Sequential).unwrap(),
+        #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
         Scan::Prefault => map.advise(memmap2::Advice::PopulateRead).unwrap(),
         Scan::Default | Scan::Populate => {}
     }
@@ -177,6 +181,7 @@ pub(crate) fn scan_raw(file: &File, how: Scan) -> u64 {
     let ptr = raw_map(file, len, mmap_sys::PROT_READ, flags);
     let advice = match how {
         Scan::Sequential => Some(mmap_sys::MADV_SEQUENTIAL),
+        #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
         Scan::Prefault => Some(mmap_sys::MADV_POPULATE_READ),
         Scan::Default | Scan::Populate => None,
     };
@@ -279,7 +284,8 @@ pub(crate) enum Anon {
     Default,
     /// `MAP_POPULATE`: every page allocated by `mmap`.
     Populate,
-    /// `MADV_HUGEPAGE` after the map: transparent huge pages.
+    /// `MADV_HUGEPAGE` after the map: transparent huge pages, where the headers define it.
+    #[cfg(mman_has = "MADV_HUGEPAGE")]
     HugePages,
 }
 
@@ -294,6 +300,7 @@ pub(crate) fn anon_ours(len: usize, how: Anon) -> u64 {
         options.populate();
     }
     let mut map = options.map_anon().unwrap();
+    #[cfg(mman_has = "MADV_HUGEPAGE")]
     if how == Anon::HugePages {
         map.advise(Advice::HugePage).unwrap();
     }
@@ -307,6 +314,7 @@ pub(crate) fn anon_memmap2(len: usize, how: Anon) -> u64 {
         options.populate();
     }
     let mut map = options.map_anon().unwrap();
+    #[cfg(mman_has = "MADV_HUGEPAGE")]
     if how == Anon::HugePages {
         map.advise(memmap2::Advice::HugePage).unwrap();
     }
@@ -322,6 +330,7 @@ pub(crate) fn anon_raw(len: usize, how: Anon) -> u64 {
     // SAFETY: a new anonymous mapping at an address the kernel picks.
     let ptr = unsafe { mmap_sys::mmap(ptr::null_mut(), len, prot, flags, -1, 0) };
     assert_ne!(ptr, mmap_sys::MAP_FAILED);
+    #[cfg(mman_has = "MADV_HUGEPAGE")]
     if how == Anon::HugePages {
         // SAFETY: the whole mapping just made; the advice does not change its contents.
         assert_eq!(unsafe { mmap_sys::madvise(ptr, len, mmap_sys::MADV_HUGEPAGE) }, 0);
