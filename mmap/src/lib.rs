@@ -113,11 +113,7 @@ mod range;
 mod raw;
 #[cfg(mman_has = "MREMAP_MAYMOVE")]
 mod remap;
-#[cfg(all(
-    mman_has = "MFD_CLOEXEC",
-    mman_has = "MFD_ALLOW_SEALING",
-    any(target_os = "linux", target_os = "android")
-))]
+#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
 mod shared_memory;
 mod sys;
 
@@ -137,11 +133,7 @@ pub use options::MmapOptions;
 pub use raw::MmapRaw;
 #[cfg(mman_has = "MREMAP_MAYMOVE")]
 pub use remap::RemapOptions;
-#[cfg(all(
-    mman_has = "MFD_CLOEXEC",
-    mman_has = "MFD_ALLOW_SEALING",
-    any(target_os = "linux", target_os = "android")
-))]
+#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
 pub use shared_memory::{Seals, SharedMemory};
 
 /// The constants this crate can use that the host's headers do not define, such as

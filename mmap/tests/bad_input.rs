@@ -5,6 +5,9 @@
 //! compares `/proc/self/maps`. Locking past `RLIMIT_MEMLOCK` needs a child process with a lowered
 //! limit: it is in `lock_all.rs`.
 
+// /proc is Linux's.
+#![cfg(linux_kernel)]
+
 mod common;
 
 use std::collections::BTreeSet;

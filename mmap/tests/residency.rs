@@ -49,7 +49,7 @@ fn populate_reads_a_file_map_in_and_pageout_reclaims_anonymous_pages() {
     assert!(anon.iter().all(|&b| b == 1), "paged out or not, the bytes stay");
 }
 
-#[cfg(mman_has = "MADV_PAGEOUT")]
+#[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE", mman_has = "MADV_PAGEOUT"))]
 fn has_swap() -> bool {
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
     meminfo.lines().any(|line| line.starts_with("SwapTotal:") && line.split_whitespace().nth(1) != Some("0"))
