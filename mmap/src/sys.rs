@@ -118,12 +118,18 @@ pub(crate) enum FileKind {
     Other(&'static str),
 }
 
-/// `fstat(fd)`. (Not `File::metadata`, which asks `statx` for more than a map needs, and is slower.)
+/// `fstat(fd)`, with 64-bit sizes on every target: glibc's `fstat64` (its 32-bit targets' `fstat`
+/// fails with `EOVERFLOW` on a file over 2 GiB); elsewhere `fstat` is 64-bit already (musl, macOS,
+/// the BSDs). (Not `File::metadata`, which asks `statx` for more than a map needs, and is slower.)
 #[inline]
 pub(crate) fn file_info(call: &str, fd: BorrowedFd<'_>) -> io::Result<FileInfo> {
-    let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    use libc::{fstat64 as fstat, stat64 as stat};
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    use libc::{fstat, stat};
+    let mut stat = std::mem::MaybeUninit::<stat>::uninit();
     // SAFETY: `stat` is a buffer of the size fstat fills; `fd` is open for the call.
-    if unsafe { libc::fstat(fd.as_raw_fd(), stat.as_mut_ptr()) } != 0 {
+    if unsafe { fstat(fd.as_raw_fd(), stat.as_mut_ptr()) } != 0 {
         return Err(last_error(|| format!("{call}: fstat of file descriptor {}", fd.as_raw_fd())));
     }
     // SAFETY: fstat succeeded, so it filled `stat`.
