@@ -123,10 +123,10 @@ pub(crate) enum FileKind {
 /// the BSDs). (Not `File::metadata`, which asks `statx` for more than a map needs, and is slower.)
 #[inline]
 pub(crate) fn file_info(call: &str, fd: BorrowedFd<'_>) -> io::Result<FileInfo> {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    use libc::{fstat64 as fstat, stat64 as stat};
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     use libc::{fstat, stat};
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    use libc::{fstat64 as fstat, stat64 as stat};
     let mut stat = std::mem::MaybeUninit::<stat>::uninit();
     // SAFETY: `stat` is a buffer of the size fstat fills; `fd` is open for the call.
     if unsafe { fstat(fd.as_raw_fd(), stat.as_mut_ptr()) } != 0 {
