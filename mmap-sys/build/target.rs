@@ -162,9 +162,9 @@ pub(crate) fn check(defines: &str) -> Result<(), String> {
         }
     }
     if names.contains("__GLIBC__") && !(env == "gnu" && matches!(os.as_str(), "linux" | "hurd")) {
-        wrong.push(format!(
-            "the headers are glibc's (they define __GLIBC__), and the target's C library is not"
-        ));
+        wrong.push(
+            "the headers are glibc's (they define __GLIBC__), and the target's C library is not".to_owned(),
+        );
     }
     if os == "linux" && env == "gnu" && !names.contains("__GLIBC__") {
         wrong.push("the headers are not glibc's (they do not define __GLIBC__)".to_owned());
