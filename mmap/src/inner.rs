@@ -180,7 +180,7 @@ impl MmapInner {
         })
     }
 
-    /// Copies the bytes from `offset` into `buf`, through the kernel (`process_vm_readv`), so that a
+    /// Copies the bytes from `offset` into `buf`, through the kernel (`sys::copy_checked`), so that a
     /// page gone from under the map is an error and not `SIGBUS`. Returns the bytes copied:
     /// `buf.len()`, or fewer at the end of the map.
     pub(crate) fn read_at(&self, call: &str, buf: &mut [u8], offset: usize) -> io::Result<usize> {
