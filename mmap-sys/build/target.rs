@@ -161,7 +161,9 @@ pub(crate) fn check(defines: &str) -> Result<(), String> {
             wrong.push(format!("<sys/mman.h> is not {os}'s (its <sys/cdefs.h> would define {marker})"));
         }
     }
-    if names.contains("__GLIBC__") && !(env == "gnu" && matches!(os.as_str(), "linux" | "hurd")) {
+    // uClibc defines __GLIBC__ too, and says it is uClibc.
+    let glibc = names.contains("__GLIBC__") && !names.contains("__UCLIBC__");
+    if glibc && !(env == "gnu" && matches!(os.as_str(), "linux" | "hurd")) {
         wrong.push(
             "the headers are glibc's (they define __GLIBC__), and the target's C library is not".to_owned(),
         );
