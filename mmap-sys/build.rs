@@ -18,6 +18,8 @@
 mod bindgen_path;
 #[path = "build/c_compiler.rs"]
 mod c_compiler;
+#[path = "build/target.rs"]
+mod target;
 
 use std::collections::BTreeMap;
 use std::env;
@@ -88,6 +90,7 @@ fn run() -> Result<(), String> {
     let target = env_var("TARGET")?;
     let wrapper = manifest_dir.join("wrapper.h");
     println!("cargo::rerun-if-changed={}", wrapper.display());
+    target::rerun_if_env_changed(&target);
     println!("cargo::rustc-check-cfg=cfg(mman_bindgen)");
     let names: Vec<String> = FUNCTIONS.iter().map(|name| format!("\"{name}\"")).collect();
     println!("cargo::rustc-check-cfg=cfg(mman_fn, values({}))", names.join(", "));

@@ -10,7 +10,17 @@
 
 #include <sys/mman.h>
 
-#ifdef __linux__
-/* The kernel's UAPI header: PROT_SEM, MAP_UNINITIALIZED, MAP_HUGE_*, MADV_SOFT_OFFLINE, MADV_COLLAPSE. */
+/*
+ * The kernel's UAPI header: PROT_SEM, MAP_UNINITIALIZED, MAP_HUGE_*, MADV_SOFT_OFFLINE, MADV_COLLAPSE.
+ * Only where the target's compiler finds it: musl-gcc, for one, sees musl's headers and not the
+ * kernel's, and the build then exports what <sys/mman.h> alone defines (DEP_MMAN_DEFINED and
+ * mmap::missing_constants() say what that leaves out). Add the kernel's headers with
+ * CFLAGS_<target>="-idirafter <dir>" (see mmap-sys's README) to have them.
+ */
+#if defined(__linux__) && defined(__has_include)
+#if __has_include(<linux/mman.h>)
+#include <linux/mman.h>
+#endif
+#elif defined(__linux__)
 #include <linux/mman.h>
 #endif

@@ -1,6 +1,7 @@
 //! Turns the list of constants the host headers define (from mmap-sys, as `DEP_MMAN_DEFINED`) into
 //! `cfg(mman_has = "NAME")` for the constants this crate can do without, so that it compiles on
-//! hosts whose headers lack some of them (musl, macOS, older kernels' headers).
+//! hosts whose headers lack some of them (musl, macOS, older kernels' headers), and sets
+//! `cfg(linux_kernel)` for Linux and Android.
 
 /// The constants this crate uses only where the host defines them. Code names them in
 /// `#[cfg(mman_has = "...")]`; `rustc-check-cfg` flags a name that is not in this list.
@@ -58,6 +59,12 @@ const OPTIONAL: &[&str] = &[
 
 fn main() {
     println!("cargo::rerun-if-env-changed=DEP_MMAN_DEFINED");
+    // `cfg(linux_kernel)`: the Linux kernel's calls with no counterpart elsewhere (`process_vm_readv`,
+    // memfd seals), for Linux and Android alike.
+    println!("cargo::rustc-check-cfg=cfg(linux_kernel)");
+    if matches!(std::env::var("CARGO_CFG_TARGET_OS").as_deref(), Ok("linux" | "android")) {
+        println!("cargo::rustc-cfg=linux_kernel");
+    }
     let values: Vec<String> = OPTIONAL.iter().map(|name| format!("\"{name}\"")).collect();
     println!("cargo::rustc-check-cfg=cfg(mman_has, values({}))", values.join(", "));
     let defined = std::env::var("DEP_MMAN_DEFINED").unwrap_or_default();

@@ -40,8 +40,11 @@ pub(crate) fn run(wrapper: &Path, target: &str) -> Result<crate::Generated, Fail
     let functions = format!("^({})$", FUNCTIONS.join("|"));
     let rust_target =
         bindgen::RustTarget::stable(77, 0).map_err(|e| Failure::Headers(format!("bindgen: {e}")))?;
+    // The target's headers, as its C compiler finds them (build/target.rs).
+    let include = crate::target::clang_args(wrapper).map_err(Failure::Headers)?;
     let bindings = bindgen::Builder::default()
         .header(wrapper.display().to_string())
+        .clang_args(include)
         .rust_target(rust_target)
         .use_core()
         .ctypes_prefix("::core::ffi")
@@ -52,11 +55,11 @@ pub(crate) fn run(wrapper: &Path, target: &str) -> Result<crate::Generated, Fail
         .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()))
         .generate()
         .map_err(|e| {
-            let var = format!("BINDGEN_EXTRA_CLANG_ARGS_{}", target.replace('-', "_"));
+            let var = target.replace('-', "_");
             Failure::Headers(format!(
                 "clang could not read the memory-mapping headers through {}: {e}\n\
-                 When cross-compiling, point clang at the target's headers, e.g. \
-                 {var}=\"--sysroot=/path/to/{target}/sysroot\".",
+                 clang reads the headers the target's C compiler finds: when cross-compiling, point \
+                 that compiler at the target's headers, e.g. CFLAGS_{var}=\"--sysroot=/path/to/{target}/sysroot\".",
                 wrapper.display()
             ))
         })?;

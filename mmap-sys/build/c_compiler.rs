@@ -35,6 +35,7 @@ pub(crate) fn run(wrapper: &Path, out_dir: &Path) -> Result<Headers, String> {
         .map_err(|e| format!("no C compiler for the target: {e}"))?;
     let preprocess = |file: &Path, args: &[&str]| preprocess(&compiler, file, args);
     let defines = preprocess(wrapper, &["-dM"])?;
+    crate::target::check(&defines)?;
     let bodies: BTreeMap<&str, &str> = defines
         .lines()
         .filter_map(|line| line.strip_prefix("#define "))

@@ -17,6 +17,17 @@
 //!
 //! The workspace's tests build both paths and compare them name for name and value for value.
 //!
+//! # The target's headers
+//!
+//! Both paths read the headers of the C library the target links against, as the target's C
+//! compiler finds them: the `cc` crate picks that compiler (`CC_<target>`, `CFLAGS_<target>`), and
+//! bindgen's clang gets its include search path (`-nostdlibinc`, then `-isystem` each directory) and
+//! its `-D`, `-U` and `-m*-version-min` flags. A build whose headers are not the target's (another
+//! system's, or glibc's for a musl target) stops with a message that says how to point the compiler
+//! at them, e.g. `CFLAGS_<target>=--sysroot=/path/to/sysroot`. `<linux/mman.h>` is included only
+//! where the compiler finds it (`musl-gcc` sees only musl's headers). `CC*`, `CFLAGS*` and
+//! `MACOSX_DEPLOYMENT_TARGET` rerun the build: macOS's headers define `MAP_32BIT` from 10.15 on.
+//!
 //! # Constants
 //!
 //! Every integer macro whose name starts with `PROT_`, `MAP_`, `MS_`, `MADV_`, `POSIX_MADV_`,

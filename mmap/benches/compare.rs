@@ -30,13 +30,15 @@ fn scan(c: &mut Criterion, files: &Files, sizes: &Sizes) {
         .measurement_time(Duration::from_secs(5))
         .throughput(Throughput::Bytes(sizes.file as u64));
     let file = &files.big;
-    for how in [
+    let ways = [
         Scan::Default,
+        #[cfg(mman_has = "MAP_POPULATE")]
         Scan::Populate,
         Scan::Sequential,
         #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
         Scan::Prefault,
-    ] {
+    ];
+    for how in ways {
         group.bench_function(format!("ours_{how:?}"), |b| b.iter(|| scan_ours(file, how)));
         group.bench_function(format!("raw_{how:?}"), |b| b.iter(|| scan_raw(file, how)));
         group.bench_function(format!("memmap2_{how:?}"), |b| b.iter(|| scan_memmap2(file, how)));
@@ -51,7 +53,7 @@ fn random_reads(c: &mut Criterion, files: &Files, sizes: &Sizes) {
     let file = &files.big;
     let offsets = random_offsets(sizes.file, sizes.reads);
     // SAFETY: the bench's files are its own, and never truncated.
-    let ours = unsafe { mmap::MmapOptions::new().populate().map(file).unwrap() };
+    let ours = unsafe { prefaulting().map(file).unwrap() };
     // SAFETY: as above.
     let theirs = unsafe { memmap2::MmapOptions::new().populate().map(file).unwrap() };
     let raw = RawMap::new(file, false);
@@ -68,12 +70,14 @@ fn anonymous(c: &mut Criterion, sizes: &Sizes) {
     group.sample_size(10).throughput(Throughput::Bytes(sizes.anon as u64));
     let len = sizes.anon;
     group.bench_function("vec", |b| b.iter(|| anon_vec(len)));
-    for how in [
+    let ways = [
         Anon::Default,
+        #[cfg(mman_has = "MAP_POPULATE")]
         Anon::Populate,
         #[cfg(mman_has = "MADV_HUGEPAGE")]
         Anon::HugePages,
-    ] {
+    ];
+    for how in ways {
         group.bench_function(format!("ours_{how:?}"), |b| b.iter(|| anon_ours(len, how)));
         group.bench_function(format!("raw_{how:?}"), |b| b.iter(|| anon_raw(len, how)));
         group.bench_function(format!("memmap2_{how:?}"), |b| b.iter(|| anon_memmap2(len, how)));
@@ -86,7 +90,7 @@ fn flush(c: &mut Criterion, files: &Files) {
     group.sample_size(20);
     let [f_ours, f_raw, f_memmap2] = &files.dirty;
     // SAFETY: the bench's files are its own, and never truncated.
-    let mut ours = unsafe { mmap::MmapOptions::new().populate().map_mut(f_ours).unwrap() };
+    let mut ours = unsafe { prefaulting().map_mut(f_ours).unwrap() };
     // SAFETY: as above.
     let mut theirs = unsafe { memmap2::MmapOptions::new().populate().map_mut(f_memmap2).unwrap() };
     let mut raw = RawMap::new(f_raw, true);

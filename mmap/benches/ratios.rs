@@ -184,6 +184,7 @@ fn main() {
     let scans = [
         (Scan::Default, "default"),
         (Scan::Sequential, "`Advice::Sequential`"),
+        #[cfg(mman_has = "MAP_POPULATE")]
         (Scan::Populate, "`populate()` (MAP_POPULATE)"),
         #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
         (Scan::Prefault, "`map.populate()` (MADV_POPULATE_READ)"),
@@ -201,7 +202,7 @@ fn main() {
     let offsets = random_offsets(sizes.file, sizes.reads);
     let offsets = &offsets;
     // SAFETY: the bench's files are its own, and never truncated.
-    let ours = unsafe { mmap::MmapOptions::new().populate().map(big).unwrap() };
+    let ours = unsafe { prefaulting().map(big).unwrap() };
     // SAFETY: as above.
     let theirs = unsafe { memmap2::MmapOptions::new().populate().map(big).unwrap() };
     let raw = RawMap::new(big, false);
@@ -241,6 +242,7 @@ fn main() {
     let len = sizes.anon;
     let anons = [
         (Anon::Default, "`map_anon`"),
+        #[cfg(mman_has = "MAP_POPULATE")]
         (Anon::Populate, "`map_anon` + `populate()`"),
         #[cfg(mman_has = "MADV_HUGEPAGE")]
         (Anon::HugePages, "`map_anon` + `Advice::HugePage` (THP)"),
@@ -257,7 +259,7 @@ fn main() {
     // 5. Flush a dirty 1 MiB range, each contender in its own file, a different range each time.
     let [f_ours, f_raw, f_memmap2] = &files.dirty;
     // SAFETY: as above.
-    let mut ours = unsafe { mmap::MmapOptions::new().populate().map_mut(f_ours).unwrap() };
+    let mut ours = unsafe { prefaulting().map_mut(f_ours).unwrap() };
     // SAFETY: as above.
     let mut theirs = unsafe { memmap2::MmapOptions::new().populate().map_mut(f_memmap2).unwrap() };
     let mut raw = RawMap::new(f_raw, true);

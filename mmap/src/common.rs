@@ -125,9 +125,9 @@ macro_rules! common_methods {
             }
 
             /// Copies the map's bytes from `offset` into `buf`, as `FileExt::read_at` reads a file,
-            /// but checked: the kernel makes the copy (`process_vm_readv(2)` on this process), so a
-            /// page the file no longer backs is an error, where reading the slice would kill the
-            /// process with `SIGBUS`. Returns the number of bytes copied: `buf.len()`, or fewer at
+            /// but checked: the kernel makes the copy (`process_vm_readv(2)` on this process; off
+            /// Linux, `write(2)` of the range into a pipe, read back), so a page the file no longer
+            /// backs is an error, where reading the slice would kill the process with `SIGBUS`. Returns the number of bytes copied: `buf.len()`, or fewer at
             /// the end of the map (0 at `offset == len()`).
             ///
             /// ```
@@ -149,7 +149,8 @@ macro_rules! common_methods {
             ///
             /// `InvalidInput` before any call for an `offset` past the end of the map;
             /// `UnexpectedEof` when a page of the range cannot be read (past the end of a truncated
-            /// file, or protected against reading); otherwise the error of `process_vm_readv`.
+            /// file, or protected against reading); otherwise the error of `process_vm_readv` (off
+            /// Linux: of `pipe`, `write` or `read`).
             pub fn read_at(&self, buf: &mut [u8], offset: usize) -> std::io::Result<usize> {
                 self.inner.read_at("read_at", buf, offset)
             }

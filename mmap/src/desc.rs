@@ -94,22 +94,14 @@ impl<T: AsRawFd + ?Sized> MmapAsRawDesc for Arc<T> {
     }
 }
 
-#[cfg(all(
-    mman_has = "MFD_CLOEXEC",
-    mman_has = "MFD_ALLOW_SEALING",
-    any(target_os = "linux", target_os = "android")
-))]
+#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
 impl AsRawFd for crate::SharedMemory {
     fn as_raw_fd(&self) -> RawFd {
         self.as_file().as_raw_fd()
     }
 }
 
-#[cfg(all(
-    mman_has = "MFD_CLOEXEC",
-    mman_has = "MFD_ALLOW_SEALING",
-    any(target_os = "linux", target_os = "android")
-))]
+#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
 by_value!(crate::SharedMemory);
 
 /// `file`'s descriptor, borrowed while `file` is; a negative number is refused before any call.

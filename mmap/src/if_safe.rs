@@ -5,8 +5,6 @@ use std::fmt;
 use std::io;
 use std::os::fd::BorrowedFd;
 
-use crate::range::invalid;
-
 /// The error of [`MmapOptions::map_if_safe`](crate::MmapOptions::map_if_safe) and
 /// [`Mmap::map_if_safe`](crate::Mmap::map_if_safe), as in memmap2: it says which of three things
 /// happened, and converts into the [`io::Error`] it holds (`?` in a function returning
@@ -29,14 +27,7 @@ enum Inner {
 }
 
 impl MapIfSafeError {
-    #[cfg_attr(
-        all(
-            mman_has = "MFD_CLOEXEC",
-            mman_has = "MFD_ALLOW_SEALING",
-            any(target_os = "linux", target_os = "android")
-        ),
-        allow(dead_code)
-    )]
+    #[cfg_attr(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel), allow(dead_code))]
     pub(crate) fn new_not_supported(call: &str) -> Self {
         let error = crate::error::other(
             io::ErrorKind::Unsupported,
@@ -100,11 +91,7 @@ impl From<MapIfSafeError> for io::Error {
 
 /// Checks that nothing can change `fd`'s contents: it is a memfd sealed against writing and
 /// shrinking (`fcntl(F_GET_SEALS)`), or, not being sealable, has fs-verity (`statx`).
-#[cfg(all(
-    mman_has = "MFD_CLOEXEC",
-    mman_has = "MFD_ALLOW_SEALING",
-    any(target_os = "linux", target_os = "android")
-))]
+#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
 pub(crate) fn check_file(call: &str, fd: BorrowedFd<'_>) -> Result<(), MapIfSafeError> {
     use crate::sys;
     use crate::Seals;
@@ -116,7 +103,7 @@ pub(crate) fn check_file(call: &str, fd: BorrowedFd<'_>) -> Result<(), MapIfSafe
             if seals.contains(needed) {
                 Ok(())
             } else {
-                Err(MapIfSafeError::new_not_safe(invalid(
+                Err(MapIfSafeError::new_not_safe(crate::range::invalid(
                     call,
                     format_args!(
                         "the file's seals {seals:?} lack {:?}: its contents may change",
@@ -135,7 +122,7 @@ pub(crate) fn check_file(call: &str, fd: BorrowedFd<'_>) -> Result<(), MapIfSafe
             if verity {
                 Ok(())
             } else {
-                Err(MapIfSafeError::new_not_safe(invalid(
+                Err(MapIfSafeError::new_not_safe(crate::range::invalid(
                     call,
                     "the file is neither a memfd sealed against writing and shrinking nor a file with \
                      fs-verity: its contents may change",
@@ -147,11 +134,7 @@ pub(crate) fn check_file(call: &str, fd: BorrowedFd<'_>) -> Result<(), MapIfSafe
 }
 
 /// Without memfd seals, this platform cannot tell a file that cannot change.
-#[cfg(not(all(
-    mman_has = "MFD_CLOEXEC",
-    mman_has = "MFD_ALLOW_SEALING",
-    any(target_os = "linux", target_os = "android")
-)))]
+#[cfg(not(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel)))]
 pub(crate) fn check_file(call: &str, _fd: BorrowedFd<'_>) -> Result<(), MapIfSafeError> {
     Err(MapIfSafeError::new_not_supported(call))
 }

@@ -114,6 +114,7 @@ impl MmapInner {
     }
 
     /// Whether the map is one of huge pages.
+    #[cfg_attr(not(mman_has = "MREMAP_MAYMOVE"), allow(dead_code))]
     #[inline]
     fn is_hugetlb(&self) -> bool {
         self.len & HUGETLB != 0
@@ -237,7 +238,7 @@ impl MmapInner {
         })
     }
 
-    /// Copies the bytes from `offset` into `buf`, through the kernel (`process_vm_readv`), so that a
+    /// Copies the bytes from `offset` into `buf`, through the kernel (`sys::copy_checked`), so that a
     /// page gone from under the map is an error and not `SIGBUS`. Returns the bytes copied:
     /// `buf.len()`, or fewer at the end of the map.
     pub(crate) fn read_at(&self, call: &str, buf: &mut [u8], offset: usize) -> io::Result<usize> {

@@ -57,7 +57,7 @@
 //!
 //! - Resize: [`MmapMut::remap`] (`mremap`), which refuses to grow a file map past the file's end.
 //! - Prefault without `SIGBUS`: [`MmapMut::populate`], [`MmapMut::populate_write`]
-//!   (`MADV_POPULATE_READ` / `_WRITE`, Linux 5.14), and a checked copy, [`Mmap::read_at`].
+//!   (`MADV_POPULATE_READ` / `_WRITE`, Linux 5.14).
 //! - Residency: [`Mmap::resident_pages`] and [`Mmap::residency`] (`mincore`).
 //! - Huge pages: [`HugePageSize`] (one constant per `MAP_HUGE_*`), [`HugePageSize::available`],
 //!   [`MmapOptions::huge_page_size`], and transparent huge pages through [`Advice::HugePage`].
@@ -74,6 +74,18 @@
 //!
 //! Each exists where the host's headers define its constants; where the running kernel refuses one,
 //! the call fails with [`ErrorKind::Unsupported`](std::io::ErrorKind::Unsupported).
+//!
+//! # Other systems
+//!
+//! On macOS and the BSDs this crate has what their headers define: maps, flush, advice (their own
+//! `MADV_*`), protection, locking, residency, and the checked copy [`Mmap::read_at`], which copies
+//! through the kernel everywhere (`process_vm_readv` on Linux; elsewhere `write(2)` of the range into
+//! a pipe, which fails with `EFAULT` on a page the kernel cannot read). Their headers lack the
+//! constants of remap, populate, huge pages, `fixed_no_replace` and `lock_on_fault`, so those are
+//! not there. The Linux kernel's own calls are compiled only for Linux and Android
+//! (`cfg(linux_kernel)`, set by the build script): `SharedMemory` and `Seals` (`memfd_create`,
+//! `fcntl(F_ADD_SEALS)`) and `MmapOptions::map_sealed`. [`Advice::is_supported`] relies on Linux
+//! checking the advice before the range; elsewhere it says what `madvise(NULL, 0, advice)` returns.
 //!
 //! # Safety of file maps
 //!
@@ -212,11 +224,7 @@ mod range;
 mod raw;
 #[cfg(mman_has = "MREMAP_MAYMOVE")]
 mod remap;
-#[cfg(all(
-    mman_has = "MFD_CLOEXEC",
-    mman_has = "MFD_ALLOW_SEALING",
-    any(target_os = "linux", target_os = "android")
-))]
+#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
 mod shared_memory;
 mod stack_guard;
 mod sys;
@@ -240,11 +248,7 @@ pub use options::MmapOptions;
 pub use raw::MmapRaw;
 #[cfg(mman_has = "MREMAP_MAYMOVE")]
 pub use remap::RemapOptions;
-#[cfg(all(
-    mman_has = "MFD_CLOEXEC",
-    mman_has = "MFD_ALLOW_SEALING",
-    any(target_os = "linux", target_os = "android")
-))]
+#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
 pub use shared_memory::{Seals, SharedMemory};
 
 /// The constants this crate can use that the host's headers do not define, such as

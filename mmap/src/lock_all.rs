@@ -66,15 +66,17 @@ pub fn lock_all(flags: LockAll) -> io::Result<()> {
     .into_iter()
     .filter_map(|(flag, name)| flags.contains(flag).then_some(name))
     .collect();
-    sys::mlockall(flags.bits(), &names.join(" | ")).map_err(|error| {
-        // A kernel older than 4.4 refuses MCL_ONFAULT with EINVAL.
-        #[cfg(mman_has = "MCL_ONFAULT")]
+    let locked = sys::mlockall(flags.bits(), &names.join(" | "));
+    // A kernel older than 4.4 refuses MCL_ONFAULT with EINVAL.
+    #[cfg(mman_has = "MCL_ONFAULT")]
+    let locked = locked.map_err(|error| {
         if flags.contains(LockAll::ON_FAULT) && sys::errno(&error) == Some(libc::EINVAL) {
             let why = "lock_all: the running kernel does not support MCL_ONFAULT (Linux 4.4)";
             return sys::explain(error, io::ErrorKind::Unsupported, why);
         }
         error
-    })
+    });
+    locked
 }
 
 /// Unlocks all of the process's memory, and stops locking future maps: `munlockall(2)`.

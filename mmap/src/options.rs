@@ -399,11 +399,7 @@ impl MmapOptions {
     /// `InvalidInput` before the map when the file lacks either seal (or cannot be sealed: not a
     /// memfd), or when `offset + len` (rounded up to the file's huge pages) reaches past its end;
     /// otherwise as [`MmapOptions::map`].
-    #[cfg(all(
-        mman_has = "MFD_CLOEXEC",
-        mman_has = "MFD_ALLOW_SEALING",
-        any(target_os = "linux", target_os = "android")
-    ))]
+    #[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
     pub fn map_sealed<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
         const CALL: &str = "map_sealed";
         let fd = borrow(CALL, &file)?;

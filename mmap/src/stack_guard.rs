@@ -123,7 +123,7 @@ fn stack_guard_gap() -> usize {
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, linux_kernel))]
 mod tests {
     use super::grows_down;
 

@@ -44,12 +44,18 @@ pub(crate) enum FileKind {
     Other(&'static str),
 }
 
-/// `fstat(fd)`. (Not `File::metadata`, which asks `statx` for more than a map needs, and is slower.)
+/// `fstat(fd)`, with 64-bit sizes on every target: glibc's `fstat64` (its 32-bit targets' `fstat`
+/// fails with `EOVERFLOW` on a file over 2 GiB); elsewhere `fstat` is 64-bit already (musl, macOS,
+/// the BSDs). (Not `File::metadata`, which asks `statx` for more than a map needs, and is slower.)
 #[inline]
 pub(crate) fn file_info(call: &str, fd: BorrowedFd<'_>) -> io::Result<FileInfo> {
-    let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    use libc::{fstat, stat};
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    use libc::{fstat64 as fstat, stat64 as stat};
+    let mut stat = std::mem::MaybeUninit::<stat>::uninit();
     // SAFETY: `stat` is a buffer of the size fstat fills; `fd` is open for the call.
-    if unsafe { libc::fstat(fd.as_raw_fd(), stat.as_mut_ptr()) } != 0 {
+    if unsafe { fstat(fd.as_raw_fd(), stat.as_mut_ptr()) } != 0 {
         return Err(last_error(|| format!("{call}: fstat of file descriptor {}", fd.as_raw_fd())));
     }
     // SAFETY: fstat succeeded, so it filled `stat`.
@@ -64,7 +70,7 @@ pub(crate) fn file_info(call: &str, fd: BorrowedFd<'_>) -> io::Result<FileInfo> 
     };
     let len = match stat.st_mode & libc::S_IFMT {
         // fstat reports 0 bytes for a block device: its size is the device's.
-        #[cfg(any(target_os = "linux", target_os = "android"))]
+        #[cfg(linux_kernel)]
         libc::S_IFBLK => block_device_size(call, fd)?,
         _ => stat.st_size as u64,
     };
@@ -72,7 +78,7 @@ pub(crate) fn file_info(call: &str, fd: BorrowedFd<'_>) -> io::Result<FileInfo> 
 }
 
 /// The size of a block device in bytes: `ioctl(fd, BLKGETSIZE64)`.
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(linux_kernel)]
 pub(crate) fn block_device_size(call: &str, fd: BorrowedFd<'_>) -> io::Result<u64> {
     // <linux/fs.h>: `#define BLKGETSIZE64 _IOR(0x12,114,size_t)` (libc does not define it); the
     // kernel writes a u64 whatever size_t is.
@@ -89,7 +95,7 @@ pub(crate) fn block_device_size(call: &str, fd: BorrowedFd<'_>) -> io::Result<u6
 /// `fstatfs(fd)`, whose `f_type` is `HUGETLBFS_MAGIC` and whose `f_bsize` is the page size there.
 /// `None` for a file anywhere else, whose pages are the base page size. The kernel maps such a
 /// file in whole huge pages, whatever the `MAP_HUGE_*` flags say.
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(linux_kernel)]
 pub(crate) fn hugetlb_page_size_of_file(call: &str, fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
     let mut stat = std::mem::MaybeUninit::<libc::statfs>::uninit();
     // SAFETY: `stat` is a buffer of the size fstatfs fills; `fd` is open for the call.
@@ -105,7 +111,7 @@ pub(crate) fn hugetlb_page_size_of_file(call: &str, fd: BorrowedFd<'_>) -> io::R
 }
 
 /// Elsewhere there is no hugetlbfs: every file is mapped in base pages.
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(not(linux_kernel))]
 #[inline]
 pub(crate) fn hugetlb_page_size_of_file(_call: &str, _fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
     Ok(None)
@@ -257,8 +263,9 @@ pub(crate) unsafe fn munlock(call: &str, ptr: *mut c_void, len: usize) -> io::Re
 pub(crate) unsafe fn mincore(call: &str, ptr: *mut c_void, len: usize) -> io::Result<Vec<u8>> {
     let pages = len.div_ceil(page_size());
     let mut vec = vec![0u8; pages];
+    // The vector is `unsigned char *` in glibc's and musl's headers, `char *` in macOS's and FreeBSD's.
     // SAFETY: `vec` holds one byte per page of the range; the range is mapped (caller).
-    let ret = unsafe { sys::mincore(ptr, len, vec.as_mut_ptr()) };
+    let ret = unsafe { sys::mincore(ptr, len, vec.as_mut_ptr().cast()) };
     check(ret, || format!("{call}: mincore of {len} bytes at {ptr:p}"))?;
     Ok(vec)
 }
@@ -287,16 +294,30 @@ pub(crate) unsafe fn mremap(
     }
 }
 
-/// Copies `buf.len()` bytes from `src` of this process into `buf`, through the kernel:
-/// `process_vm_readv(getpid(), ...)`. A page the kernel cannot read (past the end of a truncated
-/// file, or not readable) stops the copy where a plain read would raise `SIGBUS` or `SIGSEGV`.
-/// Returns how many bytes were copied: fewer than `buf.len()` only when such a page was reached.
+/// Copies `buf.len()` bytes from `src` of this process into `buf`, through the kernel, which checks
+/// every page: a page it cannot read (past the end of a truncated file, or not readable) stops the
+/// copy where a plain read would raise `SIGBUS` or `SIGSEGV`. Returns how many bytes were copied:
+/// fewer than `buf.len()` only when such a page was reached.
+///
+/// On Linux and Android, one call: `process_vm_readv(getpid(), ...)`. Elsewhere, [`copy_through_pipe`].
 ///
 /// `call` is the public call that copies, for the message.
 ///
 /// # Safety
 ///
 /// `src..src + buf.len()` lies within one live mapping of this process (its pages may be unbacked).
+#[cfg(not(linux_kernel))]
+pub(crate) unsafe fn copy_checked(call: &str, src: *const u8, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: the caller upholds the same contract.
+    unsafe { copy_through_pipe(call, src, buf) }
+}
+
+/// [`copy_checked`] on Linux and Android: `process_vm_readv(getpid(), ...)`.
+///
+/// # Safety
+///
+/// As [`copy_checked`].
+#[cfg(linux_kernel)]
 pub(crate) unsafe fn copy_checked(call: &str, src: *const u8, buf: &mut [u8]) -> io::Result<usize> {
     let mut done = 0;
     while done < buf.len() {
@@ -320,6 +341,85 @@ pub(crate) unsafe fn copy_checked(call: &str, src: *const u8, buf: &mut [u8]) ->
         }
     }
     Ok(done)
+}
+
+/// [`copy_checked`] where `process_vm_readv` does not exist: `write(2)` of the source into a pipe,
+/// then `read(2)` back into `buf`, at most a page at a time. `write` reads the source with the kernel's
+/// checks, as every system call reads user memory: a page it cannot read fails with `EFAULT` instead
+/// of faulting, and a page copies whole or not at all. The pipe is the call's own, non-blocking, and
+/// closed on return; each write goes into an empty pipe, so it never blocks.
+///
+/// # Safety
+///
+/// As [`copy_checked`].
+#[cfg(any(test, not(linux_kernel)))]
+pub(crate) unsafe fn copy_through_pipe(call: &str, src: *const u8, buf: &mut [u8]) -> io::Result<usize> {
+    let len = buf.len();
+    let failed = |what: &str| {
+        let source = io::Error::last_os_error();
+        crate::error::failed(format!("{call}: {what} of the checked copy of {len} bytes at {src:p}"), source)
+    };
+    let (read_end, write_end) = nonblocking_pipe().map_err(|_| failed("pipe"))?;
+    let page = page_size();
+    let mut done = 0;
+    while done < buf.len() {
+        // The address is only passed to the kernel, which checks it: no need for `add`'s promise.
+        let from = src.wrapping_add(done);
+        let chunk = (page - from as usize % page).min(buf.len() - done);
+        // SAFETY: write only reads `chunk` bytes at `from`, through the kernel's checks: a page it
+        // cannot read is `EFAULT`, not a fault.
+        let written = unsafe { libc::write(write_end.as_raw_fd(), from.cast(), chunk) };
+        if written <= 0 {
+            if io::Error::last_os_error().raw_os_error() == Some(libc::EFAULT) {
+                break;
+            }
+            return Err(failed("write"));
+        }
+        let end = done + written as usize;
+        while done < end {
+            // SAFETY: read writes at most `end - done` bytes into `buf[done..]`, which this function
+            // borrows mutably; the pipe holds that many.
+            let got =
+                unsafe { libc::read(read_end.as_raw_fd(), buf[done..].as_mut_ptr().cast(), end - done) };
+            if got <= 0 {
+                return Err(failed("read"));
+            }
+            done += got as usize;
+        }
+    }
+    Ok(done)
+}
+
+/// A pipe whose two ends are non-blocking and close on `exec`: (read end, write end).
+#[cfg(any(test, not(linux_kernel)))]
+fn nonblocking_pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0 as c_int; 2];
+    // Apple's systems have no pipe2: the flags are set right after, by fcntl.
+    #[cfg(target_vendor = "apple")]
+    // SAFETY: `fds` has room for the two descriptors pipe writes.
+    let ret = unsafe { libc::pipe(fds.as_mut_ptr()) };
+    #[cfg(not(target_vendor = "apple"))]
+    // SAFETY: as above.
+    let ret = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) };
+    if ret != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: pipe just returned these two descriptors, and nothing else owns them.
+    let ends =
+        unsafe { (std::os::fd::OwnedFd::from_raw_fd(fds[0]), std::os::fd::OwnedFd::from_raw_fd(fds[1])) };
+    #[cfg(target_vendor = "apple")]
+    for fd in [fds[0], fds[1]] {
+        // SAFETY: fcntl changes the flags of a descriptor this function owns.
+        let ok = unsafe {
+            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) == 0
+                && libc::fcntl(fd, libc::F_SETFL, libc::O_NONBLOCK) == 0
+        };
+        if !ok {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(ends)
 }
 
 /// The soft `RLIMIT_MEMLOCK`, for the messages of failed locks: `ENOMEM` and `EPERM` there mean
@@ -348,11 +448,7 @@ pub(crate) fn munlockall() -> io::Result<()> {
 }
 
 /// `memfd_create(name, flags)`.
-#[cfg(all(
-    mman_has = "MFD_CLOEXEC",
-    mman_has = "MFD_ALLOW_SEALING",
-    any(target_os = "linux", target_os = "android")
-))]
+#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
 pub(crate) fn memfd_create(
     name: &std::ffi::CStr,
     flags: std::ffi::c_uint,
@@ -367,11 +463,7 @@ pub(crate) fn memfd_create(
 }
 
 /// `fcntl(fd, F_GET_SEALS)`: the seals of a memfd.
-#[cfg(all(
-    mman_has = "MFD_CLOEXEC",
-    mman_has = "MFD_ALLOW_SEALING",
-    any(target_os = "linux", target_os = "android")
-))]
+#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
 pub(crate) fn get_seals(call: &str, fd: BorrowedFd<'_>) -> io::Result<c_int> {
     // SAFETY: F_GET_SEALS reads the seals of an open descriptor, borrowed for the call.
     let seals = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GET_SEALS) };
@@ -384,11 +476,7 @@ pub(crate) fn get_seals(call: &str, fd: BorrowedFd<'_>) -> io::Result<c_int> {
 }
 
 /// `fcntl(fd, F_ADD_SEALS, seals)`.
-#[cfg(all(
-    mman_has = "MFD_CLOEXEC",
-    mman_has = "MFD_ALLOW_SEALING",
-    any(target_os = "linux", target_os = "android")
-))]
+#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
 pub(crate) fn add_seals(call: &str, fd: BorrowedFd<'_>, seals: c_int) -> io::Result<()> {
     // SAFETY: F_ADD_SEALS changes what later calls on the file may do, not memory of this process.
     let ret = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, seals) };
@@ -427,4 +515,61 @@ pub(crate) fn has_fs_verity(fd: BorrowedFd<'_>) -> bool {
     let stat = unsafe { stat.assume_init() };
     let verity = libc::STATX_ATTR_VERITY as u64;
     stat.stx_attributes_mask & verity != 0 && stat.stx_attributes & verity != 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file of `pages` pages, byte `i` holding `i % 251`, mapped shared and read-only.
+    fn mapped_file(pages: usize) -> (std::fs::File, *mut c_void, Vec<u8>) {
+        use std::io::Write;
+        let bytes: Vec<u8> = (0..pages * page_size()).map(|i| (i % 251) as u8).collect();
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&bytes).unwrap();
+        let fd = file.as_raw_fd();
+        // SAFETY: a new shared map at an address the kernel picks; `file` outlives every read of it.
+        let ptr = unsafe {
+            mmap("test", std::ptr::null_mut(), bytes.len(), sys::PROT_READ, sys::MAP_SHARED, fd, 0)
+        };
+        (file, ptr.unwrap(), bytes)
+    }
+
+    // The checked copy of macOS and the BSDs, run here too: what `read_at` does there.
+    #[test]
+    fn copy_through_pipe_stops_at_the_first_page_past_the_end_of_the_file() {
+        let page = page_size();
+        let (file, ptr, bytes) = mapped_file(3);
+        // The second page keeps half of its bytes (the rest reads as zeroes); the third is gone, and
+        // reading it would raise SIGBUS.
+        file.set_len((page + page / 2) as u64).unwrap();
+        let mut buf = vec![0xff; 3 * page];
+        // SAFETY: the three pages lie within the map made above.
+        let copied = unsafe { copy_through_pipe("test", ptr.cast(), &mut buf) }.unwrap();
+        assert_eq!(copied, 2 * page);
+        assert_eq!(buf[..page + page / 2], bytes[..page + page / 2]);
+        assert!(buf[page + page / 2..2 * page].iter().all(|&b| b == 0));
+        // From the middle of a page, across the gone one.
+        // SAFETY: the two pages from byte 10 on lie within the map made above.
+        let copied =
+            unsafe { copy_through_pipe("test", ptr.cast::<u8>().add(10), &mut buf[..2 * page]) }.unwrap();
+        assert_eq!(copied, 2 * page - 10);
+        // SAFETY: the map made above, no longer read.
+        unsafe { munmap(ptr, 3 * page) }.unwrap();
+    }
+
+    #[test]
+    fn copy_through_pipe_stops_at_a_page_that_cannot_be_read() {
+        let page = page_size();
+        let (_file, ptr, bytes) = mapped_file(2);
+        // SAFETY: the second page of the map made above, which nothing reads but the kernel.
+        unsafe { mprotect("test", ptr.cast::<u8>().add(page).cast(), page, sys::PROT_NONE) }.unwrap();
+        let mut buf = vec![0; 2 * page];
+        // SAFETY: the two pages lie within the map made above.
+        let copied = unsafe { copy_through_pipe("test", ptr.cast(), &mut buf) }.unwrap();
+        assert_eq!(copied, page);
+        assert_eq!(buf[..page], bytes[..page]);
+        // SAFETY: the map made above, no longer read.
+        unsafe { munmap(ptr, 2 * page) }.unwrap();
+    }
 }

@@ -5,9 +5,11 @@
 //! compares `/proc/self/maps`. Locking past `RLIMIT_MEMLOCK` needs a child process with a lowered
 //! limit: it is in `lock_all.rs`.
 
+// /proc is Linux's.
+#![cfg(linux_kernel)]
+
 mod common;
 
-use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{self, ErrorKind, Write};
 use std::os::fd::{AsRawFd, BorrowedFd};
@@ -44,16 +46,30 @@ fn file_of(len: usize) -> File {
 /// arenas grow in place, moving the end of their mapping and the start of the reserve after it
 /// (anonymous `---p`), which is left out too. A new mapping shows as a new start, or, merged into the
 /// mapping above it, as that mapping's start moving down.
-fn mappings() -> BTreeSet<String> {
-    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
-    maps.lines()
-        .filter_map(|line| {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            let reserve = fields[1] == "---p" && fields.len() == 5;
-            (!reserve)
-                .then(|| format!("{} {}", fields[0].split('-').next().unwrap(), fields.get(5).unwrap_or(&"")))
-        })
-        .collect()
+///
+/// Returned as a fingerprint, and read into one buffer allocated once: the reading allocates nothing,
+/// since an allocation may itself be a new mapping (musl's malloc maps new areas for small ones too).
+fn mappings() -> u64 {
+    use std::hash::{Hash, Hasher};
+    use std::io::Read;
+    thread_local! {
+        static MAPS: std::cell::RefCell<String> = std::cell::RefCell::new(String::with_capacity(1 << 20));
+    }
+    MAPS.with_borrow_mut(|maps| {
+        maps.clear();
+        File::open("/proc/self/maps").unwrap().read_to_string(maps).unwrap();
+        let mut fingerprint = std::collections::hash_map::DefaultHasher::new();
+        for line in maps.lines() {
+            let mut fields = line.split_whitespace();
+            let (range, perms) = (fields.next().unwrap(), fields.next().unwrap());
+            let file = fields.nth(3);
+            if perms == "---p" && file.is_none() {
+                continue;
+            }
+            (range.split('-').next(), file).hash(&mut fingerprint);
+        }
+        fingerprint.finish()
+    })
 }
 
 /// A descriptor number that names no open file: a file duplicated to a high number, then closed.

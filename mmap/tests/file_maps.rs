@@ -159,9 +159,52 @@ fn map_types_are_two_words_and_shared_across_threads() {
     send_sync::<MmapMut>();
     send_sync::<MmapRaw>();
     send_sync::<MmapOptions>();
-    assert_eq!(std::mem::size_of::<Mmap>(), 16);
-    assert_eq!(std::mem::size_of::<MmapMut>(), 16);
-    assert_eq!(std::mem::size_of::<MmapRaw>(), 16);
+    // A pointer and a length: 16 bytes on 64-bit targets, 8 on 32-bit ones.
+    let two_words = 2 * std::mem::size_of::<*const u8>();
+    assert_eq!(std::mem::size_of::<Mmap>(), two_words);
+    assert_eq!(std::mem::size_of::<MmapMut>(), two_words);
+    assert_eq!(std::mem::size_of::<MmapRaw>(), two_words);
+}
+
+/// A sparse file of 5 GiB and one page, past what 32 bits count, whose last page holds `marker`.
+fn sparse_file_over_4_gib(marker: &[u8]) -> (File, u64) {
+    use std::os::unix::fs::FileExt;
+    let end = (5 << 30) + page_size() as u64;
+    let file = tempfile::tempfile().unwrap();
+    file.set_len(end).unwrap();
+    file.write_all_at(marker, end - page_size() as u64).unwrap();
+    (file, end)
+}
+
+#[test]
+fn a_window_past_4_gib_of_a_file_maps_on_every_target() {
+    // On 32-bit glibc, a 32-bit fstat cannot tell this file's size (EOVERFLOW): the size must come
+    // from the 64-bit call, and the offset must reach the kernel whole.
+    let (file, end) = sparse_file_over_4_gib(b"the last page");
+    let offset = end - page_size() as u64;
+    // SAFETY: the temporary file is this test's alone.
+    let rest = unsafe { MmapOptions::new().offset(offset).map(&file).unwrap() };
+    assert_eq!(rest.len(), page_size());
+    assert_eq!(&rest[..13], b"the last page");
+    // SAFETY: as above.
+    let window = unsafe { MmapOptions::new().offset(offset + 4).len(9).map(&file).unwrap() };
+    assert_eq!(&window[..], b"last page");
+}
+
+#[test]
+fn a_whole_file_over_4_gib_maps_only_where_the_address_space_holds_it() {
+    let (file, end) = sparse_file_over_4_gib(b"end");
+    // SAFETY: the temporary file is this test's alone.
+    let whole = unsafe { Mmap::map(&file) };
+    if usize::try_from(end).is_ok() {
+        let whole = whole.unwrap();
+        assert_eq!(whole.len() as u64, end);
+        assert_eq!(&whole[whole.len() - page_size()..][..3], b"end");
+    } else {
+        let error = whole.unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput, "{error}");
+        assert!(error.to_string().contains(&format!("{end} bytes")), "{error}");
+    }
 }
 
 #[test]

@@ -80,6 +80,7 @@ fn a_hugetlb_map_is_rounded_and_unmapped_whole_or_fails_clearly() {
 }
 
 #[test]
+#[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
 fn transparent_huge_pages_back_an_advised_anonymous_map() {
     if common::skip_under_valgrind("transparent huge pages, which valgrind's placement of maps defeats") {
         return;

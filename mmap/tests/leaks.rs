@@ -3,6 +3,9 @@
 //! (`/proc/self/statm`) and the number of open descriptors (`/proc/self/fd`) as they were.
 //! Alone in its binary, so that no other test maps or opens meanwhile.
 
+// /proc is Linux's.
+#![cfg(linux_kernel)]
+
 mod common;
 
 use std::io::Write;

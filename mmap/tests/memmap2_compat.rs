@@ -10,7 +10,7 @@ use mmap as memmap2;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::mem;
-use std::os::unix::io::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::io::{AsFd, AsRawFd, OwnedFd};
 
 use memmap2::{Advice, MapIfSafeError, Mmap, MmapAsRawDesc, MmapMut, MmapOptions, UncheckedAdvice};
 
@@ -26,14 +26,14 @@ fn rw_file(dir: &tempfile::TempDir, len: u64) -> File {
     file
 }
 
-#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING"))]
+#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
 /// A memfd that can be sealed, as memmap2's tests make it.
 fn memfd() -> File {
     // SAFETY: a NUL-terminated name; the descriptor returned is owned by the `File`.
     let fd = unsafe { libc::memfd_create(c"test".as_ptr(), libc::MFD_ALLOW_SEALING) };
     assert!(fd >= 0, "memfd_create: {}", io::Error::last_os_error());
     // SAFETY: the descriptor was just made, and nothing else owns it.
-    unsafe { File::from_raw_fd(fd) }
+    unsafe { <File as std::os::fd::FromRawFd>::from_raw_fd(fd) }
 }
 
 #[test]
@@ -104,7 +104,7 @@ fn map_without_handle_probing() {
     assert_eq!(b"exact contents", &mmap[..]);
 }
 
-#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING"))]
+#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
 #[test]
 fn map_if_safe_sealed_memfd() {
     let mut file = memfd();
@@ -125,7 +125,7 @@ fn map_if_safe_sealed_memfd() {
     assert_eq!(&mmap[..], b"Hello, world!");
 }
 
-#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING"))]
+#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
 #[test]
 fn map_if_safe_with_offset() {
     let mut file = memfd();
@@ -162,7 +162,7 @@ fn map_if_safe_of_a_negative_descriptor_is_a_failed_map() {
     assert_eq!(error.to_string(), "map_if_safe: file descriptor -1 is not a descriptor (negative)");
 }
 
-#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING"))]
+#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
 #[test]
 fn map_if_safe_with_question_mark() -> io::Result<()> {
     let mut file = memfd();
@@ -215,6 +215,7 @@ fn advise_and_lock_as_memmap2_users_do() {
 }
 
 #[test]
+#[cfg(mman_has = "MREMAP_MAYMOVE")]
 fn remap_as_memmap2_users_do() {
     use memmap2::RemapOptions;
 

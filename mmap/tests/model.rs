@@ -13,7 +13,9 @@ use std::os::unix::fs::FileExt;
 
 use proptest::prelude::*;
 
-use mmap::{page_size, Advice, Mmap, MmapMut, MmapOptions, RemapOptions};
+#[cfg(mman_has = "MREMAP_MAYMOVE")]
+use mmap::RemapOptions;
+use mmap::{page_size, Advice, Mmap, MmapMut, MmapOptions};
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -50,6 +52,7 @@ enum Op {
     Protect {
         map: usize,
     },
+    #[cfg_attr(not(mman_has = "MREMAP_MAYMOVE"), allow(dead_code))]
     Remap {
         map: usize,
         new_len: usize,
@@ -267,6 +270,7 @@ impl Model {
                     Handle::ReadOnly(map) => Handle::Mut(map.make_mut().unwrap()),
                 };
             }
+            #[cfg(mman_has = "MREMAP_MAYMOVE")]
             Op::Remap { map, new_len } if n > 0 => {
                 let i = map % n;
                 let (offset, old_len) = (self.maps[i].offset, self.maps[i].len());

@@ -1,6 +1,8 @@
 //! Resizing maps with `remap` (`mremap`): anonymous and file maps, in place and moved, and growth
 //! past the end of a file refused.
 
+#![cfg(mman_has = "MREMAP_MAYMOVE")]
+
 mod common;
 
 use std::io::{ErrorKind, Write};

@@ -1,6 +1,9 @@
 //! Shared memory between processes: a memfd written by a child and read by the parent, sealed, and
 //! then mapped without `unsafe` by a child that cannot write it.
 
+// memfd_create and its seals: Linux's.
+#![cfg(linux_kernel)]
+
 mod common;
 
 use std::io::ErrorKind;

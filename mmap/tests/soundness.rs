@@ -3,6 +3,8 @@
 //! the documented error or the right bytes, and leave nothing mapped. The huge-page holes are in
 //! `soundness_huge.rs`, which reserves huge pages.
 
+#![cfg(linux_kernel)]
+
 mod common;
 
 use std::io::{ErrorKind, Write};

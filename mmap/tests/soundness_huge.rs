@@ -4,7 +4,7 @@
 //! `/proc/sys/vm/nr_hugepages`, restored afterwards) and say so when they cannot; the tests of this
 //! binary take turns, since they share that one setting.
 
-#![cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+#![cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK", linux_kernel))]
 
 mod common;
 

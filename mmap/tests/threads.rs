@@ -3,10 +3,7 @@
 
 use std::io::Write;
 
-use mmap::{
-    Advice, LockAll, MapFlags, Mmap, MmapMut, MmapOptions, MmapRaw, Protection, RemapOptions, Seals,
-    SharedMemory, UncheckedAdvice,
-};
+use mmap::{Advice, LockAll, MapFlags, Mmap, MmapMut, MmapOptions, MmapRaw, Protection, UncheckedAdvice};
 
 /// Compiles only if `T` is `Send` and `Sync`.
 fn send_sync<T: Send + Sync>() {}
@@ -21,14 +18,17 @@ fn every_public_type_is_send_and_sync() {
     send_sync::<MmapMut>();
     send_sync::<MmapRaw>();
     send_sync::<MmapOptions>();
-    send_sync::<RemapOptions>();
-    send_sync::<SharedMemory>();
+    #[cfg(mman_has = "MREMAP_MAYMOVE")]
+    send_sync::<mmap::RemapOptions>();
+    #[cfg(linux_kernel)]
+    send_sync::<mmap::SharedMemory>();
     send_sync::<Advice>();
     send_sync::<UncheckedAdvice>();
     send_sync::<Protection>();
     send_sync::<MapFlags>();
     send_sync::<LockAll>();
-    send_sync::<Seals>();
+    #[cfg(linux_kernel)]
+    send_sync::<mmap::Seals>();
     #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
     {
         send_sync::<mmap::HugePageSize>();

@@ -119,6 +119,22 @@ pub(crate) fn map_unmap_raw(file: &File) -> u64 {
 }
 
 /// `mmap` of `len` bytes of `file` from offset 0, or panics.
+/// Options that prefault every page (`populate()`, `MAP_POPULATE`) where the headers have it; the
+/// defaults elsewhere (macOS, FreeBSD), as memmap2's `populate()` does.
+pub(crate) fn prefaulting() -> MmapOptions {
+    #[allow(unused_mut)]
+    let mut options = MmapOptions::new();
+    #[cfg(mman_has = "MAP_POPULATE")]
+    options.populate();
+    options
+}
+
+/// `MAP_POPULATE` where the headers have it, for the raw maps; nothing elsewhere.
+#[cfg(mman_has = "MAP_POPULATE")]
+const RAW_POPULATE: i32 = mmap_sys::MAP_POPULATE;
+#[cfg(not(mman_has = "MAP_POPULATE"))]
+const RAW_POPULATE: i32 = 0;
+
 fn raw_map(file: &File, len: usize, prot: i32, flags: i32) -> *mut std::ffi::c_void {
     // SAFETY: a new mapping at an address the kernel picks: nothing existing is touched.
     let ptr = unsafe { mmap_sys::mmap(ptr::null_mut(), len, prot, flags, file.as_raw_fd(), 0) };
@@ -134,6 +150,7 @@ pub(crate) enum Scan {
     /// Default options: pages fault in as they are read.
     Default,
     /// `MAP_POPULATE`.
+    #[cfg(mman_has = "MAP_POPULATE")]
     Populate,
     /// `MADV_SEQUENTIAL` after the map.
     Sequential,
@@ -144,7 +161,9 @@ pub(crate) enum Scan {
 }
 
 pub(crate) fn scan_ours(file: &File, how: Scan) -> u64 {
+    #[allow(unused_mut)]
     let mut options = MmapOptions::new();
+    #[cfg(mman_has = "MAP_POPULATE")]
     if how == Scan::Populate {
         options.populate();
     }
@@ -154,13 +173,15 @@ pub(crate) fn scan_ours(file: &File, how: Scan) -> u64 {
         Scan::Sequential => map.advise(Advice::Sequential).unwrap(),
         #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
         Scan::Prefault => map.populate().unwrap(),
-        Scan::Default | Scan::Populate => {}
+        _ => {}
     }
     checksum(&map)
 }
 
 pub(crate) fn scan_memmap2(file: &File, how: Scan) -> u64 {
+    #[allow(unused_mut)]
     let mut options = memmap2::MmapOptions::new();
+    #[cfg(mman_has = "MAP_POPULATE")]
     if how == Scan::Populate {
         options.populate();
     }
@@ -170,20 +191,23 @@ pub(crate) fn scan_memmap2(file: &File, how: Scan) -> u64 {
         Scan::Sequential => map.advise(memmap2::Advice::Sequential).unwrap(),
         #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
         Scan::Prefault => map.advise(memmap2::Advice::PopulateRead).unwrap(),
-        Scan::Default | Scan::Populate => {}
+        _ => {}
     }
     checksum(&map)
 }
 
 pub(crate) fn scan_raw(file: &File, how: Scan) -> u64 {
     let len = file.metadata().unwrap().len() as usize;
-    let flags = mmap_sys::MAP_SHARED | if how == Scan::Populate { mmap_sys::MAP_POPULATE } else { 0 };
+    #[cfg(mman_has = "MAP_POPULATE")]
+    let flags = mmap_sys::MAP_SHARED | if how == Scan::Populate { RAW_POPULATE } else { 0 };
+    #[cfg(not(mman_has = "MAP_POPULATE"))]
+    let flags = mmap_sys::MAP_SHARED;
     let ptr = raw_map(file, len, mmap_sys::PROT_READ, flags);
     let advice = match how {
         Scan::Sequential => Some(mmap_sys::MADV_SEQUENTIAL),
         #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
         Scan::Prefault => Some(mmap_sys::MADV_POPULATE_READ),
-        Scan::Default | Scan::Populate => None,
+        _ => None,
     };
     if let Some(advice) = advice {
         // SAFETY: the whole mapping just made; this advice does not change its contents.
@@ -233,7 +257,7 @@ pub(crate) fn random_reads_pread(file: &File, offsets: &[usize]) -> u64 {
     })
 }
 
-/// A raw shared map of all of `file` (`MAP_POPULATE`), unmapped on drop.
+/// A raw shared map of all of `file` (`MAP_POPULATE` where the headers have it), unmapped on drop.
 pub(crate) struct RawMap {
     ptr: *mut std::ffi::c_void,
     len: usize,
@@ -243,7 +267,7 @@ impl RawMap {
     pub(crate) fn new(file: &File, writable: bool) -> RawMap {
         let len = file.metadata().unwrap().len() as usize;
         let prot = mmap_sys::PROT_READ | if writable { mmap_sys::PROT_WRITE } else { 0 };
-        RawMap { ptr: raw_map(file, len, prot, mmap_sys::MAP_SHARED | mmap_sys::MAP_POPULATE), len }
+        RawMap { ptr: raw_map(file, len, prot, mmap_sys::MAP_SHARED | RAW_POPULATE), len }
     }
 
     pub(crate) fn bytes(&self) -> &[u8] {
@@ -283,6 +307,7 @@ pub(crate) enum Anon {
     /// Default options: pages fault in as they are written.
     Default,
     /// `MAP_POPULATE`: every page allocated by `mmap`.
+    #[cfg(mman_has = "MAP_POPULATE")]
     Populate,
     /// `MADV_HUGEPAGE` after the map: transparent huge pages, where the headers define it.
     #[cfg(mman_has = "MADV_HUGEPAGE")]
@@ -293,12 +318,16 @@ pub(crate) fn anon_vec(len: usize) -> u64 {
     touch(&mut vec![0u8; len])
 }
 
+// Elsewhere than Linux, `Anon::Default` is the only way.
+#[cfg_attr(not(mman_has = "MAP_POPULATE"), allow(unused_variables))]
 pub(crate) fn anon_ours(len: usize, how: Anon) -> u64 {
     let mut options = MmapOptions::new();
     options.len(len);
+    #[cfg(mman_has = "MAP_POPULATE")]
     if how == Anon::Populate {
         options.populate();
     }
+    #[allow(unused_mut)]
     let mut map = options.map_anon().unwrap();
     #[cfg(mman_has = "MADV_HUGEPAGE")]
     if how == Anon::HugePages {
@@ -307,12 +336,16 @@ pub(crate) fn anon_ours(len: usize, how: Anon) -> u64 {
     touch(&mut map)
 }
 
+// Elsewhere than Linux, `Anon::Default` is the only way.
+#[cfg_attr(not(mman_has = "MAP_POPULATE"), allow(unused_variables))]
 pub(crate) fn anon_memmap2(len: usize, how: Anon) -> u64 {
     let mut options = memmap2::MmapOptions::new();
     options.len(len);
+    #[cfg(mman_has = "MAP_POPULATE")]
     if how == Anon::Populate {
         options.populate();
     }
+    #[allow(unused_mut)]
     let mut map = options.map_anon().unwrap();
     #[cfg(mman_has = "MADV_HUGEPAGE")]
     if how == Anon::HugePages {
@@ -321,10 +354,14 @@ pub(crate) fn anon_memmap2(len: usize, how: Anon) -> u64 {
     touch(&mut map)
 }
 
+// Elsewhere than Linux, `Anon::Default` is the only way.
+#[cfg_attr(not(mman_has = "MAP_POPULATE"), allow(unused_variables))]
 pub(crate) fn anon_raw(len: usize, how: Anon) -> u64 {
+    #[allow(unused_mut)]
     let mut flags = mmap_sys::MAP_PRIVATE | mmap_sys::MAP_ANONYMOUS;
+    #[cfg(mman_has = "MAP_POPULATE")]
     if how == Anon::Populate {
-        flags |= mmap_sys::MAP_POPULATE;
+        flags |= RAW_POPULATE;
     }
     let prot = mmap_sys::PROT_READ | mmap_sys::PROT_WRITE;
     // SAFETY: a new anonymous mapping at an address the kernel picks.
