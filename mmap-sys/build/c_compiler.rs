@@ -9,7 +9,8 @@
 //! - Functions: the preprocessed headers show which of [`FUNCTIONS`] they declare; their Rust
 //!   declarations are written once, in `src/functions.rs`, and the conformance tests hold them against
 //!   the C compiler.
-//! - Headers: `cc -M` lists the headers read, for `rerun-if-changed`.
+//! - Headers: `cc -M` lists the headers read, for `rerun-if-changed`; the compiler and its flags
+//!   rerun the build when they change (`rerun-if-env-changed`, printed by cc).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -29,10 +30,10 @@ pub(crate) struct Headers {
 }
 
 pub(crate) fn run(wrapper: &Path, out_dir: &Path) -> Result<Headers, String> {
-    let compiler = cc::Build::new()
-        .cargo_metadata(false)
-        .try_get_compiler()
-        .map_err(|e| format!("no C compiler for the target: {e}"))?;
+    // cc prints a `rerun-if-env-changed` line for every variable it reads to find the compiler and
+    // its flags (`CC`, `CFLAGS`, their `_<target>` and `TARGET_` forms, `CRATE_CC_NO_DEFAULTS`, ...).
+    let compiler =
+        cc::Build::new().try_get_compiler().map_err(|e| format!("no C compiler for the target: {e}"))?;
     let preprocess = |file: &Path, args: &[&str]| preprocess(&compiler, file, args);
     let defines = preprocess(wrapper, &["-dM"])?;
     let bodies: BTreeMap<&str, &str> = defines

@@ -7,6 +7,7 @@
 use core::ffi::{c_char, c_void, CStr};
 
 mod descriptions;
+pub mod header_sets;
 pub mod nested;
 
 pub use descriptions::describe;

@@ -33,6 +33,8 @@ pub struct SysBuild {
     pub metadata: BTreeMap<String, String>,
     /// `constants.rs`: each constant's name, with its Rust type and value as written.
     pub constants: BTreeMap<String, String>,
+    /// The directory it wrote them to.
+    pub out_dir: PathBuf,
 }
 
 /// The run of mmap-sys's build script that a cargo command with `--message-format=json` used (ran,
@@ -58,5 +60,5 @@ pub fn sys_build(stdout: &str) -> SysBuild {
         .filter_map(|line| line.strip_prefix("pub const ")?.split_once(": "))
         .map(|(name, rest)| (name.to_owned(), rest.to_owned()))
         .collect();
-    SysBuild { metadata, constants }
+    SysBuild { metadata, constants, out_dir }
 }

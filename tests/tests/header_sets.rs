@@ -1,0 +1,47 @@
+//! mmap-sys built against other header sets than the host's, on both paths, holds every constant's
+//! name and value against the cross C compiler of those headers (see `mmap_conformance::header_sets`).
+//!
+//! These tests need Debian's cross compilers and cross C libraries (`.ci/run` installs them), so they
+//! are `#[ignore]`d by default: `cargo test -p mmap-conformance --test header_sets -- --ignored`.
+//! All builds share one target directory, so only mmap-sys's build script reruns between them.
+
+use std::path::{Path, PathBuf};
+
+use mmap_conformance::header_sets::{bindgen_args, built_constants, c_constants, differences, gcc, CROSS};
+use mmap_conformance::nested::{cargo, sys_build, workspace, SysBuild};
+
+fn target_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("header-sets")
+}
+
+fn build(args: &[&str], envs: &[(&str, &str)]) -> SysBuild {
+    let mut all = vec!["build", "--locked", "--message-format=json", "-p", "mmap-sys"];
+    all.extend_from_slice(args);
+    let (stdout, _) = cargo(&target_dir(), &all, envs);
+    sys_build(&stdout)
+}
+
+fn wrapper() -> PathBuf {
+    workspace().join("mmap-sys/wrapper.h")
+}
+
+#[test]
+#[ignore = "needs the cross compilers and cross C libraries that .ci/run installs"]
+fn every_cross_header_set_gives_the_cross_compilers_constants_on_both_paths() {
+    let mut failures = Vec::new();
+    for triple in CROSS {
+        let c = c_constants(&gcc(triple), &[], &wrapper(), &target_dir());
+        assert!(c.len() > 50, "{triple}: the cross compiler sees only {} constants", c.len());
+        let clang_args = bindgen_args(triple);
+        let bindgen = build(&[], &[("BINDGEN_EXTRA_CLANG_ARGS", &clang_args)]);
+        let compiler = gcc(triple);
+        let c_path = build(&["--no-default-features"], &[("CC", &compiler), ("CRATE_CC_NO_DEFAULTS", "1")]);
+        for (path, built) in [("bindgen", &bindgen), ("c-compiler", &c_path)] {
+            assert_eq!(built.metadata["path"], path);
+            for line in differences(&c, &built_constants(built)) {
+                failures.push(format!("{triple}, {path} path: {line}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
+}
