@@ -62,15 +62,10 @@
 
 #![no_std]
 
-#[cfg(mman_bindgen)]
-#[allow(non_camel_case_types, missing_docs, unreachable_pub)]
-mod functions {
-    include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
-}
-
-#[cfg(not(mman_bindgen))]
 #[allow(non_camel_case_types)]
-mod functions;
+mod functions {
+    include!(concat!(env!("OUT_DIR"), "/functions.rs"));
+}
 
 mod constants {
     include!(concat!(env!("OUT_DIR"), "/constants.rs"));

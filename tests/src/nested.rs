@@ -33,6 +33,8 @@ pub struct SysBuild {
     pub metadata: BTreeMap<String, String>,
     /// `constants.rs`: each constant's name, with its Rust type and value as written.
     pub constants: BTreeMap<String, String>,
+    /// `functions.rs`: the functions and types declared, as written.
+    pub functions: String,
     /// The directory it wrote them to.
     pub out_dir: PathBuf,
 }
@@ -60,5 +62,6 @@ pub fn sys_build(stdout: &str) -> SysBuild {
         .filter_map(|line| line.strip_prefix("pub const ")?.split_once(": "))
         .map(|(name, rest)| (name.to_owned(), rest.to_owned()))
         .collect();
-    SysBuild { metadata, constants, out_dir }
+    let functions = fs::read_to_string(out_dir.join("functions.rs")).expect("functions.rs");
+    SysBuild { metadata, constants, functions, out_dir }
 }

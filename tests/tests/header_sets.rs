@@ -1,5 +1,6 @@
 //! mmap-sys built against other header sets than the host's, on both paths, holds every constant's
-//! name and value against the cross C compiler of those headers (see `mmap_conformance::header_sets`).
+//! name and value against the cross C compiler of those headers (see `mmap_conformance::header_sets`),
+//! and both paths declare the same functions and types, byte for byte.
 //!
 //! These tests need Debian's cross compilers and cross C libraries (`.ci/run` installs them), so they
 //! are `#[ignore]`d by default: `cargo test -p mmap-conformance --test header_sets -- --ignored`.
@@ -36,6 +37,12 @@ fn every_cross_header_set_gives_the_cross_compilers_constants_on_both_paths() {
         let bindgen = build(&[], &[("BINDGEN_EXTRA_CLANG_ARGS", &clang_args)]);
         let compiler = gcc(triple);
         let c_path = build(&["--no-default-features"], &[("CC", &compiler), ("CRATE_CC_NO_DEFAULTS", "1")]);
+        if bindgen.functions != c_path.functions {
+            failures.push(format!(
+                "{triple}: the paths declare different functions:\n{}\n{}",
+                bindgen.functions, c_path.functions
+            ));
+        }
         for (path, built) in [("bindgen", &bindgen), ("c-compiler", &c_path)] {
             assert_eq!(built.metadata["path"], path);
             for line in differences(&c, &built_constants(built)) {
