@@ -88,6 +88,7 @@ fn run() -> Result<(), String> {
     println!("cargo::metadata=defined={}", names.join(","));
     println!("cargo::metadata=functions={}", functions.join(","));
     println!("cargo::metadata=wrapper={}", wrapper.display());
+    println!("cargo::metadata=functions_rs={}", out_dir.join("functions.rs").display());
     println!("cargo::metadata=path={}", generated.path);
     Ok(())
 }

@@ -1,11 +1,12 @@
 //! mmap-sys's two paths to the constants, bindgen and the C compiler, agree: both are built here, in
 //! a target directory of their own, and compared name for name and value for value (as written in
-//! `constants.rs`, type included), with the same functions declared. A build whose libclang cannot
-//! be loaded falls back to the C compiler with a warning, and agrees too.
+//! `constants.rs`, type included), and byte for byte in what they declare (`functions.rs`). A build
+//! whose libclang cannot be loaded falls back to the C compiler with a warning, and agrees too. A
+//! change of the compiler's flags or of clang's arguments rebuilds with the headers they name.
 
 use std::path::Path;
 
-use mmap_conformance::nested::{cargo, sys_build, SysBuild};
+use mmap_conformance::nested::{cargo, sys_build, workspace, SysBuild};
 
 fn build(args: &[&str], envs: &[(&str, &str)]) -> (SysBuild, String) {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("paths");
@@ -34,10 +35,26 @@ fn bindgen_and_the_c_compiler_give_the_same_constants() {
     }
     assert_eq!(bindgen.metadata["defined"], c.metadata["defined"]);
     assert_eq!(bindgen.metadata["functions"], c.metadata["functions"]);
+    assert!(bindgen.functions.contains("pub fn process_madvise("), "{}", bindgen.functions);
+    assert_eq!(bindgen.functions, c.functions, "the paths declare different functions or types");
     println!("{} constants and the functions {} agree", bindgen.constants.len(), c.metadata["functions"]);
 
-    // In the same test, not in one of its own: both build in this target directory, one at a time.
+    // In the same test, not in one of its own: all build in this target directory, one at a time.
     without_libclang_the_build_warns_and_takes_the_c_compiler_path();
+    a_changed_compiler_flag_or_clang_argument_rebuilds_with_its_headers(bindgen.constants.len());
+}
+
+/// `CFLAGS` (C-compiler path) and `BINDGEN_EXTRA_CLANG_ARGS` (bindgen) that put the reduced
+/// fixture's `<sys/mman.h>` first change the constants; unset again, the host's are back.
+fn a_changed_compiler_flag_or_clang_argument_rebuilds_with_its_headers(host: usize) {
+    let fixture = workspace().join("tests/fixtures/reduced-include");
+    let include = format!("-I{}", fixture.display());
+    for (args, var) in [(&["--no-default-features"][..], "CFLAGS"), (&[][..], "BINDGEN_EXTRA_CLANG_ARGS")] {
+        let (reduced, _) = build(args, &[(var, &include)]);
+        assert_eq!(reduced.constants.len(), 35, "{var}={include} names the reduced headers");
+        let (again, _) = build(args, &[]);
+        assert_eq!(again.constants.len(), host, "without {var}, the host's headers again");
+    }
 }
 
 fn without_libclang_the_build_warns_and_takes_the_c_compiler_path() {
