@@ -35,13 +35,19 @@ pub fn gcc(triple: &str) -> String {
 /// clang has no Alpha or HPPA target: there a clang target with the same data model stands in (the
 /// headers choose nothing by the architecture's predefined macros, only by their directory).
 pub fn bindgen_args(triple: &str) -> String {
-    let output = run(Command::new(gcc(triple)).arg("-print-file-name=include"));
     let clang_target = match triple {
         "alpha-linux-gnu" => "x86_64-linux-gnu",
         "hppa-linux-gnu" => "powerpc-linux-gnu",
         other => other,
     };
-    format!("--target={clang_target} -nostdinc -isystem {} -isystem /usr/{triple}/include", output.trim())
+    format!("--target={clang_target} {}", cross_includes(triple))
+}
+
+/// The clang arguments that replace the host's include directories by those of `triple`'s cross
+/// compiler and C library (Debian's layout: `/usr/<triple>/include`).
+pub fn cross_includes(triple: &str) -> String {
+    let gcc_include = run(Command::new(gcc(triple)).arg("-print-file-name=include"));
+    format!("-nostdinc -isystem {} -isystem /usr/{triple}/include", gcc_include.trim())
 }
 
 /// Each constant of the exported families that `compiler` (with `args`) sees through `wrapper`,

@@ -8,7 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
-use mmap_conformance::header_sets::{bindgen_args, built_constants, c_constants, differences, gcc, CROSS};
+use mmap_conformance::header_sets::{
+    bindgen_args, built_constants, c_constants, cross_includes, differences, gcc, CROSS,
+};
 use mmap_conformance::nested::{cargo, sys_build, workspace, SysBuild};
 
 fn target_dir() -> PathBuf {
@@ -51,4 +53,35 @@ fn every_cross_header_set_gives_the_cross_compilers_constants_on_both_paths() {
         }
     }
     assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+#[ignore = "needs the cross compilers and cross C libraries that .ci/run installs"]
+fn a_powerpc_build_gives_the_cross_compilers_constants_and_mmap64_on_both_paths() {
+    let (triple, target) = ("powerpc-linux-gnu", "powerpc-unknown-linux-gnu");
+    let c = c_constants(&gcc(triple), &[], &wrapper(), &target_dir());
+    // bindgen gives clang `--target=powerpc-unknown-linux-gnu` itself; the headers are the cross C
+    // library's. The C-compiler path finds `powerpc-linux-gnu-gcc` for this target by itself.
+    let includes = cross_includes(triple);
+    let bindgen =
+        build(&["--target", target], &[("BINDGEN_EXTRA_CLANG_ARGS_powerpc_unknown_linux_gnu", &includes)]);
+    let c_path = build(&["--target", target, "--no-default-features"], &[]);
+    let mut failures = Vec::new();
+    for (path, built) in [("bindgen", &bindgen), ("c-compiler", &c_path)] {
+        assert_eq!(built.metadata["path"], path);
+        failures.extend(
+            differences(&c, &built_constants(built)).into_iter().map(|line| format!("{path}: {line}")),
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(bindgen.functions, c_path.functions, "the paths declare different functions or types");
+    // 32-bit, `_FILE_OFFSET_BITS=64`: `mmap` takes a 64-bit offset and links to `mmap64`.
+    for line in ["pub type __off64_t = __int64_t;", "pub type __int64_t = ::core::ffi::c_longlong;"] {
+        assert!(bindgen.functions.contains(line), "{line} in:\n{}", bindgen.functions);
+    }
+    assert!(
+        bindgen.functions.contains("#[link_name = \"\\u{1}mmap64\"]\n    pub fn mmap("),
+        "{}",
+        bindgen.functions
+    );
 }
