@@ -244,6 +244,9 @@ impl<'a> Tokens<'a> {
         if self.eat(&["::", "core", "::", "ffi", "::"]) {
             return Ok(Type::Primitive(self.ident()?));
         }
+        if matches!(self.peek(), Some("f32" | "f64" | "i128" | "u128" | "char" | "str")) {
+            return Err(self.unexpected());
+        }
         let name = self.ident()?;
         Ok(if PRIMITIVES.contains(&name.as_str()) { Type::Primitive(name) } else { Type::Named(name) })
     }

@@ -66,7 +66,7 @@ pub(crate) fn declarations(preprocessed: &str) -> Result<Declarations, String> {
                 ["struct", name] => {
                     needed.push((*name).to_owned());
                 }
-                _ => return Err(format!("mmap-sys cannot translate {}", what())),
+                _ => return Err(format!("cannot translate {}", what())),
             }
             continue;
         }
@@ -114,15 +114,15 @@ pub(crate) fn declarations(preprocessed: &str) -> Result<Declarations, String> {
             let what = || format!("the typedef `{}` ({})", typedef.tokens.join(" "), typedef.file);
             let parsed = parse(&typedef.tokens).map_err(|e| format!("{e} in {}", what()))?;
             if parsed.function().is_some() {
-                return Err(format!("mmap-sys cannot translate a function type: {}", what()));
+                return Err(format!("cannot translate a function type: {}", what()));
             }
             let ty = parsed.rust_type(false).map_err(|e| format!("{e} in {}", what()))?;
-            let ty = ty.ok_or_else(|| format!("mmap-sys cannot translate a `void` typedef: {}", what()))?;
+            let ty = ty.ok_or_else(|| format!("cannot translate a `void` typedef: {}", what()))?;
             needed.extend(named(&ty).map(str::to_owned));
             out.aliases.insert(name, ty);
         } else if defined_structs.contains(name.as_str()) {
             return Err(format!(
-                "mmap-sys cannot translate the fields of `struct {name}`, which the headers use"
+                "cannot translate the fields of `struct {name}`, which the headers use"
             ));
         } else {
             out.opaque.insert(name);
@@ -369,7 +369,7 @@ fn parse<'a>(tokens: &'a [&'a str]) -> Result<Parsed<'a>, String> {
             parsed.params = Some(params(&declarator[at + 1..close])?);
         }
         Some(&"[") if declarator.last() == Some(&"]") => parsed.pointers.push(false),
-        Some(other) => return Err(format!("mmap-sys cannot translate `{other}` here (a function pointer?)")),
+        Some(other) => return Err(format!("cannot translate `{other}` here (a function pointer?)")),
     }
     Ok(parsed)
 }
@@ -418,7 +418,7 @@ fn base_type(specifiers: &[&str]) -> Result<(bool, Type), String> {
         _ if words.iter().any(|w| matches!(*w, "float" | "double" | "union" | "enum"))
             || words.is_empty() =>
         {
-            return Err(format!("mmap-sys cannot translate the C type `{}`", specifiers.join(" ")));
+            return Err(format!("cannot translate the C type `{}`", specifiers.join(" ")));
         }
         _ if count("_Bool") > 0 => primitive("bool"),
         _ if count("char") > 0 => primitive(match (unsigned, count("signed") > 0) {

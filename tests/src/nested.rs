@@ -14,6 +14,13 @@ pub fn workspace() -> PathBuf {
 /// Runs `cargo args` in the workspace with `CARGO_TARGET_DIR=target` and `envs`, asserts it
 /// succeeds, and returns what it printed (standard output, then standard error).
 pub fn cargo(target: &Path, args: &[&str], envs: &[(&str, &str)]) -> (String, String) {
+    let (success, stdout, stderr) = cargo_status(target, args, envs);
+    assert!(success, "cargo {args:?} with {envs:?} failed:\n{stdout}\n{stderr}");
+    (stdout, stderr)
+}
+
+/// Runs `cargo args` like [`cargo`]; returns whether it succeeded, and what it printed.
+pub fn cargo_status(target: &Path, args: &[&str], envs: &[(&str, &str)]) -> (bool, String, String) {
     let output = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(args)
         .current_dir(workspace())
@@ -23,8 +30,7 @@ pub fn cargo(target: &Path, args: &[&str], envs: &[(&str, &str)]) -> (String, St
         .expect("cargo runs");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "cargo {args:?} with {envs:?} failed:\n{stdout}\n{stderr}");
-    (stdout, stderr)
+    (output.status.success(), stdout, stderr)
 }
 
 /// What one run of mmap-sys's build script reported, and the constants it wrote.

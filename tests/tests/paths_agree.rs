@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use mmap_conformance::nested::{cargo, sys_build, workspace, SysBuild};
+use mmap_conformance::nested::{cargo, cargo_status, sys_build, workspace, SysBuild};
 
 fn build(args: &[&str], envs: &[(&str, &str)]) -> (SysBuild, String) {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("paths");
@@ -42,6 +42,31 @@ fn bindgen_and_the_c_compiler_give_the_same_constants() {
     // In the same test, not in one of its own: all build in this target directory, one at a time.
     without_libclang_the_build_warns_and_takes_the_c_compiler_path();
     a_changed_compiler_flag_or_clang_argument_rebuilds_with_its_headers(bindgen.constants.len());
+    a_declaration_mmap_sys_cannot_translate_stops_the_build_naming_it();
+}
+
+/// A memory-mapping header that declares a function of a type mmap-sys does not translate (`double`)
+/// stops the build on either path with an error that names the declaration: never a wrong prototype,
+/// never a function silently left out.
+fn a_declaration_mmap_sys_cannot_translate_stops_the_build_naming_it() {
+    let fixture = workspace().join("tests/fixtures/untranslatable-include");
+    let include = format!("-I{}", fixture.display());
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("paths");
+    for (args, var, message) in [
+        (&["--no-default-features"][..], "CFLAGS", "cannot translate the C type `double`"),
+        (
+            &[][..],
+            "BINDGEN_EXTRA_CLANG_ARGS",
+            "bindgen declared something mmap-sys cannot translate, at `f64`",
+        ),
+    ] {
+        let mut all = vec!["build", "--locked", "-p", "mmap-sys"];
+        all.extend_from_slice(args);
+        let (success, _, stderr) = cargo_status(&target, &all, &[(var, &include)]);
+        assert!(!success, "{var}={include}: the build should fail");
+        assert!(stderr.contains(message), "{var}: {stderr}");
+        assert!(stderr.contains("mmap_sys_fixture_scale"), "{var}: {stderr}");
+    }
 }
 
 /// `CFLAGS` (C-compiler path) and `BINDGEN_EXTRA_CLANG_ARGS` (bindgen) that put the reduced
