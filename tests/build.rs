@@ -105,6 +105,8 @@ fn main() {
         .collect();
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-env-changed=DEP_MMAN_DEFINED");
+    // For the nested builds of `tests/header_sets.rs`, which name the host target explicitly.
+    println!("cargo::rustc-env=MMAP_CONFORMANCE_TARGET={}", env::var("TARGET").expect("cargo sets TARGET"));
 
     let c_names = c_constant_names(&wrapper);
     let include = format!("#include \"{}\"\n", wrapper.display());

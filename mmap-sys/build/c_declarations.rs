@@ -121,9 +121,7 @@ pub(crate) fn declarations(preprocessed: &str) -> Result<Declarations, String> {
             needed.extend(named(&ty).map(str::to_owned));
             out.aliases.insert(name, ty);
         } else if defined_structs.contains(name.as_str()) {
-            return Err(format!(
-                "cannot translate the fields of `struct {name}`, which the headers use"
-            ));
+            return Err(format!("cannot translate the fields of `struct {name}`, which the headers use"));
         } else {
             out.opaque.insert(name);
         }

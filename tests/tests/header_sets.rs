@@ -4,7 +4,8 @@
 //!
 //! These tests need Debian's cross compilers and cross C libraries (`.ci/run` installs them), so they
 //! are `#[ignore]`d by default: `cargo test -p mmap-conformance --test header_sets -- --ignored`.
-//! All builds share one target directory, so only mmap-sys's build script reruns between them.
+//! All builds share one target directory and the build scripts' dependencies, so only mmap-sys's
+//! build script reruns between them.
 
 use std::path::{Path, PathBuf};
 
@@ -17,8 +18,14 @@ fn target_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("header-sets")
 }
 
+/// Builds mmap-sys with `args` and `envs`, for the host unless `args` names another `--target`.
+/// The host is named too, so that both kinds of build share the build scripts' dependencies
+/// (cargo builds them apart from a build without `--target`).
 fn build(args: &[&str], envs: &[(&str, &str)]) -> SysBuild {
     let mut all = vec!["build", "--locked", "--message-format=json", "-p", "mmap-sys"];
+    if !args.contains(&"--target") {
+        all.extend(["--target", env!("MMAP_CONFORMANCE_TARGET")]);
+    }
     all.extend_from_slice(args);
     let (stdout, _) = cargo(&target_dir(), &all, envs);
     sys_build(&stdout)

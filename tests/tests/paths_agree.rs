@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use mmap_conformance::header_sets::{built_constants, c_constants, differences};
 use mmap_conformance::nested::{cargo, cargo_status, sys_build, workspace, SysBuild};
 
 fn build(args: &[&str], envs: &[(&str, &str)]) -> (SysBuild, String) {
@@ -43,6 +44,26 @@ fn bindgen_and_the_c_compiler_give_the_same_constants() {
     without_libclang_the_build_warns_and_takes_the_c_compiler_path();
     a_changed_compiler_flag_or_clang_argument_rebuilds_with_its_headers(bindgen.constants.len());
     a_declaration_mmap_sys_cannot_translate_stops_the_build_naming_it();
+    a_macro_defined_again_has_its_last_value_on_both_paths();
+}
+
+/// Headers that `#undef` a macro and define it again (`tests/fixtures/redefined-include`): both
+/// paths give the value the C compiler has at the end of `wrapper.h`, not the first definition, and
+/// leave out a macro undefined for good.
+fn a_macro_defined_again_has_its_last_value_on_both_paths() {
+    let fixture = workspace().join("tests/fixtures/redefined-include");
+    let include = format!("-I{}", fixture.display());
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("redefined");
+    let wrapper = workspace().join("mmap-sys/wrapper.h");
+    let c = c_constants("cc", &[&include], &wrapper, &scratch);
+    assert_eq!(c["POSIX_MADV_DONTNEED"], c["POSIX_MADV_WILLNEED"] + 40, "the fixture's last definition");
+    assert_eq!(c["MAP_MMAP_SYS_FIXTURE_TWICE"], 2);
+    assert!(!c.contains_key("MAP_MMAP_SYS_FIXTURE_GONE"));
+    for (args, var) in [(&["--no-default-features"][..], "CFLAGS"), (&[][..], "BINDGEN_EXTRA_CLANG_ARGS")] {
+        let (built, _) = build(args, &[(var, &include)]);
+        let differences = differences(&c, &built_constants(&built));
+        assert!(differences.is_empty(), "{var}={include}:\n{}", differences.join("\n"));
+    }
 }
 
 /// A memory-mapping header that declares a function of a type mmap-sys does not translate (`double`)
