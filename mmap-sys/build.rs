@@ -107,9 +107,10 @@ pub(crate) struct Generated {
 /// values. `None` sends the build to the C compiler.
 #[cfg(feature = "bindgen")]
 fn with_bindgen(wrapper: &Path, target: &str) -> Result<Option<Generated>, String> {
-    // What finds libclang, clang (for its include directories) and the target's system root; bindgen
-    // itself names `BINDGEN_EXTRA_CLANG_ARGS` and its `_<target>` forms, and every header it reads.
-    for var in ["LIBCLANG_PATH", "LLVM_CONFIG_PATH", "CLANG_PATH", "SDKROOT"] {
+    // What finds libclang, clang (for its include directories), the target's system root, and the
+    // include paths clang takes from the environment; bindgen itself names `BINDGEN_EXTRA_CLANG_ARGS`
+    // and its `_<target>` forms, and every header it reads.
+    for var in ["LIBCLANG_PATH", "LLVM_CONFIG_PATH", "CLANG_PATH", "SDKROOT", "CPATH", "C_INCLUDE_PATH"] {
         println!("cargo::rerun-if-env-changed={var}");
     }
     match bindgen_path::run(wrapper, target) {
