@@ -1,23 +1,29 @@
 //! Generates mmap-sys from the host's memory-mapping headers (`wrapper.h`), by one of two paths:
 //!
-//! - **bindgen** (the default feature `bindgen`): libclang parses `wrapper.h`; bindgen writes the
-//!   functions to `bindings.rs` and hands over every integer macro clang evaluates
-//!   (`build/bindgen.rs`).
+//! - **bindgen** (the default feature `bindgen`): libclang parses `wrapper.h`; bindgen declares the
+//!   functions and types of the memory-mapping headers and names the integer macros, and clang
+//!   evaluates each macro's final definition (`build/bindgen.rs`).
 //! - **the C compiler** (without the feature, or when libclang cannot be loaded, then with a cargo
 //!   warning): the `cc` crate's compiler preprocesses `wrapper.h`, which gives the names, the values
-//!   and the declared functions without running anything compiled (`build/c_compiler.rs`); the
-//!   functions' declarations are `src/functions.rs`.
+//!   and the declarations without running anything compiled (`build/c_compiler.rs`,
+//!   `build/c_declarations.rs`).
 //!
-//! Either way, the constants of the exported families are written to `constants.rs` by
-//! [`constants_rs`], each typed as the C parameter it is passed to; dependents learn which constants
-//! exist (`DEP_MMAN_DEFINED`), which header they come from (`DEP_MMAN_WRAPPER`) and which path made
-//! them (`DEP_MMAN_PATH`).
+//! Either path gives one [`Generated`]: the constants, written to `constants.rs` by
+//! [`constants_rs`], each typed as the C parameter it is passed to, and the declarations, written to
+//! `functions.rs` by one writer (`build/declarations.rs`), so that the paths can be compared byte for
+//! byte. Dependents learn which constants exist (`DEP_MMAN_DEFINED`), which functions
+//! (`DEP_MMAN_FUNCTIONS`), which header they come from (`DEP_MMAN_WRAPPER`) and which path made them
+//! (`DEP_MMAN_PATH`).
 
 #[cfg(feature = "bindgen")]
 #[path = "build/bindgen.rs"]
 mod bindgen_path;
 #[path = "build/c_compiler.rs"]
 mod c_compiler;
+#[path = "build/c_declarations.rs"]
+mod c_declarations;
+#[path = "build/declarations.rs"]
+mod declarations;
 #[path = "build/target.rs"]
 mod target;
 
@@ -27,32 +33,6 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-/// The mapping functions exported, where the host declares them.
-pub(crate) const FUNCTIONS: &[&str] = &[
-    "mmap",
-    "munmap",
-    "mprotect",
-    "msync",
-    "madvise",
-    "posix_madvise",
-    "mlock",
-    "mlock2",
-    "munlock",
-    "mlockall",
-    "munlockall",
-    "mremap",
-    "remap_file_pages",
-    "mincore",
-    "memfd_create",
-    "shm_open",
-    "shm_unlink",
-    "pkey_alloc",
-    "pkey_free",
-    "pkey_get",
-    "pkey_set",
-    "pkey_mprotect",
-];
 
 /// The exported constant families: a name prefix, the Rust type of the C parameter its values are
 /// passed to, and that parameter. `POSIX_MADV_` comes before `MADV_` only for readability: the
@@ -91,47 +71,51 @@ fn run() -> Result<(), String> {
     let wrapper = manifest_dir.join("wrapper.h");
     println!("cargo::rerun-if-changed={}", wrapper.display());
     target::rerun_if_env_changed(&target);
-    println!("cargo::rustc-check-cfg=cfg(mman_bindgen)");
-    let names: Vec<String> = FUNCTIONS.iter().map(|name| format!("\"{name}\"")).collect();
-    println!("cargo::rustc-check-cfg=cfg(mman_fn, values({}))", names.join(", "));
 
-    let (path, values, functions) = match with_bindgen(&wrapper, &target)? {
-        Some((bindings, values)) => {
-            write(&out_dir.join("bindings.rs"), &bindings)?;
-            println!("cargo::rustc-cfg=mman_bindgen");
-            let declared =
-                FUNCTIONS.iter().copied().filter(|f| bindings.contains(&format!(" fn {f}("))).collect();
-            ("bindgen", values, declared)
-        }
+    let generated = match with_bindgen(&wrapper, &target)? {
+        Some(generated) => generated,
         None => {
-            let headers = c_compiler::run(&wrapper, &out_dir)?;
-            for file in &headers.files {
+            let (generated, headers) = c_compiler::run(&wrapper, &out_dir)?;
+            for file in &headers {
                 println!("cargo::rerun-if-changed={file}");
             }
-            for function in &headers.functions {
-                println!("cargo::rustc-cfg=mman_fn=\"{function}\"");
-            }
-            ("c-compiler", headers.values, headers.functions)
+            generated
         }
     };
+    generated.declarations.check()?;
 
-    write(&out_dir.join("constants.rs"), &constants_rs(&values)?)?;
-    let names: Vec<&str> = values.keys().map(String::as_str).collect();
+    write(&out_dir.join("constants.rs"), &constants_rs(&generated.values)?)?;
+    write(&out_dir.join("functions.rs"), &generated.declarations.to_rust())?;
+    let names: Vec<&str> = generated.values.keys().map(String::as_str).collect();
+    let functions: Vec<&str> = generated.declarations.functions.keys().map(String::as_str).collect();
     println!("cargo::metadata=defined={}", names.join(","));
     println!("cargo::metadata=functions={}", functions.join(","));
     println!("cargo::metadata=wrapper={}", wrapper.display());
-    println!("cargo::metadata=path={path}");
+    println!("cargo::metadata=functions_rs={}", out_dir.join("functions.rs").display());
+    println!("cargo::metadata=path={}", generated.path);
     Ok(())
 }
 
-/// What bindgen made: its `bindings.rs`, and each constant's value.
-type Generated = (String, BTreeMap<String, i64>);
+/// What either path found in the headers.
+pub(crate) struct Generated {
+    /// `bindgen` or `c-compiler`, for `DEP_MMAN_PATH`.
+    pub(crate) path: &'static str,
+    /// Each constant of an exported family, with its value at the end of `wrapper.h`.
+    pub(crate) values: BTreeMap<String, i64>,
+    /// The functions and types the memory-mapping headers declare.
+    pub(crate) declarations: declarations::Declarations,
+}
 
-/// The bindgen path, where the feature is on and libclang loads: bindgen's `bindings.rs` and the
+/// The bindgen path, where the feature is on and libclang loads: the declarations and the
 /// values. `None` sends the build to the C compiler.
 #[cfg(feature = "bindgen")]
 fn with_bindgen(wrapper: &Path, target: &str) -> Result<Option<Generated>, String> {
-    println!("cargo::rerun-if-env-changed=LIBCLANG_PATH");
+    // What finds libclang, clang (for its include directories), the target's system root, and the
+    // include paths clang takes from the environment; bindgen itself names `BINDGEN_EXTRA_CLANG_ARGS`
+    // and its `_<target>` forms, and every header it reads.
+    for var in ["LIBCLANG_PATH", "LLVM_CONFIG_PATH", "CLANG_PATH", "SDKROOT", "CPATH", "C_INCLUDE_PATH"] {
+        println!("cargo::rerun-if-env-changed={var}");
+    }
     match bindgen_path::run(wrapper, target) {
         Ok(generated) => Ok(Some(generated)),
         Err(bindgen_path::Failure::NoLibclang(reason)) => {

@@ -2,8 +2,10 @@
 //!
 //! - asks the C preprocessor which constants the headers define (`-dM`), independently of bindgen;
 //! - compiles `probe.c`, a table of the C compiler's value of each of them, plus `MAP_FAILED`;
-//! - compiles `prototypes.c` with `-Werror`: each function assigned to a pointer of the prototype
-//!   in [`PROTOTYPES`], which `signatures.rs` also holds the Rust declarations to;
+//! - compiles `prototypes.c` with `-Werror`: each function mmap-sys declares (its `functions.rs`,
+//!   `DEP_MMAN_FUNCTIONS_RS`), its Rust declaration turned back into C, assigned to a pointer of
+//!   that prototype, and each type alias held compatible with the C type it names; plus a table of
+//!   each function's address as C links it, which `signatures.rs` sets beside Rust's;
 //! - writes `tables.rs`: each name's value in mmap-sys, in the `libc` crate and in C.
 
 use std::collections::BTreeSet;
@@ -16,48 +18,80 @@ use std::path::{Path, PathBuf};
 const FAMILIES: &[&str] =
     &["PROT_", "MAP_", "MS_", "MADV_", "POSIX_MADV_", "MCL_", "MLOCK_", "MFD_", "MREMAP_", "PKEY_"];
 
-/// Each function's C prototype as glibc declares it: name, return type, parameter types.
-const PROTOTYPES: &[(&str, &str, &[&str])] = &[
-    ("mmap", "void *", &["void *", "size_t", "int", "int", "int", "off_t"]),
-    ("munmap", "int", &["void *", "size_t"]),
-    ("mprotect", "int", &["void *", "size_t", "int"]),
-    ("msync", "int", &["void *", "size_t", "int"]),
-    ("madvise", "int", &["void *", "size_t", "int"]),
-    ("posix_madvise", "int", &["void *", "size_t", "int"]),
-    ("mlock", "int", &["const void *", "size_t"]),
-    ("mlock2", "int", &["const void *", "size_t", "unsigned int"]),
-    ("munlock", "int", &["const void *", "size_t"]),
-    ("mlockall", "int", &["int"]),
-    ("munlockall", "int", &[]),
-    ("mremap", "void *", &["void *", "size_t", "size_t", "int", "..."]),
-    ("remap_file_pages", "int", &["void *", "size_t", "int", "size_t", "int"]),
-    ("mincore", "int", &["void *", "size_t", "unsigned char *"]),
-    ("memfd_create", "int", &["const char *", "unsigned int"]),
-    ("shm_open", "int", &["const char *", "int", "mode_t"]),
-    ("shm_unlink", "int", &["const char *"]),
-    ("pkey_alloc", "int", &["unsigned int", "unsigned int"]),
-    ("pkey_free", "int", &["int"]),
-    ("pkey_get", "int", &["int"]),
-    ("pkey_set", "int", &["int", "unsigned int"]),
-    ("pkey_mprotect", "int", &["void *", "size_t", "int", "int"]),
-];
+/// A declaration of mmap-sys's `functions.rs`, read back.
+enum Item {
+    /// `pub type NAME = TYPE;`
+    Alias(String, String),
+    /// `pub struct NAME { _unused: [u8; 0] }`
+    Opaque(String),
+    /// `pub fn NAME(a: T, ...) -> R;`: the name, the parameters' types (`...` last if variadic) and
+    /// the return type (`None`: `void`).
+    Function(String, Vec<String>, Option<String>),
+}
 
-/// The Rust type each C type of [`PROTOTYPES`] must be declared as.
-fn rust_type(c: &str) -> &'static str {
-    match c {
-        "void *" => "*mut c_void",
-        "const void *" => "*const c_void",
-        "const char *" => "*const c_char",
-        "unsigned char *" => "*mut c_uchar",
-        "size_t" => "usize",
-        "int" => "c_int",
-        "unsigned int" => "c_uint",
-        // `_FILE_OFFSET_BITS=64`: 64 bits on every target.
-        "off_t" => "i64",
-        "mode_t" => "mmap_sys::mode_t",
-        "..." => "...",
-        other => panic!("no Rust type for the C type `{other}`"),
+/// The items of `functions.rs`, whose writer puts each on one line.
+fn items(functions_rs: &str) -> Vec<Item> {
+    functions_rs
+        .lines()
+        .map(str::trim)
+        .filter_map(|line| {
+            if let Some(rest) = line.strip_prefix("pub type ") {
+                let (name, ty) = rest.trim_end_matches(';').split_once(" = ")?;
+                Some(Item::Alias(name.to_owned(), ty.to_owned()))
+            } else if let Some(rest) = line.strip_prefix("pub struct ") {
+                Some(Item::Opaque(rest.trim_end_matches(" {").to_owned()))
+            } else if let Some(rest) = line.strip_prefix("pub fn ") {
+                let (name, rest) = rest.split_once('(')?;
+                let (params, returns) = rest.trim_end_matches(';').rsplit_once(')')?;
+                let params = params
+                    .split(", ")
+                    .filter(|p| !p.is_empty())
+                    .map(|p| p.split_once(": ").map_or(p, |(_, ty)| ty).to_owned())
+                    .collect();
+                let returns = returns.strip_prefix(" -> ").map(str::to_owned);
+                Some(Item::Function(name.to_owned(), params, returns))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// The C type a Rust type of `functions.rs` stands for: `*const ::core::ffi::c_char` is
+/// `const char *`, an alias is the C `typedef` of the same name, an opaque type its `struct`.
+fn c_type(rust: &str, opaque: &BTreeSet<String>) -> String {
+    if let Some(to) = rust.strip_prefix("*mut ") {
+        return format!("{} *", c_type(to, opaque));
     }
+    if let Some(to) = rust.strip_prefix("*const ") {
+        let inner = c_type(to, opaque);
+        return if to.starts_with('*') { format!("{inner} const *") } else { format!("const {inner} *") };
+    }
+    let name = rust.trim_start_matches("::core::ffi::");
+    match name {
+        "c_void" => "void",
+        "c_char" => "char",
+        "c_schar" => "signed char",
+        "c_uchar" => "unsigned char",
+        "c_short" => "short",
+        "c_ushort" => "unsigned short",
+        "c_int" => "int",
+        "c_uint" => "unsigned int",
+        "c_long" => "long",
+        "c_ulong" => "unsigned long",
+        "c_longlong" => "long long",
+        "c_ulonglong" => "unsigned long long",
+        "usize" => "size_t",
+        "isize" => "ptrdiff_t",
+        "i8" | "i16" | "i32" | "i64" => return format!("int{}_t", &name[1..]),
+        "u8" | "u16" | "u32" | "u64" => return format!("uint{}_t", &name[1..]),
+        "bool" => "_Bool",
+        "..." => "...",
+        _ if opaque.contains(name) => return format!("struct {name}"),
+        // A `typedef` of the headers, under its own name.
+        _ => name,
+    }
+    .to_owned()
 }
 
 fn main() {
@@ -71,6 +105,8 @@ fn main() {
         .collect();
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-env-changed=DEP_MMAN_DEFINED");
+    // For the nested builds of `tests/header_sets.rs`, which name the host target explicitly.
+    println!("cargo::rustc-env=MMAP_CONFORMANCE_TARGET={}", env::var("TARGET").expect("cargo sets TARGET"));
 
     let c_names = c_constant_names(&wrapper);
     let include = format!("#include \"{}\"\n", wrapper.display());
@@ -90,11 +126,39 @@ fn main() {
          void *mmap_probe_map_failed(void) { return MAP_FAILED; }\n",
     );
 
-    let mut prototypes = include;
-    for (name, ret, params) in PROTOTYPES {
-        let params = if params.is_empty() { "void".to_owned() } else { params.join(", ") };
-        let _ = writeln!(prototypes, "{ret} (*const mmap_probe_fn_{name})({params}) = {name};");
+    let functions_rs = env::var("DEP_MMAN_FUNCTIONS_RS").expect("mmap-sys sets DEP_MMAN_FUNCTIONS_RS");
+    println!("cargo::rerun-if-changed={functions_rs}");
+    let items = items(&fs::read_to_string(&functions_rs).expect("mmap-sys's functions.rs"));
+    let opaque: BTreeSet<String> = items
+        .iter()
+        .filter_map(|item| if let Item::Opaque(name) = item { Some(name.clone()) } else { None })
+        .collect();
+    let mut prototypes = format!("{include}#include <stddef.h>\n#include <stdint.h>\n");
+    let mut names = Vec::new();
+    for item in &items {
+        match item {
+            Item::Alias(name, ty) => {
+                let c = c_type(ty, &opaque);
+                let _ = writeln!(
+                    prototypes,
+                    "_Static_assert(__builtin_types_compatible_p({name}, {c}), \"{name} is {c}\");"
+                );
+            }
+            Item::Opaque(_) => {}
+            Item::Function(name, params, returns) => {
+                let params: Vec<String> = params.iter().map(|p| c_type(p, &opaque)).collect();
+                let params = if params.is_empty() { "void".to_owned() } else { params.join(", ") };
+                let returns = returns.as_deref().map_or_else(|| "void".to_owned(), |r| c_type(r, &opaque));
+                let _ = writeln!(prototypes, "{returns} (*const mmap_probe_fn_{name})({params}) = {name};");
+                names.push(name.clone());
+            }
+        }
     }
+    prototypes.push_str("void (*const mmap_probe_addresses[])(void) = {\n");
+    for name in &names {
+        let _ = writeln!(prototypes, "    (void (*)(void)){name},");
+    }
+    prototypes.push_str("};\n");
 
     let probe_c = out.join("probe.c");
     let prototypes_c = out.join("prototypes.c");
@@ -110,7 +174,7 @@ fn main() {
 
     let all_names: BTreeSet<&String> = c_names.iter().chain(&rust_names).collect();
     write(&out.join("tables.rs"), &tables_rs(&all_names));
-    write(&out.join("signatures.rs"), &signatures_rs());
+    write(&out.join("signatures.rs"), &signatures_rs(&names));
 }
 
 fn write(path: &Path, contents: &str) {
@@ -152,23 +216,21 @@ fn tables_rs(names: &BTreeSet<&String>) -> String {
     format!("{missing}\n{}\n{}", table("mmap_sys"), table("libc"))
 }
 
-/// `checked()`: each function as a pointer of the prototype of [`PROTOTYPES`], which compiles only
-/// if mmap-sys declares it with exactly that prototype, and makes the linker resolve it.
-fn signatures_rs() -> String {
-    let mut out = String::from(
-        "/// Each function, with its address once typed as the prototype the C side was compiled against.\n\
-         pub fn checked() -> Vec<(&'static str, usize)> {\n    vec![\n",
+/// `checked()`: each function mmap-sys declares, with its address in Rust and the address of the
+/// function of that name in C (`mmap_probe_addresses`, in the same order), so that a wrong link name
+/// shows.
+fn signatures_rs(names: &[String]) -> String {
+    let mut out = format!(
+        "extern \"C\" {{\n    static mmap_probe_addresses: [unsafe extern \"C\" fn(); {}];\n}}\n\n\
+         /// Each function: its name, its address through mmap-sys, and the address C takes for it.\n\
+         pub fn checked() -> Vec<(&'static str, usize, usize)> {{\n    \
+             // SAFETY: the probe defines the array with one entry per name, in this order.\n    \
+             let c = unsafe {{ mmap_probe_addresses }};\n    vec![\n",
+        names.len()
     );
-    for (name, ret, params) in PROTOTYPES {
-        let params: Vec<&str> = params.iter().map(|p| rust_type(p)).collect();
-        let ret = rust_type(ret);
-        let _ = writeln!(
-            out,
-            "        (\"{name}\", {{\n            \
-                 let f: unsafe extern \"C\" fn({}) -> {ret} = mmap_sys::{name};\n            \
-                 f as usize\n        }}),",
-            params.join(", ")
-        );
+    for (i, name) in names.iter().enumerate() {
+        let _ =
+            writeln!(out, "        (\"{name}\", mmap_sys::{name} as *const () as usize, c[{i}] as usize),");
     }
     out.push_str("    ]\n}\n");
     out

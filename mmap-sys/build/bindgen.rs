@@ -1,23 +1,32 @@
-//! The default path: bindgen parses `wrapper.h` with libclang, writes the functions, and hands every
-//! integer macro clang evaluates to [`Macros`].
+//! The default path: bindgen parses `wrapper.h` with libclang, in two passes.
+//!
+//! 1. bindgen reads `wrapper.h`, writes the functions, and hands over the name of every integer macro
+//!    of an exported family ([`Macros`]). The value it has with it is not used: bindgen evaluates a
+//!    macro once, at its first definition, and headers `#undef` and define some again (alpha's
+//!    `MAP_FIXED`, mips' `MAP_RENAME`, powerpc's `PKEY_ACCESS_MASK`).
+//! 2. A generated header includes `wrapper.h` and then gives each found name to a constant,
+//!    `static const long long mmap_sys_value_NAME = (long long)((NAME) + 0ULL);`: clang evaluates it
+//!    where the preprocessor has the final definition, exactly as the C compiler does.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bindgen::callbacks::{IntKind, ParseCallbacks};
 
-use crate::{family_of, FUNCTIONS};
+use crate::declarations::{Declarations, Function, Type, PRIMITIVES};
+use crate::family_of;
 
-/// Collects the value of every integer macro of an exported family, as clang evaluates it.
+/// Collects the name of every integer macro of an exported family.
 #[derive(Debug, Default, Clone)]
-struct Macros(Arc<Mutex<BTreeMap<String, i64>>>);
+struct Macros(Arc<Mutex<BTreeSet<String>>>);
 
 impl ParseCallbacks for Macros {
-    fn int_macro(&self, name: &str, value: i64) -> Option<IntKind> {
+    fn int_macro(&self, name: &str, _first_value: i64) -> Option<IntKind> {
         if family_of(name).is_some() {
             let mut macros = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-            macros.insert(name.to_owned(), value);
+            macros.insert(name.to_owned());
         }
         // The constants are written by `constants_rs`, not by bindgen's code generator.
         None
@@ -32,37 +41,250 @@ pub(crate) enum Failure {
     Headers(String),
 }
 
-/// The functions' Rust declarations (bindgen's `bindings.rs`) and the constants' values.
+/// The declarations and the constants' values, as libclang reads them.
 pub(crate) fn run(wrapper: &Path, target: &str) -> Result<crate::Generated, Failure> {
     // Loaded for this thread, so that bindgen finds it already loaded and never panics.
     clang_sys::load().map_err(Failure::NoLibclang)?;
     let macros = Macros::default();
-    let functions = format!("^({})$", FUNCTIONS.join("|"));
     let rust_target =
         bindgen::RustTarget::stable(77, 0).map_err(|e| Failure::Headers(format!("bindgen: {e}")))?;
     // The target's headers, as its C compiler finds them (build/target.rs).
     let include = crate::target::clang_args(wrapper).map_err(Failure::Headers)?;
     let bindings = bindgen::Builder::default()
         .header(wrapper.display().to_string())
-        .clang_args(include)
+        .clang_args(&include)
         .rust_target(rust_target)
         .use_core()
         .ctypes_prefix("::core::ffi")
-        .allowlist_function(functions)
+        .allowlist_file(crate::declarations::MMAN_FILES)
+        // The constants are `constants.rs`'s, with their final values.
+        .blocklist_var(".*")
         .merge_extern_blocks(true)
+        .generate_comments(false)
+        .formatter(bindgen::Formatter::None)
         .layout_tests(false)
         .parse_callbacks(Box::new(macros.clone()))
         .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()))
         .generate()
-        .map_err(|e| {
-            let var = target.replace('-', "_");
-            Failure::Headers(format!(
-                "clang could not read the memory-mapping headers through {}: {e}\n\
-                 clang reads the headers the target's C compiler finds: when cross-compiling, point \
-                 that compiler at the target's headers, e.g. CFLAGS_{var}=\"--sysroot=/path/to/{target}/sysroot\".",
-                wrapper.display()
-            ))
+        .map_err(|e| unreadable(wrapper, target, e))?;
+    let names = macros.0.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    let values = final_values(wrapper, target, &include, &names)?;
+    let declarations = declarations(&bindings.to_string())?;
+    Ok(crate::Generated { path: "bindgen", values, declarations })
+}
+
+const VALUE_PREFIX: &str = "mmap_sys_value_";
+
+/// The value each of `names` has at the end of `wrapper.h`, as clang evaluates it (pass 2).
+fn final_values(
+    wrapper: &Path,
+    target: &str,
+    include: &[String],
+    names: &BTreeSet<String>,
+) -> Result<BTreeMap<String, i64>, Failure> {
+    let mut header = format!("#include \"{}\"\n", wrapper.display());
+    for name in names {
+        // A name the headers `#undef` for good is not a constant of theirs.
+        let _ = writeln!(
+            header,
+            "#ifdef {name}\nstatic const long long {VALUE_PREFIX}{name} = (long long)(({name}) + 0ULL);\n#endif"
+        );
+    }
+    let bindings = bindgen::Builder::default()
+        .header_contents("mmap-sys-values.h", &header)
+        .clang_args(include)
+        .allowlist_var(format!("{VALUE_PREFIX}.*"))
+        .formatter(bindgen::Formatter::None)
+        .layout_tests(false)
+        .generate()
+        .map_err(|e| unreadable(wrapper, target, e))?
+        .to_string();
+    // Each value is one `pub const mmap_sys_value_NAME : :: core :: ffi :: c_longlong = 32 ;`; a name
+    // the headers `#undef` for good has none.
+    let mut values = BTreeMap::new();
+    for item in bindings.split(';').filter(|item| item.contains(VALUE_PREFIX)) {
+        let parsed = item.split_once("pub const ").and_then(|(_, rest)| {
+            let (name, _) = rest.split_once(':')?;
+            let (_, value) = rest.split_once('=')?;
+            let name = name.trim().strip_prefix(VALUE_PREFIX)?;
+            Some((name.to_owned(), value.replace(' ', "").parse::<i64>().ok()?))
+        });
+        let (name, value) = parsed.ok_or_else(|| {
+            Failure::Headers(format!("clang did not evaluate a constant to an integer: {}", item.trim()))
         })?;
-    let values = macros.0.lock().unwrap_or_else(PoisonError::into_inner).clone();
-    Ok((bindings.to_string(), values))
+        values.insert(name, value);
+    }
+    Ok(values)
+}
+
+fn unreadable(wrapper: &Path, target: &str, e: bindgen::BindgenError) -> Failure {
+    let var = target.replace('-', "_");
+    Failure::Headers(format!(
+        "clang could not read the memory-mapping headers through {}: {e}\n\
+         clang reads the headers the target's C compiler finds: when cross-compiling, point \
+         that compiler at the target's headers, e.g. CFLAGS_{var}=\"--sysroot=/path/to/{target}/sysroot\".",
+        wrapper.display()
+    ))
+}
+
+/// Reads bindgen's unformatted output (tokens separated by spaces) into [`Declarations`]: type
+/// aliases, opaque structs and one `extern "C"` block. Anything else is an error, never skipped.
+fn declarations(bindings: &str) -> Result<Declarations, Failure> {
+    let code: Vec<&str> = bindings.lines().filter(|line| !line.starts_with("/*")).collect();
+    let code = code.join(" ");
+    let mut tokens = Tokens { tokens: tokenize(&code), at: 0 };
+    let mut declarations = Declarations::default();
+    while !tokens.done() {
+        if tokens.eat(&["pub", "type"]) {
+            let name = tokens.ident()?;
+            tokens.expect(&["="])?;
+            let ty = tokens.ty()?;
+            tokens.expect(&[";"])?;
+            declarations.aliases.insert(name, ty);
+        } else if tokens.eat(&["#", "[", "repr", "(", "C", ")", "]"]) {
+            tokens.expect(&["#", "[", "derive", "(", "Debug", ",", "Copy", ",", "Clone", ")", "]"])?;
+            tokens.expect(&["pub", "struct"])?;
+            let name = tokens.ident()?;
+            tokens.expect(&["{", "_unused", ":", "[", "u8", ";", "0", "]", ",", "}"])?;
+            declarations.opaque.insert(name);
+        } else if tokens.eat(&["extern", "\"C\"", "{"]) {
+            while !tokens.eat(&["}"]) {
+                let (name, function) = tokens.function()?;
+                declarations.add_function(name, function);
+            }
+        } else {
+            return Err(tokens.unexpected());
+        }
+    }
+    Ok(declarations)
+}
+
+/// Splits Rust code into tokens: words, string literals, `::`, `->`, `...` and single punctuation.
+fn tokenize(code: &str) -> Vec<&str> {
+    let mut tokens = Vec::new();
+    let mut rest = code.trim_start();
+    while let Some(c) = rest.chars().next() {
+        let len = if c.is_ascii_alphanumeric() || c == '_' {
+            rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len())
+        } else if c == '"' {
+            // No string bindgen writes here holds a `"` (no doc comments are generated).
+            rest[1..].find('"').map_or(rest.len(), |end| end + 2)
+        } else if ["::", "->", "..."].iter().any(|p| rest.starts_with(p)) {
+            if rest.starts_with("...") {
+                3
+            } else {
+                2
+            }
+        } else {
+            c.len_utf8()
+        };
+        tokens.push(&rest[..len]);
+        rest = rest[len..].trim_start();
+    }
+    tokens
+}
+
+/// bindgen's output, token by token.
+struct Tokens<'a> {
+    tokens: Vec<&'a str>,
+    at: usize,
+}
+
+impl<'a> Tokens<'a> {
+    fn done(&self) -> bool {
+        self.at >= self.tokens.len()
+    }
+
+    fn peek(&self) -> Option<&'a str> {
+        self.tokens.get(self.at).copied()
+    }
+
+    /// Takes `expected` if the next tokens are exactly these.
+    fn eat(&mut self, expected: &[&str]) -> bool {
+        let matches = self.tokens.get(self.at..self.at + expected.len()) == Some(expected);
+        if matches {
+            self.at += expected.len();
+        }
+        matches
+    }
+
+    fn expect(&mut self, expected: &[&str]) -> Result<(), Failure> {
+        if self.eat(expected) {
+            Ok(())
+        } else {
+            Err(self.unexpected())
+        }
+    }
+
+    fn unexpected(&self) -> Failure {
+        let near = &self.tokens[self.at.saturating_sub(4)..(self.at + 8).min(self.tokens.len())];
+        Failure::Headers(format!(
+            "bindgen declared something mmap-sys cannot translate, at `{}` in `{}`",
+            self.peek().unwrap_or("the end"),
+            near.join(" ")
+        ))
+    }
+
+    fn ident(&mut self) -> Result<String, Failure> {
+        match self.peek() {
+            Some(word) if word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+                self.at += 1;
+                Ok(word.to_owned())
+            }
+            _ => Err(self.unexpected()),
+        }
+    }
+
+    /// `* mut T`, `* const T`, `:: core :: ffi :: c_int`, `usize`, or an alias's name.
+    fn ty(&mut self) -> Result<Type, Failure> {
+        if self.eat(&["*", "mut"]) {
+            return Ok(Type::Pointer { mutable: true, to: Box::new(self.ty()?) });
+        }
+        if self.eat(&["*", "const"]) {
+            return Ok(Type::Pointer { mutable: false, to: Box::new(self.ty()?) });
+        }
+        if self.eat(&["::", "core", "::", "ffi", "::", "c_void"]) {
+            return Ok(Type::Void);
+        }
+        if self.eat(&["::", "core", "::", "ffi", "::"]) {
+            return Ok(Type::Primitive(self.ident()?));
+        }
+        if matches!(self.peek(), Some("f32" | "f64" | "i128" | "u128" | "char" | "str")) {
+            return Err(self.unexpected());
+        }
+        let name = self.ident()?;
+        Ok(if PRIMITIVES.contains(&name.as_str()) { Type::Primitive(name) } else { Type::Named(name) })
+    }
+
+    /// `[# [link_name = "\u{1}sym"]] pub fn name (a : T , ...) [-> T] ;`
+    fn function(&mut self) -> Result<(String, Function), Failure> {
+        let mut link_name = None;
+        if self.eat(&["#", "[", "link_name", "="]) {
+            let label = self.peek().and_then(|t| t.strip_prefix("\"\\u{1}")?.strip_suffix('"'));
+            link_name = Some(label.ok_or_else(|| self.unexpected())?.to_owned());
+            self.at += 1;
+            self.expect(&["]"])?;
+        }
+        self.expect(&["pub", "fn"])?;
+        let name = self.ident()?;
+        self.expect(&["("])?;
+        let mut function = Function { link_name, params: Vec::new(), variadic: false, returns: None };
+        while !self.eat(&[")"]) {
+            if self.eat(&["..."]) {
+                function.variadic = true;
+                continue;
+            }
+            let param = self.ident()?;
+            self.expect(&[":"])?;
+            function.params.push((param, self.ty()?));
+            if !self.eat(&[","]) && self.peek() != Some(")") {
+                return Err(self.unexpected());
+            }
+        }
+        if self.eat(&["->"]) {
+            function.returns = Some(self.ty()?);
+        }
+        self.expect(&[";"])?;
+        Ok((name, function))
+    }
 }

@@ -6,33 +6,25 @@
 //! - Values: a generated file asks the preprocessor for each bit of each value, with
 //!   `#if ((NAME) + 0ULL) >> k & 1`, and writes a string literal for each set bit; the preprocessed
 //!   output is read back. The values are the preprocessor's, over the same headers.
-//! - Functions: the preprocessed headers show which of [`FUNCTIONS`] they declare; their Rust
-//!   declarations are written once, in `src/functions.rs`, and the conformance tests hold them against
-//!   the C compiler.
-//! - Headers: `cc -M` lists the headers read, for `rerun-if-changed`.
+//! - Functions and types: the preprocessed headers are read as C, by bindgen's rules
+//!   (`c_declarations.rs`), into the same declarations as bindgen's; the conformance tests hold them
+//!   against the C compiler, and against bindgen's.
+//! - Headers: `cc -M` lists the headers read, for `rerun-if-changed`; the compiler and its flags
+//!   rerun the build when they change (`rerun-if-env-changed`, printed by cc).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use crate::{family_of, FUNCTIONS};
+use crate::{c_declarations, family_of, Generated};
 
-/// What the C compiler says of the headers.
-pub(crate) struct Headers {
-    /// Each constant of an exported family, with its value.
-    pub(crate) values: BTreeMap<String, i64>,
-    /// The functions of [`FUNCTIONS`] the headers declare.
-    pub(crate) functions: Vec<&'static str>,
-    /// The files read.
-    pub(crate) files: Vec<String>,
-}
-
-pub(crate) fn run(wrapper: &Path, out_dir: &Path) -> Result<Headers, String> {
-    let compiler = cc::Build::new()
-        .cargo_metadata(false)
-        .try_get_compiler()
-        .map_err(|e| format!("no C compiler for the target: {e}"))?;
+/// What the C compiler says of the headers, and the header files it read.
+pub(crate) fn run(wrapper: &Path, out_dir: &Path) -> Result<(Generated, Vec<String>), String> {
+    // cc prints a `rerun-if-env-changed` line for every variable it reads to find the compiler and
+    // its flags (`CC`, `CFLAGS`, their `_<target>` and `TARGET_` forms, `CRATE_CC_NO_DEFAULTS`, ...).
+    let compiler =
+        cc::Build::new().try_get_compiler().map_err(|e| format!("no C compiler for the target: {e}"))?;
     let preprocess = |file: &Path, args: &[&str]| preprocess(&compiler, file, args);
     let defines = preprocess(wrapper, &["-dM"])?;
     crate::target::check(&defines)?;
@@ -74,10 +66,9 @@ pub(crate) fn run(wrapper: &Path, out_dir: &Path) -> Result<Headers, String> {
         }
     }
 
-    let declarations = preprocess(wrapper, &[])?;
-    let functions = FUNCTIONS.iter().copied().filter(|name| declares(&declarations, name)).collect();
+    let declarations = c_declarations::declarations(&preprocess(wrapper, &[])?)?;
     let files = dependencies(&preprocess(wrapper, &["-M"])?);
-    Ok(Headers { values, functions, files })
+    Ok((Generated { path: "c-compiler", values, declarations }, files))
 }
 
 /// Runs the C compiler's preprocessor over `file` with the target's flags (and `CFLAGS`).
@@ -121,15 +112,6 @@ fn is_integer<'a>(name: &'a str, bodies: &BTreeMap<&'a str, &'a str>, seen: &mut
     }
     seen.remove(name);
     true
-}
-
-/// Whether the preprocessed headers declare function `name`: the name, then `(`.
-fn declares(source: &str, name: &str) -> bool {
-    source.match_indices(name).any(|(at, _)| {
-        let before = source[..at].chars().next_back();
-        let after = source[at + name.len()..].trim_start().chars().next();
-        !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') && after == Some('(')
-    })
 }
 
 /// The files of a make rule (`wrapper.o: wrapper.h /usr/include/...`).

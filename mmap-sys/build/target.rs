@@ -48,9 +48,22 @@ pub(crate) fn compiler() -> Result<cc::Tool, String> {
 /// directory of the C compiler's search path but its own built-in headers, in order.
 ///
 /// Without a C compiler for the host itself, clang's own defaults are the host's: no argument.
+///
+/// Where the user gives clang arguments of their own (`BINDGEN_EXTRA_CLANG_ARGS` or its `_<target>`
+/// forms, which bindgen reads), those decide what clang reads (a `--target` and `-isystem` of another
+/// header set, say): nothing is added to them, since a directory added here would be searched first.
 #[cfg(feature = "bindgen")]
 pub(crate) fn clang_args(wrapper: &Path) -> Result<Vec<String>, String> {
     let target = target();
+    let underscored = target.replace('-', "_");
+    let extra = [
+        "BINDGEN_EXTRA_CLANG_ARGS".to_owned(),
+        format!("BINDGEN_EXTRA_CLANG_ARGS_{target}"),
+        format!("BINDGEN_EXTRA_CLANG_ARGS_{underscored}"),
+    ];
+    if extra.iter().any(|var| env::var_os(var).is_some_and(|value| !value.is_empty())) {
+        return Ok(Vec::new());
+    }
     let compiler = match compiler() {
         Ok(compiler) => compiler,
         Err(_) if env::var("HOST").is_ok_and(|host| host == target) => return Ok(Vec::new()),

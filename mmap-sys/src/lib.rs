@@ -5,17 +5,19 @@
 //! what the host's C compiler sees: no number is typed in by hand. The conformance tests of this
 //! workspace hold every value and signature against the C compiler.
 //!
-//! # Two paths to the same constants
+//! # Two paths to the same bindings
 //!
-//! - With the default feature `bindgen`, [bindgen] parses the headers with libclang and writes the
-//!   functions and the constants.
+//! - With the default feature `bindgen`, [bindgen] parses the headers with libclang and declares the
+//!   functions and types; clang evaluates each constant where the headers leave it (a macro the
+//!   headers `#undef` and define again has its last value).
 //! - Without it (`default-features = false`), or when libclang cannot be loaded (then with a cargo
 //!   warning that says how to install it), the C compiler of the `cc` crate preprocesses the same
-//!   headers: the same names, values and types, with no libclang and no bindgen to compile, and
-//!   nothing compiled is run, so cross-compiling works. The functions are then declared in
-//!   `src/functions.rs`, each where the headers declare it.
+//!   headers: the same names, values, functions and types, with no libclang and no bindgen to
+//!   compile, and nothing compiled is run, so cross-compiling works.
 //!
-//! The workspace's tests build both paths and compare them name for name and value for value.
+//! The workspace's tests build both paths and compare them name for name, value for value and
+//! declaration for declaration, on this host's headers and on cross header sets (MIPS, PowerPC,
+//! Alpha, HPPA, SPARC64).
 //!
 //! # The target's headers
 //!
@@ -48,13 +50,19 @@
 //! dependents as the environment variable `DEP_MMAN_DEFINED` (comma-separated), so that they can
 //! set `cfg`s for the features the host has.
 //!
-//! # Functions
+//! # Functions and types
 //!
-//! `mmap`, `munmap`, `mprotect`, `msync`, `madvise`, `posix_madvise`, `mlock`, `mlock2`,
-//! `munlock`, `mlockall`, `munlockall`, `mremap`, `remap_file_pages`, `mincore`, `memfd_create`,
-//! `shm_open`, `shm_unlink`, `pkey_alloc`, `pkey_free`, `pkey_get`, `pkey_set` and `pkey_mprotect`,
-//! as far as the host declares them. They are the C library's functions, unchanged: see their man
-//! pages, e.g. [mmap(2)](https://man7.org/linux/man-pages/man2/mmap.2.html).
+//! Every function the memory-mapping headers (`sys/mman.h`, `bits/mman*.h`, `linux/mman.h`,
+//! `asm*/mman*.h`) declare, as they declare it: on glibc 2.36 `mmap`, `munmap`, `mprotect`, `msync`,
+//! `madvise`, `posix_madvise`, `mlock`, `mlock2`, `munlock`, `mlockall`, `munlockall`, `mremap`,
+//! `remap_file_pages`, `mincore`, `memfd_create`, `shm_open`, `shm_unlink`, the `pkey_*` functions,
+//! `process_madvise` and `process_mrelease`. The build finds them; dependents' build scripts get
+//! their names as `DEP_MMAN_FUNCTIONS`. The `typedef`s they use keep their C names (`off_t`,
+//! `mode_t`, `__off64_t`) and `size_t` is `usize`. Where the headers give a function another
+//! symbol, it links to that one: with `_FILE_OFFSET_BITS=64`, glibc's `mmap` is `mmap64`, which
+//! takes a 64-bit offset on 32-bit targets too (and `mmap64` is therefore not declared twice).
+//! They are the C library's functions, unchanged: see their man pages, e.g.
+//! [mmap(2)](https://man7.org/linux/man-pages/man2/mmap.2.html).
 //!
 //! # Example
 //!
@@ -73,15 +81,10 @@
 
 #![no_std]
 
-#[cfg(mman_bindgen)]
-#[allow(non_camel_case_types, missing_docs, unreachable_pub)]
-mod functions {
-    include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
-}
-
-#[cfg(not(mman_bindgen))]
 #[allow(non_camel_case_types)]
-mod functions;
+mod functions {
+    include!(concat!(env!("OUT_DIR"), "/functions.rs"));
+}
 
 mod constants {
     include!(concat!(env!("OUT_DIR"), "/constants.rs"));

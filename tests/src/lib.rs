@@ -7,6 +7,7 @@
 use core::ffi::{c_char, c_void, CStr};
 
 mod descriptions;
+pub mod header_sets;
 pub mod nested;
 
 pub use descriptions::describe;
@@ -46,11 +47,10 @@ impl Value for u64 {
 
 include!(concat!(env!("OUT_DIR"), "/tables.rs"));
 
-/// The Rust side of the prototype check: each `const` compiles only if the mmap-sys function has
-/// exactly the prototype the C side was compiled against with `-Werror`.
+/// The functions of mmap-sys beside C's: `prototypes.c`, compiled with `-Werror`, holds each Rust
+/// declaration (turned back into C) to the C prototype, and `checked()` gives each function's
+/// address through mmap-sys and through C.
 pub mod signatures {
-    #[allow(unused_imports)]
-    use core::ffi::{c_char, c_int, c_uchar, c_uint, c_void};
     include!(concat!(env!("OUT_DIR"), "/signatures.rs"));
 }
 

@@ -15,6 +15,13 @@ pub fn workspace() -> PathBuf {
 /// Runs `cargo args` in the workspace with `CARGO_TARGET_DIR=target` and `envs`, asserts it
 /// succeeds, and returns what it printed (standard output, then standard error).
 pub fn cargo(target: &Path, args: &[&str], envs: &[(&str, &str)]) -> (String, String) {
+    let (success, stdout, stderr) = cargo_status(target, args, envs);
+    assert!(success, "cargo {args:?} with {envs:?} failed:\n{stdout}\n{stderr}");
+    (stdout, stderr)
+}
+
+/// Runs `cargo args` like [`cargo`]; returns whether it succeeded, and what it printed.
+pub fn cargo_status(target: &Path, args: &[&str], envs: &[(&str, &str)]) -> (bool, String, String) {
     let output = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(args)
         .current_dir(workspace())
@@ -24,8 +31,7 @@ pub fn cargo(target: &Path, args: &[&str], envs: &[(&str, &str)]) -> (String, St
         .expect("cargo runs");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "cargo {args:?} with {envs:?} failed:\n{stdout}\n{stderr}");
-    (stdout, stderr)
+    (output.status.success(), stdout, stderr)
 }
 
 /// What one run of mmap-sys's build script reported, and the constants it wrote.
@@ -34,6 +40,10 @@ pub struct SysBuild {
     pub metadata: BTreeMap<String, String>,
     /// `constants.rs`: each constant's name, with its Rust type and value as written.
     pub constants: BTreeMap<String, String>,
+    /// `functions.rs`: the functions and types declared, as written.
+    pub functions: String,
+    /// The directory it wrote them to.
+    pub out_dir: PathBuf,
 }
 
 /// The run of mmap-sys's build script that a cargo command with `--message-format=json` used (ran,
@@ -59,7 +69,8 @@ pub fn sys_build(stdout: &str) -> SysBuild {
         .filter_map(|line| line.strip_prefix("pub const ")?.split_once(": "))
         .map(|(name, rest)| (name.to_owned(), rest.to_owned()))
         .collect();
-    SysBuild { metadata, constants }
+    let functions = fs::read_to_string(out_dir.join("functions.rs")).expect("functions.rs");
+    SysBuild { metadata, constants, functions, out_dir }
 }
 
 /// Whether libclang loads here, found as mmap-sys's build script finds it (clang-sys's search, with

@@ -1,19 +1,72 @@
-//! The functions of mmap-sys: declared with C's prototypes (checked at compile time by
-//! `mmap_conformance::signatures`, and on the C side by `prototypes.c` built with `-Werror`), linked,
-//! and callable with the constants as they are.
+//! The functions of mmap-sys: every one the headers declare, with C's prototype (checked when the
+//! conformance crate builds: `prototypes.c`, built with `-Werror`, holds each Rust declaration to
+//! it), linked to the symbol C calls, and callable with the constants as they are.
 
 use core::ptr;
 
 use mmap_sys::*;
 
 #[test]
-fn every_function_has_the_c_prototype_and_links() {
+fn every_function_links_to_the_symbol_c_calls() {
     let checked = mmap_conformance::signatures::checked();
-    let names: Vec<&str> = checked.iter().map(|&(name, _)| name).collect();
-    assert_eq!(names.len(), 22, "{names:?}");
-    for (name, address) in checked {
-        assert_ne!(address, 0, "{name} did not link");
+    for (name, rust, c) in checked {
+        assert_ne!(rust, 0, "{name} did not link");
+        // `mmap` is `mmap64` where glibc redirects it (`_FILE_OFFSET_BITS=64`): the same function.
+        assert_eq!(rust, c, "{name}: mmap-sys links another function than C calls");
     }
+}
+
+#[test]
+fn the_functions_of_the_headers_are_found_not_listed() {
+    let names: Vec<&str> =
+        mmap_conformance::signatures::checked().into_iter().map(|(name, ..)| name).collect();
+    // What glibc 2.36's <sys/mman.h> declares with `_GNU_SOURCE`; musl's lacks some (another host,
+    // another test).
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    for expected in [
+        "mmap",
+        "munmap",
+        "mprotect",
+        "msync",
+        "madvise",
+        "posix_madvise",
+        "mlock",
+        "mlock2",
+        "munlock",
+        "mlockall",
+        "munlockall",
+        "mremap",
+        "remap_file_pages",
+        "mincore",
+        "memfd_create",
+        "shm_open",
+        "shm_unlink",
+        "pkey_alloc",
+        "pkey_free",
+        "pkey_get",
+        "pkey_set",
+        "pkey_mprotect",
+        "process_madvise",
+        "process_mrelease",
+    ] {
+        assert!(names.contains(&expected), "{expected} is not declared: {names:?}");
+    }
+    // `mmap64` is the symbol `mmap` links to: declared once, like bindgen does.
+    assert!(!names.contains(&"mmap64"), "{names:?}");
+}
+
+#[test]
+fn process_mrelease_of_a_live_process_is_refused() {
+    // SAFETY: `pidfd_open` takes a pid and flags; the descriptor is closed below.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, std::process::id(), 0) } as core::ffi::c_int;
+    assert!(pidfd >= 0, "pidfd_open: {}", std::io::Error::last_os_error());
+    // SAFETY: a valid descriptor and no flags. The kernel refuses a process that is not dying.
+    let result = unsafe { process_mrelease(pidfd, 0) };
+    let error = std::io::Error::last_os_error();
+    // SAFETY: `pidfd` was opened above and is not used after this.
+    unsafe { libc::close(pidfd) };
+    assert_eq!(result, -1);
+    assert_eq!(error.raw_os_error(), Some(libc::EINVAL), "{error}");
 }
 
 #[test]
