@@ -5,6 +5,7 @@ use std::ffi::c_void;
 use std::io;
 use std::ptr::NonNull;
 
+use crate::checked_copy::{self, Via};
 use crate::range::check_range;
 use crate::sys::{self, c_int};
 
@@ -180,14 +181,14 @@ impl MmapInner {
         })
     }
 
-    /// Copies the bytes from `offset` into `buf`, through the kernel (`process_vm_readv`), so that a
-    /// page gone from under the map is an error and not `SIGBUS`. Returns the bytes copied:
-    /// `buf.len()`, or fewer at the end of the map.
-    pub(crate) fn read_at(&self, call: &str, buf: &mut [u8], offset: usize) -> io::Result<usize> {
+    /// Copies the bytes from `offset` into `buf`, checked (`checked_copy`: a fault-fixup copy, or
+    /// `process_vm_readv`), so that a page gone from under the map is an error and not `SIGBUS`.
+    /// Returns the bytes copied: `buf.len()`, or fewer at the end of the map.
+    pub(crate) fn read_at(&self, call: &str, buf: &mut [u8], offset: usize, via: Via) -> io::Result<usize> {
         check_range(call, offset, 0, self.len)?;
         let len = buf.len().min(self.len - offset);
         // SAFETY: `offset + len <= self.len`, so the source is within this mapping.
-        let copied = unsafe { sys::copy_checked(self.ptr.add(offset), &mut buf[..len])? };
+        let copied = unsafe { checked_copy::copy(self.ptr.add(offset), &mut buf[..len], via)? };
         if copied < len {
             let at = offset + copied;
             return Err(io::Error::new(

@@ -101,6 +101,7 @@
 mod common;
 
 mod advice;
+mod checked_copy;
 mod flags;
 #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
 mod huge;
@@ -111,6 +112,7 @@ mod map_mut;
 mod options;
 mod range;
 mod raw;
+mod reader;
 #[cfg(mman_has = "MREMAP_MAYMOVE")]
 mod remap;
 #[cfg(all(
@@ -127,6 +129,7 @@ mod bytes;
 mod stable_deref;
 
 pub use advice::{Advice, UncheckedAdvice};
+pub use checked_copy::install_fault_handler;
 pub use flags::{MapFlags, Protection};
 #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
 pub use huge::{HugePagePool, HugePageSize};
@@ -135,6 +138,7 @@ pub use map::Mmap;
 pub use map_mut::MmapMut;
 pub use options::MmapOptions;
 pub use raw::MmapRaw;
+pub use reader::MmapReader;
 #[cfg(mman_has = "MREMAP_MAYMOVE")]
 pub use remap::RemapOptions;
 #[cfg(all(
