@@ -11,6 +11,7 @@
 
 use std::arch::global_asm;
 use std::ffi::c_void;
+use std::ptr::addr_of;
 
 /// The longest copy made with vector moves; longer ones use `rep movsb`. Measured on the bench
 /// machine (see BENCHMARKS.md): below this, `rep movsb`'s start-up cost shows against `memcpy`.
@@ -200,10 +201,17 @@ pub(super) unsafe fn copy(dst: *mut u8, src: *const u8, len: usize) -> usize {
     len - unsafe { routine(dst, src, len) }
 }
 
-/// The address of a label of the routine.
+/// The addresses of the routine's labels: `[start, end)`, `rep movsb`, and the two fixups.
 #[inline(always)]
-fn addr(label: &'static u8) -> usize {
-    label as *const u8 as usize
+fn labels() -> [usize; 5] {
+    // SAFETY: only the addresses of the labels are taken, never the bytes at them; the symbols
+    // are defined by the `global_asm!` above, in this object. (Rust before 1.82 wants `unsafe`
+    // for the address of an extern static; later ones do not.)
+    #[allow(unused_unsafe)]
+    let labels = unsafe {
+        [addr_of!(START), addr_of!(END), addr_of!(REP), addr_of!(REP_FIXUP), addr_of!(VECTOR_FIXUP)]
+    };
+    labels.map(|label| label as usize)
 }
 
 /// Called by the handler: if the fault at `fault` (the `si_addr` of a signal the kernel raised)
@@ -220,8 +228,7 @@ pub(super) unsafe fn fixup(fault: usize, context: *mut c_void) -> bool {
     // sigreturn reads back when the handler returns.
     let regs = unsafe { &mut (*context.cast::<libc::ucontext_t>()).uc_mcontext.gregs };
     let ip = regs[libc::REG_RIP as usize] as usize;
-    // SAFETY (the four statics): labels in the routine's text, whose addresses are taken, never read.
-    let (start, end, rep) = unsafe { (addr(&START), addr(&END), addr(&REP)) };
+    let [start, end, rep, rep_fixup, vector_fixup] = labels();
     if !(start..end).contains(&ip) {
         return false;
     }
@@ -235,11 +242,9 @@ pub(super) unsafe fn fixup(fault: usize, context: *mut c_void) -> bool {
         // report one byte fewer than it copied), at most the whole range.
         let left = (regs[libc::REG_RCX as usize] as usize).max(src_end - fault).min(src_end - src);
         regs[libc::REG_RCX as usize] = left as libc::greg_t;
-        // SAFETY: as above.
-        regs[libc::REG_RIP as usize] = unsafe { addr(&REP_FIXUP) } as libc::greg_t;
+        regs[libc::REG_RIP as usize] = rep_fixup as libc::greg_t;
     } else {
-        // SAFETY: as above.
-        regs[libc::REG_RIP as usize] = unsafe { addr(&VECTOR_FIXUP) } as libc::greg_t;
+        regs[libc::REG_RIP as usize] = vector_fixup as libc::greg_t;
     }
     true
 }
