@@ -246,14 +246,12 @@ fn copies_survive_a_file_truncated_and_extended_under_them() {
         }
         cutter.join().unwrap()
     });
-    println!(
-        "{cuts} cuts in {:.1} s: {} full copies, {} short, {} failed",
-        started.elapsed().as_secs_f64(),
-        full.into_inner(),
-        short.into_inner(),
-        failed.into_inner()
-    );
-    assert!(cuts >= 100, "{cuts} cuts");
+    let (full, short, failed) = (full.into_inner(), short.into_inner(), failed.into_inner());
+    let seconds = started.elapsed().as_secs_f64();
+    println!("{cuts} cuts in {seconds:.1} s: {full} full copies, {short} short, {failed} failed");
+    // Valgrind runs one thread at a time, slowly: fewer cuts, fewer copies.
+    assert!(cuts >= if common::under_valgrind() { 10 } else { 100 }, "{cuts} cuts");
+    assert!(short > 0 && failed > 0 && full > 0, "the copies met the cuts, and copied between them");
 }
 
 // The tests below run in a child process: they install signal handlers or die of a signal.

@@ -127,6 +127,8 @@ fn in_place() -> bool {
 /// current one to chain to.
 pub(super) fn install() -> io::Result<()> {
     let _installing = INSTALLING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    // Read now, so that the handler finds it in its atomic and makes no call.
+    crate::sys::page_size();
     let ours = ours();
     for (sig, previous) in SIGNALS.into_iter().zip(&PREVIOUS) {
         let mut current = MaybeUninit::<libc::sigaction>::zeroed();
@@ -178,7 +180,8 @@ unsafe extern "C" fn handler(sig: c_int, info: *mut libc::siginfo_t, context: *m
     let (code, fault) = unsafe { ((*info).si_code, (*info).si_addr() as usize) };
     // SI_USER, SI_QUEUE, SI_TKILL and the like are 0 or below: a process sent it, not a fault.
     // SAFETY: `context` is the handler's ucontext.
-    if code > 0 && unsafe { arch::fixup(fault, context) } {
+    // The page size was read (into an atomic) before the handler was installed.
+    if code > 0 && unsafe { arch::fixup(fault, context, crate::sys::page_size()) } {
         return;
     }
     // SAFETY: the arguments the kernel passed to this handler, passed on.

@@ -217,13 +217,14 @@ fn labels() -> [usize; 5] {
 /// Called by the handler: if the fault at `fault` (the `si_addr` of a signal the kernel raised)
 /// is a load of the routine from its source range, moves the instruction pointer in `context`
 /// to the fixup and returns `true`; the signal is then handled. Anything else, `false`.
+/// `page_size` is the size of a page (a power of two).
 ///
 /// Async-signal-safe: it reads and writes the interrupted context's registers only.
 ///
 /// # Safety
 ///
 /// `context` is the `ucontext_t` the kernel passed to an `SA_SIGINFO` handler.
-pub(super) unsafe fn fixup(fault: usize, context: *mut c_void) -> bool {
+pub(super) unsafe fn fixup(fault: usize, context: *mut c_void, page_size: usize) -> bool {
     // SAFETY: the kernel passes a valid, writable `ucontext_t` to an SA_SIGINFO handler, which
     // sigreturn reads back when the handler returns.
     let regs = unsafe { &mut (*context.cast::<libc::ucontext_t>()).uc_mcontext.gregs };
@@ -237,10 +238,14 @@ pub(super) unsafe fn fixup(fault: usize, context: *mut c_void) -> bool {
         // A fault on the destination: the caller's memory, not ours to excuse.
         return false;
     }
-    if ip == rep {
-        // Not copied: at least the bytes from the fault on (valgrind's emulated `rep movsb` can
-        // report one byte fewer than it copied), at most the whole range.
-        let left = (regs[libc::REG_RCX as usize] as usize).max(src_end - fault).min(src_end - src);
+    if ip >= rep {
+        // `rep movsb`, or (under valgrind, whose IP can lag behind a jump it followed) the jump to
+        // it from `vector_fixup`. The bytes before the first page that cannot be read were copied
+        // (readability changes at page boundaries only), and the fault is in that page: from it,
+        // what `rcx` says is kept within what the fault address allows (valgrind's `rcx` can be
+        // stale, or one byte off).
+        let first_bad = (fault & !(page_size - 1)).max(src);
+        let left = (regs[libc::REG_RCX as usize] as usize).clamp(src_end - fault, src_end - first_bad);
         regs[libc::REG_RCX as usize] = left as libc::greg_t;
         regs[libc::REG_RIP as usize] = rep_fixup as libc::greg_t;
     } else {
