@@ -9,12 +9,16 @@ use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use super::{arch, CHECK_LEN};
+use super::arch;
 use crate::sys::last_error;
 
 /// The two signals a fault on a map raises: `SIGBUS` past the end of a file, `SIGSEGV` on a page
 /// that cannot be read.
 const SIGNALS: [c_int; 2] = [libc::SIGBUS, libc::SIGSEGV];
+
+/// Copies of this many bytes or more check first (with system calls) that the handler is the
+/// process's and that the thread does not block the signals; if not, they go through the kernel.
+const CHECK_LEN: usize = 1 << 20;
 
 const NOT_INSTALLED: u8 = 0;
 const INSTALLED: u8 = 1;

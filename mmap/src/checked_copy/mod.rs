@@ -33,27 +33,25 @@
 //!
 //! # The handler's limits
 //!
-//! It handles a fault only while it is the process's handler for the signal, and only if the
-//! signal can be delivered:
-//!
-//! - **A handler installed later that does not chain** to the one it replaced takes the signal
-//!   first: a checked read of a truncated file then does whatever that handler does with a fault
-//!   (often: the process dies). Handlers that chain (wasmtime's, the JVM's with `libjsig`, std's
-//!   own) work. Call [`install_fault_handler`](crate::install_fault_handler) after installing
-//!   such a handler: ours goes back in front of it, and chains to it.
-//! - **`SIGBUS` or `SIGSEGV` blocked** in the reading thread (`pthread_sigmask`): the kernel cannot
-//!   deliver a fault it raises there, so it kills the process.
-//! - **`dlclose`** of a shared object holding this crate leaves the handler pointing at unmapped
-//!   code: the next `SIGBUS`/`SIGSEGV` of the process crashes it. Build such a library with
-//!   `--cfg mmap_no_fault_handler`, or never unload it.
-//!
-//! Checking these costs system calls (`sigaction`, `pthread_sigmask`: about 0.2 µs each, which a
-//! 64-byte copy of 10 ns cannot pay), so they are checked where it is cheap: on copies of
-//! [`CHECK_LEN`] bytes or more (which take tens of µs), which go through the kernel when the handler
-//! is not in place or a signal is blocked.
+//! A later handler that does not chain, `SIGBUS`/`SIGSEGV` blocked in the reading thread, and
+//! `dlclose`: documented, with what the caller can do, on
+//! [`install_fault_handler`](crate::install_fault_handler). Reads of 1 MiB or more check for the
+//! first two with system calls (`sigaction`, `pthread_sigmask`, which shorter reads cannot pay
+//! for: 0.2 µs each) and go through the kernel when either holds.
 //!
 //! The handler is async-signal-safe: it reads registers, atomics, and statics written before it was
 //! installed; it calls `sigaction` and `raise` only on its way to the default action.
+//!
+//! # Details
+//!
+//! - The routine's symbols carry the crate's version and are hidden: two versions of this crate in
+//!   one binary each install their own handler, the later one chaining to the earlier one.
+//! - The handler is installed with `SA_SIGINFO | SA_ONSTACK | SA_NODEFER`: on the alternate stack,
+//!   which std's stack-overflow handler (chained to) needs.
+//! - Under valgrind, which emulates the copy, the registers at a fault can lag behind (the
+//!   instruction pointer at the jump to `rep movsb`, `rcx` stale or one byte off): the handler
+//!   takes the count from the fault address, at the page it falls in, and the results stay the
+//!   kernel's (the valgrind CI step runs the tests that compare them).
 
 use std::io;
 
@@ -73,10 +71,6 @@ mod arch;
     not(mmap_no_fault_handler)
 ))]
 mod handler;
-
-/// Copies of this many bytes or more check first (with system calls) that the handler is the
-/// process's and that the thread does not block the signals; if not, they go through the kernel.
-pub(crate) const CHECK_LEN: usize = 1 << 20;
 
 /// Which copy to make: the fastest this build has, or the kernel's (for the tests that compare).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,18 +109,43 @@ pub(crate) unsafe fn copy(src: *const u8, dst: &mut [u8], via: Via) -> io::Resul
     unsafe { sys::copy_checked(src, dst) }
 }
 
-/// Installs the `SIGBUS`/`SIGSEGV` handler that makes `read_at` and [`MmapReader`](crate::MmapReader)
-/// as fast as a plain copy (with `sigaction(2)`), unless it is the process's handler already.
-/// The first checked read installs it anyway; call this after installing a signal handler that
-/// does not chain to the one it replaces (which would take the faults of a checked read, see the
-/// limits above): ours goes back in front, and passes every fault that is not its own to that one.
+/// Installs the `SIGBUS`/`SIGSEGV` handler that makes the checked reads (`read_at`,
+/// [`MmapReader`](crate::MmapReader)) as fast as a plain copy, with `sigaction(2)`, unless it is the
+/// process's handler already. The first checked read installs it; call this after installing a
+/// signal handler that does not chain to the one it replaces: ours goes back in front, and passes
+/// every fault that is not its own to that one.
 ///
-/// Returns whether the fast copy is in use: `false` in builds without it (other than x86-64
-/// Linux, or built with `--cfg mmap_no_fault_handler`), where the checked reads go through the
-/// kernel (`process_vm_readv`) and need no handler.
+/// Returns whether the checked reads use the handler: `false` in builds without it (other than
+/// x86-64 Linux, or built with `--cfg mmap_no_fault_handler`), where they copy through the kernel
+/// (`process_vm_readv(2)`), 3 to 30 times slower, and need no handler.
 ///
-/// Do not call it while the handler installed after ours chains to ours: each would then pass
-/// the other's faults back and forth.
+/// # How it works
+///
+/// The copy is made by a routine of this crate; a fault in it on the source (a page the file no
+/// longer backs, or one that cannot be read) reaches the handler, which moves the routine to its
+/// exit, and `read_at` reports the bytes copied before that page, as the kernel's copy would.
+/// The handler acts only on a fault that the kernel raised (not a signal sent with `kill`),
+/// inside the routine, at an address of the source being copied; every other signal goes on to
+/// the handler installed before it, or to the default action, exactly as without it: std's
+/// stack-overflow message still appears, a plain read of a truncated map still dies of `SIGBUS`,
+/// a fault on the destination is never excused. It is on by default, because a checked read that
+/// costs 3 to 30 plain ones is one users skip, and keep the crash.
+///
+/// # What breaks it
+///
+/// - A handler installed later that does not chain to the one it replaced takes the faults of the
+///   checked reads too: a read of a truncated file then does what that handler does with a fault
+///   (often: the process dies). Handlers that chain (wasmtime's, the JVM's with `libjsig`, std's)
+///   work. Call this function after installing one that does not. Do not call it while the later
+///   handler chains to ours: each would pass the other's faults back and forth.
+/// - `SIGBUS` or `SIGSEGV` blocked in the reading thread (`pthread_sigmask`): the kernel kills the
+///   process on a fault it cannot deliver.
+/// - `dlclose` of a shared object that holds this crate leaves the handler pointing at unmapped
+///   code. Build such an object with `--cfg mmap_no_fault_handler`, or do not unload it.
+///
+/// Checking for the first two costs system calls (0.2 µs each, more than a 64-byte copy), so reads
+/// of 1 MiB or more check, and copy through the kernel if the handler is not the process's or a
+/// signal is blocked; shorter reads trust the handler.
 ///
 /// ```
 /// # fn main() -> std::io::Result<()> {
