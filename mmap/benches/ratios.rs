@@ -190,6 +190,20 @@ fn main() {
     }
     let sizes = Sizes::from_env();
     let runs = env("MMAP_BENCH_RUNS", 11);
+    // `MMAP_BENCH_ONLY=checked`: only the rows of the checked reads (3b), about 20 s.
+    if std::env::var("MMAP_BENCH_ONLY").is_ok_and(|only| only == "checked") {
+        let files = Files::new(&sizes);
+        // SAFETY: the bench's files are its own, and never truncated.
+        let map = unsafe { mmap::MmapOptions::new().populate().map(&files.big).unwrap() };
+        println!(
+            "| row | ours | raw | memmap2 | std | ours/raw | ours/memmap2 | ours/std | noise: raw/raw |"
+        );
+        println!("|---|---|---|---|---|---|---|---|---|");
+        checked_reads::<64>(&map, &files.big, sizes.file, sizes.reads, runs);
+        checked_reads::<4096>(&map, &files.big, sizes.file, sizes.reads, runs);
+        checked_reads::<{ 1 << 20 }>(&map, &files.big, sizes.file, (sizes.reads / 256).max(8), runs);
+        return;
+    }
     let started = Instant::now();
     let files = Files::new(&sizes);
     println!(

@@ -157,6 +157,7 @@ macro_rules! common_methods {
             /// `UnexpectedEof` when a page of the range cannot be read (past the end of a truncated
             /// file, or protected against reading); otherwise, where the kernel makes the copy, the
             /// error of `process_vm_readv`.
+            #[inline]
             pub fn read_at(&self, buf: &mut [u8], offset: usize) -> std::io::Result<usize> {
                 self.inner.read_at("read_at", buf, offset, crate::checked_copy::Via::Fastest)
             }
