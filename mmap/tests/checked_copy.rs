@@ -307,7 +307,9 @@ static FD_LEN: AtomicUsize = AtomicUsize::new(0);
 extern "C" fn extending(_sig: libc::c_int) {
     HITS.fetch_add(1, Ordering::SeqCst);
     // SAFETY: a descriptor the test keeps open.
-    unsafe { libc::ftruncate(FD.load(Ordering::SeqCst) as i32, FD_LEN.load(Ordering::SeqCst) as libc::off_t) };
+    unsafe {
+        libc::ftruncate(FD.load(Ordering::SeqCst) as i32, FD_LEN.load(Ordering::SeqCst) as libc::off_t)
+    };
 }
 
 /// A `SA_SIGINFO` handler installed after ours that counts and chains to the one it replaced.
