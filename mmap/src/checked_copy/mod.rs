@@ -99,9 +99,11 @@ pub(crate) unsafe fn copy(src: *const u8, dst: &mut [u8], via: Via) -> io::Resul
         not(mmap_no_fault_handler)
     ))]
     if via == Via::Fastest && handler::ready(dst.len()) {
-        // SAFETY: `dst` is borrowed mutably, so it does not overlap the source, which the
-        // caller promises is mapped; the handler is installed (`ready`), so a fault on the source
-        // ends the copy instead of the process.
+        // SAFETY: `dst` is borrowed mutably, for `dst.len()` bytes of writes; the caller promises
+        // the source is mapped; the handler is installed (`ready`), so a fault on the source ends
+        // the copy instead of the process. (Only an `MmapRaw`'s pointers could make `dst` overlap
+        // the source: the routine then copies some mix of old and new bytes, as the kernel's copy
+        // would, and Rust sees none of it but the writes to `dst`.)
         return Ok(unsafe { arch::copy(dst.as_mut_ptr(), src, dst.len()) });
     }
     let _ = via;

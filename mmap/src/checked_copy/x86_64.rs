@@ -190,14 +190,14 @@ extern "C" {
 ///
 /// # Safety
 ///
-/// `dst` is valid for `len` bytes of writes and does not overlap the source; `src..src + len` is
-/// within one live mapping of this process (its pages may fault); the handler is installed, or
-/// every page of the source is readable.
+/// `dst` is valid for `len` bytes of writes (overlapping the source, it gets a mix of old and new
+/// bytes); `src..src + len` is within one live mapping of this process (its pages may fault); the
+/// handler is installed, or every page of the source is readable.
 #[inline(always)]
 pub(super) unsafe fn copy(dst: *mut u8, src: *const u8, len: usize) -> usize {
     // SAFETY: the caller's promise; the routine writes `dst..dst + len` and reads the source only,
-    // uses the System V calling convention, and clobbers only registers that it lets clobber
-    // (rax, rcx, rdx, rsi, rdi, r8-r11, xmm0-xmm7).
+    // uses the System V calling convention, and clobbers only the caller-saved registers it may
+    // (rax, rcx, rdx, rsi, rdi, r8-r11, xmm0-xmm7); it leaves the direction flag clear.
     len - unsafe { routine(dst, src, len) }
 }
 
