@@ -67,6 +67,9 @@ fn main() {
     }
     let values: Vec<String> = OPTIONAL.iter().map(|name| format!("\"{name}\"")).collect();
     println!("cargo::rustc-check-cfg=cfg(mman_has, values({}))", values.join(", "));
+    // `--cfg mmap_no_fault_handler` (set by the user, in RUSTFLAGS): checked reads copy through
+    // the kernel, and no signal handler is installed (see src/checked_copy/mod.rs).
+    println!("cargo::rustc-check-cfg=cfg(mmap_no_fault_handler)");
     let defined = std::env::var("DEP_MMAN_DEFINED").unwrap_or_default();
     let defined: Vec<&str> = defined.split(',').collect();
     for name in OPTIONAL.iter().filter(|name| defined.contains(name)) {

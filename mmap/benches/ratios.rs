@@ -144,6 +144,45 @@ fn rows_against<'a, const N: usize>(rows: [Row<'a>; N], baseline: Contender<'a>,
     }
 }
 
+/// One row of checked reads of N bytes at `reads` random offsets of `map` (of `file`, `len`
+/// bytes): the checked `read_at`, the slice copy (twice) and `pread`, interleaved.
+fn checked_reads<const N: usize>(
+    map: &mmap::Mmap,
+    file: &std::fs::File,
+    len: usize,
+    reads: usize,
+    runs: usize,
+) {
+    let offsets = random_offsets_for(len, reads, N);
+    let offsets = &offsets;
+    let mut bufs = [vec![0u8; N], vec![0u8; N], vec![0u8; N], vec![0u8; N]];
+    let [a, b, c, d] = &mut bufs;
+    let t = interleaved(
+        &mut [
+            ("checked read_at", Box::new(|| reads_checked::<N>(map, offsets, a))),
+            ("slice", Box::new(|| reads_slice::<N>(map, offsets, b))),
+            ("pread", Box::new(|| reads_pread::<N>(file, offsets, c))),
+            ("slice, again", Box::new(|| reads_slice::<N>(map, offsets, d))),
+        ],
+        1,
+        runs,
+    );
+    let n = reads as f64;
+    let size = match N {
+        n if n >= 1 << 20 => format!("{} MiB", n >> 20),
+        n if n >= 1 << 10 => format!("{} KiB", n >> 10),
+        n => format!("{n} B"),
+    };
+    line(
+        &format!("{size} random reads (per read): checked `read_at` vs slice copy (raw) and `pread` (std)"),
+        t[0] / n,
+        Some(t[1] / n),
+        None,
+        Some(t[2] / n),
+        Some(t[3] / n),
+    );
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing and should not run this.
     if !std::env::args().any(|arg| arg == "--bench") {
@@ -151,6 +190,20 @@ fn main() {
     }
     let sizes = Sizes::from_env();
     let runs = env("MMAP_BENCH_RUNS", 11);
+    // `MMAP_BENCH_ONLY=checked`: only the rows of the checked reads (3b), about 20 s.
+    if std::env::var("MMAP_BENCH_ONLY").is_ok_and(|only| only == "checked") {
+        let files = Files::new(&sizes);
+        // SAFETY: the bench's files are its own, and never truncated.
+        let map = unsafe { mmap::MmapOptions::new().populate().map(&files.big).unwrap() };
+        println!(
+            "| row | ours | raw | memmap2 | std | ours/raw | ours/memmap2 | ours/std | noise: raw/raw |"
+        );
+        println!("|---|---|---|---|---|---|---|---|---|");
+        checked_reads::<64>(&map, &files.big, sizes.file, sizes.reads, runs);
+        checked_reads::<4096>(&map, &files.big, sizes.file, sizes.reads, runs);
+        checked_reads::<{ 1 << 20 }>(&map, &files.big, sizes.file, (sizes.reads / 256).max(8), runs);
+        return;
+    }
     let started = Instant::now();
     let files = Files::new(&sizes);
     println!(
@@ -236,6 +289,13 @@ fn main() {
         Some(t[3] / n),
         None,
     );
+
+    // 3b. The checked `read_at` against the slice copy it must keep up with (in the raw column:
+    // ours/raw is checked/slice) and `pread` (the std column), at 64 B, 4 KiB and 1 MiB, each size
+    // in its own interleaved group, with the slice copy twice for the noise.
+    checked_reads::<64>(ours, big, sizes.file, sizes.reads, runs);
+    checked_reads::<4096>(ours, big, sizes.file, sizes.reads, runs);
+    checked_reads::<{ 1 << 20 }>(ours, big, sizes.file, (sizes.reads / 256).max(8), runs);
 
     // 4. Anonymous memory: allocate and write every page, each way in its own interleaved group
     // (a map that wants huge pages right after one that freed small pages pays for compaction).

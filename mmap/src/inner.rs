@@ -4,6 +4,7 @@
 use std::ffi::c_void;
 use std::io;
 
+use crate::checked_copy::{self, Via};
 use crate::range::check_range;
 use crate::sys::{self, c_int};
 
@@ -238,23 +239,21 @@ impl MmapInner {
         })
     }
 
-    /// Copies the bytes from `offset` into `buf`, through the kernel (`sys::copy_checked`), so that a
-    /// page gone from under the map is an error and not `SIGBUS`. Returns the bytes copied:
-    /// `buf.len()`, or fewer at the end of the map.
-    pub(crate) fn read_at(&self, call: &str, buf: &mut [u8], offset: usize) -> io::Result<usize> {
-        check_range(call, offset, 0, self.len())?;
+    /// Copies the bytes from `offset` into `buf`, checked (`checked_copy`: a fault-fixup copy, or
+    /// `process_vm_readv`), so that a page gone from under the map is an error and not `SIGBUS`.
+    /// Returns the bytes copied: `buf.len()`, or fewer at the end of the map.
+    #[inline]
+    pub(crate) fn read_at(&self, call: &str, buf: &mut [u8], offset: usize, via: Via) -> io::Result<usize> {
+        // The check fails exactly when `offset > self.len()`: tested first, so that the copy's hot
+        // path makes no call but the copy.
+        if offset > self.len() {
+            check_range(call, offset, 0, self.len())?;
+        }
         let len = buf.len().min(self.len() - offset);
         // SAFETY: `offset + len <= self.len()`, so the source is within this mapping.
-        let copied = unsafe { sys::copy_checked(call, self.ptr.add(offset), &mut buf[..len])? };
+        let copied = unsafe { checked_copy::copy(call, self.ptr.add(offset), &mut buf[..len], via)? };
         if copied < len {
-            let at = offset + copied;
-            return Err(crate::error::other(
-                io::ErrorKind::UnexpectedEof,
-                format_args!(
-                    "{call}: byte {at} of the map cannot be read (offset {offset}, len {len}): the file \
-                     ends before it (truncated under the map?) or the page is not readable"
-                ),
-            ));
+            return Err(unreadable(call, offset, len, copied));
         }
         Ok(len)
     }
@@ -491,4 +490,18 @@ mod tests {
         assert!(!mapped_anonymous(map.as_ptr() as usize));
         assert!(!mapped_anonymous(0), "nothing is mapped at 0");
     }
+}
+
+/// The error of a checked read of `len` bytes from `offset` that copied only `copied`: out of the
+/// hot path of `read_at`.
+#[cold]
+fn unreadable(call: &str, offset: usize, len: usize, copied: usize) -> io::Error {
+    let at = offset + copied;
+    crate::error::other(
+        io::ErrorKind::UnexpectedEof,
+        format_args!(
+            "{call}: byte {at} of the map cannot be read (offset {offset}, len {len}): the file ends \
+             before it (truncated under the map?) or the page is not readable"
+        ),
+    )
 }

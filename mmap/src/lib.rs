@@ -57,7 +57,9 @@
 //!
 //! - Resize: [`MmapMut::remap`] (`mremap`), which refuses to grow a file map past the file's end.
 //! - Prefault without `SIGBUS`: [`MmapMut::populate`], [`MmapMut::populate_write`]
-//!   (`MADV_POPULATE_READ` / `_WRITE`, Linux 5.14).
+//!   (`MADV_POPULATE_READ` / `_WRITE`, Linux 5.14), and a checked copy, [`Mmap::read_at`] and
+//!   [`Mmap::reader`] ([`MmapReader`]), as fast as a slice copy on x86-64 (with a signal handler:
+//!   see [`install_fault_handler`]), through `process_vm_readv` elsewhere.
 //! - Residency: [`Mmap::resident_pages`] and [`Mmap::residency`] (`mincore`).
 //! - Huge pages: [`HugePageSize`] (one constant per `MAP_HUGE_*`), [`HugePageSize::available`],
 //!   [`MmapOptions::huge_page_size`], and transparent huge pages through [`Advice::HugePage`].
@@ -202,6 +204,11 @@
 //!
 //! - `bytes`: `From<Mmap> for bytes::Bytes`, without a copy.
 //! - `stable_deref_trait`: `StableDeref` for `Mmap` and `MmapMut`.
+//!
+//! And one `cfg`, for the final binary to set (`RUSTFLAGS="--cfg mmap_no_fault_handler"`): no
+//! signal handler of this crate; the checked reads copy through the kernel (`process_vm_readv`),
+//! 3 to 30 times slower, with the same results. See [`install_fault_handler`] for what the handler
+//! does and what it needs.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -209,6 +216,7 @@
 mod common;
 
 mod advice;
+mod checked_copy;
 mod desc;
 mod error;
 mod flags;
@@ -222,6 +230,7 @@ mod map_mut;
 mod options;
 mod range;
 mod raw;
+mod reader;
 #[cfg(mman_has = "MREMAP_MAYMOVE")]
 mod remap;
 #[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
@@ -235,6 +244,7 @@ mod bytes;
 mod stable_deref;
 
 pub use advice::{Advice, UncheckedAdvice};
+pub use checked_copy::install_fault_handler;
 pub use desc::{MmapAsRawDesc, MmapRawDescriptor};
 pub use error::raw_os_error;
 pub use flags::{MapFlags, Protection};
@@ -246,6 +256,7 @@ pub use map::Mmap;
 pub use map_mut::MmapMut;
 pub use options::MmapOptions;
 pub use raw::MmapRaw;
+pub use reader::MmapReader;
 #[cfg(mman_has = "MREMAP_MAYMOVE")]
 pub use remap::RemapOptions;
 #[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]

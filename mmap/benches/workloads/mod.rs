@@ -257,6 +257,49 @@ pub(crate) fn random_reads_pread(file: &File, offsets: &[usize]) -> u64 {
     })
 }
 
+// Row 3b: reads of N bytes at random offsets, three ways: a copy out of the slice (the bar), the
+// checked `read_at`, and `pread`. Each returns the first and last byte of every read, so that the
+// copies happen, and nothing else is measured with them.
+
+/// `count` offsets within `len` bytes, multiples of `size` (at most a page) so that a read does
+/// not cross more pages than it must, the same on every call.
+pub(crate) fn random_offsets_for(len: usize, count: usize, size: usize) -> Vec<usize> {
+    let step = size.clamp(1, 4096);
+    let mut rng = fastrand::Rng::with_seed(0x6d6d6170 + size as u64);
+    (0..count).map(|_| rng.usize(0..(len - size) / step) * step).collect()
+}
+
+/// Copies N bytes at each offset out of `bytes` with `copy_from_slice` (N known to the compiler,
+/// as in code that reads a fixed-size record).
+pub(crate) fn reads_slice<const N: usize>(bytes: &[u8], offsets: &[usize], buf: &mut [u8]) -> u64 {
+    let buf = &mut buf[..N];
+    offsets.iter().fold(0, |sum, &offset| {
+        buf.copy_from_slice(&bytes[offset..offset + N]);
+        let buf = black_box(&mut *buf);
+        sum.wrapping_add(u64::from(buf[0]) + u64::from(buf[N - 1]))
+    })
+}
+
+/// As `reads_slice`, with the checked `Mmap::read_at`.
+pub(crate) fn reads_checked<const N: usize>(map: &Mmap, offsets: &[usize], buf: &mut [u8]) -> u64 {
+    let buf = &mut buf[..N];
+    offsets.iter().fold(0, |sum, &offset| {
+        assert_eq!(map.read_at(buf, offset).unwrap(), N);
+        let buf = black_box(&mut *buf);
+        sum.wrapping_add(u64::from(buf[0]) + u64::from(buf[N - 1]))
+    })
+}
+
+/// As `reads_slice`, with `pread` (`FileExt::read_exact_at`).
+pub(crate) fn reads_pread<const N: usize>(file: &File, offsets: &[usize], buf: &mut [u8]) -> u64 {
+    let buf = &mut buf[..N];
+    offsets.iter().fold(0, |sum, &offset| {
+        file.read_exact_at(buf, offset as u64).unwrap();
+        let buf = black_box(&mut *buf);
+        sum.wrapping_add(u64::from(buf[0]) + u64::from(buf[N - 1]))
+    })
+}
+
 /// A raw shared map of all of `file` (`MAP_POPULATE` where the headers have it), unmapped on drop.
 pub(crate) struct RawMap {
     ptr: *mut std::ffi::c_void,

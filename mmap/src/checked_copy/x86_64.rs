@@ -1,0 +1,255 @@
+//! The x86-64 copy routine and the part of the handler that reads and moves its registers.
+//!
+//! The routine, `mmap_checked_copy_<version>(dst, src, len) -> not_copied` (System V ABI), keeps
+//! its source range in `r8` (start) and `r9` (end) and its destination in `r10` from its first
+//! instructions to its return, and touches no stack. Up to [`VECTOR_MAX`] bytes it copies with
+//! overlapping 8- and 16-byte moves (`rep movsb` has a start-up cost that a 64-byte copy feels);
+//! above, with `rep movsb`, which a fault stops with `rcx` holding the bytes not copied. A fault
+//! on a load of the vector path restarts the whole copy with `rep movsb` (the fixup `vector_fixup`),
+//! so that the count returned is always the one `rep movsb` stops at: every byte before the first
+//! one the kernel cannot read, as `process_vm_readv` copies.
+
+use std::arch::global_asm;
+use std::ffi::c_void;
+use std::ptr::addr_of;
+
+/// The longest copy made with vector moves; longer ones use `rep movsb`. Measured on the bench
+/// machine (see BENCHMARKS.md): below this, `rep movsb`'s start-up cost shows against `memcpy`.
+pub(super) const VECTOR_MAX: usize = 2048;
+
+/// A symbol of the routine, with the crate's version in its name: two versions of this crate in
+/// one binary each keep their own routine (the symbols are also hidden: not exported from a
+/// shared object).
+macro_rules! versioned {
+    ($name:literal) => {
+        concat!(
+            "mmap_checked_copy_",
+            $name,
+            "_v",
+            env!("CARGO_PKG_VERSION_MAJOR"),
+            "_",
+            env!("CARGO_PKG_VERSION_MINOR"),
+            "_",
+            env!("CARGO_PKG_VERSION_PATCH")
+        )
+    };
+}
+
+/// `.globl` and `.hidden` for a symbol, then its label.
+macro_rules! label {
+    ($name:literal) => {
+        concat!(".globl ", versioned!($name), "\n.hidden ", versioned!($name), "\n", versioned!($name), ":\n")
+    };
+}
+
+// The labels are numeric (local, reusable: no clash when two copies of this text are assembled
+// together, as under LTO), and none is made of 0s and 1s only (LLVM would read `1b` as binary).
+global_asm!(
+    concat!(
+        ".pushsection .text.", versioned!("copy"), ",\"ax\",@progbits\n",
+        ".p2align 6\n",
+        label!("start"),
+        label!("copy"),
+        // rdi = dst, rsi = src, rdx = len; r8..r9 = the source range, r10 = dst, to the end.
+        "mov r8, rsi\n",
+        "lea r9, [rsi + rdx]\n",
+        "mov r10, rdi\n",
+        "cmp rdx, 16\n",
+        "jb 5f\n",
+        "cmp rdx, 32\n",
+        "ja 3f\n",
+        // 16..=32 bytes: the first and the last 16, overlapping.
+        "movdqu xmm0, xmmword ptr [rsi]\n",
+        "movdqu xmm1, xmmword ptr [rsi + rdx - 16]\n",
+        "movdqu xmmword ptr [rdi], xmm0\n",
+        "movdqu xmmword ptr [rdi + rdx - 16], xmm1\n",
+        "xor eax, eax\n",
+        "ret\n",
+        "3:\n",
+        "cmp rdx, 64\n",
+        "ja 4f\n",
+        // 33..=64 bytes: the first 32 and the last 32.
+        "movdqu xmm0, xmmword ptr [rsi]\n",
+        "movdqu xmm1, xmmword ptr [rsi + 16]\n",
+        "movdqu xmm2, xmmword ptr [rsi + rdx - 32]\n",
+        "movdqu xmm3, xmmword ptr [rsi + rdx - 16]\n",
+        "movdqu xmmword ptr [rdi], xmm0\n",
+        "movdqu xmmword ptr [rdi + 16], xmm1\n",
+        "movdqu xmmword ptr [rdi + rdx - 32], xmm2\n",
+        "movdqu xmmword ptr [rdi + rdx - 16], xmm3\n",
+        "xor eax, eax\n",
+        "ret\n",
+        "4:\n",
+        "cmp rdx, {vector_max}\n",
+        "ja 8f\n",
+        // 65..=VECTOR_MAX bytes: the last 64 loaded first, then 64 at a time, then the last 64
+        // stored (overlapping what the loop stored).
+        "movdqu xmm4, xmmword ptr [r9 - 64]\n",
+        "movdqu xmm5, xmmword ptr [r9 - 48]\n",
+        "movdqu xmm6, xmmword ptr [r9 - 32]\n",
+        "movdqu xmm7, xmmword ptr [r9 - 16]\n",
+        "lea r11, [rdi + rdx - 64]\n",
+        "2:\n",
+        "movdqu xmm0, xmmword ptr [rsi]\n",
+        "movdqu xmm1, xmmword ptr [rsi + 16]\n",
+        "movdqu xmm2, xmmword ptr [rsi + 32]\n",
+        "movdqu xmm3, xmmword ptr [rsi + 48]\n",
+        "movdqu xmmword ptr [rdi], xmm0\n",
+        "movdqu xmmword ptr [rdi + 16], xmm1\n",
+        "movdqu xmmword ptr [rdi + 32], xmm2\n",
+        "movdqu xmmword ptr [rdi + 48], xmm3\n",
+        "add rsi, 64\n",
+        "add rdi, 64\n",
+        "sub rdx, 64\n",
+        "cmp rdx, 64\n",
+        "ja 2b\n",
+        "movdqu xmmword ptr [r11], xmm4\n",
+        "movdqu xmmword ptr [r11 + 16], xmm5\n",
+        "movdqu xmmword ptr [r11 + 32], xmm6\n",
+        "movdqu xmmword ptr [r11 + 48], xmm7\n",
+        "xor eax, eax\n",
+        "ret\n",
+        // 0..16 bytes.
+        "5:\n",
+        "cmp rdx, 8\n",
+        "jb 6f\n",
+        "mov rax, qword ptr [rsi]\n",
+        "mov rcx, qword ptr [rsi + rdx - 8]\n",
+        "mov qword ptr [rdi], rax\n",
+        "mov qword ptr [rdi + rdx - 8], rcx\n",
+        "xor eax, eax\n",
+        "ret\n",
+        "6:\n",
+        "cmp rdx, 4\n",
+        "jb 7f\n",
+        "mov eax, dword ptr [rsi]\n",
+        "mov ecx, dword ptr [rsi + rdx - 4]\n",
+        "mov dword ptr [rdi], eax\n",
+        "mov dword ptr [rdi + rdx - 4], ecx\n",
+        "xor eax, eax\n",
+        "ret\n",
+        "7:\n",
+        "test rdx, rdx\n",
+        "jz 9f\n",
+        // 1..=3 bytes: the first, the middle and the last (some the same).
+        "movzx eax, byte ptr [rsi]\n",
+        "mov rcx, rdx\n",
+        "shr rcx, 1\n",
+        "movzx r11d, byte ptr [rsi + rcx]\n",
+        "movzx esi, byte ptr [r9 - 1]\n",
+        "mov byte ptr [rdi], al\n",
+        "mov byte ptr [rdi + rcx], r11b\n",
+        "mov byte ptr [rdi + rdx - 1], sil\n",
+        "9:\n",
+        "xor eax, eax\n",
+        "ret\n",
+        // Above VECTOR_MAX: rep movsb.
+        "8:\n",
+        "mov rcx, rdx\n",
+        label!("rep"),
+        "rep movsb\n",
+        "xor eax, eax\n",
+        "ret\n",
+        // The handler moves a fault of `rep movsb` on the source here: rcx bytes were not copied.
+        label!("rep_fixup"),
+        "mov rax, rcx\n",
+        "ret\n",
+        // And a fault of a vector load on the source here: copy it all again with rep movsb,
+        // which stops at the exact byte.
+        label!("vector_fixup"),
+        "mov rsi, r8\n",
+        "mov rdi, r10\n",
+        "mov rcx, r9\n",
+        "sub rcx, r8\n",
+        "jmp ", versioned!("rep"), "\n",
+        label!("end"),
+        ".popsection\n",
+    ),
+    vector_max = const VECTOR_MAX,
+);
+
+extern "C" {
+    /// Copies `len` bytes from `src` to `dst`; returns the bytes not copied (0 unless the handler
+    /// stopped the copy at a fault on the source).
+    #[link_name = versioned!("copy")]
+    fn routine(dst: *mut u8, src: *const u8, len: usize) -> usize;
+    #[link_name = versioned!("start")]
+    static START: u8;
+    #[link_name = versioned!("rep")]
+    static REP: u8;
+    #[link_name = versioned!("rep_fixup")]
+    static REP_FIXUP: u8;
+    #[link_name = versioned!("vector_fixup")]
+    static VECTOR_FIXUP: u8;
+    #[link_name = versioned!("end")]
+    static END: u8;
+}
+
+/// Copies `len` bytes from `src` to `dst` with the routine; returns how many were copied: `len`,
+/// or fewer when a page of the source faulted.
+///
+/// # Safety
+///
+/// `dst` is valid for `len` bytes of writes (overlapping the source, it gets a mix of old and new
+/// bytes); `src..src + len` is within one live mapping of this process (its pages may fault); the
+/// handler is installed, or every page of the source is readable.
+#[inline(always)]
+pub(super) unsafe fn copy(dst: *mut u8, src: *const u8, len: usize) -> usize {
+    // SAFETY: the caller's promise; the routine writes `dst..dst + len` and reads the source only,
+    // uses the System V calling convention, and clobbers only the caller-saved registers it may
+    // (rax, rcx, rdx, rsi, rdi, r8-r11, xmm0-xmm7); it leaves the direction flag clear.
+    len - unsafe { routine(dst, src, len) }
+}
+
+/// The addresses of the routine's labels: `[start, end)`, `rep movsb`, and the two fixups.
+#[inline(always)]
+fn labels() -> [usize; 5] {
+    // SAFETY: only the addresses of the labels are taken, never the bytes at them; the symbols
+    // are defined by the `global_asm!` above, in this object. (Rust before 1.82 wants `unsafe`
+    // for the address of an extern static; later ones do not.)
+    #[allow(unused_unsafe)]
+    let labels = unsafe {
+        [addr_of!(START), addr_of!(END), addr_of!(REP), addr_of!(REP_FIXUP), addr_of!(VECTOR_FIXUP)]
+    };
+    labels.map(|label| label as usize)
+}
+
+/// Called by the handler: if the fault at `fault` (the `si_addr` of a signal the kernel raised)
+/// is a load of the routine from its source range, moves the instruction pointer in `context`
+/// to the fixup and returns `true`; the signal is then handled. Anything else, `false`.
+/// `page_size` is the size of a page (a power of two).
+///
+/// Async-signal-safe: it reads and writes the interrupted context's registers only.
+///
+/// # Safety
+///
+/// `context` is the `ucontext_t` the kernel passed to an `SA_SIGINFO` handler.
+pub(super) unsafe fn fixup(fault: usize, context: *mut c_void, page_size: usize) -> bool {
+    // SAFETY: the kernel passes a valid, writable `ucontext_t` to an SA_SIGINFO handler, which
+    // sigreturn reads back when the handler returns.
+    let regs = unsafe { &mut (*context.cast::<libc::ucontext_t>()).uc_mcontext.gregs };
+    let ip = regs[libc::REG_RIP as usize] as usize;
+    let [start, end, rep, rep_fixup, vector_fixup] = labels();
+    if !(start..end).contains(&ip) {
+        return false;
+    }
+    let (src, src_end) = (regs[libc::REG_R8 as usize] as usize, regs[libc::REG_R9 as usize] as usize);
+    if !(src..src_end).contains(&fault) {
+        // A fault on the destination: the caller's memory, not ours to excuse.
+        return false;
+    }
+    if ip >= rep {
+        // `rep movsb`, or (under valgrind, whose IP can lag behind a jump it followed) the jump to
+        // it from `vector_fixup`. The bytes before the first page that cannot be read were copied
+        // (readability changes at page boundaries only), and the fault is in that page: from it,
+        // what `rcx` says is kept within what the fault address allows (valgrind's `rcx` can be
+        // stale, or one byte off).
+        let first_bad = (fault & !(page_size - 1)).max(src);
+        let left = (regs[libc::REG_RCX as usize] as usize).clamp(src_end - fault, src_end - first_bad);
+        regs[libc::REG_RCX as usize] = left as libc::greg_t;
+        regs[libc::REG_RIP as usize] = rep_fixup as libc::greg_t;
+    } else {
+        regs[libc::REG_RIP as usize] = vector_fixup as libc::greg_t;
+    }
+    true
+}
