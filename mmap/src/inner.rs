@@ -289,6 +289,18 @@ impl MmapInner {
             ));
         }
         let (old_len, prefix) = (self.len(), self.prefix());
+        if new_len > old_len {
+            // The kernel grows a map in place whenever it can (even with MREMAP_MAYMOVE), and
+            // without the stack guard gap it keeps for the addresses it picks: the pages in-place
+            // growth would take are checked before the call, so that no map ever sits, even for a
+            // moment, where a stack may grow. (A range past the end of the address space cannot be
+            // taken in place: the kernel moves the map or fails.)
+            let (end, grown) = (start as usize + old_whole, (start as usize).checked_add(new_len + prefix));
+            if let Some(grown) = grown {
+                let what = format!("growing the map at {start:p} from {old_len} to {new_len} bytes");
+                crate::stack_guard::check_stack_guard(CALL, &what, end, grown)?;
+            }
+        }
         let flags = if may_move { mmap_sys::MREMAP_MAYMOVE } else { 0 };
         // SAFETY: the whole mapping, from its page-aligned start; the old addresses are the caller's.
         let base =
@@ -313,20 +325,6 @@ impl MmapInner {
         // SAFETY: `prefix < page_size()`, within the mapping.
         self.ptr = unsafe { base.cast::<u8>().add(prefix) };
         self.len = new_len;
-        if new_len > old_len && base == start {
-            // Grown in place, which the kernel does whenever it can (even with MREMAP_MAYMOVE)
-            // and without its stack guard gap: the stack guard check, after the fact (a moved map
-            // is where the kernel picked). Meanwhile the map only stops a stack from growing into
-            // it, as any mapping does: nothing is written there.
-            let what = format!("growing the map at {start:p} from {old_len} to {new_len} bytes");
-            let (end, new_end) = (start as usize + old_whole, base as usize + new_len + prefix);
-            if let Err(error) = crate::stack_guard::check_stack_guard(CALL, &what, end, new_end) {
-                // SAFETY: shrinking in place always succeeds, and the cut pages were never handed out.
-                unsafe { sys::mremap(CALL, base, new_len + prefix, old_whole, 0)? };
-                self.len = old_len;
-                return Err(error);
-            }
-        }
         if new_len > old_len {
             // SAFETY: the last byte of the mapping just grown.
             let copied = unsafe { last_byte_backed(CALL, self.ptr.add(new_len - 1)) };
