@@ -42,6 +42,19 @@ fn free_pages() -> u64 {
     HugePageSize::available().unwrap().into_iter().find(|pool| pool.size == size).unwrap().free
 }
 
+/// In the test itself: runs `test` again in a child with `pages` huge pages reserved (or says why it
+/// cannot) and returns `false`. In that child: `true`, to run the case.
+fn in_child_with_huge_pages(test: &str, pages: u64) -> bool {
+    if in_child(test) {
+        return true;
+    }
+    match reserve(pages) {
+        Some(_reserved) => drop(assert_success(&mut child(test))),
+        None => println!("not run: {test} needs {pages} free huge page(s)"),
+    }
+    false
+}
+
 /// Reserves `pages` more huge pages of the default size, or says why not and returns `None`.
 fn reserve(pages: u64) -> Option<Reserved> {
     let turn = turn();
@@ -153,11 +166,7 @@ fn a_sealed_hugetlb_memfd_maps_without_sigbus() {
 #[test]
 fn hugetlb_through_flags_records_the_rounded_length() {
     const TEST: &str = "hugetlb_through_flags_records_the_rounded_length";
-    if !in_child(TEST) {
-        match reserve(1) {
-            Some(_reserved) => drop(assert_success(&mut child(TEST))),
-            None => println!("not run: {TEST} needs a free huge page"),
-        }
+    if !in_child_with_huge_pages(TEST, 1) {
         return;
     }
     let huge = huge_page();
@@ -172,11 +181,7 @@ fn hugetlb_through_flags_records_the_rounded_length() {
 #[test]
 fn remap_of_a_hugetlb_map_is_refused_and_leaks_nothing() {
     const TEST: &str = "remap_of_a_hugetlb_map_is_refused_and_leaks_nothing";
-    if !in_child(TEST) {
-        match reserve(2) {
-            Some(_reserved) => drop(assert_success(&mut child(TEST))),
-            None => println!("not run: {TEST} needs two free huge pages"),
-        }
+    if !in_child_with_huge_pages(TEST, 2) {
         return;
     }
     let huge = huge_page();
@@ -196,11 +201,7 @@ fn remap_of_a_hugetlb_map_is_refused_and_leaks_nothing() {
 #[test]
 fn map_sealed_of_part_of_a_hugetlb_memfd_records_the_rounded_length() {
     const TEST: &str = "map_sealed_of_part_of_a_hugetlb_memfd_records_the_rounded_length";
-    if !in_child(TEST) {
-        match reserve(1) {
-            Some(_reserved) => drop(assert_success(&mut child(TEST))),
-            None => println!("not run: {TEST} needs a free huge page"),
-        }
+    if !in_child_with_huge_pages(TEST, 1) {
         return;
     }
     let huge = huge_page();
@@ -217,11 +218,7 @@ fn map_sealed_of_part_of_a_hugetlb_memfd_records_the_rounded_length() {
 #[test]
 fn an_empty_hugetlb_memfd_maps_empty_and_leaks_nothing() {
     const TEST: &str = "an_empty_hugetlb_memfd_maps_empty_and_leaks_nothing";
-    if !in_child(TEST) {
-        match reserve(1) {
-            Some(_reserved) => drop(assert_success(&mut child(TEST))),
-            None => println!("not run: {TEST} needs a free huge page"),
-        }
+    if !in_child_with_huge_pages(TEST, 1) {
         return;
     }
     let memory = huge_memfd(c"empty-huge", 0);
