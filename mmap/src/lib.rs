@@ -100,7 +100,7 @@
 //!
 //! Code without `unsafe` of its own (and maps from the safe constructors: [`MmapOptions::map_anon`],
 //! [`MmapOptions::map_sealed`], [`MmapOptions::map_raw`]) can rely on the following. Each promise
-//! names the tests (in `mmap/tests/`) that hold it; those of issue #12 run the safe code in a child
+//! names the tests (in `mmap/tests/`) that hold it; the `soundness` ones run the safe code in a child
 //! process and check that no signal ended it and that `/proc/self/maps` keeps nothing of the map.
 //!
 //! - **No signal from a safe call, nor from touching a map made safely.** Anonymous maps are backed
