@@ -145,7 +145,11 @@ fn declarations(bindings: &str) -> Result<Declarations, Failure> {
             tokens.expect(&["#", "[", "derive", "(", "Debug", ",", "Copy", ",", "Clone", ")", "]"])?;
             tokens.expect(&["pub", "struct"])?;
             let name = tokens.ident()?;
-            tokens.expect(&["{", "_unused", ":", "[", "u8", ";", "0", "]", ",", "}"])?;
+            // A struct only declared (`_unused: [u8; 0]`), or one with fields (FreeBSD's
+            // `shm_largepage_conf`), whose fields are not exported: opaque either way, used behind
+            // pointers only (`Declarations::check`).
+            tokens.expect(&["{"])?;
+            tokens.skip_to_closing_brace()?;
             declarations.opaque.insert(name);
         } else if tokens.eat(&["extern", "\"C\"", "{"]) {
             while !tokens.eat(&["}"]) {
@@ -223,6 +227,21 @@ impl<'a> Tokens<'a> {
             self.peek().unwrap_or("the end"),
             near.join(" ")
         ))
+    }
+
+    /// Skips the tokens up to the `}` that closes a `{` just taken, and that `}`.
+    fn skip_to_closing_brace(&mut self) -> Result<(), Failure> {
+        let mut depth = 1;
+        while depth > 0 {
+            match self.peek() {
+                Some("{") => depth += 1,
+                Some("}") => depth -= 1,
+                Some(_) => {}
+                None => return Err(self.unexpected()),
+            }
+            self.at += 1;
+        }
+        Ok(())
     }
 
     fn ident(&mut self) -> Result<String, Failure> {

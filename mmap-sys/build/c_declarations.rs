@@ -9,7 +9,7 @@
 //! dropped. Anything else a memory-mapping header declares (a variable, a function pointer, a
 //! `struct` with fields, a floating-point type) is a build error naming it, never a guess.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::declarations::{is_mman_file, rust_ident, Declarations, Function, Type};
 
@@ -33,16 +33,10 @@ struct Declaration<'a> {
 pub(crate) fn declarations(preprocessed: &str) -> Result<Declarations, String> {
     let all: Vec<Declaration<'_>> = split(&tokenize(preprocessed)).into_iter().map(clean).collect();
     let mut typedefs: BTreeMap<&str, &Declaration<'_>> = BTreeMap::new();
-    let mut defined_structs = BTreeSet::new();
     for declaration in &all {
         if declaration.typedef {
             if let Some(name) = declared_name(&declaration.tokens) {
                 typedefs.insert(name, declaration);
-            }
-        }
-        for pair in declaration.tokens.windows(3) {
-            if matches!(pair[0], "struct" | "union") && pair[2] == "{" {
-                defined_structs.insert(pair[1]);
             }
         }
     }
@@ -60,8 +54,10 @@ pub(crate) fn declarations(preprocessed: &str) -> Result<Declarations, String> {
             continue;
         }
         let (specifiers, declarator) = split_specifiers(&declaration.tokens);
-        if declarator.is_empty() {
-            // `struct iovec;`: a struct declared here.
+        let struct_body = declarator.first() == Some(&"{") && declarator.last() == Some(&"}");
+        if declarator.is_empty() || (struct_body && matches!(specifiers, ["struct", _])) {
+            // `struct iovec;`: a struct declared here; `struct shm_largepage_conf { ... };` one
+            // defined here, whose fields are not exported: opaque either way, as bindgen's are here.
             match specifiers {
                 ["struct", name] => {
                     needed.push((*name).to_owned());
@@ -120,9 +116,9 @@ pub(crate) fn declarations(preprocessed: &str) -> Result<Declarations, String> {
             let ty = ty.ok_or_else(|| format!("cannot translate a `void` typedef: {}", what()))?;
             needed.extend(named(&ty).map(str::to_owned));
             out.aliases.insert(name, ty);
-        } else if defined_structs.contains(name.as_str()) {
-            return Err(format!("cannot translate the fields of `struct {name}`, which the headers use"));
         } else {
+            // A struct defined (its fields are not exported) or only declared: opaque, behind
+            // pointers only (`Declarations::check` refuses one passed by value).
             out.opaque.insert(name);
         }
     }

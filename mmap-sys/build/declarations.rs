@@ -124,6 +124,14 @@ impl Declarations {
             types.extend(function.returns.iter().map(|ty| (name.as_str(), ty)));
         }
         for (user, mut ty) in types {
+            if let Type::Named(name) = ty {
+                if self.opaque.contains(name) {
+                    return Err(format!(
+                        "{user} takes or returns struct {name} by value, whose fields mmap-sys does not \
+                         translate (an opaque type is used behind pointers only)"
+                    ));
+                }
+            }
             while let Type::Pointer { to, .. } = ty {
                 ty = to;
             }
