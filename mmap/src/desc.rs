@@ -22,7 +22,11 @@ pub struct MmapRawDescriptor(RawFd);
 ///
 /// A `RawFd` is used as it is, as in memmap2: the caller keeps it open through the call. A negative
 /// number is refused with `InvalidInput` before any system call; a number that is not open fails
-/// with `InvalidInput` (`EBADF`).
+/// with `InvalidInput` (`EBADF`). The safe constructors that check the file before mapping it
+/// ([`map_sealed`](crate::MmapOptions::map_sealed), [`map_if_safe`](crate::MmapOptions::map_if_safe))
+/// first take a descriptor of their own for it (`fcntl(F_DUPFD_CLOEXEC)`), and check and map that
+/// one: another thread that closes the number and opens another file under it cannot slip that
+/// file in between the check and the map.
 ///
 /// ```
 /// use std::os::fd::{AsFd, AsRawFd};
@@ -115,4 +119,17 @@ pub(crate) fn borrow<'a>(call: &str, file: &'a impl MmapAsRawDesc) -> io::Result
     // says, as in memmap2. A number that names no open file makes each system call fail with
     // `EBADF`, an error, and never touches memory.
     Ok(unsafe { BorrowedFd::borrow_raw(fd) })
+}
+
+/// A descriptor of its own for the file `fd` names now: `fcntl(F_DUPFD_CLOEXEC)`. A safe
+/// constructor that checks the file before mapping it (its seals, fs-verity) checks and maps
+/// through this one: a `RawFd` is only a number, which another thread may close and reuse for
+/// another file between the check and the `mmap`.
+pub(crate) fn pin(call: &str, fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    fd.try_clone_to_owned().map_err(|error| {
+        crate::error::failed(
+            format_args!("{call}: fcntl(F_DUPFD_CLOEXEC) of descriptor {}", fd.as_raw_fd()),
+            error,
+        )
+    })
 }

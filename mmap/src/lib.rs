@@ -142,8 +142,12 @@
 //! - **A sealed map never changes, and maps on every kernel that can seal.** `map_sealed` needs
 //!   the `SHRINK` and `WRITE` seals, which are never removed, and maps privately and read-only (a
 //!   shared map of a write-sealed memfd is refused before Linux 6.7); [`Mmap::make_mut`] of it is
-//!   copy-on-write. Tests: `soundness::map_sealed_is_private_and_refuses_raw_flags`,
-//!   `shared_memory`.
+//!   copy-on-write. The file checked is the file mapped: `map_sealed` and `map_if_safe` check and
+//!   map a descriptor of their own (`fcntl(F_DUPFD_CLOEXEC)`), so a `RawFd` whose number another
+//!   thread closes and reuses for another file between the two cannot map that file. Tests:
+//!   `soundness::map_sealed_is_private_and_refuses_raw_flags`, `shared_memory`,
+//!   `review::map_sealed_of_a_number_swapped_after_the_check_is_never_made`,
+//!   `review::map_if_safe_of_a_number_swapped_after_the_check_is_never_made`.
 //! - **A map covers what the file holds.** Block devices map at their size (`BLKGETSIZE64`; `fstat`
 //!   says 0). Test: `soundness::a_block_device_maps_at_its_size`.
 //! - **Bad input is an error, never a panic**, naming the public call: `bad_input`.

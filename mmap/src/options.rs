@@ -1,7 +1,7 @@
 //! `MmapOptions`: what to map and how, and the constructors of every map type.
 
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use crate::desc::{borrow, MmapAsRawDesc};
 use crate::flags::{MapFlags, Protection};
@@ -386,7 +386,9 @@ impl MmapOptions {
     /// memfd (see [`SharedMemory`](crate::SharedMemory)) sealed against shrinking and writing
     /// ([`Seals::SHRINK`](crate::Seals::SHRINK) and [`Seals::WRITE`](crate::Seals::WRITE), checked
     /// with `fcntl(F_GET_SEALS)`). Seals are never removed, so nothing, in any process, can write
-    /// the mapped bytes or cut the file short under the map.
+    /// the mapped bytes or cut the file short under the map. The seals are checked, and the file
+    /// mapped, through a descriptor of the call's own (`fcntl(F_DUPFD_CLOEXEC)`): a `RawFd` reused
+    /// by another thread for another file meanwhile cannot get that file mapped.
     ///
     /// The map is private ([`MAP_PRIVATE`](mmap_sys::MAP_PRIVATE)) and read-only: Linux before 6.7
     /// refuses a shared map of a write-sealed memfd even read-only, and a private one shows the
@@ -402,7 +404,8 @@ impl MmapOptions {
     #[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
     pub fn map_sealed<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
         const CALL: &str = "map_sealed";
-        let fd = borrow(CALL, &file)?;
+        let pinned = crate::desc::pin(CALL, borrow(CALL, &file)?)?;
+        let fd = pinned.as_fd();
         crate::shared_memory::check_sealed(CALL, fd)?;
         if let Some(len) = self.len {
             let size = sys::file_info(CALL, fd)?.len;
@@ -428,7 +431,8 @@ impl MmapOptions {
     /// file, as memmap2's `map_if_safe`: the file must be a memfd sealed against writing and
     /// shrinking ([`Seals::WRITE`](crate::Seals::WRITE) and [`Seals::SHRINK`](crate::Seals::SHRINK),
     /// read with `fcntl(F_GET_SEALS)`), or a file with fs-verity (`STATX_ATTR_VERITY` from `statx`,
-    /// Linux 5.5), and the range mapped must lie within the file.
+    /// Linux 5.5), and the range mapped must lie within the file. As with `map_sealed`, the file
+    /// is checked and mapped through a descriptor of the call's own (`fcntl(F_DUPFD_CLOEXEC)`).
     ///
     /// Beyond memmap2's checks, the map gets every check of [`MmapOptions::map`] (a directory, a
     /// pipe, a length over `isize::MAX` are refused before the call), and the reason a file is not
@@ -456,7 +460,10 @@ impl MmapOptions {
     pub fn map_if_safe<T: MmapAsRawDesc>(&self, file: T) -> Result<Mmap, crate::MapIfSafeError> {
         use crate::MapIfSafeError;
         const CALL: &str = "map_if_safe";
-        let fd = borrow(CALL, &file).map_err(MapIfSafeError::new_map_failed)?;
+        let pinned = borrow(CALL, &file)
+            .and_then(|fd| crate::desc::pin(CALL, fd))
+            .map_err(MapIfSafeError::new_map_failed)?;
+        let fd = pinned.as_fd();
         crate::if_safe::check_file(CALL, fd)?;
         let size = sys::file_info(CALL, fd).map_err(MapIfSafeError::new_map_failed)?.len;
         let len = match self.len {

@@ -59,6 +59,7 @@ fn a_number_swapped_after_the_check_is_never_mapped(map: MapByNumber) {
     stop.store(true, Ordering::Relaxed);
     swapper.join().unwrap();
     println!("{maps} maps of the number, {unsealed_maps} of the unsealed file");
+    assert!(maps > 0, "the sealed file behind the number was never mapped");
     assert_eq!(unsealed_maps, 0, "a safe map of the unsealed file behind the number");
 }
 
