@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{assert_success, child, in_child};
-use mmap::{page_size, Mmap, MmapOptions, Seals, SharedMemory};
+use std::io::ErrorKind;
+
+use mmap::{page_size, Advice, Mmap, MmapOptions, Seals, SharedMemory};
 
 /// How a safe constructor that takes a `RawFd` is called in the race below.
 type MapByNumber = fn(std::os::fd::RawFd) -> Option<Mmap>;
@@ -81,4 +83,63 @@ fn map_if_safe_of_a_number_swapped_after_the_check_is_never_made() {
         return;
     }
     a_number_swapped_after_the_check_is_never_mapped(|number| Mmap::map_if_safe(number).ok());
+}
+
+/// Every safe [`Advice`] keeps the bytes of a private copy-on-write map of a sealed memfd (from
+/// `map_sealed`, then `make_mut`): the written page (anonymous memory now, which `PageOut` may swap
+/// out, `Collapse` may copy into a huge page) reads what was written, and the page never written
+/// reads the file's bytes. `advice::every_advice_the_kernel_supports_succeeds_on_an_anonymous_map`
+/// holds this for anonymous memory only.
+#[test]
+fn no_safe_advice_changes_a_private_copy_of_sealed_memory() {
+    let page = page_size();
+    let memory = SharedMemory::create("advised", 2 * page as u64).unwrap();
+    std::os::unix::fs::FileExt::write_all_at(memory.as_file(), &vec![7; 2 * page], 0).unwrap();
+    memory.add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE).unwrap();
+    for &advice in Advice::ALL.iter().filter(|advice| advice.is_supported()) {
+        let mut copy = memory.map_sealed().unwrap().make_mut().unwrap();
+        copy[..page].fill(9);
+        match copy.advise(advice) {
+            Ok(()) => {}
+            // KSM is a kernel option: a kernel without it knows the advice and refuses it;
+            // `Collapse` needs transparent huge pages for the file's memory.
+            Err(error)
+                if error.kind() == ErrorKind::InvalidInput || error.kind() == ErrorKind::OutOfMemory =>
+            {
+                println!("{advice:?}: refused ({error})");
+            }
+            Err(error) => panic!("{advice:?} failed: {error}"),
+        }
+        assert!(copy[..page].iter().all(|&b| b == 9), "{advice:?} changed the written page");
+        assert!(copy[page..].iter().all(|&b| b == 7), "{advice:?} changed the file's page");
+    }
+}
+
+/// An empty map's address is a dangling (page-aligned) pointer: no safe call on it may pass it to
+/// the kernel, and each succeeds without a system call, reading nothing.
+#[test]
+fn every_safe_call_on_an_empty_map_succeeds_without_touching_its_address() {
+    let empty = MmapOptions::new().map_anon().unwrap();
+    assert_eq!((empty.len(), empty.as_ptr() as usize % page_size()), (0, 0));
+    empty.advise(Advice::WillNeed).unwrap();
+    empty.advise_range(Advice::Random, 0, 0).unwrap();
+    #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+    {
+        empty.populate().unwrap();
+        empty.populate_write().unwrap();
+    }
+    let mut buf = [1u8; 8];
+    assert_eq!(empty.read_at(&mut buf, 0).unwrap(), 0);
+    assert_eq!(buf, [1; 8]);
+    assert_eq!(empty.read_at(&mut buf, 1).unwrap_err().kind(), ErrorKind::InvalidInput);
+    assert_eq!((empty.resident_pages().unwrap(), empty.residency(0, 0).unwrap()), (0, vec![]));
+    empty.lock().unwrap();
+    empty.unlock().unwrap();
+    empty.flush().unwrap();
+    empty.flush_async().unwrap();
+    empty.flush_invalidate().unwrap();
+    let empty = empty.make_read_only().unwrap().make_exec().unwrap().make_mut().unwrap();
+    let raw = mmap::MmapRaw::from(empty);
+    raw.protect(mmap::Protection::empty()).unwrap();
+    raw.flush().unwrap();
 }
