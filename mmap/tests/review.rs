@@ -143,3 +143,28 @@ fn every_safe_call_on_an_empty_map_succeeds_without_touching_its_address() {
     raw.protect(mmap::Protection::empty()).unwrap();
     raw.flush().unwrap();
 }
+
+/// `map_if_safe` maps sealed memory shared (read-only), through a descriptor open for writing:
+/// the safe `make_mut` must not make that map writable, or its writes would change sealed memory
+/// under every other map of it. The kernel (6.7 on) takes `VM_MAYWRITE` from a shared map of
+/// write-sealed memory, and `mprotect` refuses.
+#[test]
+fn make_mut_of_a_shared_map_of_sealed_memory_is_refused() {
+    let memory = SharedMemory::create("shared-sealed", page_size() as u64).unwrap();
+    std::os::unix::fs::FileExt::write_all_at(memory.as_file(), b"sealed", 0).unwrap();
+    memory.add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE).unwrap();
+    let map = match Mmap::map_if_safe(&memory) {
+        Ok(map) => map,
+        Err(error) if error.map_failed() => {
+            println!("not run: this kernel refuses a shared map of write-sealed memory ({error})");
+            return;
+        }
+        Err(error) => panic!("{error}"),
+    };
+    let error = map.make_mut().map(drop).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::PermissionDenied, "{error}");
+    assert!(error.to_string().starts_with("make_mut: "), "{error}");
+    let mut read = [0u8; 6];
+    std::os::unix::fs::FileExt::read_exact_at(memory.as_file(), &mut read, 0).unwrap();
+    assert_eq!(&read, b"sealed");
+}
