@@ -168,3 +168,62 @@ fn make_mut_of_a_shared_map_of_sealed_memory_is_refused() {
     std::os::unix::fs::FileExt::read_exact_at(memory.as_file(), &mut read, 0).unwrap();
     assert_eq!(&read, b"sealed");
 }
+
+/// A copy-on-write map of sealed huge pages (`map_sealed` of an `MFD_HUGETLB` memfd, then
+/// `make_mut`) needs a new huge page at its first write: the kernel reserves it when mapping
+/// privately, so no other map can take it meanwhile, and the write cannot raise `SIGBUS`. With two
+/// huge pages reserved, one holds the memfd's page, the map reserves the other, and anonymous huge
+/// maps made until none is free take nothing it needs. Runs as root only (it changes
+/// `/proc/sys/vm/nr_hugepages`, restored afterwards).
+#[test]
+#[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+fn the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+
+    const TEST: &str = "the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved";
+    const NR_HUGEPAGES: &str = "/proc/sys/vm/nr_hugepages";
+    let huge = mmap::HugePageSize::system_default().unwrap().bytes() as usize;
+    if !in_child(TEST) {
+        let before = std::fs::read_to_string(NR_HUGEPAGES).unwrap();
+        let total: u64 = before.trim().parse().unwrap();
+        if std::fs::write(NR_HUGEPAGES, (total + 2).to_string()).is_err() {
+            println!("not run: {TEST} cannot reserve huge pages in {NR_HUGEPAGES}");
+            return;
+        }
+        /// Gives the pages back, also when the child fails.
+        struct Restore(String);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                std::fs::write(NR_HUGEPAGES, &self.0).unwrap();
+            }
+        }
+        let _restore = Restore(before);
+        assert_success(&mut child(TEST));
+        return;
+    }
+    let flags = mmap_sys::MFD_HUGETLB | mmap_sys::MFD_ALLOW_SEALING | mmap_sys::MFD_CLOEXEC;
+    // SAFETY: the name is NUL-terminated. (A safe crate such as rustix makes the same memfd.)
+    let fd = unsafe { libc::memfd_create(c"sealed-huge-copy".as_ptr(), flags) };
+    assert!(fd >= 0, "memfd_create(MFD_HUGETLB): {}", std::io::Error::last_os_error());
+    // SAFETY: the kernel just returned this descriptor, owned by nothing else.
+    let memory = SharedMemory::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    memory.set_len(huge as u64).unwrap();
+    {
+        let writer = memory.map_raw().unwrap();
+        // SAFETY: the map is a huge page long; nothing else uses the memory yet.
+        unsafe { writer.as_mut_ptr().copy_from(b"frozen".as_ptr(), 6) };
+    }
+    memory.add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE).unwrap();
+    let map = memory.map_sealed().unwrap();
+    assert_eq!(&map[..6], b"frozen");
+    let mut hogs = Vec::new();
+    while let Ok(hog) = MmapOptions::new().len(huge).huge(None).map_anon() {
+        hogs.push(hog);
+    }
+    println!("{} huge pages taken by other maps", hogs.len());
+    let mut copy = map.make_mut().unwrap();
+    copy[0] = b'F';
+    let mut read = [0u8; 6];
+    std::os::unix::fs::FileExt::read_exact_at(memory.as_file(), &mut read, 0).unwrap();
+    assert_eq!((&copy[..6], &read), (&b"Frozen"[..], b"frozen"));
+}
