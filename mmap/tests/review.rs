@@ -178,36 +178,13 @@ fn make_mut_of_a_shared_map_of_sealed_memory_is_refused() {
 #[test]
 #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
 fn the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved() {
-    use std::os::fd::{FromRawFd, OwnedFd};
-
     const TEST: &str = "the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved";
-    const NR_HUGEPAGES: &str = "/proc/sys/vm/nr_hugepages";
     let huge = mmap::HugePageSize::system_default().unwrap().bytes() as usize;
     if !in_child(TEST) {
-        let before = std::fs::read_to_string(NR_HUGEPAGES).unwrap();
-        let total: u64 = before.trim().parse().unwrap();
-        if std::fs::write(NR_HUGEPAGES, (total + 2).to_string()).is_err() {
-            println!("not run: {TEST} cannot reserve huge pages in {NR_HUGEPAGES}");
-            return;
-        }
-        /// Gives the pages back, also when the child fails.
-        struct Restore(String);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                std::fs::write(NR_HUGEPAGES, &self.0).unwrap();
-            }
-        }
-        let _restore = Restore(before);
-        assert_success(&mut child(TEST));
+        run_with_huge_pages(TEST, 2);
         return;
     }
-    let flags = mmap_sys::MFD_HUGETLB | mmap_sys::MFD_ALLOW_SEALING | mmap_sys::MFD_CLOEXEC;
-    // SAFETY: the name is NUL-terminated. (A safe crate such as rustix makes the same memfd.)
-    let fd = unsafe { libc::memfd_create(c"sealed-huge-copy".as_ptr(), flags) };
-    assert!(fd >= 0, "memfd_create(MFD_HUGETLB): {}", std::io::Error::last_os_error());
-    // SAFETY: the kernel just returned this descriptor, owned by nothing else.
-    let memory = SharedMemory::from(unsafe { OwnedFd::from_raw_fd(fd) });
-    memory.set_len(huge as u64).unwrap();
+    let memory = huge_memfd(c"sealed-huge-copy", huge as u64);
     {
         let writer = memory.map_raw().unwrap();
         // SAFETY: the map is a huge page long; nothing else uses the memory yet.
@@ -226,4 +203,94 @@ fn the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved() {
     let mut read = [0u8; 6];
     std::os::unix::fs::FileExt::read_exact_at(memory.as_file(), &mut read, 0).unwrap();
     assert_eq!((&copy[..6], &read), (&b"Frozen"[..], b"frozen"));
+}
+
+/// Runs `test` in a child process with `pages` more huge pages of the default size reserved
+/// (`/proc/sys/vm/nr_hugepages`, restored afterwards), or says why it cannot (not root).
+#[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+fn run_with_huge_pages(test: &str, pages: u64) {
+    const NR_HUGEPAGES: &str = "/proc/sys/vm/nr_hugepages";
+    /// Gives the pages back, also when the child fails.
+    struct Restore(String);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            std::fs::write(NR_HUGEPAGES, &self.0).unwrap();
+        }
+    }
+    let before = std::fs::read_to_string(NR_HUGEPAGES).unwrap();
+    let total: u64 = before.trim().parse().unwrap();
+    if std::fs::write(NR_HUGEPAGES, (total + pages).to_string()).is_err() {
+        println!("not run: {test} cannot reserve huge pages in {NR_HUGEPAGES}");
+        return;
+    }
+    let _restore = Restore(before);
+    assert_success(&mut child(test));
+}
+
+/// A memfd of huge pages (`MFD_HUGETLB`) that can be sealed, of `len` bytes, as a safe crate such
+/// as rustix makes one.
+#[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+fn huge_memfd(name: &std::ffi::CStr, len: u64) -> SharedMemory {
+    use std::os::fd::{FromRawFd, OwnedFd};
+
+    let flags = mmap_sys::MFD_HUGETLB | mmap_sys::MFD_ALLOW_SEALING | mmap_sys::MFD_CLOEXEC;
+    // SAFETY: `name` is NUL-terminated.
+    let fd = unsafe { libc::memfd_create(name.as_ptr(), flags) };
+    assert!(fd >= 0, "memfd_create(MFD_HUGETLB): {}", std::io::Error::last_os_error());
+    // SAFETY: the kernel just returned this descriptor, owned by nothing else.
+    let memory = SharedMemory::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    memory.set_len(len).unwrap();
+    memory
+}
+
+/// The safe `map_raw` of a `RawFd` learns from the file behind the number whether it has huge
+/// pages (`fstatfs`), then maps the number: another thread that puts a memfd of huge pages behind
+/// the number in between gets it mapped in whole huge pages while the map records the length asked
+/// for, which `munmap` then refuses (`EINVAL`): the map would leak. Every map made must unmap
+/// whole. Runs as root only (it reserves a huge page).
+#[test]
+#[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+fn map_raw_of_a_number_swapped_for_huge_pages_leaks_nothing() {
+    const TEST: &str = "map_raw_of_a_number_swapped_for_huge_pages_leaks_nothing";
+    if !in_child(TEST) {
+        run_with_huge_pages(TEST, 1);
+        return;
+    }
+    let huge = mmap::HugePageSize::system_default().unwrap().bytes() as usize;
+    let regular = tempfile::tempfile().unwrap();
+    regular.set_len(page_size() as u64).unwrap();
+    let huge_pages = huge_memfd(c"swapped-huge", huge as u64);
+    let occupant = regular.try_clone().unwrap();
+    let number = occupant.as_raw_fd();
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut occupant = occupant;
+            while !stop.load(Ordering::Relaxed) {
+                for file in [huge_pages.as_file(), &regular] {
+                    drop(occupant);
+                    occupant = file.try_clone().unwrap();
+                }
+            }
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let (mut maps, mut leaks) = (0, 0);
+    while Instant::now() < deadline && leaks == 0 {
+        if let Ok(map) = MmapOptions::new().len(page_size()).map_raw(number) {
+            maps += 1;
+            let start = map.as_ptr() as usize;
+            drop(map);
+            // The first page was the map's, whatever it mapped: nothing else may be there now.
+            if common::mapped(start, start + page_size()) {
+                leaks += 1;
+            }
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().unwrap();
+    println!("{maps} maps of the number, {leaks} left mapped after drop");
+    assert!(maps > 0, "nothing behind the number was ever mapped");
+    assert_eq!(leaks, 0, "a map of the huge pages behind the number was not unmapped whole");
 }
