@@ -159,6 +159,10 @@
 //!   writes or truncates the file is their caller's promise.
 //! - A child made with `fork` (which is `unsafe`): it shares private huge pages copy-on-write and
 //!   may get `SIGBUS` when none is free; `Advice::DontFork` leaves it no map at all.
+//! - A process at `vm.max_map_count` mappings (safe code gets there by splitting a map with
+//!   `MmapRaw::protect_range` or `*_range` calls): the kernel merges adjacent maps of the same
+//!   kind into one mapping, and unmapping one from the middle of such a mapping needs one more,
+//!   which the limit refuses (`ENOMEM`): the dropped map stays mapped (nothing refers to it).
 //! - Changes after the check: `RLIMIT_STACK` raised later, or a grows-down mapping made later (only
 //!   `unsafe` code can make one), widen the stack's reach past a map placed before.
 //! - With `RLIMIT_STACK` unlimited the stack may reach any address below it: every placement below
