@@ -48,7 +48,7 @@ fn a_number_swapped_after_the_check_is_never_mapped(map: MapByNumber) {
             }
         })
     };
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(2);
     let (mut maps, mut unsealed_maps) = (0, 0);
     while Instant::now() < deadline && unsealed_maps == 0 {
         if let Some(map) = map(number) {
@@ -275,7 +275,7 @@ fn map_raw_of_a_number_swapped_for_huge_pages_leaks_nothing() {
             }
         })
     };
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(2);
     let (mut maps, mut leaks) = (0, 0);
     while Instant::now() < deadline && leaks == 0 {
         if let Ok(map) = MmapOptions::new().len(page_size()).map_raw(number) {
