@@ -22,7 +22,10 @@ pub struct MmapRawDescriptor(RawFd);
 ///
 /// A `RawFd` is used as it is, as in memmap2: the caller keeps it open through the call. A negative
 /// number is refused with `InvalidInput` before any system call; a number that is not open fails
-/// with `InvalidInput` (`EBADF`).
+/// with `InvalidInput` (`EBADF`). Every constructor first takes a descriptor of its own for the
+/// file (`fcntl(F_DUPFD_CLOEXEC)`), and checks and maps that one: another thread that closes the
+/// number and opens another file under it cannot slip that file in between the checks (its size,
+/// its huge pages, its seals) and the map.
 ///
 /// ```
 /// use std::os::fd::{AsFd, AsRawFd};
@@ -104,15 +107,22 @@ impl AsRawFd for crate::SharedMemory {
 #[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
 by_value!(crate::SharedMemory);
 
-/// `file`'s descriptor, borrowed while `file` is; a negative number is refused before any call.
-pub(crate) fn borrow<'a>(call: &str, file: &'a impl MmapAsRawDesc) -> io::Result<BorrowedFd<'a>> {
+/// A descriptor of this call's own for the file `file` names now (`fcntl(F_DUPFD_CLOEXEC)`), which
+/// every constructor checks (`fstat`, `fstatfs`, seals) and maps: a `RawFd` is only a number,
+/// which another thread may close and reuse for another file between two system calls, and the
+/// file checked must be the file mapped (its size, its huge pages, its seals). A negative number
+/// is refused before any call.
+pub(crate) fn pin(call: &str, file: &impl MmapAsRawDesc) -> io::Result<OwnedFd> {
     let MmapRawDescriptor(fd) = file.as_raw_desc();
     if fd < 0 {
         return Err(invalid(call, format_args!("file descriptor {fd} is not a descriptor (negative)")));
     }
-    // SAFETY: `fd` is not -1 (the one value `BorrowedFd` cannot hold), and the borrow lasts no longer
-    // than that of `file`, which keeps its descriptor open; a `RawFd` is open as long as its caller
-    // says, as in memmap2. A number that names no open file makes each system call fail with
-    // `EBADF`, an error, and never touches memory.
-    Ok(unsafe { BorrowedFd::borrow_raw(fd) })
+    // SAFETY: `fd` is not -1 (the one value `BorrowedFd` cannot hold), and the borrow ends with
+    // this call, in which `file` keeps its descriptor open; a `RawFd` is open as long as its caller
+    // says, as in memmap2. A number that names no open file makes the call fail with `EBADF`, an
+    // error, and never touches memory.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    borrowed.try_clone_to_owned().map_err(|error| {
+        crate::error::failed(format_args!("{call}: fcntl(F_DUPFD_CLOEXEC) of file descriptor {fd}"), error)
+    })
 }

@@ -144,8 +144,13 @@
 //! - **A sealed map never changes, and maps on every kernel that can seal.** `map_sealed` needs
 //!   the `SHRINK` and `WRITE` seals, which are never removed, and maps privately and read-only (a
 //!   shared map of a write-sealed memfd is refused before Linux 6.7); [`Mmap::make_mut`] of it is
-//!   copy-on-write. Tests: `soundness::map_sealed_is_private_and_refuses_raw_flags`,
-//!   `shared_memory`.
+//!   copy-on-write. The file checked is the file mapped: every constructor checks and maps a
+//!   descriptor of its own (`fcntl(F_DUPFD_CLOEXEC)`), so a `RawFd` whose number another thread
+//!   closes and reuses for another file between the two cannot map that file (nor a file of huge
+//!   pages with the length of another: `review::map_raw_of_a_number_swapped_for_huge_pages_leaks_nothing`). Tests:
+//!   `soundness::map_sealed_is_private_and_refuses_raw_flags`, `shared_memory`,
+//!   `review::map_sealed_of_a_number_swapped_after_the_check_is_never_made`,
+//!   `review::map_if_safe_of_a_number_swapped_after_the_check_is_never_made`.
 //! - **A map covers what the file holds.** Block devices map at their size (`BLKGETSIZE64`; `fstat`
 //!   says 0). Test: `soundness::a_block_device_maps_at_its_size`.
 //! - **Bad input is an error, never a panic**, naming the public call: `bad_input`.
@@ -156,6 +161,10 @@
 //!   writes or truncates the file is their caller's promise.
 //! - A child made with `fork` (which is `unsafe`): it shares private huge pages copy-on-write and
 //!   may get `SIGBUS` when none is free; `Advice::DontFork` leaves it no map at all.
+//! - A process at `vm.max_map_count` mappings (safe code gets there by splitting a map with
+//!   `MmapRaw::protect_range` or `*_range` calls): the kernel merges adjacent maps of the same
+//!   kind into one mapping, and unmapping one from the middle of such a mapping needs one more,
+//!   which the limit refuses (`ENOMEM`): the dropped map stays mapped (nothing refers to it).
 //! - Changes after the check: `RLIMIT_STACK` raised later, or a grows-down mapping made later (only
 //!   `unsafe` code can make one), widen the stack's reach past a map placed before.
 //! - With `RLIMIT_STACK` unlimited the stack may reach any address below it: every placement below

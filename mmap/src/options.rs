@@ -1,9 +1,9 @@
 //! `MmapOptions`: what to map and how, and the constructors of every map type.
 
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
-use crate::desc::{borrow, MmapAsRawDesc};
+use crate::desc::{pin, MmapAsRawDesc};
 use crate::flags::{MapFlags, Protection};
 #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
 use crate::huge::HugePageSize;
@@ -311,8 +311,8 @@ impl MmapOptions {
     /// mapped part of the file or truncates the file below it: the map gives out `&[u8]`, which must
     /// not change under it, and a read past a truncated end kills the process with `SIGBUS`.
     pub unsafe fn map<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        let fd = borrow("map", &file)?;
-        self.map_file("map", fd, Protection::READ, Sharing::Shared).map(Mmap::from_inner)
+        let fd = pin("map", &file)?;
+        self.map_file("map", fd.as_fd(), Protection::READ, Sharing::Shared).map(Mmap::from_inner)
     }
 
     /// A read-only shared map that may be executed ([`PROT_READ`](mmap_sys::PROT_READ) `|`
@@ -326,8 +326,8 @@ impl MmapOptions {
     ///
     /// As [`MmapOptions::map`].
     pub unsafe fn map_exec<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        let fd = borrow("map_exec", &file)?;
-        self.map_file("map_exec", fd, Protection::READ | Protection::EXEC, Sharing::Shared)
+        let fd = pin("map_exec", &file)?;
+        self.map_file("map_exec", fd.as_fd(), Protection::READ | Protection::EXEC, Sharing::Shared)
             .map(Mmap::from_inner)
     }
 
@@ -345,8 +345,8 @@ impl MmapOptions {
     /// of the file: the map gives out `&mut [u8]`, which nothing else may change, and an access past
     /// a truncated end kills the process with `SIGBUS`.
     pub unsafe fn map_mut<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapMut> {
-        let fd = borrow("map_mut", &file)?;
-        self.map_file("map_mut", fd, Protection::READ | Protection::WRITE, Sharing::Shared)
+        let fd = pin("map_mut", &file)?;
+        self.map_file("map_mut", fd.as_fd(), Protection::READ | Protection::WRITE, Sharing::Shared)
             .map(MmapMut::from_inner)
     }
 
@@ -362,8 +362,8 @@ impl MmapOptions {
     /// As [`MmapOptions::map`]: pages not yet written still show the file, so others must not
     /// change or truncate it.
     pub unsafe fn map_copy<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapMut> {
-        let fd = borrow("map_copy", &file)?;
-        self.map_file("map_copy", fd, Protection::READ | Protection::WRITE, Sharing::Private)
+        let fd = pin("map_copy", &file)?;
+        self.map_file("map_copy", fd.as_fd(), Protection::READ | Protection::WRITE, Sharing::Private)
             .map(MmapMut::from_inner)
     }
 
@@ -378,15 +378,19 @@ impl MmapOptions {
     ///
     /// As [`MmapOptions::map`].
     pub unsafe fn map_copy_read_only<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        let fd = borrow("map_copy_read_only", &file)?;
-        self.map_file("map_copy_read_only", fd, Protection::READ, Sharing::Private).map(Mmap::from_inner)
+        let fd = pin("map_copy_read_only", &file)?;
+        self.map_file("map_copy_read_only", fd.as_fd(), Protection::READ, Sharing::Private)
+            .map(Mmap::from_inner)
     }
 
     /// A read-only shared map that needs no `unsafe`, of a file whose contents can never change: a
     /// memfd (see [`SharedMemory`](crate::SharedMemory)) sealed against shrinking and writing
     /// ([`Seals::SHRINK`](crate::Seals::SHRINK) and [`Seals::WRITE`](crate::Seals::WRITE), checked
     /// with `fcntl(F_GET_SEALS)`). Seals are never removed, so nothing, in any process, can write
-    /// the mapped bytes or cut the file short under the map.
+    /// the mapped bytes or cut the file short under the map. The seals are checked, and the file
+    /// mapped, through a descriptor of the call's own (`fcntl(F_DUPFD_CLOEXEC)`, as every
+    /// constructor does): a `RawFd` reused by another thread for another file meanwhile cannot get
+    /// that file mapped.
     ///
     /// The map is private ([`MAP_PRIVATE`](mmap_sys::MAP_PRIVATE)) and read-only: Linux before 6.7
     /// refuses a shared map of a write-sealed memfd even read-only, and a private one shows the
@@ -402,7 +406,8 @@ impl MmapOptions {
     #[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
     pub fn map_sealed<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
         const CALL: &str = "map_sealed";
-        let fd = borrow(CALL, &file)?;
+        let pinned = pin(CALL, &file)?;
+        let fd = pinned.as_fd();
         crate::shared_memory::check_sealed(CALL, fd)?;
         if let Some(len) = self.len {
             let size = sys::file_info(CALL, fd)?.len;
@@ -428,7 +433,8 @@ impl MmapOptions {
     /// file, as memmap2's `map_if_safe`: the file must be a memfd sealed against writing and
     /// shrinking ([`Seals::WRITE`](crate::Seals::WRITE) and [`Seals::SHRINK`](crate::Seals::SHRINK),
     /// read with `fcntl(F_GET_SEALS)`), or a file with fs-verity (`STATX_ATTR_VERITY` from `statx`,
-    /// Linux 5.5), and the range mapped must lie within the file.
+    /// Linux 5.5), and the range mapped must lie within the file. As with `map_sealed`, the file
+    /// is checked and mapped through a descriptor of the call's own (`fcntl(F_DUPFD_CLOEXEC)`).
     ///
     /// Beyond memmap2's checks, the map gets every check of [`MmapOptions::map`] (a directory, a
     /// pipe, a length over `isize::MAX` are refused before the call), and the reason a file is not
@@ -456,7 +462,8 @@ impl MmapOptions {
     pub fn map_if_safe<T: MmapAsRawDesc>(&self, file: T) -> Result<Mmap, crate::MapIfSafeError> {
         use crate::MapIfSafeError;
         const CALL: &str = "map_if_safe";
-        let fd = borrow(CALL, &file).map_err(MapIfSafeError::new_map_failed)?;
+        let pinned = pin(CALL, &file).map_err(MapIfSafeError::new_map_failed)?;
+        let fd = pinned.as_fd();
         crate::if_safe::check_file(CALL, fd)?;
         let size = sys::file_info(CALL, fd).map_err(MapIfSafeError::new_map_failed)?.len;
         let len = match self.len {
@@ -490,8 +497,8 @@ impl MmapOptions {
     ///
     /// As [`MmapOptions::map_mut`].
     pub fn map_raw<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapRaw> {
-        let fd = borrow("map_raw", &file)?;
-        self.map_file("map_raw", fd, Protection::READ | Protection::WRITE, Sharing::Shared)
+        let fd = pin("map_raw", &file)?;
+        self.map_file("map_raw", fd.as_fd(), Protection::READ | Protection::WRITE, Sharing::Shared)
             .map(MmapRaw::from_inner)
     }
 
@@ -501,8 +508,9 @@ impl MmapOptions {
     ///
     /// As [`MmapOptions::map`].
     pub fn map_raw_read_only<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapRaw> {
-        let fd = borrow("map_raw_read_only", &file)?;
-        self.map_file("map_raw_read_only", fd, Protection::READ, Sharing::Shared).map(MmapRaw::from_inner)
+        let fd = pin("map_raw_read_only", &file)?;
+        self.map_file("map_raw_read_only", fd.as_fd(), Protection::READ, Sharing::Shared)
+            .map(MmapRaw::from_inner)
     }
 
     /// Anonymous memory of the `len` set with [`MmapOptions::len`] (0 without it), zero-filled and
