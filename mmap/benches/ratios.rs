@@ -194,7 +194,7 @@ fn main() {
     if std::env::var("MMAP_BENCH_ONLY").is_ok_and(|only| only == "checked") {
         let files = Files::new(&sizes);
         // SAFETY: the bench's files are its own, and never truncated.
-        let map = unsafe { mmap::MmapOptions::new().populate().map(&files.big).unwrap() };
+        let map = unsafe { prefaulting().map(&files.big).unwrap() };
         println!(
             "| row | ours | raw | memmap2 | std | ours/raw | ours/memmap2 | ours/std | noise: raw/raw |"
         );
