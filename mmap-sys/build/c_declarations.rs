@@ -89,7 +89,9 @@ pub(crate) fn declarations(preprocessed: &str) -> Result<Declarations, String> {
             rust_params.push((name, ty));
         }
         let function = Function {
-            link_name: declaration.asm_label.clone(),
+            // A label that is the symbol the name has anyway (Darwin's `__DARWIN_ALIAS(mmap)` is
+            // `_mmap` on arm64) is no link name, as bindgen has it.
+            link_name: declaration.asm_label.clone().filter(|label| *label != default_symbol(name)),
             params: rust_params,
             variadic: *variadic,
             returns,
@@ -443,4 +445,13 @@ fn bindgen_primitive(name: &str) -> Option<&'static str> {
         "ssize_t" | "intptr_t" | "ptrdiff_t" => "isize",
         _ => return None,
     })
+}
+
+/// The symbol a C function `name` has without an `__asm__` label: `_name` on Apple's targets
+/// (Mach-O), `name` elsewhere.
+fn default_symbol(name: &str) -> String {
+    match std::env::var("CARGO_CFG_TARGET_VENDOR").as_deref() {
+        Ok("apple") => format!("_{name}"),
+        _ => name.to_owned(),
+    }
 }

@@ -220,8 +220,10 @@ fn other_targets_get_their_own_headers_on_both_paths() {
                         compiler.push(format!("-mmacosx-version-min={deployment}"));
                     }
                     compiler.extend(flags.split(' ').map(str::to_owned));
+                    let mut declared = Vec::new();
                     for args in [&[][..], &["--no-default-features"][..]] {
                         let build = build(target, args, &envs).unwrap();
+                        declared.push(build.functions.clone());
                         let deployment_target = format!(" MACOSX_DEPLOYMENT_TARGET={deployment}");
                         let what =
                             format!("{target} {args:?}{}", if is_apple { &deployment_target } else { "" });
@@ -231,6 +233,14 @@ fn other_targets_get_their_own_headers_on_both_paths() {
                             let has = build.constants.contains_key("MAP_32BIT");
                             assert_eq!(has, deployment == "11.0", "{what}: MAP_32BIT");
                         }
+                    }
+                    // The C-compiler path declares every function and type as bindgen does from the
+                    // same headers, byte for byte: macOS's variadic `shm_open` among them.
+                    assert_eq!(declared[0], declared[1], "{target}: the two paths' declarations differ");
+                    if is_apple {
+                        let shm_open =
+                            declared[1].lines().find(|line| line.contains("pub fn shm_open(")).unwrap();
+                        assert!(shm_open.contains("..."), "{target}: shm_open is variadic: {shm_open}");
                     }
                 }
             }
