@@ -107,22 +107,32 @@ impl AsRawFd for crate::SharedMemory {
 #[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
 by_value!(crate::SharedMemory);
 
-/// A descriptor of this call's own for the file `file` names now (`fcntl(F_DUPFD_CLOEXEC)`), which
-/// every constructor checks (`fstat`, `fstatfs`, seals) and maps: a `RawFd` is only a number,
-/// which another thread may close and reuse for another file between two system calls, and the
-/// file checked must be the file mapped (its size, its huge pages, its seals). A negative number
-/// is refused before any call.
-pub(crate) fn pin(call: &str, file: &impl MmapAsRawDesc) -> io::Result<OwnedFd> {
+/// The descriptor `file` gives, borrowed for the call: a negative number is refused before any call.
+/// The constructors whose maps give out `&[u8]` with no promise of the caller's ([`pin`]'s users)
+/// take a descriptor of their own instead; for the others a number another thread swaps for another
+/// file between the checks and the map is that caller's to avoid (a `RawFd` is open, and the same
+/// file, through the call, as in memmap2), and if it happens anyway, dropping the map still unmaps
+/// all the kernel mapped.
+pub(crate) fn borrow<'a>(call: &str, file: &'a impl MmapAsRawDesc) -> io::Result<BorrowedFd<'a>> {
     let MmapRawDescriptor(fd) = file.as_raw_desc();
     if fd < 0 {
         return Err(invalid(call, format_args!("file descriptor {fd} is not a descriptor (negative)")));
     }
-    // SAFETY: `fd` is not -1 (the one value `BorrowedFd` cannot hold), and the borrow ends with
-    // this call, in which `file` keeps its descriptor open; a `RawFd` is open as long as its caller
-    // says, as in memmap2. A number that names no open file makes the call fail with `EBADF`, an
-    // error, and never touches memory.
-    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
-    borrowed.try_clone_to_owned().map_err(|error| {
+    // SAFETY: `fd` is not -1 (the one value `BorrowedFd` cannot hold), and `file` keeps its
+    // descriptor open while it is borrowed; a `RawFd` is open as long as its caller says, as in
+    // memmap2. A number that names no open file makes the calls fail with `EBADF`, an error, and
+    // never touches memory.
+    Ok(unsafe { BorrowedFd::borrow_raw(fd) })
+}
+
+/// A descriptor of this call's own for the file `file` names now (`fcntl(F_DUPFD_CLOEXEC)`), which
+/// `map_sealed` and `map_if_safe` check (seals, size, huge pages) and map: a `RawFd` is only a
+/// number, which another thread may close and reuse for another file between two system calls, and
+/// the file checked must be the file mapped, since those maps give out `&[u8]` on the strength of
+/// the checks alone. A negative number is refused before any call.
+pub(crate) fn pin(call: &str, file: &impl MmapAsRawDesc) -> io::Result<OwnedFd> {
+    borrow(call, file)?.try_clone_to_owned().map_err(|error| {
+        let fd = file.as_raw_desc().0;
         crate::error::failed(format_args!("{call}: fcntl(F_DUPFD_CLOEXEC) of file descriptor {fd}"), error)
     })
 }

@@ -462,9 +462,16 @@ impl Drop for MmapInner {
     fn drop(&mut self) {
         if let Some((start, len)) = self.whole() {
             // SAFETY: this is the whole mapping `new` made, and its owner is going away.
-            let result = unsafe { sys::munmap(start, len) };
-            // The length is the one the kernel mapped (rounded to huge pages where it rounds), so
-            // `EINVAL` here is a bug of this crate, and the map would stay: tests must see it.
+            let mut result = unsafe { sys::munmap(start, len) };
+            if result.as_ref().is_err_and(|error| sys::errno(error) == Some(libc::EINVAL)) {
+                if let Some(whole) = huge_page_extent(start, len) {
+                    // SAFETY: as above: the kernel mapped `whole` bytes here for this map.
+                    result = unsafe { sys::munmap(start, whole) };
+                }
+            }
+            // The length is the one the kernel mapped (rounded to huge pages where it rounds, and
+            // found again above if a descriptor number named another file by the time of the map),
+            // so `EINVAL` here is a bug of this crate, and the map would stay: tests must see it.
             // (`ENOMEM`, splitting a mapping past `vm.max_map_count`, is the system's limit.)
             debug_assert!(
                 result.as_ref().map_or_else(|error| sys::errno(error) != Some(libc::EINVAL), |()| true),
@@ -472,6 +479,28 @@ impl Drop for MmapInner {
             );
         }
     }
+}
+
+/// The length the kernel mapped at `start` for a map recorded as `len` bytes, where its pages are
+/// huge (`KernelPageSize` in `/proc/self/smaps`): `len` rounded up to them. Only for a map whose
+/// `munmap` failed with `EINVAL`: a `map_raw` of a descriptor number that another thread closed and
+/// reused for a file of huge pages between the checks and the map.
+#[cold]
+fn huge_page_extent(start: *mut c_void, len: usize) -> Option<usize> {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
+    let header = format!("{:x}-", start as usize);
+    let kib: usize = smaps
+        .lines()
+        .skip_while(|line| !line.starts_with(&header))
+        .skip(1)
+        .find_map(|line| line.strip_prefix("KernelPageSize:"))?
+        .trim()
+        .strip_suffix("kB")?
+        .trim()
+        .parse()
+        .ok()?;
+    let page = kib.checked_mul(1024)?;
+    (page > sys::page_size()).then(|| len.checked_next_multiple_of(page)).flatten()
 }
 
 #[cfg(all(test, mman_has = "MREMAP_MAYMOVE"))]

@@ -3,7 +3,7 @@
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
-use crate::desc::{pin, MmapAsRawDesc};
+use crate::desc::{borrow, pin, MmapAsRawDesc};
 use crate::flags::{MapFlags, Protection};
 #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
 use crate::huge::HugePageSize;
@@ -311,7 +311,7 @@ impl MmapOptions {
     /// mapped part of the file or truncates the file below it: the map gives out `&[u8]`, which must
     /// not change under it, and a read past a truncated end kills the process with `SIGBUS`.
     pub unsafe fn map<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        let fd = pin("map", &file)?;
+        let fd = borrow("map", &file)?;
         self.map_file("map", fd.as_fd(), Protection::READ, Sharing::Shared).map(Mmap::from_inner)
     }
 
@@ -326,7 +326,7 @@ impl MmapOptions {
     ///
     /// As [`MmapOptions::map`].
     pub unsafe fn map_exec<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        let fd = pin("map_exec", &file)?;
+        let fd = borrow("map_exec", &file)?;
         self.map_file("map_exec", fd.as_fd(), Protection::READ | Protection::EXEC, Sharing::Shared)
             .map(Mmap::from_inner)
     }
@@ -345,7 +345,7 @@ impl MmapOptions {
     /// of the file: the map gives out `&mut [u8]`, which nothing else may change, and an access past
     /// a truncated end kills the process with `SIGBUS`.
     pub unsafe fn map_mut<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapMut> {
-        let fd = pin("map_mut", &file)?;
+        let fd = borrow("map_mut", &file)?;
         self.map_file("map_mut", fd.as_fd(), Protection::READ | Protection::WRITE, Sharing::Shared)
             .map(MmapMut::from_inner)
     }
@@ -362,7 +362,7 @@ impl MmapOptions {
     /// As [`MmapOptions::map`]: pages not yet written still show the file, so others must not
     /// change or truncate it.
     pub unsafe fn map_copy<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapMut> {
-        let fd = pin("map_copy", &file)?;
+        let fd = borrow("map_copy", &file)?;
         self.map_file("map_copy", fd.as_fd(), Protection::READ | Protection::WRITE, Sharing::Private)
             .map(MmapMut::from_inner)
     }
@@ -378,7 +378,7 @@ impl MmapOptions {
     ///
     /// As [`MmapOptions::map`].
     pub unsafe fn map_copy_read_only<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        let fd = pin("map_copy_read_only", &file)?;
+        let fd = borrow("map_copy_read_only", &file)?;
         self.map_file("map_copy_read_only", fd.as_fd(), Protection::READ, Sharing::Private)
             .map(Mmap::from_inner)
     }
@@ -497,7 +497,7 @@ impl MmapOptions {
     ///
     /// As [`MmapOptions::map_mut`].
     pub fn map_raw<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapRaw> {
-        let fd = pin("map_raw", &file)?;
+        let fd = borrow("map_raw", &file)?;
         self.map_file("map_raw", fd.as_fd(), Protection::READ | Protection::WRITE, Sharing::Shared)
             .map(MmapRaw::from_inner)
     }
@@ -508,7 +508,7 @@ impl MmapOptions {
     ///
     /// As [`MmapOptions::map`].
     pub fn map_raw_read_only<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapRaw> {
-        let fd = pin("map_raw_read_only", &file)?;
+        let fd = borrow("map_raw_read_only", &file)?;
         self.map_file("map_raw_read_only", fd.as_fd(), Protection::READ, Sharing::Shared)
             .map(MmapRaw::from_inner)
     }

@@ -181,7 +181,7 @@ fn cases() -> Vec<Case> {
         case(
             "a closed file descriptor",
             ErrorKind::InvalidInput,
-            &["map: fcntl(F_DUPFD_CLOEXEC) of file descriptor 900", "Bad file descriptor"],
+            &["map: fstat of file descriptor 900", "Bad file descriptor"],
             move || {
                 // SAFETY: not I/O safe on purpose: the number names no open file (see `closed_fd`),
                 // and the kernel says so; nothing else in this binary opens 900 files.
