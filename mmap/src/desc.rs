@@ -22,10 +22,11 @@ pub struct MmapRawDescriptor(RawFd);
 ///
 /// A `RawFd` is used as it is, as in memmap2: the caller keeps it open through the call. A negative
 /// number is refused with `InvalidInput` before any system call; a number that is not open fails
-/// with `InvalidInput` (`EBADF`). Every constructor first takes a descriptor of its own for the
-/// file (`fcntl(F_DUPFD_CLOEXEC)`), and checks and maps that one: another thread that closes the
-/// number and opens another file under it cannot slip that file in between the checks (its size,
-/// its huge pages, its seals) and the map.
+/// with `InvalidInput` (`EBADF`). `map_sealed` and `map_if_safe`, whose maps are safe on the
+/// strength of their checks alone, first take a descriptor of their own for the file
+/// (`fcntl(F_DUPFD_CLOEXEC)`), and check and map that one: another thread that closes the number and
+/// opens another file under it cannot slip that file in between the checks (its seals, its size)
+/// and the map.
 ///
 /// ```
 /// use std::os::fd::{AsFd, AsRawFd};

@@ -144,10 +144,12 @@
 //! - **A sealed map never changes, and maps on every kernel that can seal.** `map_sealed` needs
 //!   the `SHRINK` and `WRITE` seals, which are never removed, and maps privately and read-only (a
 //!   shared map of a write-sealed memfd is refused before Linux 6.7); [`Mmap::make_mut`] of it is
-//!   copy-on-write. The file checked is the file mapped: every constructor checks and maps a
-//!   descriptor of its own (`fcntl(F_DUPFD_CLOEXEC)`), so a `RawFd` whose number another thread
-//!   closes and reuses for another file between the two cannot map that file (nor a file of huge
-//!   pages with the length of another: `review::map_raw_of_a_number_swapped_for_huge_pages_leaks_nothing`). Tests:
+//!   copy-on-write. The file checked is the file mapped: `map_sealed` and `map_if_safe` check and
+//!   map a descriptor of their own (`fcntl(F_DUPFD_CLOEXEC)`), so a `RawFd` whose number another
+//!   thread closes and reuses for another file between the two cannot map that file. (The other
+//!   constructors map the caller's descriptor; should a swapped number slip a file of huge pages in
+//!   with another's length, dropping the map still unmaps all the kernel mapped:
+//!   `review::map_raw_of_a_number_swapped_for_huge_pages_leaks_nothing`.) Tests:
 //!   `soundness::map_sealed_is_private_and_refuses_raw_flags`, `shared_memory`,
 //!   `review::map_sealed_of_a_number_swapped_after_the_check_is_never_made`,
 //!   `review::map_if_safe_of_a_number_swapped_after_the_check_is_never_made`.

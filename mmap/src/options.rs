@@ -388,9 +388,8 @@ impl MmapOptions {
     /// ([`Seals::SHRINK`](crate::Seals::SHRINK) and [`Seals::WRITE`](crate::Seals::WRITE), checked
     /// with `fcntl(F_GET_SEALS)`). Seals are never removed, so nothing, in any process, can write
     /// the mapped bytes or cut the file short under the map. The seals are checked, and the file
-    /// mapped, through a descriptor of the call's own (`fcntl(F_DUPFD_CLOEXEC)`, as every
-    /// constructor does): a `RawFd` reused by another thread for another file meanwhile cannot get
-    /// that file mapped.
+    /// mapped, through a descriptor of the call's own (`fcntl(F_DUPFD_CLOEXEC)`): a `RawFd` reused
+    /// by another thread for another file meanwhile cannot get that file mapped.
     ///
     /// The map is private ([`MAP_PRIVATE`](mmap_sys::MAP_PRIVATE)) and read-only: Linux before 6.7
     /// refuses a shared map of a write-sealed memfd even read-only, and a private one shows the
