@@ -548,10 +548,12 @@ impl MmapOptions {
             Sharing::Shared => mmap_sys::MAP_SHARED,
             Sharing::Private => mmap_sys::MAP_PRIVATE,
         };
+        let mut file = sys::MapFd { fd, blksize: None };
         let len = match self.len {
             Some(len) => len,
             None => {
                 let info = sys::file_info(call, fd)?;
+                file.blksize = Some(info.blksize);
                 match info.kind {
                     FileKind::Regular | FileKind::Device => {}
                     FileKind::Directory => return Err(invalid(call, "the file descriptor is a directory")),
@@ -574,7 +576,7 @@ impl MmapOptions {
                 // An empty file maps to an empty map, but only if the kernel would map this
                 // descriptor at all: files of /proc report size 0 and cannot be mapped. Files of
                 // hugetlbfs can, and are not probed (a probe would reserve a huge page).
-                if info.len == 0 && sys::hugetlb_page_size_of_file(call, fd)?.is_none() {
+                if info.len == 0 && file.hugetlb_page_size(call)?.is_none() {
                     self.probe(call, fd, prot, flags)?;
                 }
                 usize::try_from(info.len - self.offset).map_err(|_| {
@@ -588,7 +590,7 @@ impl MmapOptions {
                 })?
             }
         };
-        self.map_checked(call, len, prot, flags, Some(fd), self.offset)
+        self.map_checked(call, len, prot, flags, Some(file), self.offset)
     }
 
     /// Maps one page of an empty file and unmaps it: only to learn whether the kernel maps `fd`.
@@ -616,7 +618,7 @@ impl MmapOptions {
         len: usize,
         prot: Protection,
         sharing: c_int,
-        fd: Option<BorrowedFd<'_>>,
+        fd: Option<sys::MapFd<'_>>,
         offset: u64,
     ) -> io::Result<MmapInner> {
         check_len(call, len)?;
@@ -627,7 +629,7 @@ impl MmapOptions {
             return Ok(MmapInner::empty());
         }
         let (hint, placement_flags) = self.placement(call)?;
-        let raw_fd = fd.map_or(-1, |fd| fd.as_raw_fd());
+        let raw_fd = fd.map_or(-1, |file| file.fd.as_raw_fd());
         let sharing = self.dax_sharing(call, sharing, raw_fd >= 0)?;
         let flags = sharing | self.flags.bits() | self.raw_flags | placement_flags;
         let inner = match huge_page {
@@ -753,7 +755,7 @@ impl MmapOptions {
         &self,
         call: &str,
         offset: u64,
-        fd: Option<BorrowedFd<'_>>,
+        fd: Option<sys::MapFd<'_>>,
     ) -> io::Result<Option<HugePageSize>> {
         let all = self.flags.bits() | self.raw_flags;
         let asked = match self.huge {
@@ -782,7 +784,7 @@ impl MmapOptions {
         let size = match fd {
             None => asked,
             Some(fd) => {
-                let file = sys::hugetlb_page_size_of_file(call, fd)?.and_then(HugePageSize::from_bytes);
+                let file = fd.hugetlb_page_size(call)?.and_then(HugePageSize::from_bytes);
                 match (asked, file) {
                     (Some(asked), None) => {
                         return Err(invalid(
@@ -835,14 +837,14 @@ impl MmapOptions {
         &self,
         call: &str,
         _offset: u64,
-        fd: Option<BorrowedFd<'_>>,
+        fd: Option<sys::MapFd<'_>>,
     ) -> io::Result<Option<std::convert::Infallible>> {
         #[cfg(mman_has = "MAP_HUGETLB")]
         let hugetlb_flag = (self.flags.bits() | self.raw_flags) & mmap_sys::MAP_HUGETLB != 0;
         #[cfg(not(mman_has = "MAP_HUGETLB"))]
         let hugetlb_flag = false;
         let hugetlb_file = match fd {
-            Some(fd) => sys::hugetlb_page_size_of_file(call, fd)?.is_some(),
+            Some(fd) => fd.hugetlb_page_size(call)?.is_some(),
             None => false,
         };
         if hugetlb_flag || hugetlb_file {

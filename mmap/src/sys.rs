@@ -34,6 +34,8 @@ pub(crate) fn page_size() -> usize {
 pub(crate) struct FileInfo {
     pub(crate) len: u64,
     pub(crate) kind: FileKind,
+    /// `st_blksize`: on hugetlbfs, the huge page size.
+    pub(crate) blksize: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +76,7 @@ pub(crate) fn file_info(call: &str, fd: BorrowedFd<'_>) -> io::Result<FileInfo> 
         libc::S_IFBLK => block_device_size(call, fd)?,
         _ => stat.st_size as u64,
     };
-    Ok(FileInfo { len, kind })
+    Ok(FileInfo { len, kind, blksize: stat.st_blksize as u64 })
 }
 
 /// The size of a block device in bytes: `ioctl(fd, BLKGETSIZE64)`.
@@ -108,6 +110,25 @@ pub(crate) fn hugetlb_page_size_of_file(call: &str, fd: BorrowedFd<'_>) -> io::R
     #[allow(clippy::unnecessary_cast)]
     let hugetlbfs = stat.f_type as u32 == libc::HUGETLBFS_MAGIC as u32;
     Ok(hugetlbfs.then_some(stat.f_bsize as u64))
+}
+
+/// A descriptor to map, with its block size where `fstat` was asked already (`None` where it was
+/// not): a file whose blocks are no larger than a page is not on hugetlbfs, whose `st_blksize` is its
+/// huge page size, so its map needs no `fstatfs`.
+#[derive(Clone, Copy)]
+pub(crate) struct MapFd<'a> {
+    pub(crate) fd: BorrowedFd<'a>,
+    pub(crate) blksize: Option<u64>,
+}
+
+impl MapFd<'_> {
+    /// [`hugetlb_page_size_of_file`], without the call where the block size rules hugetlbfs out.
+    pub(crate) fn hugetlb_page_size(self, call: &str) -> io::Result<Option<u64>> {
+        match self.blksize {
+            Some(blksize) if blksize <= page_size() as u64 => Ok(None),
+            _ => hugetlb_page_size_of_file(call, self.fd),
+        }
+    }
 }
 
 /// Elsewhere there is no hugetlbfs: every file is mapped in base pages.
