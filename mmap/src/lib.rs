@@ -171,7 +171,8 @@
 //!   `unsafe` code can make one), widen the stack's reach past a map placed before.
 //! - With `RLIMIT_STACK` unlimited the stack may reach any address below it: every placement below
 //!   it is refused. Where `/proc/self/maps` cannot be read (no `/proc`), placement by address and
-//!   growing in place with `remap` are refused with `Unsupported`. On Linux before 5.14 the huge
+//!   growing in place with `remap` are refused with `Unsupported`. On Linux before 5.14, and in a
+//!   build whose headers lack `MADV_POPULATE_READ` and `MADV_POPULATE_WRITE` (musl's), the huge
 //!   pages of a new map are not faulted in (a hugetlb cgroup limit can then raise `SIGBUS` at a
 //!   touch), and `remap` cannot grow a file map where `process_vm_readv` is denied (`Unsupported`;
 //!   anonymous maps grow). A build whose headers lack `MAP_HUGE_SHIFT` and `MAP_HUGE_MASK` (musl's)

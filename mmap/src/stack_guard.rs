@@ -7,7 +7,9 @@
 //! where the stack's next frames land in the map instead of faulting. So before such a call the
 //! crate checks the range against `/proc/self/maps`, and refuses one in that zone.
 
-use std::io;
+use std::cell::RefCell;
+use std::io::{self, Read};
+use std::thread::LocalKey;
 
 use crate::range::invalid;
 use crate::sys;
@@ -16,20 +18,22 @@ use crate::sys;
 /// if a stack may grow into it: within `RLIMIT_STACK` plus the guard gap below the top of the main
 /// thread's stack, or within the guard gap below any other grows-down mapping.
 pub(crate) fn check_stack_guard(call: &str, what: &str, start: usize, end: usize) -> io::Result<()> {
-    let maps = match std::fs::read_to_string("/proc/self/maps") {
-        Ok(maps) => maps,
+    match with_proc_text(&MAPS, "/proc/self/maps", |maps| check_maps(call, what, start, end, maps)) {
+        Ok(checked) => checked,
         // Without /proc (a chroot, a sandbox) nothing can be checked: placing by address is refused.
-        Err(error) => {
-            return Err(sys::explain(
-                error,
-                io::ErrorKind::Unsupported,
-                format_args!(
-                    "{call}: {what}: /proc/self/maps cannot be read, so whether the range is clear of \
-                     the stack cannot be checked"
-                ),
-            ))
-        }
-    };
+        Err(error) => Err(sys::explain(
+            error,
+            io::ErrorKind::Unsupported,
+            format_args!(
+                "{call}: {what}: /proc/self/maps cannot be read, so whether the range is clear of the \
+                 stack cannot be checked"
+            ),
+        )),
+    }
+}
+
+/// [`check_stack_guard`] over the text of `/proc/self/maps`.
+fn check_maps(call: &str, what: &str, start: usize, end: usize, maps: &str) -> io::Result<()> {
     let gap = stack_guard_gap();
     // Only the first mapping above the range can be the one a stack grows down from into it: one
     // further up meets that one first.
@@ -82,16 +86,46 @@ fn parse_line(line: &str) -> Option<(usize, usize, &str)> {
 /// whose flags cannot be read counts as one that grows down; one gone since `/proc/self/maps` was
 /// read (another thread unmapped it) does not.
 fn grows_down(start: usize) -> bool {
-    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else { return true };
     let header = format!("{start:x}-");
-    let mut lines = smaps.lines().skip_while(|line| !line.starts_with(&header));
-    if lines.next().is_none() {
-        return false;
+    let flags = with_proc_text(&SMAPS, "/proc/self/smaps", |smaps| {
+        let mut lines = smaps.lines().skip_while(|line| !line.starts_with(&header));
+        lines.next()?;
+        let flags = lines
+            .take_while(|line| parse_line(line).is_none())
+            .find_map(|line| line.strip_prefix("VmFlags:"));
+        Some(flags.map_or(true, |flags| flags.split_whitespace().any(|flag| flag == "gd")))
+    });
+    match flags {
+        Ok(Some(grows_down)) => grows_down,
+        Ok(None) => false,
+        Err(_) => true,
     }
-    lines
-        .take_while(|line| parse_line(line).is_none())
-        .find_map(|line| line.strip_prefix("VmFlags:"))
-        .map_or(true, |flags| flags.split_whitespace().any(|flag| flag == "gd"))
+}
+
+thread_local! {
+    /// The text of `/proc/self/maps` and `/proc/self/smaps`, in buffers each thread keeps: once they
+    /// have grown, the checks allocate nothing, and leave the allocator's own mappings alone (musl's
+    /// allocator maps and keeps areas for new allocations of that size).
+    static MAPS: RefCell<String> = const { RefCell::new(String::new()) };
+    static SMAPS: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Reads the file at `path` into `buffer` (or, should it be in use, a new one) and gives its text to
+/// `with`.
+fn with_proc_text<R>(
+    buffer: &'static LocalKey<RefCell<String>>,
+    path: &str,
+    with: impl FnOnce(&str) -> R,
+) -> io::Result<R> {
+    let read = |text: &mut String| -> io::Result<R> {
+        text.clear();
+        std::fs::File::open(path)?.read_to_string(text)?;
+        Ok(with(text))
+    };
+    buffer.with(|buffer| match buffer.try_borrow_mut() {
+        Ok(mut text) => read(&mut text),
+        Err(_) => read(&mut String::new()),
+    })
 }
 
 /// The soft `RLIMIT_STACK` in bytes, read at each check (`setrlimit` may change it); `None` when
