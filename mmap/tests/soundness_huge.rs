@@ -236,6 +236,7 @@ fn an_empty_hugetlb_memfd_maps_empty_and_leaks_nothing() {
 }
 
 /// The cgroup v2 hierarchy's root, where Linux mounts it (or systemd, beside v1's controllers).
+#[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
 fn cgroup2_root() -> Option<&'static str> {
     ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"].into_iter().find(|root| {
         std::fs::read_to_string(format!("{root}/cgroup.controllers"))
@@ -246,12 +247,14 @@ fn cgroup2_root() -> Option<&'static str> {
 /// A cgroup whose processes may fault in no huge page of the default size (`hugetlb.<size>.max` 0,
 /// charged at the first touch, not when mapping), removed when dropped, and the hugetlb controller
 /// of its parent turned off again if it was off.
+#[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
 struct NoHugePages {
     path: String,
     /// The parent's `cgroup.subtree_control`, if the controller was turned on there for this.
     turned_on: Option<String>,
 }
 
+#[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
 impl Drop for NoHugePages {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir(&self.path);
