@@ -2,7 +2,7 @@
 //!
 //! The routine, `mmap_checked_copy_<version>(dst, src, len) -> not_copied` (System V ABI), keeps
 //! its source range in `r8` (start) and `r9` (end) and its destination in `r10` from its first
-//! instructions to its return, and touches no stack. Up to [`VECTOR_MAX`] bytes it copies with
+//! instructions to its return, and touches no stack. Up to 2 KiB (`vector_max!`) it copies with
 //! overlapping 8- and 16-byte moves (`rep movsb` has a start-up cost that a 64-byte copy feels);
 //! above, with `rep movsb`, which a fault stops with `rcx` holding the bytes not copied. A fault
 //! on a load of the vector path restarts the whole copy with `rep movsb` (the fixup `vector_fixup`),
@@ -13,9 +13,15 @@ use std::arch::global_asm;
 use std::ffi::c_void;
 use std::ptr::addr_of;
 
-/// The longest copy made with vector moves; longer ones use `rep movsb`. Measured on the bench
-/// machine (see BENCHMARKS.md): below this, `rep movsb`'s start-up cost shows against `memcpy`.
-pub(super) const VECTOR_MAX: usize = 2048;
+/// The longest copy made with vector moves (2 KiB); longer ones use `rep movsb`. Measured on the
+/// bench machine (see BENCHMARKS.md): below this, `rep movsb`'s start-up cost shows against
+/// `memcpy`. A literal in the routine's text: `const` operands of `global_asm!` need Rust 1.82, and
+/// this crate builds with 1.77.
+macro_rules! vector_max {
+    () => {
+        "2048"
+    };
+}
 
 /// A symbol of the routine, with the crate's version in its name: two versions of this crate in
 /// one binary each keep their own routine (the symbols are also hidden: not exported from a
@@ -44,129 +50,132 @@ macro_rules! label {
 
 // The labels are numeric (local, reusable: no clash when two copies of this text are assembled
 // together, as under LTO), and none is made of 0s and 1s only (LLVM would read `1b` as binary).
-global_asm!(
-    concat!(
-        ".pushsection .text.", versioned!("copy"), ",\"ax\",@progbits\n",
-        ".p2align 6\n",
-        label!("start"),
-        label!("copy"),
-        // rdi = dst, rsi = src, rdx = len; r8..r9 = the source range, r10 = dst, to the end.
-        "mov r8, rsi\n",
-        "lea r9, [rsi + rdx]\n",
-        "mov r10, rdi\n",
-        "cmp rdx, 16\n",
-        "jb 5f\n",
-        "cmp rdx, 32\n",
-        "ja 3f\n",
-        // 16..=32 bytes: the first and the last 16, overlapping.
-        "movdqu xmm0, xmmword ptr [rsi]\n",
-        "movdqu xmm1, xmmword ptr [rsi + rdx - 16]\n",
-        "movdqu xmmword ptr [rdi], xmm0\n",
-        "movdqu xmmword ptr [rdi + rdx - 16], xmm1\n",
-        "xor eax, eax\n",
-        "ret\n",
-        "3:\n",
-        "cmp rdx, 64\n",
-        "ja 4f\n",
-        // 33..=64 bytes: the first 32 and the last 32.
-        "movdqu xmm0, xmmword ptr [rsi]\n",
-        "movdqu xmm1, xmmword ptr [rsi + 16]\n",
-        "movdqu xmm2, xmmword ptr [rsi + rdx - 32]\n",
-        "movdqu xmm3, xmmword ptr [rsi + rdx - 16]\n",
-        "movdqu xmmword ptr [rdi], xmm0\n",
-        "movdqu xmmword ptr [rdi + 16], xmm1\n",
-        "movdqu xmmword ptr [rdi + rdx - 32], xmm2\n",
-        "movdqu xmmword ptr [rdi + rdx - 16], xmm3\n",
-        "xor eax, eax\n",
-        "ret\n",
-        "4:\n",
-        "cmp rdx, {vector_max}\n",
-        "ja 8f\n",
-        // 65..=VECTOR_MAX bytes: the last 64 loaded first, then 64 at a time, then the last 64
-        // stored (overlapping what the loop stored).
-        "movdqu xmm4, xmmword ptr [r9 - 64]\n",
-        "movdqu xmm5, xmmword ptr [r9 - 48]\n",
-        "movdqu xmm6, xmmword ptr [r9 - 32]\n",
-        "movdqu xmm7, xmmword ptr [r9 - 16]\n",
-        "lea r11, [rdi + rdx - 64]\n",
-        "2:\n",
-        "movdqu xmm0, xmmword ptr [rsi]\n",
-        "movdqu xmm1, xmmword ptr [rsi + 16]\n",
-        "movdqu xmm2, xmmword ptr [rsi + 32]\n",
-        "movdqu xmm3, xmmword ptr [rsi + 48]\n",
-        "movdqu xmmword ptr [rdi], xmm0\n",
-        "movdqu xmmword ptr [rdi + 16], xmm1\n",
-        "movdqu xmmword ptr [rdi + 32], xmm2\n",
-        "movdqu xmmword ptr [rdi + 48], xmm3\n",
-        "add rsi, 64\n",
-        "add rdi, 64\n",
-        "sub rdx, 64\n",
-        "cmp rdx, 64\n",
-        "ja 2b\n",
-        "movdqu xmmword ptr [r11], xmm4\n",
-        "movdqu xmmword ptr [r11 + 16], xmm5\n",
-        "movdqu xmmword ptr [r11 + 32], xmm6\n",
-        "movdqu xmmword ptr [r11 + 48], xmm7\n",
-        "xor eax, eax\n",
-        "ret\n",
-        // 0..16 bytes.
-        "5:\n",
-        "cmp rdx, 8\n",
-        "jb 6f\n",
-        "mov rax, qword ptr [rsi]\n",
-        "mov rcx, qword ptr [rsi + rdx - 8]\n",
-        "mov qword ptr [rdi], rax\n",
-        "mov qword ptr [rdi + rdx - 8], rcx\n",
-        "xor eax, eax\n",
-        "ret\n",
-        "6:\n",
-        "cmp rdx, 4\n",
-        "jb 7f\n",
-        "mov eax, dword ptr [rsi]\n",
-        "mov ecx, dword ptr [rsi + rdx - 4]\n",
-        "mov dword ptr [rdi], eax\n",
-        "mov dword ptr [rdi + rdx - 4], ecx\n",
-        "xor eax, eax\n",
-        "ret\n",
-        "7:\n",
-        "test rdx, rdx\n",
-        "jz 9f\n",
-        // 1..=3 bytes: the first, the middle and the last (some the same).
-        "movzx eax, byte ptr [rsi]\n",
-        "mov rcx, rdx\n",
-        "shr rcx, 1\n",
-        "movzx r11d, byte ptr [rsi + rcx]\n",
-        "movzx esi, byte ptr [r9 - 1]\n",
-        "mov byte ptr [rdi], al\n",
-        "mov byte ptr [rdi + rcx], r11b\n",
-        "mov byte ptr [rdi + rdx - 1], sil\n",
-        "9:\n",
-        "xor eax, eax\n",
-        "ret\n",
-        // Above VECTOR_MAX: rep movsb.
-        "8:\n",
-        "mov rcx, rdx\n",
-        label!("rep"),
-        "rep movsb\n",
-        "xor eax, eax\n",
-        "ret\n",
-        // The handler moves a fault of `rep movsb` on the source here: rcx bytes were not copied.
-        label!("rep_fixup"),
-        "mov rax, rcx\n",
-        "ret\n",
-        // And a fault of a vector load on the source here: copy it all again with rep movsb,
-        // which stops at the exact byte.
-        label!("vector_fixup"),
-        "mov rsi, r8\n",
-        "mov rdi, r10\n",
-        "mov rcx, r9\n",
-        "sub rcx, r8\n",
-        "jmp ", versioned!("rep"), "\n",
-        label!("end"),
-        ".popsection\n",
-    ),
-    vector_max = const VECTOR_MAX,
-);
+global_asm!(concat!(
+    ".pushsection .text.",
+    versioned!("copy"),
+    ",\"ax\",@progbits\n",
+    ".p2align 6\n",
+    label!("start"),
+    label!("copy"),
+    // rdi = dst, rsi = src, rdx = len; r8..r9 = the source range, r10 = dst, to the end.
+    "mov r8, rsi\n",
+    "lea r9, [rsi + rdx]\n",
+    "mov r10, rdi\n",
+    "cmp rdx, 16\n",
+    "jb 5f\n",
+    "cmp rdx, 32\n",
+    "ja 3f\n",
+    // 16..=32 bytes: the first and the last 16, overlapping.
+    "movdqu xmm0, xmmword ptr [rsi]\n",
+    "movdqu xmm1, xmmword ptr [rsi + rdx - 16]\n",
+    "movdqu xmmword ptr [rdi], xmm0\n",
+    "movdqu xmmword ptr [rdi + rdx - 16], xmm1\n",
+    "xor eax, eax\n",
+    "ret\n",
+    "3:\n",
+    "cmp rdx, 64\n",
+    "ja 4f\n",
+    // 33..=64 bytes: the first 32 and the last 32.
+    "movdqu xmm0, xmmword ptr [rsi]\n",
+    "movdqu xmm1, xmmword ptr [rsi + 16]\n",
+    "movdqu xmm2, xmmword ptr [rsi + rdx - 32]\n",
+    "movdqu xmm3, xmmword ptr [rsi + rdx - 16]\n",
+    "movdqu xmmword ptr [rdi], xmm0\n",
+    "movdqu xmmword ptr [rdi + 16], xmm1\n",
+    "movdqu xmmword ptr [rdi + rdx - 32], xmm2\n",
+    "movdqu xmmword ptr [rdi + rdx - 16], xmm3\n",
+    "xor eax, eax\n",
+    "ret\n",
+    "4:\n",
+    "cmp rdx, ",
+    vector_max!(),
+    "\n",
+    "ja 8f\n",
+    // 65..=vector_max!() bytes: the last 64 loaded first, then 64 at a time, then the last 64
+    // stored (overlapping what the loop stored).
+    "movdqu xmm4, xmmword ptr [r9 - 64]\n",
+    "movdqu xmm5, xmmword ptr [r9 - 48]\n",
+    "movdqu xmm6, xmmword ptr [r9 - 32]\n",
+    "movdqu xmm7, xmmword ptr [r9 - 16]\n",
+    "lea r11, [rdi + rdx - 64]\n",
+    "2:\n",
+    "movdqu xmm0, xmmword ptr [rsi]\n",
+    "movdqu xmm1, xmmword ptr [rsi + 16]\n",
+    "movdqu xmm2, xmmword ptr [rsi + 32]\n",
+    "movdqu xmm3, xmmword ptr [rsi + 48]\n",
+    "movdqu xmmword ptr [rdi], xmm0\n",
+    "movdqu xmmword ptr [rdi + 16], xmm1\n",
+    "movdqu xmmword ptr [rdi + 32], xmm2\n",
+    "movdqu xmmword ptr [rdi + 48], xmm3\n",
+    "add rsi, 64\n",
+    "add rdi, 64\n",
+    "sub rdx, 64\n",
+    "cmp rdx, 64\n",
+    "ja 2b\n",
+    "movdqu xmmword ptr [r11], xmm4\n",
+    "movdqu xmmword ptr [r11 + 16], xmm5\n",
+    "movdqu xmmword ptr [r11 + 32], xmm6\n",
+    "movdqu xmmword ptr [r11 + 48], xmm7\n",
+    "xor eax, eax\n",
+    "ret\n",
+    // 0..16 bytes.
+    "5:\n",
+    "cmp rdx, 8\n",
+    "jb 6f\n",
+    "mov rax, qword ptr [rsi]\n",
+    "mov rcx, qword ptr [rsi + rdx - 8]\n",
+    "mov qword ptr [rdi], rax\n",
+    "mov qword ptr [rdi + rdx - 8], rcx\n",
+    "xor eax, eax\n",
+    "ret\n",
+    "6:\n",
+    "cmp rdx, 4\n",
+    "jb 7f\n",
+    "mov eax, dword ptr [rsi]\n",
+    "mov ecx, dword ptr [rsi + rdx - 4]\n",
+    "mov dword ptr [rdi], eax\n",
+    "mov dword ptr [rdi + rdx - 4], ecx\n",
+    "xor eax, eax\n",
+    "ret\n",
+    "7:\n",
+    "test rdx, rdx\n",
+    "jz 9f\n",
+    // 1..=3 bytes: the first, the middle and the last (some the same).
+    "movzx eax, byte ptr [rsi]\n",
+    "mov rcx, rdx\n",
+    "shr rcx, 1\n",
+    "movzx r11d, byte ptr [rsi + rcx]\n",
+    "movzx esi, byte ptr [r9 - 1]\n",
+    "mov byte ptr [rdi], al\n",
+    "mov byte ptr [rdi + rcx], r11b\n",
+    "mov byte ptr [rdi + rdx - 1], sil\n",
+    "9:\n",
+    "xor eax, eax\n",
+    "ret\n",
+    // Above vector_max!(): rep movsb.
+    "8:\n",
+    "mov rcx, rdx\n",
+    label!("rep"),
+    "rep movsb\n",
+    "xor eax, eax\n",
+    "ret\n",
+    // The handler moves a fault of `rep movsb` on the source here: rcx bytes were not copied.
+    label!("rep_fixup"),
+    "mov rax, rcx\n",
+    "ret\n",
+    // And a fault of a vector load on the source here: copy it all again with rep movsb,
+    // which stops at the exact byte.
+    label!("vector_fixup"),
+    "mov rsi, r8\n",
+    "mov rdi, r10\n",
+    "mov rcx, r9\n",
+    "sub rcx, r8\n",
+    "jmp ",
+    versioned!("rep"),
+    "\n",
+    label!("end"),
+    ".popsection\n",
+),);
 
 extern "C" {
     /// Copies `len` bytes from `src` to `dst`; returns the bytes not copied (0 unless the handler
