@@ -303,25 +303,25 @@ impl MmapInner {
         }
         let flags = if may_move { mmap_sys::MREMAP_MAYMOVE } else { 0 };
         // SAFETY: the whole mapping, from its page-aligned start; the old addresses are the caller's.
-        let base =
-            unsafe { sys::mremap(CALL, start, old_whole, new_len + prefix, flags) }.map_err(|error| {
-                if sys::errno(&error) == Some(libc::EFAULT) {
-                    // The range is more than one VMA: a `*_range` call gave part of it other flags.
-                    let why = format!(
+        let resized = unsafe { sys::mremap(CALL, start, old_whole, new_len + prefix, flags) };
+        let base = resized.map_err(|error| {
+            if sys::errno(&error) == Some(libc::EFAULT) {
+                // The range is more than one VMA: a `*_range` call gave part of it other flags.
+                let why = format!(
                     "{CALL}: the map is in pieces the kernel keeps apart (part of it has its own advice, \
                      protection or lock, from a *_range call), and mremap resizes only a map in one piece"
                 );
-                    sys::explain(error, io::ErrorKind::Unsupported, why)
-                } else if error.kind() == io::ErrorKind::OutOfMemory && !may_move {
-                    let why = format!(
-                        "{CALL}: no room to grow the map in place to {new_len} bytes \
+                sys::explain(error, io::ErrorKind::Unsupported, why)
+            } else if error.kind() == io::ErrorKind::OutOfMemory && !may_move {
+                let why = format!(
+                    "{CALL}: no room to grow the map in place to {new_len} bytes \
                      (RemapOptions::may_move(true) lets it move)"
-                    );
-                    sys::explain(error, io::ErrorKind::OutOfMemory, why)
-                } else {
-                    error
-                }
-            })?;
+                );
+                sys::explain(error, io::ErrorKind::OutOfMemory, why)
+            } else {
+                error
+            }
+        })?;
         // SAFETY: `prefix < page_size()`, within the mapping.
         self.ptr = unsafe { base.cast::<u8>().add(prefix) };
         self.len = new_len;

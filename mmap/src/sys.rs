@@ -398,10 +398,10 @@ pub(crate) unsafe fn copy_through_pipe(call: &str, src: *const u8, buf: &mut [u8
         }
         let end = done + written as usize;
         while done < end {
+            let into = buf[done..].as_mut_ptr().cast();
             // SAFETY: read writes at most `end - done` bytes into `buf[done..]`, which this function
             // borrows mutably; the pipe holds that many.
-            let got =
-                unsafe { libc::read(read_end.as_raw_fd(), buf[done..].as_mut_ptr().cast(), end - done) };
+            let got = unsafe { libc::read(read_end.as_raw_fd(), into, end - done) };
             if got <= 0 {
                 return Err(failed("read"));
             }
@@ -426,9 +426,9 @@ fn nonblocking_pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)
     if ret != 0 {
         return Err(io::Error::last_os_error());
     }
+    use std::os::fd::OwnedFd;
     // SAFETY: pipe just returned these two descriptors, and nothing else owns them.
-    let ends =
-        unsafe { (std::os::fd::OwnedFd::from_raw_fd(fds[0]), std::os::fd::OwnedFd::from_raw_fd(fds[1])) };
+    let ends = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     #[cfg(target_vendor = "apple")]
     for fd in [fds[0], fds[1]] {
         // SAFETY: fcntl changes the flags of a descriptor this function owns.
@@ -571,9 +571,9 @@ mod tests {
         assert_eq!(buf[..page + page / 2], bytes[..page + page / 2]);
         assert!(buf[page + page / 2..2 * page].iter().all(|&b| b == 0));
         // From the middle of a page, across the gone one.
+        let from = ptr.cast::<u8>().wrapping_add(10);
         // SAFETY: the two pages from byte 10 on lie within the map made above.
-        let copied =
-            unsafe { copy_through_pipe("test", ptr.cast::<u8>().add(10), &mut buf[..2 * page]) }.unwrap();
+        let copied = unsafe { copy_through_pipe("test", from, &mut buf[..2 * page]) }.unwrap();
         assert_eq!(copied, 2 * page - 10);
         // SAFETY: the map made above, no longer read.
         unsafe { munmap(ptr, 3 * page) }.unwrap();

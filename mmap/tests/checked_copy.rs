@@ -324,9 +324,9 @@ extern "C" fn chaining(sig: libc::c_int, info: *mut libc::siginfo_t, context: *m
     // SAFETY: written before this handler was installed, never after.
     let previous = unsafe { (*std::ptr::addr_of!(CHAINED)).unwrap() };
     assert_ne!(previous.sa_flags & libc::SA_SIGINFO, 0);
+    type Action = extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void);
     // SAFETY: an SA_SIGINFO action's handler, called with the kernel's arguments.
-    let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
-        unsafe { std::mem::transmute(previous.sa_sigaction) };
+    let f = unsafe { std::mem::transmute::<libc::sighandler_t, Action>(previous.sa_sigaction) };
     f(sig, info, context);
 }
 

@@ -207,9 +207,9 @@ unsafe fn chain(sig: c_int, info: *mut libc::siginfo_t, context: *mut c_void, co
         libc::SIG_IGN if code > 0 => default(sig, code),
         libc::SIG_IGN => {}
         _ if flags & libc::SA_SIGINFO != 0 => {
+            type Action = extern "C" fn(c_int, *mut libc::siginfo_t, *mut c_void);
             // SAFETY: an SA_SIGINFO action's `sa_sigaction` is such a function.
-            let f: extern "C" fn(c_int, *mut libc::siginfo_t, *mut c_void) =
-                unsafe { std::mem::transmute(handler) };
+            let f = unsafe { std::mem::transmute::<libc::sighandler_t, Action>(handler) };
             f(sig, info, context);
         }
         _ => {

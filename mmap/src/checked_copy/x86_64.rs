@@ -213,10 +213,10 @@ pub(super) unsafe fn copy(dst: *mut u8, src: *const u8, len: usize) -> usize {
 /// The addresses of the routine's labels: `[start, end)`, `rep movsb`, and the two fixups.
 #[inline(always)]
 fn labels() -> [usize; 5] {
-    // SAFETY: only the addresses of the labels are taken, never the bytes at them; the symbols
-    // are defined by the `global_asm!` above, in this object. (Rust before 1.82 wants `unsafe`
-    // for the address of an extern static; later ones do not.)
+    // (Rust before 1.82 wants `unsafe` for the address of an extern static; later ones do not.)
     #[allow(unused_unsafe)]
+    // SAFETY: only the addresses of the labels are taken, never the bytes at them; the symbols
+    // are defined by the `global_asm!` above, in this object.
     let labels = unsafe {
         [addr_of!(START), addr_of!(END), addr_of!(REP), addr_of!(REP_FIXUP), addr_of!(VECTOR_FIXUP)]
     };
