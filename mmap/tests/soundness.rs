@@ -109,19 +109,37 @@ fn a_map_right_below_a_grows_down_mapping_is_refused() {
         return;
     }
     let page = page_size();
-    // SAFETY: a new mapping at an address the kernel picks; nothing else uses it.
-    let grows_down = unsafe {
+    // The grows-down mapping takes the top 4 pages of a reservation of 64, whose other 60 pages are
+    // then unmapped: the pages right below it are free. (One the kernel places where it likes may
+    // sit right above another mapping, a library's, say: then no map can go below it anyway.)
+    // SAFETY: a new reservation at an address the kernel picks; nothing else uses it.
+    let reserved = unsafe {
         libc::mmap(
             std::ptr::null_mut(),
-            4 * page,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_GROWSDOWN,
+            64 * page,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
             -1,
             0,
         )
     };
-    assert_ne!(grows_down, libc::MAP_FAILED);
-    let start = grows_down as usize;
+    assert_ne!(reserved, libc::MAP_FAILED);
+    let start = reserved as usize + 60 * page;
+    // SAFETY: MAP_FIXED over the top of the reservation made above, which nothing else uses.
+    let grows_down = unsafe {
+        libc::mmap(
+            start as *mut libc::c_void,
+            4 * page,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_GROWSDOWN | libc::MAP_FIXED,
+            -1,
+            0,
+        )
+    };
+    assert_eq!(grows_down as usize, start);
+    // SAFETY: the lower 60 pages of the reservation made above, which nothing else uses.
+    assert_eq!(unsafe { libc::munmap(reserved, 60 * page) }, 0);
+    assert!(!common::mapped(start - 2 * page, start), "the pages below the grows-down mapping are free");
     let error = MmapOptions::new().len(page).fixed_no_replace(start - page).map_anon().map(drop).unwrap_err();
     assert_stack_refusal(&error, "map_anon");
     let error = MmapOptions::new().len(page).address_hint(start - 2 * page).map_anon().map(drop).unwrap_err();
