@@ -4,16 +4,16 @@
 //!   functions and types of the memory-mapping headers and names the integer macros, and clang
 //!   evaluates each macro's final definition (`build/bindgen.rs`).
 //! - **the C compiler** (without the feature, or when libclang cannot be loaded, then with a cargo
-//!   warning): the `cc` crate's compiler preprocesses `wrapper.h`, which gives the names, the values
-//!   and the declarations without running anything compiled (`build/c_compiler.rs`,
+//!   warning): the `cc` crate's compiler preprocesses `wrapper.h`, which gives the names, the
+//!   values and the declarations without running anything compiled (`build/c_compiler.rs`,
 //!   `build/c_declarations.rs`).
 //!
 //! Either path gives one [`Generated`]: the constants, written to `constants.rs` by
-//! [`constants_rs`], each typed as the C parameter it is passed to, and the declarations, written to
-//! `functions.rs` by one writer (`build/declarations.rs`), so that the paths can be compared byte for
-//! byte. Dependents learn which constants exist (`DEP_MMAN_DEFINED`), which functions
-//! (`DEP_MMAN_FUNCTIONS`), which header they come from (`DEP_MMAN_WRAPPER`) and which path made them
-//! (`DEP_MMAN_PATH`).
+//! [`constants_rs`], each typed as the C parameter it is passed to, and the declarations, written
+//! to `functions.rs` by one writer (`build/declarations.rs`), so that the paths can be compared
+//! byte for byte. Dependents learn which constants exist (`DEP_MMAN_DEFINED`), which functions
+//! (`DEP_MMAN_FUNCTIONS`), which header they come from (`DEP_MMAN_WRAPPER`) and which path made
+//! them (`DEP_MMAN_PATH`).
 
 #[cfg(feature = "bindgen")]
 #[path = "build/bindgen.rs"]
@@ -38,20 +38,38 @@ use std::process::ExitCode;
 /// passed to, and that parameter. `POSIX_MADV_` comes before `MADV_` only for readability: the
 /// prefixes never overlap at the start of a name.
 const FAMILIES: &[(&str, &str, &str)] = &[
-    ("PROT_", "c_int", "the `int prot` of `mmap`, `mprotect`, `pkey_mprotect`"),
+    (
+        "PROT_",
+        "c_int",
+        "the `int prot` of `mmap`, `mprotect`, `pkey_mprotect`",
+    ),
     ("MAP_", "c_int", "the `int flags` of `mmap`"),
     ("MS_", "c_int", "the `int flags` of `msync`"),
-    ("POSIX_MADV_", "c_int", "the `int advice` of `posix_madvise`"),
+    (
+        "POSIX_MADV_",
+        "c_int",
+        "the `int advice` of `posix_madvise`",
+    ),
     ("MADV_", "c_int", "the `int advice` of `madvise`"),
     ("MCL_", "c_int", "the `int flags` of `mlockall`"),
     ("MLOCK_", "c_uint", "the `unsigned int flags` of `mlock2`"),
-    ("MFD_", "c_uint", "the `unsigned int flags` of `memfd_create`"),
+    (
+        "MFD_",
+        "c_uint",
+        "the `unsigned int flags` of `memfd_create`",
+    ),
     ("MREMAP_", "c_int", "the `int flags` of `mremap`"),
-    ("PKEY_", "c_uint", "the `unsigned int access_rights` of `pkey_alloc` and `pkey_set`"),
+    (
+        "PKEY_",
+        "c_uint",
+        "the `unsigned int access_rights` of `pkey_alloc` and `pkey_set`",
+    ),
 ];
 
 pub(crate) fn family_of(name: &str) -> Option<&'static (&'static str, &'static str, &'static str)> {
-    FAMILIES.iter().find(|(prefix, ..)| name.starts_with(prefix))
+    FAMILIES
+        .iter()
+        .find(|(prefix, ..)| name.starts_with(prefix))
 }
 
 fn main() -> ExitCode {
@@ -84,14 +102,28 @@ fn run() -> Result<(), String> {
     };
     generated.declarations.check()?;
 
-    write(&out_dir.join("constants.rs"), &constants_rs(&generated.values)?)?;
-    write(&out_dir.join("functions.rs"), &generated.declarations.to_rust())?;
+    write(
+        &out_dir.join("constants.rs"),
+        &constants_rs(&generated.values)?,
+    )?;
+    write(
+        &out_dir.join("functions.rs"),
+        &generated.declarations.to_rust(),
+    )?;
     let names: Vec<&str> = generated.values.keys().map(String::as_str).collect();
-    let functions: Vec<&str> = generated.declarations.functions.keys().map(String::as_str).collect();
+    let functions: Vec<&str> = generated
+        .declarations
+        .functions
+        .keys()
+        .map(String::as_str)
+        .collect();
     println!("cargo::metadata=defined={}", names.join(","));
     println!("cargo::metadata=functions={}", functions.join(","));
     println!("cargo::metadata=wrapper={}", wrapper.display());
-    println!("cargo::metadata=functions_rs={}", out_dir.join("functions.rs").display());
+    println!(
+        "cargo::metadata=functions_rs={}",
+        out_dir.join("functions.rs").display()
+    );
     println!("cargo::metadata=path={}", generated.path);
     Ok(())
 }
@@ -111,20 +143,28 @@ pub(crate) struct Generated {
 #[cfg(feature = "bindgen")]
 fn with_bindgen(wrapper: &Path, target: &str) -> Result<Option<Generated>, String> {
     // What finds libclang, clang (for its include directories), the target's system root, and the
-    // include paths clang takes from the environment; bindgen itself names `BINDGEN_EXTRA_CLANG_ARGS`
-    // and its `_<target>` forms, and every header it reads.
-    for var in ["LIBCLANG_PATH", "LLVM_CONFIG_PATH", "CLANG_PATH", "SDKROOT", "CPATH", "C_INCLUDE_PATH"] {
+    // include paths clang takes from the environment; bindgen itself names
+    // `BINDGEN_EXTRA_CLANG_ARGS` and its `_<target>` forms, and every header it reads.
+    for var in [
+        "LIBCLANG_PATH",
+        "LLVM_CONFIG_PATH",
+        "CLANG_PATH",
+        "SDKROOT",
+        "CPATH",
+        "C_INCLUDE_PATH",
+    ] {
         println!("cargo::rerun-if-env-changed={var}");
     }
     match bindgen_path::run(wrapper, target) {
         Ok(generated) => Ok(Some(generated)),
         Err(bindgen_path::Failure::NoLibclang(reason)) => {
             println!(
-                "cargo::warning=mmap-sys: libclang could not be loaded ({reason}); the constants come \
-                 from the C compiler instead, with the same values. To use bindgen, install libclang \
-                 (Debian/Ubuntu: `apt-get install libclang-dev`, Fedora: `dnf install clang-devel`, \
-                 macOS: the Xcode command line tools) or set LIBCLANG_PATH to the directory that \
-                 holds it; to silence this, build mmap-sys without its `bindgen` feature."
+                "cargo::warning=mmap-sys: libclang could not be loaded ({reason}); the constants \
+                 come from the C compiler instead, with the same values. To use bindgen, install \
+                 libclang (Debian/Ubuntu: `apt-get install libclang-dev`, Fedora: `dnf install \
+                 clang-devel`, macOS: the Xcode command line tools) or set LIBCLANG_PATH to the \
+                 directory that holds it; to silence this, build mmap-sys without its `bindgen` \
+                 feature."
             );
             Ok(None)
         }
@@ -146,8 +186,8 @@ fn write(path: &Path, contents: &str) -> Result<(), String> {
 }
 
 /// Writes one typed constant per macro. A value is written as the C compiler passes it to the
-/// parameter's type: one whose bits make a negative `c_int` (e.g. `MAP_HUGE_16GB`, `34U << 26`) keeps
-/// its 32-bit pattern through an explicit `as` conversion, which its doc comment states.
+/// parameter's type: one whose bits make a negative `c_int` (e.g. `MAP_HUGE_16GB`, `34U << 26`)
+/// keeps its 32-bit pattern through an explicit `as` conversion, which its doc comment states.
 fn constants_rs(macros: &BTreeMap<String, i64>) -> Result<String, String> {
     let mut out = String::from("// Generated by mmap-sys/build.rs from the host's headers.\n");
     for (name, &value) in macros {
@@ -160,13 +200,18 @@ fn constants_rs(macros: &BTreeMap<String, i64>) -> Result<String, String> {
         let bits = match (i32::try_from(value), u32::try_from(value)) {
             (Ok(value), _) => value as u32,
             (_, Ok(value)) => value,
-            _ => return Err(format!("{name} = {value} does not fit the 32 bits of a {ty}")),
+            _ => {
+                return Err(format!(
+                    "{name} = {value} does not fit the 32 bits of a {ty}"
+                ))
+            }
         };
         if ty == "c_int" && (bits as i32) < 0 {
             let _ = writeln!(
                 out,
-                "/// `{name}` = {} (`{bits:#x}`), for {parameter}.\n///\n/// The value is written as its \
-                 32-bit pattern, `{bits:#x}_u32 as c_int`, exactly what C passes to an `int` parameter.\n\
+                "/// `{name}` = {} (`{bits:#x}`), for {parameter}.\n///\n\
+                 /// The value is written as its 32-bit pattern, `{bits:#x}_u32 as c_int`, exactly \
+                 what C passes to an `int` parameter.\n\
                  pub const {name}: ::core::ffi::c_int = {bits:#x}_u32 as ::core::ffi::c_int;",
                 bits as i32
             );

@@ -1,7 +1,8 @@
 //! Turns the list of constants the host headers define (from mmap-sys, as `DEP_MMAN_DEFINED`) into
 //! `cfg(mman_has = "NAME")` for the constants this crate can do without, so that it compiles on
-//! hosts whose headers lack some of them (musl, macOS, older kernels' headers), and sets
-//! `cfg(linux_kernel)` for Linux and Android.
+//! hosts whose headers lack some of them (musl, macOS, older kernels' headers), and names each
+//! capability the code asks about once (see [`CAPABILITIES`]), as `cfg(linux_kernel)`,
+//! `cfg(mman_huge)` and so on: code says `#[cfg(mman_huge)]`, never the long condition.
 
 /// The constants this crate uses only where the host defines them. Code names them in
 /// `#[cfg(mman_has = "...")]`; `rustc-check-cfg` flags a name that is not in this list.
@@ -57,16 +58,88 @@ const OPTIONAL: &[&str] = &[
     "MFD_HUGETLB",
 ];
 
+/// The capabilities the code asks about, each named once: its cfg name, when it is set (the target
+/// facts and the `mman_has` constants it needs), and what it means.
+struct Capability {
+    name: &'static str,
+    /// The constants the host's headers must define.
+    constants: &'static [&'static str],
+    /// The target facts it needs besides, from cargo's `CARGO_CFG_*`.
+    target: fn(&Target) -> bool,
+}
+
+/// What the build knows of the target.
+struct Target {
+    os: String,
+    arch: String,
+    env: String,
+    /// `--cfg mmap_no_fault_handler`, set by the user.
+    no_fault_handler: bool,
+}
+
+impl Target {
+    fn linux_kernel(&self) -> bool {
+        matches!(self.os.as_str(), "linux" | "android")
+    }
+}
+
+const CAPABILITIES: &[Capability] = &[
+    // The Linux kernel's calls with no counterpart elsewhere (`process_vm_readv`, memfd seals), for
+    // Linux and Android alike.
+    Capability {
+        name: "linux_kernel",
+        constants: &[],
+        target: Target::linux_kernel,
+    },
+    // hugetlb maps of a chosen page size (`MAP_HUGETLB | n << MAP_HUGE_SHIFT`): `huge()`,
+    // `HugePageSize`.
+    Capability {
+        name: "mman_huge",
+        constants: &["MAP_HUGETLB", "MAP_HUGE_SHIFT", "MAP_HUGE_MASK"],
+        target: |_| true,
+    },
+    // Sealed memory files: `SharedMemory`, `Seals`, `map_sealed`.
+    Capability {
+        name: "mman_memfd",
+        constants: &["MFD_CLOEXEC", "MFD_ALLOW_SEALING"],
+        target: Target::linux_kernel,
+    },
+    // Faulting pages in without a SIGBUS: `populate_read`/`populate_write` (`MADV_POPULATE_*`).
+    Capability {
+        name: "mman_populate",
+        constants: &["MADV_POPULATE_READ", "MADV_POPULATE_WRITE"],
+        target: |_| true,
+    },
+    // Synchronous page faults on DAX files: `dax_sync()` (`MAP_SHARED_VALIDATE | MAP_SYNC`).
+    Capability {
+        name: "mman_sync",
+        constants: &["MAP_SYNC", "MAP_SHARED_VALIDATE"],
+        target: |_| true,
+    },
+    // The copy routine with a fault fixup and its SIGBUS/SIGSEGV handler (src/checked_copy), unless
+    // the user turned it off with `--cfg mmap_no_fault_handler`.
+    Capability {
+        name: "fault_fixup_copy",
+        constants: &[],
+        target: |target| {
+            target.arch == "x86_64" && target.linux_kernel() && !target.no_fault_handler
+        },
+    },
+    // `statx` in the libc crate (for fs-verity): Linux with glibc or musl.
+    Capability {
+        name: "libc_statx",
+        constants: &[],
+        target: |target| target.os == "linux" && matches!(target.env.as_str(), "gnu" | "musl"),
+    },
+];
+
 fn main() {
     println!("cargo::rerun-if-env-changed=DEP_MMAN_DEFINED");
-    // `cfg(linux_kernel)`: the Linux kernel's calls with no counterpart elsewhere (`process_vm_readv`,
-    // memfd seals), for Linux and Android alike.
-    println!("cargo::rustc-check-cfg=cfg(linux_kernel)");
-    if matches!(std::env::var("CARGO_CFG_TARGET_OS").as_deref(), Ok("linux" | "android")) {
-        println!("cargo::rustc-cfg=linux_kernel");
-    }
     let values: Vec<String> = OPTIONAL.iter().map(|name| format!("\"{name}\"")).collect();
-    println!("cargo::rustc-check-cfg=cfg(mman_has, values({}))", values.join(", "));
+    println!(
+        "cargo::rustc-check-cfg=cfg(mman_has, values({}))",
+        values.join(", ")
+    );
     // `--cfg mmap_no_fault_handler` (set by the user, in RUSTFLAGS): checked reads copy through
     // the kernel, and no signal handler is installed (see src/checked_copy/mod.rs).
     println!("cargo::rustc-check-cfg=cfg(mmap_no_fault_handler)");
@@ -76,13 +149,38 @@ fn main() {
         println!("cargo::rustc-cfg=mman_has=\"{name}\"");
     }
 
+    let var = |name: &str| std::env::var(name).unwrap_or_default();
+    let target = Target {
+        os: var("CARGO_CFG_TARGET_OS"),
+        arch: var("CARGO_CFG_TARGET_ARCH"),
+        env: var("CARGO_CFG_TARGET_ENV"),
+        no_fault_handler: std::env::var_os("CARGO_CFG_MMAP_NO_FAULT_HANDLER").is_some(),
+    };
+    for capability in CAPABILITIES {
+        println!("cargo::rustc-check-cfg=cfg({})", capability.name);
+        if (capability.target)(&target)
+            && capability
+                .constants
+                .iter()
+                .all(|name| defined.contains(name))
+        {
+            println!("cargo::rustc-cfg={}", capability.name);
+        }
+    }
+
     // The list `mmap::missing_constants()` returns: what this build was made without.
-    let missing: Vec<String> =
-        OPTIONAL.iter().filter(|name| !defined.contains(name)).map(|name| format!("\"{name}\"")).collect();
+    let missing: Vec<String> = OPTIONAL
+        .iter()
+        .filter(|name| !defined.contains(name))
+        .map(|name| format!("\"{name}\""))
+        .collect();
     let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let code = format!("&[{}]\n", missing.join(", "));
     if let Err(error) = std::fs::write(out.join("missing.rs"), code) {
-        eprintln!("error: mmap's build script cannot write {}: {error}", out.join("missing.rs").display());
+        eprintln!(
+            "error: mmap's build script cannot write {}: {error}",
+            out.join("missing.rs").display()
+        );
         std::process::exit(1);
     }
 }

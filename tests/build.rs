@@ -15,8 +15,18 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The constant families mmap-sys promises to export.
-const FAMILIES: &[&str] =
-    &["PROT_", "MAP_", "MS_", "MADV_", "POSIX_MADV_", "MCL_", "MLOCK_", "MFD_", "MREMAP_", "PKEY_"];
+const FAMILIES: &[&str] = &[
+    "PROT_",
+    "MAP_",
+    "MS_",
+    "MADV_",
+    "POSIX_MADV_",
+    "MCL_",
+    "MLOCK_",
+    "MFD_",
+    "MREMAP_",
+    "PKEY_",
+];
 
 /// A declaration of mmap-sys's `functions.rs`, read back.
 enum Item {
@@ -65,7 +75,11 @@ fn c_type(rust: &str, opaque: &BTreeSet<String>) -> String {
     }
     if let Some(to) = rust.strip_prefix("*const ") {
         let inner = c_type(to, opaque);
-        return if to.starts_with('*') { format!("{inner} const *") } else { format!("const {inner} *") };
+        return if to.starts_with('*') {
+            format!("{inner} const *")
+        } else {
+            format!("const {inner} *")
+        };
     }
     let name = rust.trim_start_matches("::core::ffi::");
     match name {
@@ -96,7 +110,8 @@ fn c_type(rust: &str, opaque: &BTreeSet<String>) -> String {
 
 fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let wrapper = PathBuf::from(env::var("DEP_MMAN_WRAPPER").expect("mmap-sys sets DEP_MMAN_WRAPPER"));
+    let wrapper =
+        PathBuf::from(env::var("DEP_MMAN_WRAPPER").expect("mmap-sys sets DEP_MMAN_WRAPPER"));
     let rust_names: BTreeSet<String> = env::var("DEP_MMAN_DEFINED")
         .expect("mmap-sys sets DEP_MMAN_DEFINED")
         .split(',')
@@ -106,7 +121,10 @@ fn main() {
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-env-changed=DEP_MMAN_DEFINED");
     // For the nested builds of `tests/header_sets.rs`, which name the host target explicitly.
-    println!("cargo::rustc-env=MMAP_CONFORMANCE_TARGET={}", env::var("TARGET").expect("cargo sets TARGET"));
+    println!(
+        "cargo::rustc-env=MMAP_CONFORMANCE_TARGET={}",
+        env::var("TARGET").expect("cargo sets TARGET")
+    );
 
     let c_names = c_constant_names(&wrapper);
     let include = format!("#include \"{}\"\n", wrapper.display());
@@ -126,12 +144,19 @@ fn main() {
          void *mmap_probe_map_failed(void) { return MAP_FAILED; }\n",
     );
 
-    let functions_rs = env::var("DEP_MMAN_FUNCTIONS_RS").expect("mmap-sys sets DEP_MMAN_FUNCTIONS_RS");
+    let functions_rs =
+        env::var("DEP_MMAN_FUNCTIONS_RS").expect("mmap-sys sets DEP_MMAN_FUNCTIONS_RS");
     println!("cargo::rerun-if-changed={functions_rs}");
     let items = items(&fs::read_to_string(&functions_rs).expect("mmap-sys's functions.rs"));
     let opaque: BTreeSet<String> = items
         .iter()
-        .filter_map(|item| if let Item::Opaque(name) = item { Some(name.clone()) } else { None })
+        .filter_map(|item| {
+            if let Item::Opaque(name) = item {
+                Some(name.clone())
+            } else {
+                None
+            }
+        })
         .collect();
     let mut prototypes = format!("{include}#include <stddef.h>\n#include <stdint.h>\n");
     let mut names = Vec::new();
@@ -147,9 +172,18 @@ fn main() {
             Item::Opaque(_) => {}
             Item::Function(name, params, returns) => {
                 let params: Vec<String> = params.iter().map(|p| c_type(p, &opaque)).collect();
-                let params = if params.is_empty() { "void".to_owned() } else { params.join(", ") };
-                let returns = returns.as_deref().map_or_else(|| "void".to_owned(), |r| c_type(r, &opaque));
-                let _ = writeln!(prototypes, "{returns} (*const mmap_probe_fn_{name})({params}) = {name};");
+                let params = if params.is_empty() {
+                    "void".to_owned()
+                } else {
+                    params.join(", ")
+                };
+                let returns = returns
+                    .as_deref()
+                    .map_or_else(|| "void".to_owned(), |r| c_type(r, &opaque));
+                let _ = writeln!(
+                    prototypes,
+                    "{returns} (*const mmap_probe_fn_{name})({params}) = {name};"
+                );
                 names.push(name.clone());
             }
         }
@@ -201,7 +235,10 @@ fn tables_rs(names: &BTreeSet<&String>) -> String {
     let mut missing = String::from("#[allow(dead_code, unreachable_pub)]\nmod missing {\n");
     let mut rows = String::new();
     for name in names {
-        let _ = writeln!(missing, "    pub const {name}: crate::Missing = crate::Missing;");
+        let _ = writeln!(
+            missing,
+            "    pub const {name}: crate::Missing = crate::Missing;"
+        );
         let _ = writeln!(rows, "            (\"{name}\", {name}.value()),");
     }
     missing.push_str("}\n");
@@ -210,27 +247,31 @@ fn tables_rs(names: &BTreeSet<&String>) -> String {
             "/// Each name C or mmap-sys defines, with its value in `{krate}` (`None`: missing).\n\
              pub fn {krate}_values() -> Vec<(&'static str, Option<i64>)> {{\n    \
                  #[allow(unused_imports)]\n    use self::missing::*;\n    {{\n        \
-                     #[allow(unused_imports)]\n        use {krate}::*;\n        vec![\n{rows}        ]\n    }}\n}}\n"
+                     #[allow(unused_imports)]\n        use {krate}::*;\n        \
+                     vec![\n{rows}        ]\n    }}\n}}\n"
         )
     };
     format!("{missing}\n{}\n{}", table("mmap_sys"), table("libc"))
 }
 
 /// `checked()`: each function mmap-sys declares, with its address in Rust and the address of the
-/// function of that name in C (`mmap_probe_addresses`, in the same order), so that a wrong link name
-/// shows.
+/// function of that name in C (`mmap_probe_addresses`, in the same order), so that a wrong link
+/// name shows.
 fn signatures_rs(names: &[String]) -> String {
     let mut out = format!(
         "extern \"C\" {{\n    static mmap_probe_addresses: [unsafe extern \"C\" fn(); {}];\n}}\n\n\
-         /// Each function: its name, its address through mmap-sys, and the address C takes for it.\n\
+         /// Each function: its name, its address through mmap-sys, and the address C takes for
+         /// it.\n\
          pub fn checked() -> Vec<(&'static str, usize, usize)> {{\n    \
              // SAFETY: the probe defines the array with one entry per name, in this order.\n    \
              let c = unsafe {{ mmap_probe_addresses }};\n    vec![\n",
         names.len()
     );
     for (i, name) in names.iter().enumerate() {
-        let _ =
-            writeln!(out, "        (\"{name}\", mmap_sys::{name} as *const () as usize, c[{i}] as usize),");
+        let _ = writeln!(
+            out,
+            "        (\"{name}\", mmap_sys::{name} as *const () as usize, c[{i}] as usize),"
+        );
     }
     out.push_str("    ]\n}\n");
     out

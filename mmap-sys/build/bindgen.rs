@@ -1,12 +1,12 @@
 //! The default path: bindgen parses `wrapper.h` with libclang, in two passes.
 //!
-//! 1. bindgen reads `wrapper.h`, writes the functions, and hands over the name of every integer macro
-//!    of an exported family ([`Macros`]). The value it has with it is not used: bindgen evaluates a
-//!    macro once, at its first definition, and headers `#undef` and define some again (alpha's
-//!    `MAP_FIXED`, mips' `MAP_RENAME`, powerpc's `PKEY_ACCESS_MASK`).
-//! 2. A generated header includes `wrapper.h` and then gives each found name to a constant,
-//!    `static const long long mmap_sys_value_NAME = (long long)((NAME) + 0ULL);`: clang evaluates it
-//!    where the preprocessor has the final definition, exactly as the C compiler does.
+//! 1. bindgen reads `wrapper.h`, writes the functions, and hands over the name of every integer
+//!    macro of an exported family ([`Macros`]). The value it has with it is not used: bindgen
+//!    evaluates a macro once, at its first definition, and headers `#undef` and define some again
+//!    (alpha's `MAP_FIXED`, mips' `MAP_RENAME`, powerpc's `PKEY_ACCESS_MASK`).
+//! 2. A generated header includes `wrapper.h` and then gives each found name to a constant, `static
+//!    const long long mmap_sys_value_NAME = (long long)((NAME) + 0ULL);`: clang evaluates it where
+//!    the preprocessor has the final definition, exactly as the C compiler does.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -46,8 +46,8 @@ pub(crate) fn run(wrapper: &Path, target: &str) -> Result<crate::Generated, Fail
     // Loaded for this thread, so that bindgen finds it already loaded and never panics.
     clang_sys::load().map_err(Failure::NoLibclang)?;
     let macros = Macros::default();
-    let rust_target =
-        bindgen::RustTarget::stable(77, 0).map_err(|e| Failure::Headers(format!("bindgen: {e}")))?;
+    let rust_target = bindgen::RustTarget::stable(77, 0)
+        .map_err(|e| Failure::Headers(format!("bindgen: {e}")))?;
     // The target's headers, as its C compiler finds them (build/target.rs).
     let include = crate::target::clang_args(wrapper).map_err(Failure::Headers)?;
     let bindings = bindgen::Builder::default()
@@ -67,10 +67,18 @@ pub(crate) fn run(wrapper: &Path, target: &str) -> Result<crate::Generated, Fail
         .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()))
         .generate()
         .map_err(|e| unreadable(wrapper, target, e))?;
-    let names = macros.0.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    let names = macros
+        .0
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
     let values = final_values(wrapper, target, &include, &names)?;
     let declarations = declarations(&bindings.to_string())?;
-    Ok(crate::Generated { path: "bindgen", values, declarations })
+    Ok(crate::Generated {
+        path: "bindgen",
+        values,
+        declarations,
+    })
 }
 
 const VALUE_PREFIX: &str = "mmap_sys_value_";
@@ -87,7 +95,9 @@ fn final_values(
         // A name the headers `#undef` for good is not a constant of theirs.
         let _ = writeln!(
             header,
-            "#ifdef {name}\nstatic const long long {VALUE_PREFIX}{name} = (long long)(({name}) + 0ULL);\n#endif"
+            "#ifdef {name}\n\
+             static const long long {VALUE_PREFIX}{name} = (long long)(({name}) + 0ULL);\n\
+             #endif"
         );
     }
     let bindings = bindgen::Builder::default()
@@ -99,10 +109,13 @@ fn final_values(
         .generate()
         .map_err(|e| unreadable(wrapper, target, e))?
         .to_string();
-    // Each value is one `pub const mmap_sys_value_NAME : :: core :: ffi :: c_longlong = 32 ;`; a name
-    // the headers `#undef` for good has none.
+    // Each value is one `pub const mmap_sys_value_NAME : :: core :: ffi :: c_longlong = 32 ;`; a
+    // name the headers `#undef` for good has none.
     let mut values = BTreeMap::new();
-    for item in bindings.split(';').filter(|item| item.contains(VALUE_PREFIX)) {
+    for item in bindings
+        .split(';')
+        .filter(|item| item.contains(VALUE_PREFIX))
+    {
         let parsed = item.split_once("pub const ").and_then(|(_, rest)| {
             let (name, _) = rest.split_once(':')?;
             let (_, value) = rest.split_once('=')?;
@@ -110,7 +123,10 @@ fn final_values(
             Some((name.to_owned(), value.replace(' ', "").parse::<i64>().ok()?))
         });
         let (name, value) = parsed.ok_or_else(|| {
-            Failure::Headers(format!("clang did not evaluate a constant to an integer: {}", item.trim()))
+            Failure::Headers(format!(
+                "clang did not evaluate a constant to an integer: {}",
+                item.trim()
+            ))
         })?;
         values.insert(name, value);
     }
@@ -122,7 +138,8 @@ fn unreadable(wrapper: &Path, target: &str, e: bindgen::BindgenError) -> Failure
     Failure::Headers(format!(
         "clang could not read the memory-mapping headers through {}: {e}\n\
          clang reads the headers the target's C compiler finds: when cross-compiling, point \
-         that compiler at the target's headers, e.g. CFLAGS_{var}=\"--sysroot=/path/to/{target}/sysroot\".",
+         that compiler at the target's headers, e.g. \
+         CFLAGS_{var}=\"--sysroot=/path/to/{target}/sysroot\".",
         wrapper.display()
     ))
 }
@@ -130,9 +147,15 @@ fn unreadable(wrapper: &Path, target: &str, e: bindgen::BindgenError) -> Failure
 /// Reads bindgen's unformatted output (tokens separated by spaces) into [`Declarations`]: type
 /// aliases, opaque structs and one `extern "C"` block. Anything else is an error, never skipped.
 fn declarations(bindings: &str) -> Result<Declarations, Failure> {
-    let code: Vec<&str> = bindings.lines().filter(|line| !line.starts_with("/*")).collect();
+    let code: Vec<&str> = bindings
+        .lines()
+        .filter(|line| !line.starts_with("/*"))
+        .collect();
     let code = code.join(" ");
-    let mut tokens = Tokens { tokens: tokenize(&code), at: 0 };
+    let mut tokens = Tokens {
+        tokens: tokenize(&code),
+        at: 0,
+    };
     let mut declarations = Declarations::default();
     while !tokens.done() {
         if tokens.eat(&["pub", "type"]) {
@@ -142,7 +165,9 @@ fn declarations(bindings: &str) -> Result<Declarations, Failure> {
             tokens.expect(&[";"])?;
             declarations.aliases.insert(name, ty);
         } else if tokens.eat(&["#", "[", "repr", "(", "C", ")", "]"]) {
-            tokens.expect(&["#", "[", "derive", "(", "Debug", ",", "Copy", ",", "Clone", ")", "]"])?;
+            tokens.expect(&[
+                "#", "[", "derive", "(", "Debug", ",", "Copy", ",", "Clone", ")", "]",
+            ])?;
             tokens.expect(&["pub", "struct"])?;
             let name = tokens.ident()?;
             // A struct only declared (`_unused: [u8; 0]`), or one with fields (FreeBSD's
@@ -169,7 +194,8 @@ fn tokenize(code: &str) -> Vec<&str> {
     let mut rest = code.trim_start();
     while let Some(c) = rest.chars().next() {
         let len = if c.is_ascii_alphanumeric() || c == '_' {
-            rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len())
+            rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len())
         } else if c == '"' {
             // No string bindgen writes here holds a `"` (no doc comments are generated).
             rest[1..].find('"').map_or(rest.len(), |end| end + 2)
@@ -257,10 +283,16 @@ impl<'a> Tokens<'a> {
     /// `* mut T`, `* const T`, `:: core :: ffi :: c_int`, `usize`, or an alias's name.
     fn ty(&mut self) -> Result<Type, Failure> {
         if self.eat(&["*", "mut"]) {
-            return Ok(Type::Pointer { mutable: true, to: Box::new(self.ty()?) });
+            return Ok(Type::Pointer {
+                mutable: true,
+                to: Box::new(self.ty()?),
+            });
         }
         if self.eat(&["*", "const"]) {
-            return Ok(Type::Pointer { mutable: false, to: Box::new(self.ty()?) });
+            return Ok(Type::Pointer {
+                mutable: false,
+                to: Box::new(self.ty()?),
+            });
         }
         if self.eat(&["::", "core", "::", "ffi", "::", "c_void"]) {
             return Ok(Type::Void);
@@ -268,18 +300,27 @@ impl<'a> Tokens<'a> {
         if self.eat(&["::", "core", "::", "ffi", "::"]) {
             return Ok(Type::Primitive(self.ident()?));
         }
-        if matches!(self.peek(), Some("f32" | "f64" | "i128" | "u128" | "char" | "str")) {
+        if matches!(
+            self.peek(),
+            Some("f32" | "f64" | "i128" | "u128" | "char" | "str")
+        ) {
             return Err(self.unexpected());
         }
         let name = self.ident()?;
-        Ok(if PRIMITIVES.contains(&name.as_str()) { Type::Primitive(name) } else { Type::Named(name) })
+        Ok(if PRIMITIVES.contains(&name.as_str()) {
+            Type::Primitive(name)
+        } else {
+            Type::Named(name)
+        })
     }
 
     /// `[# [link_name = "\u{1}sym"]] pub fn name (a : T , ...) [-> T] ;`
     fn function(&mut self) -> Result<(String, Function), Failure> {
         let mut link_name = None;
         if self.eat(&["#", "[", "link_name", "="]) {
-            let label = self.peek().and_then(|t| t.strip_prefix("\"\\u{1}")?.strip_suffix('"'));
+            let label = self
+                .peek()
+                .and_then(|t| t.strip_prefix("\"\\u{1}")?.strip_suffix('"'));
             link_name = Some(label.ok_or_else(|| self.unexpected())?.to_owned());
             self.at += 1;
             self.expect(&["]"])?;
@@ -287,7 +328,12 @@ impl<'a> Tokens<'a> {
         self.expect(&["pub", "fn"])?;
         let name = self.ident()?;
         self.expect(&["("])?;
-        let mut function = Function { link_name, params: Vec::new(), variadic: false, returns: None };
+        let mut function = Function {
+            link_name,
+            params: Vec::new(),
+            variadic: false,
+            returns: None,
+        };
         while !self.eat(&[")"]) {
             if self.eat(&["..."]) {
                 function.variadic = true;

@@ -7,8 +7,8 @@
 //!   `#if ((NAME) + 0ULL) >> k & 1`, and writes a string literal for each set bit; the preprocessed
 //!   output is read back. The values are the preprocessor's, over the same headers.
 //! - Functions and types: the preprocessed headers are read as C, by bindgen's rules
-//!   (`c_declarations.rs`), into the same declarations as bindgen's; the conformance tests hold them
-//!   against the C compiler, and against bindgen's.
+//!   (`c_declarations.rs`), into the same declarations as bindgen's; the conformance tests hold
+//!   them against the C compiler, and against bindgen's.
 //! - Headers: `cc -M` lists the headers read, for `rerun-if-changed`; the compiler and its flags
 //!   rerun the build when they change (`rerun-if-env-changed`, printed by cc).
 
@@ -22,9 +22,11 @@ use crate::{c_declarations, family_of, Generated};
 /// What the C compiler says of the headers, and the header files it read.
 pub(crate) fn run(wrapper: &Path, out_dir: &Path) -> Result<(Generated, Vec<String>), String> {
     // cc prints a `rerun-if-env-changed` line for every variable it reads to find the compiler and
-    // its flags (`CC`, `CFLAGS`, their `_<target>` and `TARGET_` forms, `CRATE_CC_NO_DEFAULTS`, ...).
-    let compiler =
-        cc::Build::new().try_get_compiler().map_err(|e| format!("no C compiler for the target: {e}"))?;
+    // its flags (`CC`, `CFLAGS`, their `_<target>` and `TARGET_` forms, `CRATE_CC_NO_DEFAULTS`,
+    // ...).
+    let compiler = cc::Build::new()
+        .try_get_compiler()
+        .map_err(|e| format!("no C compiler for the target: {e}"))?;
     let preprocess = |file: &Path, args: &[&str]| preprocess(&compiler, file, args);
     let defines = preprocess(wrapper, &["-dM"])?;
     crate::target::check(&defines)?;
@@ -47,18 +49,27 @@ pub(crate) fn run(wrapper: &Path, out_dir: &Path) -> Result<(Generated, Vec<Stri
     let mut probe = format!("#include \"{}\"\n", wrapper.display());
     for name in &names {
         for bit in 0..64 {
-            let _ =
-                writeln!(probe, "#if (({name}) + 0ULL) >> {bit} & 1\n\"mmap-sys-bit {name} {bit}\"\n#endif");
+            let _ = writeln!(
+                probe,
+                "#if (({name}) + 0ULL) >> {bit} & 1\n\"mmap-sys-bit {name} {bit}\"\n#endif"
+            );
         }
     }
     let probe_path = out_dir.join("constants-probe.h");
-    std::fs::write(&probe_path, probe).map_err(|e| format!("cannot write {}: {e}", probe_path.display()))?;
+    std::fs::write(&probe_path, probe)
+        .map_err(|e| format!("cannot write {}: {e}", probe_path.display()))?;
     let output = preprocess(&probe_path, &[])?;
-    let mut values: BTreeMap<String, i64> = names.iter().map(|name| (name.to_string(), 0)).collect();
+    let mut values: BTreeMap<String, i64> =
+        names.iter().map(|name| (name.to_string(), 0)).collect();
     for line in output.lines() {
-        let Some(rest) = line.trim().strip_prefix("\"mmap-sys-bit ") else { continue };
+        let Some(rest) = line.trim().strip_prefix("\"mmap-sys-bit ") else {
+            continue;
+        };
         let mut words = rest.trim_end_matches('"').split(' ');
-        let (Some(name), Some(bit)) = (words.next(), words.next().and_then(|b| b.parse::<u32>().ok())) else {
+        let (Some(name), Some(bit)) = (
+            words.next(),
+            words.next().and_then(|b| b.parse::<u32>().ok()),
+        ) else {
             return Err(format!("unexpected line in the preprocessed probe: {line}"));
         };
         if let Some(value) = values.get_mut(name) {
@@ -68,14 +79,23 @@ pub(crate) fn run(wrapper: &Path, out_dir: &Path) -> Result<(Generated, Vec<Stri
 
     let declarations = c_declarations::declarations(&preprocess(wrapper, &[])?)?;
     let files = dependencies(&preprocess(wrapper, &["-M"])?);
-    Ok((Generated { path: "c-compiler", values, declarations }, files))
+    Ok((
+        Generated {
+            path: "c-compiler",
+            values,
+            declarations,
+        },
+        files,
+    ))
 }
 
 /// Runs the C compiler's preprocessor over `file` with the target's flags (and `CFLAGS`).
 fn preprocess(compiler: &cc::Tool, file: &Path, args: &[&str]) -> Result<String, String> {
     let mut command: Command = compiler.to_command();
     command.arg("-E").args(args).arg(file);
-    let output = command.output().map_err(|e| format!("cannot run the C compiler ({command:?}): {e}"))?;
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot run the C compiler ({command:?}): {e}"))?;
     if !output.status.success() {
         return Err(format!(
             "the C compiler could not preprocess {}:\n{}",
@@ -83,22 +103,32 @@ fn preprocess(compiler: &cc::Tool, file: &Path, args: &[&str]) -> Result<String,
             String::from_utf8_lossy(&output.stderr)
         ));
     }
-    String::from_utf8(output.stdout).map_err(|e| format!("the preprocessor wrote invalid UTF-8: {e}"))
+    String::from_utf8(output.stdout)
+        .map_err(|e| format!("the preprocessor wrote invalid UTF-8: {e}"))
 }
 
 /// Whether macro `name` is an integer constant expression the preprocessor can evaluate: numbers,
 /// operators and parentheses, and other such macros. (`MAP_FAILED`, `((void *) -1)`, is not.)
-fn is_integer<'a>(name: &'a str, bodies: &BTreeMap<&'a str, &'a str>, seen: &mut BTreeSet<&'a str>) -> bool {
-    let Some(body) = bodies.get(name) else { return false };
+fn is_integer<'a>(
+    name: &'a str,
+    bodies: &BTreeMap<&'a str, &'a str>,
+    seen: &mut BTreeSet<&'a str>,
+) -> bool {
+    let Some(body) = bodies.get(name) else {
+        return false;
+    };
     if body.is_empty() || !seen.insert(name) {
         return false;
     }
     let mut rest = *body;
     while let Some(c) = rest.chars().next() {
         let len = if c.is_ascii_digit() {
-            rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len())
+            rest.find(|c: char| !c.is_ascii_alphanumeric())
+                .unwrap_or(rest.len())
         } else if c.is_ascii_alphabetic() || c == '_' {
-            let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
             if !is_integer(&rest[..end], bodies, seen) {
                 return false;
             }

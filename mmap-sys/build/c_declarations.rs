@@ -2,8 +2,8 @@
 //!
 //! Its line markers (`# 42 "/usr/include/sys/mman.h"`) say which header each declaration comes
 //! from. Every function and `typedef` declared in a memory-mapping header is translated, with the
-//! `typedef`s and `struct`s it uses, by bindgen's rules (see `declarations.rs`): a `typedef` keeps its
-//! name and becomes an alias of what it names, down to C's own integer types, which map to
+//! `typedef`s and `struct`s it uses, by bindgen's rules (see `declarations.rs`): a `typedef` keeps
+//! its name and becomes an alias of what it names, down to C's own integer types, which map to
 //! `core::ffi`'s. The subset of C read is the one such headers use: integer types, `void`,
 //! pointers, `typedef` names, `struct`s only declared, `...`, `__asm__` labels; attributes are
 //! dropped. Anything else a memory-mapping header declares (a variable, a function pointer, a
@@ -31,7 +31,10 @@ struct Declaration<'a> {
 
 /// The declarations of the memory-mapping headers in `preprocessed` (`cc -E` output).
 pub(crate) fn declarations(preprocessed: &str) -> Result<Declarations, String> {
-    let all: Vec<Declaration<'_>> = split(&tokenize(preprocessed)).into_iter().map(clean).collect();
+    let all: Vec<Declaration<'_>> = split(&tokenize(preprocessed))
+        .into_iter()
+        .map(clean)
+        .collect();
     let mut typedefs: BTreeMap<&str, &Declaration<'_>> = BTreeMap::new();
     for declaration in &all {
         if declaration.typedef {
@@ -57,7 +60,8 @@ pub(crate) fn declarations(preprocessed: &str) -> Result<Declarations, String> {
         let struct_body = declarator.first() == Some(&"{") && declarator.last() == Some(&"}");
         if declarator.is_empty() || (struct_body && matches!(specifiers, ["struct", _])) {
             // `struct iovec;`: a struct declared here; `struct shm_largepage_conf { ... };` one
-            // defined here, whose fields are not exported: opaque either way, as bindgen's are here.
+            // defined here, whose fields are not exported: opaque either way, as bindgen's are
+            // here.
             match specifiers {
                 ["struct", name] => {
                     needed.push((*name).to_owned());
@@ -68,16 +72,23 @@ pub(crate) fn declarations(preprocessed: &str) -> Result<Declarations, String> {
         }
         let parsed = parse(&declaration.tokens).map_err(|e| format!("{e} in {}", what()))?;
         let Some((name, params, variadic)) = parsed.function() else {
-            return Err(format!("mmap-sys translates functions and types only, not {}", what()));
+            return Err(format!(
+                "mmap-sys translates functions and types only, not {}",
+                what()
+            ));
         };
         if declaration.is_static {
             continue;
         }
-        let returns = parsed.rust_type(true).map_err(|e| format!("{e} in {}", what()))?;
+        let returns = parsed
+            .rust_type(true)
+            .map_err(|e| format!("{e} in {}", what()))?;
         let mut unnamed = 0;
         let mut rust_params = Vec::new();
         for param in params {
-            let ty = param.rust_type(false).map_err(|e| format!("{e} in {}", what()))?;
+            let ty = param
+                .rust_type(false)
+                .map_err(|e| format!("{e} in {}", what()))?;
             let ty = ty.ok_or_else(|| format!("a `void` parameter among others in {}", what()))?;
             let name = match &param.name {
                 Some(name) => rust_ident(name),
@@ -91,7 +102,10 @@ pub(crate) fn declarations(preprocessed: &str) -> Result<Declarations, String> {
         let function = Function {
             // A label that is the symbol the name has anyway (Darwin's `__DARWIN_ALIAS(mmap)` is
             // `_mmap` on arm64) is no link name, as bindgen has it.
-            link_name: declaration.asm_label.clone().filter(|label| *label != default_symbol(name)),
+            link_name: declaration
+                .asm_label
+                .clone()
+                .filter(|label| *label != default_symbol(name)),
             params: rust_params,
             variadic: *variadic,
             returns,
@@ -99,7 +113,11 @@ pub(crate) fn declarations(preprocessed: &str) -> Result<Declarations, String> {
         out.add_function(name.to_owned(), function);
     }
     for function in out.functions.values() {
-        let types = function.params.iter().map(|(_, ty)| ty).chain(&function.returns);
+        let types = function
+            .params
+            .iter()
+            .map(|(_, ty)| ty)
+            .chain(&function.returns);
         needed.extend(types.filter_map(named).map(str::to_owned));
     }
 
@@ -109,12 +127,20 @@ pub(crate) fn declarations(preprocessed: &str) -> Result<Declarations, String> {
             continue;
         }
         if let Some(typedef) = typedefs.get(name.as_str()) {
-            let what = || format!("the typedef `{}` ({})", typedef.tokens.join(" "), typedef.file);
+            let what = || {
+                format!(
+                    "the typedef `{}` ({})",
+                    typedef.tokens.join(" "),
+                    typedef.file
+                )
+            };
             let parsed = parse(&typedef.tokens).map_err(|e| format!("{e} in {}", what()))?;
             if parsed.function().is_some() {
                 return Err(format!("cannot translate a function type: {}", what()));
             }
-            let ty = parsed.rust_type(false).map_err(|e| format!("{e} in {}", what()))?;
+            let ty = parsed
+                .rust_type(false)
+                .map_err(|e| format!("{e} in {}", what()))?;
             let ty = ty.ok_or_else(|| format!("cannot translate a `void` typedef: {}", what()))?;
             needed.extend(named(&ty).map(str::to_owned));
             out.aliases.insert(name, ty);
@@ -161,7 +187,10 @@ fn tokenize(source: &str) -> Vec<Token<'_>> {
             } else {
                 c.len_utf8()
             };
-            tokens.push(Token { text: &rest[..len], file });
+            tokens.push(Token {
+                text: &rest[..len],
+                file,
+            });
             rest = rest[len..].trim_start();
         }
     }
@@ -219,8 +248,13 @@ fn split<'a>(tokens: &[Token<'a>]) -> Vec<Vec<Token<'a>>> {
 /// qualifiers Rust has no use for, and the `__asm__` label (kept).
 fn clean<'a>(tokens: Vec<Token<'a>>) -> Declaration<'a> {
     let file = tokens.first().map_or("", |t| t.file);
-    let mut declaration =
-        Declaration { file, tokens: Vec::new(), typedef: false, is_static: false, asm_label: None };
+    let mut declaration = Declaration {
+        file,
+        tokens: Vec::new(),
+        typedef: false,
+        is_static: false,
+        asm_label: None,
+    };
     let mut at = 0;
     while at < tokens.len() {
         let text = tokens[at].text;
@@ -239,8 +273,9 @@ fn clean<'a>(tokens: Vec<Token<'a>>) -> Declaration<'a> {
             }
             "typedef" => declaration.typedef = true,
             "static" => declaration.is_static = true,
-            "__extension__" | "extern" | "inline" | "__inline" | "__inline__" | "restrict" | "__restrict"
-            | "__restrict__" | "volatile" | "__volatile__" | "register" | "_Noreturn" => {}
+            "__extension__" | "extern" | "inline" | "__inline" | "__inline__" | "restrict"
+            | "__restrict" | "__restrict__" | "volatile" | "__volatile__" | "register"
+            | "_Noreturn" => {}
             _ => declaration.tokens.push(text),
         }
     }
@@ -266,10 +301,13 @@ fn group_end(tokens: &[Token<'_>], at: usize) -> usize {
     tokens.len()
 }
 
-const SPECIFIERS: &[&str] =
-    &["const", "signed", "unsigned", "short", "long", "int", "char", "void", "_Bool", "float", "double"];
+const SPECIFIERS: &[&str] = &[
+    "const", "signed", "unsigned", "short", "long", "int", "char", "void", "_Bool", "float",
+    "double",
+];
 
-/// The specifiers (`const unsigned int`, `struct iovec`, `__off64_t`) and the declarator after them.
+/// The specifiers (`const unsigned int`, `struct iovec`, `__off64_t`) and the declarator after
+/// them.
 fn split_specifiers<'t, 'a>(tokens: &'t [&'a str]) -> (&'t [&'a str], &'t [&'a str]) {
     let mut at = 0;
     let mut has_type = false;
@@ -302,7 +340,10 @@ fn declared_name<'a>(tokens: &[&'a str]) -> Option<&'a str> {
         return tokens.last().copied().filter(|t| is_identifier(t));
     }
     let (_, declarator) = split_specifiers(tokens);
-    declarator.iter().copied().find(|t| is_identifier(t) && !SPECIFIERS.contains(t))
+    declarator
+        .iter()
+        .copied()
+        .find(|t| is_identifier(t) && !SPECIFIERS.contains(t))
 }
 
 /// A parsed declaration (or parameter): its name, type specifiers, pointers and parameters.
@@ -325,12 +366,19 @@ impl<'a> Parsed<'a> {
     fn rust_type(&self, returned: bool) -> Result<Option<Type>, String> {
         let (constant, base) = base_type(self.specifiers)?;
         if base == Type::Void && self.pointers.is_empty() {
-            return if returned || self.name.is_none() { Ok(None) } else { Err("a `void` value".to_owned()) };
+            return if returned || self.name.is_none() {
+                Ok(None)
+            } else {
+                Err("a `void` value".to_owned())
+            };
         }
         let mut ty = base;
         let mut pointee_const = constant;
         for &pointer_const in &self.pointers {
-            ty = Type::Pointer { mutable: !pointee_const, to: Box::new(ty) };
+            ty = Type::Pointer {
+                mutable: !pointee_const,
+                to: Box::new(ty),
+            };
             pointee_const = pointer_const;
         }
         Ok(Some(ty))
@@ -341,7 +389,12 @@ impl<'a> Parsed<'a> {
 /// parameters in parentheses or array brackets (a parameter's array is a pointer).
 fn parse<'a>(tokens: &'a [&'a str]) -> Result<Parsed<'a>, String> {
     let (specifiers, declarator) = split_specifiers(tokens);
-    let mut parsed = Parsed { name: None, specifiers, pointers: Vec::new(), params: None };
+    let mut parsed = Parsed {
+        name: None,
+        specifiers,
+        pointers: Vec::new(),
+        params: None,
+    };
     let mut at = 0;
     while declarator.get(at) == Some(&"*") {
         at += 1;
@@ -365,7 +418,11 @@ fn parse<'a>(tokens: &'a [&'a str]) -> Result<Parsed<'a>, String> {
             parsed.params = Some(params(&declarator[at + 1..close])?);
         }
         Some(&"[") if declarator.last() == Some(&"]") => parsed.pointers.push(false),
-        Some(other) => return Err(format!("cannot translate `{other}` here (a function pointer?)")),
+        Some(other) => {
+            return Err(format!(
+                "cannot translate `{other}` here (a function pointer?)"
+            ))
+        }
     }
     Ok(parsed)
 }
@@ -402,7 +459,11 @@ fn params<'a>(tokens: &'a [&'a str]) -> Result<(Vec<Parsed<'a>>, bool), String> 
 fn base_type(specifiers: &[&str]) -> Result<(bool, Type), String> {
     let count = |word: &str| specifiers.iter().filter(|t| **t == word).count();
     let constant = count("const") > 0;
-    let words: Vec<&str> = specifiers.iter().copied().filter(|t| *t != "const").collect();
+    let words: Vec<&str> = specifiers
+        .iter()
+        .copied()
+        .filter(|t| *t != "const")
+        .collect();
     let unsigned = count("unsigned") > 0;
     let primitive = |name: &str| Type::Primitive(name.to_owned());
     let ty = match words.as_slice() {
@@ -411,10 +472,15 @@ fn base_type(specifiers: &[&str]) -> Result<(bool, Type), String> {
         [name] if !SPECIFIERS.contains(name) && !["signed", "unsigned"].contains(name) => {
             bindgen_primitive(name).map_or_else(|| Type::Named((*name).to_owned()), primitive)
         }
-        _ if words.iter().any(|w| matches!(*w, "float" | "double" | "union" | "enum"))
+        _ if words
+            .iter()
+            .any(|w| matches!(*w, "float" | "double" | "union" | "enum"))
             || words.is_empty() =>
         {
-            return Err(format!("cannot translate the C type `{}`", specifiers.join(" ")));
+            return Err(format!(
+                "cannot translate the C type `{}`",
+                specifiers.join(" ")
+            ));
         }
         _ if count("_Bool") > 0 => primitive("bool"),
         _ if count("char") > 0 => primitive(match (unsigned, count("signed") > 0) {
@@ -423,7 +489,11 @@ fn base_type(specifiers: &[&str]) -> Result<(bool, Type), String> {
             (false, false) => "c_char",
         }),
         _ if count("short") > 0 => primitive(if unsigned { "c_ushort" } else { "c_short" }),
-        _ if count("long") >= 2 => primitive(if unsigned { "c_ulonglong" } else { "c_longlong" }),
+        _ if count("long") >= 2 => primitive(if unsigned {
+            "c_ulonglong"
+        } else {
+            "c_longlong"
+        }),
         _ if count("long") == 1 => primitive(if unsigned { "c_ulong" } else { "c_long" }),
         _ => primitive(if unsigned { "c_uint" } else { "c_int" }),
     };

@@ -3,11 +3,11 @@
 //!
 //! The declarations are the ones bindgen makes (the C-compiler path follows its rules): every
 //! function declared in a memory-mapping header ([`MMAN_FILES`]), every `typedef` declared there,
-//! and the `typedef`s and `struct`s these use. A `typedef` keeps its name (`off_t`, `__off64_t`) and
-//! becomes a Rust type alias of what it names; `size_t` is `usize`; a `struct` the headers only
+//! and the `typedef`s and `struct`s these use. A `typedef` keeps its name (`off_t`, `__off64_t`)
+//! and becomes a Rust type alias of what it names; `size_t` is `usize`; a `struct` the headers only
 //! declare (`struct iovec;`) is an opaque type used behind pointers. A function whose symbol an
-//! earlier one already links to (`mmap64`, once `mmap` is `mmap64` under `_FILE_OFFSET_BITS=64`)
-//! is left out, as bindgen does.
+//! earlier one already links to (`mmap64`, once `mmap` is `mmap64` under `_FILE_OFFSET_BITS=64`) is
+//! left out, as bindgen does.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
@@ -21,7 +21,9 @@ pub(crate) const MMAN_FILES: &str =
 /// Whether `path` is one of [`MMAN_FILES`] (the same test, without a regular-expression engine).
 pub(crate) fn is_mman_file(path: &str) -> bool {
     let mut parts = path.rsplit('/');
-    let (Some(file), directory) = (parts.next(), parts.next()) else { return false };
+    let (Some(file), directory) = (parts.next(), parts.next()) else {
+        return false;
+    };
     let mman = file.starts_with("mman") && file.ends_with(".h");
     match directory {
         Some("sys" | "linux") => file == "mman.h",
@@ -77,7 +79,9 @@ impl fmt::Display for Type {
             Type::Void => f.write_str("::core::ffi::c_void"),
             Type::Primitive(name) if name.starts_with("c_") => write!(f, "::core::ffi::{name}"),
             Type::Primitive(name) | Type::Named(name) => f.write_str(name),
-            Type::Pointer { mutable, to } => write!(f, "*{} {to}", if *mutable { "mut" } else { "const" }),
+            Type::Pointer { mutable, to } => {
+                write!(f, "*{} {to}", if *mutable { "mut" } else { "const" })
+            }
         }
     }
 }
@@ -110,7 +114,10 @@ impl Declarations {
     /// Adds `function` under `name` unless an earlier function links to the same symbol.
     pub(crate) fn add_function(&mut self, name: String, function: Function) {
         let symbol = function.link_name.as_deref().unwrap_or(&name);
-        let taken = self.functions.iter().any(|(other, f)| f.link_name.as_deref().unwrap_or(other) == symbol);
+        let taken = self
+            .functions
+            .iter()
+            .any(|(other, f)| f.link_name.as_deref().unwrap_or(other) == symbol);
         if !taken && !self.functions.contains_key(&name) {
             self.functions.insert(name, function);
         }
@@ -118,7 +125,8 @@ impl Declarations {
 
     /// Checks that every named type is declared here and every primitive is known.
     pub(crate) fn check(&self) -> Result<(), String> {
-        let mut types: Vec<(&str, &Type)> = self.aliases.iter().map(|(n, t)| (n.as_str(), t)).collect();
+        let mut types: Vec<(&str, &Type)> =
+            self.aliases.iter().map(|(n, t)| (n.as_str(), t)).collect();
         for (name, function) in &self.functions {
             types.extend(function.params.iter().map(|(_, ty)| (name.as_str(), ty)));
             types.extend(function.returns.iter().map(|ty| (name.as_str(), ty)));
@@ -127,8 +135,8 @@ impl Declarations {
             if let Type::Named(name) = ty {
                 if self.opaque.contains(name) {
                     return Err(format!(
-                        "{user} takes or returns struct {name} by value, whose fields mmap-sys does not \
-                         translate (an opaque type is used behind pointers only)"
+                        "{user} takes or returns struct {name} by value, whose fields mmap-sys \
+                         does not translate (an opaque type is used behind pointers only)"
                     ));
                 }
             }
@@ -136,11 +144,17 @@ impl Declarations {
                 ty = to;
             }
             match ty {
-                Type::Named(name) if !self.aliases.contains_key(name) && !self.opaque.contains(name) => {
-                    return Err(format!("{user} uses the type {name}, which the headers do not declare"));
+                Type::Named(name)
+                    if !self.aliases.contains_key(name) && !self.opaque.contains(name) =>
+                {
+                    return Err(format!(
+                        "{user} uses the type {name}, which the headers do not declare"
+                    ));
                 }
                 Type::Primitive(name) if !PRIMITIVES.contains(&name.as_str()) => {
-                    return Err(format!("{user} uses the type {name}, which mmap-sys does not know"));
+                    return Err(format!(
+                        "{user} uses the type {name}, which mmap-sys does not know"
+                    ));
                 }
                 _ => {}
             }
@@ -151,31 +165,46 @@ impl Declarations {
     /// The text of `functions.rs`.
     pub(crate) fn to_rust(&self) -> String {
         let mut out = String::from(
-            "// Generated by mmap-sys/build.rs: the functions and types the memory-mapping headers declare.\n",
+            "// Generated by mmap-sys/build.rs: the functions and types the memory-mapping headers \
+             declare.\n",
         );
         for (name, ty) in &self.aliases {
-            let _ = writeln!(out, "/// The headers' `typedef` `{name}`.\npub type {name} = {ty};");
+            let _ = writeln!(
+                out,
+                "/// The headers' `typedef` `{name}`.\npub type {name} = {ty};"
+            );
         }
         for name in &self.opaque {
             let _ = writeln!(
                 out,
-                "/// `struct {name}`, which the headers declare without defining it: used behind pointers.\n\
-                 #[repr(C)]\n#[derive(Debug, Copy, Clone)]\npub struct {name} {{\n    _unused: [u8; 0],\n}}"
+                "/// `struct {name}`, which the headers declare without defining it: used behind \
+                 pointers.\n#[repr(C)]\n#[derive(Debug, Copy, Clone)]\n\
+                 pub struct {name} {{\n    _unused: [u8; 0],\n}}"
             );
         }
         out.push_str("extern \"C\" {\n");
         for (name, function) in &self.functions {
-            let _ = writeln!(out, "    /// The C library's `{name}`, as the headers declare it.");
+            let _ = writeln!(
+                out,
+                "    /// The C library's `{name}`, as the headers declare it."
+            );
             if let Some(link_name) = &function.link_name {
                 // `\u{1}`: the symbol as written, with no platform prefix added.
                 let _ = writeln!(out, "    #[link_name = \"\\u{{1}}{link_name}\"]");
             }
-            let mut params: Vec<String> =
-                function.params.iter().map(|(n, ty)| format!("{n}: {ty}")).collect();
+            let mut params: Vec<String> = function
+                .params
+                .iter()
+                .map(|(n, ty)| format!("{n}: {ty}"))
+                .collect();
             if function.variadic {
                 params.push("...".to_owned());
             }
-            let returns = function.returns.as_ref().map(|ty| format!(" -> {ty}")).unwrap_or_default();
+            let returns = function
+                .returns
+                .as_ref()
+                .map(|ty| format!(" -> {ty}"))
+                .unwrap_or_default();
             let _ = writeln!(out, "    pub fn {name}({}){returns};", params.join(", "));
         }
         out.push_str("}\n");
@@ -187,13 +216,14 @@ impl Declarations {
 /// primitive type gets a `_` appended.
 pub(crate) fn rust_ident(name: &str) -> String {
     const RESERVED: &[&str] = &[
-        "abstract", "alignof", "as", "async", "await", "become", "box", "break", "const", "continue",
-        "crate", "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
-        "in", "let", "loop", "macro", "match", "mod", "move", "mut", "offsetof", "override", "priv", "proc",
-        "pub", "pure", "ref", "return", "Self", "self", "sizeof", "static", "struct", "super", "trait",
-        "true", "try", "type", "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
-        "str", "bool", "f32", "f64", "usize", "isize", "u128", "i128", "u64", "i64", "u32", "i32", "u16",
-        "i16", "u8", "i8", "_",
+        "abstract", "alignof", "as", "async", "await", "become", "box", "break", "const",
+        "continue", "crate", "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for",
+        "gen", "if", "impl", "in", "let", "loop", "macro", "match", "mod", "move", "mut",
+        "offsetof", "override", "priv", "proc", "pub", "pure", "ref", "return", "Self", "self",
+        "sizeof", "static", "struct", "super", "trait", "true", "try", "type", "typeof", "unsafe",
+        "unsized", "use", "virtual", "where", "while", "yield", "str", "bool", "f32", "f64",
+        "usize", "isize", "u128", "i128", "u64", "i64", "u32", "i32", "u16", "i16", "u8", "i8",
+        "_",
     ];
     if RESERVED.contains(&name) {
         format!("{name}_")

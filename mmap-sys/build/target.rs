@@ -1,15 +1,15 @@
-//! The target's headers, for both paths: the C compiler the `cc` crate picks for the target (`CC_<target>`,
-//! `CFLAGS_<target>`, ...) decides which headers are read, and the build checks that they are the
-//! target's.
+//! The target's headers, for both paths: the C compiler the `cc` crate picks for the target
+//! (`CC_<target>`, `CFLAGS_<target>`, ...) decides which headers are read, and the build checks
+//! that they are the target's.
 //!
 //! - [`clang_args`]: bindgen's clang gets the C compiler's include search path (`<cc> -E -v`) in
-//!   place of its own (`-nostdlibinc`, then `-isystem` each directory), so that it reads the headers
-//!   of the C library the target links against (musl's for a musl target, a macOS SDK's for macOS),
-//!   not the host's.
-//! - [`check`]: the preprocessor's view of `wrapper.h` (`-dM`) must be the target's operating system
-//!   (`__linux__`, `__APPLE__`, `__FreeBSD__`, ... against `CARGO_CFG_TARGET_OS`) and its C library
-//!   (glibc's `__GLIBC__` only for a `gnu` target; Darwin's and FreeBSD's `<sys/cdefs.h>` marks):
-//!   a foreign target never silently gets this machine's headers.
+//!   place of its own (`-nostdlibinc`, then `-isystem` each directory), so that it reads the
+//!   headers of the C library the target links against (musl's for a musl target, a macOS SDK's for
+//!   macOS), not the host's.
+//! - [`check`]: the preprocessor's view of `wrapper.h` (`-dM`) must be the target's operating
+//!   system (`__linux__`, `__APPLE__`, `__FreeBSD__`, ... against `CARGO_CFG_TARGET_OS`) and its C
+//!   library (glibc's `__GLIBC__` only for a `gnu` target; Darwin's and FreeBSD's `<sys/cdefs.h>`
+//!   marks): a foreign target never silently gets this machine's headers.
 
 use std::collections::BTreeSet;
 use std::env;
@@ -29,7 +29,11 @@ pub(crate) fn rerun_if_env_changed(target: &str) {
         println!("cargo::rerun-if-env-changed={var}_{underscored}");
     }
     // Darwin's headers define some constants only from a minimum OS version on (`MAP_32BIT`).
-    for var in ["MACOSX_DEPLOYMENT_TARGET", "IPHONEOS_DEPLOYMENT_TARGET", "TVOS_DEPLOYMENT_TARGET"] {
+    for var in [
+        "MACOSX_DEPLOYMENT_TARGET",
+        "IPHONEOS_DEPLOYMENT_TARGET",
+        "TVOS_DEPLOYMENT_TARGET",
+    ] {
         println!("cargo::rerun-if-env-changed={var}");
     }
 }
@@ -40,18 +44,25 @@ pub(crate) fn compiler() -> Result<cc::Tool, String> {
     cc::Build::new()
         .cargo_metadata(false)
         .try_get_compiler()
-        .map_err(|e| format!("no C compiler for the target: {e}\n{}", how_to_point(&target())))
+        .map_err(|e| {
+            format!(
+                "no C compiler for the target: {e}\n{}",
+                how_to_point(&target())
+            )
+        })
 }
 
-/// The arguments that make bindgen's clang read the headers the target's C compiler reads: `-nostdlibinc`
-/// (clang keeps its own `stddef.h` and the like, drops the host's system directories), then each
-/// directory of the C compiler's search path but its own built-in headers, in order.
+/// The arguments that make bindgen's clang read the headers the target's C compiler reads:
+/// `-nostdlibinc` (clang keeps its own `stddef.h` and the like, drops the host's system
+/// directories), then each directory of the C compiler's search path but its own built-in headers,
+/// in order.
 ///
 /// Without a C compiler for the host itself, clang's own defaults are the host's: no argument.
 ///
 /// Where the user gives clang arguments of their own (`BINDGEN_EXTRA_CLANG_ARGS` or its `_<target>`
-/// forms, which bindgen reads), those decide what clang reads (a `--target` and `-isystem` of another
-/// header set, say): nothing is added to them, since a directory added here would be searched first.
+/// forms, which bindgen reads), those decide what clang reads (a `--target` and `-isystem` of
+/// another header set, say): nothing is added to them, since a directory added here would be
+/// searched first.
 #[cfg(feature = "bindgen")]
 pub(crate) fn clang_args(wrapper: &Path) -> Result<Vec<String>, String> {
     let target = target();
@@ -61,7 +72,10 @@ pub(crate) fn clang_args(wrapper: &Path) -> Result<Vec<String>, String> {
         format!("BINDGEN_EXTRA_CLANG_ARGS_{target}"),
         format!("BINDGEN_EXTRA_CLANG_ARGS_{underscored}"),
     ];
-    if extra.iter().any(|var| env::var_os(var).is_some_and(|value| !value.is_empty())) {
+    if extra
+        .iter()
+        .any(|var| env::var_os(var).is_some_and(|value| !value.is_empty()))
+    {
         return Ok(Vec::new());
     }
     let compiler = match compiler() {
@@ -69,7 +83,10 @@ pub(crate) fn clang_args(wrapper: &Path) -> Result<Vec<String>, String> {
         Err(_) if env::var("HOST").is_ok_and(|host| host == target) => return Ok(Vec::new()),
         Err(message) => return Err(message),
     };
-    let output = run(compiler.to_command().args(["-E", "-v", "-x", "c", "-"]).stdin(Stdio::null()))?;
+    let output = run(compiler
+        .to_command()
+        .args(["-E", "-v", "-x", "c", "-"])
+        .stdin(Stdio::null()))?;
     let own = own_include_dir(&compiler);
     let mut args = vec!["-nostdlibinc".to_owned()];
     args.extend(preprocessor_flags(&compiler));
@@ -78,7 +95,9 @@ pub(crate) fn clang_args(wrapper: &Path) -> Result<Vec<String>, String> {
             Some(dir) => (dir, true),
             None => (dir, false),
         };
-        let path = Path::new(dir).canonicalize().unwrap_or_else(|_| PathBuf::from(dir));
+        let path = Path::new(dir)
+            .canonicalize()
+            .unwrap_or_else(|_| PathBuf::from(dir));
         if own.as_ref().is_some_and(|own| path.starts_with(own)) {
             continue;
         }
@@ -95,7 +114,10 @@ pub(crate) fn clang_args(wrapper: &Path) -> Result<Vec<String>, String> {
 #[cfg(feature = "bindgen")]
 fn preprocessor_flags(compiler: &cc::Tool) -> Vec<String> {
     let mut flags = Vec::new();
-    let mut args = compiler.args().iter().map(|arg| arg.to_string_lossy().into_owned());
+    let mut args = compiler
+        .args()
+        .iter()
+        .map(|arg| arg.to_string_lossy().into_owned());
     while let Some(arg) = args.next() {
         if arg == "-D" || arg == "-U" {
             flags.extend(args.next().map(|value| format!("{arg}{value}")));
@@ -113,8 +135,8 @@ fn preprocess_defines(compiler: &cc::Tool, wrapper: &Path) -> Result<String, Str
     Ok(output.stdout)
 }
 
-/// The directory of the compiler's own headers (gcc's `.../gcc/<triple>/<version>`, clang's resource
-/// directory), from `-print-file-name=include`; `None` if it does not say.
+/// The directory of the compiler's own headers (gcc's `.../gcc/<triple>/<version>`, clang's
+/// resource directory), from `-print-file-name=include`; `None` if it does not say.
 #[cfg(feature = "bindgen")]
 fn own_include_dir(compiler: &cc::Tool) -> Option<PathBuf> {
     let output = run(compiler.to_command().arg("-print-file-name=include")).ok()?;
@@ -125,11 +147,18 @@ fn own_include_dir(compiler: &cc::Tool) -> Option<PathBuf> {
 /// The directories of the `#include <...>` search list of `-v`'s report.
 #[cfg(feature = "bindgen")]
 fn search_path(report: &str) -> Result<Vec<&str>, String> {
-    let mut lines = report.lines().skip_while(|line| !line.starts_with("#include <...> search starts here"));
+    let mut lines = report
+        .lines()
+        .skip_while(|line| !line.starts_with("#include <...> search starts here"));
     if lines.next().is_none() {
-        return Err(format!("the C compiler's -E -v printed no include search list:\n{report}"));
+        return Err(format!(
+            "the C compiler's -E -v printed no include search list:\n{report}"
+        ));
     }
-    Ok(lines.take_while(|line| !line.starts_with("End of search list")).map(str::trim).collect())
+    Ok(lines
+        .take_while(|line| !line.starts_with("End of search list"))
+        .map(str::trim)
+        .collect())
 }
 
 /// The target's operating system, each a name `CARGO_CFG_TARGET_OS` takes: the macro its compiler
@@ -151,34 +180,49 @@ const SYSTEMS: &[(&str, &str, Option<&str>)] = &[
 ];
 
 /// Checks that the macros the preprocessor defined over `wrapper.h` (`-dM` output) are the target's
-/// operating system's and C library's; otherwise says how to point the build at the target's headers.
+/// operating system's and C library's; otherwise says how to point the build at the target's
+/// headers.
 pub(crate) fn check(defines: &str) -> Result<(), String> {
     let names: BTreeSet<&str> = defines
         .lines()
         .filter_map(|line| line.strip_prefix("#define "))
-        .map(|rest| rest.split(|c: char| c == '(' || c.is_whitespace()).next().unwrap_or(rest))
+        .map(|rest| {
+            rest.split(|c: char| c == '(' || c.is_whitespace())
+                .next()
+                .unwrap_or(rest)
+        })
         .collect();
     let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let env = env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
     let mut wrong = Vec::new();
     if let Some(&(_, predefined, marker)) = SYSTEMS.iter().find(|(name, ..)| *name == os) {
         if !names.contains(predefined) {
-            let theirs: Vec<&str> =
-                SYSTEMS.iter().map(|&(_, m, _)| m).filter(|m| names.contains(m)).collect();
+            let theirs: Vec<&str> = SYSTEMS
+                .iter()
+                .map(|&(_, m, _)| m)
+                .filter(|m| names.contains(m))
+                .collect();
             wrong.push(format!(
                 "the preprocessor defines {}, not {predefined}",
-                if theirs.is_empty() { "no operating system's macro".to_owned() } else { theirs.join(", ") }
+                if theirs.is_empty() {
+                    "no operating system's macro".to_owned()
+                } else {
+                    theirs.join(", ")
+                }
             ));
         }
         if let Some(marker) = marker.filter(|marker| !names.contains(marker)) {
-            wrong.push(format!("<sys/mman.h> is not {os}'s (its <sys/cdefs.h> would define {marker})"));
+            wrong.push(format!(
+                "<sys/mman.h> is not {os}'s (its <sys/cdefs.h> would define {marker})"
+            ));
         }
     }
     // uClibc defines __GLIBC__ too, and says it is uClibc.
     let glibc = names.contains("__GLIBC__") && !names.contains("__UCLIBC__");
     if glibc && !(env == "gnu" && matches!(os.as_str(), "linux" | "hurd")) {
         wrong.push(
-            "the headers are glibc's (they define __GLIBC__), and the target's C library is not".to_owned(),
+            "the headers are glibc's (they define __GLIBC__), and the target's C library is not"
+                .to_owned(),
         );
     }
     // A gnu target may read other Linux headers on purpose (musl's, a reduced set, to see what a
@@ -200,9 +244,10 @@ pub(crate) fn check(defines: &str) -> Result<(), String> {
 fn how_to_point(target: &str) -> String {
     let var = target.replace('-', "_");
     format!(
-        "Both paths (bindgen's clang too) read the headers the target's C compiler reads: name a C compiler \
-         for {target} with CC_{var} (e.g. CC_{var}=clang, which the cc crate gives --target), and point it \
-         at the target's headers with CFLAGS_{var}=\"--sysroot=/path/to/{target}/sysroot\" (a directory \
+        "Both paths (bindgen's clang too) read the headers the target's C compiler reads: name a C \
+         compiler for {target} with CC_{var} (e.g. CC_{var}=clang, which the cc crate gives \
+         --target), and point it at the target's headers with \
+         CFLAGS_{var}=\"--sysroot=/path/to/{target}/sysroot\" (a directory \
          holding usr/include)."
     )
 }
@@ -220,13 +265,28 @@ struct Output {
 
 #[cfg(feature = "bindgen")]
 fn run(command: &mut Command) -> Result<Output, String> {
-    let output = command.output().map_err(|e| format!("cannot run the C compiler ({command:?}): {e}"))?;
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot run the C compiler ({command:?}): {e}"))?;
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     if !output.status.success() {
         // `-v` reports the compiler's configuration too: only its errors say what went wrong.
-        let errors: Vec<&str> = stderr.lines().filter(|line| line.contains("error")).collect();
-        let said = if errors.is_empty() { stderr.clone() } else { errors.join("\n") };
-        return Err(format!("the C compiler failed ({command:?}):\n{said}\n{}", how_to_point(&target())));
+        let errors: Vec<&str> = stderr
+            .lines()
+            .filter(|line| line.contains("error"))
+            .collect();
+        let said = if errors.is_empty() {
+            stderr.clone()
+        } else {
+            errors.join("\n")
+        };
+        return Err(format!(
+            "the C compiler failed ({command:?}):\n{said}\n{}",
+            how_to_point(&target())
+        ));
     }
-    Ok(Output { stdout: String::from_utf8_lossy(&output.stdout).into_owned(), stderr })
+    Ok(Output {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr,
+    })
 }

@@ -1,14 +1,14 @@
 //! Raw bindings to the host's memory-mapping headers, generated at build time.
 //!
 //! The build script reads `wrapper.h`, which includes `<sys/mman.h>` (with `_GNU_SOURCE` and
-//! `_FILE_OFFSET_BITS=64`) and, on Linux, `<linux/mman.h>`. Every constant here is therefore exactly
-//! what the host's C compiler sees: no number is typed in by hand. The conformance tests of this
-//! workspace hold every value and signature against the C compiler.
+//! `_FILE_OFFSET_BITS=64`) and, on Linux, `<linux/mman.h>`. Every constant here is therefore
+//! exactly what the host's C compiler sees: no number is typed in by hand. The conformance tests of
+//! this workspace hold every value and signature against the C compiler.
 //!
 //! # Two paths to the same bindings
 //!
-//! - With the default feature `bindgen`, [bindgen] parses the headers with libclang and declares the
-//!   functions and types; clang evaluates each constant where the headers leave it (a macro the
+//! - With the default feature `bindgen`, [bindgen] parses the headers with libclang and declares
+//!   the functions and types; clang evaluates each constant where the headers leave it (a macro the
 //!   headers `#undef` and define again has its last value).
 //! - Without it (`default-features = false`), or when libclang cannot be loaded (then with a cargo
 //!   warning that says how to install it), the C compiler of the `cc` crate preprocesses the same
@@ -23,12 +23,13 @@
 //!
 //! Both paths read the headers of the C library the target links against, as the target's C
 //! compiler finds them: the `cc` crate picks that compiler (`CC_<target>`, `CFLAGS_<target>`), and
-//! bindgen's clang gets its include search path (`-nostdlibinc`, then `-isystem` each directory) and
-//! its `-D`, `-U` and `-m*-version-min` flags. A build whose headers are not the target's (another
-//! system's, or glibc's for a musl target) stops with a message that says how to point the compiler
-//! at them, e.g. `CFLAGS_<target>=--sysroot=/path/to/sysroot`. `<linux/mman.h>` is included only
-//! where the compiler finds it (`musl-gcc` sees only musl's headers). `CC*`, `CFLAGS*` and
-//! `MACOSX_DEPLOYMENT_TARGET` rerun the build: macOS's headers define `MAP_32BIT` from 10.15 on.
+//! bindgen's clang gets its include search path (`-nostdlibinc`, then `-isystem` each directory)
+//! and its `-D`, `-U` and `-m*-version-min` flags. A build whose headers are not the target's
+//! (another system's, or glibc's for a musl target) stops with a message that says how to point the
+//! compiler at them, e.g. `CFLAGS_<target>=--sysroot=/path/to/sysroot`. `<linux/mman.h>` is
+//! included only where the compiler finds it (`musl-gcc` sees only musl's headers). `CC*`,
+//! `CFLAGS*` and `MACOSX_DEPLOYMENT_TARGET` rerun the build: macOS's headers define `MAP_32BIT`
+//! from 10.15 on.
 //!
 //! # Constants
 //!
@@ -53,15 +54,15 @@
 //! # Functions and types
 //!
 //! Every function the memory-mapping headers (`sys/mman.h`, `bits/mman*.h`, `linux/mman.h`,
-//! `asm*/mman*.h`) declare, as they declare it: on glibc 2.36 `mmap`, `munmap`, `mprotect`, `msync`,
-//! `madvise`, `posix_madvise`, `mlock`, `mlock2`, `munlock`, `mlockall`, `munlockall`, `mremap`,
-//! `remap_file_pages`, `mincore`, `memfd_create`, `shm_open`, `shm_unlink`, the `pkey_*` functions,
-//! `process_madvise` and `process_mrelease`. The build finds them; dependents' build scripts get
-//! their names as `DEP_MMAN_FUNCTIONS`. The `typedef`s they use keep their C names (`off_t`,
-//! `mode_t`, `__off64_t`) and `size_t` is `usize`. Where the headers give a function another
-//! symbol, it links to that one: with `_FILE_OFFSET_BITS=64`, glibc's `mmap` is `mmap64`, which
-//! takes a 64-bit offset on 32-bit targets too (and `mmap64` is therefore not declared twice).
-//! They are the C library's functions, unchanged: see their man pages, e.g.
+//! `asm*/mman*.h`) declare, as they declare it: on glibc 2.36 `mmap`, `munmap`, `mprotect`,
+//! `msync`, `madvise`, `posix_madvise`, `mlock`, `mlock2`, `munlock`, `mlockall`, `munlockall`,
+//! `mremap`, `remap_file_pages`, `mincore`, `memfd_create`, `shm_open`, `shm_unlink`, the `pkey_*`
+//! functions, `process_madvise` and `process_mrelease`. The build finds them; dependents' build
+//! scripts get their names as `DEP_MMAN_FUNCTIONS`. The `typedef`s they use keep their C names
+//! (`off_t`, `mode_t`, `__off64_t`) and `size_t` is `usize`. Where the headers give a function
+//! another symbol, it links to that one: with `_FILE_OFFSET_BITS=64`, glibc's `mmap` is `mmap64`,
+//! which takes a 64-bit offset on 32-bit targets too (and `mmap64` is therefore not declared
+//! twice). They are the C library's functions, unchanged: see their man pages, e.g.
 //! [mmap(2)](https://man7.org/linux/man-pages/man2/mmap.2.html).
 //!
 //! # Example
@@ -71,7 +72,8 @@
 //! use mmap_sys::*;
 //!
 //! // SAFETY: an anonymous private map of one page at an address the kernel picks.
-//! let p = unsafe { mmap(ptr::null_mut(), 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) };
+//! let (prot, flags) = (PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+//! let p = unsafe { mmap(ptr::null_mut(), 4096, prot, flags, -1, 0) };
 //! assert_ne!(p, MAP_FAILED);
 //! // SAFETY: `p` is the start of the 4096 bytes mapped above, which nothing else uses.
 //! assert_eq!(unsafe { munmap(p, 4096) }, 0);

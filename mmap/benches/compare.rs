@@ -35,13 +35,15 @@ fn scan(c: &mut Criterion, files: &Files, sizes: &Sizes) {
         #[cfg(mman_has = "MAP_POPULATE")]
         Scan::Populate,
         Scan::Sequential,
-        #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+        #[cfg(mman_populate)]
         Scan::Prefault,
     ];
     for how in ways {
         group.bench_function(format!("ours_{how:?}"), |b| b.iter(|| scan_ours(file, how)));
         group.bench_function(format!("raw_{how:?}"), |b| b.iter(|| scan_raw(file, how)));
-        group.bench_function(format!("memmap2_{how:?}"), |b| b.iter(|| scan_memmap2(file, how)));
+        group.bench_function(format!("memmap2_{how:?}"), |b| {
+            b.iter(|| scan_memmap2(file, how))
+        });
     }
     group.bench_function("std_fs_read", |b| b.iter(|| scan_std(&files.big_path)));
     group.finish();
@@ -58,16 +60,24 @@ fn random_reads(c: &mut Criterion, files: &Files, sizes: &Sizes) {
     let theirs = unsafe { memmap2::MmapOptions::new().populate().map(file).unwrap() };
     let raw = RawMap::new(file, false);
     group.bench_function("ours", |b| b.iter(|| random_reads_slice(&ours, &offsets)));
-    group.bench_function("ours_checked_read_at", |b| b.iter(|| random_reads_checked(&ours, &offsets)));
-    group.bench_function("raw", |b| b.iter(|| random_reads_slice(raw.bytes(), &offsets)));
-    group.bench_function("memmap2", |b| b.iter(|| random_reads_slice(&theirs, &offsets)));
+    group.bench_function("ours_checked_read_at", |b| {
+        b.iter(|| random_reads_checked(&ours, &offsets))
+    });
+    group.bench_function("raw", |b| {
+        b.iter(|| random_reads_slice(raw.bytes(), &offsets))
+    });
+    group.bench_function("memmap2", |b| {
+        b.iter(|| random_reads_slice(&theirs, &offsets))
+    });
     group.bench_function("read_at", |b| b.iter(|| random_reads_pread(file, &offsets)));
     group.finish();
 }
 
 fn anonymous(c: &mut Criterion, sizes: &Sizes) {
     let mut group = c.benchmark_group("anonymous_write_every_page");
-    group.sample_size(10).throughput(Throughput::Bytes(sizes.anon as u64));
+    group
+        .sample_size(10)
+        .throughput(Throughput::Bytes(sizes.anon as u64));
     let len = sizes.anon;
     group.bench_function("vec", |b| b.iter(|| anon_vec(len)));
     let ways = [
@@ -80,7 +90,9 @@ fn anonymous(c: &mut Criterion, sizes: &Sizes) {
     for how in ways {
         group.bench_function(format!("ours_{how:?}"), |b| b.iter(|| anon_ours(len, how)));
         group.bench_function(format!("raw_{how:?}"), |b| b.iter(|| anon_raw(len, how)));
-        group.bench_function(format!("memmap2_{how:?}"), |b| b.iter(|| anon_memmap2(len, how)));
+        group.bench_function(format!("memmap2_{how:?}"), |b| {
+            b.iter(|| anon_memmap2(len, how))
+        });
     }
     group.finish();
 }
@@ -92,7 +104,12 @@ fn flush(c: &mut Criterion, files: &Files) {
     // SAFETY: the bench's files are its own, and never truncated.
     let mut ours = unsafe { prefaulting().map_mut(f_ours).unwrap() };
     // SAFETY: as above.
-    let mut theirs = unsafe { memmap2::MmapOptions::new().populate().map_mut(f_memmap2).unwrap() };
+    let mut theirs = unsafe {
+        memmap2::MmapOptions::new()
+            .populate()
+            .map_mut(f_memmap2)
+            .unwrap()
+    };
     let mut raw = RawMap::new(f_raw, true);
     let mut round = 0u8;
     let mut next = move || {
@@ -100,13 +117,25 @@ fn flush(c: &mut Criterion, files: &Files) {
         round
     };
     group.bench_function("ours", |b| {
-        b.iter_batched(&mut next, |r| flush_ours(&mut ours, 0, r), BatchSize::SmallInput)
+        b.iter_batched(
+            &mut next,
+            |r| flush_ours(&mut ours, 0, r),
+            BatchSize::SmallInput,
+        )
     });
     group.bench_function("raw", |b| {
-        b.iter_batched(&mut next, |r| flush_raw(raw.bytes_mut(), 0, r), BatchSize::SmallInput)
+        b.iter_batched(
+            &mut next,
+            |r| flush_raw(raw.bytes_mut(), 0, r),
+            BatchSize::SmallInput,
+        )
     });
     group.bench_function("memmap2", |b| {
-        b.iter_batched(&mut next, |r| flush_memmap2(&mut theirs, 0, r), BatchSize::SmallInput)
+        b.iter_batched(
+            &mut next,
+            |r| flush_memmap2(&mut theirs, 0, r),
+            BatchSize::SmallInput,
+        )
     });
     group.finish();
 }

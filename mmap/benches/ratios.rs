@@ -17,7 +17,8 @@ struct Counting;
 
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
-// SAFETY: every call is passed to `System`, which upholds the contract; the counter is only counted.
+// SAFETY: every call is passed to `System`, which upholds the contract; the counter is only
+// counted.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
@@ -112,7 +113,8 @@ fn line(
         ratio(raw),
         ratio(memmap2),
         ratio(std),
-        raw.zip(raw_again).map_or("-".to_owned(), |(raw, again)| format!("{:.3}", again / raw))
+        raw.zip(raw_again)
+            .map_or("-".to_owned(), |(raw, again)| format!("{:.3}", again / raw))
     );
 }
 
@@ -127,7 +129,12 @@ struct Row<'a> {
 
 /// Measures each row in an interleaved group of its own, with `baseline` (std's way) in the first
 /// group only, and prints each row against the raw calls, memmap2 and that baseline.
-fn rows_against<'a, const N: usize>(rows: [Row<'a>; N], baseline: Contender<'a>, iters: usize, runs: usize) {
+fn rows_against<'a, const N: usize>(
+    rows: [Row<'a>; N],
+    baseline: Contender<'a>,
+    iters: usize,
+    runs: usize,
+) {
     let mut baseline = Some(baseline);
     let mut baseline_time = None;
     for row in rows {
@@ -140,7 +147,14 @@ fn rows_against<'a, const N: usize>(rows: [Row<'a>; N], baseline: Contender<'a>,
         contenders.extend(baseline.take());
         let t = interleaved(&mut contenders, iters, runs);
         let baseline_time = *baseline_time.get_or_insert(t.get(4).copied().unwrap_or_default());
-        line(&row.name, t[0], Some(t[1]), Some(t[2]), Some(baseline_time), Some(t[3]));
+        line(
+            &row.name,
+            t[0],
+            Some(t[1]),
+            Some(t[2]),
+            Some(baseline_time),
+            Some(t[3]),
+        );
     }
 }
 
@@ -159,10 +173,16 @@ fn checked_reads<const N: usize>(
     let [a, b, c, d] = &mut bufs;
     let t = interleaved(
         &mut [
-            ("checked read_at", Box::new(|| reads_checked::<N>(map, offsets, a))),
+            (
+                "checked read_at",
+                Box::new(|| reads_checked::<N>(map, offsets, a)),
+            ),
             ("slice", Box::new(|| reads_slice::<N>(map, offsets, b))),
             ("pread", Box::new(|| reads_pread::<N>(file, offsets, c))),
-            ("slice, again", Box::new(|| reads_slice::<N>(map, offsets, d))),
+            (
+                "slice, again",
+                Box::new(|| reads_slice::<N>(map, offsets, d)),
+            ),
         ],
         1,
         runs,
@@ -174,7 +194,10 @@ fn checked_reads<const N: usize>(
         n => format!("{n} B"),
     };
     line(
-        &format!("{size} random reads (per read): checked `read_at` vs slice copy (raw) and `pread` (std)"),
+        &format!(
+            "{size} random reads (per read): checked `read_at` vs slice copy (raw) and `pread` \
+             (std)"
+        ),
         t[0] / n,
         Some(t[1] / n),
         None,
@@ -183,8 +206,14 @@ fn checked_reads<const N: usize>(
     );
 }
 
+/// The head of the table of ratios the bench prints.
+const TABLE_HEAD: &str = "\
+| row | ours | raw | memmap2 | std | ours/raw | ours/memmap2 | ours/std | noise: raw/raw |
+|---|---|---|---|---|---|---|---|---|";
+
 fn main() {
-    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing and should not run this.
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing and should not run
+    // this.
     if !std::env::args().any(|arg| arg == "--bench") {
         return;
     }
@@ -195,13 +224,16 @@ fn main() {
         let files = Files::new(&sizes);
         // SAFETY: the bench's files are its own, and never truncated.
         let map = unsafe { prefaulting().map(&files.big).unwrap() };
-        println!(
-            "| row | ours | raw | memmap2 | std | ours/raw | ours/memmap2 | ours/std | noise: raw/raw |"
-        );
-        println!("|---|---|---|---|---|---|---|---|---|");
+        println!("{TABLE_HEAD}");
         checked_reads::<64>(&map, &files.big, sizes.file, sizes.reads, runs);
         checked_reads::<4096>(&map, &files.big, sizes.file, sizes.reads, runs);
-        checked_reads::<{ 1 << 20 }>(&map, &files.big, sizes.file, (sizes.reads / 256).max(8), runs);
+        checked_reads::<{ 1 << 20 }>(
+            &map,
+            &files.big,
+            sizes.file,
+            (sizes.reads / 256).max(8),
+            runs,
+        );
         return;
     }
     let started = Instant::now();
@@ -212,8 +244,7 @@ fn main() {
         sizes.anon >> 20,
         sizes.reads
     );
-    println!("| row | ours | raw | memmap2 | std | ours/raw | ours/memmap2 | ours/std | noise: raw/raw |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("{TABLE_HEAD}");
 
     // 1. Map and unmap a 4 KiB file.
     let small = &files.small;
@@ -228,8 +259,22 @@ fn main() {
         5000,
         runs,
     );
-    line("map + unmap 4 KiB file", t[0], Some(t[1]), Some(t[2]), None, Some(t[4]));
-    line("map + unmap 4 KiB file, `len` given (no fstat)", t[3], Some(t[1]), Some(t[2]), None, None);
+    line(
+        "map + unmap 4 KiB file",
+        t[0],
+        Some(t[1]),
+        Some(t[2]),
+        None,
+        Some(t[4]),
+    );
+    line(
+        "map + unmap 4 KiB file, `len` given (no fstat)",
+        t[3],
+        Some(t[1]),
+        Some(t[2]),
+        None,
+        None,
+    );
 
     // 2. Map and checksum the big file, each way in its own interleaved group; std::fs::read of it
     // in the first.
@@ -239,7 +284,7 @@ fn main() {
         (Scan::Sequential, "`Advice::Sequential`"),
         #[cfg(mman_has = "MAP_POPULATE")]
         (Scan::Populate, "`populate()` (MAP_POPULATE)"),
-        #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+        #[cfg(mman_populate)]
         (Scan::Prefault, "`map.populate()` (MADV_POPULATE_READ)"),
     ];
     let scan_rows = scans.map(|(how, name)| Row {
@@ -249,7 +294,12 @@ fn main() {
         raw_again: Box::new(move || scan_raw(big, how)),
         memmap2: Box::new(move || scan_memmap2(big, how)),
     });
-    rows_against(scan_rows, ("std::fs::read", Box::new(|| scan_std(path))), 2, runs);
+    rows_against(
+        scan_rows,
+        ("std::fs::read", Box::new(|| scan_std(path))),
+        2,
+        runs,
+    );
 
     // 3. 4 KiB reads at random offsets of the big file.
     let offsets = random_offsets(sizes.file, sizes.reads);
@@ -266,8 +316,14 @@ fn main() {
             ("raw", Box::new(|| random_reads_slice(raw.bytes(), offsets))),
             ("memmap2", Box::new(|| random_reads_slice(theirs, offsets))),
             ("read_at", Box::new(|| random_reads_pread(big, offsets))),
-            ("ours, checked read_at", Box::new(|| random_reads_checked(ours, offsets))),
-            ("raw, again", Box::new(|| random_reads_slice(raw.bytes(), offsets))),
+            (
+                "ours, checked read_at",
+                Box::new(|| random_reads_checked(ours, offsets)),
+            ),
+            (
+                "raw, again",
+                Box::new(|| random_reads_slice(raw.bytes(), offsets)),
+            ),
         ],
         1,
         runs,
@@ -308,7 +364,10 @@ fn main() {
         (Anon::HugePages, "`map_anon` + `Advice::HugePage` (THP)"),
     ];
     let anon_rows = anons.map(|(how, name)| Row {
-        name: format!("anonymous {} MiB, write every page: {name} vs `vec![0; n]`", len >> 20),
+        name: format!(
+            "anonymous {} MiB, write every page: {name} vs `vec![0; n]`",
+            len >> 20
+        ),
         ours: Box::new(move || anon_ours(len, how)),
         raw: Box::new(move || anon_raw(len, how)),
         raw_again: Box::new(move || anon_raw(len, how)),
@@ -321,7 +380,12 @@ fn main() {
     // SAFETY: as above.
     let mut ours = unsafe { prefaulting().map_mut(f_ours).unwrap() };
     // SAFETY: as above.
-    let mut theirs = unsafe { memmap2::MmapOptions::new().populate().map_mut(f_memmap2).unwrap() };
+    let mut theirs = unsafe {
+        memmap2::MmapOptions::new()
+            .populate()
+            .map_mut(f_memmap2)
+            .unwrap()
+    };
     let mut raw = RawMap::new(f_raw, true);
     let ranges = (16 << 20) / FLUSH_LEN;
     let (mut a, mut b, mut c) = (0usize, 0usize, 0usize);
@@ -352,7 +416,14 @@ fn main() {
         20,
         runs,
     );
-    line("flush a dirty 1 MiB range (`flush_range`, MS_SYNC)", t[0], Some(t[1]), Some(t[2]), None, None);
+    line(
+        "flush a dirty 1 MiB range (`flush_range`, MS_SYNC)",
+        t[0],
+        Some(t[1]),
+        Some(t[2]),
+        None,
+        None,
+    );
 
     // No allocation on the map/unmap path, and two words per map.
     let before = ALLOCATIONS.load(Ordering::Relaxed);

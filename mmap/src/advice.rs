@@ -3,8 +3,8 @@
 use crate::sys::{self, c_int};
 
 /// Declares an advice enum from one list: each variant with its docs, its `MADV_` constant and,
-/// where the headers may lack it, the `cfg` name. The enum, `ALL` and `raw()` are made from it, so a
-/// variant is named once. The enum is `#[repr(i32)]` with the constants as discriminants, as
+/// where the headers may lack it, the `cfg` name. The enum, `ALL` and `raw()` are made from it, so
+/// a variant is named once. The enum is `#[repr(i32)]` with the constants as discriminants, as
 /// memmap2's: `Advice::HugePage as i32` is the host's `MADV_HUGEPAGE`.
 macro_rules! advice_enum {
     (
@@ -47,9 +47,9 @@ advice_enum! {
     /// Advice that cannot change what safe code reads from a map: given to
     /// [`Mmap::advise`](crate::Mmap::advise) and the `advise` methods of the other maps.
     ///
-    /// A variant exists only where the host's headers define its constant; whether the running kernel
-    /// knows it is another matter, which [`Advice::is_supported`] asks. Each variant names the constant
-    /// it passes, and is that constant as an `i32`, as in memmap2:
+    /// A variant exists only where the host's headers define its constant; whether the running
+    /// kernel knows it is another matter, which [`Advice::is_supported`] asks. Each variant names
+    /// the constant it passes, and is that constant as an `i32`, as in memmap2:
     ///
     #[cfg_attr(mman_has = "MADV_HUGEPAGE", doc = "```")]
     #[cfg_attr(not(mman_has = "MADV_HUGEPAGE"), doc = "```ignore")]
@@ -62,7 +62,8 @@ advice_enum! {
         Normal = MADV_NORMAL,
         /// Expect access in random order: read ahead little.
         Random = MADV_RANDOM,
-        /// Expect access in order: read ahead aggressively, reclaim pages soon after they were read.
+        /// Expect access in order: read ahead aggressively, reclaim pages soon after they were
+        /// read.
         Sequential = MADV_SEQUENTIAL,
         /// Expect access soon: start reading the pages in.
         WillNeed = MADV_WILLNEED,
@@ -86,9 +87,11 @@ advice_enum! {
         KeepOnFork = MADV_KEEPONFORK if "MADV_KEEPONFORK",
         /// Move the pages to the inactive list, to be reclaimed first (Linux 5.4).
         Cold = MADV_COLD if "MADV_COLD",
-        /// Reclaim the pages now: written back or swapped out, read back on next access (Linux 5.4).
+        /// Reclaim the pages now: written back or swapped out, read back on next access (Linux
+        /// 5.4).
         PageOut = MADV_PAGEOUT if "MADV_PAGEOUT",
-        /// Prefault the page tables readable, and report an error where that fails, e.g. past the end of a truncated file (Linux 5.14).
+        /// Prefault the page tables readable, and report an error where that fails, e.g. past the
+        /// end of a truncated file (Linux 5.14).
         PopulateRead = MADV_POPULATE_READ if "MADV_POPULATE_READ",
         /// Prefault the page tables writable, and report an error where that fails (Linux 5.14).
         PopulateWrite = MADV_POPULATE_WRITE if "MADV_POPULATE_WRITE",
@@ -116,13 +119,14 @@ impl Advice {
 }
 
 advice_enum! {
-    /// Advice that can change what safe code reads from a map (dropped pages read back as zeroes or as
-    /// the file's contents), so it is given only through the `unsafe fn unchecked_advise` methods, such
-    /// as [`MmapMut::unchecked_advise`](crate::MmapMut::unchecked_advise).
+    /// Advice that can change what safe code reads from a map (dropped pages read back as zeroes or
+    /// as the file's contents), so it is given only through the `unsafe fn unchecked_advise`
+    /// methods, such as [`MmapMut::unchecked_advise`](crate::MmapMut::unchecked_advise).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum UncheckedAdvice {
-        /// Drop the pages: the next read of a private map sees the file's contents or zeroes, not what was written.
+        /// Drop the pages: the next read of a private map sees the file's contents or zeroes, not
+        /// what was written.
         DontNeed = MADV_DONTNEED,
         /// Let the kernel free the pages lazily: a later read may see zeroes (Linux 4.5).
         Free = MADV_FREE if "MADV_FREE",

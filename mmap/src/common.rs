@@ -62,9 +62,15 @@ macro_rules! common_methods {
             /// The caller accepts what the advice does to the contents (see each
             /// [`UncheckedAdvice`](crate::UncheckedAdvice)) and holds no reference into the map
             /// that relies on them staying as they are.
-            pub unsafe fn unchecked_advise(&self, advice: crate::UncheckedAdvice) -> std::io::Result<()> {
+            pub unsafe fn unchecked_advise(
+                &self,
+                advice: crate::UncheckedAdvice,
+            ) -> std::io::Result<()> {
                 // SAFETY: the caller's promise above.
-                unsafe { self.inner.advise("unchecked_advise", 0, self.len(), advice.raw()) }
+                unsafe {
+                    self.inner
+                        .advise("unchecked_advise", 0, self.len(), advice.raw())
+                }
             }
 
             /// As `unchecked_advise`, for the `len` bytes from `offset`, widened to whole pages.
@@ -84,7 +90,10 @@ macro_rules! common_methods {
                 len: usize,
             ) -> std::io::Result<()> {
                 // SAFETY: the caller's promise above.
-                unsafe { self.inner.advise("unchecked_advise_range", offset, len, advice.raw()) }
+                unsafe {
+                    self.inner
+                        .advise("unchecked_advise_range", offset, len, advice.raw())
+                }
             }
 
             /// Prefaults the whole map, reading every page in now: `madvise(2)` with
@@ -108,7 +117,7 @@ macro_rules! common_methods {
             ///
             /// `UnexpectedEof` when part of the map is past the end of the file; `Unsupported` on a
             /// kernel older than 5.14; otherwise the error of `madvise`.
-            #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+            #[cfg(mman_populate)]
             pub fn populate(&self) -> std::io::Result<()> {
                 self.inner.populate("populate", 0, self.len(), false)
             }
@@ -119,7 +128,7 @@ macro_rules! common_methods {
             ///
             /// `InvalidInput` before any call if the range is not within the map; otherwise as
             /// `populate`.
-            #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+            #[cfg(mman_populate)]
             pub fn populate_range(&self, offset: usize, len: usize) -> std::io::Result<()> {
                 self.inner.populate("populate_range", offset, len, false)
             }
@@ -134,8 +143,8 @@ macro_rules! common_methods {
             /// a `SIGBUS`/`SIGSEGV` handler of this crate stops at such a page (installed with
             /// `sigaction(2)` on the first call; every other fault goes on to the handler before
             /// it). Elsewhere, or built with `--cfg mmap_no_fault_handler`, the kernel makes the
-            /// copy: `process_vm_readv(2)` on this process (off Linux, `write(2)` of the range into a pipe,
-            /// read back). The results are the same; see
+            /// copy: `process_vm_readv(2)` on this process (off Linux, `write(2)` of the range into
+            /// a pipe, read back). The results are the same; see
             /// [`install_fault_handler`](crate::install_fault_handler) for what the handler needs.
             ///
             /// ```
@@ -161,7 +170,8 @@ macro_rules! common_methods {
             /// error of `process_vm_readv` (off Linux: of `pipe`, `write` or `read`).
             #[inline]
             pub fn read_at(&self, buf: &mut [u8], offset: usize) -> std::io::Result<usize> {
-                self.inner.read_at("read_at", buf, offset, crate::checked_copy::Via::Fastest)
+                self.inner
+                    .read_at("read_at", buf, offset, crate::checked_copy::Via::Fastest)
             }
 
             /// `read_at` through the kernel (`process_vm_readv(2)`) in every build: the copy
@@ -171,8 +181,13 @@ macro_rules! common_methods {
             ///
             /// As `read_at`.
             #[doc(hidden)]
-            pub fn read_at_via_kernel(&self, buf: &mut [u8], offset: usize) -> std::io::Result<usize> {
-                self.inner.read_at("read_at", buf, offset, crate::checked_copy::Via::Kernel)
+            pub fn read_at_via_kernel(
+                &self,
+                buf: &mut [u8],
+                offset: usize,
+            ) -> std::io::Result<usize> {
+                self.inner
+                    .read_at("read_at", buf, offset, crate::checked_copy::Via::Kernel)
             }
 
             /// A reader of the map's bytes, from its start: `io::Read` and `io::Seek` over
@@ -235,19 +250,22 @@ macro_rules! common_methods {
             ///
             /// # Errors
             ///
-            /// `OutOfMemory` (`ENOMEM`) or `PermissionDenied` (`EPERM`) past `RLIMIT_MEMLOCK`; otherwise
-            /// the error of `mlock`.
+            /// `OutOfMemory` (`ENOMEM`) or `PermissionDenied` (`EPERM`) past `RLIMIT_MEMLOCK`;
+            /// otherwise the error of `mlock`.
             pub fn lock(&self) -> std::io::Result<()> {
-                self.inner.lock("lock", 0, self.len(), Some(crate::inner::Lock::Now))
+                self.inner
+                    .lock("lock", 0, self.len(), Some(crate::inner::Lock::Now))
             }
 
             /// As `lock`, for the `len` bytes from `offset`.
             ///
             /// # Errors
             ///
-            /// `InvalidInput` before any call if the range is not within the map; otherwise as `lock`.
+            /// `InvalidInput` before any call if the range is not within the map; otherwise as
+            /// `lock`.
             pub fn lock_range(&self, offset: usize, len: usize) -> std::io::Result<()> {
-                self.inner.lock("lock_range", offset, len, Some(crate::inner::Lock::Now))
+                self.inner
+                    .lock("lock_range", offset, len, Some(crate::inner::Lock::Now))
             }
 
             /// Locks the whole map in RAM as its pages are first touched, not now:
@@ -258,7 +276,12 @@ macro_rules! common_methods {
             /// As `lock`; `Unsupported` on a kernel without `mlock2`.
             #[cfg(mman_has = "MLOCK_ONFAULT")]
             pub fn lock_on_fault(&self) -> std::io::Result<()> {
-                self.inner.lock("lock_on_fault", 0, self.len(), Some(crate::inner::Lock::OnFault))
+                self.inner.lock(
+                    "lock_on_fault",
+                    0,
+                    self.len(),
+                    Some(crate::inner::Lock::OnFault),
+                )
             }
 
             /// As `lock_on_fault`, for the `len` bytes from `offset`: `mlock2(2)` with
@@ -283,7 +306,12 @@ macro_rules! common_methods {
             /// `lock_on_fault`.
             #[cfg(mman_has = "MLOCK_ONFAULT")]
             pub fn lock_range_on_fault(&self, offset: usize, len: usize) -> std::io::Result<()> {
-                self.inner.lock("lock_range_on_fault", offset, len, Some(crate::inner::Lock::OnFault))
+                self.inner.lock(
+                    "lock_range_on_fault",
+                    offset,
+                    len,
+                    Some(crate::inner::Lock::OnFault),
+                )
             }
 
             /// Unlocks the whole map: `munlock(2)`.
@@ -356,8 +384,8 @@ macro_rules! writable_methods {
             /// Prefaults the whole map for writing: `madvise(2)` with
             /// [`MADV_POPULATE_WRITE`](mmap_sys::MADV_POPULATE_WRITE) (Linux 5.14). An anonymous
             /// map gets all its memory now; a file map's pages are read in and made writable (and
-            /// marked dirty: a flush writes them back). Fails with an error, not `SIGBUS`, where the
-            /// file no longer backs a page.
+            /// marked dirty: a flush writes them back). Fails with an error, not `SIGBUS`, where
+            /// the file no longer backs a page.
             ///
             /// ```
             /// # fn main() -> std::io::Result<()> {
@@ -371,16 +399,16 @@ macro_rules! writable_methods {
             /// # Errors
             ///
             /// As `populate`; `OutOfMemory` when memory runs out.
-            #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+            #[cfg(mman_populate)]
             pub fn populate_write(&self) -> std::io::Result<()> {
                 self.inner.populate("populate_write", 0, self.len(), true)
             }
 
-            /// As `flush`, and asks the kernel to drop other maps' cached copies of the file's pages,
-            /// so that they read what was just written: `msync(2)` with
-            /// [`MS_SYNC`](mmap_sys::MS_SYNC) `|` [`MS_INVALIDATE`](mmap_sys::MS_INVALIDATE). (Linux
-            /// keeps one page cache for every map, so there the invalidation has nothing to do: it
-            /// only refuses locked pages.)
+            /// As `flush`, and asks the kernel to drop other maps' cached copies of the file's
+            /// pages, so that they read what was just written: `msync(2)` with
+            /// [`MS_SYNC`](mmap_sys::MS_SYNC) `|` [`MS_INVALIDATE`](mmap_sys::MS_INVALIDATE).
+            /// (Linux keeps one page cache for every map, so there the invalidation has nothing to
+            /// do: it only refuses locked pages.)
             ///
             /// # Errors
             ///
@@ -398,7 +426,8 @@ macro_rules! writable_methods {
             /// `flush_invalidate`.
             pub fn flush_invalidate_range(&self, offset: usize, len: usize) -> std::io::Result<()> {
                 let flags = mmap_sys::MS_SYNC | mmap_sys::MS_INVALIDATE;
-                self.inner.msync("flush_invalidate_range", offset, len, flags)
+                self.inner
+                    .msync("flush_invalidate_range", offset, len, flags)
             }
 
             /// As `flush_async`, for the `len` bytes from `offset`, widened to whole pages.

@@ -24,9 +24,9 @@ pub struct MmapRawDescriptor(RawFd);
 /// number is refused with `InvalidInput` before any system call; a number that is not open fails
 /// with `InvalidInput` (`EBADF`). `map_sealed` and `map_if_safe`, whose maps are safe on the
 /// strength of their checks alone, first take a descriptor of their own for the file
-/// (`fcntl(F_DUPFD_CLOEXEC)`), and check and map that one: another thread that closes the number and
-/// opens another file under it cannot slip that file in between the checks (its seals, its size)
-/// and the map.
+/// (`fcntl(F_DUPFD_CLOEXEC)`), and check and map that one: another thread that closes the number
+/// and opens another file under it cannot slip that file in between the checks (its seals, its
+/// size) and the map.
 ///
 /// ```
 /// use std::os::fd::{AsFd, AsRawFd};
@@ -98,26 +98,29 @@ impl<T: AsRawFd + ?Sized> MmapAsRawDesc for Arc<T> {
     }
 }
 
-#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
+#[cfg(mman_memfd)]
 impl AsRawFd for crate::SharedMemory {
     fn as_raw_fd(&self) -> RawFd {
         self.as_file().as_raw_fd()
     }
 }
 
-#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
+#[cfg(mman_memfd)]
 by_value!(crate::SharedMemory);
 
-/// The descriptor `file` gives, borrowed for the call: a negative number is refused before any call.
-/// The constructors whose maps give out `&[u8]` with no promise of the caller's ([`pin`]'s users)
-/// take a descriptor of their own instead; for the others a number another thread swaps for another
-/// file between the checks and the map is that caller's to avoid (a `RawFd` is open, and the same
-/// file, through the call, as in memmap2), and if it happens anyway, dropping the map still unmaps
-/// all the kernel mapped.
+/// The descriptor `file` gives, borrowed for the call: a negative number is refused before any
+/// call. The constructors whose maps give out `&[u8]` with no promise of the caller's ([`pin`]'s
+/// users) take a descriptor of their own instead; for the others a number another thread swaps for
+/// another file between the checks and the map is that caller's to avoid (a `RawFd` is open, and
+/// the same file, through the call, as in memmap2), and if it happens anyway, dropping the map
+/// still unmaps all the kernel mapped.
 pub(crate) fn borrow<'a>(call: &str, file: &'a impl MmapAsRawDesc) -> io::Result<BorrowedFd<'a>> {
     let MmapRawDescriptor(fd) = file.as_raw_desc();
     if fd < 0 {
-        return Err(invalid(call, format_args!("file descriptor {fd} is not a descriptor (negative)")));
+        return Err(invalid(
+            call,
+            format_args!("file descriptor {fd} is not a descriptor (negative)"),
+        ));
     }
     // SAFETY: `fd` is not -1 (the one value `BorrowedFd` cannot hold), and `file` keeps its
     // descriptor open while it is borrowed; a `RawFd` is open as long as its caller says, as in
@@ -134,6 +137,9 @@ pub(crate) fn borrow<'a>(call: &str, file: &'a impl MmapAsRawDesc) -> io::Result
 pub(crate) fn pin(call: &str, file: &impl MmapAsRawDesc) -> io::Result<OwnedFd> {
     borrow(call, file)?.try_clone_to_owned().map_err(|error| {
         let fd = file.as_raw_desc().0;
-        crate::error::failed(format_args!("{call}: fcntl(F_DUPFD_CLOEXEC) of file descriptor {fd}"), error)
+        crate::error::failed(
+            format_args!("{call}: fcntl(F_DUPFD_CLOEXEC) of file descriptor {fd}"),
+            error,
+        )
     })
 }

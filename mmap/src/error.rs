@@ -41,7 +41,11 @@ pub(crate) fn other(kind: io::ErrorKind, message: impl fmt::Display) -> io::Erro
 
 /// An `InvalidInput` error naming the call and the argument, for input refused before any call.
 pub(crate) fn invalid(call: &str, message: impl fmt::Display) -> io::Error {
-    new(io::ErrorKind::InvalidInput, format!("{call}: {message}"), None)
+    new(
+        io::ErrorKind::InvalidInput,
+        format!("{call}: {message}"),
+        None,
+    )
 }
 
 /// The error of the system call just made: `what` (which names the public call, the system call
@@ -69,7 +73,9 @@ pub(crate) fn failed(what: impl fmt::Display, cause: io::Error) -> io::Error {
 /// number.
 pub(crate) fn explain(error: io::Error, kind: io::ErrorKind, why: impl fmt::Display) -> io::Error {
     let cause = if error.get_ref().is_some_and(|inner| inner.is::<Error>()) {
-        let inner = error.into_inner().and_then(|inner| inner.downcast::<Error>().ok());
+        let inner = error
+            .into_inner()
+            .and_then(|inner| inner.downcast::<Error>().ok());
         inner.and_then(|inner| inner.cause)
     } else {
         Some(error)
@@ -106,9 +112,14 @@ pub(crate) fn explain(error: io::Error, kind: io::ErrorKind, why: impl fmt::Disp
 /// ```
 #[doc(alias = "errno")]
 pub fn raw_os_error(error: &io::Error) -> Option<c_int> {
-    error
-        .raw_os_error()
-        .or_else(|| error.get_ref()?.downcast_ref::<Error>()?.cause.as_ref().and_then(raw_os_error))
+    error.raw_os_error().or_else(|| {
+        error
+            .get_ref()?
+            .downcast_ref::<Error>()?
+            .cause
+            .as_ref()
+            .and_then(raw_os_error)
+    })
 }
 
 /// The OS error number behind `error`: [`raw_os_error`], for the crate's own checks.
@@ -122,25 +133,44 @@ mod tests {
 
     #[test]
     fn a_failed_call_names_it_and_keeps_the_number_and_its_text_once() {
-        let error = failed("lock: mlock of 4096 bytes", io::Error::from_raw_os_error(libc::ENOMEM));
+        let error = failed(
+            "lock: mlock of 4096 bytes",
+            io::Error::from_raw_os_error(libc::ENOMEM),
+        );
         assert_eq!(error.kind(), io::ErrorKind::OutOfMemory);
         assert_eq!(raw_os_error(&error), Some(libc::ENOMEM));
         let os = io::Error::from_raw_os_error(libc::ENOMEM).to_string();
-        assert_eq!(error.to_string(), format!("lock: mlock of 4096 bytes failed: {os}"));
+        assert_eq!(
+            error.to_string(),
+            format!("lock: mlock of 4096 bytes failed: {os}")
+        );
         assert!(std::error::Error::source(&error).is_none());
     }
 
     #[test]
     fn an_explanation_replaces_the_message_and_keeps_the_number() {
-        let error = failed("populate: madvise", io::Error::from_raw_os_error(libc::EFAULT));
-        let error = explain(error, io::ErrorKind::UnexpectedEof, "populate: past the end of the file");
+        let error = failed(
+            "populate: madvise",
+            io::Error::from_raw_os_error(libc::EFAULT),
+        );
+        let error = explain(
+            error,
+            io::ErrorKind::UnexpectedEof,
+            "populate: past the end of the file",
+        );
         assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
         assert_eq!(raw_os_error(&error), Some(libc::EFAULT));
         let os = io::Error::from_raw_os_error(libc::EFAULT).to_string();
-        assert_eq!(error.to_string(), format!("populate: past the end of the file: {os}"));
+        assert_eq!(
+            error.to_string(),
+            format!("populate: past the end of the file: {os}")
+        );
         // A bare OS error, explained, is the cause itself.
-        let error =
-            explain(io::Error::from_raw_os_error(libc::EPERM), io::ErrorKind::PermissionDenied, "why");
+        let error = explain(
+            io::Error::from_raw_os_error(libc::EPERM),
+            io::ErrorKind::PermissionDenied,
+            "why",
+        );
         assert_eq!(raw_os_error(&error), Some(libc::EPERM));
     }
 

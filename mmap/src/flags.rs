@@ -33,8 +33,8 @@ bitflags::bitflags! {
     ///
     /// A flag exists only where the host's headers define its constant. For a flag this type does
     /// not name, [`MapFlags::from_bits_retain`] makes raw bits (e.g. `mmap_sys::MAP_LOCKED`), which
-    /// only the `unsafe` [`MmapOptions::flags_unchecked`](crate::MmapOptions::flags_unchecked) passes
-    /// to the kernel: that is the escape hatch, and its caller vouches for them.
+    /// only the `unsafe` [`MmapOptions::flags_unchecked`](crate::MmapOptions::flags_unchecked)
+    /// passes to the kernel: that is the escape hatch, and its caller vouches for them.
     ///
     // The example needs `MAP_LOCKED`, which reduced headers (musl's, the tests' fixture) lack.
     #[cfg_attr(mman_has = "MAP_LOCKED", doc = "```")]

@@ -70,7 +70,8 @@ impl HugePageSize {
     /// The size a `MAP_HUGE_*` flag encodes: bits 26 to 31 of the flags, the size's log2.
     const fn from_flag(flag: c_int) -> HugePageSize {
         HugePageSize {
-            bits: ((flag as u32 >> mmap_sys::MAP_HUGE_SHIFT) & mmap_sys::MAP_HUGE_MASK as u32) as u8,
+            bits: ((flag as u32 >> mmap_sys::MAP_HUGE_SHIFT) & mmap_sys::MAP_HUGE_MASK as u32)
+                as u8,
         }
     }
 
@@ -127,12 +128,16 @@ impl HugePageSize {
         for entry in entries {
             let entry = entry?;
             let name = entry.file_name();
-            let Some(kib) = name.to_str().and_then(|n| n.strip_prefix("hugepages-")?.strip_suffix("kB"))
+            let Some(kib) = name
+                .to_str()
+                .and_then(|n| n.strip_prefix("hugepages-")?.strip_suffix("kB"))
             else {
                 continue;
             };
-            let Some(size) =
-                kib.parse::<u64>().ok().and_then(|kib| HugePageSize::from_bytes(kib.checked_mul(1024)?))
+            let Some(size) = kib
+                .parse::<u64>()
+                .ok()
+                .and_then(|kib| HugePageSize::from_bytes(kib.checked_mul(1024)?))
             else {
                 continue;
             };
@@ -146,7 +151,11 @@ impl HugePageSize {
                     )
                 })
             };
-            pools.push(HugePagePool { size, total: count("nr_hugepages")?, free: count("free_hugepages")? });
+            pools.push(HugePagePool {
+                size,
+                total: count("nr_hugepages")?,
+                free: count("free_hugepages")?,
+            });
         }
         pools.sort_by_key(|pool| pool.size);
         Ok(pools)
@@ -163,7 +172,11 @@ impl HugePageSize {
         meminfo
             .lines()
             .find_map(|line| {
-                let kib = line.strip_prefix("Hugepagesize:")?.trim().strip_suffix("kB")?.trim();
+                let kib = line
+                    .strip_prefix("Hugepagesize:")?
+                    .trim()
+                    .strip_suffix("kB")?
+                    .trim();
                 HugePageSize::from_bytes(kib.parse::<u64>().ok()?.checked_mul(1024)?)
             })
             .ok_or_else(|| {
@@ -177,16 +190,24 @@ impl HugePageSize {
     /// The pool of this size, checked before a map: the system must offer the size.
     pub(crate) fn pool(self, call: &str) -> io::Result<HugePagePool> {
         let pools = HugePageSize::available()?;
-        pools.iter().find(|pool| pool.size == self).copied().ok_or_else(|| {
-            let offered: Vec<String> = pools.iter().map(|pool| pool.size.to_string()).collect();
-            invalid(
-                call,
-                format_args!(
-                    "huge page size {self} is not one this system offers ({POOLS}: {})",
-                    if offered.is_empty() { "none".to_owned() } else { offered.join(", ") }
-                ),
-            )
-        })
+        pools
+            .iter()
+            .find(|pool| pool.size == self)
+            .copied()
+            .ok_or_else(|| {
+                let offered: Vec<String> = pools.iter().map(|pool| pool.size.to_string()).collect();
+                invalid(
+                    call,
+                    format_args!(
+                        "huge page size {self} is not one this system offers ({POOLS}: {})",
+                        if offered.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            offered.join(", ")
+                        }
+                    ),
+                )
+            })
     }
 
     /// The directory of this size's pool, for messages.
@@ -233,8 +254,8 @@ pub(crate) fn explain_map_error(call: &str, size: HugePageSize, error: io::Error
     match size.pool(call) {
         Ok(pool) if error.kind() == io::ErrorKind::OutOfMemory => {
             let why = format!(
-                "{call}: not enough free huge pages of {size} ({} free of {} reserved; reserve more in \
-                 {}/nr_hugepages)",
+                "{call}: not enough free huge pages of {size} ({} free of {} reserved; reserve \
+                 more in {}/nr_hugepages)",
                 pool.free,
                 pool.total,
                 size.pool_dir()

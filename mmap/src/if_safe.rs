@@ -27,21 +27,27 @@ enum Inner {
 }
 
 impl MapIfSafeError {
-    #[cfg_attr(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel), allow(dead_code))]
+    #[cfg_attr(mman_memfd, allow(dead_code))]
     pub(crate) fn new_not_supported(call: &str) -> Self {
         let error = crate::error::other(
             io::ErrorKind::Unsupported,
             format_args!("{call}: this platform cannot tell a file that cannot change"),
         );
-        MapIfSafeError { inner: Inner::NotSupported(error) }
+        MapIfSafeError {
+            inner: Inner::NotSupported(error),
+        }
     }
 
     pub(crate) fn new_not_safe(error: io::Error) -> Self {
-        MapIfSafeError { inner: Inner::NotSafe(error) }
+        MapIfSafeError {
+            inner: Inner::NotSafe(error),
+        }
     }
 
     pub(crate) fn new_map_failed(error: io::Error) -> Self {
-        MapIfSafeError { inner: Inner::MapFailed(error) }
+        MapIfSafeError {
+            inner: Inner::MapFailed(error),
+        }
     }
 
     /// Whether this platform cannot tell a file that cannot change, so that no file is mapped.
@@ -91,7 +97,7 @@ impl From<MapIfSafeError> for io::Error {
 
 /// Checks that nothing can change `fd`'s contents: it is a memfd sealed against writing and
 /// shrinking (`fcntl(F_GET_SEALS)`), or, not being sealable, has fs-verity (`statx`).
-#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
+#[cfg(mman_memfd)]
 pub(crate) fn check_file(call: &str, fd: BorrowedFd<'_>) -> Result<(), MapIfSafeError> {
     use crate::sys;
     use crate::Seals;
@@ -114,18 +120,18 @@ pub(crate) fn check_file(call: &str, fd: BorrowedFd<'_>) -> Result<(), MapIfSafe
         }
         // EINVAL: a file that cannot be sealed, not a memfd.
         Err(error) if sys::errno(&error) == Some(libc::EINVAL) => {
-            #[cfg(all(target_os = "linux", any(target_env = "gnu", target_env = "musl")))]
+            #[cfg(libc_statx)]
             let verity = sys::has_fs_verity(fd);
             // Without `statx`, no file is known to have fs-verity.
-            #[cfg(not(all(target_os = "linux", any(target_env = "gnu", target_env = "musl"))))]
+            #[cfg(not(libc_statx))]
             let verity = false;
             if verity {
                 Ok(())
             } else {
                 Err(MapIfSafeError::new_not_safe(crate::range::invalid(
                     call,
-                    "the file is neither a memfd sealed against writing and shrinking nor a file with \
-                     fs-verity: its contents may change",
+                    "the file is neither a memfd sealed against writing and shrinking nor a file \
+                     with fs-verity: its contents may change",
                 )))
             }
         }
@@ -134,7 +140,7 @@ pub(crate) fn check_file(call: &str, fd: BorrowedFd<'_>) -> Result<(), MapIfSafe
 }
 
 /// Without memfd seals, this platform cannot tell a file that cannot change.
-#[cfg(not(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel)))]
+#[cfg(not(mman_memfd))]
 pub(crate) fn check_file(call: &str, _fd: BorrowedFd<'_>) -> Result<(), MapIfSafeError> {
     Err(MapIfSafeError::new_not_supported(call))
 }

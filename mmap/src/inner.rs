@@ -8,9 +8,10 @@ use crate::checked_copy::{self, Via};
 use crate::range::check_range;
 use crate::sys::{self, c_int};
 
-/// A live mapping of `len` bytes at `ptr`, or an empty one (`len == 0`, `ptr` the page size, nothing
-/// mapped). `ptr` may sit past the start of the pages mapped: by `ptr % page_size()` bytes when the
-/// file offset was not page-aligned. That prefix is mapped but hidden, and is unmapped with the rest.
+/// A live mapping of `len` bytes at `ptr`, or an empty one (`len == 0`, `ptr` the page size,
+/// nothing mapped). `ptr` may sit past the start of the pages mapped: by `ptr % page_size()` bytes
+/// when the file offset was not page-aligned. That prefix is mapped but hidden, and is unmapped
+/// with the rest.
 ///
 /// The top bit of `len`, never part of a length (lengths fit `isize`), is [`HUGETLB`]: set for a
 /// map of huge pages, whose length the kernel rounds in its own way. Read the length with `len()`.
@@ -34,15 +35,18 @@ impl MmapInner {
     /// a page is, as memmap2's empty maps are (code that casts the bytes to wider types relies on
     /// it), not null, and with no memory behind it (none is read from an empty slice).
     pub(crate) fn empty() -> Self {
-        MmapInner { ptr: std::ptr::null_mut::<u8>().wrapping_add(sys::page_size()), len: 0 }
+        MmapInner {
+            ptr: std::ptr::null_mut::<u8>().wrapping_add(sys::page_size()),
+            len: 0,
+        }
     }
 
-    /// Maps `len` bytes of `fd` from `offset` (any offset: the mapping starts at the page below it),
-    /// or anonymous memory when `fd` is -1; `call` names the public call, for errors. Checks are done
-    /// by the caller: `len` is not 0 and fits `isize`, `offset + len` fits `off_t`, and for huge pages
-    /// the offset is a multiple of their size and `len` a whole number of them. `hint` is the address
-    /// asked for (0: any); with `MAP_FIXED_NOREPLACE` in `flags` the kernel places the map there or
-    /// fails.
+    /// Maps `len` bytes of `fd` from `offset` (any offset: the mapping starts at the page below
+    /// it), or anonymous memory when `fd` is -1; `call` names the public call, for errors. Checks
+    /// are done by the caller: `len` is not 0 and fits `isize`, `offset + len` fits `off_t`, and
+    /// for huge pages the offset is a multiple of their size and `len` a whole number of them.
+    /// `hint` is the address asked for (0: any); with `MAP_FIXED_NOREPLACE` in `flags` the kernel
+    /// places the map there or fails.
     #[inline(always)]
     pub(crate) fn new(
         call: &str,
@@ -76,7 +80,7 @@ impl MmapInner {
     }
 
     /// Marks the map as one of huge pages, made with a length that is a whole number of them.
-    #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+    #[cfg(mman_huge)]
     pub(crate) fn hugetlb(mut self) -> Self {
         self.len |= HUGETLB;
         self
@@ -86,9 +90,9 @@ impl MmapInner {
     /// hugetlb cgroup's fault limit, which is charged at the first touch and not when mapping) is
     /// an error now instead of a `SIGBUS` at that touch: `MADV_POPULATE_WRITE` for a writable map,
     /// `MADV_POPULATE_READ` otherwise (Linux 5.14; on an older kernel nothing is done).
-    #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+    #[cfg(mman_huge)]
     pub(crate) fn prefault_huge_pages(self, call: &str, writable: bool) -> io::Result<Self> {
-        #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+        #[cfg(mman_populate)]
         if let Some((start, len)) = self.whole() {
             let advice = if writable {
                 (mmap_sys::MADV_POPULATE_WRITE, "MADV_POPULATE_WRITE")
@@ -102,14 +106,14 @@ impl MmapInner {
                 Err(error) => {
                     let why = format!(
                         "{call}: the huge pages of the new map cannot all be faulted in (over a \
-                         hugetlb cgroup limit, or past the end of the file), where a touch would raise \
-                         SIGBUS; the map is undone"
+                         hugetlb cgroup limit, or past the end of the file), where a touch would \
+                         raise SIGBUS; the map is undone"
                     );
                     return Err(sys::explain(error, io::ErrorKind::OutOfMemory, why));
                 }
             }
         }
-        #[cfg(not(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE")))]
+        #[cfg(not(mman_populate))]
         let _ = (call, writable);
         Ok(self)
     }
@@ -127,9 +131,9 @@ impl MmapInner {
         self.ptr as usize % sys::page_size()
     }
 
-    /// Checks `offset..offset + len` against the map, then widens it to whole pages: the page-aligned
-    /// start and length that `msync`, `madvise`, `mprotect` and `mlock` take. `None` for an empty
-    /// range, which needs no call.
+    /// Checks `offset..offset + len` against the map, then widens it to whole pages: the
+    /// page-aligned start and length that `msync`, `madvise`, `mprotect` and `mlock` take. `None`
+    /// for an empty range, which needs no call.
     pub(crate) fn pages(
         &self,
         call: &str,
@@ -151,18 +155,37 @@ impl MmapInner {
         (self.len() > 0).then(|| {
             let prefix = self.prefix();
             // SAFETY: the mapping starts `prefix` bytes before `ptr`.
-            (unsafe { self.ptr.sub(prefix) }.cast::<c_void>(), self.len() + prefix)
+            (
+                unsafe { self.ptr.sub(prefix) }.cast::<c_void>(),
+                self.len() + prefix,
+            )
         })
     }
 
     /// `msync` of a range, with `MS_SYNC` or `MS_ASYNC`.
-    pub(crate) fn flush(&self, call: &str, offset: usize, len: usize, wait: bool) -> io::Result<()> {
-        let flags = if wait { mmap_sys::MS_SYNC } else { mmap_sys::MS_ASYNC };
+    pub(crate) fn flush(
+        &self,
+        call: &str,
+        offset: usize,
+        len: usize,
+        wait: bool,
+    ) -> io::Result<()> {
+        let flags = if wait {
+            mmap_sys::MS_SYNC
+        } else {
+            mmap_sys::MS_ASYNC
+        };
         self.msync(call, offset, len, flags)
     }
 
     /// `msync` of a range, with `flags`.
-    pub(crate) fn msync(&self, call: &str, offset: usize, len: usize, flags: c_int) -> io::Result<()> {
+    pub(crate) fn msync(
+        &self,
+        call: &str,
+        offset: usize,
+        len: usize,
+        flags: c_int,
+    ) -> io::Result<()> {
         match self.pages(call, offset, len)? {
             // SAFETY: `pages` checked the range is within this mapping and page-aligned it.
             Some((start, len)) => unsafe { sys::msync(call, start, len, flags) },
@@ -200,7 +223,13 @@ impl MmapInner {
     }
 
     /// `mlock` (or `mlock2` with `MLOCK_ONFAULT`) of a range; `munlock` when `lock` is `None`.
-    pub(crate) fn lock(&self, call: &str, offset: usize, len: usize, lock: Option<Lock>) -> io::Result<()> {
+    pub(crate) fn lock(
+        &self,
+        call: &str,
+        offset: usize,
+        len: usize,
+        lock: Option<Lock>,
+    ) -> io::Result<()> {
         let Some((start, len)) = self.pages(call, offset, len)? else {
             return Ok(());
         };
@@ -217,8 +246,14 @@ impl MmapInner {
 
     /// Prefaults a range: `madvise` with `MADV_POPULATE_READ` (or `_WRITE`), whose `EFAULT` (a page
     /// the file no longer backs: "a SIGBUS would have been generated") becomes `UnexpectedEof`.
-    #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
-    pub(crate) fn populate(&self, call: &str, offset: usize, len: usize, write: bool) -> io::Result<()> {
+    #[cfg(mman_populate)]
+    pub(crate) fn populate(
+        &self,
+        call: &str,
+        offset: usize,
+        len: usize,
+        write: bool,
+    ) -> io::Result<()> {
         let advice = if write {
             (mmap_sys::MADV_POPULATE_WRITE, "MADV_POPULATE_WRITE")
         } else {
@@ -229,8 +264,8 @@ impl MmapInner {
         unsafe { self.advise(call, offset, len, advice) }.map_err(|error| {
             if sys::errno(&error) == Some(libc::EFAULT) {
                 let why = format!(
-                    "{call}: part of the range (offset {offset}, len {len}) is past the end of the file \
-                     (truncated under the map?), where a read would raise SIGBUS"
+                    "{call}: part of the range (offset {offset}, len {len}) is past the end of the \
+                     file (truncated under the map?), where a read would raise SIGBUS"
                 );
                 sys::explain(error, io::ErrorKind::UnexpectedEof, why)
             } else {
@@ -243,7 +278,13 @@ impl MmapInner {
     /// `process_vm_readv`), so that a page gone from under the map is an error and not `SIGBUS`.
     /// Returns the bytes copied: `buf.len()`, or fewer at the end of the map.
     #[inline]
-    pub(crate) fn read_at(&self, call: &str, buf: &mut [u8], offset: usize, via: Via) -> io::Result<usize> {
+    pub(crate) fn read_at(
+        &self,
+        call: &str,
+        buf: &mut [u8],
+        offset: usize,
+        via: Via,
+    ) -> io::Result<usize> {
         // The check fails exactly when `offset > self.len()`: tested first, so that the copy's hot
         // path makes no call but the copy.
         if offset > self.len() {
@@ -251,7 +292,8 @@ impl MmapInner {
         }
         let len = buf.len().min(self.len() - offset);
         // SAFETY: `offset + len <= self.len()`, so the source is within this mapping.
-        let copied = unsafe { checked_copy::copy(call, self.ptr.add(offset), &mut buf[..len], via)? };
+        let copied =
+            unsafe { checked_copy::copy(call, self.ptr.add(offset), &mut buf[..len], via)? };
         if copied < len {
             return Err(unreadable(call, offset, len, copied));
         }
@@ -274,10 +316,16 @@ impl MmapInner {
         const CALL: &str = "remap";
         check_len(CALL, new_len)?;
         if new_len == 0 {
-            return Err(invalid(CALL, "new_len 0: a map cannot be resized to nothing (drop it instead)"));
+            return Err(invalid(
+                CALL,
+                "new_len 0: a map cannot be resized to nothing (drop it instead)",
+            ));
         }
         let Some((start, old_whole)) = self.whole() else {
-            return Err(invalid(CALL, "the map is empty: nothing is mapped to resize"));
+            return Err(invalid(
+                CALL,
+                "the map is empty: nothing is mapped to resize",
+            ));
         };
         if self.is_hugetlb() {
             return Err(io::Error::new(
@@ -295,21 +343,31 @@ impl MmapInner {
             // growth would take are checked before the call, so that no map ever sits, even for a
             // moment, where a stack may grow. (A range past the end of the address space cannot be
             // taken in place: the kernel moves the map or fails.)
-            let (end, grown) = (start as usize + old_whole, (start as usize).checked_add(new_len + prefix));
+            let (end, grown) = (
+                start as usize + old_whole,
+                (start as usize).checked_add(new_len + prefix),
+            );
             if let Some(grown) = grown {
-                let what = format!("growing the map at {start:p} from {old_len} to {new_len} bytes");
+                let what =
+                    format!("growing the map at {start:p} from {old_len} to {new_len} bytes");
                 crate::stack_guard::check_stack_guard(CALL, &what, end, grown)?;
             }
         }
-        let flags = if may_move { mmap_sys::MREMAP_MAYMOVE } else { 0 };
-        // SAFETY: the whole mapping, from its page-aligned start; the old addresses are the caller's.
+        let flags = if may_move {
+            mmap_sys::MREMAP_MAYMOVE
+        } else {
+            0
+        };
+        // SAFETY: the whole mapping, from its page-aligned start; the old addresses are the
+        // caller's.
         let resized = unsafe { sys::mremap(CALL, start, old_whole, new_len + prefix, flags) };
         let base = resized.map_err(|error| {
             if sys::errno(&error) == Some(libc::EFAULT) {
                 // The range is more than one VMA: a `*_range` call gave part of it other flags.
                 let why = format!(
-                    "{CALL}: the map is in pieces the kernel keeps apart (part of it has its own advice, \
-                     protection or lock, from a *_range call), and mremap resizes only a map in one piece"
+                    "{CALL}: the map is in pieces the kernel keeps apart (part of it has its own \
+                     advice, protection or lock, from a *_range call), and mremap resizes only a \
+                     map in one piece"
                 );
                 sys::explain(error, io::ErrorKind::Unsupported, why)
             } else if error.kind() == io::ErrorKind::OutOfMemory && !may_move {
@@ -329,7 +387,8 @@ impl MmapInner {
             // SAFETY: the last byte of the mapping just grown.
             let copied = unsafe { last_byte_backed(CALL, self.ptr.add(new_len - 1)) };
             if !matches!(copied, Ok(1)) {
-                // SAFETY: shrinking in place always succeeds, and the cut pages were never handed out.
+                // SAFETY: shrinking in place always succeeds, and the cut pages were never handed
+                // out.
                 let base = unsafe { sys::mremap(CALL, base, new_len + prefix, old_whole, 0)? };
                 // SAFETY: as above.
                 self.ptr = unsafe { base.cast::<u8>().add(prefix) };
@@ -339,8 +398,9 @@ impl MmapInner {
                     Ok(_) => invalid(
                         CALL,
                         format_args!(
-                            "new_len {new_len} reaches past the end of the mapped file (extend the file \
-                             first), or the map is not readable; the map keeps its {old_len} bytes"
+                            "new_len {new_len} reaches past the end of the mapped file (extend the \
+                             file first), or the map is not readable; the map keeps its {old_len} \
+                             bytes"
                         ),
                     ),
                 });
@@ -382,9 +442,9 @@ impl MmapInner {
     }
 }
 
-/// Whether the byte at `ptr` of a map just grown can be read, without reading it: 1 if so, 0 if
-/// not (past the end of the file, or not readable). Through the kernel: `process_vm_readv`, or where
-/// a seccomp filter denies it (`EPERM`, `ENOSYS`), `MADV_POPULATE_READ` of its page, whose `EFAULT`
+/// Whether the byte at `ptr` of a map just grown can be read, without reading it: 1 if so, 0 if not
+/// (past the end of the file, or not readable). Through the kernel: `process_vm_readv`, or where a
+/// seccomp filter denies it (`EPERM`, `ENOSYS`), `MADV_POPULATE_READ` of its page, whose `EFAULT`
 /// means a read would raise `SIGBUS`; on a kernel without that (before 5.14), a map that
 /// `/proc/self/maps` shows is anonymous (inode 0), which no file end can cut short.
 ///
@@ -435,7 +495,9 @@ unsafe fn last_byte_backed(call: &str, ptr: *const u8) -> io::Result<usize> {
 /// memfd its name). `false` when it cannot be told.
 #[cfg(mman_has = "MREMAP_MAYMOVE")]
 fn mapped_anonymous(addr: usize) -> bool {
-    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else { return false };
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+        return false;
+    };
     maps.lines().any(|line| {
         let mut fields = line.split_whitespace();
         let range = fields.next().and_then(|range| {
@@ -463,7 +525,10 @@ impl Drop for MmapInner {
         if let Some((start, len)) = self.whole() {
             // SAFETY: this is the whole mapping `new` made, and its owner is going away.
             let mut result = unsafe { sys::munmap(start, len) };
-            if result.as_ref().is_err_and(|error| sys::errno(error) == Some(libc::EINVAL)) {
+            if result
+                .as_ref()
+                .is_err_and(|error| sys::errno(error) == Some(libc::EINVAL))
+            {
                 if let Some(whole) = huge_page_extent(start, len) {
                     // SAFETY: as above: the kernel mapped `whole` bytes here for this map.
                     result = unsafe { sys::munmap(start, whole) };
@@ -474,7 +539,9 @@ impl Drop for MmapInner {
             // so `EINVAL` here is a bug of this crate, and the map would stay: tests must see it.
             // (`ENOMEM`, splitting a mapping past `vm.max_map_count`, is the system's limit.)
             debug_assert!(
-                result.as_ref().map_or_else(|error| sys::errno(error) != Some(libc::EINVAL), |()| true),
+                result
+                    .as_ref()
+                    .map_or_else(|error| sys::errno(error) != Some(libc::EINVAL), |()| true),
                 "munmap of a map this crate made failed: {result:?}"
             );
         }
@@ -500,7 +567,9 @@ fn huge_page_extent(start: *mut c_void, len: usize) -> Option<usize> {
         .parse()
         .ok()?;
     let page = kib.checked_mul(1024)?;
-    (page > sys::page_size()).then(|| len.checked_next_multiple_of(page)).flatten()
+    (page > sys::page_size())
+        .then(|| len.checked_next_multiple_of(page))
+        .flatten()
 }
 
 #[cfg(all(test, mman_has = "MREMAP_MAYMOVE"))]
@@ -527,8 +596,8 @@ fn unreadable(call: &str, offset: usize, len: usize, copied: usize) -> io::Error
     crate::error::other(
         io::ErrorKind::UnexpectedEof,
         format_args!(
-            "{call}: byte {at} of the map cannot be read (offset {offset}, len {len}): the file ends \
-             before it (truncated under the map?) or the page is not readable"
+            "{call}: byte {at} of the map cannot be read (offset {offset}, len {len}): the file \
+             ends before it (truncated under the map?) or the page is not readable"
         ),
     )
 }

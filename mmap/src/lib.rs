@@ -81,8 +81,8 @@
 //!
 //! On macOS and the BSDs this crate has what their headers define: maps, flush, advice (their own
 //! `MADV_*`), protection, locking, residency, and the checked copy [`Mmap::read_at`], which copies
-//! through the kernel everywhere (`process_vm_readv` on Linux; elsewhere `write(2)` of the range into
-//! a pipe, which fails with `EFAULT` on a page the kernel cannot read). Their headers lack the
+//! through the kernel everywhere (`process_vm_readv` on Linux; elsewhere `write(2)` of the range
+//! into a pipe, which fails with `EFAULT` on a page the kernel cannot read). Their headers lack the
 //! constants of remap, populate, huge pages, `fixed_no_replace` and `lock_on_fault`, so those are
 //! not there. The Linux kernel's own calls are compiled only for Linux and Android
 //! (`cfg(linux_kernel)`, set by the build script): `SharedMemory` and `Seals` (`memfd_create`,
@@ -98,29 +98,31 @@
 //!
 //! # What the safe API guarantees
 //!
-//! Code without `unsafe` of its own (and maps from the safe constructors: [`MmapOptions::map_anon`],
-//! [`MmapOptions::map_sealed`], [`MmapOptions::map_raw`]) can rely on the following. Each promise
-//! names the tests (in `mmap/tests/`) that hold it; the `soundness` ones run the safe code in a child
-//! process and check that no signal ended it and that `/proc/self/maps` keeps nothing of the map.
+//! Code without `unsafe` of its own (and maps from the safe constructors:
+//! [`MmapOptions::map_anon`], [`MmapOptions::map_sealed`], [`MmapOptions::map_raw`]) can rely on
+//! the following. Each promise names the tests (in `mmap/tests/`) that hold it; the `soundness`
+//! ones run the safe code in a child process and check that no signal ended it and that
+//! `/proc/self/maps` keeps nothing of the map.
 //!
 //! - **No signal from a safe call, nor from touching a map made safely.** Anonymous maps are backed
 //!   by memory (running out of it is the out-of-memory killer's business, not a fault of the map).
 //!   A sealed file cannot shrink under a [`map_sealed`](MmapOptions::map_sealed) map. Huge pages
 //!   are reserved when mapping: [`no_reserve_swap`](MmapOptions::no_reserve_swap)
-//!   (`MAP_NORESERVE`), which would reserve none, is refused with them, and every huge page of a new
-//!   map is faulted in at once (Linux 5.14), so a hugetlb cgroup limit fails the map instead of a
-//!   later touch. `remap` grows a file map only as far as the file, also where a seccomp filter
+//!   (`MAP_NORESERVE`), which would reserve none, is refused with them, and every huge page of a
+//!   new map is faulted in at once (Linux 5.14), so a hugetlb cgroup limit fails the map instead of
+//!   a later touch. `remap` grows a file map only as far as the file, also where a seccomp filter
 //!   denies `process_vm_readv`; `read_at` and `populate` report bytes past a truncated end as
 //!   errors. Tests: `soundness_huge::hugetlb_without_reserve_is_refused`,
 //!   `soundness_huge::a_hugetlb_cgroup_limit_fails_the_map_not_a_touch`,
 //!   `soundness_huge::a_sealed_hugetlb_memfd_maps_without_sigbus`,
 //!   `soundness::remap_grows_where_process_vm_readv_is_denied`,
 //!   `remap::a_file_map_grows_only_as_far_as_the_file`, `truncation`.
-//! - **No raw value reaches the kernel unchecked from safe code.** [`MmapOptions::flags`] takes only
-//!   the flags [`MapFlags`] names, each sound with every other option; raw `MAP_` bits go through
-//!   the `unsafe` [`MmapOptions::flags_unchecked`]. [`MmapRaw::protect_range`] takes only the bits
-//!   [`Protection`] names. Advice that can change what a map reads is [`UncheckedAdvice`], given
-//!   through `unsafe` methods only. Tests: `soundness::map_sealed_is_private_and_refuses_raw_flags`,
+//! - **No raw value reaches the kernel unchecked from safe code.** [`MmapOptions::flags`] takes
+//!   only the flags [`MapFlags`] names, each sound with every other option; raw `MAP_` bits go
+//!   through the `unsafe` [`MmapOptions::flags_unchecked`]. [`MmapRaw::protect_range`] takes only
+//!   the bits [`Protection`] names. Advice that can change what a map reads is [`UncheckedAdvice`],
+//!   given through `unsafe` methods only. Tests:
+//!   `soundness::map_sealed_is_private_and_refuses_raw_flags`,
 //!   `lock::map_locked_through_raw_extra_flags_locks_at_once`, `advice`.
 //! - **No map where a stack grows.** The kernel keeps its stack guard gap only for the addresses it
 //!   picks; the crate refuses, with `InvalidInput` naming the stack, a map placed by address
@@ -184,11 +186,11 @@
 //! Every call returns [`std::io::Result`]. Bad arguments are refused before any system call with
 //! [`ErrorKind::InvalidInput`](std::io::ErrorKind::InvalidInput) and a message naming the public
 //! method and the argument (`"flush_range: range 8..12 (offset 8, len 4) is outside the map of 10
-//! bytes"`). A failed system call keeps the OS error's kind, and its message names the public method,
-//! then the system call and its arguments, then the OS error (`"lock: mlock of 4096 bytes at
-//! 0x7f3a2c000000 (RLIMIT_MEMLOCK: 8388608 bytes) failed: Cannot allocate memory (os error 12)"`).
-//! Where the crate explains a failure (an `EFAULT` that means "past the end of the file", an `EEXIST`
-//! that means "something is mapped there"), the error has its own kind and message.
+//! bytes"`). A failed system call keeps the OS error's kind, and its message names the public
+//! method, then the system call and its arguments, then the OS error (`"lock: mlock of 4096 bytes
+//! at 0x7f3a2c000000 (RLIMIT_MEMLOCK: 8388608 bytes) failed: Cannot allocate memory (os error
+//! 12)"`). Where the crate explains a failure (an `EFAULT` that means "past the end of the file",
+//! an `EEXIST` that means "something is mapped there"), the error has its own kind and message.
 //!
 //! The OS error's number (`errno`) is [`raw_os_error(&error)`](raw_os_error): std's
 //! `error.raw_os_error()`, which memmap2's users call, is `None` for an error with a message.
@@ -205,7 +207,9 @@
 //! match map.lock() {
 //!     Ok(()) => map.unlock()?,
 //!     // Past RLIMIT_MEMLOCK (memmap2 code matched on `error.raw_os_error()`).
-//!     Err(error) if matches!(mmap::raw_os_error(&error), Some(libc::ENOMEM | libc::EPERM)) => println!("not locked: {error}"),
+//!     Err(error) if matches!(mmap::raw_os_error(&error), Some(libc::ENOMEM | libc::EPERM)) => {
+//!         println!("not locked: {error}")
+//!     }
 //!     Err(error) => return Err(error),
 //! }
 //! # Ok(())
@@ -232,7 +236,7 @@ mod checked_copy;
 mod desc;
 mod error;
 mod flags;
-#[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+#[cfg(mman_huge)]
 mod huge;
 mod if_safe;
 mod inner;
@@ -245,7 +249,7 @@ mod raw;
 mod reader;
 #[cfg(mman_has = "MREMAP_MAYMOVE")]
 mod remap;
-#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
+#[cfg(mman_memfd)]
 mod shared_memory;
 mod stack_guard;
 mod sys;
@@ -260,7 +264,7 @@ pub use checked_copy::install_fault_handler;
 pub use desc::{MmapAsRawDesc, MmapRawDescriptor};
 pub use error::raw_os_error;
 pub use flags::{MapFlags, Protection};
-#[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+#[cfg(mman_huge)]
 pub use huge::{HugePagePool, HugePageSize};
 pub use if_safe::MapIfSafeError;
 pub use lock_all::{lock_all, unlock_all, LockAll};
@@ -271,7 +275,7 @@ pub use raw::MmapRaw;
 pub use reader::MmapReader;
 #[cfg(mman_has = "MREMAP_MAYMOVE")]
 pub use remap::RemapOptions;
-#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
+#[cfg(mman_memfd)]
 pub use shared_memory::{Seals, SharedMemory};
 
 /// The constants this crate can use that the host's headers do not define, such as

@@ -11,7 +11,8 @@ bitflags::bitflags! {
     /// ```
     /// use mmap::LockAll;
     ///
-    /// assert_eq!((LockAll::CURRENT | LockAll::FUTURE).bits(), mmap_sys::MCL_CURRENT | mmap_sys::MCL_FUTURE);
+    /// let both = LockAll::CURRENT | LockAll::FUTURE;
+    /// assert_eq!(both.bits(), mmap_sys::MCL_CURRENT | mmap_sys::MCL_FUTURE);
     /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct LockAll: c_int {

@@ -65,7 +65,10 @@ impl Mmap {
     /// `mprotect`. The map is unmapped on error.
     pub fn make_mut(self) -> io::Result<MmapMut> {
         // SAFETY: adding write access takes nothing away from the reads of the map.
-        unsafe { self.inner.protect_all("make_mut", (Protection::READ | Protection::WRITE).bits())? };
+        unsafe {
+            self.inner
+                .protect_all("make_mut", (Protection::READ | Protection::WRITE).bits())?
+        };
         Ok(MmapMut::from_inner(self.inner))
     }
 
@@ -77,7 +80,10 @@ impl Mmap {
     /// unmapped on error.
     pub fn make_exec(self) -> io::Result<Mmap> {
         // SAFETY: reads stay allowed.
-        unsafe { self.inner.protect_all("make_exec", (Protection::READ | Protection::EXEC).bits())? };
+        unsafe {
+            self.inner
+                .protect_all("make_exec", (Protection::READ | Protection::EXEC).bits())?
+        };
         Ok(self)
     }
 }
@@ -88,7 +94,8 @@ impl Deref for Mmap {
     #[inline]
     fn deref(&self) -> &[u8] {
         // SAFETY: `len` readable bytes are mapped at `ptr` (or `len` is 0 and `ptr` is non-null and
-        // page-aligned), for as long as `self` lives; the constructor's caller promised they do not change.
+        // page-aligned), for as long as `self` lives; the constructor's caller promised they do not
+        // change.
         unsafe { std::slice::from_raw_parts(self.inner.ptr(), self.inner.len()) }
     }
 }

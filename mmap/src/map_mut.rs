@@ -47,7 +47,8 @@ impl MmapMut {
     ///
     /// # Safety
     ///
-    /// As [`MmapOptions::map_mut`]: nothing else may write or truncate the file while the map lives.
+    /// As [`MmapOptions::map_mut`]: nothing else may write or truncate the file while the map
+    /// lives.
     pub unsafe fn map_mut<T: crate::MmapAsRawDesc>(file: T) -> io::Result<MmapMut> {
         // SAFETY: the caller's promise, passed on.
         unsafe { MmapOptions::new().map_mut(file) }
@@ -85,7 +86,10 @@ impl MmapMut {
     /// The error of `mprotect`. The map is unmapped on error.
     pub fn make_read_only(self) -> io::Result<Mmap> {
         // SAFETY: `self` is consumed, so no `&mut [u8]` into the map is left to write through.
-        unsafe { self.inner.protect_all("make_read_only", Protection::READ.bits())? };
+        unsafe {
+            self.inner
+                .protect_all("make_read_only", Protection::READ.bits())?
+        };
         Ok(Mmap::from_inner(self.inner))
     }
 
@@ -97,7 +101,10 @@ impl MmapMut {
     /// unmapped on error.
     pub fn make_exec(self) -> io::Result<Mmap> {
         // SAFETY: `self` is consumed, so no `&mut [u8]` into the map is left to write through.
-        unsafe { self.inner.protect_all("make_exec", (Protection::READ | Protection::EXEC).bits())? };
+        unsafe {
+            self.inner
+                .protect_all("make_exec", (Protection::READ | Protection::EXEC).bits())?
+        };
         Ok(Mmap::from_inner(self.inner))
     }
 }
@@ -108,7 +115,8 @@ impl Deref for MmapMut {
     #[inline]
     fn deref(&self) -> &[u8] {
         // SAFETY: `len` readable bytes are mapped at `ptr` (or `len` is 0 and `ptr` is non-null and
-        // page-aligned) while `self` lives; the constructor's caller promised nothing else changes them.
+        // page-aligned) while `self` lives; the constructor's caller promised nothing else changes
+        // them.
         unsafe { std::slice::from_raw_parts(self.inner.ptr(), self.inner.len()) }
     }
 }

@@ -5,7 +5,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use crate::desc::{borrow, pin, MmapAsRawDesc};
 use crate::flags::{MapFlags, Protection};
-#[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+#[cfg(mman_huge)]
 use crate::huge::HugePageSize;
 use crate::inner::MmapInner;
 use crate::range::{check_file_range, check_len, invalid};
@@ -38,14 +38,11 @@ pub struct MmapOptions {
     /// Raw `MAP_` bits from [`MmapOptions::flags_unchecked`], which the caller vouched for.
     raw_flags: c_int,
     // Read only where the host can map huge pages.
-    #[cfg_attr(
-        not(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK")),
-        allow(dead_code)
-    )]
+    #[cfg_attr(not(mman_huge), allow(dead_code))]
     huge: Option<Option<u8>>,
     placement: Placement,
     // Read only where the host has MAP_SYNC.
-    #[cfg_attr(not(all(mman_has = "MAP_SYNC", mman_has = "MAP_SHARED_VALIDATE")), allow(dead_code))]
+    #[cfg_attr(not(mman_sync), allow(dead_code))]
     dax_sync: bool,
 }
 
@@ -141,7 +138,7 @@ impl MmapOptions {
     /// For a file map the file decides: a file on hugetlbfs (or a memfd made with `MFD_HUGETLB`) is
     /// always mapped in its own huge pages, and the length rounded up to them, with or without this
     /// option; asking for huge pages of another file, or of another size, is refused.
-    #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+    #[cfg(mman_huge)]
     pub fn huge(&mut self, page_bits: Option<u8>) -> &mut Self {
         self.huge = Some(page_bits);
         self
@@ -156,7 +153,10 @@ impl MmapOptions {
     /// let offered = HugePageSize::available()?;
     /// match offered.iter().find(|pool| pool.size == HugePageSize::HUGE_2MB && pool.free > 0) {
     ///     Some(_) => {
-    ///         let map = MmapOptions::new().len(4096).huge_page_size(HugePageSize::HUGE_2MB).map_anon()?;
+    ///         let map = MmapOptions::new()
+    ///             .len(4096)
+    ///             .huge_page_size(HugePageSize::HUGE_2MB)
+    ///             .map_anon()?;
     ///         assert_eq!(map.len(), 2 << 20); // rounded up to one huge page
     ///     }
     ///     None => println!("no free 2 MiB huge pages here: nr_hugepages is 0"),
@@ -164,14 +164,14 @@ impl MmapOptions {
     /// # Ok(())
     /// # }
     /// ```
-    #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+    #[cfg(mman_huge)]
     pub fn huge_page_size(&mut self, size: HugePageSize) -> &mut Self {
         self.huge = Some(Some(size.log2()));
         self
     }
 
-    /// Asks for the map to start near `addr` (the first argument of `mmap(2)`, without `MAP_FIXED`):
-    /// a hint, which the kernel follows if that range is free and may ignore.
+    /// Asks for the map to start near `addr` (the first argument of `mmap(2)`, without
+    /// `MAP_FIXED`): a hint, which the kernel follows if that range is free and may ignore.
     ///
     /// A hint where the main thread's stack may grow (below it by `RLIMIT_STACK` and the kernel's
     /// stack guard gap) or right below any other grows-down mapping is refused with `InvalidInput`
@@ -195,7 +195,11 @@ impl MmapOptions {
     ///
     /// # fn main() -> std::io::Result<()> {
     /// let taken = MmapOptions::new().len(4096).map_anon()?;
-    /// let error = MmapOptions::new().len(4096).fixed_no_replace(taken.as_ptr() as usize).map_anon().unwrap_err();
+    /// let error = MmapOptions::new()
+    ///     .len(4096)
+    ///     .fixed_no_replace(taken.as_ptr() as usize)
+    ///     .map_anon()
+    ///     .unwrap_err();
     /// assert_eq!(error.kind(), ErrorKind::AlreadyExists);
     /// # Ok(())
     /// # }
@@ -244,7 +248,7 @@ impl MmapOptions {
     /// # Errors
     ///
     /// The map fails with `Unsupported` (`EOPNOTSUPP`) for a file not on a DAX file system.
-    #[cfg(all(mman_has = "MAP_SYNC", mman_has = "MAP_SHARED_VALIDATE"))]
+    #[cfg(mman_sync)]
     pub fn dax_sync(&mut self) -> &mut Self {
         self.dax_sync = true;
         self
@@ -308,11 +312,12 @@ impl MmapOptions {
     /// # Safety
     ///
     /// The caller promises that, while the map lives, no one (this process or another) writes the
-    /// mapped part of the file or truncates the file below it: the map gives out `&[u8]`, which must
-    /// not change under it, and a read past a truncated end kills the process with `SIGBUS`.
+    /// mapped part of the file or truncates the file below it: the map gives out `&[u8]`, which
+    /// must not change under it, and a read past a truncated end kills the process with `SIGBUS`.
     pub unsafe fn map<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
         let fd = borrow("map", &file)?;
-        self.map_file("map", fd.as_fd(), Protection::READ, Sharing::Shared).map(Mmap::from_inner)
+        self.map_file("map", fd.as_fd(), Protection::READ, Sharing::Shared)
+            .map(Mmap::from_inner)
     }
 
     /// A read-only shared map that may be executed ([`PROT_READ`](mmap_sys::PROT_READ) `|`
@@ -327,13 +332,18 @@ impl MmapOptions {
     /// As [`MmapOptions::map`].
     pub unsafe fn map_exec<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
         let fd = borrow("map_exec", &file)?;
-        self.map_file("map_exec", fd.as_fd(), Protection::READ | Protection::EXEC, Sharing::Shared)
-            .map(Mmap::from_inner)
+        self.map_file(
+            "map_exec",
+            fd.as_fd(),
+            Protection::READ | Protection::EXEC,
+            Sharing::Shared,
+        )
+        .map(Mmap::from_inner)
     }
 
     /// A writable shared map of the file ([`PROT_READ`](mmap_sys::PROT_READ) `|`
-    /// [`PROT_WRITE`](mmap_sys::PROT_WRITE), [`MAP_SHARED`](mmap_sys::MAP_SHARED)): writes reach the
-    /// file, at the latest when flushed.
+    /// [`PROT_WRITE`](mmap_sys::PROT_WRITE), [`MAP_SHARED`](mmap_sys::MAP_SHARED)): writes reach
+    /// the file, at the latest when flushed.
     ///
     /// # Errors
     ///
@@ -341,13 +351,18 @@ impl MmapOptions {
     ///
     /// # Safety
     ///
-    /// The caller promises that, while the map lives, no one else writes or truncates the mapped part
-    /// of the file: the map gives out `&mut [u8]`, which nothing else may change, and an access past
-    /// a truncated end kills the process with `SIGBUS`.
+    /// The caller promises that, while the map lives, no one else writes or truncates the mapped
+    /// part of the file: the map gives out `&mut [u8]`, which nothing else may change, and an
+    /// access past a truncated end kills the process with `SIGBUS`.
     pub unsafe fn map_mut<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapMut> {
         let fd = borrow("map_mut", &file)?;
-        self.map_file("map_mut", fd.as_fd(), Protection::READ | Protection::WRITE, Sharing::Shared)
-            .map(MmapMut::from_inner)
+        self.map_file(
+            "map_mut",
+            fd.as_fd(),
+            Protection::READ | Protection::WRITE,
+            Sharing::Shared,
+        )
+        .map(MmapMut::from_inner)
     }
 
     /// A private copy-on-write map of the file ([`MAP_PRIVATE`](mmap_sys::MAP_PRIVATE)): writable,
@@ -363,8 +378,13 @@ impl MmapOptions {
     /// change or truncate it.
     pub unsafe fn map_copy<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapMut> {
         let fd = borrow("map_copy", &file)?;
-        self.map_file("map_copy", fd.as_fd(), Protection::READ | Protection::WRITE, Sharing::Private)
-            .map(MmapMut::from_inner)
+        self.map_file(
+            "map_copy",
+            fd.as_fd(),
+            Protection::READ | Protection::WRITE,
+            Sharing::Private,
+        )
+        .map(MmapMut::from_inner)
     }
 
     /// A private read-only map of the file ([`MAP_PRIVATE`](mmap_sys::MAP_PRIVATE)), which
@@ -379,8 +399,13 @@ impl MmapOptions {
     /// As [`MmapOptions::map`].
     pub unsafe fn map_copy_read_only<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
         let fd = borrow("map_copy_read_only", &file)?;
-        self.map_file("map_copy_read_only", fd.as_fd(), Protection::READ, Sharing::Private)
-            .map(Mmap::from_inner)
+        self.map_file(
+            "map_copy_read_only",
+            fd.as_fd(),
+            Protection::READ,
+            Sharing::Private,
+        )
+        .map(Mmap::from_inner)
     }
 
     /// A read-only shared map that needs no `unsafe`, of a file whose contents can never change: a
@@ -402,7 +427,7 @@ impl MmapOptions {
     /// `InvalidInput` before the map when the file lacks either seal (or cannot be sealed: not a
     /// memfd), or when `offset + len` (rounded up to the file's huge pages) reaches past its end;
     /// otherwise as [`MmapOptions::map`].
-    #[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
+    #[cfg(mman_memfd)]
     pub fn map_sealed<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
         const CALL: &str = "map_sealed";
         let pinned = pin(CALL, &file)?;
@@ -412,28 +437,33 @@ impl MmapOptions {
             let size = sys::file_info(CALL, fd)?.len;
             // The kernel maps a file of huge pages in whole huge pages: those must be within it.
             let len = match sys::hugetlb_page_size_of_file(CALL, fd)? {
-                Some(huge) => (len as u64).checked_next_multiple_of(huge).unwrap_or(u64::MAX),
+                Some(huge) => (len as u64)
+                    .checked_next_multiple_of(huge)
+                    .unwrap_or(u64::MAX),
                 None => len as u64,
             };
             if self.offset.checked_add(len).map_or(true, |end| end > size) {
                 return Err(invalid(
                     CALL,
                     format_args!(
-                        "offset {} + len {len} reaches past the end of the sealed file ({size} bytes)",
+                        "offset {} + len {len} reaches past the end of the sealed file \
+                         ({size} bytes)",
                         self.offset
                     ),
                 ));
             }
         }
-        self.map_file(CALL, fd, Protection::READ, Sharing::Private).map(Mmap::from_inner)
+        self.map_file(CALL, fd, Protection::READ, Sharing::Private)
+            .map(Mmap::from_inner)
     }
 
     /// A read-only shared map made without `unsafe`, after checking that nothing can change the
     /// file, as memmap2's `map_if_safe`: the file must be a memfd sealed against writing and
-    /// shrinking ([`Seals::WRITE`](crate::Seals::WRITE) and [`Seals::SHRINK`](crate::Seals::SHRINK),
-    /// read with `fcntl(F_GET_SEALS)`), or a file with fs-verity (`STATX_ATTR_VERITY` from `statx`,
-    /// Linux 5.5), and the range mapped must lie within the file. As with `map_sealed`, the file
-    /// is checked and mapped through a descriptor of the call's own (`fcntl(F_DUPFD_CLOEXEC)`).
+    /// shrinking ([`Seals::WRITE`](crate::Seals::WRITE) and
+    /// [`Seals::SHRINK`](crate::Seals::SHRINK), read with `fcntl(F_GET_SEALS)`), or a file with
+    /// fs-verity (`STATX_ATTR_VERITY` from `statx`, Linux 5.5), and the range mapped must lie
+    /// within the file. As with `map_sealed`, the file is checked and mapped through a descriptor
+    /// of the call's own (`fcntl(F_DUPFD_CLOEXEC)`).
     ///
     /// Beyond memmap2's checks, the map gets every check of [`MmapOptions::map`] (a directory, a
     /// pipe, a length over `isize::MAX` are refused before the call), and the reason a file is not
@@ -455,22 +485,27 @@ impl MmapOptions {
     ///
     /// # Errors
     ///
-    /// [`MapIfSafeError`](crate::MapIfSafeError): `not_safe()` when the file may change or the range
-    /// reaches past its end; `map_failed()` when the map fails (or, without `len`, the offset is past
-    /// the end of the file, as in memmap2); `not_supported()` off Linux and Android.
+    /// [`MapIfSafeError`](crate::MapIfSafeError): `not_safe()` when the file may change or the
+    /// range reaches past its end; `map_failed()` when the map fails (or, without `len`, the offset
+    /// is past the end of the file, as in memmap2); `not_supported()` off Linux and Android.
     pub fn map_if_safe<T: MmapAsRawDesc>(&self, file: T) -> Result<Mmap, crate::MapIfSafeError> {
         use crate::MapIfSafeError;
         const CALL: &str = "map_if_safe";
         let pinned = pin(CALL, &file).map_err(MapIfSafeError::new_map_failed)?;
         let fd = pinned.as_fd();
         crate::if_safe::check_file(CALL, fd)?;
-        let size = sys::file_info(CALL, fd).map_err(MapIfSafeError::new_map_failed)?.len;
+        let size = sys::file_info(CALL, fd)
+            .map_err(MapIfSafeError::new_map_failed)?
+            .len;
         let len = match self.len {
             Some(len) => len as u64,
             None => size.checked_sub(self.offset).ok_or_else(|| {
                 MapIfSafeError::new_map_failed(invalid(
                     CALL,
-                    format_args!("offset {} is past the end of the file ({size} bytes)", self.offset),
+                    format_args!(
+                        "offset {} is past the end of the file ({size} bytes)",
+                        self.offset
+                    ),
                 ))
             })?,
         };
@@ -489,16 +524,21 @@ impl MmapOptions {
             .map_err(MapIfSafeError::new_map_failed)
     }
 
-    /// A writable shared map of the file that gives out raw pointers only, so making it is safe: the
-    /// caller's `unsafe` blocks that read or write through the pointers carry the promises.
+    /// A writable shared map of the file that gives out raw pointers only, so making it is safe:
+    /// the caller's `unsafe` blocks that read or write through the pointers carry the promises.
     ///
     /// # Errors
     ///
     /// As [`MmapOptions::map_mut`].
     pub fn map_raw<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapRaw> {
         let fd = borrow("map_raw", &file)?;
-        self.map_file("map_raw", fd.as_fd(), Protection::READ | Protection::WRITE, Sharing::Shared)
-            .map(MmapRaw::from_inner)
+        self.map_file(
+            "map_raw",
+            fd.as_fd(),
+            Protection::READ | Protection::WRITE,
+            Sharing::Shared,
+        )
+        .map(MmapRaw::from_inner)
     }
 
     /// As [`MmapOptions::map_raw`], read-only: for a file open for reading only.
@@ -508,8 +548,13 @@ impl MmapOptions {
     /// As [`MmapOptions::map`].
     pub fn map_raw_read_only<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapRaw> {
         let fd = borrow("map_raw_read_only", &file)?;
-        self.map_file("map_raw_read_only", fd.as_fd(), Protection::READ, Sharing::Shared)
-            .map(MmapRaw::from_inner)
+        self.map_file(
+            "map_raw_read_only",
+            fd.as_fd(),
+            Protection::READ,
+            Sharing::Shared,
+        )
+        .map(MmapRaw::from_inner)
     }
 
     /// Anonymous memory of the `len` set with [`MmapOptions::len`] (0 without it), zero-filled and
@@ -532,8 +577,15 @@ impl MmapOptions {
     pub fn map_anon(&self) -> io::Result<MmapMut> {
         let len = self.len.unwrap_or(0);
         let flags = mmap_sys::MAP_PRIVATE | mmap_sys::MAP_ANONYMOUS;
-        self.map_checked("map_anon", len, Protection::READ | Protection::WRITE, flags, None, 0)
-            .map(MmapMut::from_inner)
+        self.map_checked(
+            "map_anon",
+            len,
+            Protection::READ | Protection::WRITE,
+            flags,
+            None,
+            0,
+        )
+        .map(MmapMut::from_inner)
     }
 
     #[inline]
@@ -556,7 +608,9 @@ impl MmapOptions {
                 file.blksize = Some(info.blksize);
                 match info.kind {
                     FileKind::Regular | FileKind::Device => {}
-                    FileKind::Directory => return Err(invalid(call, "the file descriptor is a directory")),
+                    FileKind::Directory => {
+                        return Err(invalid(call, "the file descriptor is a directory"))
+                    }
                     FileKind::Other(what) => {
                         return Err(invalid(
                             call,
@@ -595,19 +649,27 @@ impl MmapOptions {
 
     /// Maps one page of an empty file and unmaps it: only to learn whether the kernel maps `fd`.
     /// A failure is told as what the caller asked, a map of an empty file, not as the probe's map.
-    fn probe(&self, call: &str, fd: BorrowedFd<'_>, prot: Protection, flags: c_int) -> io::Result<()> {
-        MmapInner::new(call, 0, 1, prot.bits(), flags, fd.as_raw_fd(), 0).map(drop).map_err(|error| {
-            let kind = error.kind();
-            let why = if sys::errno(&error) == Some(libc::ENODEV) {
-                format!(
-                    "{call}: the file reports a size of 0, and the kernel cannot map this kind of file \
-                     (those of /proc and /sys report 0 bytes whatever they hold)"
+    fn probe(
+        &self,
+        call: &str,
+        fd: BorrowedFd<'_>,
+        prot: Protection,
+        flags: c_int,
+    ) -> io::Result<()> {
+        MmapInner::new(call, 0, 1, prot.bits(), flags, fd.as_raw_fd(), 0)
+            .map(drop)
+            .map_err(|error| {
+                let kind = error.kind();
+                let why = if sys::errno(&error) == Some(libc::ENODEV) {
+                    format!(
+                    "{call}: the file reports a size of 0, and the kernel cannot map this kind of \
+                     file (those of /proc and /sys report 0 bytes whatever they hold)"
                 )
-            } else {
-                format!("{call}: the file is empty, and the kernel refuses to map it")
-            };
-            sys::explain(error, kind, why)
-        })
+                } else {
+                    format!("{call}: the file is empty, and the kernel refuses to map it")
+                };
+                sys::explain(error, kind, why)
+            })
     }
 
     /// Every check of a new map, then the map.
@@ -638,12 +700,15 @@ impl MmapOptions {
                 MmapInner::new(call, hint, len, prot.bits(), flags, raw_fd, offset)
                     .map_err(|error| self.explain_failure(call, error, hint, len, offset))?
             }
-            #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+            #[cfg(mman_huge)]
             Some(size) => {
                 // A whole number of huge pages, as the kernel maps: the map's `len()` is that, so
                 // that `munmap`, `mprotect` and `madvise` later get a length the kernel accepts.
                 let len = crate::huge::round_up(len, size.bytes() as usize).ok_or_else(|| {
-                    invalid(call, format_args!("len {len} rounded up to whole {size} pages overflows"))
+                    invalid(
+                        call,
+                        format_args!("len {len} rounded up to whole {size} pages overflows"),
+                    )
                 })?;
                 check_len(call, len)?;
                 self.check_placement(call, hint, len, offset, size.bytes() as usize)?;
@@ -666,7 +731,10 @@ impl MmapOptions {
                 // elsewhere.
                 return Err(crate::error::other(
                     io::ErrorKind::Unsupported,
-                    format_args!("{call}: fixed_no_replace({hint:#x}): the running kernel placed the map at {start:#x} (MAP_FIXED_NOREPLACE needs Linux 4.17)"),
+                    format_args!(
+                        "{call}: fixed_no_replace({hint:#x}): the running kernel placed the map at \
+                         {start:#x} (MAP_FIXED_NOREPLACE needs Linux 4.17)"
+                    ),
                 ));
             }
         }
@@ -680,7 +748,8 @@ impl MmapOptions {
         if all & (mmap_sys::MAP_FIXED | mmap_sys::MAP_SHARED | mmap_sys::MAP_PRIVATE) != 0 {
             return Err(invalid(
                 call,
-                "flags: MAP_FIXED and the sharing type (MAP_SHARED, MAP_PRIVATE) cannot be passed as extra flags",
+                "flags: MAP_FIXED and the sharing type (MAP_SHARED, MAP_PRIVATE) cannot be passed \
+                 as extra flags",
             ));
         }
         let unnamed = self.flags.bits() & !MapFlags::all().bits();
@@ -688,8 +757,9 @@ impl MmapOptions {
             return Err(invalid(
                 call,
                 format_args!(
-                    "flags: {unnamed:#x} are bits MapFlags does not name, which could break what the safe \
-                     API promises; raw MAP_ bits go through the unsafe MmapOptions::flags_unchecked"
+                    "flags: {unnamed:#x} are bits MapFlags does not name, which could break what \
+                     the safe API promises; raw MAP_ bits go through the unsafe \
+                     MmapOptions::flags_unchecked"
                 ),
             ));
         }
@@ -737,7 +807,8 @@ impl MmapOptions {
             Placement::At(addr) if addr % sys::page_size() != 0 || addr == 0 => Err(invalid(
                 call,
                 format_args!(
-                    "fixed_no_replace: address {addr:#x} is not a non-null multiple of the page size"
+                    "fixed_no_replace: address {addr:#x} is not a non-null multiple of the page \
+                     size"
                 ),
             )),
             #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
@@ -750,7 +821,7 @@ impl MmapOptions {
     /// `MAP_HUGETLB` in the flags (its `MAP_HUGETLB | MAP_HUGE_*` flags go to `mmap`); for a file,
     /// the size of its file system's pages if that is hugetlbfs, which the kernel uses whatever the
     /// flags say. `MAP_NORESERVE` from the safe flags is refused with huge pages.
-    #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+    #[cfg(mman_huge)]
     fn huge_page(
         &self,
         call: &str,
@@ -773,25 +844,31 @@ impl MmapOptions {
             None => None,
             Some(None) => Some(HugePageSize::system_default()?),
             Some(Some(bits)) => Some(
-                1u64.checked_shl(u32::from(bits)).and_then(HugePageSize::from_bytes).ok_or_else(|| {
-                    invalid(
-                        call,
-                        format_args!("huge page size 2^{bits} cannot be encoded in the flags of mmap"),
-                    )
-                })?,
+                1u64.checked_shl(u32::from(bits))
+                    .and_then(HugePageSize::from_bytes)
+                    .ok_or_else(|| {
+                        invalid(
+                            call,
+                            format_args!(
+                                "huge page size 2^{bits} cannot be encoded in the flags of mmap"
+                            ),
+                        )
+                    })?,
             ),
         };
         let size = match fd {
             None => asked,
             Some(fd) => {
-                let file = fd.hugetlb_page_size(call)?.and_then(HugePageSize::from_bytes);
+                let file = fd
+                    .hugetlb_page_size(call)?
+                    .and_then(HugePageSize::from_bytes);
                 match (asked, file) {
                     (Some(asked), None) => {
                         return Err(invalid(
                             call,
                             format_args!(
-                                "huge pages of {asked}: the file is not on hugetlbfs, and a file is mapped \
-                                 in its file system's pages"
+                                "huge pages of {asked}: the file is not on hugetlbfs, and a file \
+                                 is mapped in its file system's pages"
                             ),
                         ))
                     }
@@ -830,7 +907,7 @@ impl MmapOptions {
         Ok(Some(size))
     }
 
-    #[cfg(not(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK")))]
+    #[cfg(not(mman_huge))]
     /// Without the `MAP_HUGE_*` constants this build cannot size huge pages, so it cannot record
     /// the length the kernel maps with them: `MAP_HUGETLB` and files of hugetlbfs are refused.
     fn huge_page(
@@ -851,29 +928,32 @@ impl MmapOptions {
             return Err(io::Error::new(
                 io::ErrorKind::Unsupported,
                 format!(
-                    "{call}: huge pages (MAP_HUGETLB, or a file of hugetlbfs) need MAP_HUGE_SHIFT and \
-                     MAP_HUGE_MASK, which the host's headers lack: this build cannot tell the length the \
-                     kernel would map"
+                    "{call}: huge pages (MAP_HUGETLB, or a file of hugetlbfs) need MAP_HUGE_SHIFT \
+                     and MAP_HUGE_MASK, which the host's headers lack: this build cannot tell the \
+                     length the kernel would map"
                 ),
             ));
         }
         Ok(None)
     }
 
-    /// The sharing type with [`MmapOptions::dax_sync`]: `MAP_SHARED_VALIDATE | MAP_SYNC` in place of
-    /// `MAP_SHARED`; refused before the call for a private or anonymous map.
-    #[cfg(all(mman_has = "MAP_SYNC", mman_has = "MAP_SHARED_VALIDATE"))]
+    /// The sharing type with [`MmapOptions::dax_sync`]: `MAP_SHARED_VALIDATE | MAP_SYNC` in place
+    /// of `MAP_SHARED`; refused before the call for a private or anonymous map.
+    #[cfg(mman_sync)]
     fn dax_sharing(&self, call: &str, sharing: c_int, file: bool) -> io::Result<c_int> {
         if !self.dax_sync {
             return Ok(sharing);
         }
         if sharing != mmap_sys::MAP_SHARED || !file {
-            return Err(invalid(call, "dax_sync: MAP_SYNC needs a shared map of a file"));
+            return Err(invalid(
+                call,
+                "dax_sync: MAP_SYNC needs a shared map of a file",
+            ));
         }
         Ok(mmap_sys::MAP_SHARED_VALIDATE | mmap_sys::MAP_SYNC)
     }
 
-    #[cfg(not(all(mman_has = "MAP_SYNC", mman_has = "MAP_SHARED_VALIDATE")))]
+    #[cfg(not(mman_sync))]
     fn dax_sharing(&self, _call: &str, sharing: c_int, _file: bool) -> io::Result<c_int> {
         Ok(sharing)
     }
@@ -893,15 +973,15 @@ impl MmapOptions {
             Some(libc::EEXIST) if hint != 0 => {
                 let end = hint.saturating_add(len + (offset % sys::page_size() as u64) as usize);
                 let why = format!(
-                    "{call}: fixed_no_replace({hint:#x}): something is already mapped in {hint:#x}..{end:#x}, \
-                     which MAP_FIXED_NOREPLACE does not replace"
+                    "{call}: fixed_no_replace({hint:#x}): something is already mapped in \
+                     {hint:#x}..{end:#x}, which MAP_FIXED_NOREPLACE does not replace"
                 );
                 sys::explain(error, io::ErrorKind::AlreadyExists, why)
             }
             Some(libc::EOPNOTSUPP) if self.dax_sync => {
                 let why = format!(
-                    "{call}: dax_sync: the file is not on a file system mounted with DAX (-o dax), the \
-                     only files MAP_SYNC maps"
+                    "{call}: dax_sync: the file is not on a file system mounted with DAX (-o dax), \
+                     the only files MAP_SYNC maps"
                 );
                 sys::explain(error, io::ErrorKind::Unsupported, why)
             }

@@ -1,5 +1,5 @@
-//! The checks made before any system call: lengths, offsets, and the one helper that validates every
-//! `(offset, len)` range given to a call on an existing map.
+//! The checks made before any system call: lengths, offsets, and the one helper that validates
+//! every `(offset, len)` range given to a call on an existing map.
 
 use std::io;
 
@@ -17,7 +17,10 @@ pub(crate) fn check_len(call: &str, len: usize) -> io::Result<()> {
 /// A file range must end within `u64`, and within `off_t` (`i64`), the largest offset a file has.
 pub(crate) fn check_file_range(call: &str, offset: u64, len: usize) -> io::Result<()> {
     match offset.checked_add(len as u64) {
-        None => Err(invalid(call, format_args!("offset {offset} + len {len} overflows u64"))),
+        None => Err(invalid(
+            call,
+            format_args!("offset {offset} + len {len} overflows u64"),
+        )),
         Some(end) if end > i64::MAX as u64 => Err(invalid(
             call,
             format_args!("offset {offset} + len {len} is past the largest file offset, i64::MAX"),
@@ -30,11 +33,15 @@ pub(crate) fn check_file_range(call: &str, offset: u64, len: usize) -> io::Resul
 /// overflow and must end within the map. An empty range at `map_len` is within it.
 pub(crate) fn check_range(call: &str, offset: usize, len: usize, map_len: usize) -> io::Result<()> {
     match offset.checked_add(len) {
-        None => Err(invalid(call, format_args!("offset {offset} + len {len} overflows usize"))),
+        None => Err(invalid(
+            call,
+            format_args!("offset {offset} + len {len} overflows usize"),
+        )),
         Some(end) if end > map_len => Err(invalid(
             call,
             format_args!(
-                "range {offset}..{end} (offset {offset}, len {len}) is outside the map of {map_len} bytes"
+                "range {offset}..{end} (offset {offset}, len {len}) is outside the map of \
+                 {map_len} bytes"
             ),
         )),
         Some(_) => Ok(()),
@@ -68,7 +75,10 @@ mod tests {
     #[test]
     fn file_ranges_must_fit_u64_and_off_t() {
         let error = check_file_range("map", u64::MAX - 1, 2).unwrap_err();
-        assert_eq!(error.to_string(), format!("map: offset {} + len 2 overflows u64", u64::MAX - 1));
+        assert_eq!(
+            error.to_string(),
+            format!("map: offset {} + len 2 overflows u64", u64::MAX - 1)
+        );
         assert!(check_file_range("map", i64::MAX as u64, 1).is_err());
         assert!(check_file_range("map", i64::MAX as u64 + 1, 0).is_err());
         assert!(check_file_range("map", 4096, 4096).is_ok());

@@ -57,7 +57,8 @@ impl MmapRaw {
         self.protect_range(0, self.len(), protection)
     }
 
-    /// Changes the access the `len` bytes from `offset` allow, widened to whole pages: `mprotect(2)`.
+    /// Changes the access the `len` bytes from `offset` allow, widened to whole pages:
+    /// `mprotect(2)`.
     ///
     /// ```
     /// use mmap::{MmapOptions, Protection};
@@ -77,7 +78,12 @@ impl MmapRaw {
     ///
     /// `InvalidInput` before any call if the range is not within the map, or for bits `Protection`
     /// does not name; otherwise as `protect`.
-    pub fn protect_range(&self, offset: usize, len: usize, protection: Protection) -> io::Result<()> {
+    pub fn protect_range(
+        &self,
+        offset: usize,
+        len: usize,
+        protection: Protection,
+    ) -> io::Result<()> {
         let unnamed = protection.bits() & !Protection::all().bits();
         if unnamed != 0 {
             return Err(crate::range::invalid(
@@ -87,7 +93,10 @@ impl MmapRaw {
         }
         // SAFETY: an `MmapRaw` hands out no references, only raw pointers, and every access through
         // them is the caller's unsafe code, which must respect the protection in force.
-        unsafe { self.inner.protect("protect_range", offset, len, protection.bits()) }
+        unsafe {
+            self.inner
+                .protect("protect_range", offset, len, protection.bits())
+        }
     }
 }
 

@@ -85,8 +85,8 @@ impl Read for MmapReader<'_> {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 format!(
-                    "MmapReader::read: byte {start} of the map cannot be read: the file ends before it \
-                     (truncated under the map?) or the page is not readable"
+                    "MmapReader::read: byte {start} of the map cannot be read: the file ends \
+                     before it (truncated under the map?) or the page is not readable"
                 ),
             ));
         }
@@ -118,7 +118,8 @@ impl Seek for MmapReader<'_> {
             None => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!(
-                    "MmapReader::seek: {pos:?} from {base} is before the start of the map or past u64::MAX"
+                    "MmapReader::seek: {pos:?} from {base} is before the start of the map or past \
+                     u64::MAX"
                 ),
             )),
         }

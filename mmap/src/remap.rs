@@ -45,7 +45,8 @@ impl MmapMut {
     /// # fn main() -> std::io::Result<()> {
     /// let mut memory = mmap::MmapMut::map_anon(4096)?;
     /// let bytes = &memory[..];
-    /// memory.remap(8192, mmap::RemapOptions::new().may_move(true))?; // error: `memory` is borrowed
+    /// // error: `memory` is borrowed
+    /// memory.remap(8192, mmap::RemapOptions::new().may_move(true))?;
     /// println!("{}", bytes[0]);
     /// # Ok(())
     /// # }
@@ -72,12 +73,12 @@ impl MmapMut {
     /// `Unsupported` when part of the map was given its own advice, protection or lock by a
     /// `*_range` call (the kernel then keeps it in pieces, and `mremap` resizes one piece only), or
     /// for a map of huge pages (`mremap` cannot grow one, and rounds a shrunk one up);
-    /// `InvalidInput` when the map grew in place where the main thread's stack may grow (below it by
-    /// `RLIMIT_STACK` and the stack guard gap) or right below another grows-down mapping: the map is
-    /// shrunk back (see "What the safe API guarantees" in the crate documentation); otherwise the
-    /// error of `mremap`. The grown map's last byte is checked with `process_vm_readv`, or where a
-    /// seccomp filter denies it, with `MADV_POPULATE_READ` (Linux 5.14) or, for anonymous memory,
-    /// not at all.
+    /// `InvalidInput` when the map grew in place where the main thread's stack may grow (below it
+    /// by `RLIMIT_STACK` and the stack guard gap) or right below another grows-down mapping: the
+    /// map is shrunk back (see "What the safe API guarantees" in the crate documentation);
+    /// otherwise the error of `mremap`. The grown map's last byte is checked with
+    /// `process_vm_readv`, or where a seccomp filter denies it, with `MADV_POPULATE_READ` (Linux
+    /// 5.14) or, for anonymous memory, not at all.
     pub fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
         // SAFETY: `&mut self`: no reference into the map outlives this call.
         unsafe { self.inner.remap(new_len, options.may_move) }
@@ -107,9 +108,10 @@ impl MmapRaw {
     ///
     /// # Safety
     ///
-    /// The borrow checker does not follow raw pointers: the caller promises that no pointer into the
-    /// map taken before the call is used after it, since the map may move (with
-    /// [`RemapOptions::may_move`]) or lose its tail, and that no other thread uses the map meanwhile.
+    /// The borrow checker does not follow raw pointers: the caller promises that no pointer into
+    /// the map taken before the call is used after it, since the map may move (with
+    /// [`RemapOptions::may_move`]) or lose its tail, and that no other thread uses the map
+    /// meanwhile.
     pub unsafe fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
         // SAFETY: the caller's promise above.
         unsafe { self.inner.remap(new_len, options.may_move) }

@@ -76,12 +76,17 @@ impl SharedMemory {
     pub fn create(name: &str, len: u64) -> io::Result<SharedMemory> {
         const CALL: &str = "SharedMemory::create";
         if name.len() > 249 {
-            return Err(invalid(CALL, format_args!("name is {} bytes long, over 249", name.len())));
+            return Err(invalid(
+                CALL,
+                format_args!("name is {} bytes long, over 249", name.len()),
+            ));
         }
-        let c_name =
-            CString::new(name).map_err(|_| invalid(CALL, format_args!("name {name:?} holds a NUL byte")))?;
+        let c_name = CString::new(name)
+            .map_err(|_| invalid(CALL, format_args!("name {name:?} holds a NUL byte")))?;
         let fd = sys::memfd_create(&c_name, mmap_sys::MFD_CLOEXEC | mmap_sys::MFD_ALLOW_SEALING)?;
-        let memory = SharedMemory { file: File::from(fd) };
+        let memory = SharedMemory {
+            file: File::from(fd),
+        };
         memory.set_len(len)?;
         Ok(memory)
     }
@@ -113,7 +118,11 @@ impl SharedMemory {
     pub fn set_len(&self, len: u64) -> io::Result<()> {
         self.file.set_len(len).map_err(|error| {
             let kind = error.kind();
-            sys::explain(error, kind, format_args!("SharedMemory::set_len({len}): ftruncate failed"))
+            sys::explain(
+                error,
+                kind,
+                format_args!("SharedMemory::set_len({len}): ftruncate failed"),
+            )
         })
     }
 
@@ -121,8 +130,8 @@ impl SharedMemory {
     ///
     /// # Errors
     ///
-    /// `PermissionDenied` (`EPERM`) once [`Seals::SEAL`] is set; `ResourceBusy` (`EBUSY`) when adding
-    /// [`Seals::WRITE`] while a writable shared map of the memory exists, in any process.
+    /// `PermissionDenied` (`EPERM`) once [`Seals::SEAL`] is set; `ResourceBusy` (`EBUSY`) when
+    /// adding [`Seals::WRITE`] while a writable shared map of the memory exists, in any process.
     pub fn add_seals(&self, seals: Seals) -> io::Result<()> {
         sys::add_seals("SharedMemory::add_seals", self.file.as_fd(), seals.bits())
     }
@@ -161,9 +170,9 @@ impl SharedMemory {
         unsafe { MmapOptions::new().map_mut(&self.file) }
     }
 
-    /// A read-only map of all the memory, which needs no `unsafe`: the memory must be sealed against
-    /// shrinking and writing ([`Seals::SHRINK`] and [`Seals::WRITE`]), so no one can change it under
-    /// the map. See [`MmapOptions::map_sealed`].
+    /// A read-only map of all the memory, which needs no `unsafe`: the memory must be sealed
+    /// against shrinking and writing ([`Seals::SHRINK`] and [`Seals::WRITE`]), so no one can change
+    /// it under the map. See [`MmapOptions::map_sealed`].
     ///
     /// # Errors
     ///
@@ -194,7 +203,9 @@ impl From<OwnedFd> for SharedMemory {
     /// Takes a memfd's descriptor, e.g. one a parent process handed over. Any file works; only a
     /// memfd can be sealed.
     fn from(fd: OwnedFd) -> SharedMemory {
-        SharedMemory { file: File::from(fd) }
+        SharedMemory {
+            file: File::from(fd),
+        }
     }
 }
 
@@ -204,14 +215,20 @@ pub(crate) fn check_sealed(call: &str, fd: BorrowedFd<'_>) -> io::Result<()> {
     let seals = match sys::get_seals(call, fd) {
         Ok(seals) => Seals::from_bits_retain(seals),
         Err(error) if sys::errno(&error) == Some(libc::EINVAL) => {
-            return Err(invalid(call, "the file cannot be sealed (not a memfd): its contents may change"))
+            return Err(invalid(
+                call,
+                "the file cannot be sealed (not a memfd): its contents may change",
+            ))
         }
         Err(error) => return Err(error),
     };
     if !seals.contains(needed) {
         return Err(invalid(
             call,
-            format_args!("the file's seals {seals:?} lack {:?}: its contents may change", needed - seals),
+            format_args!(
+                "the file's seals {seals:?} lack {:?}: its contents may change",
+                needed - seals
+            ),
         ));
     }
     Ok(())

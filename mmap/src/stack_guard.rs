@@ -3,9 +3,9 @@
 //! The main thread's stack (`[stack]`) grows down on demand, up to `RLIMIT_STACK`, and the kernel
 //! keeps a guard gap (`stack_guard_gap`, 256 pages by default) between any grows-down mapping and
 //! the mapping below it. It keeps both only for the addresses it picks: a map placed by address
-//! (`fixed_no_replace`, `address_hint`) or grown in place by `mremap` may sit right below the stack,
-//! where the stack's next frames land in the map instead of faulting. So before such a call the
-//! crate checks the range against `/proc/self/maps`, and refuses one in that zone.
+//! (`fixed_no_replace`, `address_hint`) or grown in place by `mremap` may sit right below the
+//! stack, where the stack's next frames land in the map instead of faulting. So before such a call
+//! the crate checks the range against `/proc/self/maps`, and refuses one in that zone.
 
 use std::cell::RefCell;
 use std::io::{self, Read};
@@ -17,16 +17,24 @@ use crate::sys;
 /// Refuses `start..end`, about to be mapped by `call` (`what` says how: "fixed_no_replace(0x...)"),
 /// if a stack may grow into it: within `RLIMIT_STACK` plus the guard gap below the top of the main
 /// thread's stack, or within the guard gap below any other grows-down mapping.
-pub(crate) fn check_stack_guard(call: &str, what: &str, start: usize, end: usize) -> io::Result<()> {
-    match with_proc_text(&MAPS, "/proc/self/maps", |maps| check_maps(call, what, start, end, maps)) {
+pub(crate) fn check_stack_guard(
+    call: &str,
+    what: &str,
+    start: usize,
+    end: usize,
+) -> io::Result<()> {
+    match with_proc_text(&MAPS, "/proc/self/maps", |maps| {
+        check_maps(call, what, start, end, maps)
+    }) {
         Ok(checked) => checked,
-        // Without /proc (a chroot, a sandbox) nothing can be checked: placing by address is refused.
+        // Without /proc (a chroot, a sandbox) nothing can be checked: placing by address is
+        // refused.
         Err(error) => Err(sys::explain(
             error,
             io::ErrorKind::Unsupported,
             format_args!(
-                "{call}: {what}: /proc/self/maps cannot be read, so whether the range is clear of the \
-                 stack cannot be checked"
+                "{call}: {what}: /proc/self/maps cannot be read, so whether the range is clear of \
+                 the stack cannot be checked"
             ),
         )),
     }
@@ -39,7 +47,9 @@ fn check_maps(call: &str, what: &str, start: usize, end: usize, maps: &str) -> i
     // further up meets that one first.
     let mut above_checked = false;
     for line in maps.lines() {
-        let Some((from, to, path)) = parse_line(line) else { continue };
+        let Some((from, to, path)) = parse_line(line) else {
+            continue;
+        };
         let first_above = from >= end && !std::mem::replace(&mut above_checked, true);
         if path == "[stack]" {
             // The lowest address the stack may reach, then the gap the kernel keeps below it.
@@ -52,10 +62,11 @@ fn check_maps(call: &str, what: &str, start: usize, end: usize, maps: &str) -> i
                 return Err(invalid(
                     call,
                     format_args!(
-                        "{what}: the range {start:#x}..{end:#x} is where the main thread's stack may grow \
-                         ({zone:#x}..{to:#x}: the stack at {from:#x}..{to:#x}, RLIMIT_STACK {}, and the \
-                         kernel's guard gap of {gap} bytes)",
-                        stack_limit().map_or("unlimited".to_owned(), |limit| format!("{limit} bytes")),
+                        "{what}: the range {start:#x}..{end:#x} is where the main thread's stack \
+                         may grow ({zone:#x}..{to:#x}: the stack at {from:#x}..{to:#x}, \
+                         RLIMIT_STACK {}, and the kernel's guard gap of {gap} bytes)",
+                        stack_limit()
+                            .map_or("unlimited".to_owned(), |limit| format!("{limit} bytes")),
                     ),
                 ));
             }
@@ -63,8 +74,8 @@ fn check_maps(call: &str, what: &str, start: usize, end: usize, maps: &str) -> i
             return Err(invalid(
                 call,
                 format_args!(
-                    "{what}: the range {start:#x}..{end:#x} is within the stack guard gap ({gap} bytes) \
-                     below the grows-down mapping (a stack) at {from:#x}"
+                    "{what}: the range {start:#x}..{end:#x} is within the stack guard gap ({gap} \
+                     bytes) below the grows-down mapping (a stack) at {from:#x}"
                 ),
             ));
         }
@@ -77,8 +88,15 @@ fn parse_line(line: &str) -> Option<(usize, usize, &str)> {
     let (range, rest) = line.split_once(' ')?;
     let (from, to) = range.split_once('-')?;
     // The path is the sixth field; it may hold spaces, and may be missing.
-    let path = rest.split_whitespace().nth(4).map_or("", |first| &rest[rest.find(first).unwrap_or(0)..]);
-    Some((usize::from_str_radix(from, 16).ok()?, usize::from_str_radix(to, 16).ok()?, path))
+    let path = rest
+        .split_whitespace()
+        .nth(4)
+        .map_or("", |first| &rest[rest.find(first).unwrap_or(0)..]);
+    Some((
+        usize::from_str_radix(from, 16).ok()?,
+        usize::from_str_radix(to, 16).ok()?,
+        path,
+    ))
 }
 
 /// Whether the mapping that starts at `start` grows down: `gd` in its `VmFlags` line of
@@ -93,7 +111,9 @@ fn grows_down(start: usize) -> bool {
         let flags = lines
             .take_while(|line| parse_line(line).is_none())
             .find_map(|line| line.strip_prefix("VmFlags:"));
-        Some(flags.map_or(true, |flags| flags.split_whitespace().any(|flag| flag == "gd")))
+        Some(flags.map_or(true, |flags| {
+            flags.split_whitespace().any(|flag| flag == "gd")
+        }))
     });
     match flags {
         Ok(Some(grows_down)) => grows_down,
@@ -103,15 +123,15 @@ fn grows_down(start: usize) -> bool {
 }
 
 thread_local! {
-    /// The text of `/proc/self/maps` and `/proc/self/smaps`, in buffers each thread keeps: once they
-    /// have grown, the checks allocate nothing, and leave the allocator's own mappings alone (musl's
-    /// allocator maps and keeps areas for new allocations of that size).
+    /// The text of `/proc/self/maps` and `/proc/self/smaps`, in buffers each thread keeps: once
+    /// they have grown, the checks allocate nothing, and leave the allocator's own mappings alone
+    /// (musl's allocator maps and keeps areas for new allocations of that size).
     static MAPS: RefCell<String> = const { RefCell::new(String::new()) };
     static SMAPS: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
-/// Reads the file at `path` into `buffer` (or, should it be in use, a new one) and gives its text to
-/// `with`.
+/// Reads the file at `path` into `buffer` (or, should it be in use, a new one) and gives its text
+/// to `with`.
 fn with_proc_text<R>(
     buffer: &'static LocalKey<RefCell<String>>,
     path: &str,
@@ -131,7 +151,10 @@ fn with_proc_text<R>(
 /// The soft `RLIMIT_STACK` in bytes, read at each check (`setrlimit` may change it); `None` when
 /// unlimited, or unknown.
 fn stack_limit() -> Option<usize> {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
     if unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut limit) } != 0
         || limit.rlim_cur == libc::RLIM_INFINITY
@@ -150,7 +173,8 @@ fn stack_guard_gap() -> usize {
         let pages = std::fs::read_to_string("/proc/cmdline")
             .ok()
             .and_then(|line| {
-                line.split_whitespace().find_map(|arg| arg.strip_prefix("stack_guard_gap=")?.parse().ok())
+                line.split_whitespace()
+                    .find_map(|arg| arg.strip_prefix("stack_guard_gap=")?.parse().ok())
             })
             .unwrap_or(256usize);
         pages.saturating_mul(sys::page_size())

@@ -1,7 +1,7 @@
 //! The operating system's calls: the only module that calls `mmap-sys` (and `libc`, for what
-//! `<sys/mman.h>` does not declare). Each wrapper takes the public call it serves (`call`) and turns
-//! a failure into an `io::Error` (made by `crate::error`) that names that call, then the system call
-//! and its arguments, and keeps the OS error.
+//! `<sys/mman.h>` does not declare). Each wrapper takes the public call it serves (`call`) and
+//! turns a failure into an `io::Error` (made by `crate::error`) that names that call, then the
+//! system call and its arguments, and keeps the OS error.
 
 use std::ffi::c_void;
 use std::io;
@@ -58,7 +58,9 @@ pub(crate) fn file_info(call: &str, fd: BorrowedFd<'_>) -> io::Result<FileInfo> 
     let mut stat = std::mem::MaybeUninit::<stat>::uninit();
     // SAFETY: `stat` is a buffer of the size fstat fills; `fd` is open for the call.
     if unsafe { fstat(fd.as_raw_fd(), stat.as_mut_ptr()) } != 0 {
-        return Err(last_error(|| format!("{call}: fstat of file descriptor {}", fd.as_raw_fd())));
+        return Err(last_error(|| {
+            format!("{call}: fstat of file descriptor {}", fd.as_raw_fd())
+        }));
     }
     // SAFETY: fstat succeeded, so it filled `stat`.
     let stat = unsafe { stat.assume_init() };
@@ -76,7 +78,11 @@ pub(crate) fn file_info(call: &str, fd: BorrowedFd<'_>) -> io::Result<FileInfo> 
         libc::S_IFBLK => block_device_size(call, fd)?,
         _ => stat.st_size as u64,
     };
-    Ok(FileInfo { len, kind, blksize: stat.st_blksize as u64 })
+    Ok(FileInfo {
+        len,
+        kind,
+        blksize: stat.st_blksize as u64,
+    })
 }
 
 /// The size of a block device in bytes: `ioctl(fd, BLKGETSIZE64)`.
@@ -88,7 +94,12 @@ pub(crate) fn block_device_size(call: &str, fd: BorrowedFd<'_>) -> io::Result<u6
     let mut size = 0u64;
     // SAFETY: BLKGETSIZE64 writes one u64 to the pointer, which points at `size`.
     if unsafe { libc::ioctl(fd.as_raw_fd(), blkgetsize64, &mut size as *mut u64) } != 0 {
-        return Err(last_error(|| format!("{call}: ioctl(BLKGETSIZE64) of block device {}", fd.as_raw_fd())));
+        return Err(last_error(|| {
+            format!(
+                "{call}: ioctl(BLKGETSIZE64) of block device {}",
+                fd.as_raw_fd()
+            )
+        }));
     }
     Ok(size)
 }
@@ -102,7 +113,9 @@ pub(crate) fn hugetlb_page_size_of_file(call: &str, fd: BorrowedFd<'_>) -> io::R
     let mut stat = std::mem::MaybeUninit::<libc::statfs>::uninit();
     // SAFETY: `stat` is a buffer of the size fstatfs fills; `fd` is open for the call.
     if unsafe { libc::fstatfs(fd.as_raw_fd(), stat.as_mut_ptr()) } != 0 {
-        return Err(last_error(|| format!("{call}: fstatfs of file descriptor {}", fd.as_raw_fd())));
+        return Err(last_error(|| {
+            format!("{call}: fstatfs of file descriptor {}", fd.as_raw_fd())
+        }));
     }
     // SAFETY: fstatfs succeeded, so it filled `stat`.
     let stat = unsafe { stat.assume_init() };
@@ -113,8 +126,8 @@ pub(crate) fn hugetlb_page_size_of_file(call: &str, fd: BorrowedFd<'_>) -> io::R
 }
 
 /// A descriptor to map, with its block size where `fstat` was asked already (`None` where it was
-/// not): a file whose blocks are no larger than a page is not on hugetlbfs, whose `st_blksize` is its
-/// huge page size, so its map needs no `fstatfs`.
+/// not): a file whose blocks are no larger than a page is not on hugetlbfs, whose `st_blksize` is
+/// its huge page size, so its map needs no `fstatfs`.
 #[derive(Clone, Copy)]
 pub(crate) struct MapFd<'a> {
     pub(crate) fd: BorrowedFd<'a>,
@@ -134,11 +147,15 @@ impl MapFd<'_> {
 /// Elsewhere there is no hugetlbfs: every file is mapped in base pages.
 #[cfg(not(linux_kernel))]
 #[inline]
-pub(crate) fn hugetlb_page_size_of_file(_call: &str, _fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
+pub(crate) fn hugetlb_page_size_of_file(
+    _call: &str,
+    _fd: BorrowedFd<'_>,
+) -> io::Result<Option<u64>> {
     Ok(None)
 }
 
-/// `mmap(hint, len, prot, flags, fd, offset)`; `call` is the public call that maps, for the message.
+/// `mmap(hint, len, prot, flags, fd, offset)`; `call` is the public call that maps, for the
+/// message.
 ///
 /// # Safety
 ///
@@ -157,7 +174,9 @@ pub(crate) unsafe fn mmap(
     // SAFETY: the caller upholds the contract above; `offset` fits `off_t`, checked by the callers.
     let ptr = unsafe { sys::mmap(hint, len, prot, flags, fd, offset as i64) };
     if ptr == sys::MAP_FAILED {
-        Err(last_error(|| format!("{call}: mmap of {len} bytes at offset {offset}")))
+        Err(last_error(|| {
+            format!("{call}: mmap of {len} bytes at offset {offset}")
+        }))
     } else {
         Ok(ptr)
     }
@@ -181,7 +200,9 @@ fn check(ret: c_int, what: impl FnOnce() -> String) -> io::Result<()> {
 #[inline]
 pub(crate) unsafe fn munmap(ptr: *mut c_void, len: usize) -> io::Result<()> {
     // SAFETY: the caller upholds the contract above.
-    check(unsafe { sys::munmap(ptr, len) }, || format!("munmap of {len} bytes at {ptr:p}"))
+    check(unsafe { sys::munmap(ptr, len) }, || {
+        format!("munmap of {len} bytes at {ptr:p}")
+    })
 }
 
 /// `mprotect(ptr, len, prot)`.
@@ -190,9 +211,16 @@ pub(crate) unsafe fn munmap(ptr: *mut c_void, len: usize) -> io::Result<()> {
 ///
 /// `ptr` is page-aligned, `ptr..ptr + len` is mapped, and no reference to it relies on an access
 /// the new protection takes away.
-pub(crate) unsafe fn mprotect(call: &str, ptr: *mut c_void, len: usize, prot: c_int) -> io::Result<()> {
+pub(crate) unsafe fn mprotect(
+    call: &str,
+    ptr: *mut c_void,
+    len: usize,
+    prot: c_int,
+) -> io::Result<()> {
     // SAFETY: the caller upholds the contract above.
-    check(unsafe { sys::mprotect(ptr, len, prot) }, || format!("{call}: mprotect of {len} bytes at {ptr:p}"))
+    check(unsafe { sys::mprotect(ptr, len, prot) }, || {
+        format!("{call}: mprotect of {len} bytes at {ptr:p}")
+    })
 }
 
 /// `msync(ptr, len, flags)`.
@@ -200,9 +228,16 @@ pub(crate) unsafe fn mprotect(call: &str, ptr: *mut c_void, len: usize, prot: c_
 /// # Safety
 ///
 /// `ptr` is page-aligned and `ptr..ptr + len` is mapped.
-pub(crate) unsafe fn msync(call: &str, ptr: *mut c_void, len: usize, flags: c_int) -> io::Result<()> {
+pub(crate) unsafe fn msync(
+    call: &str,
+    ptr: *mut c_void,
+    len: usize,
+    flags: c_int,
+) -> io::Result<()> {
     // SAFETY: msync reads the mapping's state only; the range is mapped (caller).
-    check(unsafe { sys::msync(ptr, len, flags) }, || format!("{call}: msync of {len} bytes at {ptr:p}"))
+    check(unsafe { sys::msync(ptr, len, flags) }, || {
+        format!("{call}: msync of {len} bytes at {ptr:p}")
+    })
 }
 
 /// `madvise(ptr, len, advice)`; `name` is the advice's C name, for the message.
@@ -246,7 +281,12 @@ pub(crate) fn madvise_supported(advice: c_int) -> bool {
 pub(crate) unsafe fn mlock(call: &str, ptr: *mut c_void, len: usize) -> io::Result<()> {
     // SAFETY: locking does not change memory contents; the range is mapped (caller).
     let ret = unsafe { sys::mlock(ptr, len) };
-    check(ret, || format!("{call}: mlock of {len} bytes at {ptr:p} (RLIMIT_MEMLOCK: {})", memlock_limit()))
+    check(ret, || {
+        format!(
+            "{call}: mlock of {len} bytes at {ptr:p} (RLIMIT_MEMLOCK: {})",
+            memlock_limit()
+        )
+    })
 }
 
 /// `mlock2(ptr, len, MLOCK_ONFAULT)`.
@@ -273,7 +313,9 @@ pub(crate) unsafe fn mlock_on_fault(call: &str, ptr: *mut c_void, len: usize) ->
 /// `ptr..ptr + len` is mapped.
 pub(crate) unsafe fn munlock(call: &str, ptr: *mut c_void, len: usize) -> io::Result<()> {
     // SAFETY: unlocking does not change memory contents; the range is mapped (caller).
-    check(unsafe { sys::munlock(ptr, len) }, || format!("{call}: munlock of {len} bytes at {ptr:p}"))
+    check(unsafe { sys::munlock(ptr, len) }, || {
+        format!("{call}: munlock of {len} bytes at {ptr:p}")
+    })
 }
 
 /// `mincore(ptr, len, vec)`: one byte per page of the range, whose low bit says it is in RAM.
@@ -284,8 +326,8 @@ pub(crate) unsafe fn munlock(call: &str, ptr: *mut c_void, len: usize) -> io::Re
 pub(crate) unsafe fn mincore(call: &str, ptr: *mut c_void, len: usize) -> io::Result<Vec<u8>> {
     let pages = len.div_ceil(page_size());
     let mut vec = vec![0u8; pages];
-    // The vector is `unsigned char *` in glibc's and musl's headers, `char *` in macOS's and FreeBSD's.
-    // SAFETY: `vec` holds one byte per page of the range; the range is mapped (caller).
+    // The vector is `unsigned char *` in glibc's and musl's headers, `char *` in macOS's and
+    // FreeBSD's. SAFETY: `vec` holds one byte per page of the range; the range is mapped (caller).
     let ret = unsafe { sys::mincore(ptr, len, vec.as_mut_ptr().cast()) };
     check(ret, || format!("{call}: mincore of {len} bytes at {ptr:p}"))?;
     Ok(vec)
@@ -306,10 +348,13 @@ pub(crate) unsafe fn mremap(
     new_len: usize,
     flags: c_int,
 ) -> io::Result<*mut c_void> {
-    // SAFETY: the caller upholds the contract above; without MREMAP_FIXED no fifth argument is read.
+    // SAFETY: the caller upholds the contract above; without MREMAP_FIXED no fifth argument is
+    // read.
     let new = unsafe { sys::mremap(ptr, old_len, new_len, flags) };
     if new == sys::MAP_FAILED {
-        Err(last_error(|| format!("{call}: mremap of {old_len} bytes at {ptr:p} to {new_len} bytes")))
+        Err(last_error(|| {
+            format!("{call}: mremap of {old_len} bytes at {ptr:p} to {new_len} bytes")
+        }))
     } else {
         Ok(new)
     }
@@ -320,7 +365,8 @@ pub(crate) unsafe fn mremap(
 /// copy where a plain read would raise `SIGBUS` or `SIGSEGV`. Returns how many bytes were copied:
 /// fewer than `buf.len()` only when such a page was reached.
 ///
-/// On Linux and Android, one call: `process_vm_readv(getpid(), ...)`. Elsewhere, [`copy_through_pipe`].
+/// On Linux and Android, one call: `process_vm_readv(getpid(), ...)`. Elsewhere,
+/// [`copy_through_pipe`].
 ///
 /// `call` is the public call that copies, for the message.
 ///
@@ -342,11 +388,18 @@ pub(crate) unsafe fn copy_checked(call: &str, src: *const u8, buf: &mut [u8]) ->
 pub(crate) unsafe fn copy_checked(call: &str, src: *const u8, buf: &mut [u8]) -> io::Result<usize> {
     let mut done = 0;
     while done < buf.len() {
-        let local = libc::iovec { iov_base: buf[done..].as_mut_ptr().cast(), iov_len: buf.len() - done };
+        let local = libc::iovec {
+            iov_base: buf[done..].as_mut_ptr().cast(),
+            iov_len: buf.len() - done,
+        };
         // The address is only passed to the kernel, which checks it: no need for `add`'s promise.
-        let remote = libc::iovec { iov_base: src.wrapping_add(done) as *mut c_void, iov_len: local.iov_len };
+        let remote = libc::iovec {
+            iov_base: src.wrapping_add(done) as *mut c_void,
+            iov_len: local.iov_len,
+        };
         // SAFETY: the kernel writes at most `local.iov_len` bytes into `buf`, which this function
-        // borrows mutably, and reads `remote` with its own checks: a bad page is an error, not a fault.
+        // borrows mutably, and reads `remote` with its own checks: a bad page is an error, not a
+        // fault.
         let copied = unsafe { libc::process_vm_readv(libc::getpid(), &local, 1, &remote, 1, 0) };
         match copied {
             0 => break,
@@ -365,20 +418,27 @@ pub(crate) unsafe fn copy_checked(call: &str, src: *const u8, buf: &mut [u8]) ->
 }
 
 /// [`copy_checked`] where `process_vm_readv` does not exist: `write(2)` of the source into a pipe,
-/// then `read(2)` back into `buf`, at most a page at a time. `write` reads the source with the kernel's
-/// checks, as every system call reads user memory: a page it cannot read fails with `EFAULT` instead
-/// of faulting, and a page copies whole or not at all. The pipe is the call's own, non-blocking, and
-/// closed on return; each write goes into an empty pipe, so it never blocks.
+/// then `read(2)` back into `buf`, at most a page at a time. `write` reads the source with the
+/// kernel's checks, as every system call reads user memory: a page it cannot read fails with
+/// `EFAULT` instead of faulting, and a page copies whole or not at all. The pipe is the call's own,
+/// non-blocking, and closed on return; each write goes into an empty pipe, so it never blocks.
 ///
 /// # Safety
 ///
 /// As [`copy_checked`].
 #[cfg(any(test, not(linux_kernel)))]
-pub(crate) unsafe fn copy_through_pipe(call: &str, src: *const u8, buf: &mut [u8]) -> io::Result<usize> {
+pub(crate) unsafe fn copy_through_pipe(
+    call: &str,
+    src: *const u8,
+    buf: &mut [u8],
+) -> io::Result<usize> {
     let len = buf.len();
     let failed = |what: &str| {
         let source = io::Error::last_os_error();
-        crate::error::failed(format!("{call}: {what} of the checked copy of {len} bytes at {src:p}"), source)
+        crate::error::failed(
+            format!("{call}: {what} of the checked copy of {len} bytes at {src:p}"),
+            source,
+        )
     };
     let (read_end, write_end) = nonblocking_pipe().map_err(|_| failed("pipe"))?;
     let page = page_size();
@@ -399,8 +459,8 @@ pub(crate) unsafe fn copy_through_pipe(call: &str, src: *const u8, buf: &mut [u8
         let end = done + written as usize;
         while done < end {
             let into = buf[done..].as_mut_ptr().cast();
-            // SAFETY: read writes at most `end - done` bytes into `buf[done..]`, which this function
-            // borrows mutably; the pipe holds that many.
+            // SAFETY: read writes at most `end - done` bytes into `buf[done..]`, which this
+            // function borrows mutably; the pipe holds that many.
             let got = unsafe { libc::read(read_end.as_raw_fd(), into, end - done) };
             if got <= 0 {
                 return Err(failed("read"));
@@ -446,7 +506,10 @@ fn nonblocking_pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)
 /// The soft `RLIMIT_MEMLOCK`, for the messages of failed locks: `ENOMEM` and `EPERM` there mean
 /// the limit was reached.
 fn memlock_limit() -> String {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
     match unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) } {
         0 if limit.rlim_cur == libc::RLIM_INFINITY => "unlimited".to_owned(),
@@ -459,17 +522,24 @@ fn memlock_limit() -> String {
 pub(crate) fn mlockall(flags: c_int, names: &str) -> io::Result<()> {
     // SAFETY: locking changes no memory contents.
     let ret = unsafe { sys::mlockall(flags) };
-    check(ret, || format!("lock_all: mlockall({names}) (RLIMIT_MEMLOCK: {})", memlock_limit()))
+    check(ret, || {
+        format!(
+            "lock_all: mlockall({names}) (RLIMIT_MEMLOCK: {})",
+            memlock_limit()
+        )
+    })
 }
 
 /// `munlockall()`.
 pub(crate) fn munlockall() -> io::Result<()> {
     // SAFETY: unlocking changes no memory contents.
-    check(unsafe { sys::munlockall() }, || "unlock_all: munlockall".to_owned())
+    check(unsafe { sys::munlockall() }, || {
+        "unlock_all: munlockall".to_owned()
+    })
 }
 
 /// `memfd_create(name, flags)`.
-#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
+#[cfg(mman_memfd)]
 pub(crate) fn memfd_create(
     name: &std::ffi::CStr,
     flags: std::ffi::c_uint,
@@ -477,33 +547,41 @@ pub(crate) fn memfd_create(
     // SAFETY: `name` is a NUL-terminated string that lives through the call.
     let fd = unsafe { sys::memfd_create(name.as_ptr(), flags) };
     if fd < 0 {
-        return Err(last_error(|| format!("SharedMemory::create: memfd_create({name:?})")));
+        return Err(last_error(|| {
+            format!("SharedMemory::create: memfd_create({name:?})")
+        }));
     }
     // SAFETY: the kernel just returned this descriptor, and nothing else owns it.
     Ok(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) })
 }
 
 /// `fcntl(fd, F_GET_SEALS)`: the seals of a memfd.
-#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
+#[cfg(mman_memfd)]
 pub(crate) fn get_seals(call: &str, fd: BorrowedFd<'_>) -> io::Result<c_int> {
     // SAFETY: F_GET_SEALS reads the seals of an open descriptor, borrowed for the call.
     let seals = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GET_SEALS) };
     if seals < 0 {
         return Err(last_error(|| {
-            format!("{call}: fcntl(F_GET_SEALS) of file descriptor {}", fd.as_raw_fd())
+            format!(
+                "{call}: fcntl(F_GET_SEALS) of file descriptor {}",
+                fd.as_raw_fd()
+            )
         }));
     }
     Ok(seals)
 }
 
 /// `fcntl(fd, F_ADD_SEALS, seals)`.
-#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
+#[cfg(mman_memfd)]
 pub(crate) fn add_seals(call: &str, fd: BorrowedFd<'_>, seals: c_int) -> io::Result<()> {
     // SAFETY: F_ADD_SEALS changes what later calls on the file may do, not memory of this process.
     let ret = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, seals) };
     if ret < 0 {
         return Err(last_error(|| {
-            format!("{call}: fcntl(F_ADD_SEALS, {seals:#x}) of file descriptor {}", fd.as_raw_fd())
+            format!(
+                "{call}: fcntl(F_ADD_SEALS, {seals:#x}) of file descriptor {}",
+                fd.as_raw_fd()
+            )
         }));
     }
     Ok(())
@@ -514,7 +592,7 @@ pub(crate) fn add_seals(call: &str, fd: BorrowedFd<'_>, seals: c_int) -> io::Res
 /// `statx(fd, "", AT_EMPTY_PATH)`, whose `STATX_ATTR_VERITY` attribute Linux 5.5 reports; an older
 /// kernel (or a failed call) answers `false`. Through `syscall`, so that no libc newer than the
 /// program's own (glibc 2.28 has `statx`) is needed.
-#[cfg(all(target_os = "linux", any(target_env = "gnu", target_env = "musl")))]
+#[cfg(libc_statx)]
 pub(crate) fn has_fs_verity(fd: BorrowedFd<'_>) -> bool {
     let mut stat = std::mem::MaybeUninit::<libc::statx>::zeroed();
     // SAFETY: statx fills the buffer given, of the size it expects, and reads the empty path, a
@@ -549,9 +627,18 @@ mod tests {
         let mut file = tempfile::tempfile().unwrap();
         file.write_all(&bytes).unwrap();
         let fd = file.as_raw_fd();
-        // SAFETY: a new shared map at an address the kernel picks; `file` outlives every read of it.
+        // SAFETY: a new shared map at an address the kernel picks; `file` outlives every read of
+        // it.
         let ptr = unsafe {
-            mmap("test", std::ptr::null_mut(), bytes.len(), sys::PROT_READ, sys::MAP_SHARED, fd, 0)
+            mmap(
+                "test",
+                std::ptr::null_mut(),
+                bytes.len(),
+                sys::PROT_READ,
+                sys::MAP_SHARED,
+                fd,
+                0,
+            )
         };
         (file, ptr.unwrap(), bytes)
     }
@@ -561,8 +648,8 @@ mod tests {
     fn copy_through_pipe_stops_at_the_first_page_past_the_end_of_the_file() {
         let page = page_size();
         let (file, ptr, bytes) = mapped_file(3);
-        // The second page keeps half of its bytes (the rest reads as zeroes); the third is gone, and
-        // reading it would raise SIGBUS.
+        // The second page keeps half of its bytes (the rest reads as zeroes); the third is gone,
+        // and reading it would raise SIGBUS.
         file.set_len((page + page / 2) as u64).unwrap();
         let mut buf = vec![0xff; 3 * page];
         // SAFETY: the three pages lie within the map made above.
@@ -584,7 +671,15 @@ mod tests {
         let page = page_size();
         let (_file, ptr, bytes) = mapped_file(2);
         // SAFETY: the second page of the map made above, which nothing reads but the kernel.
-        unsafe { mprotect("test", ptr.cast::<u8>().add(page).cast(), page, sys::PROT_NONE) }.unwrap();
+        unsafe {
+            mprotect(
+                "test",
+                ptr.cast::<u8>().add(page).cast(),
+                page,
+                sys::PROT_NONE,
+            )
+        }
+        .unwrap();
         let mut buf = vec![0; 2 * page];
         // SAFETY: the two pages lie within the map made above.
         let copied = unsafe { copy_through_pipe("test", ptr.cast(), &mut buf) }.unwrap();

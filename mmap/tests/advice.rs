@@ -26,7 +26,10 @@ fn every_advice_the_kernel_supports_succeeds_on_an_anonymous_map() {
             }
             Err(e) => panic!("{advice:?} failed: {e}"),
         }
-        assert!(map.iter().all(|&b| b == 1), "{advice:?} changed the contents");
+        assert!(
+            map.iter().all(|&b| b == 1),
+            "{advice:?} changed the contents"
+        );
     }
     println!("advice the headers define and this kernel does not support: {unsupported:?}");
     // Linux 6.1 headers, and a kernel at least as new: it knows every advice the headers define.
@@ -52,7 +55,10 @@ fn dont_need_on_a_private_anonymous_map_reads_zeroes_again() {
     map.fill(9);
     assert!(UncheckedAdvice::DontNeed.is_supported());
     // SAFETY: no reference into the map is held across the call; the zeroes are expected.
-    unsafe { map.unchecked_advise_range(UncheckedAdvice::DontNeed, 4096, 4096).unwrap() };
+    unsafe {
+        map.unchecked_advise_range(UncheckedAdvice::DontNeed, 4096, 4096)
+            .unwrap()
+    };
     assert!(map[..4096].iter().all(|&b| b == 9));
     assert!(map[4096..].iter().all(|&b| b == 0));
 }
@@ -75,5 +81,10 @@ fn advice_outside_the_map_is_refused_before_madvise() {
     let map = MmapMut::map_anon(4096).unwrap();
     let error = map.advise_range(Advice::WillNeed, 4000, 100).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
-    assert!(error.to_string().starts_with("advise_range: range 4000..4100"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("advise_range: range 4000..4100"),
+        "{error}"
+    );
 }

@@ -1,9 +1,9 @@
-//! Bad input, case by case: each gets an `io::Error` of the exact kind, whose message names the call
-//! and the argument, and nothing is mapped (`/proc/self/maps` is the same before and after).
+//! Bad input, case by case: each gets an `io::Error` of the exact kind, whose message names the
+//! call and the argument, and nothing is mapped (`/proc/self/maps` is the same before and after).
 //!
-//! One test runs the whole table, alone in this binary, so that no other test maps or unmaps while it
-//! compares `/proc/self/maps`. Locking past `RLIMIT_MEMLOCK` needs a child process with a lowered
-//! limit: it is in `lock_all.rs`.
+//! One test runs the whole table, alone in this binary, so that no other test maps or unmaps while
+//! it compares `/proc/self/maps`. Locking past `RLIMIT_MEMLOCK` needs a child process with a
+//! lowered limit: it is in `lock_all.rs`.
 
 // /proc is Linux's.
 #![cfg(linux_kernel)]
@@ -15,8 +15,8 @@ use std::io::{self, ErrorKind, Write};
 use std::os::fd::{AsRawFd, BorrowedFd};
 
 use mmap::{
-    lock_all, page_size, Advice, LockAll, MapFlags, Mmap, MmapMut, MmapOptions, MmapRaw, Protection,
-    RemapOptions, SharedMemory, UncheckedAdvice,
+    lock_all, page_size, Advice, LockAll, MapFlags, Mmap, MmapMut, MmapOptions, MmapRaw,
+    Protection, RemapOptions, SharedMemory, UncheckedAdvice,
 };
 
 /// One bad input: the call, the kind of error it must get, and words its message must hold.
@@ -33,7 +33,12 @@ fn case(
     words: &'static [&'static str],
     call: impl Fn() -> io::Result<()> + 'static,
 ) -> Case {
-    Case { name, call: Box::new(call), kind, words }
+    Case {
+        name,
+        call: Box::new(call),
+        kind,
+        words,
+    }
 }
 
 fn file_of(len: usize) -> File {
@@ -44,20 +49,25 @@ fn file_of(len: usize) -> File {
 
 /// Where this process's mappings start, with their file. Ends are left out: the heap and malloc's
 /// arenas grow in place, moving the end of their mapping and the start of the reserve after it
-/// (anonymous `---p`), which is left out too. A new mapping shows as a new start, or, merged into the
-/// mapping above it, as that mapping's start moving down.
+/// (anonymous `---p`), which is left out too. A new mapping shows as a new start, or, merged into
+/// the mapping above it, as that mapping's start moving down.
 ///
-/// Returned as a fingerprint, and read into one buffer allocated once: the reading allocates nothing,
-/// since an allocation may itself be a new mapping (musl's malloc maps new areas for small ones too).
+/// Returned as a fingerprint, and read into one buffer allocated once: the reading allocates
+/// nothing, since an allocation may itself be a new mapping (musl's malloc maps new areas for small
+/// ones too).
 fn mappings() -> u64 {
     use std::hash::{Hash, Hasher};
     use std::io::Read;
     thread_local! {
-        static MAPS: std::cell::RefCell<String> = std::cell::RefCell::new(String::with_capacity(1 << 20));
+        static MAPS: std::cell::RefCell<String> =
+            std::cell::RefCell::new(String::with_capacity(1 << 20));
     }
     MAPS.with_borrow_mut(|maps| {
         maps.clear();
-        File::open("/proc/self/maps").unwrap().read_to_string(maps).unwrap();
+        File::open("/proc/self/maps")
+            .unwrap()
+            .read_to_string(maps)
+            .unwrap();
         let mut fingerprint = std::collections::hash_map::DefaultHasher::new();
         for line in maps.lines() {
             let mut fields = line.split_whitespace();
@@ -105,10 +115,15 @@ fn cases() -> Vec<Case> {
             &["map_anon:", "len", "isize::MAX"],
             move || MmapMut::map_anon(over).map(drop),
         ),
-        case("len over isize::MAX, file", ErrorKind::InvalidInput, &["map_raw:", "len", "isize::MAX"], {
-            let file = f(&file);
-            move || MmapOptions::new().len(usize::MAX).map_raw(&*file).map(drop)
-        }),
+        case(
+            "len over isize::MAX, file",
+            ErrorKind::InvalidInput,
+            &["map_raw:", "len", "isize::MAX"],
+            {
+                let file = f(&file);
+                move || MmapOptions::new().len(usize::MAX).map_raw(&*file).map(drop)
+            },
+        ),
         case(
             "offset past the end of the file",
             ErrorKind::InvalidInput,
@@ -125,8 +140,10 @@ fn cases() -> Vec<Case> {
             &["map:", "offset", "len 10", "overflows u64"],
             {
                 let file = f(&file);
-                // SAFETY: refused before any call.
-                move || unsafe { MmapOptions::new().offset(u64::MAX - 5).len(10).map(&*file) }.map(drop)
+                move || {
+                    // SAFETY: refused before any call.
+                    unsafe { MmapOptions::new().offset(u64::MAX - 5).len(10).map(&*file) }.map(drop)
+                }
             },
         ),
         case(
@@ -136,7 +153,10 @@ fn cases() -> Vec<Case> {
             {
                 let file = f(&file);
                 move || {
-                    let options = MmapOptions::new().offset(i64::MAX as u64 - 5).len(10).clone();
+                    let options = MmapOptions::new()
+                        .offset(i64::MAX as u64 - 5)
+                        .len(10)
+                        .clone();
                     // SAFETY: refused before any call.
                     unsafe { options.map_mut(&*file) }.map(drop)
                 }
@@ -154,30 +174,50 @@ fn cases() -> Vec<Case> {
         case(
             "map_mut of a read-only file",
             ErrorKind::PermissionDenied,
-            &["map_mut: mmap of 4096 bytes at offset 0", "Permission denied"],
+            &[
+                "map_mut: mmap of 4096 bytes at offset 0",
+                "Permission denied",
+            ],
             move || {
                 // SAFETY: refused by the kernel.
                 unsafe { MmapMut::map_mut(&read_only) }.map(drop)
             },
         ),
-        case("a directory", ErrorKind::InvalidInput, &["map:", "file descriptor is a directory"], {
-            let dir = File::open(std::env::temp_dir()).unwrap();
-            // SAFETY: refused before any call.
-            move || unsafe { Mmap::map(&dir) }.map(drop)
-        }),
-        case("a socket", ErrorKind::InvalidInput, &["map:", "file descriptor is a socket"], {
-            let (socket, _peer) = std::os::unix::net::UnixStream::pair().unwrap();
-            // SAFETY: refused before any call.
-            move || unsafe { Mmap::map(&socket) }.map(drop)
-        }),
-        case("a pipe", ErrorKind::InvalidInput, &["map:", "file descriptor is a pipe"], {
-            let mut child =
-                std::process::Command::new("true").stdout(std::process::Stdio::piped()).spawn().unwrap();
-            let reader = child.stdout.take().unwrap();
-            child.wait().unwrap();
-            // SAFETY: refused before any call.
-            move || unsafe { Mmap::map(&reader) }.map(drop)
-        }),
+        case(
+            "a directory",
+            ErrorKind::InvalidInput,
+            &["map:", "file descriptor is a directory"],
+            {
+                let dir = File::open(std::env::temp_dir()).unwrap();
+                // SAFETY: refused before any call.
+                move || unsafe { Mmap::map(&dir) }.map(drop)
+            },
+        ),
+        case(
+            "a socket",
+            ErrorKind::InvalidInput,
+            &["map:", "file descriptor is a socket"],
+            {
+                let (socket, _peer) = std::os::unix::net::UnixStream::pair().unwrap();
+                // SAFETY: refused before any call.
+                move || unsafe { Mmap::map(&socket) }.map(drop)
+            },
+        ),
+        case(
+            "a pipe",
+            ErrorKind::InvalidInput,
+            &["map:", "file descriptor is a pipe"],
+            {
+                let mut child = std::process::Command::new("true")
+                    .stdout(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                let reader = child.stdout.take().unwrap();
+                child.wait().unwrap();
+                // SAFETY: refused before any call.
+                move || unsafe { Mmap::map(&reader) }.map(drop)
+            },
+        ),
         case(
             "a closed file descriptor",
             ErrorKind::InvalidInput,
@@ -205,7 +245,11 @@ fn cases() -> Vec<Case> {
         case(
             "a file of /proc that reports size 0",
             ErrorKind::Unsupported,
-            &["map: the file reports a size of 0", "cannot map this kind of file", "No such device"],
+            &[
+                "map: the file reports a size of 0",
+                "cannot map this kind of file",
+                "No such device",
+            ],
             {
                 let status = File::open("/proc/self/status").unwrap();
                 // SAFETY: refused by the kernel.
@@ -224,35 +268,70 @@ fn cases() -> Vec<Case> {
                     .map(drop)
             },
         ),
-        case("flush_range outside the map", ErrorKind::InvalidInput, outside, {
-            let map = m(&map);
-            move || map.flush_range(page, 1)
-        }),
-        case("flush_async_range outside the map", ErrorKind::InvalidInput, outside, {
-            let map = m(&map);
-            move || map.flush_async_range(1, page)
-        }),
-        case("advise_range outside the map", ErrorKind::InvalidInput, outside, {
-            let map = m(&map);
-            move || map.advise_range(Advice::WillNeed, 0, page + 1)
-        }),
-        case("unchecked_advise_range outside the map", ErrorKind::InvalidInput, outside, {
-            let map = m(&map);
-            // SAFETY: refused before any call.
-            move || unsafe { map.unchecked_advise_range(UncheckedAdvice::DontNeed, page, 1) }
-        }),
-        case("lock_range outside the map", ErrorKind::InvalidInput, outside, {
-            let map = m(&map);
-            move || map.lock_range(2, page)
-        }),
-        case("unlock_range outside the map", ErrorKind::InvalidInput, outside, {
-            let map = m(&map);
-            move || map.unlock_range(page + 1, 0)
-        }),
-        case("residency outside the map", ErrorKind::InvalidInput, outside, {
-            let map = m(&map);
-            move || map.residency(0, page + 1).map(drop)
-        }),
+        case(
+            "flush_range outside the map",
+            ErrorKind::InvalidInput,
+            outside,
+            {
+                let map = m(&map);
+                move || map.flush_range(page, 1)
+            },
+        ),
+        case(
+            "flush_async_range outside the map",
+            ErrorKind::InvalidInput,
+            outside,
+            {
+                let map = m(&map);
+                move || map.flush_async_range(1, page)
+            },
+        ),
+        case(
+            "advise_range outside the map",
+            ErrorKind::InvalidInput,
+            outside,
+            {
+                let map = m(&map);
+                move || map.advise_range(Advice::WillNeed, 0, page + 1)
+            },
+        ),
+        case(
+            "unchecked_advise_range outside the map",
+            ErrorKind::InvalidInput,
+            outside,
+            {
+                let map = m(&map);
+                // SAFETY: refused before any call.
+                move || unsafe { map.unchecked_advise_range(UncheckedAdvice::DontNeed, page, 1) }
+            },
+        ),
+        case(
+            "lock_range outside the map",
+            ErrorKind::InvalidInput,
+            outside,
+            {
+                let map = m(&map);
+                move || map.lock_range(2, page)
+            },
+        ),
+        case(
+            "unlock_range outside the map",
+            ErrorKind::InvalidInput,
+            outside,
+            {
+                let map = m(&map);
+                move || map.unlock_range(page + 1, 0)
+            },
+        ),
+        case(
+            "residency outside the map",
+            ErrorKind::InvalidInput,
+            outside,
+            {
+                let map = m(&map);
+                move || map.residency(0, page + 1).map(drop)
+            },
+        ),
         case(
             "read_at past the end of the map",
             ErrorKind::InvalidInput,
@@ -262,16 +341,27 @@ fn cases() -> Vec<Case> {
                 move || map.read_at(&mut [0; 4], page + 1).map(drop)
             },
         ),
-        case("protect_range outside the map", ErrorKind::InvalidInput, outside, || {
-            let raw = MmapRaw::from(MmapMut::map_anon(page_size())?);
-            raw.protect_range(1, page_size(), Protection::READ)
-        }),
-        case("remap to 0", ErrorKind::InvalidInput, &["remap:", "new_len 0"], || {
-            MmapMut::map_anon(page_size())?.remap(0, RemapOptions::new())
-        }),
-        case("remap over isize::MAX", ErrorKind::InvalidInput, &["remap:", "len", "isize::MAX"], move || {
-            MmapMut::map_anon(page_size())?.remap(over, RemapOptions::new().may_move(true))
-        }),
+        case(
+            "protect_range outside the map",
+            ErrorKind::InvalidInput,
+            outside,
+            || {
+                let raw = MmapRaw::from(MmapMut::map_anon(page_size())?);
+                raw.protect_range(1, page_size(), Protection::READ)
+            },
+        ),
+        case(
+            "remap to 0",
+            ErrorKind::InvalidInput,
+            &["remap:", "new_len 0"],
+            || MmapMut::map_anon(page_size())?.remap(0, RemapOptions::new()),
+        ),
+        case(
+            "remap over isize::MAX",
+            ErrorKind::InvalidInput,
+            &["remap:", "len", "isize::MAX"],
+            move || MmapMut::map_anon(page_size())?.remap(over, RemapOptions::new().may_move(true)),
+        ),
         case(
             "lock_all with neither CURRENT nor FUTURE",
             ErrorKind::InvalidInput,
@@ -282,7 +372,11 @@ fn cases() -> Vec<Case> {
             "a read-only map of memory that may still change",
             ErrorKind::InvalidInput,
             &["map_sealed:", "seals", "lack"],
-            || SharedMemory::create("bad-input", 4096)?.map_sealed().map(drop),
+            || {
+                SharedMemory::create("bad-input", 4096)?
+                    .map_sealed()
+                    .map(drop)
+            },
         ),
         case(
             "a shared memory name with a NUL byte",
@@ -292,29 +386,46 @@ fn cases() -> Vec<Case> {
         ),
     ];
     // The cases of features the host's headers may lack.
-    #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
-    cases.push(case("populate_range outside the map", ErrorKind::InvalidInput, outside, {
-        let map = m(&map);
-        move || map.populate_range(page / 2, page)
-    }));
-    #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+    #[cfg(mman_populate)]
+    cases.push(case(
+        "populate_range outside the map",
+        ErrorKind::InvalidInput,
+        outside,
+        {
+            let map = m(&map);
+            move || map.populate_range(page / 2, page)
+        },
+    ));
+    #[cfg(mman_huge)]
     cases.push(case(
         "a huge page size that cannot be encoded",
         ErrorKind::InvalidInput,
         &["map_anon:", "2^64", "cannot be encoded"],
-        || MmapOptions::new().len(4096).huge(Some(64)).map_anon().map(drop),
+        || {
+            MmapOptions::new()
+                .len(4096)
+                .huge(Some(64))
+                .map_anon()
+                .map(drop)
+        },
     ));
-    #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+    #[cfg(mman_huge)]
     cases.push(case(
         "huge pages of a file not on hugetlbfs",
         ErrorKind::InvalidInput,
         &["map_raw:", "huge pages of 2 MiB", "not on hugetlbfs"],
         {
             let file = f(&file);
-            move || MmapOptions::new().len(4096).huge(Some(21)).map_raw(&*file).map(drop)
+            move || {
+                MmapOptions::new()
+                    .len(4096)
+                    .huge(Some(21))
+                    .map_raw(&*file)
+                    .map(drop)
+            }
         },
     ));
-    #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+    #[cfg(mman_huge)]
     cases.push(case(
         "a huge page offset that is not a multiple of the size",
         ErrorKind::InvalidInput,
@@ -324,20 +435,39 @@ fn cases() -> Vec<Case> {
             let flags = mmap_sys::MFD_HUGETLB | mmap_sys::MFD_CLOEXEC;
             // SAFETY: the name is NUL-terminated.
             let fd = unsafe { libc::memfd_create(c"huge".as_ptr(), flags) };
-            assert!(fd >= 0, "memfd_create(MFD_HUGETLB): {}", std::io::Error::last_os_error());
+            assert!(
+                fd >= 0,
+                "memfd_create(MFD_HUGETLB): {}",
+                std::io::Error::last_os_error()
+            );
             // SAFETY: the kernel just returned this descriptor, owned by nothing else.
-            let memfd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-            MmapOptions::new().len(4096).offset(4096).map_raw(&memfd).map(drop)
+            let memfd =
+                unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+            MmapOptions::new()
+                .len(4096)
+                .offset(4096)
+                .map_raw(&memfd)
+                .map(drop)
         },
     ));
     #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
     cases.push(case(
         "a fixed placement over an existing map",
         ErrorKind::AlreadyExists,
-        &["map_anon: fixed_no_replace(0x", "something is already mapped in 0x", "File exists"],
+        &[
+            "map_anon: fixed_no_replace(0x",
+            "something is already mapped in 0x",
+            "File exists",
+        ],
         {
             let map = m(&map);
-            move || MmapOptions::new().len(4096).fixed_no_replace(map.as_ptr() as usize).map_anon().map(drop)
+            move || {
+                MmapOptions::new()
+                    .len(4096)
+                    .fixed_no_replace(map.as_ptr() as usize)
+                    .map_anon()
+                    .map(drop)
+            }
         },
     ));
     #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
@@ -345,7 +475,13 @@ fn cases() -> Vec<Case> {
         "a fixed placement at an unaligned address",
         ErrorKind::InvalidInput,
         &["map_anon:", "fixed_no_replace", "0x1001"],
-        || MmapOptions::new().len(4096).fixed_no_replace(0x1001).map_anon().map(drop),
+        || {
+            MmapOptions::new()
+                .len(4096)
+                .fixed_no_replace(0x1001)
+                .map_anon()
+                .map(drop)
+        },
     ));
     #[cfg(mman_has = "MADV_REMOVE")]
     cases.push(case(
@@ -360,8 +496,16 @@ fn cases() -> Vec<Case> {
     ));
     // 64 KiB pages exist on arm64, not on x86-64: a size the system does not offer is refused
     // before the map, naming the sizes it does offer.
-    #[cfg(all(mman_has = "MAP_HUGE_64KB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
-    if !mmap::HugePageSize::available().unwrap().iter().any(|pool| pool.size.bytes() == 1 << 16) {
+    #[cfg(all(
+        mman_has = "MAP_HUGE_64KB",
+        mman_has = "MAP_HUGE_SHIFT",
+        mman_has = "MAP_HUGE_MASK"
+    ))]
+    if !mmap::HugePageSize::available()
+        .unwrap()
+        .iter()
+        .any(|pool| pool.size.bytes() == 1 << 16)
+    {
         cases.push(case(
             "a huge page size the system does not offer",
             ErrorKind::InvalidInput,
@@ -387,7 +531,8 @@ fn every_bad_input_gets_its_error_and_maps_nothing() {
     for case in &cases {
         let _ = (case.call)();
     }
-    let valgrind = common::skip_under_valgrind("the /proc/self/maps comparisons, and MAP_FIXED_NOREPLACE");
+    let valgrind =
+        common::skip_under_valgrind("the /proc/self/maps comparisons, and MAP_FIXED_NOREPLACE");
     for case in &cases {
         if valgrind && case.name.starts_with("a fixed placement over") {
             continue;
@@ -401,14 +546,22 @@ fn every_bad_input_gets_its_error_and_maps_nothing() {
         assert_eq!(error.kind(), case.kind, "{}: {error}", case.name);
         let message = error.to_string();
         for word in case.words {
-            assert!(message.contains(word), "{}: {message:?} does not say {word:?}", case.name);
+            assert!(
+                message.contains(word),
+                "{}: {message:?} does not say {word:?}",
+                case.name
+            );
         }
-        assert!(valgrind || before == after, "{}: the mappings changed", case.name);
+        assert!(
+            valgrind || before == after,
+            "{}: the mappings changed",
+            case.name
+        );
     }
 }
 
-/// Not an error: the idiomatic API's rule is that a length of 0 gives an empty map, as an empty file
-/// does, and nothing is mapped (no system call: `mmap` itself refuses a length of 0).
+/// Not an error: the idiomatic API's rule is that a length of 0 gives an empty map, as an empty
+/// file does, and nothing is mapped (no system call: `mmap` itself refuses a length of 0).
 fn zero_length_anonymous_map() {
     let before = mappings();
     let map = MmapMut::map_anon(0).unwrap();

@@ -36,16 +36,24 @@ fn truncated_map(pages: usize, keep: usize) -> (tempfile::NamedTempFile, Mmap) {
     let file = pattern_file(pages * page_size());
     // SAFETY: truncated below on purpose; see above.
     let map = unsafe { Mmap::map(file.as_file()).unwrap() };
-    assert_eq!(map[pages * page_size() - 1], pattern(pages * page_size() - 1));
-    std::fs::OpenOptions::new().write(true).open(file.path()).unwrap().set_len(keep as u64).unwrap();
+    assert_eq!(
+        map[pages * page_size() - 1],
+        pattern(pages * page_size() - 1)
+    );
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(file.path())
+        .unwrap()
+        .set_len(keep as u64)
+        .unwrap();
     (file, map)
 }
 
 /// The lengths the copy routine treats differently (0..16 in 8-, 4- and 1-byte moves, 16..=64 in
 /// overlapping 16-byte moves, up to 2 KiB in a loop, then `rep movsb`), each side of every limit.
 const LENS: &[usize] = &[
-    0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 1000, 2047, 2048, 2049,
-    4095, 4096, 4097,
+    0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 1000, 2047, 2048,
+    2049, 4095, 4096, 4097,
 ];
 
 #[test]
@@ -55,15 +63,31 @@ fn read_at_gives_the_kernel_copys_results_at_every_edge() {
     // as zeros, page 5 raises SIGBUS).
     let file = pattern_file(6 * page);
     let map = MmapOptions::new().map_raw(file.as_file()).unwrap();
-    map.protect_range(2 * page, page, Protection::empty()).unwrap();
+    map.protect_range(2 * page, page, Protection::empty())
+        .unwrap();
     file.as_file().set_len((4 * page + 100) as u64).unwrap();
 
-    let lens = LENS.iter().copied().chain([page - 1, page + 1, 3 * page, 6 * page]);
+    let lens = LENS
+        .iter()
+        .copied()
+        .chain([page - 1, page + 1, 3 * page, 6 * page]);
     let mut checked = 0;
     for len in lens {
-        for edge in [0, page, 2 * page, 3 * page, 4 * page, 4 * page + 100, 5 * page, 6 * page] {
+        for edge in [
+            0,
+            page,
+            2 * page,
+            3 * page,
+            4 * page,
+            4 * page + 100,
+            5 * page,
+            6 * page,
+        ] {
             for delta in [-70isize, -17, -1, 0, 1, 17] {
-                let Some(offset) = edge.checked_add_signed(delta).filter(|&o| o <= 6 * page + 1) else {
+                let Some(offset) = edge
+                    .checked_add_signed(delta)
+                    .filter(|&o| o <= 6 * page + 1)
+                else {
                     continue;
                 };
                 let (mut fast, mut kernel) = (vec![0xaa; len], vec![0xaa; len]);
@@ -76,10 +100,18 @@ fn read_at_gives_the_kernel_copys_results_at_every_edge() {
                         assert_eq!(fast, kernel, "{at}: the bytes, and nothing past them");
                     }
                     (Err(got), Err(want)) => {
-                        assert_eq!((got.kind(), got.to_string()), (want.kind(), want.to_string()), "{at}");
+                        assert_eq!(
+                            (got.kind(), got.to_string()),
+                            (want.kind(), want.to_string()),
+                            "{at}"
+                        );
                         // "byte N of the map cannot be read": the bytes before N were copied.
                         let copied = failed_byte(got).map_or(0, |byte| byte - offset);
-                        assert_eq!(fast[..copied], kernel[..copied], "{at}: the bytes before the fault");
+                        assert_eq!(
+                            fast[..copied],
+                            kernel[..copied],
+                            "{at}: the bytes before the fault"
+                        );
                     }
                     _ => panic!("{at}: {got:?} where the kernel's copy gives {want:?}"),
                 }
@@ -92,22 +124,54 @@ fn read_at_gives_the_kernel_copys_results_at_every_edge() {
     // The edges, spelled out.
     let mut buf = vec![0u8; 2 * page];
     let error = map.read_at(&mut buf, page + 10).unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::UnexpectedEof, "the PROT_NONE page: {error}");
+    assert_eq!(
+        error.kind(),
+        ErrorKind::UnexpectedEof,
+        "the PROT_NONE page: {error}"
+    );
     assert_eq!(failed_byte(&error), Some(2 * page));
-    assert!(buf[..page - 10].iter().enumerate().all(|(i, &b)| b == pattern(page + 10 + i)));
-    assert_eq!(map.read_at(&mut buf[..200], 4 * page).unwrap(), 200, "the file's last page is mapped whole");
-    assert!(buf[..100].iter().enumerate().all(|(i, &b)| b == pattern(4 * page + i)));
-    assert!(buf[100..200].iter().all(|&b| b == 0), "past the end of the file, in its last page: zeros");
+    assert!(buf[..page - 10]
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b == pattern(page + 10 + i)));
+    assert_eq!(
+        map.read_at(&mut buf[..200], 4 * page).unwrap(),
+        200,
+        "the file's last page is mapped whole"
+    );
+    assert!(buf[..100]
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b == pattern(4 * page + i)));
+    assert!(
+        buf[100..200].iter().all(|&b| b == 0),
+        "past the end of the file, in its last page: zeros"
+    );
     let error = map.read_at(&mut buf, 4 * page + 1).unwrap_err();
-    assert_eq!(failed_byte(&error), Some(5 * page), "past the file's last page: {error}");
-    assert_eq!(map.read_at(&mut buf, 6 * page).unwrap(), 0, "at the end of the map");
-    assert_eq!(map.read_at(&mut buf, 6 * page + 1).unwrap_err().kind(), ErrorKind::InvalidInput);
+    assert_eq!(
+        failed_byte(&error),
+        Some(5 * page),
+        "past the file's last page: {error}"
+    );
+    assert_eq!(
+        map.read_at(&mut buf, 6 * page).unwrap(),
+        0,
+        "at the end of the map"
+    );
+    assert_eq!(
+        map.read_at(&mut buf, 6 * page + 1).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
 }
 
 /// The byte a failed `read_at` names: "read_at: byte N of the map cannot be read".
 fn failed_byte(error: &std::io::Error) -> Option<usize> {
     let text = error.to_string();
-    text.strip_prefix("read_at: byte ")?.split(' ').next()?.parse().ok()
+    text.strip_prefix("read_at: byte ")?
+        .split(' ')
+        .next()?
+        .parse()
+        .ok()
 }
 
 #[test]
@@ -118,9 +182,21 @@ fn the_reader_reads_up_to_the_cut_then_fails() {
     let mut bytes = Vec::new();
     let error = reader.read_to_end(&mut bytes).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::UnexpectedEof, "{error}");
-    assert!(error.to_string().starts_with(&format!("MmapReader::read: byte {}", 2 * page)), "{error}");
-    assert_eq!(bytes.len(), 2 * page, "every byte of the pages the file still backs");
-    assert!(bytes[..page + 10].iter().enumerate().all(|(i, &b)| b == pattern(i)));
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("MmapReader::read: byte {}", 2 * page)),
+        "{error}"
+    );
+    assert_eq!(
+        bytes.len(),
+        2 * page,
+        "every byte of the pages the file still backs"
+    );
+    assert!(bytes[..page + 10]
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b == pattern(i)));
     assert!(bytes[page + 10..].iter().all(|&b| b == 0));
     assert_eq!(reader.position(), 2 * page as u64);
 
@@ -128,17 +204,34 @@ fn the_reader_reads_up_to_the_cut_then_fails() {
     reader.seek(SeekFrom::Start(2 * page as u64 - 5)).unwrap();
     let mut buf = [1u8; 64];
     assert_eq!(reader.read(&mut buf).unwrap(), 5);
-    assert_eq!(reader.read(&mut buf).unwrap_err().kind(), ErrorKind::UnexpectedEof);
+    assert_eq!(
+        reader.read(&mut buf).unwrap_err().kind(),
+        ErrorKind::UnexpectedEof
+    );
 
     // Seeking: from the end, from here, before the start; past the end reads nothing.
     assert_eq!(reader.seek(SeekFrom::End(-3)).unwrap(), 4 * page as u64 - 3);
-    assert_eq!(reader.seek(SeekFrom::Current(-(4 * page as i64 - 10))).unwrap(), 7);
+    assert_eq!(
+        reader
+            .seek(SeekFrom::Current(-(4 * page as i64 - 10)))
+            .unwrap(),
+        7
+    );
     assert_eq!(reader.read(&mut buf[..3]).unwrap(), 3);
     assert_eq!(buf[..3], [pattern(7), pattern(8), pattern(9)]);
     let error = reader.seek(SeekFrom::Current(-11)).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
-    assert!(error.to_string().starts_with("MmapReader::seek: Current(-11) from 10"), "{error}");
-    assert_eq!(reader.stream_position().unwrap(), 10, "a failed seek does not move");
+    assert!(
+        error
+            .to_string()
+            .starts_with("MmapReader::seek: Current(-11) from 10"),
+        "{error}"
+    );
+    assert_eq!(
+        reader.stream_position().unwrap(),
+        10,
+        "a failed seek does not move"
+    );
     reader.seek(SeekFrom::Start(u64::MAX)).unwrap();
     assert_eq!(reader.read(&mut buf).unwrap(), 0);
 }
@@ -158,12 +251,18 @@ fn a_long_read_in_a_thread_that_blocks_sigbus_goes_through_the_kernel() {
             unsafe {
                 libc::sigemptyset(&mut set);
                 libc::sigaddset(&mut set, libc::SIGBUS);
-                assert_eq!(libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()), 0);
+                assert_eq!(
+                    libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()),
+                    0
+                );
             }
             let mut buf = vec![0u8; pages * page];
             let error = map.read_at(&mut buf, 0).unwrap_err();
             assert_eq!(failed_byte(&error), Some(pages / 2 * page), "{error}");
-            assert!(buf[..pages / 2 * page].iter().enumerate().all(|(i, &b)| b == pattern(i)));
+            assert!(buf[..pages / 2 * page]
+                .iter()
+                .enumerate()
+                .all(|(i, &b)| b == pattern(i)));
         });
     });
 }
@@ -180,7 +279,11 @@ fn copies_survive_a_file_truncated_and_extended_under_them() {
     // SAFETY: the file is truncated under the map on purpose; only checked copies read it.
     let map = unsafe { Mmap::map(file.as_file()).unwrap() };
     let done = AtomicBool::new(false);
-    let (short, failed, full) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
+    let (short, failed, full) = (
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+    );
     let started = Instant::now();
     // Valgrind runs one thread at a time, slowly: fewer cuts there. The cuts go on past 3 s until
     // there are that many and the copies have met every outcome (up to a minute: a machine that
@@ -189,11 +292,19 @@ fn copies_survive_a_file_truncated_and_extended_under_them() {
     let cuts = std::thread::scope(|scope| {
         let cutter = scope.spawn(|| {
             let mut rng = fastrand::Rng::with_seed(1);
-            let handle = std::fs::OpenOptions::new().write(true).open(file.path()).unwrap();
+            let handle = std::fs::OpenOptions::new()
+                .write(true)
+                .open(file.path())
+                .unwrap();
             let mut cuts = 0;
-            let met_all = || [&short, &failed, &full].iter().all(|count| count.load(Ordering::Relaxed) > 0);
-            let enough =
-                |cuts: usize| cuts >= least && met_all() && started.elapsed() >= Duration::from_secs(3);
+            let met_all = || {
+                [&short, &failed, &full]
+                    .iter()
+                    .all(|count| count.load(Ordering::Relaxed) > 0)
+            };
+            let enough = |cuts: usize| {
+                cuts >= least && met_all() && started.elapsed() >= Duration::from_secs(3)
+            };
             while cuts < 600 && !enough(cuts) && started.elapsed() < Duration::from_secs(60) {
                 handle.set_len(rng.usize(0..len) as u64).unwrap();
                 std::thread::sleep(Duration::from_micros(rng.u64(500..1000)));
@@ -246,7 +357,11 @@ fn copies_survive_a_file_truncated_and_extended_under_them() {
                         short.fetch_add(1, Ordering::Relaxed);
                     }
                     for (i, &b) in buf[..copied].iter().enumerate() {
-                        assert!(b == pattern(offset + i) || b == 0, "byte {} read as {b}", offset + i);
+                        assert!(
+                            b == pattern(offset + i) || b == 0,
+                            "byte {} read as {b}",
+                            offset + i
+                        );
                     }
                 }
             });
@@ -257,7 +372,10 @@ fn copies_survive_a_file_truncated_and_extended_under_them() {
     let seconds = started.elapsed().as_secs_f64();
     println!("{cuts} cuts in {seconds:.1} s: {full} full copies, {short} short, {failed} failed");
     assert!(cuts >= least, "{cuts} cuts");
-    assert!(short > 0 && failed > 0 && full > 0, "the copies met the cuts, and copied between them");
+    assert!(
+        short > 0 && failed > 0 && full > 0,
+        "the copies met the cuts, and copied between them"
+    );
 }
 
 // The tests below run in a child process: they install signal handlers or die of a signal.
@@ -290,7 +408,11 @@ fn guard_page() -> *const u8 {
 
 /// A `SA_SIGINFO` handler that recovers the faults on the guard page (counting them) by making
 /// it readable, counts the signals a process sent, and exits with 3 for anything else.
-extern "C" fn recovering(_sig: libc::c_int, info: *mut libc::siginfo_t, _context: *mut libc::c_void) {
+extern "C" fn recovering(
+    _sig: libc::c_int,
+    info: *mut libc::siginfo_t,
+    _context: *mut libc::c_void,
+) {
     // SAFETY: the kernel's siginfo.
     let (code, addr) = unsafe { ((*info).si_code, (*info).si_addr() as usize) };
     let guard = GUARD.load(Ordering::SeqCst);
@@ -314,7 +436,10 @@ extern "C" fn extending(_sig: libc::c_int) {
     HITS.fetch_add(1, Ordering::SeqCst);
     // SAFETY: a descriptor the test keeps open.
     unsafe {
-        libc::ftruncate(FD.load(Ordering::SeqCst) as i32, FD_LEN.load(Ordering::SeqCst) as libc::off_t)
+        libc::ftruncate(
+            FD.load(Ordering::SeqCst) as i32,
+            FD_LEN.load(Ordering::SeqCst) as libc::off_t,
+        )
     };
 }
 
@@ -361,7 +486,11 @@ fn handlers_installed_before_ours_still_get_their_faults() {
         install(libc::SIGBUS, extending as *const () as usize, false);
         let (file, map) = truncated_map(4, page_size());
         checked_read_of_a_cut(&map);
-        assert_eq!(HITS.load(Ordering::SeqCst), 0, "the routine's faults stay ours");
+        assert_eq!(
+            HITS.load(Ordering::SeqCst),
+            0,
+            "the routine's faults stay ours"
+        );
         let fast = mmap::install_fault_handler().unwrap();
 
         // A fault outside the routine reaches the SA_SIGINFO handler, which recovers it.
@@ -375,10 +504,20 @@ fn handlers_installed_before_ours_still_get_their_faults() {
         assert_eq!(SENT.load(Ordering::SeqCst), 1);
 
         // A SIGBUS of a plain slice read reaches the plain handler, which extends the file.
-        let handle = std::fs::OpenOptions::new().write(true).open(file.path()).unwrap();
-        FD.store(std::os::fd::AsRawFd::as_raw_fd(&handle) as usize, Ordering::SeqCst);
+        let handle = std::fs::OpenOptions::new()
+            .write(true)
+            .open(file.path())
+            .unwrap();
+        FD.store(
+            std::os::fd::AsRawFd::as_raw_fd(&handle) as usize,
+            Ordering::SeqCst,
+        );
         FD_LEN.store(4 * page_size(), Ordering::SeqCst);
-        assert_eq!(black_box(&map[..])[3 * page_size()], 0, "extended by the handler: zeros");
+        assert_eq!(
+            black_box(&map[..])[3 * page_size()],
+            0,
+            "extended by the handler: zeros"
+        );
         assert_eq!(HITS.load(Ordering::SeqCst), 2);
         println!("fast copy: {fast}");
         return;
@@ -496,11 +635,21 @@ fn a_signal_another_process_sends_is_handled_as_before() {
         }
         return;
     }
-    let before = common::child(test).env("MMAP_TEST_WITHOUT_CHECKED_READ", "1").output().unwrap();
+    let before = common::child(test)
+        .env("MMAP_TEST_WITHOUT_CHECKED_READ", "1")
+        .output()
+        .unwrap();
     let after = common::child(test).output().unwrap();
-    assert_eq!(after.status.signal(), before.status.signal(), "{before:?}\n{after:?}");
+    assert_eq!(
+        after.status.signal(),
+        before.status.signal(),
+        "{before:?}\n{after:?}"
+    );
     assert_eq!(after.stdout, before.stdout, "{before:?}\n{after:?}");
-    println!("without the fault handler: {}; with it: {}", before.status, after.status);
+    println!(
+        "without the fault handler: {}; with it: {}",
+        before.status, after.status
+    );
 }
 
 #[test]

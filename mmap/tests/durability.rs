@@ -8,24 +8,37 @@ use std::io::{ErrorKind, Read, Seek, SeekFrom};
 use mmap::{page_size, Mmap, MmapMut};
 
 /// Whether any file system here is mounted with DAX, where `MAP_SYNC` maps.
-#[cfg(all(mman_has = "MAP_SYNC", mman_has = "MAP_SHARED_VALIDATE"))]
+#[cfg(mman_sync)]
 fn dax_mounted() -> bool {
     let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap();
-    mounts.lines().any(|line| line.split_whitespace().nth(3).is_some_and(|options| options.contains("dax")))
+    mounts.lines().any(|line| {
+        line.split_whitespace()
+            .nth(3)
+            .is_some_and(|options| options.contains("dax"))
+    })
 }
 
 #[test]
-#[cfg(all(mman_has = "MAP_SYNC", mman_has = "MAP_SHARED_VALIDATE"))]
+#[cfg(mman_sync)]
 fn dax_sync_of_a_file_not_on_dax_is_unsupported() {
     if dax_mounted() {
-        println!("not run: a file system here is mounted with DAX, where the temporary file may be");
+        println!(
+            "not run: a file system here is mounted with DAX, where the temporary file may be"
+        );
         return;
     }
     let file = tempfile::tempfile().unwrap();
     file.set_len(4096).unwrap();
-    let error = mmap::MmapOptions::new().dax_sync().map_raw(&file).unwrap_err();
+    let error = mmap::MmapOptions::new()
+        .dax_sync()
+        .map_raw(&file)
+        .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Unsupported, "{error}");
-    assert_eq!(mmap::raw_os_error(&error), Some(libc::EOPNOTSUPP), "{error}");
+    assert_eq!(
+        mmap::raw_os_error(&error),
+        Some(libc::EOPNOTSUPP),
+        "{error}"
+    );
     assert!(error
         .to_string()
         .starts_with("map_raw: dax_sync: the file is not on a file system mounted with DAX"));
@@ -35,15 +48,22 @@ fn dax_sync_of_a_file_not_on_dax_is_unsupported() {
 }
 
 #[test]
-#[cfg(all(mman_has = "MAP_SYNC", mman_has = "MAP_SHARED_VALIDATE"))]
+#[cfg(mman_sync)]
 fn dax_sync_of_a_private_or_anonymous_map_is_refused_before_mmap() {
     let file = tempfile::tempfile().unwrap();
     file.set_len(4096).unwrap();
     // SAFETY: refused before any call.
     let error = unsafe { mmap::MmapOptions::new().dax_sync().map_copy(&file) }.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
-    assert_eq!(error.to_string(), "map_copy: dax_sync: MAP_SYNC needs a shared map of a file");
-    let error = mmap::MmapOptions::new().len(4096).dax_sync().map_anon().unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "map_copy: dax_sync: MAP_SYNC needs a shared map of a file"
+    );
+    let error = mmap::MmapOptions::new()
+        .len(4096)
+        .dax_sync()
+        .map_anon()
+        .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert_eq!(mmap::raw_os_error(&error), None);
 }
@@ -66,9 +86,16 @@ fn flush_invalidate_writes_the_file_for_every_map_to_read() {
     file.seek(SeekFrom::Start(0)).unwrap();
     file.read_exact(&mut bytes).unwrap();
     assert_eq!(&bytes, b"fresh");
-    let error = writer.flush_invalidate_range(page_size(), page_size() + 1).unwrap_err();
+    let error = writer
+        .flush_invalidate_range(page_size(), page_size() + 1)
+        .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
-    assert!(error.to_string().starts_with("flush_invalidate_range: range"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("flush_invalidate_range: range"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -92,17 +119,33 @@ fn lock_range_on_fault_locks_the_range_as_it_is_touched() {
     let page = page_size();
     let mut map = MmapMut::map_anon(4 * page).unwrap();
     map.lock_range_on_fault(page, 2 * page).unwrap();
-    assert_eq!(map.resident_pages().unwrap(), 0, "MLOCK_ONFAULT faults nothing in");
+    assert_eq!(
+        map.resident_pages().unwrap(),
+        0,
+        "MLOCK_ONFAULT faults nothing in"
+    );
     map[page] = 1;
-    assert_eq!(map.residency(0, map.len()).unwrap(), [false, true, false, false]);
+    assert_eq!(
+        map.residency(0, map.len()).unwrap(),
+        [false, true, false, false]
+    );
     // The locked pages are the range's: smaps shows them as their own mapping, locked on fault.
     let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
     let start = format!("{:x}-", map.as_ptr() as usize + page);
-    let entry = smaps.split_once(&start).expect("the locked range is a mapping of its own").1;
-    let flags = entry.lines().find(|line| line.starts_with("VmFlags:")).unwrap();
+    let entry = smaps
+        .split_once(&start)
+        .expect("the locked range is a mapping of its own")
+        .1;
+    let flags = entry
+        .lines()
+        .find(|line| line.starts_with("VmFlags:"))
+        .unwrap();
     assert!(flags.contains(" lf"), "VM_LOCKONFAULT: {flags}");
     let error = map.lock_range_on_fault(3 * page, 2 * page).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
-    assert!(error.to_string().starts_with("lock_range_on_fault: range"), "{error}");
+    assert!(
+        error.to_string().starts_with("lock_range_on_fault: range"),
+        "{error}"
+    );
     map.unlock().unwrap();
 }

@@ -40,8 +40,18 @@ fn aligned_and_unaligned_offsets_show_the_bytes_from_there() {
         assert_eq!(&map[..], &contents[offset..], "offset {offset}");
         let len = 10.min(contents.len() - offset);
         // SAFETY: as above.
-        let part = unsafe { MmapOptions::new().offset(offset as u64).len(len).map(&file).unwrap() };
-        assert_eq!(&part[..], &contents[offset..offset + len], "offset {offset} len {len}");
+        let part = unsafe {
+            MmapOptions::new()
+                .offset(offset as u64)
+                .len(len)
+                .map(&file)
+                .unwrap()
+        };
+        assert_eq!(
+            &part[..],
+            &contents[offset..offset + len],
+            "offset {offset} len {len}"
+        );
     }
 }
 
@@ -71,7 +81,12 @@ fn a_zero_length_gives_an_empty_map() {
 fn an_offset_at_the_end_of_the_file_gives_an_empty_map() {
     let (file, contents) = file_of(100);
     // SAFETY: the temporary file is this test's alone.
-    let map = unsafe { MmapOptions::new().offset(contents.len() as u64).map(&file).unwrap() };
+    let map = unsafe {
+        MmapOptions::new()
+            .offset(contents.len() as u64)
+            .map(&file)
+            .unwrap()
+    };
     assert!(map.is_empty());
 }
 
@@ -99,7 +114,13 @@ fn writes_through_an_unaligned_offset_land_at_that_offset() {
     let (mut file, mut contents) = file_of(3 * page_size());
     let offset = page_size() + 5;
     // SAFETY: the temporary file is this test's alone.
-    let mut map = unsafe { MmapOptions::new().offset(offset as u64).len(8).map_mut(&file).unwrap() };
+    let mut map = unsafe {
+        MmapOptions::new()
+            .offset(offset as u64)
+            .len(8)
+            .map_mut(&file)
+            .unwrap()
+    };
     map.copy_from_slice(b"12345678");
     map.flush_range(0, 8).unwrap();
     contents[offset..offset + 8].copy_from_slice(b"12345678");
@@ -187,7 +208,13 @@ fn a_window_past_4_gib_of_a_file_maps_on_every_target() {
     assert_eq!(rest.len(), page_size());
     assert_eq!(&rest[..13], b"the last page");
     // SAFETY: as above.
-    let window = unsafe { MmapOptions::new().offset(offset + 4).len(9).map(&file).unwrap() };
+    let window = unsafe {
+        MmapOptions::new()
+            .offset(offset + 4)
+            .len(9)
+            .map(&file)
+            .unwrap()
+    };
     assert_eq!(&window[..], b"last page");
 }
 
@@ -203,7 +230,10 @@ fn a_whole_file_over_4_gib_maps_only_where_the_address_space_holds_it() {
     } else {
         let error = whole.unwrap_err();
         assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput, "{error}");
-        assert!(error.to_string().contains(&format!("{end} bytes")), "{error}");
+        assert!(
+            error.to_string().contains(&format!("{end} bytes")),
+            "{error}"
+        );
     }
 }
 
@@ -211,5 +241,8 @@ fn a_whole_file_over_4_gib_maps_only_where_the_address_space_holds_it() {
 fn debug_shows_the_address_and_the_length() {
     let map = MmapMut::map_anon(4096).unwrap();
     let debug = format!("{map:?}");
-    assert_eq!(debug, format!("MmapMut {{ ptr: {:p}, len: 4096 }}", map.as_ptr()));
+    assert_eq!(
+        debug,
+        format!("MmapMut {{ ptr: {:p}, len: 4096 }}", map.as_ptr())
+    );
 }

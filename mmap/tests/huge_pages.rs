@@ -2,9 +2,7 @@
 //! reserved: this part says so and stops when none are free), and transparent huge pages.
 
 #![cfg(all(
-    mman_has = "MAP_HUGETLB",
-    mman_has = "MAP_HUGE_SHIFT",
-    mman_has = "MAP_HUGE_MASK",
+    mman_huge,
     mman_has = "MAP_HUGE_64KB",
     mman_has = "MAP_HUGE_2MB",
     mman_has = "MAP_HUGE_1GB",
@@ -20,7 +18,10 @@ use mmap::{Advice, HugePageSize, MmapOptions};
 /// A line of `/proc/meminfo`, such as `HugePages_Total`, as a number.
 fn meminfo(field: &str) -> u64 {
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
-    let line = meminfo.lines().find(|line| line.starts_with(&format!("{field}:"))).unwrap();
+    let line = meminfo
+        .lines()
+        .find(|line| line.starts_with(&format!("{field}:")))
+        .unwrap();
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
@@ -29,12 +30,21 @@ fn each_size_is_its_map_huge_constant() {
     assert_eq!(HugePageSize::HUGE_64KB.flag(), mmap_sys::MAP_HUGE_64KB);
     assert_eq!(HugePageSize::HUGE_2MB.flag(), mmap_sys::MAP_HUGE_2MB);
     assert_eq!(HugePageSize::HUGE_1GB.flag(), mmap_sys::MAP_HUGE_1GB);
-    assert_eq!(HugePageSize::HUGE_16GB.flag(), mmap_sys::MAP_HUGE_16GB, "the one whose bits pass i32::MAX");
+    assert_eq!(
+        HugePageSize::HUGE_16GB.flag(),
+        mmap_sys::MAP_HUGE_16GB,
+        "the one whose bits pass i32::MAX"
+    );
     assert_eq!(HugePageSize::HUGE_16GB.bytes(), 16 << 30);
-    assert!(HugePageSize::DEFINED.windows(2).all(|pair| pair[0] < pair[1]));
+    assert!(HugePageSize::DEFINED
+        .windows(2)
+        .all(|pair| pair[0] < pair[1]));
     for &size in HugePageSize::DEFINED {
         assert_eq!(HugePageSize::from_bytes(size.bytes()), Some(size));
-        assert_eq!(size.flag() >> mmap_sys::MAP_HUGE_SHIFT & mmap_sys::MAP_HUGE_MASK, i32::from(size.log2()));
+        assert_eq!(
+            size.flag() >> mmap_sys::MAP_HUGE_SHIFT & mmap_sys::MAP_HUGE_MASK,
+            i32::from(size.log2())
+        );
     }
     assert_eq!(HugePageSize::from_bytes(3 << 20), None);
     assert_eq!(HugePageSize::from_bytes(0), None);
@@ -45,47 +55,75 @@ fn the_pools_are_the_systems() {
     let pools = HugePageSize::available().unwrap();
     let default = HugePageSize::system_default().unwrap();
     assert_eq!(default.bytes(), meminfo("Hugepagesize") * 1024);
-    let pool = pools.iter().find(|pool| pool.size == default).expect("the default size has a pool");
+    let pool = pools
+        .iter()
+        .find(|pool| pool.size == default)
+        .expect("the default size has a pool");
     // HugePages_Total and _Free of /proc/meminfo count the default size's pool.
-    assert_eq!((pool.total, pool.free), (meminfo("HugePages_Total"), meminfo("HugePages_Free")));
+    assert_eq!(
+        (pool.total, pool.free),
+        (meminfo("HugePages_Total"), meminfo("HugePages_Free"))
+    );
     assert!(pools.windows(2).all(|pair| pair[0].size < pair[1].size));
 }
 
 #[test]
 fn a_hugetlb_map_is_rounded_and_unmapped_whole_or_fails_clearly() {
     let size = HugePageSize::system_default().unwrap();
-    let free = HugePageSize::available().unwrap().into_iter().find(|pool| pool.size == size).unwrap().free;
+    let free = HugePageSize::available()
+        .unwrap()
+        .into_iter()
+        .find(|pool| pool.size == size)
+        .unwrap()
+        .free;
     let result = MmapOptions::new().len(4096).huge_page_size(size).map_anon();
     if free == 0 {
         println!("no free {size} huge pages (nr_hugepages is 0): only the failure is tested");
         let error = result.unwrap_err();
         assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
         let message = error.to_string();
-        assert!(message.starts_with(&format!("map_anon: not enough free huge pages of {size}")), "{message}");
+        assert!(
+            message.starts_with(&format!("map_anon: not enough free huge pages of {size}")),
+            "{message}"
+        );
         assert!(message.contains("nr_hugepages"), "{message}");
         return;
     }
     let mut map = result.unwrap();
-    assert_eq!(map.len() as u64, size.bytes(), "the length is rounded up to a whole huge page");
+    assert_eq!(
+        map.len() as u64,
+        size.bytes(),
+        "the length is rounded up to a whole huge page"
+    );
     let last = map.len() - 1;
     map[last] = 1;
     map.advise(Advice::WillNeed).unwrap();
     map.flush().unwrap();
     let start = format!("{:x}-", map.as_ptr() as usize);
-    let mapped =
-        || std::fs::read_to_string("/proc/self/maps").unwrap().lines().any(|l| l.starts_with(&start));
+    let mapped = || {
+        std::fs::read_to_string("/proc/self/maps")
+            .unwrap()
+            .lines()
+            .any(|l| l.starts_with(&start))
+    };
     assert!(mapped());
     drop(map);
-    assert!(!mapped(), "munmap got the rounded length and unmapped the map");
+    assert!(
+        !mapped(),
+        "munmap got the rounded length and unmapped the map"
+    );
 }
 
 #[test]
-#[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+#[cfg(mman_populate)]
 fn transparent_huge_pages_back_an_advised_anonymous_map() {
-    if common::skip_under_valgrind("transparent huge pages, which valgrind's placement of maps defeats") {
+    if common::skip_under_valgrind(
+        "transparent huge pages, which valgrind's placement of maps defeats",
+    ) {
         return;
     }
-    let enabled = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled").unwrap_or_default();
+    let enabled =
+        std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled").unwrap_or_default();
     let len = 16 << 20;
     let mut map = MmapOptions::new().len(len).map_anon().unwrap();
     match map.advise(Advice::HugePage) {
@@ -105,12 +143,17 @@ fn transparent_huge_pages_back_an_advised_anonymous_map() {
     // AnonHugePages of the map's entry in /proc/self/smaps: the memory in transparent huge pages.
     let start = format!("{:x}-", map.as_ptr() as usize);
     let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
-    let mut entry = smaps.split_inclusive('\n').skip_while(|line| !line.starts_with(&start));
+    let mut entry = smaps
+        .split_inclusive('\n')
+        .skip_while(|line| !line.starts_with(&start));
     let huge_kib: u64 = entry
         // The entry's first AnonHugePages line: every entry has one.
         .find_map(|line| line.strip_prefix("AnonHugePages:"))
         .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
         .unwrap();
     println!("AnonHugePages of the map: {huge_kib} kB");
-    assert!(huge_kib >= 2048, "an advised, populated 16 MiB map holds at least one huge page: {huge_kib} kB");
+    assert!(
+        huge_kib >= 2048,
+        "an advised, populated 16 MiB map holds at least one huge page: {huge_kib} kB"
+    );
 }

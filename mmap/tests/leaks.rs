@@ -15,7 +15,10 @@ use mmap::{Mmap, MmapMut, MmapOptions, MmapRaw, RemapOptions, SharedMemory};
 const CYCLES: usize = 100_000;
 
 fn mappings() -> usize {
-    std::fs::read_to_string("/proc/self/maps").unwrap().lines().count()
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .count()
 }
 
 /// The size of the address space in pages: the first field of `/proc/self/statm`. Leaked maps may
@@ -41,13 +44,21 @@ fn create_drop_cycles_leak_no_mapping_and_no_descriptor() {
         let map = unsafe { Mmap::map(&file).unwrap() };
         assert_eq!(map[i % map.len()], 7);
         // SAFETY: as above.
-        let part = unsafe { MmapOptions::new().offset(100).len(5000).map_copy(&file).unwrap() };
+        let part = unsafe {
+            MmapOptions::new()
+                .offset(100)
+                .len(5000)
+                .map_copy(&file)
+                .unwrap()
+        };
         let mut anon = MmapMut::map_anon(4096 * (1 + i % 4)).unwrap();
         anon[0] = 1;
         drop((map, part, anon));
         if i % 10 == 0 {
             let mut grown = MmapMut::map_anon(4096).unwrap();
-            grown.remap(8192, RemapOptions::new().may_move(true)).unwrap();
+            grown
+                .remap(8192, RemapOptions::new().may_move(true))
+                .unwrap();
             let raw = MmapRaw::from(grown.make_read_only().unwrap());
             drop(raw);
         }
@@ -68,7 +79,11 @@ fn create_drop_cycles_leak_no_mapping_and_no_descriptor() {
         return;
     }
     assert_eq!(mappings(), maps, "mappings after {CYCLES} cycles");
-    assert_eq!(address_space_pages(), pages, "address space after {CYCLES} cycles");
+    assert_eq!(
+        address_space_pages(),
+        pages,
+        "address space after {CYCLES} cycles"
+    );
 }
 
 /// An unaligned offset maps a hidden prefix; the drop must unmap it too, and nothing else. (Here,
@@ -79,13 +94,25 @@ fn dropping_a_map_unmaps_exactly_what_was_mapped() {
     file.write_all(&vec![1; 3 * page]).unwrap();
     let maps = || std::fs::read_to_string("/proc/self/maps").unwrap();
     // SAFETY: the temporary file is this test's alone.
-    let map = unsafe { MmapOptions::new().offset(page as u64 + 1).len(10).map(&file).unwrap() };
+    let map = unsafe {
+        MmapOptions::new()
+            .offset(page as u64 + 1)
+            .len(10)
+            .map(&file)
+            .unwrap()
+    };
     let start = map.as_ptr() as usize - 1;
     let line = format!("{start:x}-{:x} ", start + page);
     if common::skip_under_valgrind("the map's own line in /proc/self/maps") {
         return;
     }
-    assert!(maps().lines().any(|l| l.starts_with(&line)), "{line} not in the maps");
+    assert!(
+        maps().lines().any(|l| l.starts_with(&line)),
+        "{line} not in the maps"
+    );
     drop(map);
-    assert!(!maps().lines().any(|l| l.starts_with(&line)), "{line} still mapped after drop");
+    assert!(
+        !maps().lines().any(|l| l.starts_with(&line)),
+        "{line} still mapped after drop"
+    );
 }

@@ -15,8 +15,16 @@ fn lock_and_unlock_a_map() {
     let map = MmapMut::map_anon(64 * 1024).unwrap();
     assert_eq!(map.resident_pages().unwrap(), 0);
     map.lock().unwrap();
-    assert_eq!(map.resident_pages().unwrap(), 64 * 1024 / mmap::page_size(), "mlock faults every page in");
-    assert!(common::locked_kib() >= 64, "VmLck is {} KiB after locking 64 KiB", common::locked_kib());
+    assert_eq!(
+        map.resident_pages().unwrap(),
+        64 * 1024 / mmap::page_size(),
+        "mlock faults every page in"
+    );
+    assert!(
+        common::locked_kib() >= 64,
+        "VmLck is {} KiB after locking 64 KiB",
+        common::locked_kib()
+    );
     map.unlock().unwrap();
 }
 
@@ -27,7 +35,10 @@ fn lock_a_range() {
     map.unlock_range(4096, 4096).unwrap();
     let error = map.lock_range(15 * 4096, 2 * 4096).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
-    assert!(error.to_string().starts_with("lock_range: range"), "{error}");
+    assert!(
+        error.to_string().starts_with("lock_range: range"),
+        "{error}"
+    );
     let error = map.unlock_range(usize::MAX, 2).unwrap_err();
     assert!(error.to_string().contains("overflows usize"), "{error}");
 }
@@ -40,7 +51,11 @@ fn lock_on_fault_locks_without_faulting_in() {
     }
     let mut map = MmapMut::map_anon(16 * 4096).unwrap();
     map.lock_on_fault().unwrap();
-    assert_eq!(map.resident_pages().unwrap(), 0, "MLOCK_ONFAULT faults nothing in");
+    assert_eq!(
+        map.resident_pages().unwrap(),
+        0,
+        "MLOCK_ONFAULT faults nothing in"
+    );
     map[0] = 1;
     assert_eq!(map.residency(0, map.len()).unwrap()[..2], [true, false]);
     map.unlock().unwrap();
@@ -59,7 +74,11 @@ fn map_locked_through_raw_extra_flags_locks_at_once() {
     // MAP_LOCKED through the escape hatch (`flags_unchecked`): the kernel faults in and locks the
     // map's pages when mapping. The safe `flags` refuses the raw bits.
     let raw = mmap::MapFlags::from_bits_retain(mmap_sys::MAP_LOCKED);
-    let error = mmap::MmapOptions::new().len(8192).flags(raw).map_anon().unwrap_err();
+    let error = mmap::MmapOptions::new()
+        .len(8192)
+        .flags(raw)
+        .map_anon()
+        .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
     assert!(error.to_string().contains("flags_unchecked"), "{error}");
     let mut options = mmap::MmapOptions::new();

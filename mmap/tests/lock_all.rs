@@ -13,9 +13,13 @@ fn has_cap_ipc_lock() -> bool {
 }
 
 fn memlock_limit() -> libc::rlim_t {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
-    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) }, 0);
+    let got = unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) };
+    assert_eq!(got, 0);
     limit.rlim_cur
 }
 
@@ -24,7 +28,9 @@ fn lock_all_locks_current_and_future_maps_and_unlock_all_undoes_it() {
     let test = "lock_all_locks_current_and_future_maps_and_unlock_all_undoes_it";
     if common::in_child(test) {
         if !has_cap_ipc_lock() && memlock_limit() != libc::RLIM_INFINITY {
-            println!("not run: without CAP_IPC_LOCK, RLIMIT_MEMLOCK is too low to lock a whole process");
+            println!(
+                "not run: without CAP_IPC_LOCK, RLIMIT_MEMLOCK is too low to lock a whole process"
+            );
             return;
         }
         assert_eq!(common::locked_kib(), 0);
@@ -37,7 +43,10 @@ fn lock_all_locks_current_and_future_maps_and_unlock_all_undoes_it() {
             map.len() / mmap::page_size(),
             "MCL_FUTURE faults new maps in"
         );
-        assert!(common::locked_kib() >= before + 1024, "MCL_FUTURE locks new maps");
+        assert!(
+            common::locked_kib() >= before + 1024,
+            "MCL_FUTURE locks new maps"
+        );
         unlock_all().unwrap();
         assert_eq!(common::locked_kib(), 0);
         // MCL_ONFAULT (Linux 4.4): locks what is mapped as it is touched, not all at once.
@@ -45,7 +54,11 @@ fn lock_all_locks_current_and_future_maps_and_unlock_all_undoes_it() {
         {
             let map = MmapMut::map_anon(1 << 20).unwrap();
             lock_all(LockAll::CURRENT | LockAll::ON_FAULT).unwrap();
-            assert_eq!(map.resident_pages().unwrap(), 0, "MCL_ONFAULT faults nothing in");
+            assert_eq!(
+                map.resident_pages().unwrap(),
+                0,
+                "MCL_ONFAULT faults nothing in"
+            );
             assert!(common::locked_kib() > 0);
             unlock_all().unwrap();
         }
@@ -58,7 +71,10 @@ fn lock_all_locks_current_and_future_maps_and_unlock_all_undoes_it() {
 fn lock_all_fails_clearly_under_a_low_memlock_limit() {
     let test = "lock_all_fails_clearly_under_a_low_memlock_limit";
     if common::in_child(test) {
-        let limit = libc::rlimit { rlim_cur: 64 * 1024, rlim_max: 64 * 1024 };
+        let limit = libc::rlimit {
+            rlim_cur: 64 * 1024,
+            rlim_max: 64 * 1024,
+        };
         // SAFETY: setrlimit reads a valid rlimit.
         assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &limit) }, 0);
         // SAFETY: geteuid and setuid have no memory preconditions.
@@ -66,23 +82,41 @@ fn lock_all_fails_clearly_under_a_low_memlock_limit() {
             println!("not run: this root process cannot drop CAP_IPC_LOCK by becoming uid 65534");
             return;
         }
-        assert!(!has_cap_ipc_lock(), "CAP_IPC_LOCK would ignore RLIMIT_MEMLOCK");
+        assert!(
+            !has_cap_ipc_lock(),
+            "CAP_IPC_LOCK would ignore RLIMIT_MEMLOCK"
+        );
         let error = lock_all(LockAll::CURRENT).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
         let message = error.to_string();
         assert!(
-            message.starts_with("lock_all: mlockall(MCL_CURRENT) (RLIMIT_MEMLOCK: 65536 bytes) failed"),
+            message.starts_with(
+                "lock_all: mlockall(MCL_CURRENT) (RLIMIT_MEMLOCK: 65536 bytes) failed"
+            ),
             "{message}"
         );
-        assert_eq!(common::locked_kib(), 0, "nothing stays locked after the failure");
+        assert_eq!(
+            common::locked_kib(),
+            0,
+            "nothing stays locked after the failure"
+        );
         // A map locked past the limit fails the same way, naming the limit.
         let map = MmapMut::map_anon(1 << 20).unwrap();
         let error = map.lock().unwrap_err();
         assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
         assert!(error.to_string().starts_with("lock: mlock of"), "{error}");
-        assert!(error.to_string().contains("(RLIMIT_MEMLOCK: 65536 bytes) failed"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("(RLIMIT_MEMLOCK: 65536 bytes) failed"),
+            "{error}"
+        );
         assert_eq!(mmap::raw_os_error(&error), Some(libc::ENOMEM), "{error}");
-        assert_eq!(map.resident_pages().unwrap(), 0, "nothing was locked or faulted in");
+        assert_eq!(
+            map.resident_pages().unwrap(),
+            0,
+            "nothing was locked or faulted in"
+        );
         return;
     }
     common::assert_success(&mut common::child(test));
@@ -98,6 +132,11 @@ fn lock_all_needs_current_or_future() {
         let error = lock_all(flags).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InvalidInput);
         assert!(error.to_string().starts_with("lock_all: flags"), "{error}");
-        assert!(error.to_string().contains("neither LockAll::CURRENT nor LockAll::FUTURE"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("neither LockAll::CURRENT nor LockAll::FUTURE"),
+            "{error}"
+        );
     }
 }

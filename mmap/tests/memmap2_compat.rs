@@ -26,7 +26,7 @@ fn rw_file(dir: &tempfile::TempDir, len: u64) -> File {
     file
 }
 
-#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
+#[cfg(mman_memfd)]
 /// A memfd that can be sealed, as memmap2's tests make it.
 fn memfd() -> File {
     // SAFETY: a NUL-terminated name; the descriptor returned is owned by the `File`.
@@ -56,13 +56,19 @@ fn every_descriptor_memmap2_takes_maps() {
     let owned: OwnedFd = file.try_clone().unwrap().into();
     let borrowed = file.as_fd();
     // memmap2: `RawFd` and `&T` for every `T: AsRawFd`.
-    assert_eq!(MmapOptions::new().map_raw(file.as_raw_fd()).unwrap().len(), 64);
+    assert_eq!(
+        MmapOptions::new().map_raw(file.as_raw_fd()).unwrap().len(),
+        64
+    );
     assert_eq!(MmapOptions::new().map_raw(&file).unwrap().len(), 64);
     assert_eq!(MmapOptions::new().map_raw(&owned).unwrap().len(), 64);
     #[allow(clippy::needless_borrows_for_generic_args)] // the `&T` memmap2 takes, on purpose
     let by_reference = MmapOptions::new().map_raw(&borrowed).unwrap();
     assert_eq!(by_reference.len(), 64);
-    assert_eq!(MmapOptions::new().map_raw_read_only(&file).unwrap().len(), 64);
+    assert_eq!(
+        MmapOptions::new().map_raw_read_only(&file).unwrap().len(),
+        64
+    );
     // Code generic over memmap2's trait.
     fn len_of<T: MmapAsRawDesc>(file: T) -> io::Result<usize> {
         // SAFETY: the caller's file is this test's alone.
@@ -90,21 +96,28 @@ fn map_empty_file() {
     let anon = MmapOptions::new().map_anon().unwrap();
     assert!(anon.is_empty());
     assert_eq!(anon.as_ptr().align_offset(mem::size_of::<u128>()), 0);
-    assert_eq!(anon.as_ptr() as usize % memmap2::page_size(), 0, "page-aligned, as memmap2's");
+    assert_eq!(
+        anon.as_ptr() as usize % memmap2::page_size(),
+        0,
+        "page-aligned, as memmap2's"
+    );
 }
 
 #[test]
 fn map_without_handle_probing() {
     let tempdir = tempfile::tempdir().unwrap();
     let path = tempdir.path().join("mmap");
-    File::create(&path).unwrap().write_all(b"exact contents").unwrap();
+    File::create(&path)
+        .unwrap()
+        .write_all(b"exact contents")
+        .unwrap();
     let readonly = File::open(&path).unwrap();
     // SAFETY: the temporary file is this test's alone.
     let mmap = unsafe { MmapOptions::new().no_probe_handle().map(&readonly).unwrap() };
     assert_eq!(b"exact contents", &mmap[..]);
 }
 
-#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
+#[cfg(mman_memfd)]
 #[test]
 fn map_if_safe_sealed_memfd() {
     let mut file = memfd();
@@ -125,7 +138,7 @@ fn map_if_safe_sealed_memfd() {
     assert_eq!(&mmap[..], b"Hello, world!");
 }
 
-#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
+#[cfg(mman_memfd)]
 #[test]
 fn map_if_safe_with_offset() {
     let mut file = memfd();
@@ -138,7 +151,12 @@ fn map_if_safe_with_offset() {
     assert_eq!(&mmap[..], b"world!");
 
     // Mapping beyond file size should report not-safe
-    assert!(MmapOptions::new().offset(7).len(100).map_if_safe(&file).unwrap_err().not_safe());
+    assert!(MmapOptions::new()
+        .offset(7)
+        .len(100)
+        .map_if_safe(&file)
+        .unwrap_err()
+        .not_safe());
 }
 
 #[test]
@@ -146,11 +164,17 @@ fn map_if_safe_regular_file() {
     let tempdir = tempfile::tempdir().unwrap();
     let file = rw_file(&tempdir, 128);
     let error: MapIfSafeError = Mmap::map_if_safe(&file).unwrap_err();
-    assert!(error.not_safe() && !error.map_failed() && !error.not_supported(), "{error:?}");
+    assert!(
+        error.not_safe() && !error.map_failed() && !error.not_supported(),
+        "{error:?}"
+    );
     // It converts into the io::Error it holds, as memmap2's does.
     let error = io::Error::from(error);
     assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
-    assert!(error.to_string().contains("neither a memfd sealed"), "{error}");
+    assert!(
+        error.to_string().contains("neither a memfd sealed"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -159,16 +183,25 @@ fn map_if_safe_of_a_negative_descriptor_is_a_failed_map() {
     assert!(error.map_failed(), "{error:?}");
     let error = io::Error::from(error);
     assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
-    assert_eq!(error.to_string(), "map_if_safe: file descriptor -1 is not a descriptor (negative)");
+    assert_eq!(
+        error.to_string(),
+        "map_if_safe: file descriptor -1 is not a descriptor (negative)"
+    );
 }
 
-#[cfg(all(mman_has = "MFD_CLOEXEC", mman_has = "MFD_ALLOW_SEALING", linux_kernel))]
+#[cfg(mman_memfd)]
 #[test]
 fn map_if_safe_with_question_mark() -> io::Result<()> {
     let mut file = memfd();
     file.write_all(b"frozen")?;
     // SAFETY: F_ADD_SEALS on a descriptor this test owns.
-    unsafe { libc::fcntl(file.as_raw_fd(), libc::F_ADD_SEALS, libc::F_SEAL_SHRINK | libc::F_SEAL_WRITE) };
+    unsafe {
+        libc::fcntl(
+            file.as_raw_fd(),
+            libc::F_ADD_SEALS,
+            libc::F_SEAL_SHRINK | libc::F_SEAL_WRITE,
+        )
+    };
     let mmap = Mmap::map_if_safe(&file)?;
     assert_eq!(&mmap[..], b"frozen");
     Ok(())
@@ -203,12 +236,17 @@ fn hw_poison_keeps_memmap2_s_name_on_the_unsafe_side() {
 fn advise_and_lock_as_memmap2_users_do() {
     let page_size = memmap2::page_size();
     let mut mmap = MmapMut::map_anon(2 * page_size).unwrap();
-    mmap.advise(Advice::Random).expect("mmap advising should be supported on unix");
-    mmap.advise_range(Advice::Sequential, 0, mmap.len()).unwrap();
+    mmap.advise(Advice::Random)
+        .expect("mmap advising should be supported on unix");
+    mmap.advise_range(Advice::Sequential, 0, mmap.len())
+        .unwrap();
     mmap.as_mut().fill(255);
     let mmap = mmap.make_read_only().unwrap();
     // SAFETY: no reference into the second page is held across the advice.
-    unsafe { mmap.unchecked_advise_range(UncheckedAdvice::DontNeed, page_size, page_size).unwrap() };
+    unsafe {
+        mmap.unchecked_advise_range(UncheckedAdvice::DontNeed, page_size, page_size)
+            .unwrap()
+    };
     assert_eq!((mmap[0], mmap[page_size]), (255, 0));
     mmap.lock().unwrap();
     mmap.unlock().unwrap();
@@ -224,6 +262,9 @@ fn remap_as_memmap2_users_do() {
     // SAFETY: the temporary file is this test's alone.
     let mut mmap = unsafe { MmapOptions::new().len(128).map_mut(&file).unwrap() };
     // SAFETY: memmap2's remap is unsafe; nothing refers into the map.
-    unsafe { mmap.remap(2000, RemapOptions::new().may_move(true)).unwrap() };
+    unsafe {
+        mmap.remap(2000, RemapOptions::new().may_move(true))
+            .unwrap()
+    };
     assert_eq!(mmap.len(), 2000);
 }

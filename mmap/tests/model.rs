@@ -1,8 +1,8 @@
 //! The model test: random sequences of operations on maps of one file (map with a random offset,
-//! length and sharing, write, flush, advise, read, protect, remap, grow the file, drop), run against
-//! a plain `Vec<u8>` model of the file. After every operation each live map reads what the model
-//! says and the file (through `pread`) is the model; an operation fails exactly when the model says
-//! its input is invalid, with `InvalidInput`.
+//! length and sharing, write, flush, advise, read, protect, remap, grow the file, drop), run
+//! against a plain `Vec<u8>` model of the file. After every operation each live map reads what the
+//! model says and the file (through `pread`) is the model; an operation fails exactly when the
+//! model says its input is invalid, with `InvalidInput`.
 
 mod common;
 
@@ -57,7 +57,8 @@ enum Op {
         map: usize,
         new_len: usize,
     },
-    /// Extends the file by `by` bytes (zeros); shrinking it would raise `SIGBUS`, on purpose not done.
+    /// Extends the file by `by` bytes (zeros); shrinking it would raise `SIGBUS`, on purpose not
+    /// done.
     Grow {
         by: u64,
     },
@@ -66,7 +67,12 @@ enum Op {
     },
 }
 
-const ADVICE: [Advice; 4] = [Advice::Normal, Advice::Random, Advice::Sequential, Advice::WillNeed];
+const ADVICE: [Advice; 4] = [
+    Advice::Normal,
+    Advice::Random,
+    Advice::Sequential,
+    Advice::WillNeed,
+];
 
 fn op() -> impl Strategy<Value = Op> {
     let span: usize = 4 * 4096 + 200;
@@ -75,10 +81,12 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(offset, len, private)| Op::Map { offset, len, private }),
         3 => (any::<usize>(), any::<usize>(), 1..300usize, any::<u8>())
             .prop_map(|(map, at, n, byte)| Op::Write { map, at, n, byte }),
-        1 => (any::<usize>(), 0..span, 0..span).prop_map(|(map, offset, len)| Op::Flush { map, offset, len }),
+        1 => (any::<usize>(), 0..span, 0..span)
+            .prop_map(|(map, offset, len)| Op::Flush { map, offset, len }),
         1 => (any::<usize>(), 0..4usize, 0..span, 0..span)
             .prop_map(|(map, advice, offset, len)| Op::Advise { map, advice, offset, len }),
-        1 => (any::<usize>(), 0..span, 0..600usize).prop_map(|(map, offset, len)| Op::ReadAt { map, offset, len }),
+        1 => (any::<usize>(), 0..span, 0..600usize)
+            .prop_map(|(map, offset, len)| Op::ReadAt { map, offset, len }),
         1 => any::<usize>().prop_map(|map| Op::Protect { map }),
         2 => (any::<usize>(), 0..span).prop_map(|(map, new_len)| Op::Remap { map, new_len }),
         1 => (0..6000u64).prop_map(|by| Op::Grow { by }),
@@ -136,7 +144,8 @@ impl Model {
     /// Whether a map from `offset` of `len` bytes stays within the file's last page: past it, a
     /// read raises `SIGBUS`.
     fn backed(&self, offset: u64, len: usize) -> bool {
-        len == 0 || (offset + len as u64 - 1) / self.page < (self.bytes.len() as u64).div_ceil(self.page)
+        len == 0
+            || (offset + len as u64 - 1) / self.page < (self.bytes.len() as u64).div_ceil(self.page)
     }
 
     fn check(&self) {
@@ -146,7 +155,11 @@ impl Model {
         for (i, live) in self.maps.iter().enumerate() {
             for (k, &b) in live.bytes().iter().enumerate() {
                 let p = live.offset + k as u64;
-                assert_eq!(b, self.expected(live, p), "map {i}, byte {k} (file offset {p})");
+                assert_eq!(
+                    b,
+                    self.expected(live, p),
+                    "map {i}, byte {k} (file offset {p})"
+                );
             }
         }
     }
@@ -155,7 +168,11 @@ impl Model {
     fn apply(&mut self, op: &Op) {
         let n = self.maps.len();
         match *op {
-            Op::Map { offset, len, private } => {
+            Op::Map {
+                offset,
+                len,
+                private,
+            } => {
                 let mut options = MmapOptions::new();
                 options.offset(offset);
                 if let Some(len) = len {
@@ -176,7 +193,10 @@ impl Model {
                     return;
                 }
                 let map = result.unwrap();
-                assert_eq!(map.len(), len.unwrap_or((file_len - offset.min(file_len)) as usize));
+                assert_eq!(
+                    map.len(),
+                    len.unwrap_or((file_len - offset.min(file_len)) as usize)
+                );
                 if self.backed(offset, map.len()) {
                     self.maps.push(Live {
                         handle: Handle::Mut(map),
@@ -187,7 +207,12 @@ impl Model {
                     });
                 }
             }
-            Op::Write { map, at, n: count, byte } if n > 0 => {
+            Op::Write {
+                map,
+                at,
+                n: count,
+                byte,
+            } if n > 0 => {
                 let i = map % n;
                 let page = self.page;
                 let file_len = self.bytes.len() as u64;
@@ -219,7 +244,9 @@ impl Model {
                         self.bytes[p as usize] = byte;
                     }
                 }
-                let Handle::Mut(map) = &mut self.maps[i].handle else { unreachable!() };
+                let Handle::Mut(map) = &mut self.maps[i].handle else {
+                    unreachable!()
+                };
                 map[start..end].fill(byte);
             }
             Op::Flush { map, offset, len } if n > 0 => {
@@ -229,16 +256,22 @@ impl Model {
                     expect(map.flush_range(offset, len), valid);
                 }
             }
-            Op::Advise { map, advice, offset, len } if n > 0 => {
+            Op::Advise {
+                map,
+                advice,
+                offset,
+                len,
+            } if n > 0 => {
                 let live = &self.maps[map % n];
                 let valid = offset.checked_add(len).is_some_and(|end| end <= live.len());
                 let result = match &live.handle {
                     Handle::Mut(map) => map.advise_range(ADVICE[advice], offset, len),
                     Handle::ReadOnly(map) => map.advise_range(ADVICE[advice], offset, len),
                 };
-                // `Normal`, `Random` and `Sequential` are flags of the kernel's VMA: given to part of
-                // the map, they split it.
-                let splits = valid && ADVICE[advice] != Advice::WillNeed && (offset, len) != (0, live.len());
+                // `Normal`, `Random` and `Sequential` are flags of the kernel's VMA: given to part
+                // of the map, they split it.
+                let splits =
+                    valid && ADVICE[advice] != Advice::WillNeed && (offset, len) != (0, live.len());
                 expect(result, valid);
                 if splits {
                     self.maps[map % n].split = true;
@@ -263,8 +296,10 @@ impl Model {
             }
             Op::Protect { map } if n > 0 => {
                 let i = map % n;
-                let handle =
-                    std::mem::replace(&mut self.maps[i].handle, Handle::Mut(MmapMut::map_anon(0).unwrap()));
+                let handle = std::mem::replace(
+                    &mut self.maps[i].handle,
+                    Handle::Mut(MmapMut::map_anon(0).unwrap()),
+                );
                 self.maps[i].handle = match handle {
                     Handle::Mut(map) => Handle::ReadOnly(map.make_read_only().unwrap()),
                     Handle::ReadOnly(map) => Handle::Mut(map.make_mut().unwrap()),
@@ -280,11 +315,14 @@ impl Model {
                     Handle::Mut(map) => map.remap(new_len, options),
                     Handle::ReadOnly(map) => map.remap(new_len, options),
                 };
-                if matches!(&result, Err(e) if e.kind() == ErrorKind::Unsupported) && self.maps[i].split {
+                if matches!(&result, Err(e) if e.kind() == ErrorKind::Unsupported)
+                    && self.maps[i].split
+                {
                     // Documented: a map split by advice on part of it is not resized.
                     return;
                 }
-                if matches!(&result, Err(e) if e.kind() == ErrorKind::OutOfMemory) && common::under_valgrind()
+                if matches!(&result, Err(e) if e.kind() == ErrorKind::OutOfMemory)
+                    && common::under_valgrind()
                 {
                     // Valgrind's mremap cannot move every map; the map is left as it was.
                     return;
@@ -323,7 +361,11 @@ fn expect(result: std::io::Result<()>, valid: bool) {
 
 proptest! {
     // Failures print their smallest case; nothing is written into the source tree.
-    #![proptest_config(ProptestConfig { cases: 96, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 96,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn maps_of_a_file_always_read_what_the_model_says(

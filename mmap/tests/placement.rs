@@ -17,7 +17,9 @@ fn free_range(len: usize) -> usize {
 /// Runs `place` on a free range until another thread of this test binary has not taken the range
 /// in between (tests run in parallel and map too); a few tries are plenty.
 fn on_a_free_range<T>(len: usize, place: impl Fn(usize) -> Option<T>) -> T {
-    (0..10).find_map(|_| place(free_range(len))).expect("a free range stayed free in 10 tries")
+    (0..10)
+        .find_map(|_| place(free_range(len)))
+        .expect("a free range stayed free in 10 tries")
 }
 
 #[test]
@@ -29,14 +31,22 @@ fn fixed_no_replace_over_an_existing_map_fails_and_leaves_it_alone() {
     let mut taken = MmapMut::map_anon(2 * page_size()).unwrap();
     taken.fill(7);
     let addr = taken.as_ptr() as usize;
-    let error =
-        MmapOptions::new().len(page_size()).fixed_no_replace(addr + page_size()).map_anon().unwrap_err();
+    let error = MmapOptions::new()
+        .len(page_size())
+        .fixed_no_replace(addr + page_size())
+        .map_anon()
+        .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::AlreadyExists, "{error}");
-    let message =
-        format!("map_anon: fixed_no_replace({:#x}): something is already mapped in", addr + page_size());
+    let message = format!(
+        "map_anon: fixed_no_replace({:#x}): something is already mapped in",
+        addr + page_size()
+    );
     assert!(error.to_string().starts_with(&message), "{error}");
     assert_eq!(mmap::raw_os_error(&error), Some(libc::EEXIST), "{error}");
-    assert!(taken.iter().all(|&b| b == 7), "the existing map was not replaced");
+    assert!(
+        taken.iter().all(|&b| b == 7),
+        "the existing map was not replaced"
+    );
 }
 
 #[test]
@@ -46,7 +56,11 @@ fn fixed_no_replace_on_a_free_range_maps_exactly_there() {
         return;
     }
     let (addr, map) = on_a_free_range(4 * page_size(), |addr| {
-        let map = MmapOptions::new().len(4 * page_size()).fixed_no_replace(addr).map_anon().ok()?;
+        let map = MmapOptions::new()
+            .len(4 * page_size())
+            .fixed_no_replace(addr)
+            .map_anon()
+            .ok()?;
         Some((addr, map))
     });
     assert_eq!(map.as_ptr() as usize, addr);
@@ -60,10 +74,18 @@ fn fixed_no_replace_of_a_file_with_an_unaligned_offset_puts_its_page_there() {
         return;
     }
     let mut file = tempfile::tempfile().unwrap();
-    file.write_all(&(0..=255).cycle().take(2 * page_size()).collect::<Vec<u8>>()).unwrap();
+    file.write_all(&(0..=255).cycle().take(2 * page_size()).collect::<Vec<u8>>())
+        .unwrap();
     let (addr, map) = on_a_free_range(page_size(), |addr| {
         // SAFETY: the temporary file is this test's alone.
-        let map = unsafe { MmapOptions::new().offset(10).len(5).fixed_no_replace(addr).map(&file).ok()? };
+        let map = unsafe {
+            MmapOptions::new()
+                .offset(10)
+                .len(5)
+                .fixed_no_replace(addr)
+                .map(&file)
+                .ok()?
+        };
         Some((addr, map))
     });
     assert_eq!(map.as_ptr() as usize, addr + 10);
@@ -74,9 +96,18 @@ fn fixed_no_replace_of_a_file_with_an_unaligned_offset_puts_its_page_there() {
 #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
 fn an_unaligned_or_null_fixed_address_is_refused_before_mmap() {
     for addr in [0, free_range(page_size()) + 1] {
-        let error = MmapOptions::new().len(page_size()).fixed_no_replace(addr).map_anon().unwrap_err();
+        let error = MmapOptions::new()
+            .len(page_size())
+            .fixed_no_replace(addr)
+            .map_anon()
+            .unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InvalidInput);
-        assert!(error.to_string().starts_with("map_anon: fixed_no_replace: address"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("map_anon: fixed_no_replace: address"),
+            "{error}"
+        );
     }
 }
 
@@ -84,12 +115,20 @@ fn an_unaligned_or_null_fixed_address_is_refused_before_mmap() {
 fn an_address_hint_is_followed_where_the_range_is_free() {
     // The kernel takes a free, aligned hint.
     let (addr, map) = on_a_free_range(2 * page_size(), |addr| {
-        let map = MmapOptions::new().len(2 * page_size()).address_hint(addr).map_anon().unwrap();
+        let map = MmapOptions::new()
+            .len(2 * page_size())
+            .address_hint(addr)
+            .map_anon()
+            .unwrap();
         (map.as_ptr() as usize == addr).then_some((addr, map))
     });
     assert_eq!(map.as_ptr() as usize, addr);
 
     // Over a taken range the hint is not followed, and nothing is replaced.
-    let other = MmapOptions::new().len(page_size()).address_hint(addr).map_anon().unwrap();
+    let other = MmapOptions::new()
+        .len(page_size())
+        .address_hint(addr)
+        .map_anon()
+        .unwrap();
     assert_ne!(other.as_ptr() as usize, addr);
 }

@@ -1,6 +1,6 @@
 //! Other processes: a child writes a file through a shared map and flushes; the parent reads the
-//! bytes back with `read(2)`. A child killed with `SIGKILL` right after its flush leaves its data in
-//! the file.
+//! bytes back with `read(2)`. A child killed with `SIGKILL` right after its flush leaves its data
+//! in the file.
 
 mod common;
 
@@ -13,7 +13,11 @@ use mmap::MmapOptions;
 const PATH: &str = "MMAP_TEST_FILE";
 
 fn child_writes(message: &[u8], offset: usize) {
-    let file = std::fs::OpenOptions::new().read(true).write(true).open(std::env::var(PATH).unwrap()).unwrap();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(std::env::var(PATH).unwrap())
+        .unwrap();
     // SAFETY: the parent waits for this process and does not touch the file meanwhile.
     let mut map = unsafe { MmapOptions::new().map_mut(&file).unwrap() };
     map[offset..offset + message.len()].copy_from_slice(message);
@@ -23,7 +27,10 @@ fn child_writes(message: &[u8], offset: usize) {
 /// The file's bytes through `read(2)`, not through a map.
 fn read_back(path: &std::path::Path) -> Vec<u8> {
     let mut bytes = Vec::new();
-    std::fs::File::open(path).unwrap().read_to_end(&mut bytes).unwrap();
+    std::fs::File::open(path)
+        .unwrap()
+        .read_to_end(&mut bytes)
+        .unwrap();
     bytes
 }
 
@@ -54,7 +61,15 @@ fn a_child_killed_right_after_its_flush_leaves_the_data_in_the_file() {
     }
     let file = tempfile::NamedTempFile::new().unwrap();
     file.as_file().set_len(4096).unwrap();
-    let status = common::child(test).env(PATH, file.path()).output().unwrap().status;
-    assert_eq!(status.signal(), Some(libc::SIGKILL), "the child was killed: {status}");
+    let status = common::child(test)
+        .env(PATH, file.path())
+        .output()
+        .unwrap()
+        .status;
+    assert_eq!(
+        status.signal(),
+        Some(libc::SIGKILL),
+        "the child was killed: {status}"
+    );
     assert_eq!(&read_back(file.path())[..20], b"flushed, then killed");
 }

@@ -12,7 +12,11 @@ use common::in_child;
 
 /// Runs `test` again in a child process; returns the signal that ended it.
 fn run_child(test: &str) -> Option<i32> {
-    let status = common::child(test).stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
+    let status = common::child(test)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
     status.signal()
 }
 
@@ -31,7 +35,11 @@ fn a_write_after_make_read_only_is_stopped_by_the_os() {
         // Not reached when the OS stops the write.
         std::process::exit(0);
     }
-    assert_eq!(run_child(test), Some(11), "the child's write was not stopped with SIGSEGV");
+    assert_eq!(
+        run_child(test),
+        Some(11),
+        "the child's write was not stopped with SIGSEGV"
+    );
 }
 
 #[test]
@@ -44,7 +52,11 @@ fn a_read_after_protect_none_is_stopped_by_the_os() {
         let _ = unsafe { map.as_ptr().read_volatile() };
         std::process::exit(0);
     }
-    assert_eq!(run_child(test), Some(11), "the child's read was not stopped with SIGSEGV");
+    assert_eq!(
+        run_child(test),
+        Some(11),
+        "the child's read was not stopped with SIGSEGV"
+    );
 }
 
 #[test]
@@ -75,7 +87,10 @@ fn make_mut_of_a_shared_map_of_a_read_only_file_is_refused() {
     let map = unsafe { Mmap::map(&file).unwrap() };
     let error = map.make_mut().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::PermissionDenied, "{error}");
-    assert!(error.to_string().starts_with("make_mut: mprotect of "), "{error}");
+    assert!(
+        error.to_string().starts_with("make_mut: mprotect of "),
+        "{error}"
+    );
 }
 
 #[test]
@@ -89,7 +104,9 @@ fn protect_range_changes_only_whole_pages_inside_the_map() {
         map.as_mut_ptr().add(2 * page).write(3);
         assert_eq!(map.as_ptr().add(page).read(), 0);
     }
-    let error = map.protect_range(2 * page, page + 1, Protection::READ).unwrap_err();
+    let error = map
+        .protect_range(2 * page, page + 1, Protection::READ)
+        .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert!(error.to_string().starts_with("protect_range: "), "{error}");
 }

@@ -21,16 +21,24 @@ fn an_anonymous_map_grows_keeping_its_bytes_and_shrinks() {
     let mut map = MmapMut::map_anon(2 * page).unwrap();
     map[..page].fill(3);
     map[2 * page - 1] = 4;
-    map.remap(16 * page, RemapOptions::new().may_move(true)).unwrap();
+    map.remap(16 * page, RemapOptions::new().may_move(true))
+        .unwrap();
     assert_eq!(map.len(), 16 * page);
     assert!(map[..page].iter().all(|&b| b == 3));
     assert_eq!(map[2 * page - 1], 4);
-    assert!(map[2 * page..].iter().all(|&b| b == 0), "grown bytes of an anonymous map are zeroes");
+    assert!(
+        map[2 * page..].iter().all(|&b| b == 0),
+        "grown bytes of an anonymous map are zeroes"
+    );
     map[16 * page - 1] = 5;
 
     let before = map.as_ptr();
     map.remap(page, RemapOptions::new()).unwrap();
-    assert_eq!((map.len(), map.as_ptr()), (page, before), "shrinking happens in place");
+    assert_eq!(
+        (map.len(), map.as_ptr()),
+        (page, before),
+        "shrinking happens in place"
+    );
     assert!(map.iter().all(|&b| b == 3));
 }
 
@@ -44,7 +52,11 @@ fn a_page_and_the_next_one(page: usize) -> (MmapMut, MmapMut) {
         let mut map = MmapMut::map_anon(2 * page).unwrap();
         map.remap(page, RemapOptions::new()).unwrap();
         let next = map.as_ptr() as usize + page;
-        match MmapOptions::new().len(page).fixed_no_replace(next).map_anon() {
+        match MmapOptions::new()
+            .len(page)
+            .fixed_no_replace(next)
+            .map_anon()
+        {
             Ok(blocker) => return (map, blocker),
             Err(error) if error.kind() == ErrorKind::AlreadyExists => continue,
             Err(error) => panic!("the page after the map: {error}"),
@@ -68,15 +80,26 @@ fn growing_in_place_fails_when_the_next_pages_are_taken() {
     let error = map.remap(2 * page, RemapOptions::new()).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
     let message = error.to_string();
-    assert!(message.starts_with("remap: no room to grow the map in place"), "{message}");
+    assert!(
+        message.starts_with("remap: no room to grow the map in place"),
+        "{message}"
+    );
     assert!(message.contains("may_move(true)"), "{message}");
-    assert_eq!((map.len(), map[0]), (page, 9), "a failed remap leaves the map as it was");
+    assert_eq!(
+        (map.len(), map[0]),
+        (page, 9),
+        "a failed remap leaves the map as it was"
+    );
 
     let old = map.as_ptr();
-    map.remap(2 * page, RemapOptions::new().may_move(true)).unwrap();
+    map.remap(2 * page, RemapOptions::new().may_move(true))
+        .unwrap();
     assert_ne!(map.as_ptr(), old, "the map moved to grow");
     assert_eq!((map.len(), map[0]), (2 * page, 9));
-    assert!(blocker.iter().all(|&b| b == 0), "the page after it was left alone");
+    assert!(
+        blocker.iter().all(|&b| b == 0),
+        "the page after it was left alone"
+    );
 }
 
 #[test]
@@ -85,20 +108,30 @@ fn a_file_map_grows_only_as_far_as_the_file() {
     let file = file_of(&vec![1; 2 * page]);
     // SAFETY: the temporary file is this test's alone; it is extended, never truncated.
     let mut map = unsafe { MmapOptions::new().len(page).map_mut(&file).unwrap() };
-    map.remap(2 * page, RemapOptions::new().may_move(true)).unwrap();
+    map.remap(2 * page, RemapOptions::new().may_move(true))
+        .unwrap();
     assert!(map.iter().all(|&b| b == 1));
 
-    let error = map.remap(4 * page, RemapOptions::new().may_move(true)).unwrap_err();
+    let error = map
+        .remap(4 * page, RemapOptions::new().may_move(true))
+        .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
     let message = error.to_string();
-    assert!(message.starts_with(&format!("remap: new_len {}", 4 * page)), "{message}");
-    assert!(message.contains("past the end of the mapped file"), "{message}");
+    assert!(
+        message.starts_with(&format!("remap: new_len {}", 4 * page)),
+        "{message}"
+    );
+    assert!(
+        message.contains("past the end of the mapped file"),
+        "{message}"
+    );
     assert_eq!(map.len(), 2 * page, "the map keeps its length");
     assert_eq!(map[2 * page - 1], 1, "and stays readable");
 
     // Extended first, the file backs the grown map, and writes through it reach the file.
     file.set_len(4 * page as u64).unwrap();
-    map.remap(4 * page, RemapOptions::new().may_move(true)).unwrap();
+    map.remap(4 * page, RemapOptions::new().may_move(true))
+        .unwrap();
     assert_eq!((map[2 * page], map[4 * page - 1]), (0, 0));
     map[4 * page - 1] = 7;
     map.flush().unwrap();
@@ -114,7 +147,8 @@ fn a_map_at_an_unaligned_offset_keeps_its_offset_when_moved() {
     let file = file_of(&bytes);
     // SAFETY: the temporary file is this test's alone.
     let mut map = unsafe { MmapOptions::new().offset(100).len(10).map(&file).unwrap() };
-    map.remap(3 * page, RemapOptions::new().may_move(true)).unwrap();
+    map.remap(3 * page, RemapOptions::new().may_move(true))
+        .unwrap();
     assert_eq!(&map[..], &bytes[100..100 + 3 * page]);
     map.remap(5, RemapOptions::new()).unwrap();
     assert_eq!(&map[..], &bytes[100..105]);
@@ -127,13 +161,17 @@ fn bad_lengths_and_empty_maps_are_refused_before_mremap() {
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert!(error.to_string().starts_with("remap: new_len 0"), "{error}");
 
-    let error = map.remap(isize::MAX as usize + 1, RemapOptions::new().may_move(true)).unwrap_err();
+    let error = map
+        .remap(isize::MAX as usize + 1, RemapOptions::new().may_move(true))
+        .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert!(error.to_string().contains("over isize::MAX"), "{error}");
     assert_eq!(map.len(), page_size());
 
     let mut empty = MmapMut::map_anon(0).unwrap();
-    let error = empty.remap(4096, RemapOptions::new().may_move(true)).unwrap_err();
+    let error = empty
+        .remap(4096, RemapOptions::new().may_move(true))
+        .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert!(error.to_string().contains("the map is empty"), "{error}");
 }
@@ -144,12 +182,16 @@ fn read_only_and_raw_maps_resize_too() {
     let file = file_of(&vec![2; 3 * page]);
     // SAFETY: the temporary file is this test's alone.
     let mut map: Mmap = unsafe { MmapOptions::new().len(page).map(&file).unwrap() };
-    map.remap(3 * page, RemapOptions::new().may_move(true)).unwrap();
+    map.remap(3 * page, RemapOptions::new().may_move(true))
+        .unwrap();
     assert_eq!(map.iter().map(|&b| usize::from(b)).sum::<usize>(), 6 * page);
 
     let mut raw = MmapRaw::from(MmapMut::map_anon(page).unwrap());
     // SAFETY: no pointer into the map is kept across the call.
-    unsafe { raw.remap(2 * page, RemapOptions::new().may_move(true)).unwrap() };
+    unsafe {
+        raw.remap(2 * page, RemapOptions::new().may_move(true))
+            .unwrap()
+    };
     // SAFETY: the map is now two pages long.
     unsafe { raw.as_mut_ptr().add(2 * page - 1).write(1) };
     assert_eq!(raw.len(), 2 * page);
@@ -157,7 +199,9 @@ fn read_only_and_raw_maps_resize_too() {
 
 #[test]
 fn a_map_split_by_advice_on_part_of_it_is_not_resized() {
-    if common::skip_under_valgrind("the kernel's split of a map, which valgrind's mremap does not model") {
+    if common::skip_under_valgrind(
+        "the kernel's split of a map, which valgrind's mremap does not model",
+    ) {
         return;
     }
     let page = page_size();
@@ -165,12 +209,22 @@ fn a_map_split_by_advice_on_part_of_it_is_not_resized() {
     map[0] = 1;
     // MADV_RANDOM is a flag of the kernel's VMA: on the first page only, it splits the map in two.
     map.advise_range(mmap::Advice::Random, 0, page).unwrap();
-    let error = map.remap(8 * page, RemapOptions::new().may_move(true)).unwrap_err();
+    let error = map
+        .remap(8 * page, RemapOptions::new().may_move(true))
+        .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Unsupported, "{error}");
-    assert!(error.to_string().starts_with("remap: the map is in pieces"), "{error}");
-    assert_eq!((map.len(), map[0]), (4 * page, 1), "the map is left as it was");
+    assert!(
+        error.to_string().starts_with("remap: the map is in pieces"),
+        "{error}"
+    );
+    assert_eq!(
+        (map.len(), map[0]),
+        (4 * page, 1),
+        "the map is left as it was"
+    );
     // The same advice on the whole map makes it one piece again.
     map.advise(mmap::Advice::Random).unwrap();
-    map.remap(8 * page, RemapOptions::new().may_move(true)).unwrap();
+    map.remap(8 * page, RemapOptions::new().may_move(true))
+        .unwrap();
     assert_eq!((map.len(), map[0]), (8 * page, 1));
 }

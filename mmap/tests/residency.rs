@@ -3,15 +3,19 @@
 
 use mmap::MmapMut;
 
-#[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+#[cfg(mman_populate)]
 const PAGES: usize = 64;
 
 #[test]
-#[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+#[cfg(mman_populate)]
 fn populate_write_makes_every_page_resident_and_dont_need_drops_them() {
     use mmap::{page_size, UncheckedAdvice};
     let map = MmapMut::map_anon(PAGES * page_size()).unwrap();
-    assert_eq!(map.resident_pages().unwrap(), 0, "an untouched anonymous map has no pages");
+    assert_eq!(
+        map.resident_pages().unwrap(),
+        0,
+        "an untouched anonymous map has no pages"
+    );
     map.populate_write().unwrap();
     assert_eq!(map.resident_pages().unwrap(), PAGES);
     let per_page = map.residency(0, map.len()).unwrap();
@@ -19,7 +23,10 @@ fn populate_write_makes_every_page_resident_and_dont_need_drops_them() {
     assert!(per_page.iter().all(|&resident| resident));
 
     // SAFETY: nothing reads the map until it is dropped.
-    unsafe { map.unchecked_advise_range(UncheckedAdvice::DontNeed, 0, PAGES / 2 * page_size()).unwrap() };
+    unsafe {
+        map.unchecked_advise_range(UncheckedAdvice::DontNeed, 0, PAGES / 2 * page_size())
+            .unwrap()
+    };
     assert_eq!(map.resident_pages().unwrap(), PAGES / 2);
     let per_page = map.residency(0, map.len()).unwrap();
     assert!(per_page[..PAGES / 2].iter().all(|&resident| !resident));
@@ -27,7 +34,7 @@ fn populate_write_makes_every_page_resident_and_dont_need_drops_them() {
 }
 
 #[test]
-#[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE", mman_has = "MADV_PAGEOUT"))]
+#[cfg(all(mman_populate, mman_has = "MADV_PAGEOUT"))]
 fn populate_reads_a_file_map_in_and_pageout_reclaims_anonymous_pages() {
     use mmap::{page_size, Advice};
     let file = tempfile::tempfile().unwrap();
@@ -35,7 +42,11 @@ fn populate_reads_a_file_map_in_and_pageout_reclaims_anonymous_pages() {
     // SAFETY: the temporary file is this test's alone.
     let map = unsafe { mmap::Mmap::map(&file).unwrap() };
     map.populate().unwrap();
-    assert_eq!(map.resident_pages().unwrap(), PAGES, "populate reads every page in");
+    assert_eq!(
+        map.resident_pages().unwrap(),
+        PAGES,
+        "populate reads every page in"
+    );
 
     let mut anon = MmapMut::map_anon(PAGES * page_size()).unwrap();
     anon.fill(1);
@@ -46,13 +57,18 @@ fn populate_reads_a_file_map_in_and_pageout_reclaims_anonymous_pages() {
         Ok(()) => println!("no swap: MADV_PAGEOUT keeps anonymous pages resident; not asserted"),
         Err(error) => assert_eq!(error.kind(), std::io::ErrorKind::Unsupported, "{error}"),
     }
-    assert!(anon.iter().all(|&b| b == 1), "paged out or not, the bytes stay");
+    assert!(
+        anon.iter().all(|&b| b == 1),
+        "paged out or not, the bytes stay"
+    );
 }
 
-#[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE", mman_has = "MADV_PAGEOUT"))]
+#[cfg(all(mman_populate, mman_has = "MADV_PAGEOUT"))]
 fn has_swap() -> bool {
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
-    meminfo.lines().any(|line| line.starts_with("SwapTotal:") && line.split_whitespace().nth(1) != Some("0"))
+    meminfo
+        .lines()
+        .any(|line| line.starts_with("SwapTotal:") && line.split_whitespace().nth(1) != Some("0"))
 }
 
 #[test]

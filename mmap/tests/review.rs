@@ -26,10 +26,14 @@ type MapByNumber = fn(std::os::fd::RawFd) -> Option<Mmap>;
 fn a_number_swapped_after_the_check_is_never_mapped(map: MapByNumber) {
     let len = page_size() as u64;
     let sealed = SharedMemory::create("sealed", len).unwrap();
-    std::os::unix::fs::FileExt::write_all_at(sealed.as_file(), &vec![0xAA; len as usize], 0).unwrap();
-    sealed.add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE).unwrap();
+    std::os::unix::fs::FileExt::write_all_at(sealed.as_file(), &vec![0xAA; len as usize], 0)
+        .unwrap();
+    sealed
+        .add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE)
+        .unwrap();
     let unsealed = SharedMemory::create("unsealed", len).unwrap();
-    std::os::unix::fs::FileExt::write_all_at(unsealed.as_file(), &vec![0x55; len as usize], 0).unwrap();
+    std::os::unix::fs::FileExt::write_all_at(unsealed.as_file(), &vec![0x55; len as usize], 0)
+        .unwrap();
 
     // The number the mapping thread is given: a clone of the sealed memfd, which the swapping
     // thread owns and swaps.
@@ -61,8 +65,14 @@ fn a_number_swapped_after_the_check_is_never_mapped(map: MapByNumber) {
     stop.store(true, Ordering::Relaxed);
     swapper.join().unwrap();
     println!("{maps} maps of the number, {unsealed_maps} of the unsealed file");
-    assert!(maps > 0, "the sealed file behind the number was never mapped");
-    assert_eq!(unsealed_maps, 0, "a safe map of the unsealed file behind the number");
+    assert!(
+        maps > 0,
+        "the sealed file behind the number was never mapped"
+    );
+    assert_eq!(
+        unsealed_maps, 0,
+        "a safe map of the unsealed file behind the number"
+    );
 }
 
 #[test]
@@ -72,7 +82,9 @@ fn map_sealed_of_a_number_swapped_after_the_check_is_never_made() {
         assert_success(&mut child(TEST));
         return;
     }
-    a_number_swapped_after_the_check_is_never_mapped(|number| MmapOptions::new().map_sealed(number).ok());
+    a_number_swapped_after_the_check_is_never_mapped(|number| {
+        MmapOptions::new().map_sealed(number).ok()
+    });
 }
 
 #[test]
@@ -95,7 +107,9 @@ fn no_safe_advice_changes_a_private_copy_of_sealed_memory() {
     let page = page_size();
     let memory = SharedMemory::create("advised", 2 * page as u64).unwrap();
     std::os::unix::fs::FileExt::write_all_at(memory.as_file(), &vec![7; 2 * page], 0).unwrap();
-    memory.add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE).unwrap();
+    memory
+        .add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE)
+        .unwrap();
     for &advice in Advice::ALL.iter().filter(|advice| advice.is_supported()) {
         let mut copy = memory.map_sealed().unwrap().make_mut().unwrap();
         copy[..page].fill(9);
@@ -104,14 +118,21 @@ fn no_safe_advice_changes_a_private_copy_of_sealed_memory() {
             // KSM is a kernel option: a kernel without it knows the advice and refuses it;
             // `Collapse` needs transparent huge pages for the file's memory.
             Err(error)
-                if error.kind() == ErrorKind::InvalidInput || error.kind() == ErrorKind::OutOfMemory =>
+                if error.kind() == ErrorKind::InvalidInput
+                    || error.kind() == ErrorKind::OutOfMemory =>
             {
                 println!("{advice:?}: refused ({error})");
             }
             Err(error) => panic!("{advice:?} failed: {error}"),
         }
-        assert!(copy[..page].iter().all(|&b| b == 9), "{advice:?} changed the written page");
-        assert!(copy[page..].iter().all(|&b| b == 7), "{advice:?} changed the file's page");
+        assert!(
+            copy[..page].iter().all(|&b| b == 9),
+            "{advice:?} changed the written page"
+        );
+        assert!(
+            copy[page..].iter().all(|&b| b == 7),
+            "{advice:?} changed the file's page"
+        );
     }
 }
 
@@ -123,7 +144,7 @@ fn every_safe_call_on_an_empty_map_succeeds_without_touching_its_address() {
     assert_eq!((empty.len(), empty.as_ptr() as usize % page_size()), (0, 0));
     empty.advise(Advice::WillNeed).unwrap();
     empty.advise_range(Advice::Random, 0, 0).unwrap();
-    #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+    #[cfg(mman_populate)]
     {
         empty.populate().unwrap();
         empty.populate_write().unwrap();
@@ -131,14 +152,29 @@ fn every_safe_call_on_an_empty_map_succeeds_without_touching_its_address() {
     let mut buf = [1u8; 8];
     assert_eq!(empty.read_at(&mut buf, 0).unwrap(), 0);
     assert_eq!(buf, [1; 8]);
-    assert_eq!(empty.read_at(&mut buf, 1).unwrap_err().kind(), ErrorKind::InvalidInput);
-    assert_eq!((empty.resident_pages().unwrap(), empty.residency(0, 0).unwrap()), (0, vec![]));
+    assert_eq!(
+        empty.read_at(&mut buf, 1).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        (
+            empty.resident_pages().unwrap(),
+            empty.residency(0, 0).unwrap()
+        ),
+        (0, vec![])
+    );
     empty.lock().unwrap();
     empty.unlock().unwrap();
     empty.flush().unwrap();
     empty.flush_async().unwrap();
     empty.flush_invalidate().unwrap();
-    let empty = empty.make_read_only().unwrap().make_exec().unwrap().make_mut().unwrap();
+    let empty = empty
+        .make_read_only()
+        .unwrap()
+        .make_exec()
+        .unwrap()
+        .make_mut()
+        .unwrap();
     let raw = mmap::MmapRaw::from(empty);
     raw.protect(mmap::Protection::empty()).unwrap();
     raw.flush().unwrap();
@@ -152,7 +188,9 @@ fn every_safe_call_on_an_empty_map_succeeds_without_touching_its_address() {
 fn make_mut_of_a_shared_map_of_sealed_memory_is_refused() {
     let memory = SharedMemory::create("shared-sealed", page_size() as u64).unwrap();
     std::os::unix::fs::FileExt::write_all_at(memory.as_file(), b"sealed", 0).unwrap();
-    memory.add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE).unwrap();
+    memory
+        .add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE)
+        .unwrap();
     let map = match Mmap::map_if_safe(&memory) {
         Ok(map) => map,
         Err(error) if error.map_failed() => {
@@ -176,7 +214,7 @@ fn make_mut_of_a_shared_map_of_sealed_memory_is_refused() {
 /// maps made until none is free take nothing it needs. Runs as root only (it changes
 /// `/proc/sys/vm/nr_hugepages`, restored afterwards).
 #[test]
-#[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+#[cfg(mman_huge)]
 fn the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved() {
     const TEST: &str = "the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved";
     let huge = mmap::HugePageSize::system_default().unwrap().bytes() as usize;
@@ -190,7 +228,9 @@ fn the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved() {
         // SAFETY: the map is a huge page long; nothing else uses the memory yet.
         unsafe { writer.as_mut_ptr().copy_from(b"frozen".as_ptr(), 6) };
     }
-    memory.add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE).unwrap();
+    memory
+        .add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE)
+        .unwrap();
     let map = memory.map_sealed().unwrap();
     assert_eq!(&map[..6], b"frozen");
     let mut hogs = Vec::new();
@@ -207,7 +247,7 @@ fn the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved() {
 
 /// Runs `test` in a child process with `pages` more huge pages of the default size reserved
 /// (`/proc/sys/vm/nr_hugepages`, restored afterwards), or says why it cannot (not root).
-#[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+#[cfg(mman_huge)]
 fn run_with_huge_pages(test: &str, pages: u64) {
     const NR_HUGEPAGES: &str = "/proc/sys/vm/nr_hugepages";
     /// Gives the pages back, also when the child fails.
@@ -229,14 +269,18 @@ fn run_with_huge_pages(test: &str, pages: u64) {
 
 /// A memfd of huge pages (`MFD_HUGETLB`) that can be sealed, of `len` bytes, as a safe crate such
 /// as rustix makes one.
-#[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+#[cfg(mman_huge)]
 fn huge_memfd(name: &std::ffi::CStr, len: u64) -> SharedMemory {
     use std::os::fd::{FromRawFd, OwnedFd};
 
     let flags = mmap_sys::MFD_HUGETLB | mmap_sys::MFD_ALLOW_SEALING | mmap_sys::MFD_CLOEXEC;
     // SAFETY: `name` is NUL-terminated.
     let fd = unsafe { libc::memfd_create(name.as_ptr(), flags) };
-    assert!(fd >= 0, "memfd_create(MFD_HUGETLB): {}", std::io::Error::last_os_error());
+    assert!(
+        fd >= 0,
+        "memfd_create(MFD_HUGETLB): {}",
+        std::io::Error::last_os_error()
+    );
     // SAFETY: the kernel just returned this descriptor, owned by nothing else.
     let memory = SharedMemory::from(unsafe { OwnedFd::from_raw_fd(fd) });
     memory.set_len(len).unwrap();
@@ -249,7 +293,7 @@ fn huge_memfd(name: &std::ffi::CStr, len: u64) -> SharedMemory {
 /// for, which `munmap` then refuses (`EINVAL`): the map would leak. Every map made must unmap
 /// whole. Runs as root only (it reserves a huge page).
 #[test]
-#[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+#[cfg(mman_huge)]
 fn map_raw_of_a_number_swapped_for_huge_pages_leaks_nothing() {
     const TEST: &str = "map_raw_of_a_number_swapped_for_huge_pages_leaks_nothing";
     if !in_child(TEST) {
@@ -292,5 +336,8 @@ fn map_raw_of_a_number_swapped_for_huge_pages_leaks_nothing() {
     swapper.join().unwrap();
     println!("{maps} maps of the number, {leaks} left mapped after drop");
     assert!(maps > 0, "nothing behind the number was ever mapped");
-    assert_eq!(leaks, 0, "a map of the huge pages behind the number was not unmapped whole");
+    assert_eq!(
+        leaks, 0,
+        "a map of the huge pages behind the number was not unmapped whole"
+    );
 }

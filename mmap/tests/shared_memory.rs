@@ -39,7 +39,11 @@ fn a_child_writes_shared_memory_and_the_parent_reads_it() {
         assert_eq!(memory.len().unwrap(), 8192);
         let map = memory.map_raw().unwrap();
         // SAFETY: the parent waits for this process to exit before reading.
-        unsafe { map.as_mut_ptr().add(4096).copy_from(b"from the child".as_ptr(), 14) };
+        unsafe {
+            map.as_mut_ptr()
+                .add(4096)
+                .copy_from(b"from the child".as_ptr(), 14)
+        };
         return;
     }
     let memory = SharedMemory::create("mmap-test", 8192).unwrap();
@@ -57,10 +61,20 @@ fn sealed_memory_maps_safely_and_refuses_every_change() {
     if common::in_child(test) {
         let memory = inherited();
         let seals = memory.seals().unwrap();
-        assert!(seals.contains(Seals::SHRINK | Seals::GROW | Seals::WRITE), "{seals:?}");
+        assert!(
+            seals.contains(Seals::SHRINK | Seals::GROW | Seals::WRITE),
+            "{seals:?}"
+        );
         let error = memory.map_raw().unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::PermissionDenied, "a writable map of sealed memory: {error}");
-        assert_eq!(memory.set_len(1).unwrap_err().kind(), ErrorKind::PermissionDenied);
+        assert_eq!(
+            error.kind(),
+            ErrorKind::PermissionDenied,
+            "a writable map of sealed memory: {error}"
+        );
+        assert_eq!(
+            memory.set_len(1).unwrap_err().kind(),
+            ErrorKind::PermissionDenied
+        );
         let map = memory.map_sealed().unwrap();
         assert_eq!(&map[..6], b"sealed");
         return;
@@ -74,9 +88,14 @@ fn sealed_memory_maps_safely_and_refuses_every_change() {
         // By its name: `ErrorKind::ResourceBusy` (EBUSY's kind on every Rust) can be written only
         // from Rust 1.83, past the declared minimum, 1.77.0.
         let kind = format!("{:?}", error.kind());
-        assert_eq!(kind, "ResourceBusy", "WRITE while a writable map exists: {error}");
+        assert_eq!(
+            kind, "ResourceBusy",
+            "WRITE while a writable map exists: {error}"
+        );
     }
-    memory.add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE).unwrap();
+    memory
+        .add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE)
+        .unwrap();
     run_child_with(test, &memory);
     let map = memory.map_sealed().unwrap();
     assert_eq!(&map[..6], b"sealed");
@@ -87,7 +106,12 @@ fn map_sealed_refuses_what_may_still_change() {
     let memory = SharedMemory::create("mmap-test-unsealed", 4096).unwrap();
     let error = memory.map_sealed().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
-    assert!(error.to_string().starts_with("map_sealed: the file's seals"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("map_sealed: the file's seals"),
+        "{error}"
+    );
     assert!(error.to_string().contains("SHRINK | WRITE"), "{error}");
 
     memory.add_seals(Seals::SHRINK).unwrap();
@@ -95,10 +119,25 @@ fn map_sealed_refuses_what_may_still_change() {
     assert!(error.to_string().contains("lack Seals(WRITE)"), "{error}");
 
     memory.add_seals(Seals::WRITE).unwrap();
-    let error = MmapOptions::new().len(8192).map_sealed(&memory).unwrap_err();
+    let error = MmapOptions::new()
+        .len(8192)
+        .map_sealed(&memory)
+        .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
-    assert!(error.to_string().contains("past the end of the sealed file (4096 bytes)"), "{error}");
-    assert_eq!(MmapOptions::new().offset(1024).map_sealed(&memory).unwrap().len(), 3072);
+    assert!(
+        error
+            .to_string()
+            .contains("past the end of the sealed file (4096 bytes)"),
+        "{error}"
+    );
+    assert_eq!(
+        MmapOptions::new()
+            .offset(1024)
+            .map_sealed(&memory)
+            .unwrap()
+            .len(),
+        3072
+    );
 
     let file = tempfile::tempfile().unwrap();
     file.set_len(4096).unwrap();
@@ -110,7 +149,10 @@ fn map_sealed_refuses_what_may_still_change() {
 fn bad_names_are_refused_before_memfd_create() {
     let error = SharedMemory::create("a\0b", 1).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
-    assert!(error.to_string().starts_with("SharedMemory::create: name"), "{error}");
+    assert!(
+        error.to_string().starts_with("SharedMemory::create: name"),
+        "{error}"
+    );
     let error = SharedMemory::create(&"n".repeat(250), 1).unwrap_err();
     assert!(error.to_string().contains("over 249"), "{error}");
 }

@@ -14,9 +14,13 @@ use mmap::{page_size, MapFlags, Mmap, MmapOptions, RemapOptions, Seals, SharedMe
 
 /// `RLIMIT_STACK`'s soft limit, or `None` when unlimited.
 fn stack_limit() -> Option<usize> {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
-    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut limit) }, 0);
+    let got = unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut limit) };
+    assert_eq!(got, 0);
     (limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur as usize)
 }
 
@@ -43,10 +47,16 @@ fn fixed_no_replace_right_below_the_stack_is_refused() {
     }
     let page = page_size();
     let (stack_start, _) = common::stack();
-    let result = MmapOptions::new().len(page).fixed_no_replace(stack_start - page).map_anon();
+    let result = MmapOptions::new()
+        .len(page)
+        .fixed_no_replace(stack_start - page)
+        .map_anon();
     let error = result.map(drop).unwrap_err();
     assert_stack_refusal(&error, "map_anon");
-    assert!(!common::mapped(stack_start - page, stack_start), "nothing was mapped below the stack");
+    assert!(
+        !common::mapped(stack_start - page, stack_start),
+        "nothing was mapped below the stack"
+    );
 }
 
 #[test]
@@ -61,7 +71,12 @@ fn address_hint_within_the_stack_limit_is_refused() {
     // 4 MiB below the stack: out of the kernel's guard gap (1 MiB), so it honours the hint, but
     // within the 8 MiB the stack may grow.
     let hint = stack_start - (4 << 20);
-    let error = MmapOptions::new().len(page).address_hint(hint).map_anon().map(drop).unwrap_err();
+    let error = MmapOptions::new()
+        .len(page)
+        .address_hint(hint)
+        .map_anon()
+        .map(drop)
+        .unwrap_err();
     assert_stack_refusal(&error, "map_anon");
     assert!(!common::mapped(hint, hint + page));
 }
@@ -82,19 +97,39 @@ fn remap_does_not_grow_a_map_into_the_stack_limit() {
     // The lowest address the stack may reach, less the guard gap the kernel keeps below it.
     let low = stack_end - limit - guard_gap();
     let hint = low - 16 * page;
-    let mut map = MmapOptions::new().len(2 * page).address_hint(hint).map_anon().unwrap();
+    let mut map = MmapOptions::new()
+        .len(2 * page)
+        .address_hint(hint)
+        .map_anon()
+        .unwrap();
     if map.as_ptr() as usize != hint {
-        println!("not run: the kernel did not honour the hint {hint:#x} (placed at {:p})", map.as_ptr());
+        println!(
+            "not run: the kernel did not honour the hint {hint:#x} (placed at {:p})",
+            map.as_ptr()
+        );
         return;
     }
     for may_move in [false, true] {
-        let error = map.remap(32 * page, RemapOptions::new().may_move(may_move)).unwrap_err();
+        let error = map
+            .remap(32 * page, RemapOptions::new().may_move(may_move))
+            .unwrap_err();
         assert_stack_refusal(&error, "remap");
-        assert_eq!((map.as_ptr() as usize, map.len()), (hint, 2 * page), "the map is unchanged");
-        assert!(!common::mapped(hint + 2 * page, low + 16 * page), "nothing grew toward the stack");
+        assert_eq!(
+            (map.as_ptr() as usize, map.len()),
+            (hint, 2 * page),
+            "the map is unchanged"
+        );
+        assert!(
+            !common::mapped(hint + 2 * page, low + 16 * page),
+            "nothing grew toward the stack"
+        );
     }
     map.remap(16 * page, RemapOptions::new()).unwrap();
-    assert_eq!((map.as_ptr() as usize, map.len()), (hint, 16 * page), "up to the limit is allowed");
+    assert_eq!(
+        (map.as_ptr() as usize, map.len()),
+        (hint, 16 * page),
+        "up to the limit is allowed"
+    );
     map[16 * page - 1] = 1;
     drop(map);
     assert!(!common::mapped(hint, low));
@@ -139,10 +174,23 @@ fn a_map_right_below_a_grows_down_mapping_is_refused() {
     assert_eq!(grows_down as usize, start);
     // SAFETY: the lower 60 pages of the reservation made above, which nothing else uses.
     assert_eq!(unsafe { libc::munmap(reserved, 60 * page) }, 0);
-    assert!(!common::mapped(start - 2 * page, start), "the pages below the grows-down mapping are free");
-    let error = MmapOptions::new().len(page).fixed_no_replace(start - page).map_anon().map(drop).unwrap_err();
+    assert!(
+        !common::mapped(start - 2 * page, start),
+        "the pages below the grows-down mapping are free"
+    );
+    let error = MmapOptions::new()
+        .len(page)
+        .fixed_no_replace(start - page)
+        .map_anon()
+        .map(drop)
+        .unwrap_err();
     assert_stack_refusal(&error, "map_anon");
-    let error = MmapOptions::new().len(page).address_hint(start - 2 * page).map_anon().map(drop).unwrap_err();
+    let error = MmapOptions::new()
+        .len(page)
+        .address_hint(start - 2 * page)
+        .map_anon()
+        .map(drop)
+        .unwrap_err();
     assert_stack_refusal(&error, "map_anon");
     assert!(!common::mapped(start - 2 * page, start));
     // SAFETY: the mapping made above, used by nothing.
@@ -152,7 +200,12 @@ fn a_map_right_below_a_grows_down_mapping_is_refused() {
 /// Installs a seccomp filter on this process that fails `process_vm_readv` with `errno`, as
 /// container profiles do.
 fn deny_process_vm_readv(errno: u32) {
-    let filter = |code: u32, k: u32, jt: u8, jf: u8| libc::sock_filter { code: code as u16, jt, jf, k };
+    let filter = |code: u32, k: u32, jt: u8, jf: u8| libc::sock_filter {
+        code: code as u16,
+        jt,
+        jf,
+        k,
+    };
     let program = [
         filter(
             libc::BPF_LD | libc::BPF_W | libc::BPF_ABS,
@@ -160,16 +213,35 @@ fn deny_process_vm_readv(errno: u32) {
             0,
             0,
         ),
-        filter(libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K, libc::SYS_process_vm_readv as u32, 0, 1),
-        filter(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ERRNO | errno, 0, 0),
+        filter(
+            libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
+            libc::SYS_process_vm_readv as u32,
+            0,
+            1,
+        ),
+        filter(
+            libc::BPF_RET | libc::BPF_K,
+            libc::SECCOMP_RET_ERRNO | errno,
+            0,
+            0,
+        ),
         filter(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW, 0, 0),
     ];
-    let fprog = libc::sock_fprog { len: program.len() as u16, filter: program.as_ptr().cast_mut() };
+    let fprog = libc::sock_fprog {
+        len: program.len() as u16,
+        filter: program.as_ptr().cast_mut(),
+    };
     // SAFETY: PR_SET_NO_NEW_PRIVS takes plain integers.
-    assert_eq!(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }, 0);
+    let got = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
+    assert_eq!(got, 0);
     // SAFETY: `fprog` points at `program`, which lives through the call; the kernel copies it.
     let ret = unsafe {
-        libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, 0, &fprog as *const libc::sock_fprog)
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            0,
+            &fprog as *const libc::sock_fprog,
+        )
     };
     assert_eq!(ret, 0, "seccomp: {}", std::io::Error::last_os_error());
 }
@@ -193,14 +265,21 @@ fn remap_grows_where_process_vm_readv_is_denied() {
     // SAFETY: reading a byte of this process with an empty list copies nothing; here it only
     // shows the filter works.
     let denied = unsafe {
-        let local = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: 1 };
+        let local = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: 1,
+        };
         libc::process_vm_readv(libc::getpid(), &local, 1, &local, 1, 0)
     };
-    assert_eq!((denied, std::io::Error::last_os_error().raw_os_error()), (-1, Some(errno)));
+    assert_eq!(
+        (denied, std::io::Error::last_os_error().raw_os_error()),
+        (-1, Some(errno))
+    );
 
     let mut anon = mmap::MmapMut::map_anon(page).unwrap();
     anon[0] = 1;
-    anon.remap(8 * page, RemapOptions::new().may_move(true)).unwrap();
+    anon.remap(8 * page, RemapOptions::new().may_move(true))
+        .unwrap();
     anon[8 * page - 1] = 2;
     assert_eq!((anon.len(), anon[0]), (8 * page, 1));
 
@@ -219,7 +298,9 @@ fn remap_grows_where_process_vm_readv_is_denied() {
     }
     grown.unwrap();
     assert_eq!((map.len(), map[2 * page - 1]), (2 * page, 7));
-    let error = map.remap(3 * page, RemapOptions::new().may_move(true)).unwrap_err();
+    let error = map
+        .remap(3 * page, RemapOptions::new().may_move(true))
+        .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
     assert!(error.to_string().starts_with("remap: "), "{error}");
     assert_eq!(map.len(), 2 * page, "the map keeps its length");
@@ -239,25 +320,38 @@ fn map_sealed_is_private_and_refuses_raw_flags() {
     }
     let shared = SharedMemory::create("sealed", page_size() as u64).unwrap();
     shared.as_file().write_all(b"frozen").unwrap();
-    shared.add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE).unwrap();
+    shared
+        .add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE)
+        .unwrap();
 
     // A raw MAP_ANONYMOUS would map zeros in place of the sealed bytes.
     let raw = MapFlags::from_bits_retain(mmap_sys::MAP_ANONYMOUS);
-    let error = MmapOptions::new().flags(raw).map_sealed(&shared).map(drop).unwrap_err();
+    let error = MmapOptions::new()
+        .flags(raw)
+        .map_sealed(&shared)
+        .map(drop)
+        .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
     assert!(error.to_string().starts_with("map_sealed: "), "{error}");
 
     let map = shared.map_sealed().unwrap();
     assert_eq!(&map[..6], b"frozen");
     let start = map.as_ptr() as usize;
-    let (_, _, line) = common::mappings().into_iter().find(|&(from, _, _)| from == start).unwrap();
+    let (_, _, line) = common::mappings()
+        .into_iter()
+        .find(|&(from, _, _)| from == start)
+        .unwrap();
     // Private and read-only: what Linux before 6.7 maps from a write-sealed memfd.
     assert!(line.starts_with("r--p "), "{line}");
     let mut copy = map.make_mut().unwrap();
     copy[0] = b'F';
     let mut read = [0u8; 6];
     std::os::unix::fs::FileExt::read_at(shared.as_file(), &mut read, 0).unwrap();
-    assert_eq!((&copy[..6], &read), (&b"Frozen"[..], b"frozen"), "the write stayed in the copy");
+    assert_eq!(
+        (&copy[..6], &read),
+        (&b"Frozen"[..], b"frozen"),
+        "the write stayed in the copy"
+    );
     drop(copy);
     assert!(!common::mapped(start, start + page_size()));
 }
@@ -267,7 +361,9 @@ struct LoopDevice(String);
 
 impl Drop for LoopDevice {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("losetup").args(["-d", &self.0]).status();
+        let _ = std::process::Command::new("losetup")
+            .args(["-d", &self.0])
+            .status();
     }
 }
 
@@ -283,15 +379,21 @@ fn a_block_device_maps_at_its_size() {
             return;
         }
         let mut file = tempfile::NamedTempFile::new().unwrap();
-        file.write_all(&(0..len).map(pattern).collect::<Vec<u8>>()).unwrap();
-        let attach =
-            std::process::Command::new("losetup").args(["--find", "--show"]).arg(file.path()).output();
+        file.write_all(&(0..len).map(pattern).collect::<Vec<u8>>())
+            .unwrap();
+        let attach = std::process::Command::new("losetup")
+            .args(["--find", "--show"])
+            .arg(file.path())
+            .output();
         let device = match attach {
             Ok(output) if output.status.success() => {
                 LoopDevice(String::from_utf8(output.stdout).unwrap().trim().to_owned())
             }
             Ok(output) => {
-                println!("not run: losetup failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+                println!(
+                    "not run: losetup failed: {}",
+                    String::from_utf8_lossy(&output.stderr).trim()
+                );
                 return;
             }
             Err(error) => {
@@ -304,10 +406,17 @@ fn a_block_device_maps_at_its_size() {
     }
     let device = std::fs::File::open(std::env::var("LOOP_DEVICE").unwrap()).unwrap();
     let map = MmapOptions::new().map_raw_read_only(&device).unwrap();
-    assert_eq!(map.len(), len, "the device's size, which fstat reports as 0");
+    assert_eq!(
+        map.len(),
+        len,
+        "the device's size, which fstat reports as 0"
+    );
     let mut buf = vec![0u8; 4096];
     map.read_at(&mut buf, len - 4096).unwrap();
-    assert!(buf.iter().enumerate().all(|(i, &b)| b == pattern(len - 4096 + i)));
+    assert!(buf
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b == pattern(len - 4096 + i)));
     let start = map.as_ptr() as usize;
     drop(map);
     assert!(!common::mapped(start, start + len));

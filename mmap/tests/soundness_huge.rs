@@ -4,7 +4,7 @@
 //! `/proc/sys/vm/nr_hugepages`, restored afterwards) and say so when they cannot; the tests of this
 //! binary take turns, since they share that one setting.
 
-#![cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK", linux_kernel))]
+#![cfg(all(mman_huge, linux_kernel))]
 
 mod common;
 
@@ -39,11 +39,16 @@ fn turn() -> MutexGuard<'static, ()> {
 /// Free huge pages of the default size: `free_hugepages` of its pool.
 fn free_pages() -> u64 {
     let size = HugePageSize::system_default().unwrap();
-    HugePageSize::available().unwrap().into_iter().find(|pool| pool.size == size).unwrap().free
+    HugePageSize::available()
+        .unwrap()
+        .into_iter()
+        .find(|pool| pool.size == size)
+        .unwrap()
+        .free
 }
 
-/// In the test itself: runs `test` again in a child with `pages` huge pages reserved (or says why it
-/// cannot) and returns `false`. In that child: `true`, to run the case.
+/// In the test itself: runs `test` again in a child with `pages` huge pages reserved (or says why
+/// it cannot) and returns `false`. In that child: `true`, to run the case.
 fn in_child_with_huge_pages(test: &str, pages: u64) -> bool {
     if in_child(test) {
         return true;
@@ -65,9 +70,15 @@ fn reserve(pages: u64) -> Option<Reserved> {
         println!("not run: cannot reserve huge pages in {NR_HUGEPAGES}: {error}");
         return None;
     }
-    let reserved = Reserved { before, _turn: turn };
+    let reserved = Reserved {
+        before,
+        _turn: turn,
+    };
     if free_pages() < free + pages {
-        println!("not run: the kernel found only {} of {pages} huge pages", free_pages() - free);
+        println!(
+            "not run: the kernel found only {} of {pages} huge pages",
+            free_pages() - free
+        );
         return None;
     }
     Some(reserved)
@@ -79,7 +90,11 @@ fn huge_memfd(name: &std::ffi::CStr, len: u64) -> SharedMemory {
     let flags = mmap_sys::MFD_HUGETLB | mmap_sys::MFD_ALLOW_SEALING | mmap_sys::MFD_CLOEXEC;
     // SAFETY: `name` is NUL-terminated.
     let fd = unsafe { libc::memfd_create(name.as_ptr(), flags) };
-    assert!(fd >= 0, "memfd_create(MFD_HUGETLB): {}", std::io::Error::last_os_error());
+    assert!(
+        fd >= 0,
+        "memfd_create(MFD_HUGETLB): {}",
+        std::io::Error::last_os_error()
+    );
     // SAFETY: the kernel just returned this descriptor, owned by nothing else.
     let memory = SharedMemory::from(unsafe { OwnedFd::from_raw_fd(fd) });
     memory.set_len(len).unwrap();
@@ -101,13 +116,23 @@ fn hugetlb_without_reserve_is_refused() {
     if free_pages() > 0 {
         println!("note: huge pages are free here, so the old failure (SIGBUS) would not show");
     }
-    let via_huge = MmapOptions::new().len(4096).huge(None).no_reserve_swap().map_anon();
-    let via_flags = MmapOptions::new().len(4096).flags(MapFlags::HUGETLB | MapFlags::NO_RESERVE).map_anon();
+    let via_huge = MmapOptions::new()
+        .len(4096)
+        .huge(None)
+        .no_reserve_swap()
+        .map_anon();
+    let via_flags = MmapOptions::new()
+        .len(4096)
+        .flags(MapFlags::HUGETLB | MapFlags::NO_RESERVE)
+        .map_anon();
     for result in [via_huge, via_flags] {
         match result {
             Ok(mut map) => {
                 map[0] = 1; // SIGBUS when no huge page is free
-                panic!("a hugetlb map without reserve was made ({} bytes)", map.len());
+                panic!(
+                    "a hugetlb map without reserve was made ({} bytes)",
+                    map.len()
+                );
             }
             Err(error) => {
                 assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
@@ -139,11 +164,19 @@ fn a_sealed_hugetlb_memfd_maps_without_sigbus() {
     if std::env::var("RESERVED").unwrap() == "2" {
         let writer = memory.map_raw().unwrap();
         // SAFETY: the map is a huge page long; nothing else uses the memory.
-        unsafe { writer.as_mut_ptr().add(huge - 6).copy_from(b"frozen".as_ptr(), 6) };
+        unsafe {
+            writer
+                .as_mut_ptr()
+                .add(huge - 6)
+                .copy_from(b"frozen".as_ptr(), 6)
+        };
     }
     memory.add_seals(Seals::SHRINK | Seals::WRITE).unwrap();
     match MmapOptions::new().no_reserve_swap().map_sealed(&memory) {
-        Ok(map) => panic!("a sealed hugetlb map without reserve was made; map[0] = {}", map[0]),
+        Ok(map) => panic!(
+            "a sealed hugetlb map without reserve was made; map[0] = {}",
+            map[0]
+        ),
         Err(error) => {
             assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
             assert!(error.to_string().starts_with("map_sealed: "), "{error}");
@@ -157,7 +190,10 @@ fn a_sealed_hugetlb_memfd_maps_without_sigbus() {
         return;
     }
     let map = memory.map_sealed().unwrap();
-    assert_eq!((map.len(), &map[huge - 6..], map[0]), (huge, &b"frozen"[..], 0));
+    assert_eq!(
+        (map.len(), &map[huge - 6..], map[0]),
+        (huge, &b"frozen"[..], 0)
+    );
     let start = map.as_ptr() as usize;
     drop(map);
     assert!(!common::mapped(start, start + huge));
@@ -170,12 +206,19 @@ fn hugetlb_through_flags_records_the_rounded_length() {
         return;
     }
     let huge = huge_page();
-    let mut map = MmapOptions::new().len(4096).flags(MapFlags::HUGETLB).map_anon().unwrap();
+    let mut map = MmapOptions::new()
+        .len(4096)
+        .flags(MapFlags::HUGETLB)
+        .map_anon()
+        .unwrap();
     let start = map.as_ptr() as usize;
     assert_eq!(map.len(), huge, "the kernel mapped a whole huge page");
     map[huge - 1] = 1;
     drop(map);
-    assert!(!common::mapped(start, start + huge), "the whole huge page was unmapped");
+    assert!(
+        !common::mapped(start, start + huge),
+        "the whole huge page was unmapped"
+    );
 }
 
 #[test]
@@ -185,17 +228,26 @@ fn remap_of_a_hugetlb_map_is_refused_and_leaks_nothing() {
         return;
     }
     let huge = huge_page();
-    let mut map = MmapOptions::new().len(2 * huge).huge(None).map_anon().unwrap();
+    let mut map = MmapOptions::new()
+        .len(2 * huge)
+        .huge(None)
+        .map_anon()
+        .unwrap();
     let start = map.as_ptr() as usize;
     for new_len in [4096, huge + huge / 2, 4 * huge] {
-        let error = map.remap(new_len, RemapOptions::new().may_move(true)).unwrap_err();
+        let error = map
+            .remap(new_len, RemapOptions::new().may_move(true))
+            .unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Unsupported, "{error}");
         assert!(error.to_string().starts_with("remap: "), "{error}");
         assert_eq!((map.as_ptr() as usize, map.len()), (start, 2 * huge));
     }
     map[2 * huge - 1] = 1;
     drop(map);
-    assert!(!common::mapped(start, start + 2 * huge), "the whole map was unmapped");
+    assert!(
+        !common::mapped(start, start + 2 * huge),
+        "the whole map was unmapped"
+    );
 }
 
 #[test]
@@ -209,10 +261,17 @@ fn map_sealed_of_part_of_a_hugetlb_memfd_records_the_rounded_length() {
     memory.add_seals(Seals::SHRINK | Seals::WRITE).unwrap();
     let map = MmapOptions::new().len(4096).map_sealed(&memory).unwrap();
     let start = map.as_ptr() as usize;
-    assert_eq!(map.len(), huge, "the kernel mapped a whole huge page of the file");
+    assert_eq!(
+        map.len(),
+        huge,
+        "the kernel mapped a whole huge page of the file"
+    );
     assert_eq!(map[huge - 1], 0);
     drop(map);
-    assert!(!common::mapped(start, start + huge), "the whole huge page was unmapped");
+    assert!(
+        !common::mapped(start, start + huge),
+        "the whole huge page was unmapped"
+    );
 }
 
 #[test]
@@ -236,25 +295,29 @@ fn an_empty_hugetlb_memfd_maps_empty_and_leaks_nothing() {
 }
 
 /// The cgroup v2 hierarchy's root, where Linux mounts it (or systemd, beside v1's controllers).
-#[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+#[cfg(mman_populate)]
 fn cgroup2_root() -> Option<&'static str> {
-    ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"].into_iter().find(|root| {
-        std::fs::read_to_string(format!("{root}/cgroup.controllers"))
-            .is_ok_and(|list| list.split_whitespace().any(|controller| controller == "hugetlb"))
-    })
+    ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"]
+        .into_iter()
+        .find(|root| {
+            std::fs::read_to_string(format!("{root}/cgroup.controllers")).is_ok_and(|list| {
+                list.split_whitespace()
+                    .any(|controller| controller == "hugetlb")
+            })
+        })
 }
 
 /// A cgroup whose processes may fault in no huge page of the default size (`hugetlb.<size>.max` 0,
 /// charged at the first touch, not when mapping), removed when dropped, and the hugetlb controller
 /// of its parent turned off again if it was off.
-#[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+#[cfg(mman_populate)]
 struct NoHugePages {
     path: String,
     /// The parent's `cgroup.subtree_control`, if the controller was turned on there for this.
     turned_on: Option<String>,
 }
 
-#[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+#[cfg(mman_populate)]
 impl Drop for NoHugePages {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir(&self.path);
@@ -267,7 +330,7 @@ impl Drop for NoHugePages {
 // The prefault needs MADV_POPULATE_READ and _WRITE, which some headers lack (musl's): a build
 // without them cannot fault huge pages in when mapping, as the crate docs say.
 #[test]
-#[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+#[cfg(mman_populate)]
 fn a_hugetlb_cgroup_limit_fails_the_map_not_a_touch() {
     const TEST: &str = "a_hugetlb_cgroup_limit_fails_the_map_not_a_touch";
     if !in_child(TEST) {
@@ -277,17 +340,24 @@ fn a_hugetlb_cgroup_limit_fails_the_map_not_a_touch() {
         };
         let Some(_reserved) = reserve(1) else { return };
         let control = format!("{root}/cgroup.subtree_control");
-        let on =
-            std::fs::read_to_string(&control).unwrap_or_default().split_whitespace().any(|c| c == "hugetlb");
-        let enable = if on { Ok(()) } else { std::fs::write(&control, "+hugetlb") };
+        let on = std::fs::read_to_string(&control)
+            .unwrap_or_default()
+            .split_whitespace()
+            .any(|c| c == "hugetlb");
+        let enable = if on {
+            Ok(())
+        } else {
+            std::fs::write(&control, "+hugetlb")
+        };
         let group = NoHugePages {
             path: format!("{root}/mmap-soundness-{}", std::process::id()),
             turned_on: (!on && enable.is_ok()).then_some(control),
         };
         let size = HugePageSize::system_default().unwrap();
         let limit = format!("{}/hugetlb.{}MB.max", group.path, size.bytes() >> 20);
-        if let Err(error) =
-            enable.and_then(|()| std::fs::create_dir(&group.path)).and_then(|()| std::fs::write(&limit, "0"))
+        if let Err(error) = enable
+            .and_then(|()| std::fs::create_dir(&group.path))
+            .and_then(|()| std::fs::write(&limit, "0"))
         {
             println!("not run: cannot make a cgroup with no huge pages ({limit}): {error}");
             return;
@@ -296,12 +366,22 @@ fn a_hugetlb_cgroup_limit_fails_the_map_not_a_touch() {
         return;
     }
     let group = std::env::var("CGROUP").unwrap();
-    std::fs::write(format!("{group}/cgroup.procs"), std::process::id().to_string()).unwrap();
-    assert!(free_pages() > 0, "a huge page is free: the map itself is not what fails");
+    std::fs::write(
+        format!("{group}/cgroup.procs"),
+        std::process::id().to_string(),
+    )
+    .unwrap();
+    assert!(
+        free_pages() > 0,
+        "a huge page is free: the map itself is not what fails"
+    );
     match MmapOptions::new().len(4096).huge(None).map_anon() {
         Ok(mut map) => {
             map[0] = 1; // SIGBUS: the cgroup allows no huge page
-            panic!("a map over the cgroup's limit was made ({} bytes)", map.len());
+            panic!(
+                "a map over the cgroup's limit was made ({} bytes)",
+                map.len()
+            );
         }
         Err(error) => {
             assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
@@ -310,7 +390,9 @@ fn a_hugetlb_cgroup_limit_fails_the_map_not_a_touch() {
         }
     }
     assert!(
-        !common::mappings().iter().any(|(_, _, rest)| rest.contains("anon_hugepage")),
+        !common::mappings()
+            .iter()
+            .any(|(_, _, rest)| rest.contains("anon_hugepage")),
         "the map was undone"
     );
 }

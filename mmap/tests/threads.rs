@@ -3,7 +3,9 @@
 
 use std::io::Write;
 
-use mmap::{Advice, LockAll, MapFlags, Mmap, MmapMut, MmapOptions, MmapRaw, Protection, UncheckedAdvice};
+use mmap::{
+    Advice, LockAll, MapFlags, Mmap, MmapMut, MmapOptions, MmapRaw, Protection, UncheckedAdvice,
+};
 
 /// Compiles only if `T` is `Send` and `Sync`.
 fn send_sync<T: Send + Sync>() {}
@@ -29,7 +31,7 @@ fn every_public_type_is_send_and_sync() {
     send_sync::<LockAll>();
     #[cfg(linux_kernel)]
     send_sync::<mmap::Seals>();
-    #[cfg(all(mman_has = "MAP_HUGETLB", mman_has = "MAP_HUGE_SHIFT", mman_has = "MAP_HUGE_MASK"))]
+    #[cfg(mman_huge)]
     {
         send_sync::<mmap::HugePageSize>();
         send_sync::<mmap::HugePagePool>();
@@ -52,7 +54,11 @@ fn many_threads_read_one_map_at_once() {
                 scope.spawn(move || {
                     // Each thread starts elsewhere, so that they fault pages in concurrently.
                     let start = t * len / 16;
-                    let sum: u64 = map[start..].iter().chain(&map[..start]).map(|&b| u64::from(b)).sum();
+                    let sum: u64 = map[start..]
+                        .iter()
+                        .chain(&map[..start])
+                        .map(|&b| u64::from(b))
+                        .sum();
                     map.advise(Advice::WillNeed).unwrap();
                     let mut buf = [0u8; 64];
                     assert_eq!(map.read_at(&mut buf, start).unwrap(), 64);

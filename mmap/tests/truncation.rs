@@ -15,21 +15,36 @@ fn truncated_map(pages: usize) -> (tempfile::NamedTempFile, Mmap) {
     // SAFETY: not kept: the file is truncated below on purpose, and the bytes past its new end are
     // only reached through the checked calls.
     let map = unsafe { Mmap::map(path.as_file()).unwrap() };
-    assert_eq!(map[pages * page - 1], 5, "every page is read in before the truncation");
-    std::fs::OpenOptions::new().write(true).open(path.path()).unwrap().set_len(page as u64).unwrap();
+    assert_eq!(
+        map[pages * page - 1],
+        5,
+        "every page is read in before the truncation"
+    );
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path.path())
+        .unwrap()
+        .set_len(page as u64)
+        .unwrap();
     (path, map)
 }
 
 #[test]
-#[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+#[cfg(mman_populate)]
 fn populate_of_a_truncated_file_map_is_an_error_not_a_crash() {
     let page = page_size();
     let (_file, map) = truncated_map(4);
 
     let error = map.populate().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::UnexpectedEof, "{error}");
-    assert!(error.to_string().starts_with("populate: part of the range"), "{error}");
-    assert!(error.to_string().contains("past the end of the file"), "{error}");
+    assert!(
+        error.to_string().starts_with("populate: part of the range"),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("past the end of the file"),
+        "{error}"
+    );
     // The explanation keeps the OS error's number: EFAULT.
     assert_eq!(mmap::raw_os_error(&error), Some(libc::EFAULT), "{error:?}");
     let error = map.populate_range(page, page).unwrap_err();
@@ -41,12 +56,17 @@ fn populate_of_a_truncated_file_map_is_an_error_not_a_crash() {
 }
 
 #[test]
-#[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+#[cfg(mman_populate)]
 fn advice_populate_read_reports_efault() {
     let advice = mmap::Advice::PopulateRead;
     let (_file, map) = truncated_map(4);
     let error = map.advise(advice).unwrap_err();
-    assert!(error.to_string().starts_with("advise: madvise(MADV_POPULATE_READ) of"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("advise: madvise(MADV_POPULATE_READ) of"),
+        "{error}"
+    );
     // EFAULT: "populating failed because a SIGBUS would have been generated" (madvise(2)).
     assert_eq!(mmap::raw_os_error(&error), Some(libc::EFAULT), "{error}");
 }
@@ -60,10 +80,15 @@ fn read_at_of_a_truncated_file_map_is_an_error_not_a_crash() {
     let error = map.read_at(&mut buf, page / 2).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::UnexpectedEof, "{error}");
     assert!(
-        error.to_string().starts_with(&format!("read_at: byte {page} of the map cannot be read")),
+        error
+            .to_string()
+            .starts_with(&format!("read_at: byte {page} of the map cannot be read")),
         "{error}"
     );
-    assert!(buf[..page / 2].iter().all(|&b| b == 5), "the bytes before the end were copied");
+    assert!(
+        buf[..page / 2].iter().all(|&b| b == 5),
+        "the bytes before the end were copied"
+    );
 
     let error = map.read_at(&mut buf[..1], 3 * page).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::UnexpectedEof, "{error}");
@@ -82,10 +107,17 @@ fn read_at_copies_like_file_read_at() {
     let mut buf = [0u8; 4];
     assert_eq!(map.read_at(&mut buf, 1).unwrap(), 4);
     assert_eq!(&buf, b"3456");
-    assert_eq!(map.read_at(&mut buf, 6).unwrap(), 2, "short at the end of the map");
+    assert_eq!(
+        map.read_at(&mut buf, 6).unwrap(),
+        2,
+        "short at the end of the map"
+    );
     assert_eq!(&buf[..2], b"89");
     assert_eq!(map.read_at(&mut buf, 8).unwrap(), 0, "nothing at the end");
     let error = map.read_at(&mut buf, 9).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
-    assert!(error.to_string().starts_with("read_at: range 9..9"), "{error}");
+    assert!(
+        error.to_string().starts_with("read_at: range 9..9"),
+        "{error}"
+    );
 }

@@ -13,7 +13,10 @@ fn main() {
     let mut lacking = Vec::new();
     let mut differing = Vec::new();
 
-    println!("{:<22} {:>12} {:>12}  {:<44} libc crate", "constant", "value", "hex", "what it does");
+    println!(
+        "{:<22} {:>12} {:>12}  {:<44} libc crate",
+        "constant", "value", "hex", "what it does"
+    );
     for (name, value) in mmap_sys_values() {
         let Some(value) = value else { continue };
         // The 32 bits C passes, which is what `libc` is compared on.
@@ -33,10 +36,18 @@ fn main() {
         println!("{name:<22} {value:>12} {bits:>#12x}  {what:<44} {libc_column}");
     }
     println!();
-    println!("libc crate lacks {} of these on this host: {}", lacking.len(), lacking.join(", "));
+    println!(
+        "libc crate lacks {} of these on this host: {}",
+        lacking.len(),
+        lacking.join(", ")
+    );
     if differing.is_empty() {
         println!("libc crate has the same value for every other one");
     } else {
-        println!("libc crate has another value for {}: {}", differing.len(), differing.join(", "));
+        println!(
+            "libc crate has another value for {}: {}",
+            differing.len(),
+            differing.join(", ")
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Header sets other than the host's, and what their own C compiler says of them: the names and
-//! values of the exported families, found with the cross compiler alone (`-dM -E` for the names, `-S`
-//! of a table of the values for the values), so nothing foreign runs. A test builds mmap-sys against
-//! the same headers on either path and compares what the build wrote with [`c_constants`].
+//! values of the exported families, found with the cross compiler alone (`-dM -E` for the names,
+//! `-S` of a table of the values for the values), so nothing foreign runs. A test builds mmap-sys
+//! against the same headers on either path and compares what the build wrote with [`c_constants`].
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,8 +10,18 @@ use std::process::Command;
 use crate::nested::SysBuild;
 
 /// The constant families mmap-sys exports (the prefixes of `mmap-sys/build.rs`).
-pub const FAMILIES: &[&str] =
-    &["PROT_", "MAP_", "MS_", "MADV_", "POSIX_MADV_", "MCL_", "MLOCK_", "MFD_", "MREMAP_", "PKEY_"];
+pub const FAMILIES: &[&str] = &[
+    "PROT_",
+    "MAP_",
+    "MS_",
+    "MADV_",
+    "POSIX_MADV_",
+    "MCL_",
+    "MLOCK_",
+    "MFD_",
+    "MREMAP_",
+    "PKEY_",
+];
 
 /// The cross header sets this workspace is verified on: GNU triples of Debian's `gcc-<triple>`
 /// with its `libc6-dev-<arch>-cross` (Alpha's is `libc6.1-dev-alpha-cross`).
@@ -47,13 +57,25 @@ pub fn bindgen_args(triple: &str) -> String {
 /// compiler and C library (Debian's layout: `/usr/<triple>/include`).
 pub fn cross_includes(triple: &str) -> String {
     let gcc_include = run(Command::new(gcc(triple)).arg("-print-file-name=include"));
-    format!("-nostdinc -isystem {} -isystem /usr/{triple}/include", gcc_include.trim())
+    format!(
+        "-nostdinc -isystem {} -isystem /usr/{triple}/include",
+        gcc_include.trim()
+    )
 }
 
 /// Each constant of the exported families that `compiler` (with `args`) sees through `wrapper`,
 /// with the 32 bits of `(unsigned int)(NAME)`, read from the assembly it writes (`-S`).
-pub fn c_constants(compiler: &str, args: &[&str], wrapper: &Path, scratch: &Path) -> BTreeMap<String, u32> {
-    let defines = run(Command::new(compiler).args(args).arg("-dM").arg("-E").arg(wrapper));
+pub fn c_constants(
+    compiler: &str,
+    args: &[&str],
+    wrapper: &Path,
+    scratch: &Path,
+) -> BTreeMap<String, u32> {
+    let defines = run(Command::new(compiler)
+        .args(args)
+        .arg("-dM")
+        .arg("-E")
+        .arg(wrapper));
     let names: Vec<&str> = defines
         .lines()
         .filter_map(|line| line.strip_prefix("#define ")?.split_whitespace().next())
@@ -61,7 +83,10 @@ pub fn c_constants(compiler: &str, args: &[&str], wrapper: &Path, scratch: &Path
         .filter(|name| !name.contains('(') && *name != "MAP_FAILED")
         .filter(|name| FAMILIES.iter().any(|prefix| name.starts_with(prefix)))
         .collect();
-    let mut source = format!("#include \"{}\"\nconst unsigned int mmap_values[] = {{\n", wrapper.display());
+    let mut source = format!(
+        "#include \"{}\"\nconst unsigned int mmap_values[] = {{\n",
+        wrapper.display()
+    );
     for name in &names {
         source.push_str(&format!("    (unsigned int)({name}),\n"));
     }
@@ -69,20 +94,37 @@ pub fn c_constants(compiler: &str, args: &[&str], wrapper: &Path, scratch: &Path
     std::fs::create_dir_all(scratch).expect("a scratch directory");
     let file = scratch.join(format!("values-{}.c", compiler.replace('/', "_")));
     std::fs::write(&file, source).expect("the values file is written");
-    let assembly = run(Command::new(compiler).args(args).args(["-S", "-o", "-"]).arg(&file));
+    let assembly = run(Command::new(compiler)
+        .args(args)
+        .args(["-S", "-o", "-"])
+        .arg(&file));
     let words = words_after_label(&assembly, "mmap_values");
-    assert_eq!(words.len(), names.len(), "{compiler}: one word per name in:\n{assembly}");
-    names.iter().map(|name| name.to_string()).zip(words).collect()
+    assert_eq!(
+        words.len(),
+        names.len(),
+        "{compiler}: one word per name in:\n{assembly}"
+    );
+    names
+        .iter()
+        .map(|name| name.to_string())
+        .zip(words)
+        .collect()
 }
 
 /// The 32-bit words an assembler listing defines after `label:`, up to the next label.
 fn words_after_label(assembly: &str, label: &str) -> Vec<u32> {
-    let mut lines = assembly.lines().skip_while(|line| line.trim() != format!("{label}:"));
-    lines.next().unwrap_or_else(|| panic!("no {label}: in\n{assembly}"));
+    let mut lines = assembly
+        .lines()
+        .skip_while(|line| line.trim() != format!("{label}:"));
+    lines
+        .next()
+        .unwrap_or_else(|| panic!("no {label}: in\n{assembly}"));
     let mut words = Vec::new();
     for line in lines {
         let mut parts = line.split_whitespace();
-        let (Some(directive), Some(operand)) = (parts.next(), parts.next()) else { break };
+        let (Some(directive), Some(operand)) = (parts.next(), parts.next()) else {
+            break;
+        };
         let number = operand.parse::<i64>();
         match (directive, number) {
             (".long" | ".word" | ".4byte" | ".int", Ok(value)) => words.push(value as u32),
@@ -103,13 +145,20 @@ pub fn built_constants(build: &SysBuild) -> BTreeMap<String, u32> {
         .map(|(name, declaration)| {
             // `c_int = 32;` or `c_int = 0x88000000_u32 as ::core::ffi::c_int;`
             let value = declaration.split_once(" = ").expect("a typed constant").1;
-            let value = value.trim_end_matches(';').split(' ').next().unwrap_or_default();
+            let value = value
+                .trim_end_matches(';')
+                .split(' ')
+                .next()
+                .unwrap_or_default();
             let bits = if let Some(hex) = value.strip_prefix("0x") {
                 u32::from_str_radix(hex.trim_end_matches("_u32"), 16).ok()
             } else {
                 value.parse::<i64>().ok().map(|v| v as u32)
             };
-            (name.clone(), bits.unwrap_or_else(|| panic!("{name}: cannot read {declaration}")))
+            (
+                name.clone(),
+                bits.unwrap_or_else(|| panic!("{name}: cannot read {declaration}")),
+            )
         })
         .collect()
 }
@@ -131,7 +180,13 @@ pub fn differences(c: &BTreeMap<String, u32>, built: &BTreeMap<String, u32>) -> 
 }
 
 fn run(command: &mut Command) -> String {
-    let output = command.output().unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
-    assert!(output.status.success(), "{command:?} failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{command:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout).expect("UTF-8 output")
 }

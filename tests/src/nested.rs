@@ -9,14 +9,20 @@ use std::{env, fs};
 
 /// The workspace's root directory.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is in the workspace").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the workspace")
+        .to_owned()
 }
 
 /// Runs `cargo args` in the workspace with `CARGO_TARGET_DIR=target` and `envs`, asserts it
 /// succeeds, and returns what it printed (standard output, then standard error).
 pub fn cargo(target: &Path, args: &[&str], envs: &[(&str, &str)]) -> (String, String) {
     let (success, stdout, stderr) = cargo_status(target, args, envs);
-    assert!(success, "cargo {args:?} with {envs:?} failed:\n{stdout}\n{stderr}");
+    assert!(
+        success,
+        "cargo {args:?} with {envs:?} failed:\n{stdout}\n{stderr}"
+    );
     (stdout, stderr)
 }
 
@@ -51,13 +57,16 @@ pub struct SysBuild {
 pub fn sys_build(stdout: &str) -> SysBuild {
     let out_dir = stdout
         .lines()
-        .filter(|line| line.contains(r#""reason":"build-script-executed""#) && line.contains("mmap-sys"))
+        .filter(|line| {
+            line.contains(r#""reason":"build-script-executed""#) && line.contains("mmap-sys")
+        })
         .find_map(|line| {
             let rest = &line[line.find(r#""out_dir":""#)? + r#""out_dir":""#.len()..];
             Some(PathBuf::from(&rest[..rest.find('"')?]))
         })
         .expect("cargo reports mmap-sys's build script (with --message-format=json)");
-    let output = fs::read_to_string(out_dir.with_file_name("output")).expect("the build script's output");
+    let output =
+        fs::read_to_string(out_dir.with_file_name("output")).expect("the build script's output");
     let metadata = output
         .lines()
         .filter_map(|line| line.strip_prefix("cargo::metadata=")?.split_once('='))
@@ -70,7 +79,12 @@ pub fn sys_build(stdout: &str) -> SysBuild {
         .map(|(name, rest)| (name.to_owned(), rest.to_owned()))
         .collect();
     let functions = fs::read_to_string(out_dir.join("functions.rs")).expect("functions.rs");
-    SysBuild { metadata, constants, functions, out_dir }
+    SysBuild {
+        metadata,
+        constants,
+        functions,
+        out_dir,
+    }
 }
 
 /// Whether libclang loads here, found as mmap-sys's build script finds it (clang-sys's search, with
@@ -86,7 +100,9 @@ pub fn default_path(unchecked: &str) -> &'static str {
     match libclang() {
         Ok(()) => "bindgen",
         Err(reason) => {
-            not_checked(&format!("{unchecked}: libclang cannot be loaded here ({reason})"));
+            not_checked(&format!(
+                "{unchecked}: libclang cannot be loaded here ({reason})"
+            ));
             "c-compiler"
         }
     }

@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use mmap_conformance::{c_map_failed, c_values, mmap_sys_values, same_bits};
 
 fn rust_values() -> BTreeMap<&'static str, i64> {
-    mmap_sys_values().into_iter().filter_map(|(name, value)| Some((name, value?))).collect()
+    mmap_sys_values()
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value?)))
+        .collect()
 }
 
 #[test]
@@ -16,14 +19,23 @@ fn every_constant_c_defines_is_in_mmap_sys() {
         .map(|(name, _)| name)
         .filter(|name| !rust.contains_key(name.as_str()))
         .collect();
-    assert!(lacking.is_empty(), "C defines these and mmap-sys lacks them: {lacking:?}");
+    assert!(
+        lacking.is_empty(),
+        "C defines these and mmap-sys lacks them: {lacking:?}"
+    );
 }
 
 #[test]
 fn mmap_sys_defines_nothing_c_lacks() {
     let c: BTreeMap<String, i64> = c_values().into_iter().collect();
-    let extra: Vec<&str> = rust_values().into_keys().filter(|name| !c.contains_key(*name)).collect();
-    assert!(extra.is_empty(), "mmap-sys has these and C does not: {extra:?}");
+    let extra: Vec<&str> = rust_values()
+        .into_keys()
+        .filter(|name| !c.contains_key(*name))
+        .collect();
+    assert!(
+        extra.is_empty(),
+        "mmap-sys has these and C does not: {extra:?}"
+    );
 }
 
 #[test]
@@ -46,15 +58,22 @@ fn a_value_over_int_max_keeps_its_bit_pattern() {
     // `MAP_HUGE_16GB` is `34U << 26`: over `i32::MAX`, passed to `mmap`'s `int flags` as its bits.
     assert_eq!(c["MAP_HUGE_16GB"], 34 << 26);
     assert_eq!(mmap_sys::MAP_HUGE_16GB as u32, 34 << 26);
-    assert_eq!(mmap_sys::MAP_HUGE_16GB, -2_013_265_920, "the int C passes for 0x88000000");
+    assert_eq!(
+        mmap_sys::MAP_HUGE_16GB,
+        -2_013_265_920,
+        "the int C passes for 0x88000000"
+    );
 }
 
 #[test]
 fn every_name_of_the_seed_table_exists() {
     let seed = include_str!("../fixtures/seed-constants.txt");
     let rust = rust_values();
-    let absent: Vec<&str> =
-        seed.lines().map(str::trim).filter(|n| !n.is_empty() && !rust.contains_key(n)).collect();
+    let absent: Vec<&str> = seed
+        .lines()
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && !rust.contains_key(n))
+        .collect();
     assert!(absent.is_empty(), "seed names mmap-sys lacks: {absent:?}");
     assert_eq!(seed.lines().filter(|l| !l.trim().is_empty()).count(), 54);
 }
@@ -78,6 +97,10 @@ fn every_family_has_its_c_type() {
         mmap_sys::MCL_CURRENT,
         mmap_sys::MREMAP_MAYMOVE,
     ];
-    let values: [c_uint; 3] = [mmap_sys::MLOCK_ONFAULT, mmap_sys::MFD_CLOEXEC, mmap_sys::PKEY_DISABLE_WRITE];
+    let values: [c_uint; 3] = [
+        mmap_sys::MLOCK_ONFAULT,
+        mmap_sys::MFD_CLOEXEC,
+        mmap_sys::PKEY_DISABLE_WRITE,
+    ];
     assert_eq!(values, [1, 1, 2]);
 }

@@ -12,14 +12,19 @@ fn every_function_links_to_the_symbol_c_calls() {
     for (name, rust, c) in checked {
         assert_ne!(rust, 0, "{name} did not link");
         // `mmap` is `mmap64` where glibc redirects it (`_FILE_OFFSET_BITS=64`): the same function.
-        assert_eq!(rust, c, "{name}: mmap-sys links another function than C calls");
+        assert_eq!(
+            rust, c,
+            "{name}: mmap-sys links another function than C calls"
+        );
     }
 }
 
 #[test]
 fn the_functions_of_the_headers_are_found_not_listed() {
-    let names: Vec<&str> =
-        mmap_conformance::signatures::checked().into_iter().map(|(name, ..)| name).collect();
+    let names: Vec<&str> = mmap_conformance::signatures::checked()
+        .into_iter()
+        .map(|(name, ..)| name)
+        .collect();
     // What glibc 2.36's <sys/mman.h> declares with `_GNU_SOURCE`; musl's lacks some (another host,
     // another test).
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -49,7 +54,10 @@ fn the_functions_of_the_headers_are_found_not_listed() {
         "process_madvise",
         "process_mrelease",
     ] {
-        assert!(names.contains(&expected), "{expected} is not declared: {names:?}");
+        assert!(
+            names.contains(&expected),
+            "{expected} is not declared: {names:?}"
+        );
     }
     // `mmap64` is the symbol `mmap` links to: declared once, like bindgen does.
     assert!(!names.contains(&"mmap64"), "{names:?}");
@@ -58,8 +66,13 @@ fn the_functions_of_the_headers_are_found_not_listed() {
 #[test]
 fn process_mrelease_of_a_live_process_is_refused() {
     // SAFETY: `pidfd_open` takes a pid and flags; the descriptor is closed below.
-    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, std::process::id(), 0) } as core::ffi::c_int;
-    assert!(pidfd >= 0, "pidfd_open: {}", std::io::Error::last_os_error());
+    let pidfd =
+        unsafe { libc::syscall(libc::SYS_pidfd_open, std::process::id(), 0) } as core::ffi::c_int;
+    assert!(
+        pidfd >= 0,
+        "pidfd_open: {}",
+        std::io::Error::last_os_error()
+    );
     // SAFETY: a valid descriptor and no flags. The kernel refuses a process that is not dying.
     let result = unsafe { process_mrelease(pidfd, 0) };
     let error = std::io::Error::last_os_error();
@@ -73,8 +86,22 @@ fn process_mrelease_of_a_live_process_is_refused() {
 fn flags_pass_to_mmap_without_casts() {
     let len = 4096;
     // SAFETY: a new anonymous shared map at an address the kernel picks; nothing else uses it.
-    let p = unsafe { mmap(ptr::null_mut(), len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0) };
-    assert_ne!(p, MAP_FAILED, "mmap failed: {}", std::io::Error::last_os_error());
+    let p = unsafe {
+        mmap(
+            ptr::null_mut(),
+            len,
+            PROT_READ | PROT_WRITE,
+            MAP_SHARED | MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    assert_ne!(
+        p,
+        MAP_FAILED,
+        "mmap failed: {}",
+        std::io::Error::last_os_error()
+    );
     // SAFETY: `p` points to `len` writable bytes mapped above.
     unsafe {
         p.cast::<u8>().write(42);
@@ -93,7 +120,11 @@ fn flags_pass_to_mmap_without_casts() {
 fn memfd_create_takes_its_unsigned_flags() {
     // SAFETY: a valid C string; the returned descriptor is closed below.
     let fd = unsafe { memfd_create(c"mmap-sys-test".as_ptr(), MFD_CLOEXEC | MFD_ALLOW_SEALING) };
-    assert!(fd >= 0, "memfd_create failed: {}", std::io::Error::last_os_error());
+    assert!(
+        fd >= 0,
+        "memfd_create failed: {}",
+        std::io::Error::last_os_error()
+    );
     // SAFETY: `fd` was opened above and is not used after this.
     assert_eq!(unsafe { libc::close(fd) }, 0);
 }

@@ -1,11 +1,12 @@
 //! mmap-sys built against other header sets than the host's, on both paths, holds every constant's
-//! name and value against the cross C compiler of those headers (see `mmap_conformance::header_sets`),
-//! and both paths declare the same functions and types, byte for byte.
+//! name and value against the cross C compiler of those headers (see
+//! `mmap_conformance::header_sets`), and both paths declare the same functions and types, byte for
+//! byte.
 //!
-//! These tests need Debian's cross compilers and cross C libraries (`.ci/run` installs them), so they
-//! are `#[ignore]`d by default: `cargo test -p mmap-conformance --test header_sets -- --ignored`.
-//! All builds share one target directory and the build scripts' dependencies, so only mmap-sys's
-//! build script reruns between them.
+//! These tests need Debian's cross compilers and cross C libraries (`.ci/run` installs them), so
+//! they are `#[ignore]`d by default: `cargo test -p mmap-conformance --test header_sets --
+//! --ignored`. All builds share one target directory and the build scripts' dependencies, so only
+//! mmap-sys's build script reruns between them.
 
 use std::path::{Path, PathBuf};
 
@@ -22,7 +23,13 @@ fn target_dir() -> PathBuf {
 /// The host is named too, so that both kinds of build share the build scripts' dependencies
 /// (cargo builds them apart from a build without `--target`).
 fn build(args: &[&str], envs: &[(&str, &str)]) -> SysBuild {
-    let mut all = vec!["build", "--locked", "--message-format=json", "-p", "mmap-sys"];
+    let mut all = vec![
+        "build",
+        "--locked",
+        "--message-format=json",
+        "-p",
+        "mmap-sys",
+    ];
     if !args.contains(&"--target") {
         all.extend(["--target", env!("MMAP_CONFORMANCE_TARGET")]);
     }
@@ -41,11 +48,18 @@ fn every_cross_header_set_gives_the_cross_compilers_constants_on_both_paths() {
     let mut failures = Vec::new();
     for triple in CROSS {
         let c = c_constants(&gcc(triple), &[], &wrapper(), &target_dir());
-        assert!(c.len() > 50, "{triple}: the cross compiler sees only {} constants", c.len());
+        assert!(
+            c.len() > 50,
+            "{triple}: the cross compiler sees only {} constants",
+            c.len()
+        );
         let clang_args = bindgen_args(triple);
         let bindgen = build(&[], &[("BINDGEN_EXTRA_CLANG_ARGS", &clang_args)]);
         let compiler = gcc(triple);
-        let c_path = build(&["--no-default-features"], &[("CC", &compiler), ("CRATE_CC_NO_DEFAULTS", "1")]);
+        let c_path = build(
+            &["--no-default-features"],
+            &[("CC", &compiler), ("CRATE_CC_NO_DEFAULTS", "1")],
+        );
         if bindgen.functions != c_path.functions {
             failures.push(format!(
                 "{triple}: the paths declare different functions:\n{}\n{}",
@@ -59,7 +73,12 @@ fn every_cross_header_set_gives_the_cross_compilers_constants_on_both_paths() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -70,24 +89,43 @@ fn a_powerpc_build_gives_the_cross_compilers_constants_and_mmap64_on_both_paths(
     // bindgen gives clang `--target=powerpc-unknown-linux-gnu` itself; the headers are the cross C
     // library's. The C-compiler path finds `powerpc-linux-gnu-gcc` for this target by itself.
     let includes = cross_includes(triple);
-    let bindgen =
-        build(&["--target", target], &[("BINDGEN_EXTRA_CLANG_ARGS_powerpc_unknown_linux_gnu", &includes)]);
+    let bindgen = build(
+        &["--target", target],
+        &[(
+            "BINDGEN_EXTRA_CLANG_ARGS_powerpc_unknown_linux_gnu",
+            &includes,
+        )],
+    );
     let c_path = build(&["--target", target, "--no-default-features"], &[]);
     let mut failures = Vec::new();
     for (path, built) in [("bindgen", &bindgen), ("c-compiler", &c_path)] {
         assert_eq!(built.metadata["path"], path);
         failures.extend(
-            differences(&c, &built_constants(built)).into_iter().map(|line| format!("{path}: {line}")),
+            differences(&c, &built_constants(built))
+                .into_iter()
+                .map(|line| format!("{path}: {line}")),
         );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(bindgen.functions, c_path.functions, "the paths declare different functions or types");
+    assert_eq!(
+        bindgen.functions, c_path.functions,
+        "the paths declare different functions or types"
+    );
     // 32-bit, `_FILE_OFFSET_BITS=64`: `mmap` takes a 64-bit offset and links to `mmap64`.
-    for line in ["pub type __off64_t = __int64_t;", "pub type __int64_t = ::core::ffi::c_longlong;"] {
-        assert!(bindgen.functions.contains(line), "{line} in:\n{}", bindgen.functions);
+    for line in [
+        "pub type __off64_t = __int64_t;",
+        "pub type __int64_t = ::core::ffi::c_longlong;",
+    ] {
+        assert!(
+            bindgen.functions.contains(line),
+            "{line} in:\n{}",
+            bindgen.functions
+        );
     }
     assert!(
-        bindgen.functions.contains("#[link_name = \"\\u{1}mmap64\"]\n    pub fn mmap("),
+        bindgen
+            .functions
+            .contains("#[link_name = \"\\u{1}mmap64\"]\n    pub fn mmap("),
         "{}",
         bindgen.functions
     );

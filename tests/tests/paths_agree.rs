@@ -1,8 +1,9 @@
-//! mmap-sys's two paths to the constants, bindgen and the C compiler, agree: both are built here, in
-//! a target directory of their own, and compared name for name and value for value (as written in
-//! `constants.rs`, type included), and byte for byte in what they declare (`functions.rs`). A build
-//! whose libclang cannot be loaded falls back to the C compiler with a warning, and agrees too. A
-//! change of the compiler's flags or of clang's arguments rebuilds with the headers they name.
+//! mmap-sys's two paths to the constants, bindgen and the C compiler, agree: both are built here,
+//! in a target directory of their own, and compared name for name and value for value (as written
+//! in `constants.rs`, type included), and byte for byte in what they declare (`functions.rs`). A
+//! build whose libclang cannot be loaded falls back to the C compiler with a warning, and agrees
+//! too. A change of the compiler's flags or of clang's arguments rebuilds with the headers they
+//! name.
 //!
 //! On a machine where libclang cannot be loaded, the default build takes the C-compiler path too:
 //! there the comparison with bindgen is not checked (the test says so), and the rest is.
@@ -14,7 +15,13 @@ use mmap_conformance::nested::{cargo, cargo_status, default_path, sys_build, wor
 
 fn build(args: &[&str], envs: &[(&str, &str)]) -> (SysBuild, String) {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("paths");
-    let mut all = vec!["build", "--locked", "--message-format=json", "-p", "mmap-sys"];
+    let mut all = vec![
+        "build",
+        "--locked",
+        "--message-format=json",
+        "-p",
+        "mmap-sys",
+    ];
     all.extend_from_slice(args);
     let (stdout, stderr) = cargo(&target, &all, envs);
     (sys_build(&stdout), stderr)
@@ -28,10 +35,21 @@ fn bindgen_and_the_c_compiler_give_the_same_constants() {
     // The default build: bindgen where libclang loads.
     let (default, _) = build(&[], &[]);
     let path = default_path("that bindgen gives the C compiler's constants");
-    assert_eq!(default.metadata["path"], path, "the path of a default build");
+    assert_eq!(
+        default.metadata["path"], path,
+        "the path of a default build"
+    );
 
-    let only_default: Vec<_> = default.constants.keys().filter(|n| !c.constants.contains_key(*n)).collect();
-    let only_c: Vec<_> = c.constants.keys().filter(|n| !default.constants.contains_key(*n)).collect();
+    let only_default: Vec<_> = default
+        .constants
+        .keys()
+        .filter(|n| !c.constants.contains_key(*n))
+        .collect();
+    let only_c: Vec<_> = c
+        .constants
+        .keys()
+        .filter(|n| !default.constants.contains_key(*n))
+        .collect();
     assert!(
         only_default.is_empty() && only_c.is_empty(),
         "only {path}: {only_default:?}, only the C compiler: {only_c:?}"
@@ -41,9 +59,20 @@ fn bindgen_and_the_c_compiler_give_the_same_constants() {
     }
     assert_eq!(default.metadata["defined"], c.metadata["defined"]);
     assert_eq!(default.metadata["functions"], c.metadata["functions"]);
-    assert!(default.functions.contains("pub fn process_madvise("), "{}", default.functions);
-    assert_eq!(default.functions, c.functions, "the paths declare different functions or types");
-    println!("{} constants and the functions {} agree", default.constants.len(), c.metadata["functions"]);
+    assert!(
+        default.functions.contains("pub fn process_madvise("),
+        "{}",
+        default.functions
+    );
+    assert_eq!(
+        default.functions, c.functions,
+        "the paths declare different functions or types"
+    );
+    println!(
+        "{} constants and the functions {} agree",
+        default.constants.len(),
+        c.metadata["functions"]
+    );
 
     // In the same test, not in one of its own: all build in this target directory, one at a time.
     without_libclang_the_build_warns_and_takes_the_c_compiler_path();
@@ -61,35 +90,53 @@ fn a_macro_defined_again_has_its_last_value_on_both_paths() {
     let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("redefined");
     let wrapper = workspace().join("mmap-sys/wrapper.h");
     let c = c_constants("cc", &[&include], &wrapper, &scratch);
-    assert_eq!(c["POSIX_MADV_DONTNEED"], c["POSIX_MADV_WILLNEED"] + 40, "the fixture's last definition");
+    assert_eq!(
+        c["POSIX_MADV_DONTNEED"],
+        c["POSIX_MADV_WILLNEED"] + 40,
+        "the fixture's last definition"
+    );
     assert_eq!(c["MAP_MMAP_SYS_FIXTURE_TWICE"], 2);
     assert!(!c.contains_key("MAP_MMAP_SYS_FIXTURE_GONE"));
-    for (args, var) in [(&["--no-default-features"][..], "CFLAGS"), (&[][..], "BINDGEN_EXTRA_CLANG_ARGS")] {
+    for (args, var) in [
+        (&["--no-default-features"][..], "CFLAGS"),
+        (&[][..], "BINDGEN_EXTRA_CLANG_ARGS"),
+    ] {
         if !takes_bindgen_path(var, "the last value of a macro defined again") {
             continue;
         }
         let (built, _) = build(args, &[(var, &include)]);
         let differences = differences(&c, &built_constants(&built));
-        assert!(differences.is_empty(), "{var}={include}:\n{}", differences.join("\n"));
+        assert!(
+            differences.is_empty(),
+            "{var}={include}:\n{}",
+            differences.join("\n")
+        );
     }
 }
 
-/// A memory-mapping header that declares a function of a type mmap-sys does not translate (`double`)
-/// stops the build on either path with an error that names the declaration: never a wrong prototype,
-/// never a function silently left out.
+/// A memory-mapping header that declares a function of a type mmap-sys does not translate
+/// (`double`) stops the build on either path with an error that names the declaration: never a
+/// wrong prototype, never a function silently left out.
 fn a_declaration_mmap_sys_cannot_translate_stops_the_build_naming_it() {
     let fixture = workspace().join("tests/fixtures/untranslatable-include");
     let include = format!("-I{}", fixture.display());
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("paths");
     for (args, var, message) in [
-        (&["--no-default-features"][..], "CFLAGS", "cannot translate the C type `double`"),
+        (
+            &["--no-default-features"][..],
+            "CFLAGS",
+            "cannot translate the C type `double`",
+        ),
         (
             &[][..],
             "BINDGEN_EXTRA_CLANG_ARGS",
             "bindgen declared something mmap-sys cannot translate, at `f64`",
         ),
     ] {
-        if !takes_bindgen_path(var, "a declaration bindgen cannot translate stops the build") {
+        if !takes_bindgen_path(
+            var,
+            "a declaration bindgen cannot translate stops the build",
+        ) {
             continue;
         }
         let mut all = vec!["build", "--locked", "-p", "mmap-sys"];
@@ -106,14 +153,28 @@ fn a_declaration_mmap_sys_cannot_translate_stops_the_build_naming_it() {
 fn a_changed_compiler_flag_or_clang_argument_rebuilds_with_its_headers(host: usize) {
     let fixture = workspace().join("tests/fixtures/reduced-include");
     let include = format!("-I{}", fixture.display());
-    for (args, var) in [(&["--no-default-features"][..], "CFLAGS"), (&[][..], "BINDGEN_EXTRA_CLANG_ARGS")] {
-        if !takes_bindgen_path(var, "a changed BINDGEN_EXTRA_CLANG_ARGS rebuilds with its headers") {
+    for (args, var) in [
+        (&["--no-default-features"][..], "CFLAGS"),
+        (&[][..], "BINDGEN_EXTRA_CLANG_ARGS"),
+    ] {
+        if !takes_bindgen_path(
+            var,
+            "a changed BINDGEN_EXTRA_CLANG_ARGS rebuilds with its headers",
+        ) {
             continue;
         }
         let (reduced, _) = build(args, &[(var, &include)]);
-        assert_eq!(reduced.constants.len(), 35, "{var}={include} names the reduced headers");
+        assert_eq!(
+            reduced.constants.len(),
+            35,
+            "{var}={include} names the reduced headers"
+        );
         let (again, _) = build(args, &[]);
-        assert_eq!(again.constants.len(), host, "without {var}, the host's headers again");
+        assert_eq!(
+            again.constants.len(),
+            host,
+            "without {var}, the host's headers again"
+        );
     }
 }
 

@@ -32,13 +32,29 @@ fn reduced_headers_report_missing_names_and_mmap_passes_its_tests() {
     // Every target of mmap (its tests, examples and benchmarks) compiles with warnings denied; then
     // its whole test suite, doctests included, passes: the tests of features the headers lack are
     // left out with them.
-    cargo_with_reduced_headers(&["test", "--locked", "-p", "mmap", "--all-targets", "--no-run"]);
+    cargo_with_reduced_headers(&[
+        "test",
+        "--locked",
+        "-p",
+        "mmap",
+        "--all-targets",
+        "--no-run",
+    ]);
     let (build, _) = cargo_with_reduced_headers(&["test", "--locked", "-p", "mmap"]);
     let path = default_path("that bindgen reads the reduced headers");
     assert_eq!(build.metadata["path"], path, "the path of a default build");
     let defined: Vec<&str> = build.metadata["defined"].split(',').collect();
-    for present in ["PROT_READ", "MAP_SHARED", "MAP_POPULATE", "MADV_WILLNEED", "MFD_CLOEXEC"] {
-        assert!(defined.contains(&present), "{present} should be defined: {defined:?}");
+    for present in [
+        "PROT_READ",
+        "MAP_SHARED",
+        "MAP_POPULATE",
+        "MADV_WILLNEED",
+        "MFD_CLOEXEC",
+    ] {
+        assert!(
+            defined.contains(&present),
+            "{present} should be defined: {defined:?}"
+        );
     }
     for missing in [
         "MADV_POPULATE_READ",
@@ -49,17 +65,40 @@ fn reduced_headers_report_missing_names_and_mmap_passes_its_tests() {
         "MAP_HUGE_2MB",
         "MLOCK_ONFAULT",
     ] {
-        assert!(!defined.contains(&missing), "{missing} should be reported missing");
+        assert!(
+            !defined.contains(&missing),
+            "{missing} should be reported missing"
+        );
     }
-    assert_eq!(defined.len(), 35, "the fixture defines 35 constants of the exported families: {defined:?}");
+    assert_eq!(
+        defined.len(),
+        35,
+        "the fixture defines 35 constants of the exported families: {defined:?}"
+    );
 
     // And mmap reports, at run time, what this build lacks.
-    let args = ["test", "--locked", "-p", "mmap", "--test", "missing_constants", "--", "--nocapture"];
+    let args = [
+        "test",
+        "--locked",
+        "-p",
+        "mmap",
+        "--test",
+        "missing_constants",
+        "--",
+        "--nocapture",
+    ];
     let (_, stdout) = cargo_with_reduced_headers(&args);
-    for missing in
-        ["MADV_POPULATE_READ", "MAP_FIXED_NOREPLACE", "MLOCK_ONFAULT", "MAP_HUGE_2MB", "MAP_LOCKED"]
-    {
+    for missing in [
+        "MADV_POPULATE_READ",
+        "MAP_FIXED_NOREPLACE",
+        "MLOCK_ONFAULT",
+        "MAP_HUGE_2MB",
+        "MAP_LOCKED",
+    ] {
         let line = format!("not supported by this build (the host's headers lack it): {missing}");
-        assert!(stdout.contains(&line), "mmap::missing_constants() should name {missing}:\n{stdout}");
+        assert!(
+            stdout.contains(&line),
+            "mmap::missing_constants() should name {missing}:\n{stdout}"
+        );
     }
 }

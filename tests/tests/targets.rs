@@ -1,11 +1,13 @@
 //! mmap-sys built for other targets than this machine's, on both paths, exports exactly what the
 //! target's own headers define, as that target's C compiler reads them:
 //!
-//! - `x86_64-unknown-linux-musl`: musl's headers, through `x86_64-linux-musl-gcc` (musl-tools), which
-//!   the cc crate picks; no glibc-only function (`pkey_*`) may slip in from this machine's headers.
+//! - `x86_64-unknown-linux-musl`: musl's headers, through `x86_64-linux-musl-gcc` (musl-tools),
+//!   which the cc crate picks; no glibc-only function (`pkey_*`) may slip in from this machine's
+//!   headers.
 //! - `aarch64-apple-darwin`, `x86_64-apple-darwin`, `x86_64-unknown-freebsd`: the systems' headers
-//!   from the PyPI package ziglang, laid out as each target's include tree by `.ci/sysroots` and read
-//!   by `clang --target`. macOS's depend on `MACOSX_DEPLOYMENT_TARGET` (`MAP_32BIT` from 10.15 on).
+//!   from the PyPI package ziglang, laid out as each target's include tree by `.ci/sysroots` and
+//!   read by `clang --target`. macOS's depend on `MACOSX_DEPLOYMENT_TARGET` (`MAP_32BIT` from 10.15
+//!   on).
 //!
 //! Each constant's value is checked by the target's preprocessor (`#if (NAME) != (value)` /
 //! `#error`), and every integer constant of the families the preprocessor sees is exported. A
@@ -23,8 +25,18 @@ use std::process::Command;
 use mmap_conformance::nested::{sys_build, workspace, SysBuild};
 
 /// The exported families, as mmap-sys's build script names them.
-const FAMILIES: &[&str] =
-    &["PROT_", "MAP_", "MS_", "MADV_", "POSIX_MADV_", "MCL_", "MLOCK_", "MFD_", "MREMAP_", "PKEY_"];
+const FAMILIES: &[&str] = &[
+    "PROT_",
+    "MAP_",
+    "MS_",
+    "MADV_",
+    "POSIX_MADV_",
+    "MCL_",
+    "MLOCK_",
+    "MFD_",
+    "MREMAP_",
+    "PKEY_",
+];
 
 fn target_dir() -> PathBuf {
     // The directory of paths_agree.rs: bindgen, a build dependency, is built once for both.
@@ -36,20 +48,35 @@ fn target_dir() -> PathBuf {
 fn build(target: &str, args: &[&str], envs: &[(String, String)]) -> Result<SysBuild, String> {
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     command
-        .args(["build", "--locked", "--message-format=json", "-p", "mmap-sys", "--target", target])
+        .args([
+            "build",
+            "--locked",
+            "--message-format=json",
+            "-p",
+            "mmap-sys",
+            "--target",
+            target,
+        ])
         .args(args)
         .current_dir(workspace())
         .env("CARGO_TARGET_DIR", target_dir());
     // Only what the test sets points the build at headers, not the environment it runs in.
     let var = target.replace('-', "_");
-    for key in [format!("CC_{var}"), format!("CFLAGS_{var}"), "MACOSX_DEPLOYMENT_TARGET".to_owned()] {
+    for key in [
+        format!("CC_{var}"),
+        format!("CFLAGS_{var}"),
+        "MACOSX_DEPLOYMENT_TARGET".to_owned(),
+    ] {
         command.env_remove(key);
     }
     command.envs(envs.iter().map(|(k, v)| (k, v)));
     let output = command.output().expect("cargo runs");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     if !output.status.success() {
-        return Err(format!("{stdout}\n{}", String::from_utf8_lossy(&output.stderr)));
+        return Err(format!(
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
     }
     Ok(sys_build(&stdout))
 }
@@ -60,8 +87,12 @@ fn value(declaration: &str) -> i64 {
     let (_, value) = declaration.split_once(" = ").expect("`type = value;`");
     let value = value.trim_end_matches(';');
     match value.split_once("_u32 as ") {
-        Some((hex, _)) => i64::from_str_radix(hex.trim_start_matches("0x"), 16).expect("a hex pattern"),
-        None => value.parse().unwrap_or_else(|_| panic!("an integer: {value}")),
+        Some((hex, _)) => {
+            i64::from_str_radix(hex.trim_start_matches("0x"), 16).expect("a hex pattern")
+        }
+        None => value
+            .parse()
+            .unwrap_or_else(|_| panic!("an integer: {value}")),
     }
 }
 
@@ -90,14 +121,23 @@ fn check_against_the_c_compiler(what: &str, build: &SysBuild, compiler: &[String
         .filter_map(|line| line.strip_prefix("#define ")?.split(' ').next())
         .filter(|name| !name.contains('(') && FAMILIES.iter().any(|f| name.starts_with(f)))
         .collect();
-    let values: BTreeMap<&str, i64> =
-        build.constants.iter().map(|(name, declaration)| (name.as_str(), value(declaration))).collect();
+    let values: BTreeMap<&str, i64> = build
+        .constants
+        .iter()
+        .map(|(name, declaration)| (name.as_str(), value(declaration)))
+        .collect();
 
     // Every exported value, checked by the target's preprocessor.
     let mut probe = format!("#include \"{wrapper}\"\n");
     for (name, value) in &values {
-        assert!(in_c.contains(name), "{what}: {name} is exported, and the C headers do not define it");
-        let _ = writeln!(probe, "#if ({name}) != ({value}LL)\n#error {name} is not {value}\n#endif");
+        assert!(
+            in_c.contains(name),
+            "{what}: {name} is exported, and the C headers do not define it"
+        );
+        let _ = writeln!(
+            probe,
+            "#if ({name}) != ({value}LL)\n#error {name} is not {value}\n#endif"
+        );
     }
     let probe_path = target_dir().join(format!("probe-{}.h", what.replace([' ', ','], "-")));
     std::fs::write(&probe_path, probe).unwrap();
@@ -110,7 +150,13 @@ fn check_against_the_c_compiler(what: &str, build: &SysBuild, compiler: &[String
     // which neither path evaluates yet: those are named in the output.
     let function_like: Vec<&str> = defines
         .lines()
-        .filter_map(|line| line.strip_prefix("#define ")?.split_once('(')?.0.split(' ').next())
+        .filter_map(|line| {
+            line.strip_prefix("#define ")?
+                .split_once('(')?
+                .0
+                .split(' ')
+                .next()
+        })
         .filter(|name| !name.contains(' '))
         .collect();
     for name in in_c.iter().filter(|name| !values.contains_key(*name)) {
@@ -119,15 +165,21 @@ fn check_against_the_c_compiler(what: &str, build: &SysBuild, compiler: &[String
         if run(compiler, &["-E", probe_path.to_str().unwrap()]).is_err() {
             continue;
         }
-        let body =
-            defines.lines().find_map(|line| line.strip_prefix(&format!("#define {name} "))).unwrap_or("");
-        let through = function_like.iter().find(|f| body.contains(&format!("{f}(")));
+        let body = defines
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("#define {name} ")))
+            .unwrap_or("");
+        let through = function_like
+            .iter()
+            .find(|f| body.contains(&format!("{f}(")));
         match through {
             Some(macro_name) => println!(
-                "{what}: {name} ({body}) is not exported: it is defined through the function-like macro \
-                 {macro_name}, which neither path evaluates"
+                "{what}: {name} ({body}) is not exported: it is defined through the function-like \
+                 macro {macro_name}, which neither path evaluates"
             ),
-            None => panic!("{what}: {name} is an integer constant of the C headers, and mmap-sys lacks it"),
+            None => panic!(
+                "{what}: {name} is an integer constant of the C headers, and mmap-sys lacks it"
+            ),
         }
     }
 
@@ -136,10 +188,16 @@ fn check_against_the_c_compiler(what: &str, build: &SysBuild, compiler: &[String
     for function in build.metadata["functions"].split(',') {
         let declared = declarations.match_indices(function).any(|(at, _)| {
             let before = declarations[..at].chars().next_back();
-            let after = declarations[at + function.len()..].trim_start().chars().next();
+            let after = declarations[at + function.len()..]
+                .trim_start()
+                .chars()
+                .next();
             !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') && after == Some('(')
         });
-        assert!(declared, "{what}: mmap-sys exports {function}, and the C headers do not declare it");
+        assert!(
+            declared,
+            "{what}: mmap-sys exports {function}, and the C headers do not declare it"
+        );
     }
     println!(
         "{what}: {} constants equal the C compiler's; functions {}",
@@ -153,20 +211,38 @@ fn has_rust_target(target: &str) -> bool {
     let output = Command::new("rustc").args(["--print", "sysroot"]).output();
     let Ok(output) = output else { return false };
     let sysroot = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-    Path::new(&sysroot).join("lib/rustlib").join(target).exists()
+    Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(target)
+        .exists()
 }
 
 /// The variables `.ci/sysroots` sets for the macOS and FreeBSD targets (`CC_<target>`,
 /// `CFLAGS_<target>`), or why there are none (no ziglang).
 fn foreign_sysroots() -> Result<Vec<(String, String)>, String> {
-    if Command::new("python3").args(["-c", "import ziglang"]).status().map_or(true, |s| !s.success()) {
+    if Command::new("python3")
+        .args(["-c", "import ziglang"])
+        .status()
+        .map_or(true, |s| !s.success())
+    {
         return Err("the PyPI package ziglang is not installed (`pip install ziglang`)".to_owned());
     }
     let script = workspace().join(".ci/sysroots");
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sysroots");
-    let shell = format!("eval \"$(bash {} {})\" && env", script.display(), dir.display());
-    let output = Command::new("bash").args(["-c", &shell]).output().map_err(|e| e.to_string())?;
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let shell = format!(
+        "eval \"$(bash {} {})\" && env",
+        script.display(),
+        dir.display()
+    );
+    let output = Command::new("bash")
+        .args(["-c", &shell])
+        .output()
+        .map_err(|e| e.to_string())?;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     Ok(String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|line| line.split_once('='))
@@ -183,11 +259,16 @@ fn other_targets_get_their_own_headers_on_both_paths() {
     let musl = "x86_64-unknown-linux-musl";
     let compiler = vec!["x86_64-linux-musl-gcc".to_owned()];
     if !has_rust_target(musl) || run(&compiler, &["--version"]).is_err() {
-        unchecked.push(format!("{musl} (needs `rustup target add {musl}` and musl-tools)"));
+        unchecked.push(format!(
+            "{musl} (needs `rustup target add {musl}` and musl-tools)"
+        ));
     } else {
         for args in [&[][..], &["--no-default-features"][..]] {
             let build = build(musl, args, &[]).unwrap();
-            assert!(!build.metadata["functions"].contains("pkey_"), "musl has no pkey_*");
+            assert!(
+                !build.metadata["functions"].contains("pkey_"),
+                "musl has no pkey_*"
+            );
             check_against_the_c_compiler(&format!("{musl} {args:?}"), &build, &compiler);
         }
     }
@@ -196,13 +277,21 @@ fn other_targets_get_their_own_headers_on_both_paths() {
     match foreign_sysroots() {
         Err(why) => unchecked.push(format!("macOS and FreeBSD: {why}")),
         Ok(envs) => {
-            for target in ["aarch64-apple-darwin", "x86_64-apple-darwin", "x86_64-unknown-freebsd"] {
+            for target in [
+                "aarch64-apple-darwin",
+                "x86_64-apple-darwin",
+                "x86_64-unknown-freebsd",
+            ] {
                 if !has_rust_target(target) {
                     unchecked.push(format!("{target} (needs `rustup target add {target}`)"));
                     continue;
                 }
                 let var = target.replace('-', "_");
-                let flags = &envs.iter().find(|(k, _)| *k == format!("CFLAGS_{var}")).unwrap().1;
+                let flags = &envs
+                    .iter()
+                    .find(|(k, _)| *k == format!("CFLAGS_{var}"))
+                    .unwrap()
+                    .1;
                 let clang_target = match target {
                     "aarch64-apple-darwin" => "--target=arm64-apple-macosx",
                     "x86_64-apple-darwin" => "--target=x86_64-apple-macosx",
@@ -225,33 +314,50 @@ fn other_targets_get_their_own_headers_on_both_paths() {
                         let build = build(target, args, &envs).unwrap();
                         declared.push(build.functions.clone());
                         let deployment_target = format!(" MACOSX_DEPLOYMENT_TARGET={deployment}");
-                        let what =
-                            format!("{target} {args:?}{}", if is_apple { &deployment_target } else { "" });
+                        let what = format!(
+                            "{target} {args:?}{}",
+                            if is_apple { &deployment_target } else { "" }
+                        );
                         check_against_the_c_compiler(&what, &build, &compiler);
                         if is_apple {
-                            // MAP_32BIT is defined from macOS 10.15 on: the variable reran the build.
+                            // MAP_32BIT is defined from macOS 10.15 on: the variable reran the
+                            // build.
                             let has = build.constants.contains_key("MAP_32BIT");
                             assert_eq!(has, deployment == "11.0", "{what}: MAP_32BIT");
                         }
                     }
                     // The C-compiler path declares every function and type as bindgen does from the
                     // same headers, byte for byte: macOS's variadic `shm_open` among them.
-                    assert_eq!(declared[0], declared[1], "{target}: the two paths' declarations differ");
+                    assert_eq!(
+                        declared[0], declared[1],
+                        "{target}: the two paths' declarations differ"
+                    );
                     if is_apple {
-                        let shm_open =
-                            declared[1].lines().find(|line| line.contains("pub fn shm_open(")).unwrap();
-                        assert!(shm_open.contains("..."), "{target}: shm_open is variadic: {shm_open}");
+                        let shm_open = declared[1]
+                            .lines()
+                            .find(|line| line.contains("pub fn shm_open("))
+                            .unwrap();
+                        assert!(
+                            shm_open.contains("..."),
+                            "{target}: shm_open is variadic: {shm_open}"
+                        );
                     }
                 }
             }
 
             // Without the target's headers, both paths stop and say how to point at them.
             for args in [&[][..], &["--no-default-features"][..]] {
-                let error = build("x86_64-unknown-freebsd", args, &[]).map(drop).unwrap_err();
-                for words in
-                    ["not those of the target x86_64-unknown-freebsd", "CFLAGS_x86_64_unknown_freebsd"]
-                {
-                    assert!(error.contains(words), "{args:?}: the error does not say {words:?}:\n{error}");
+                let error = build("x86_64-unknown-freebsd", args, &[])
+                    .map(drop)
+                    .unwrap_err();
+                for words in [
+                    "not those of the target x86_64-unknown-freebsd",
+                    "CFLAGS_x86_64_unknown_freebsd",
+                ] {
+                    assert!(
+                        error.contains(words),
+                        "{args:?}: the error does not say {words:?}:\n{error}"
+                    );
                 }
             }
         }

@@ -1,6 +1,6 @@
 //! The workloads both benchmark targets measure, one function per (row, contender), on the same
-//! inputs: this crate, the raw `mmap-sys` calls, memmap2, and `std` where it applies. Sizes come from
-//! environment variables, so that a full run fits a small machine.
+//! inputs: this crate, the raw `mmap-sys` calls, memmap2, and `std` where it applies. Sizes come
+//! from environment variables, so that a full run fits a small machine.
 
 #![allow(dead_code)] // each bench target uses part of this
 
@@ -15,7 +15,10 @@ use mmap::{Advice, Mmap, MmapMut, MmapOptions};
 
 /// A size or count from the environment variable `name`, or `default`.
 pub(crate) fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// The bench's sizes: `MMAP_BENCH_FILE_MIB` (the scanned file, 1024), `MMAP_BENCH_ANON_MIB` (the
@@ -55,17 +58,29 @@ impl Files {
         let small = file_with(&dir, "small", 4096);
         let big_path = dir.path().join("big");
         let big = file_with(&dir, "big", sizes.file);
-        let dirty = ["dirty-ours", "dirty-raw", "dirty-memmap2"].map(|name| file_with(&dir, name, 16 << 20));
+        let dirty = ["dirty-ours", "dirty-raw", "dirty-memmap2"]
+            .map(|name| file_with(&dir, name, 16 << 20));
         // Read once, so that every contender finds the file in the page cache.
         black_box(scan_std(&big_path));
-        Files { dir, small, big, big_path, dirty }
+        Files {
+            dir,
+            small,
+            big,
+            big_path,
+            dirty,
+        }
     }
 }
 
 fn file_with(dir: &tempfile::TempDir, name: &str, len: usize) -> File {
     let path = dir.path().join(name);
-    let mut file =
-        std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&path).unwrap();
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .unwrap();
     let chunk: Vec<u8> = (0..1 << 20).map(|i| (i * 7 % 251) as u8).collect();
     let mut left = len;
     while left > 0 {
@@ -82,7 +97,9 @@ fn file_with(dir: &tempfile::TempDir, name: &str, len: usize) -> File {
 pub(crate) fn checksum(bytes: &[u8]) -> u64 {
     let words = bytes.chunks_exact(8);
     let tail: u64 = words.remainder().iter().map(|&b| u64::from(b)).sum();
-    words.map(|w| u64::from_le_bytes(w.try_into().unwrap())).fold(tail, u64::wrapping_add)
+    words
+        .map(|w| u64::from_le_bytes(w.try_into().unwrap()))
+        .fold(tail, u64::wrapping_add)
 }
 
 // Row 1: map and unmap a 4 KiB file.
@@ -109,7 +126,8 @@ pub(crate) fn map_unmap_memmap2(file: &File) -> u64 {
 pub(crate) fn map_unmap_raw(file: &File) -> u64 {
     let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: `stat` is a buffer of the size fstat fills.
-    assert_eq!(unsafe { libc::fstat(file.as_raw_fd(), stat.as_mut_ptr()) }, 0);
+    let got = unsafe { libc::fstat(file.as_raw_fd(), stat.as_mut_ptr()) };
+    assert_eq!(got, 0);
     // SAFETY: fstat succeeded.
     let len = unsafe { stat.assume_init() }.st_size as usize;
     let ptr = raw_map(file, len, mmap_sys::PROT_READ, mmap_sys::MAP_SHARED);
@@ -156,7 +174,7 @@ pub(crate) enum Scan {
     Sequential,
     /// `MADV_POPULATE_READ` after the map (`populate()`, the prefault call), where the headers
     /// define it.
-    #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+    #[cfg(mman_populate)]
     Prefault,
 }
 
@@ -171,7 +189,7 @@ pub(crate) fn scan_ours(file: &File, how: Scan) -> u64 {
     let map = unsafe { options.map(file).unwrap() };
     match how {
         Scan::Sequential => map.advise(Advice::Sequential).unwrap(),
-        #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+        #[cfg(mman_populate)]
         Scan::Prefault => map.populate().unwrap(),
         _ => {}
     }
@@ -189,7 +207,7 @@ pub(crate) fn scan_memmap2(file: &File, how: Scan) -> u64 {
     let map = unsafe { options.map(file).unwrap() };
     match how {
         Scan::Sequential => map.advise(memmap2::Advice::Sequential).unwrap(),
-        #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+        #[cfg(mman_populate)]
         Scan::Prefault => map.advise(memmap2::Advice::PopulateRead).unwrap(),
         _ => {}
     }
@@ -199,13 +217,18 @@ pub(crate) fn scan_memmap2(file: &File, how: Scan) -> u64 {
 pub(crate) fn scan_raw(file: &File, how: Scan) -> u64 {
     let len = file.metadata().unwrap().len() as usize;
     #[cfg(mman_has = "MAP_POPULATE")]
-    let flags = mmap_sys::MAP_SHARED | if how == Scan::Populate { RAW_POPULATE } else { 0 };
+    let flags = mmap_sys::MAP_SHARED
+        | if how == Scan::Populate {
+            RAW_POPULATE
+        } else {
+            0
+        };
     #[cfg(not(mman_has = "MAP_POPULATE"))]
     let flags = mmap_sys::MAP_SHARED;
     let ptr = raw_map(file, len, mmap_sys::PROT_READ, flags);
     let advice = match how {
         Scan::Sequential => Some(mmap_sys::MADV_SEQUENTIAL),
-        #[cfg(all(mman_has = "MADV_POPULATE_READ", mman_has = "MADV_POPULATE_WRITE"))]
+        #[cfg(mman_populate)]
         Scan::Prefault => Some(mmap_sys::MADV_POPULATE_READ),
         _ => None,
     };
@@ -229,7 +252,9 @@ pub(crate) fn scan_std(path: &std::path::Path) -> u64 {
 /// `count` page-aligned offsets within `len` bytes, the same on every call.
 pub(crate) fn random_offsets(len: usize, count: usize) -> Vec<usize> {
     let mut rng = fastrand::Rng::with_seed(0x6d6d6170);
-    (0..count).map(|_| rng.usize(0..len / 4096) * 4096).collect()
+    (0..count)
+        .map(|_| rng.usize(0..len / 4096) * 4096)
+        .collect()
 }
 
 /// Copies 4 KiB at each offset out of `bytes` into a buffer, and checksums the copies.
@@ -266,7 +291,9 @@ pub(crate) fn random_reads_pread(file: &File, offsets: &[usize]) -> u64 {
 pub(crate) fn random_offsets_for(len: usize, count: usize, size: usize) -> Vec<usize> {
     let step = size.clamp(1, 4096);
     let mut rng = fastrand::Rng::with_seed(0x6d6d6170 + size as u64);
-    (0..count).map(|_| rng.usize(0..(len - size) / step) * step).collect()
+    (0..count)
+        .map(|_| rng.usize(0..(len - size) / step) * step)
+        .collect()
 }
 
 /// Copies N bytes at each offset out of `bytes` with `copy_from_slice` (N known to the compiler,
@@ -310,7 +337,10 @@ impl RawMap {
     pub(crate) fn new(file: &File, writable: bool) -> RawMap {
         let len = file.metadata().unwrap().len() as usize;
         let prot = mmap_sys::PROT_READ | if writable { mmap_sys::PROT_WRITE } else { 0 };
-        RawMap { ptr: raw_map(file, len, prot, mmap_sys::MAP_SHARED | RAW_POPULATE), len }
+        RawMap {
+            ptr: raw_map(file, len, prot, mmap_sys::MAP_SHARED | RAW_POPULATE),
+            len,
+        }
     }
 
     pub(crate) fn bytes(&self) -> &[u8] {
@@ -413,7 +443,8 @@ pub(crate) fn anon_raw(len: usize, how: Anon) -> u64 {
     #[cfg(mman_has = "MADV_HUGEPAGE")]
     if how == Anon::HugePages {
         // SAFETY: the whole mapping just made; the advice does not change its contents.
-        assert_eq!(unsafe { mmap_sys::madvise(ptr, len, mmap_sys::MADV_HUGEPAGE) }, 0);
+        let got = unsafe { mmap_sys::madvise(ptr, len, mmap_sys::MADV_HUGEPAGE) };
+        assert_eq!(got, 0);
     }
     // SAFETY: `len` writable bytes are mapped at `ptr`, this function's alone.
     let sum = touch(unsafe { std::slice::from_raw_parts_mut(ptr.cast::<u8>(), len) });
@@ -448,7 +479,13 @@ pub(crate) fn flush_memmap2(map: &mut memmap2::MmapMut, offset: usize, round: u8
 pub(crate) fn flush_raw(map: &mut [u8], offset: usize, round: u8) -> u64 {
     dirty(map, offset, round);
     // SAFETY: a page-aligned range within the mapping `map` borrows.
-    let ret = unsafe { mmap_sys::msync(map.as_mut_ptr().add(offset).cast(), FLUSH_LEN, mmap_sys::MS_SYNC) };
+    let ret = unsafe {
+        mmap_sys::msync(
+            map.as_mut_ptr().add(offset).cast(),
+            FLUSH_LEN,
+            mmap_sys::MS_SYNC,
+        )
+    };
     assert_eq!(ret, 0);
     offset as u64
 }

@@ -49,7 +49,10 @@ unsafe impl Sync for Previous {}
 impl Previous {
     const fn new() -> Previous {
         Previous {
-            slots: [UnsafeCell::new(MaybeUninit::uninit()), UnsafeCell::new(MaybeUninit::uninit())],
+            slots: [
+                UnsafeCell::new(MaybeUninit::uninit()),
+                UnsafeCell::new(MaybeUninit::uninit()),
+            ],
             current: AtomicUsize::new(NONE),
         }
     }
@@ -96,7 +99,12 @@ fn ready_slow(len: usize) -> bool {
         NOT_INSTALLED => {
             if install().is_err() {
                 // Only if no other thread installed it meanwhile.
-                let _ = STATE.compare_exchange(NOT_INSTALLED, FAILED, Ordering::AcqRel, Ordering::Acquire);
+                let _ = STATE.compare_exchange(
+                    NOT_INSTALLED,
+                    FAILED,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                );
                 return false;
             }
         }
@@ -119,18 +127,23 @@ fn in_place() -> bool {
     });
     let mut mask = MaybeUninit::<libc::sigset_t>::zeroed();
     // SAFETY: a null set only reads this thread's mask into `mask`.
-    let ret = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), mask.as_mut_ptr()) };
+    let ret =
+        unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), mask.as_mut_ptr()) };
     // SAFETY: filled by pthread_sigmask (and all zeros, an empty set, anyway).
     let mask = unsafe { mask.assume_init() };
     // SAFETY: `mask` is a valid set.
-    let blocked = SIGNALS.iter().any(|&sig| unsafe { libc::sigismember(&mask, sig) } == 1);
+    let blocked = SIGNALS
+        .iter()
+        .any(|&sig| unsafe { libc::sigismember(&mask, sig) } == 1);
     current && ret == 0 && !blocked
 }
 
 /// Installs the handler for both signals, unless it is the current one already, recording the
 /// current one to chain to.
 pub(super) fn install() -> io::Result<()> {
-    let _installing = INSTALLING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _installing = INSTALLING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     // Read now, so that the handler finds it in its atomic and makes no call.
     crate::sys::page_size();
     let ours = ours();
@@ -138,7 +151,9 @@ pub(super) fn install() -> io::Result<()> {
         let mut current = MaybeUninit::<libc::sigaction>::zeroed();
         // SAFETY: a null new action only reads the current one.
         if unsafe { libc::sigaction(sig, std::ptr::null(), current.as_mut_ptr()) } != 0 {
-            return Err(last_error(|| format!("install_fault_handler: sigaction({sig}) (reading)")));
+            return Err(last_error(|| {
+                format!("install_fault_handler: sigaction({sig}) (reading)")
+            }));
         }
         // SAFETY: filled by sigaction.
         let current = unsafe { current.assume_init() };
@@ -158,7 +173,9 @@ pub(super) fn install() -> io::Result<()> {
         // SAFETY: `handler` is an SA_SIGINFO handler that stays valid for the process's life
         // (unless the object holding it is unloaded: see the module's limits).
         if unsafe { libc::sigaction(sig, &action, replaced.as_mut_ptr()) } != 0 {
-            return Err(last_error(|| format!("install_fault_handler: sigaction({sig})")));
+            return Err(last_error(|| {
+                format!("install_fault_handler: sigaction({sig})")
+            }));
         }
         // SAFETY: filled by sigaction.
         let replaced = unsafe { replaced.assume_init() };
@@ -199,7 +216,10 @@ unsafe extern "C" fn handler(sig: c_int, info: *mut libc::siginfo_t, context: *m
 ///
 /// The arguments the kernel passed to the handler.
 unsafe fn chain(sig: c_int, info: *mut libc::siginfo_t, context: *mut c_void, code: c_int) {
-    let previous = SIGNALS.iter().position(|&s| s == sig).and_then(|i| PREVIOUS[i].get());
+    let previous = SIGNALS
+        .iter()
+        .position(|&s| s == sig)
+        .and_then(|i| PREVIOUS[i].get());
     let (handler, flags) = previous.map_or((libc::SIG_DFL, 0), |p| (p.sa_sigaction, p.sa_flags));
     match handler {
         // A fault cannot be ignored: the kernel would kill the process (it resets the action).

@@ -57,11 +57,11 @@ use std::io;
 
 use crate::sys;
 
-#[cfg(all(target_arch = "x86_64", linux_kernel, not(mmap_no_fault_handler)))]
+#[cfg(fault_fixup_copy)]
 #[path = "x86_64.rs"]
 mod arch;
 
-#[cfg(all(target_arch = "x86_64", linux_kernel, not(mmap_no_fault_handler)))]
+#[cfg(fault_fixup_copy)]
 mod handler;
 
 /// Which copy to make: the fastest this build has, or the kernel's (for the tests that compare).
@@ -85,8 +85,13 @@ pub(crate) enum Via {
 /// `src..src + dst.len()` lies within one live mapping of this process (its pages may be unbacked
 /// or unreadable).
 #[inline]
-pub(crate) unsafe fn copy(call: &str, src: *const u8, dst: &mut [u8], via: Via) -> io::Result<usize> {
-    #[cfg(all(target_arch = "x86_64", linux_kernel, not(mmap_no_fault_handler)))]
+pub(crate) unsafe fn copy(
+    call: &str,
+    src: *const u8,
+    dst: &mut [u8],
+    via: Via,
+) -> io::Result<usize> {
+    #[cfg(fault_fixup_copy)]
     if via == Via::Fastest && handler::ready(dst.len()) {
         // SAFETY: `dst` is borrowed mutably, for `dst.len()` bytes of writes; the caller promises
         // the source is mapped; the handler is installed (`ready`), so a fault on the source ends
@@ -101,8 +106,8 @@ pub(crate) unsafe fn copy(call: &str, src: *const u8, dst: &mut [u8], via: Via) 
 }
 
 /// Installs the `SIGBUS`/`SIGSEGV` handler that makes the checked reads (`read_at`,
-/// [`MmapReader`](crate::MmapReader)) as fast as a plain copy, with `sigaction(2)`, unless it is the
-/// process's handler already. The first checked read installs it; call this after installing a
+/// [`MmapReader`](crate::MmapReader)) as fast as a plain copy, with `sigaction(2)`, unless it is
+/// the process's handler already. The first checked read installs it; call this after installing a
 /// signal handler that does not chain to the one it replaces: ours goes back in front, and passes
 /// every fault that is not its own to that one.
 ///
@@ -141,7 +146,8 @@ pub(crate) unsafe fn copy(call: &str, src: *const u8, dst: &mut [u8], via: Via) 
 /// ```
 /// # fn main() -> std::io::Result<()> {
 /// let fast = mmap::install_fault_handler()?;
-/// println!("checked reads copy {}", if fast { "with the fault handler" } else { "through the kernel" });
+/// let how = if fast { "with the fault handler" } else { "through the kernel" };
+/// println!("checked reads copy {how}");
 /// # Ok(())
 /// # }
 /// ```
@@ -150,7 +156,7 @@ pub(crate) unsafe fn copy(call: &str, src: *const u8, dst: &mut [u8], via: Via) 
 ///
 /// The error of `sigaction`; the checked reads then go through the kernel.
 pub fn install_fault_handler() -> io::Result<bool> {
-    #[cfg(all(target_arch = "x86_64", linux_kernel, not(mmap_no_fault_handler)))]
+    #[cfg(fault_fixup_copy)]
     return handler::install().map(|()| true);
     #[allow(unreachable_code)]
     Ok(false)

@@ -4,8 +4,8 @@
 //! its source range in `r8` (start) and `r9` (end) and its destination in `r10` from its first
 //! instructions to its return, and touches no stack. Up to 2 KiB (`vector_max!`) it copies with
 //! overlapping 8- and 16-byte moves (`rep movsb` has a start-up cost that a 64-byte copy feels);
-//! above, with `rep movsb`, which a fault stops with `rcx` holding the bytes not copied. A fault
-//! on a load of the vector path restarts the whole copy with `rep movsb` (the fixup `vector_fixup`),
+//! above, with `rep movsb`, which a fault stops with `rcx` holding the bytes not copied. A fault on
+//! a load of the vector path restarts the whole copy with `rep movsb` (the fixup `vector_fixup`),
 //! so that the count returned is always the one `rep movsb` stops at: every byte before the first
 //! one the kernel cannot read, as `process_vm_readv` copies.
 
@@ -44,7 +44,15 @@ macro_rules! versioned {
 /// `.globl` and `.hidden` for a symbol, then its label.
 macro_rules! label {
     ($name:literal) => {
-        concat!(".globl ", versioned!($name), "\n.hidden ", versioned!($name), "\n", versioned!($name), ":\n")
+        concat!(
+            ".globl ",
+            versioned!($name),
+            "\n.hidden ",
+            versioned!($name),
+            "\n",
+            versioned!($name),
+            ":\n"
+        )
     };
 }
 
@@ -218,7 +226,13 @@ fn labels() -> [usize; 5] {
     // SAFETY: only the addresses of the labels are taken, never the bytes at them; the symbols
     // are defined by the `global_asm!` above, in this object.
     let labels = unsafe {
-        [addr_of!(START), addr_of!(END), addr_of!(REP), addr_of!(REP_FIXUP), addr_of!(VECTOR_FIXUP)]
+        [
+            addr_of!(START),
+            addr_of!(END),
+            addr_of!(REP),
+            addr_of!(REP_FIXUP),
+            addr_of!(VECTOR_FIXUP),
+        ]
     };
     labels.map(|label| label as usize)
 }
@@ -242,7 +256,10 @@ pub(super) unsafe fn fixup(fault: usize, context: *mut c_void, page_size: usize)
     if !(start..end).contains(&ip) {
         return false;
     }
-    let (src, src_end) = (regs[libc::REG_R8 as usize] as usize, regs[libc::REG_R9 as usize] as usize);
+    let (src, src_end) = (
+        regs[libc::REG_R8 as usize] as usize,
+        regs[libc::REG_R9 as usize] as usize,
+    );
     if !(src..src_end).contains(&fault) {
         // A fault on the destination: the caller's memory, not ours to excuse.
         return false;
@@ -254,7 +271,8 @@ pub(super) unsafe fn fixup(fault: usize, context: *mut c_void, page_size: usize)
         // what `rcx` says is kept within what the fault address allows (valgrind's `rcx` can be
         // stale, or one byte off).
         let first_bad = (fault & !(page_size - 1)).max(src);
-        let left = (regs[libc::REG_RCX as usize] as usize).clamp(src_end - fault, src_end - first_bad);
+        let left =
+            (regs[libc::REG_RCX as usize] as usize).clamp(src_end - fault, src_end - first_bad);
         regs[libc::REG_RCX as usize] = left as libc::greg_t;
         regs[libc::REG_RIP as usize] = rep_fixup as libc::greg_t;
     } else {

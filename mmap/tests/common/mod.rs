@@ -16,7 +16,9 @@ pub(crate) fn in_child(test: &str) -> bool {
 /// The command that runs `test` again in a child process; add to it, then run it.
 pub(crate) fn child(test: &str) -> Command {
     let mut command = Command::new(std::env::current_exe().unwrap());
-    command.args([test, "--exact", "--nocapture", "--test-threads=1"]).env(CHILD, test);
+    command
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, test);
     command
 }
 
@@ -33,7 +35,10 @@ pub(crate) fn assert_success(command: &mut Command) -> Output {
         String::from_utf8_lossy(&output.stderr)
     );
     // What the child did not run, and why, shows in the parent's output.
-    for line in String::from_utf8_lossy(&output.stdout).lines().filter(|line| line.starts_with("not run:")) {
+    for line in String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|line| line.starts_with("not run:"))
+    {
         println!("child: {line}");
     }
     output
@@ -41,8 +46,8 @@ pub(crate) fn assert_success(command: &mut Command) -> Output {
 
 /// Whether this process runs under valgrind (`.ci/valgrind`). Its emulated kernel lacks
 /// `MAP_FIXED_NOREPLACE` (taken for a hint, which `mmap` reports as `Unsupported`) and `mlock2`, it
-/// cannot move every map `mremap` is asked to grow (`ENOMEM`), and
-/// its own mappings show in `/proc/self/maps`: the assertions on those are skipped there, saying so.
+/// cannot move every map `mremap` is asked to grow (`ENOMEM`), and its own mappings show in
+/// `/proc/self/maps`: the assertions on those are skipped there, saying so.
 pub(crate) fn under_valgrind() -> bool {
     static VALGRIND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *VALGRIND.get_or_init(|| {
@@ -63,7 +68,10 @@ pub(crate) fn skip_under_valgrind(what: &str) -> bool {
 /// A field of `/proc/self/status`, such as `VmLck` (in kB) or `CapEff` (hexadecimal).
 pub(crate) fn status(field: &str) -> String {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|line| line.starts_with(&format!("{field}:"))).unwrap();
+    let line = status
+        .lines()
+        .find(|line| line.starts_with(&format!("{field}:")))
+        .unwrap();
     line.split_whitespace().nth(1).unwrap().to_owned()
 }
 
@@ -88,10 +96,16 @@ pub(crate) fn mappings() -> Vec<(usize, usize, String)> {
 
 /// Whether anything is mapped in `start..end`: after a map is dropped, nothing of it may be left.
 pub(crate) fn mapped(start: usize, end: usize) -> bool {
-    mappings().iter().any(|&(from, to, _)| from < end && start < to)
+    mappings()
+        .iter()
+        .any(|&(from, to, _)| from < end && start < to)
 }
 
 /// The main thread's stack: the `[stack]` line of `/proc/self/maps`, as start and end.
 pub(crate) fn stack() -> (usize, usize) {
-    mappings().into_iter().find(|(_, _, rest)| rest.ends_with("[stack]")).map(|(s, e, _)| (s, e)).unwrap()
+    mappings()
+        .into_iter()
+        .find(|(_, _, rest)| rest.ends_with("[stack]"))
+        .map(|(s, e, _)| (s, e))
+        .unwrap()
 }
