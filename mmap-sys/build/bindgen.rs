@@ -1,12 +1,15 @@
 //! The default path: bindgen parses `wrapper.h` with libclang, in two passes.
 //!
 //! 1. bindgen reads `wrapper.h`, writes the functions, and hands over the name of every integer
-//!    macro of an exported family ([`Macros`]). The value it has with it is not used: bindgen
+//!    macro of an exported family ([`Reported`]). The value it has with it is not used: bindgen
 //!    evaluates a macro once, at its first definition, and headers `#undef` and define some again
 //!    (alpha's `MAP_FIXED`, mips' `MAP_RENAME`, powerpc's `PKEY_ACCESS_MASK`).
 //! 2. A generated header includes `wrapper.h` and then gives each found name to a constant, `static
 //!    const long long mmap_sys_value_NAME = (long long)((NAME) + 0ULL);`: clang evaluates it where
 //!    the preprocessor has the final definition, exactly as the C compiler does.
+//!
+//! Every header file clang reads is reported, for `rerun-if-changed`; every environment variable
+//! bindgen reads reruns the build.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -15,21 +18,62 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use bindgen::callbacks::{IntKind, ParseCallbacks};
 
+use crate::constants::family_of;
 use crate::declarations::{Declarations, Function, Type, PRIMITIVES};
-use crate::family_of;
+use crate::Generated;
 
-/// Collects the name of every integer macro of an exported family.
+/// The environment variables that change what this path finds, besides the ones bindgen reads (it
+/// reports those, `BINDGEN_EXTRA_CLANG_ARGS` and its `_<target>` forms): what finds libclang, clang
+/// (for its include directories), the target's system root, and the include paths clang takes from
+/// the environment.
+pub(crate) const ENV_VARS: &[&str] = &[
+    "LIBCLANG_PATH",
+    "LLVM_CONFIG_PATH",
+    "CLANG_PATH",
+    "SDKROOT",
+    "CPATH",
+    "C_INCLUDE_PATH",
+];
+
+/// What bindgen reports while it reads `wrapper.h`: the name of every integer macro of an exported
+/// family, and every header file.
 #[derive(Debug, Default, Clone)]
-struct Macros(Arc<Mutex<BTreeSet<String>>>);
+struct Reported {
+    macros: Arc<Mutex<BTreeSet<String>>>,
+    headers: Arc<Mutex<BTreeSet<String>>>,
+}
 
-impl ParseCallbacks for Macros {
+impl Reported {
+    fn take(&self) -> (BTreeSet<String>, BTreeSet<String>) {
+        let take = |set: &Mutex<BTreeSet<String>>| {
+            std::mem::take(&mut *set.lock().unwrap_or_else(PoisonError::into_inner))
+        };
+        (take(&self.macros), take(&self.headers))
+    }
+}
+
+impl ParseCallbacks for Reported {
     fn int_macro(&self, name: &str, _first_value: i64) -> Option<IntKind> {
         if family_of(name).is_some() {
-            let mut macros = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut macros = self.macros.lock().unwrap_or_else(PoisonError::into_inner);
             macros.insert(name.to_owned());
         }
-        // The constants are written by `constants_rs`, not by bindgen's code generator.
+        // The constants are written by `constants::to_rust`, not by bindgen's code generator.
         None
+    }
+
+    fn header_file(&self, filename: &str) {
+        let mut headers = self.headers.lock().unwrap_or_else(PoisonError::into_inner);
+        headers.insert(filename.to_owned());
+    }
+
+    fn include_file(&self, filename: &str) {
+        self.header_file(filename);
+    }
+
+    fn read_env_var(&self, key: &str) {
+        // Told to cargo as it is read, as the cc crate does for the variables it reads.
+        println!("cargo::rerun-if-env-changed={key}");
     }
 }
 
@@ -42,10 +86,10 @@ pub(crate) enum Failure {
 }
 
 /// The declarations and the constants' values, as libclang reads them.
-pub(crate) fn run(wrapper: &Path, target: &str) -> Result<crate::Generated, Failure> {
+pub(crate) fn run(wrapper: &Path, target: &str) -> Result<Generated, Failure> {
     // Loaded for this thread, so that bindgen finds it already loaded and never panics.
     clang_sys::load().map_err(Failure::NoLibclang)?;
-    let macros = Macros::default();
+    let reported = Reported::default();
     let rust_target = bindgen::RustTarget::stable(77, 0)
         .map_err(|e| Failure::Headers(format!("bindgen: {e}")))?;
     // The target's headers, as its C compiler finds them (build/target.rs).
@@ -63,21 +107,17 @@ pub(crate) fn run(wrapper: &Path, target: &str) -> Result<crate::Generated, Fail
         .generate_comments(false)
         .formatter(bindgen::Formatter::None)
         .layout_tests(false)
-        .parse_callbacks(Box::new(macros.clone()))
-        .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()))
+        .parse_callbacks(Box::new(reported.clone()))
         .generate()
         .map_err(|e| unreadable(wrapper, target, e))?;
-    let names = macros
-        .0
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
+    let (names, headers) = reported.take();
     let values = final_values(wrapper, target, &include, &names)?;
     let declarations = declarations(&bindings.to_string())?;
-    Ok(crate::Generated {
+    Ok(Generated {
         path: "bindgen",
         values,
         declarations,
+        headers: headers.into_iter().collect(),
     })
 }
 

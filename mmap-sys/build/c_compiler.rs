@@ -17,10 +17,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use crate::{c_declarations, family_of, Generated};
+use crate::constants::family_of;
+use crate::{c_declarations, Generated};
 
 /// What the C compiler says of the headers, and the header files it read.
-pub(crate) fn run(wrapper: &Path, out_dir: &Path) -> Result<(Generated, Vec<String>), String> {
+pub(crate) fn run(wrapper: &Path, out_dir: &Path) -> Result<Generated, String> {
     // cc prints a `rerun-if-env-changed` line for every variable it reads to find the compiler and
     // its flags (`CC`, `CFLAGS`, their `_<target>` and `TARGET_` forms, `CRATE_CC_NO_DEFAULTS`,
     // ...).
@@ -78,15 +79,13 @@ pub(crate) fn run(wrapper: &Path, out_dir: &Path) -> Result<(Generated, Vec<Stri
     }
 
     let declarations = c_declarations::declarations(&preprocess(wrapper, &[])?)?;
-    let files = dependencies(&preprocess(wrapper, &["-M"])?);
-    Ok((
-        Generated {
-            path: "c-compiler",
-            values,
-            declarations,
-        },
-        files,
-    ))
+    let headers = dependencies(&preprocess(wrapper, &["-M"])?);
+    Ok(Generated {
+        path: "c-compiler",
+        values,
+        declarations,
+        headers,
+    })
 }
 
 /// Runs the C compiler's preprocessor over `file` with the target's flags (and `CFLAGS`).
