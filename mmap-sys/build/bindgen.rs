@@ -44,6 +44,7 @@ struct Reported {
 }
 
 impl Reported {
+    /// The macros' names and the headers reported, once bindgen is done.
     fn take(&self) -> (BTreeSet<String>, BTreeSet<String>) {
         let take = |set: &Mutex<BTreeSet<String>>| {
             std::mem::take(&mut *set.lock().unwrap_or_else(PoisonError::into_inner))
