@@ -4,7 +4,7 @@
 mod common;
 
 #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
-use std::io::{ErrorKind, Write};
+use std::io::ErrorKind;
 
 use mmap::{page_size, MmapMut, MmapOptions};
 
@@ -73,9 +73,7 @@ fn fixed_no_replace_of_a_file_with_an_unaligned_offset_puts_its_page_there() {
     if common::skip_under_valgrind("MAP_FIXED_NOREPLACE, which valgrind takes for a hint") {
         return;
     }
-    let mut file = tempfile::tempfile().unwrap();
-    file.write_all(&(0..=255).cycle().take(2 * page_size()).collect::<Vec<u8>>())
-        .unwrap();
+    let file = common::file_of(&(0..=255).cycle().take(2 * page_size()).collect::<Vec<u8>>());
     let (addr, map) = on_a_free_range(page_size(), |addr| {
         // SAFETY: the temporary file is this test's alone.
         let map = unsafe {

@@ -283,8 +283,7 @@ fn remap_grows_where_process_vm_readv_is_denied() {
     anon[8 * page - 1] = 2;
     assert_eq!((anon.len(), anon[0]), (8 * page, 1));
 
-    let mut file = tempfile::tempfile().unwrap();
-    file.write_all(&vec![7u8; 2 * page]).unwrap();
+    let file = common::file_of(&vec![7u8; 2 * page]);
     // SAFETY: the temporary file is this process's alone, and nothing truncates it.
     let mut map = unsafe { MmapOptions::new().len(page).map(&file) }.unwrap();
     let grown = map.remap(2 * page, RemapOptions::new().may_move(true));

@@ -107,14 +107,25 @@ pub(crate) fn skip_under_valgrind(what: &str) -> bool {
     skip
 }
 
+/// The first word after `field:` in a `/proc` file of `name: value` lines.
+fn proc_field(path: &str, field: &str) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let prefix = format!("{field}:");
+    let value = text
+        .lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {field} in {path}"));
+    value.split_whitespace().next().unwrap().to_owned()
+}
+
 /// A field of `/proc/self/status`, such as `VmLck` (in kB) or `CapEff` (hexadecimal).
 pub(crate) fn status(field: &str) -> String {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status
-        .lines()
-        .find(|line| line.starts_with(&format!("{field}:")))
-        .unwrap();
-    line.split_whitespace().nth(1).unwrap().to_owned()
+    proc_field("/proc/self/status", field)
+}
+
+/// A field of `/proc/meminfo`, such as `HugePages_Total` or `SwapTotal` (in kB), as a number.
+pub(crate) fn meminfo(field: &str) -> u64 {
+    proc_field("/proc/meminfo", field).parse().unwrap()
 }
 
 /// The locked memory of this process in KiB: `VmLck`.
