@@ -7,13 +7,6 @@ use std::io::ErrorKind;
 
 use mmap::{page_size, MmapMut, MmapOptions};
 
-/// The memory locked in the mapping that holds `addr`, in KiB: `Locked` of its `smaps` entry
-/// (pages both locked and in RAM).
-fn locked_kib_at(addr: usize) -> usize {
-    let locked = common::smaps_field(addr, "Locked");
-    locked.strip_suffix(" kB").unwrap().parse().unwrap()
-}
-
 /// Whether the mapping that holds `addr` is locked (`lo`, `VM_LOCKED`) and whether it is locked
 /// on fault (`lf`, `VM_LOCKONFAULT`), from its `VmFlags`.
 fn lock_flags_at(addr: usize) -> (bool, bool) {
@@ -41,11 +34,15 @@ fn lock_and_unlock_a_map() {
         common::locked_kib()
     );
     let addr = map.as_ptr() as usize;
-    assert_eq!(locked_kib_at(addr), 64, "the map's own pages are locked");
+    let (locked, size) = common::locked_and_size_kib_at(addr);
+    assert!(
+        locked == size && size >= 64,
+        "the map's own pages are locked: {locked} of {size} KiB"
+    );
     assert_eq!(lock_flags_at(addr), (true, false));
     map.unlock().unwrap();
     assert_eq!(lock_flags_at(addr), (false, false));
-    assert_eq!(locked_kib_at(addr), 0);
+    assert_eq!(common::locked_and_size_kib_at(addr).0, 0);
 }
 
 #[test]
@@ -56,7 +53,8 @@ fn lock_a_range() {
     map.lock_range(page, page).unwrap();
     let locked = [0, page, 2 * page].map(|at| lock_flags_at(addr + at).0);
     assert_eq!(locked, [false, true, false], "the range's page only");
-    assert_eq!(locked_kib_at(addr + page), page / 1024);
+    let kib = (page / 1024) as u64;
+    assert_eq!(common::locked_and_size_kib_at(addr + page), (kib, kib));
     map.unlock_range(page, page).unwrap();
     assert!(!lock_flags_at(addr + page).0);
     let error = map.lock_range(15 * page, 2 * page).unwrap_err();
@@ -87,8 +85,8 @@ fn lock_on_fault_locks_without_faulting_in() {
     map[0] = 1;
     assert_eq!(map.residency(0, map.len()).unwrap()[..2], [true, false]);
     assert_eq!(
-        locked_kib_at(addr),
-        page_size() / 1024,
+        common::locked_and_size_kib_at(addr).0,
+        (page_size() / 1024) as u64,
         "the page written is locked"
     );
     map.unlock().unwrap();

@@ -196,6 +196,21 @@ pub(crate) fn smaps_field(addr: usize, field: &str) -> String {
         .to_owned()
 }
 
+/// The locked memory and the size of the mapping that holds `addr`, in KiB: `Locked` and `Size`
+/// of one read of its `smaps` entry. A map may share its mapping with a neighbour of the same
+/// flags (another test's map, locked too): "the whole map is locked" is `Locked == Size`.
+pub(crate) fn locked_and_size_kib_at(addr: usize) -> (u64, u64) {
+    let entry = smaps_entry(addr);
+    let kib = |field: &str| -> u64 {
+        let value = entry
+            .lines()
+            .find_map(|line| line.strip_prefix(field))
+            .unwrap();
+        value.trim().trim_end_matches(" kB").parse().unwrap()
+    };
+    (kib("Locked:"), kib("Size:"))
+}
+
 /// Whether anything is mapped in `start..end`: after a map is dropped, nothing of it may be left.
 pub(crate) fn mapped(start: usize, end: usize) -> bool {
     mappings()
