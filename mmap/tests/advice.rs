@@ -1,4 +1,5 @@
-//! Every advice the host's headers define, given to real maps on the running kernel.
+//! Every advice the host's headers define, given to real maps on the running kernel; where the
+//! advice sets a flag of the mapping, the flag is read back from `/proc/self/smaps`.
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Locking pages in RAM: `lock`, `lock_range`, `lock_on_fault`, `unlock`, seen in `mincore`'s
-//! view of the pages and in the process's `VmLck`.
+//! view of the pages, in the map's own `smaps` entry (`Locked`, and `lo`/`lf` in `VmFlags`) and in
+//! the process's `VmLck`.
 
 mod common;
 

@@ -1,5 +1,6 @@
-//! Protection changes: `make_read_only`, `make_mut`, `make_exec` and `MmapRaw::protect`, with the
-//! writes the OS then stops observed in a child process.
+//! Protection changes: `make_read_only`, `make_mut`, `make_exec` and `MmapRaw::protect`: the
+//! permissions the kernel then gives the pages (`/proc/self/maps`), and the accesses it stops,
+//! observed in a child process.
 
 use std::io::ErrorKind;
 use std::os::unix::process::ExitStatusExt;
