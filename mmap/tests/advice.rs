@@ -1,8 +1,40 @@
-//! Every advice the host's headers define, given to real maps on the running kernel.
+//! Every advice the host's headers define, given to real maps on the running kernel; where the
+//! advice sets a flag of the mapping, the flag is read back from `/proc/self/smaps`.
 
-use std::io::{ErrorKind, Write};
+mod common;
+
+use std::io::ErrorKind;
 
 use mmap::{Advice, MmapMut, MmapOptions, UncheckedAdvice};
+
+/// The flag of `VmFlags` in `/proc/self/smaps` that the kernel sets on a map given `advice`, for
+/// the advice that sets one (see `show_smap_vma_flags` in the kernel's `fs/proc/task_mmu.c`).
+fn vm_flag(advice: Advice) -> Option<&'static str> {
+    let flags = [
+        (Advice::Sequential, "sr"),
+        (Advice::Random, "rr"),
+        #[cfg(mman_has = "MADV_DONTFORK")]
+        (Advice::DontFork, "dc"),
+        #[cfg(mman_has = "MADV_MERGEABLE")]
+        (Advice::Mergeable, "mg"),
+        #[cfg(mman_has = "MADV_HUGEPAGE")]
+        (Advice::HugePage, "hg"),
+        #[cfg(mman_has = "MADV_NOHUGEPAGE")]
+        (Advice::NoHugePage, "nh"),
+        #[cfg(mman_has = "MADV_DONTDUMP")]
+        (Advice::DontDump, "dd"),
+    ];
+    flags
+        .into_iter()
+        .find_map(|(with, flag)| (with == advice).then_some(flag))
+}
+
+/// Whether `flag` is among the `VmFlags` of the mapping that holds `addr`.
+fn has_vm_flag(addr: usize, flag: &str) -> bool {
+    common::smaps_field(addr, "VmFlags")
+        .split_whitespace()
+        .any(|set| set == flag)
+}
 
 #[test]
 fn every_advice_the_kernel_supports_succeeds_on_an_anonymous_map() {
@@ -18,7 +50,14 @@ fn every_advice_the_kernel_supports_succeeds_on_an_anonymous_map() {
             continue;
         }
         match map.advise(advice) {
-            Ok(()) => {}
+            Ok(()) => {
+                if let Some(flag) = vm_flag(advice) {
+                    assert!(
+                        has_vm_flag(map.as_ptr() as usize, flag),
+                        "{advice:?} did not reach the kernel: no {flag} in VmFlags"
+                    );
+                }
+            }
             // KSM is a kernel option: a kernel without it knows the advice and refuses it.
             #[cfg(mman_has = "MADV_MERGEABLE")]
             Err(e) if advice == Advice::Mergeable && e.kind() == ErrorKind::InvalidInput => {
@@ -32,35 +71,73 @@ fn every_advice_the_kernel_supports_succeeds_on_an_anonymous_map() {
         );
     }
     println!("advice the headers define and this kernel does not support: {unsupported:?}");
-    // Linux 6.1 headers, and a kernel at least as new: it knows every advice the headers define.
-    assert!(Advice::Sequential.is_supported() && Advice::WillNeed.is_supported());
+}
+
+#[test]
+fn advice_that_sets_a_flag_sets_it_on_its_range_only_and_normal_clears_it() {
+    let page = mmap::page_size();
+    let map = MmapMut::map_anon(3 * page).unwrap();
+    let addr = map.as_ptr() as usize;
+    map.advise_range(Advice::Random, page, page).unwrap();
+    let random = [0, page, 2 * page].map(|at| has_vm_flag(addr + at, "rr"));
+    assert_eq!(random, [false, true, false]);
+    map.advise(Advice::Sequential).unwrap();
+    let flags =
+        [0, page, 2 * page].map(|at| (has_vm_flag(addr + at, "sr"), has_vm_flag(addr + at, "rr")));
+    assert_eq!(flags, [(true, false); 3], "Sequential replaces Random");
+    map.advise(Advice::Normal).unwrap();
+    assert!(!has_vm_flag(addr, "sr") && !has_vm_flag(addr, "rr"));
 }
 
 #[test]
 fn advice_works_on_file_maps_and_ranges() {
-    let mut file = tempfile::tempfile().unwrap();
-    file.write_all(&[7; 3 * 4096]).unwrap();
+    let page = mmap::page_size();
+    let file = common::file_of(&vec![7; 3 * page]);
     // SAFETY: the temporary file is this test's alone.
     let map = unsafe { mmap::Mmap::map(&file).unwrap() };
+    let addr = map.as_ptr() as usize;
     map.advise(Advice::Sequential).unwrap();
+    assert!(has_vm_flag(addr + 2 * page, "sr"));
     map.advise(Advice::WillNeed).unwrap();
-    map.advise_range(Advice::Random, 4096, 100).unwrap();
+    // The range is widened to whole pages: the page of byte `page`, and only that one.
+    map.advise_range(Advice::Random, page, 100).unwrap();
+    let random = [0, page, 2 * page].map(|at| has_vm_flag(addr + at, "rr"));
+    assert_eq!(random, [false, true, false]);
     map.advise_range(Advice::Normal, 1, map.len() - 1).unwrap();
+    let none =
+        [0, page, 2 * page].map(|at| has_vm_flag(addr + at, "sr") || has_vm_flag(addr + at, "rr"));
+    assert_eq!(
+        none, [false; 3],
+        "Normal over the pages of bytes 1.. clears every page"
+    );
     assert!(map.iter().all(|&b| b == 7));
 }
 
 #[test]
 fn dont_need_on_a_private_anonymous_map_reads_zeroes_again() {
-    let mut map = MmapMut::map_anon(8192).unwrap();
+    let page = mmap::page_size();
+    let mut map = MmapMut::map_anon(2 * page).unwrap();
     map.fill(9);
     assert!(UncheckedAdvice::DontNeed.is_supported());
     // SAFETY: no reference into the map is held across the call; the zeroes are expected.
     unsafe {
-        map.unchecked_advise_range(UncheckedAdvice::DontNeed, 4096, 4096)
+        map.unchecked_advise_range(UncheckedAdvice::DontNeed, page, page)
             .unwrap()
     };
-    assert!(map[..4096].iter().all(|&b| b == 9));
-    assert!(map[4096..].iter().all(|&b| b == 0));
+    assert!(map[..page].iter().all(|&b| b == 9));
+    assert!(map[page..].iter().all(|&b| b == 0));
+}
+
+/// Whether `advice` is one that needs `CAP_SYS_ADMIN` and a kernel built with memory-failure
+/// support.
+fn needs_memory_failure(advice: UncheckedAdvice) -> bool {
+    let needing: &[UncheckedAdvice] = &[
+        #[cfg(mman_has = "MADV_HWPOISON")]
+        UncheckedAdvice::HwPoison,
+        #[cfg(mman_has = "MADV_SOFT_OFFLINE")]
+        UncheckedAdvice::SoftOffline,
+    ];
+    needing.contains(&advice)
 }
 
 #[test]
@@ -70,7 +147,7 @@ fn every_unchecked_advice_is_known_to_the_kernel() {
     for &advice in UncheckedAdvice::ALL {
         let known = advice.is_supported();
         println!("{advice:?}: supported = {known}");
-        if !matches!(format!("{advice:?}").as_str(), "HwPoison" | "SoftOffline") {
+        if !needs_memory_failure(advice) {
             assert!(known, "{advice:?} is unknown to this kernel");
         }
     }

@@ -41,10 +41,9 @@ fn case(
     }
 }
 
+/// A temporary file of `len` bytes.
 fn file_of(len: usize) -> File {
-    let mut file = tempfile::tempfile().unwrap();
-    file.write_all(&vec![1; len]).unwrap();
-    file
+    common::file_of(&vec![1; len])
 }
 
 /// Where this process's mappings start, with their file. Ends are left out: the heap and malloc's

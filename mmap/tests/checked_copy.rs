@@ -8,7 +8,7 @@
 mod common;
 
 use std::hint::black_box;
-use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
+use std::io::{ErrorKind, Read, Seek, SeekFrom};
 use std::os::unix::process::ExitStatusExt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -23,10 +23,7 @@ fn pattern(index: usize) -> u8 {
 
 /// A temporary file of `len` pattern bytes.
 fn pattern_file(len: usize) -> tempfile::NamedTempFile {
-    let file = tempfile::NamedTempFile::new().unwrap();
-    let bytes: Vec<u8> = (0..len).map(pattern).collect();
-    file.as_file().write_all(&bytes).unwrap();
-    file
+    common::named_file_of(&(0..len).map(pattern).collect::<Vec<u8>>())
 }
 
 /// A map of `pages` pattern pages, every page read in, then the file truncated to `keep` bytes

@@ -130,17 +130,17 @@ fn lock_range_on_fault_locks_the_range_as_it_is_touched() {
         [false, true, false, false]
     );
     // The locked pages are the range's: smaps shows them as their own mapping, locked on fault.
-    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
-    let start = format!("{:x}-", map.as_ptr() as usize + page);
-    let entry = smaps
-        .split_once(&start)
-        .expect("the locked range is a mapping of its own")
-        .1;
-    let flags = entry
-        .lines()
-        .find(|line| line.starts_with("VmFlags:"))
-        .unwrap();
-    assert!(flags.contains(" lf"), "VM_LOCKONFAULT: {flags}");
+    let start = map.as_ptr() as usize + page;
+    assert_eq!(
+        common::mapping_at(start).0,
+        start,
+        "the locked range is a mapping of its own"
+    );
+    let flags = common::smaps_field(start, "VmFlags");
+    assert!(
+        flags.split_whitespace().any(|flag| flag == "lf"),
+        "VM_LOCKONFAULT: {flags}"
+    );
     let error = map.lock_range_on_fault(3 * page, 2 * page).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert!(

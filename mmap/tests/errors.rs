@@ -2,9 +2,11 @@
 //! message that names the public method and says the OS error's text once, whether printed with
 //! `{}` or by a reporter that walks the chain of sources.
 
+mod common;
+
 use std::error::Error as _;
 use std::fs::File;
-use std::io::{self, ErrorKind, Write};
+use std::io::{self, ErrorKind};
 
 use mmap::{Mmap, MmapMut, MmapOptions};
 
@@ -26,11 +28,9 @@ fn os_text_count(error: &io::Error, errno: i32) -> usize {
         .count()
 }
 
+/// A temporary file of `len` bytes, opened read-only.
 fn read_only_file(len: usize) -> (tempfile::NamedTempFile, File) {
-    let path = tempfile::NamedTempFile::new().unwrap();
-    path.as_file().write_all(&vec![1; len]).unwrap();
-    let file = File::open(path.path()).unwrap();
-    (path, file)
+    common::read_only_file_of(&vec![1; len])
 }
 
 #[test]
@@ -91,11 +91,7 @@ fn a_file_of_proc_says_what_was_asked_not_the_probe() {
 #[test]
 #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
 fn fixed_no_replace_over_a_map_names_the_address_and_what_is_there() {
-    if std::fs::read_to_string("/proc/self/maps")
-        .unwrap()
-        .contains("/valgrind/")
-    {
-        println!("not run under valgrind: MAP_FIXED_NOREPLACE, which valgrind takes for a hint");
+    if common::skip_under_valgrind("MAP_FIXED_NOREPLACE, which valgrind takes for a hint") {
         return;
     }
     let taken = MmapMut::map_anon(mmap::page_size()).unwrap();

@@ -3,14 +3,13 @@
 
 #![cfg(all(feature = "bytes", feature = "stable_deref_trait"))]
 
-use std::io::Write;
+mod common;
 
-use mmap::Mmap;
+use mmap::{Mmap, MmapMut};
 
 #[test]
 fn a_map_becomes_bytes_without_a_copy() {
-    let mut file = tempfile::tempfile().unwrap();
-    file.write_all(b"zero-copy bytes").unwrap();
+    let file = common::file_of(b"zero-copy bytes");
     // SAFETY: the temporary file is this test's alone.
     let map = unsafe { Mmap::map(&file).unwrap() };
     let address = map.as_ptr();
@@ -22,11 +21,28 @@ fn a_map_becomes_bytes_without_a_copy() {
     assert_eq!(&tail[..], b"copy bytes", "a clone keeps the map alive");
 }
 
+/// Where a `StableDeref` type's bytes are: through its `Deref`, which the trait promises stays put
+/// when the value moves.
+fn bytes_at<T: stable_deref_trait::StableDeref<Target = [u8]>>(map: &T) -> *const u8 {
+    map.as_ptr()
+}
+
 #[test]
-fn maps_are_stable_deref() {
-    fn stable<T: stable_deref_trait::StableDeref>(_: &T) {}
-    let map = mmap::MmapMut::map_anon(4096).unwrap();
-    stable(&map);
-    let moved = Box::new(map);
-    assert_eq!(moved.len(), 4096);
+fn a_moved_map_still_derefs_to_the_same_bytes() {
+    let mut map = MmapMut::map_anon(4096).unwrap();
+    map[..5].copy_from_slice(b"fixed");
+    let address = bytes_at(&map);
+    let boxed = Box::new(map);
+    assert_eq!(bytes_at(&*boxed), address, "moved into a box");
+    let read_only: Mmap = std::thread::spawn(move || (*boxed).make_read_only().unwrap())
+        .join()
+        .unwrap();
+    assert_eq!(
+        bytes_at(&read_only),
+        address,
+        "moved to another thread and back"
+    );
+    let moved = [read_only];
+    assert_eq!(bytes_at(&moved[0]), address, "moved into an array");
+    assert_eq!(&moved[0][..5], b"fixed");
 }

@@ -1,29 +1,16 @@
 //! Maps of real files: what they read equals the file, at any offset, and the empty cases.
 
+mod common;
+
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
 
+use common::{file_of, pattern, read_back, read_only_file_of};
 use mmap::{page_size, Mmap, MmapMut, MmapOptions, MmapRaw};
-
-/// A temporary file holding `len` bytes of a known pattern.
-fn file_of(len: usize) -> (File, Vec<u8>) {
-    let contents: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
-    let mut file = tempfile::tempfile().unwrap();
-    file.write_all(&contents).unwrap();
-    (file, contents)
-}
-
-/// What `read(2)` sees in the file now.
-fn read_back(file: &mut File) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    file.seek(SeekFrom::Start(0)).unwrap();
-    file.read_to_end(&mut bytes).unwrap();
-    bytes
-}
 
 #[test]
 fn a_map_reads_what_the_file_holds() {
-    let (file, contents) = file_of(3 * page_size() + 123);
+    let contents = pattern(3 * page_size() + 123);
+    let file = file_of(&contents);
     // SAFETY: the temporary file is this test's alone.
     let map = unsafe { Mmap::map(&file).unwrap() };
     assert_eq!(map.len(), contents.len());
@@ -33,7 +20,8 @@ fn a_map_reads_what_the_file_holds() {
 #[test]
 fn aligned_and_unaligned_offsets_show_the_bytes_from_there() {
     let page = page_size();
-    let (file, contents) = file_of(4 * page);
+    let contents = pattern(4 * page);
+    let file = file_of(&contents);
     for offset in [0, 1, 100, page - 1, page, page + 1, 2 * page + 17, 4 * page] {
         // SAFETY: the temporary file is this test's alone.
         let map = unsafe { MmapOptions::new().offset(offset as u64).map(&file).unwrap() };
@@ -70,7 +58,7 @@ fn an_empty_file_maps_to_an_empty_map() {
 
 #[test]
 fn a_zero_length_gives_an_empty_map() {
-    let (file, _) = file_of(100);
+    let file = file_of(&pattern(100));
     // SAFETY: the temporary file is this test's alone.
     let map = unsafe { MmapOptions::new().len(0).offset(50).map(&file).unwrap() };
     assert!(map.is_empty());
@@ -79,7 +67,8 @@ fn a_zero_length_gives_an_empty_map() {
 
 #[test]
 fn an_offset_at_the_end_of_the_file_gives_an_empty_map() {
-    let (file, contents) = file_of(100);
+    let contents = pattern(100);
+    let file = file_of(&contents);
     // SAFETY: the temporary file is this test's alone.
     let map = unsafe {
         MmapOptions::new()
@@ -92,13 +81,14 @@ fn an_offset_at_the_end_of_the_file_gives_an_empty_map() {
 
 #[test]
 fn writes_and_flush_are_seen_by_read() {
-    let (mut file, mut contents) = file_of(2 * page_size());
+    let mut contents = pattern(2 * page_size());
+    let file = file_of(&contents);
     // SAFETY: the temporary file is this test's alone.
     let mut map = unsafe { MmapMut::map_mut(&file).unwrap() };
     map[10..15].copy_from_slice(b"hello");
     map.flush().unwrap();
     contents[10..15].copy_from_slice(b"hello");
-    assert_eq!(read_back(&mut file), contents);
+    assert_eq!(read_back(&file), contents);
 
     let last = map.len() - 3;
     map[last..].copy_from_slice(b"end");
@@ -106,12 +96,13 @@ fn writes_and_flush_are_seen_by_read() {
     map.flush_async_range(0, 1).unwrap();
     map.flush_async().unwrap();
     contents[last..].copy_from_slice(b"end");
-    assert_eq!(read_back(&mut file), contents);
+    assert_eq!(read_back(&file), contents);
 }
 
 #[test]
 fn writes_through_an_unaligned_offset_land_at_that_offset() {
-    let (mut file, mut contents) = file_of(3 * page_size());
+    let mut contents = pattern(3 * page_size());
+    let file = file_of(&contents);
     let offset = page_size() + 5;
     // SAFETY: the temporary file is this test's alone.
     let mut map = unsafe {
@@ -124,37 +115,45 @@ fn writes_through_an_unaligned_offset_land_at_that_offset() {
     map.copy_from_slice(b"12345678");
     map.flush_range(0, 8).unwrap();
     contents[offset..offset + 8].copy_from_slice(b"12345678");
-    assert_eq!(read_back(&mut file), contents);
+    assert_eq!(read_back(&file), contents);
 }
 
 #[test]
 fn copy_on_write_writes_never_reach_the_file() {
-    let (mut file, contents) = file_of(page_size());
+    let contents = pattern(page_size());
+    let file = file_of(&contents);
     // SAFETY: the temporary file is this test's alone.
     let mut copy = unsafe { MmapOptions::new().map_copy(&file).unwrap() };
+    assert_eq!(
+        common::permissions_at(copy.as_ptr() as usize),
+        "rw-p",
+        "private"
+    );
     copy[..4].copy_from_slice(b"COPY");
     copy.flush().unwrap();
     assert_eq!(&copy[..4], b"COPY");
     drop(copy);
-    assert_eq!(read_back(&mut file), contents);
+    assert_eq!(read_back(&file), contents);
 
     // SAFETY: as above.
     let read_only = unsafe { MmapOptions::new().map_copy_read_only(&file).unwrap() };
+    assert_eq!(common::permissions_at(read_only.as_ptr() as usize), "r--p");
     let mut writable = read_only.make_mut().unwrap();
     writable[0] = !contents[0];
     drop(writable);
-    assert_eq!(read_back(&mut file), contents);
+    assert_eq!(read_back(&file), contents);
 }
 
 #[test]
 fn a_raw_map_writes_through_its_pointer() {
-    let (mut file, mut contents) = file_of(page_size());
+    let mut contents = pattern(page_size());
+    let file = file_of(&contents);
     let map = MmapRaw::map_raw(&file).unwrap();
     // SAFETY: the map is `page_size()` bytes long and nothing else uses the file.
     unsafe { map.as_mut_ptr().add(3).write(0xAB) };
     map.flush().unwrap();
     contents[3] = 0xAB;
-    assert_eq!(read_back(&mut file), contents);
+    assert_eq!(read_back(&file), contents);
 
     let read_only = MmapOptions::new().map_raw_read_only(&file).unwrap();
     // SAFETY: as above.
@@ -163,14 +162,16 @@ fn a_raw_map_writes_through_its_pointer() {
 
 #[test]
 fn a_file_opened_read_only_maps_read_only_and_executable() {
-    let (file, contents) = file_of(100);
-    let path = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(path.path(), &contents).unwrap();
-    let read_only = File::open(path.path()).unwrap();
+    let contents = pattern(100);
+    let (_path, read_only) = read_only_file_of(&contents);
     // SAFETY: the temporary file is this test's alone.
     let map = unsafe { MmapOptions::new().map_exec(&read_only).unwrap() };
     assert_eq!(&map[..], &contents[..]);
-    drop(file);
+    assert_eq!(
+        common::permissions_at(map.as_ptr() as usize),
+        "r-xs",
+        "readable, executable, not writable, shared with the file"
+    );
 }
 
 #[test]

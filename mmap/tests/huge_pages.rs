@@ -15,16 +15,6 @@ use std::io::ErrorKind;
 
 use mmap::{Advice, HugePageSize, MmapOptions};
 
-/// A line of `/proc/meminfo`, such as `HugePages_Total`, as a number.
-fn meminfo(field: &str) -> u64 {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
-    let line = meminfo
-        .lines()
-        .find(|line| line.starts_with(&format!("{field}:")))
-        .unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
 #[test]
 fn each_size_is_its_map_huge_constant() {
     assert_eq!(HugePageSize::HUGE_64KB.flag(), mmap_sys::MAP_HUGE_64KB);
@@ -54,7 +44,7 @@ fn each_size_is_its_map_huge_constant() {
 fn the_pools_are_the_systems() {
     let pools = HugePageSize::available().unwrap();
     let default = HugePageSize::system_default().unwrap();
-    assert_eq!(default.bytes(), meminfo("Hugepagesize") * 1024);
+    assert_eq!(default.bytes(), common::meminfo("Hugepagesize") * 1024);
     let pool = pools
         .iter()
         .find(|pool| pool.size == default)
@@ -62,7 +52,10 @@ fn the_pools_are_the_systems() {
     // HugePages_Total and _Free of /proc/meminfo count the default size's pool.
     assert_eq!(
         (pool.total, pool.free),
-        (meminfo("HugePages_Total"), meminfo("HugePages_Free"))
+        (
+            common::meminfo("HugePages_Total"),
+            common::meminfo("HugePages_Free")
+        )
     );
     assert!(pools.windows(2).all(|pair| pair[0].size < pair[1].size));
 }
@@ -99,17 +92,12 @@ fn a_hugetlb_map_is_rounded_and_unmapped_whole_or_fails_clearly() {
     map[last] = 1;
     map.advise(Advice::WillNeed).unwrap();
     map.flush().unwrap();
-    let start = format!("{:x}-", map.as_ptr() as usize);
-    let mapped = || {
-        std::fs::read_to_string("/proc/self/maps")
-            .unwrap()
-            .lines()
-            .any(|l| l.starts_with(&start))
-    };
-    assert!(mapped());
+    let start = map.as_ptr() as usize;
+    let starts_here = || common::mappings().iter().any(|&(from, ..)| from == start);
+    assert!(starts_here());
     drop(map);
     assert!(
-        !mapped(),
+        !starts_here(),
         "munmap got the rounded length and unmapped the map"
     );
 }
@@ -141,15 +129,9 @@ fn transparent_huge_pages_back_an_advised_anonymous_map() {
     // MADV_POPULATE_WRITE: musl's lack it).
     map.fill(1);
     // AnonHugePages of the map's entry in /proc/self/smaps: the memory in transparent huge pages.
-    let start = format!("{:x}-", map.as_ptr() as usize);
-    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
-    let mut entry = smaps
-        .split_inclusive('\n')
-        .skip_while(|line| !line.starts_with(&start));
-    let huge_kib: u64 = entry
-        // The entry's first AnonHugePages line: every entry has one.
-        .find_map(|line| line.strip_prefix("AnonHugePages:"))
-        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+    let huge_kib: u64 = common::smaps_field(map.as_ptr() as usize, "AnonHugePages")
+        .trim_end_matches(" kB")
+        .parse()
         .unwrap();
     println!("AnonHugePages of the map: {huge_kib} kB");
     assert!(

@@ -8,17 +8,12 @@
 
 mod common;
 
-use std::io::Write;
-
 use mmap::{Mmap, MmapMut, MmapOptions, MmapRaw, RemapOptions, SharedMemory};
 
 const CYCLES: usize = 100_000;
 
 fn mappings() -> usize {
-    std::fs::read_to_string("/proc/self/maps")
-        .unwrap()
-        .lines()
-        .count()
+    common::mappings().len()
 }
 
 /// The size of the address space in pages: the first field of `/proc/self/statm`. Leaked maps may
@@ -36,8 +31,7 @@ fn open_fds() -> usize {
 fn create_drop_cycles_leak_no_mapping_and_no_descriptor() {
     dropping_a_map_unmaps_exactly_what_was_mapped();
 
-    let mut file = tempfile::tempfile().unwrap();
-    file.write_all(&[7; 3 * 4096]).unwrap();
+    let file = common::file_of(&[7; 3 * 4096]);
     let read_only = std::fs::File::open("/proc/self/exe").unwrap();
     let cycle = |i: usize| {
         // SAFETY: the temporary file is this test's alone, and never truncated.
@@ -90,9 +84,7 @@ fn create_drop_cycles_leak_no_mapping_and_no_descriptor() {
 /// where no other test maps meanwhile and takes the freed addresses.)
 fn dropping_a_map_unmaps_exactly_what_was_mapped() {
     let page = mmap::page_size();
-    let mut file = tempfile::tempfile().unwrap();
-    file.write_all(&vec![1; 3 * page]).unwrap();
-    let maps = || std::fs::read_to_string("/proc/self/maps").unwrap();
+    let file = common::file_of(&vec![1; 3 * page]);
     // SAFETY: the temporary file is this test's alone.
     let map = unsafe {
         MmapOptions::new()
@@ -102,17 +94,18 @@ fn dropping_a_map_unmaps_exactly_what_was_mapped() {
             .unwrap()
     };
     let start = map.as_ptr() as usize - 1;
-    let line = format!("{start:x}-{:x} ", start + page);
+    let exactly = || {
+        common::mappings()
+            .iter()
+            .any(|&(from, to, _)| (from, to) == (start, start + page))
+    };
     if common::skip_under_valgrind("the map's own line in /proc/self/maps") {
         return;
     }
-    assert!(
-        maps().lines().any(|l| l.starts_with(&line)),
-        "{line} not in the maps"
-    );
+    assert!(exactly(), "{start:#x}, one page, not in the maps");
     drop(map);
     assert!(
-        !maps().lines().any(|l| l.starts_with(&line)),
-        "{line} still mapped after drop"
+        !common::mapped(start, start + page),
+        "{start:#x} still mapped after drop"
     );
 }

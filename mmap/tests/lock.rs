@@ -1,11 +1,20 @@
 //! Locking pages in RAM: `lock`, `lock_range`, `lock_on_fault`, `unlock`, seen in `mincore`'s
-//! view of the pages and in the process's `VmLck`.
+//! view of the pages, in the map's own `smaps` entry (`Locked`, and `lo`/`lf` in `VmFlags`) and in
+//! the process's `VmLck`.
 
 mod common;
 
 use std::io::ErrorKind;
 
-use mmap::{MmapMut, MmapOptions};
+use mmap::{page_size, MmapMut, MmapOptions};
+
+/// Whether the mapping that holds `addr` is locked (`lo`, `VM_LOCKED`) and whether it is locked
+/// on fault (`lf`, `VM_LOCKONFAULT`), from its `VmFlags`.
+fn lock_flags_at(addr: usize) -> (bool, bool) {
+    let flags = common::smaps_field(addr, "VmFlags");
+    let has = |flag| flags.split_whitespace().any(|set| set == flag);
+    (has("lo"), has("lf"))
+}
 
 // The tests below lock 64 KiB at most, within this machine's 8 MiB RLIMIT_MEMLOCK; `VmLck` is
 // per process and tests run in parallel, so each asserts "at least" its own amount.
@@ -25,15 +34,31 @@ fn lock_and_unlock_a_map() {
         "VmLck is {} KiB after locking 64 KiB",
         common::locked_kib()
     );
+    let addr = map.as_ptr() as usize;
+    let (locked, size) = common::locked_and_size_kib_at(addr);
+    assert!(
+        locked == size && size >= 64,
+        "the map's own pages are locked: {locked} of {size} KiB"
+    );
+    assert_eq!(lock_flags_at(addr), (true, false));
     map.unlock().unwrap();
+    assert_eq!(lock_flags_at(addr), (false, false));
+    assert_eq!(common::locked_and_size_kib_at(addr).0, 0);
 }
 
 #[test]
 fn lock_a_range() {
-    let map = MmapOptions::new().len(16 * 4096).map_anon().unwrap();
-    map.lock_range(4096, 4096).unwrap();
-    map.unlock_range(4096, 4096).unwrap();
-    let error = map.lock_range(15 * 4096, 2 * 4096).unwrap_err();
+    let page = page_size();
+    let map = MmapOptions::new().len(16 * page).map_anon().unwrap();
+    let addr = map.as_ptr() as usize;
+    map.lock_range(page, page).unwrap();
+    let locked = [0, page, 2 * page].map(|at| lock_flags_at(addr + at).0);
+    assert_eq!(locked, [false, true, false], "the range's page only");
+    let kib = (page / 1024) as u64;
+    assert_eq!(common::locked_and_size_kib_at(addr + page), (kib, kib));
+    map.unlock_range(page, page).unwrap();
+    assert!(!lock_flags_at(addr + page).0);
+    let error = map.lock_range(15 * page, 2 * page).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert!(
         error.to_string().starts_with("lock_range: range"),
@@ -49,8 +74,10 @@ fn lock_on_fault_locks_without_faulting_in() {
     if common::skip_under_valgrind("mlock2, which valgrind does not emulate") {
         return;
     }
-    let mut map = MmapMut::map_anon(16 * 4096).unwrap();
+    let mut map = MmapMut::map_anon(16 * page_size()).unwrap();
+    let addr = map.as_ptr() as usize;
     map.lock_on_fault().unwrap();
+    assert_eq!(lock_flags_at(addr), (true, true), "locked, on fault");
     assert_eq!(
         map.resident_pages().unwrap(),
         0,
@@ -58,7 +85,13 @@ fn lock_on_fault_locks_without_faulting_in() {
     );
     map[0] = 1;
     assert_eq!(map.residency(0, map.len()).unwrap()[..2], [true, false]);
+    assert_eq!(
+        common::locked_and_size_kib_at(addr).0,
+        (page_size() / 1024) as u64,
+        "the page written is locked"
+    );
     map.unlock().unwrap();
+    assert_eq!(lock_flags_at(addr), (false, false));
 }
 
 #[test]
@@ -86,4 +119,5 @@ fn map_locked_through_raw_extra_flags_locks_at_once() {
     unsafe { options.flags_unchecked(raw) };
     let map = options.len(8192).map_anon().unwrap();
     assert_eq!(map.resident_pages().unwrap(), 2);
+    assert_eq!(lock_flags_at(map.as_ptr() as usize), (true, false));
 }

@@ -47,6 +47,11 @@ fn lock_all_locks_current_and_future_maps_and_unlock_all_undoes_it() {
             common::locked_kib() >= before + 1024,
             "MCL_FUTURE locks new maps"
         );
+        let (locked, size) = common::locked_and_size_kib_at(map.as_ptr() as usize);
+        assert!(
+            locked == size && size >= 1024,
+            "every page of the new map is locked: {locked} of {size} KiB"
+        );
         unlock_all().unwrap();
         assert_eq!(common::locked_kib(), 0);
         // MCL_ONFAULT (Linux 4.4): locks what is mapped as it is touched, not all at once.
@@ -60,7 +65,15 @@ fn lock_all_locks_current_and_future_maps_and_unlock_all_undoes_it() {
                 "MCL_ONFAULT faults nothing in"
             );
             assert!(common::locked_kib() > 0);
+            let flags = common::smaps_field(map.as_ptr() as usize, "VmFlags");
+            let has = |flag| flags.split_whitespace().any(|set| set == flag);
+            assert!(has("lo") && has("lf"), "locked on fault: {flags}");
             unlock_all().unwrap();
+            let flags = common::smaps_field(map.as_ptr() as usize, "VmFlags");
+            assert!(
+                !flags.split_whitespace().any(|set| set == "lo"),
+                "unlocked: {flags}"
+            );
         }
         return;
     }

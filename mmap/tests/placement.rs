@@ -4,7 +4,7 @@
 mod common;
 
 #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
-use std::io::{ErrorKind, Write};
+use std::io::ErrorKind;
 
 use mmap::{page_size, MmapMut, MmapOptions};
 
@@ -73,9 +73,7 @@ fn fixed_no_replace_of_a_file_with_an_unaligned_offset_puts_its_page_there() {
     if common::skip_under_valgrind("MAP_FIXED_NOREPLACE, which valgrind takes for a hint") {
         return;
     }
-    let mut file = tempfile::tempfile().unwrap();
-    file.write_all(&(0..=255).cycle().take(2 * page_size()).collect::<Vec<u8>>())
-        .unwrap();
+    let file = common::file_of(&(0..=255).cycle().take(2 * page_size()).collect::<Vec<u8>>());
     let (addr, map) = on_a_free_range(page_size(), |addr| {
         // SAFETY: the temporary file is this test's alone.
         let map = unsafe {
@@ -114,7 +112,7 @@ fn an_unaligned_or_null_fixed_address_is_refused_before_mmap() {
 #[test]
 fn an_address_hint_is_followed_where_the_range_is_free() {
     // The kernel takes a free, aligned hint.
-    let (addr, map) = on_a_free_range(2 * page_size(), |addr| {
+    let (addr, mut map) = on_a_free_range(2 * page_size(), |addr| {
         let map = MmapOptions::new()
             .len(2 * page_size())
             .address_hint(addr)
@@ -122,7 +120,7 @@ fn an_address_hint_is_followed_where_the_range_is_free() {
             .unwrap();
         (map.as_ptr() as usize == addr).then_some((addr, map))
     });
-    assert_eq!(map.as_ptr() as usize, addr);
+    map[0] = 7;
 
     // Over a taken range the hint is not followed, and nothing is replaced.
     let other = MmapOptions::new()
@@ -131,4 +129,5 @@ fn an_address_hint_is_followed_where_the_range_is_free() {
         .map_anon()
         .unwrap();
     assert_ne!(other.as_ptr() as usize, addr);
+    assert_eq!(map[0], 7, "the map at the hint keeps its bytes");
 }

@@ -4,9 +4,9 @@
 
 mod common;
 
-use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 
+use common::read_back;
 use mmap::MmapOptions;
 
 /// The file the child maps, by path.
@@ -24,16 +24,6 @@ fn child_writes(message: &[u8], offset: usize) {
     map.flush_range(offset, message.len()).unwrap();
 }
 
-/// The file's bytes through `read(2)`, not through a map.
-fn read_back(path: &std::path::Path) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .unwrap()
-        .read_to_end(&mut bytes)
-        .unwrap();
-    bytes
-}
-
 #[test]
 fn a_child_writes_through_a_shared_map_and_the_parent_reads_the_file() {
     let test = "a_child_writes_through_a_shared_map_and_the_parent_reads_the_file";
@@ -44,7 +34,7 @@ fn a_child_writes_through_a_shared_map_and_the_parent_reads_the_file() {
     let file = tempfile::NamedTempFile::new().unwrap();
     file.as_file().set_len(3 * 4096).unwrap();
     common::assert_success(common::child(test).env(PATH, file.path()));
-    let bytes = read_back(file.path());
+    let bytes = read_back(file.as_file());
     assert_eq!(bytes.len(), 3 * 4096);
     assert_eq!(&bytes[5000..5020], b"written by the child");
     assert!(bytes[..5000].iter().chain(&bytes[5020..]).all(|&b| b == 0));
@@ -71,5 +61,5 @@ fn a_child_killed_right_after_its_flush_leaves_the_data_in_the_file() {
         Some(libc::SIGKILL),
         "the child was killed: {status}"
     );
-    assert_eq!(&read_back(file.path())[..20], b"flushed, then killed");
+    assert_eq!(&read_back(file.as_file())[..20], b"flushed, then killed");
 }

@@ -5,15 +5,10 @@
 
 mod common;
 
-use std::io::{ErrorKind, Write};
+use std::io::ErrorKind;
 
+use common::file_of;
 use mmap::{page_size, Mmap, MmapMut, MmapOptions, MmapRaw, RemapOptions};
-
-fn file_of(bytes: &[u8]) -> std::fs::File {
-    let mut file = tempfile::tempfile().unwrap();
-    file.write_all(bytes).unwrap();
-    file
-}
 
 #[test]
 fn an_anonymous_map_grows_keeping_its_bytes_and_shrinks() {

@@ -1,6 +1,8 @@
 //! Residency (`mincore`): how many pages of a map are in RAM, after `populate`, `populate_write`,
 //! `MADV_PAGEOUT` and `MADV_DONTNEED`.
 
+mod common;
+
 use mmap::MmapMut;
 
 #[cfg(mman_populate)]
@@ -65,10 +67,7 @@ fn populate_reads_a_file_map_in_and_pageout_reclaims_anonymous_pages() {
 
 #[cfg(all(mman_populate, mman_has = "MADV_PAGEOUT"))]
 fn has_swap() -> bool {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
-    meminfo
-        .lines()
-        .any(|line| line.starts_with("SwapTotal:") && line.split_whitespace().nth(1) != Some("0"))
+    common::meminfo("SwapTotal") > 0
 }
 
 #[test]
@@ -78,5 +77,8 @@ fn residency_of_a_range_counts_the_pages_it_touches() {
     map[page] = 1;
     assert_eq!(map.residency(page - 1, 2).unwrap(), [false, true]);
     assert!(map.residency(0, 0).unwrap().is_empty());
-    assert!(map.residency(4 * page, 1).is_err());
+    let error = map.residency(4 * page, 1).unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput, "{error}");
+    let expected = format!("residency: range {}..{}", 4 * page, 4 * page + 1);
+    assert!(error.to_string().starts_with(&expected), "{error}");
 }

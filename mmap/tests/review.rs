@@ -222,7 +222,7 @@ fn the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved() {
         run_with_huge_pages(TEST, 2);
         return;
     }
-    let memory = huge_memfd(c"sealed-huge-copy", huge as u64);
+    let memory = common::huge_memfd(c"sealed-huge-copy", huge as u64);
     {
         let writer = memory.map_raw().unwrap();
         // SAFETY: the map is a huge page long; nothing else uses the memory yet.
@@ -249,42 +249,9 @@ fn the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved() {
 /// (`/proc/sys/vm/nr_hugepages`, restored afterwards), or says why it cannot (not root).
 #[cfg(mman_huge)]
 fn run_with_huge_pages(test: &str, pages: u64) {
-    const NR_HUGEPAGES: &str = "/proc/sys/vm/nr_hugepages";
-    /// Gives the pages back, also when the child fails.
-    struct Restore(String);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            std::fs::write(NR_HUGEPAGES, &self.0).unwrap();
-        }
+    if let Some(_reserved) = common::reserve_huge_pages(pages) {
+        assert_success(&mut child(test));
     }
-    let before = std::fs::read_to_string(NR_HUGEPAGES).unwrap();
-    let total: u64 = before.trim().parse().unwrap();
-    if std::fs::write(NR_HUGEPAGES, (total + pages).to_string()).is_err() {
-        println!("not run: {test} cannot reserve huge pages in {NR_HUGEPAGES}");
-        return;
-    }
-    let _restore = Restore(before);
-    assert_success(&mut child(test));
-}
-
-/// A memfd of huge pages (`MFD_HUGETLB`) that can be sealed, of `len` bytes, as a safe crate such
-/// as rustix makes one.
-#[cfg(mman_huge)]
-fn huge_memfd(name: &std::ffi::CStr, len: u64) -> SharedMemory {
-    use std::os::fd::{FromRawFd, OwnedFd};
-
-    let flags = mmap_sys::MFD_HUGETLB | mmap_sys::MFD_ALLOW_SEALING | mmap_sys::MFD_CLOEXEC;
-    // SAFETY: `name` is NUL-terminated.
-    let fd = unsafe { libc::memfd_create(name.as_ptr(), flags) };
-    assert!(
-        fd >= 0,
-        "memfd_create(MFD_HUGETLB): {}",
-        std::io::Error::last_os_error()
-    );
-    // SAFETY: the kernel just returned this descriptor, owned by nothing else.
-    let memory = SharedMemory::from(unsafe { OwnedFd::from_raw_fd(fd) });
-    memory.set_len(len).unwrap();
-    memory
 }
 
 /// The safe `map_raw` of a `RawFd` learns from the file behind the number whether it has huge
@@ -303,7 +270,7 @@ fn map_raw_of_a_number_swapped_for_huge_pages_leaks_nothing() {
     let huge = mmap::HugePageSize::system_default().unwrap().bytes() as usize;
     let regular = tempfile::tempfile().unwrap();
     regular.set_len(page_size() as u64).unwrap();
-    let huge_pages = huge_memfd(c"swapped-huge", huge as u64);
+    let huge_pages = common::huge_memfd(c"swapped-huge", huge as u64);
     let occupant = regular.try_clone().unwrap();
     let number = occupant.as_raw_fd();
     let stop = Arc::new(AtomicBool::new(false));

@@ -9,43 +9,12 @@
 mod common;
 
 use std::io::ErrorKind;
-use std::os::fd::{FromRawFd, OwnedFd};
-use std::sync::{Mutex, MutexGuard};
 
-use common::{assert_success, child, in_child};
-use mmap::{HugePageSize, MapFlags, MmapOptions, MmapRaw, RemapOptions, Seals, SharedMemory};
-
-const NR_HUGEPAGES: &str = "/proc/sys/vm/nr_hugepages";
-
-/// Huge pages of the default size reserved for one test, given back when dropped; it holds the
-/// lock that makes this binary's tests take turns.
-struct Reserved {
-    before: String,
-    _turn: MutexGuard<'static, ()>,
-}
-
-impl Drop for Reserved {
-    fn drop(&mut self) {
-        std::fs::write(NR_HUGEPAGES, &self.before).unwrap();
-    }
-}
-
-/// The lock of this binary's tests: each changes or relies on the number of free huge pages.
-fn turn() -> MutexGuard<'static, ()> {
-    static TURN: Mutex<()> = Mutex::new(());
-    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Free huge pages of the default size: `free_hugepages` of its pool.
-fn free_pages() -> u64 {
-    let size = HugePageSize::system_default().unwrap();
-    HugePageSize::available()
-        .unwrap()
-        .into_iter()
-        .find(|pool| pool.size == size)
-        .unwrap()
-        .free
-}
+use common::{
+    assert_success, child, free_huge_pages, huge_memfd, huge_page_turn, in_child,
+    reserve_huge_pages,
+};
+use mmap::{HugePageSize, MapFlags, MmapOptions, MmapRaw, RemapOptions, Seals};
 
 /// In the test itself: runs `test` again in a child with `pages` huge pages reserved (or says why
 /// it cannot) and returns `false`. In that child: `true`, to run the case.
@@ -53,52 +22,11 @@ fn in_child_with_huge_pages(test: &str, pages: u64) -> bool {
     if in_child(test) {
         return true;
     }
-    match reserve(pages) {
+    match reserve_huge_pages(pages) {
         Some(_reserved) => drop(assert_success(&mut child(test))),
         None => println!("not run: {test} needs {pages} free huge page(s)"),
     }
     false
-}
-
-/// Reserves `pages` more huge pages of the default size, or says why not and returns `None`.
-fn reserve(pages: u64) -> Option<Reserved> {
-    let turn = turn();
-    let before = std::fs::read_to_string(NR_HUGEPAGES).unwrap();
-    let total: u64 = before.trim().parse().unwrap();
-    let free = free_pages();
-    if let Err(error) = std::fs::write(NR_HUGEPAGES, (total + pages).to_string()) {
-        println!("not run: cannot reserve huge pages in {NR_HUGEPAGES}: {error}");
-        return None;
-    }
-    let reserved = Reserved {
-        before,
-        _turn: turn,
-    };
-    if free_pages() < free + pages {
-        println!(
-            "not run: the kernel found only {} of {pages} huge pages",
-            free_pages() - free
-        );
-        return None;
-    }
-    Some(reserved)
-}
-
-/// A memfd of huge pages (`MFD_HUGETLB`) that can be sealed, as a safe crate such as rustix makes
-/// one, of `len` bytes.
-fn huge_memfd(name: &std::ffi::CStr, len: u64) -> SharedMemory {
-    let flags = mmap_sys::MFD_HUGETLB | mmap_sys::MFD_ALLOW_SEALING | mmap_sys::MFD_CLOEXEC;
-    // SAFETY: `name` is NUL-terminated.
-    let fd = unsafe { libc::memfd_create(name.as_ptr(), flags) };
-    assert!(
-        fd >= 0,
-        "memfd_create(MFD_HUGETLB): {}",
-        std::io::Error::last_os_error()
-    );
-    // SAFETY: the kernel just returned this descriptor, owned by nothing else.
-    let memory = SharedMemory::from(unsafe { OwnedFd::from_raw_fd(fd) });
-    memory.set_len(len).unwrap();
-    memory
 }
 
 fn huge_page() -> usize {
@@ -109,11 +37,11 @@ fn huge_page() -> usize {
 fn hugetlb_without_reserve_is_refused() {
     const TEST: &str = "hugetlb_without_reserve_is_refused";
     if !in_child(TEST) {
-        let _turn = turn();
+        let _turn = huge_page_turn();
         assert_success(&mut child(TEST));
         return;
     }
-    if free_pages() > 0 {
+    if free_huge_pages() > 0 {
         println!("note: huge pages are free here, so the old failure (SIGBUS) would not show");
     }
     let via_huge = MmapOptions::new()
@@ -151,10 +79,10 @@ fn a_sealed_hugetlb_memfd_maps_without_sigbus() {
     const TEST: &str = "a_sealed_hugetlb_memfd_maps_without_sigbus";
     if !in_child(TEST) {
         {
-            let _turn = turn();
+            let _turn = huge_page_turn();
             assert_success(child(TEST).env("RESERVED", "0"));
         }
-        if let Some(_reserved) = reserve(2) {
+        if let Some(_reserved) = reserve_huge_pages(2) {
             assert_success(child(TEST).env("RESERVED", "2"));
         }
         return;
@@ -183,7 +111,7 @@ fn a_sealed_hugetlb_memfd_maps_without_sigbus() {
         }
     }
     if std::env::var("RESERVED").unwrap() == "0" {
-        if free_pages() == 0 {
+        if free_huge_pages() == 0 {
             let error = memory.map_sealed().map(drop).unwrap_err();
             assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
         }
@@ -281,7 +209,7 @@ fn an_empty_hugetlb_memfd_maps_empty_and_leaks_nothing() {
         return;
     }
     let memory = huge_memfd(c"empty-huge", 0);
-    let free = free_pages();
+    let free = free_huge_pages();
     let map = MmapRaw::map_raw(&memory).unwrap();
     assert_eq!(map.len(), 0);
     drop(map);
@@ -291,7 +219,7 @@ fn an_empty_hugetlb_memfd_maps_empty_and_leaks_nothing() {
         .map(|(start, end, rest)| format!("{start:x}-{end:x} {rest}"))
         .collect();
     assert!(left.is_empty(), "left mapped: {left:?}");
-    assert_eq!(free_pages(), free, "no huge page stays reserved");
+    assert_eq!(free_huge_pages(), free, "no huge page stays reserved");
 }
 
 /// The cgroup v2 hierarchy's root, where Linux mounts it (or systemd, beside v1's controllers).
@@ -338,7 +266,9 @@ fn a_hugetlb_cgroup_limit_fails_the_map_not_a_touch() {
             println!("not run: no cgroup v2 hierarchy with the hugetlb controller");
             return;
         };
-        let Some(_reserved) = reserve(1) else { return };
+        let Some(_reserved) = reserve_huge_pages(1) else {
+            return;
+        };
         let control = format!("{root}/cgroup.subtree_control");
         let on = std::fs::read_to_string(&control)
             .unwrap_or_default()
@@ -372,7 +302,7 @@ fn a_hugetlb_cgroup_limit_fails_the_map_not_a_touch() {
     )
     .unwrap();
     assert!(
-        free_pages() > 0,
+        free_huge_pages() > 0,
         "a huge page is free: the map itself is not what fails"
     );
     match MmapOptions::new().len(4096).huge(None).map_anon() {

@@ -1,7 +1,7 @@
 //! Threads: many threads read one map at once and see the same bytes; which types cross threads is
 //! checked at compile time.
 
-use std::io::Write;
+mod common;
 
 use mmap::{
     Advice, LockAll, MapFlags, Mmap, MmapMut, MmapOptions, MmapRaw, Protection, UncheckedAdvice,
@@ -42,8 +42,7 @@ fn every_public_type_is_send_and_sync() {
 fn many_threads_read_one_map_at_once() {
     let len = 4 << 20;
     let bytes: Vec<u8> = (0..len).map(|i| (i * 31 % 256) as u8).collect();
-    let mut file = tempfile::tempfile().unwrap();
-    file.write_all(&bytes).unwrap();
+    let file = common::file_of(&bytes);
     // SAFETY: the temporary file is this test's alone, and never written while mapped.
     let map = unsafe { Mmap::map(&file).unwrap() };
     let expected: u64 = bytes.iter().map(|&b| u64::from(b)).sum();

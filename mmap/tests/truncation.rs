@@ -2,7 +2,9 @@
 //! `PopulateRead`) report an error where touching the bytes would kill the process with `SIGBUS`,
 //! and the process lives on.
 
-use std::io::{ErrorKind, Write};
+mod common;
+
+use std::io::ErrorKind;
 
 use mmap::{page_size, Mmap, MmapOptions};
 
@@ -10,8 +12,7 @@ use mmap::{page_size, Mmap, MmapOptions};
 /// The map is not kept past the test, and the truncated bytes are never read through the slice.
 fn truncated_map(pages: usize) -> (tempfile::NamedTempFile, Mmap) {
     let page = page_size();
-    let path = tempfile::NamedTempFile::new().unwrap();
-    path.as_file().write_all(&vec![5; pages * page]).unwrap();
+    let path = common::named_file_of(&vec![5; pages * page]);
     // SAFETY: not kept: the file is truncated below on purpose, and the bytes past its new end are
     // only reached through the checked calls.
     let map = unsafe { Mmap::map(path.as_file()).unwrap() };
@@ -100,8 +101,7 @@ fn read_at_of_a_truncated_file_map_is_an_error_not_a_crash() {
 
 #[test]
 fn read_at_copies_like_file_read_at() {
-    let file = tempfile::tempfile().unwrap();
-    (&file).write_all(b"0123456789").unwrap();
+    let file = common::file_of(b"0123456789");
     // SAFETY: the temporary file is this test's alone.
     let map = unsafe { MmapOptions::new().offset(2).map(&file).unwrap() };
     let mut buf = [0u8; 4];

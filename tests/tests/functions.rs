@@ -6,17 +6,42 @@ use core::ptr;
 
 use mmap_sys::*;
 
+/// The address the dynamic linker gives the symbol `name` (`dlsym` over every loaded object), or
+/// `None` where no object defines it.
+fn dlsym(name: &str) -> Option<usize> {
+    let name = std::ffi::CString::new(name).unwrap();
+    // SAFETY: a NUL-terminated name; `dlsym` only looks it up.
+    let address = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
+    (!address.is_null()).then_some(address as usize)
+}
+
 #[test]
 fn every_function_links_to_the_symbol_c_calls() {
     let checked = mmap_conformance::signatures::checked();
-    for (name, rust, c) in checked {
-        assert_ne!(rust, 0, "{name} did not link");
-        // `mmap` is `mmap64` where glibc redirects it (`_FILE_OFFSET_BITS=64`): the same function.
+    for &(name, rust, c) in &checked {
+        // The symbol of that name, or its 64-bit twin where glibc redirects the name to it
+        // (`mmap` is `mmap64` with `_FILE_OFFSET_BITS=64` on 32-bit targets).
+        let symbols: Vec<usize> = [name.to_owned(), format!("{name}64")]
+            .iter()
+            .filter_map(|symbol| dlsym(symbol))
+            .collect();
+        assert!(
+            symbols.contains(&rust),
+            "{name}: mmap-sys's address {rust:#x} is not what the dynamic linker gives {name} or \
+             {name}64 ({symbols:#x?})"
+        );
         assert_eq!(
             rust, c,
             "{name}: mmap-sys links another function than C calls"
         );
     }
+    let distinct: std::collections::BTreeSet<usize> =
+        checked.iter().map(|&(_, rust, _)| rust).collect();
+    assert_eq!(
+        distinct.len(),
+        checked.len(),
+        "two names link to one function: {checked:#x?}"
+    );
 }
 
 #[test]

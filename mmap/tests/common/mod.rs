@@ -1,9 +1,51 @@
-//! Child processes for the tests that need one: the test binary runs again, running only one test,
-//! with `MMAP_TEST_CHILD` naming it.
+//! What the test files share: temporary files with given bytes and reading them back, readers of
+//! `/proc` (the mappings, their permissions and `smaps` entries, fields of `status`), the
+//! reservation of huge pages, and child processes (the test binary runs again, running only one
+//! test, with `MMAP_TEST_CHILD` naming it).
 
 #![allow(dead_code)] // each test file uses part of this
 
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::process::{Command, Output};
+
+use tempfile::NamedTempFile;
+
+/// A temporary file holding `bytes`, deleted when closed.
+pub(crate) fn file_of(bytes: &[u8]) -> File {
+    let mut file = tempfile::tempfile().unwrap();
+    file.write_all(bytes).unwrap();
+    file
+}
+
+/// A temporary file with a path, holding `bytes`, deleted when dropped: for the tests that open it
+/// again (read-only, or in a child process).
+pub(crate) fn named_file_of(bytes: &[u8]) -> NamedTempFile {
+    let file = NamedTempFile::new().unwrap();
+    file.as_file().write_all(bytes).unwrap();
+    file
+}
+
+/// A temporary file holding `bytes`, opened again read-only; the first half keeps it until
+/// dropped.
+pub(crate) fn read_only_file_of(bytes: &[u8]) -> (NamedTempFile, File) {
+    let named = named_file_of(bytes);
+    let read_only = File::open(named.path()).unwrap();
+    (named, read_only)
+}
+
+/// `len` bytes of a pattern that differs from its neighbours at every offset a test uses.
+pub(crate) fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+/// What `read(2)` sees in the file now, from its start: not through a map.
+pub(crate) fn read_back(mut file: &File) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    file.seek(SeekFrom::Start(0)).unwrap();
+    file.read_to_end(&mut bytes).unwrap();
+    bytes
+}
 
 /// Set in the child: the name of the test whose child part should run.
 const CHILD: &str = "MMAP_TEST_CHILD";
@@ -65,14 +107,25 @@ pub(crate) fn skip_under_valgrind(what: &str) -> bool {
     skip
 }
 
+/// The first word after `field:` in a `/proc` file of `name: value` lines.
+fn proc_field(path: &str, field: &str) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let prefix = format!("{field}:");
+    let value = text
+        .lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {field} in {path}"));
+    value.split_whitespace().next().unwrap().to_owned()
+}
+
 /// A field of `/proc/self/status`, such as `VmLck` (in kB) or `CapEff` (hexadecimal).
 pub(crate) fn status(field: &str) -> String {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status
-        .lines()
-        .find(|line| line.starts_with(&format!("{field}:")))
-        .unwrap();
-    line.split_whitespace().nth(1).unwrap().to_owned()
+    proc_field("/proc/self/status", field)
+}
+
+/// A field of `/proc/meminfo`, such as `HugePages_Total` or `SwapTotal` (in kB), as a number.
+pub(crate) fn meminfo(field: &str) -> u64 {
+    proc_field("/proc/meminfo", field).parse().unwrap()
 }
 
 /// The locked memory of this process in KiB: `VmLck`.
@@ -94,6 +147,70 @@ pub(crate) fn mappings() -> Vec<(usize, usize, String)> {
         .collect()
 }
 
+/// The mapping of `/proc/self/maps` that holds `addr`: start, end, and the rest of the line.
+pub(crate) fn mapping_at(addr: usize) -> (usize, usize, String) {
+    mappings()
+        .into_iter()
+        .find(|&(start, end, _)| start <= addr && addr < end)
+        .unwrap_or_else(|| panic!("nothing is mapped at {addr:#x}"))
+}
+
+/// The permissions of the mapping that holds `addr`, as `/proc/self/maps` shows them: `r-xp` is
+/// readable and executable, not writable, private.
+pub(crate) fn permissions_at(addr: usize) -> String {
+    let (_, _, rest) = mapping_at(addr);
+    rest.split_whitespace().next().unwrap().to_owned()
+}
+
+/// The entry of `/proc/self/smaps` of the mapping that holds `addr`: its first line and its
+/// fields (`Rss:`, `AnonHugePages:`, `VmFlags:`, ...), up to the next mapping.
+pub(crate) fn smaps_entry(addr: usize) -> String {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+    // A mapping's first line starts with its range; its fields with a name and a colon.
+    let range = |line: &str| {
+        let (start, end) = line.split_once(' ')?.0.split_once('-')?;
+        let hex = |text| usize::from_str_radix(text, 16).ok();
+        Some((hex(start)?, hex(end)?))
+    };
+    let mut lines = smaps
+        .lines()
+        .skip_while(|line| !range(line).is_some_and(|(start, end)| start <= addr && addr < end));
+    let mut entry = format!("{}\n", lines.next().expect("nothing is mapped there"));
+    for line in lines.take_while(|line| range(line).is_none()) {
+        entry.push_str(line);
+        entry.push('\n');
+    }
+    entry
+}
+
+/// A field of the `smaps` entry of the mapping that holds `addr`, such as `VmFlags` or
+/// `AnonHugePages`: what follows the colon, trimmed.
+pub(crate) fn smaps_field(addr: usize, field: &str) -> String {
+    let entry = smaps_entry(addr);
+    let prefix = format!("{field}:");
+    entry
+        .lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {field} in {entry}"))
+        .trim()
+        .to_owned()
+}
+
+/// The locked memory and the size of the mapping that holds `addr`, in KiB: `Locked` and `Size`
+/// of one read of its `smaps` entry. A map may share its mapping with a neighbour of the same
+/// flags (another test's map, locked too): "the whole map is locked" is `Locked == Size`.
+pub(crate) fn locked_and_size_kib_at(addr: usize) -> (u64, u64) {
+    let entry = smaps_entry(addr);
+    let kib = |field: &str| -> u64 {
+        let value = entry
+            .lines()
+            .find_map(|line| line.strip_prefix(field))
+            .unwrap();
+        value.trim().trim_end_matches(" kB").parse().unwrap()
+    };
+    (kib("Locked:"), kib("Size:"))
+}
+
 /// Whether anything is mapped in `start..end`: after a map is dropped, nothing of it may be left.
 pub(crate) fn mapped(start: usize, end: usize) -> bool {
     mappings()
@@ -108,4 +225,90 @@ pub(crate) fn stack() -> (usize, usize) {
         .find(|(_, _, rest)| rest.ends_with("[stack]"))
         .map(|(s, e, _)| (s, e))
         .unwrap()
+}
+
+/// The number of huge pages of the default size the kernel keeps: one setting for the whole
+/// machine, which the tests that need huge pages raise and restore.
+#[cfg(mman_huge)]
+const NR_HUGEPAGES: &str = "/proc/sys/vm/nr_hugepages";
+
+/// Huge pages of the default size reserved for one test, given back when dropped (also when the
+/// test fails); it holds the lock that makes a binary's reservations take turns, so that each
+/// restores the number it found.
+#[cfg(mman_huge)]
+pub(crate) struct HugePages {
+    before: String,
+    _turn: std::sync::MutexGuard<'static, ()>,
+}
+
+#[cfg(mman_huge)]
+impl Drop for HugePages {
+    fn drop(&mut self) {
+        std::fs::write(NR_HUGEPAGES, &self.before).unwrap();
+    }
+}
+
+/// The lock of the tests that change or rely on the number of free huge pages.
+#[cfg(mman_huge)]
+pub(crate) fn huge_page_turn() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Free huge pages of the default size: `free_hugepages` of its pool.
+#[cfg(mman_huge)]
+pub(crate) fn free_huge_pages() -> u64 {
+    let size = mmap::HugePageSize::system_default().unwrap();
+    mmap::HugePageSize::available()
+        .unwrap()
+        .into_iter()
+        .find(|pool| pool.size == size)
+        .unwrap()
+        .free
+}
+
+/// Reserves `pages` more free huge pages of the default size (`/proc/sys/vm/nr_hugepages`, which
+/// needs root), or says why not and returns `None`.
+#[cfg(mman_huge)]
+pub(crate) fn reserve_huge_pages(pages: u64) -> Option<HugePages> {
+    let turn = huge_page_turn();
+    let before = std::fs::read_to_string(NR_HUGEPAGES).unwrap();
+    let total: u64 = before.trim().parse().unwrap();
+    let free = free_huge_pages();
+    if let Err(error) = std::fs::write(NR_HUGEPAGES, (total + pages).to_string()) {
+        println!("not run: cannot reserve huge pages in {NR_HUGEPAGES}: {error}");
+        return None;
+    }
+    let reserved = HugePages {
+        before,
+        _turn: turn,
+    };
+    if free_huge_pages() < free + pages {
+        println!(
+            "not run: the kernel found only {} of {pages} huge pages",
+            free_huge_pages().saturating_sub(free)
+        );
+        return None;
+    }
+    Some(reserved)
+}
+
+/// A memfd of huge pages (`MFD_HUGETLB`) that can be sealed, of `len` bytes, as a safe crate such
+/// as rustix makes one.
+#[cfg(mman_huge)]
+pub(crate) fn huge_memfd(name: &std::ffi::CStr, len: u64) -> mmap::SharedMemory {
+    use std::os::fd::{FromRawFd, OwnedFd};
+
+    let flags = mmap_sys::MFD_HUGETLB | mmap_sys::MFD_ALLOW_SEALING | mmap_sys::MFD_CLOEXEC;
+    // SAFETY: `name` is NUL-terminated.
+    let fd = unsafe { libc::memfd_create(name.as_ptr(), flags) };
+    assert!(
+        fd >= 0,
+        "memfd_create(MFD_HUGETLB): {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: the kernel just returned this descriptor, owned by nothing else.
+    let memory = mmap::SharedMemory::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    memory.set_len(len).unwrap();
+    memory
 }
