@@ -14,19 +14,11 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// The constant families mmap-sys promises to export.
-const FAMILIES: &[&str] = &[
-    "PROT_",
-    "MAP_",
-    "MS_",
-    "MADV_",
-    "POSIX_MADV_",
-    "MCL_",
-    "MLOCK_",
-    "MFD_",
-    "MREMAP_",
-    "PKEY_",
-];
+// Public for the library; the build script uses it privately.
+#[allow(unreachable_pub)]
+#[path = "src/families.rs"]
+mod families;
+use families::FAMILIES;
 
 /// A declaration of mmap-sys's `functions.rs`, read back.
 enum Item {
@@ -119,6 +111,7 @@ fn main() {
         .map(str::to_owned)
         .collect();
     println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-changed=src/families.rs");
     println!("cargo::rerun-if-env-changed=DEP_MMAN_DEFINED");
     // For the nested builds of `tests/header_sets.rs`, which name the host target explicitly.
     println!(

@@ -8,20 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::nested::SysBuild;
-
-/// The constant families mmap-sys exports (the prefixes of `mmap-sys/build.rs`).
-pub const FAMILIES: &[&str] = &[
-    "PROT_",
-    "MAP_",
-    "MS_",
-    "MADV_",
-    "POSIX_MADV_",
-    "MCL_",
-    "MLOCK_",
-    "MFD_",
-    "MREMAP_",
-    "PKEY_",
-];
+use crate::FAMILIES;
 
 /// The cross header sets this workspace is verified on: GNU triples of Debian's `gcc-<triple>`
 /// with its `libc6-dev-<arch>-cross` (Alpha's is `libc6.1-dev-alpha-cross`).

@@ -7,10 +7,12 @@
 use core::ffi::{c_char, c_void, CStr};
 
 mod descriptions;
+mod families;
 pub mod header_sets;
 pub mod nested;
 
 pub use descriptions::describe;
+pub use families::FAMILIES;
 
 /// The placeholder a name resolves to where a crate lacks it (see [`mmap_sys_values`]).
 pub struct Missing;

@@ -23,20 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use mmap_conformance::nested::{sys_build, workspace, SysBuild};
-
-/// The exported families, as mmap-sys's build script names them.
-const FAMILIES: &[&str] = &[
-    "PROT_",
-    "MAP_",
-    "MS_",
-    "MADV_",
-    "POSIX_MADV_",
-    "MCL_",
-    "MLOCK_",
-    "MFD_",
-    "MREMAP_",
-    "PKEY_",
-];
+use mmap_conformance::FAMILIES;
 
 fn target_dir() -> PathBuf {
     // The directory of paths_agree.rs: bindgen, a build dependency, is built once for both.
