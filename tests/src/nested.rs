@@ -89,7 +89,11 @@ pub fn sys_build(stdout: &str) -> SysBuild {
 
 /// Whether libclang loads here, found as mmap-sys's build script finds it (clang-sys's search, with
 /// `LIBCLANG_PATH`, which the nested builds inherit): where it does, a default build must take the
-/// bindgen path; where it does not (`Err` says why), the C-compiler path.
+/// bindgen path; where it does not, the C-compiler path.
+///
+/// # Errors
+///
+/// Why libclang does not load: clang-sys's message (no library found, or one that fails to load).
 pub fn libclang() -> Result<(), String> {
     clang_sys::load()
 }
