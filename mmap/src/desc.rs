@@ -98,16 +98,6 @@ impl<T: AsRawFd + ?Sized> MmapAsRawDesc for Arc<T> {
     }
 }
 
-#[cfg(mman_memfd)]
-impl AsRawFd for crate::SharedMemory {
-    fn as_raw_fd(&self) -> RawFd {
-        self.as_file().as_raw_fd()
-    }
-}
-
-#[cfg(mman_memfd)]
-by_value!(crate::SharedMemory);
-
 /// The descriptor `file` gives, borrowed for the call: a negative number is refused before any
 /// call. The constructors whose maps give out `&[u8]` with no promise of the caller's ([`pin`]'s
 /// users) take a descriptor of their own instead; for the others a number another thread swaps for

@@ -99,8 +99,8 @@ impl From<MapIfSafeError> for io::Error {
 /// shrinking (`fcntl(F_GET_SEALS)`), or, not being sealable, has fs-verity (`statx`).
 #[cfg(mman_memfd)]
 pub(crate) fn check_file(call: &str, fd: BorrowedFd<'_>) -> Result<(), MapIfSafeError> {
+    use crate::seals::Seals;
     use crate::sys;
-    use crate::Seals;
 
     let needed = Seals::SHRINK | Seals::WRITE;
     match sys::get_seals(call, fd) {

@@ -1,4 +1,6 @@
-//! `MmapOptions`: what to map and how, and the constructors of every map type.
+//! `MmapOptions`: what to map and how, and the checks and the `mmap` call of a new map. The
+//! constructors that wrap the mapping in a map type (`map`, `map_mut`, `map_raw`...) are with the
+//! map types, in `map.rs`.
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
@@ -7,10 +9,10 @@ use crate::desc::{borrow, pin, MmapAsRawDesc};
 use crate::flags::{MapFlags, Protection};
 #[cfg(mman_huge)]
 use crate::huge::HugePageSize;
+use crate::if_safe::MapIfSafeError;
 use crate::inner::MmapInner;
 use crate::range::{check_file_range, check_len, invalid};
 use crate::sys::{self, c_int, FileKind};
-use crate::{Mmap, MmapMut, MmapRaw};
 
 /// What to map and how: a builder for every kind of map, as in memmap2.
 ///
@@ -61,7 +63,7 @@ enum Placement {
 
 /// The `MAP_` sharing type of a map.
 #[derive(Clone, Copy)]
-enum Sharing {
+pub(crate) enum Sharing {
     /// `MAP_SHARED`: writes reach the file and every other map of it.
     Shared,
     /// `MAP_PRIVATE`: copy-on-write, writes stay in this map.
@@ -299,140 +301,27 @@ impl MmapOptions {
         self
     }
 
-    /// A read-only shared map of the file ([`PROT_READ`](mmap_sys::PROT_READ),
-    /// [`MAP_SHARED`](mmap_sys::MAP_SHARED)).
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` before any call for: an offset past the end of the file (without `len`), an
-    /// `offset + len` that overflows, a length over `isize::MAX`, a descriptor that is a directory,
-    /// a pipe or a socket. Otherwise the error of `fstat` or `mmap`, e.g. `PermissionDenied` for a
-    /// file not open for reading.
-    ///
-    /// # Safety
-    ///
-    /// The caller promises that, while the map lives, no one (this process or another) writes the
-    /// mapped part of the file or truncates the file below it: the map gives out `&[u8]`, which
-    /// must not change under it, and a read past a truncated end kills the process with `SIGBUS`.
-    pub unsafe fn map<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        let fd = borrow("map", &file)?;
-        self.map_file("map", fd.as_fd(), Protection::READ, Sharing::Shared)
-            .map(Mmap::from_inner)
+    /// The mapping of a constructor of a shared or private map of `file` (`map`, `map_mut`,
+    /// `map_raw`...), named `call` in errors: every check, then the map.
+    pub(crate) fn mapping(
+        &self,
+        call: &str,
+        file: &impl MmapAsRawDesc,
+        prot: Protection,
+        sharing: Sharing,
+    ) -> io::Result<MmapInner> {
+        let fd = borrow(call, file)?;
+        self.map_file(call, fd, prot, sharing)
     }
 
-    /// A read-only shared map that may be executed ([`PROT_READ`](mmap_sys::PROT_READ) `|`
-    /// [`PROT_EXEC`](mmap_sys::PROT_EXEC)).
-    ///
-    /// # Errors
-    ///
-    /// As [`MmapOptions::map`]; `PermissionDenied` where the file system is mounted `noexec`.
-    ///
-    /// # Safety
-    ///
-    /// As [`MmapOptions::map`].
-    pub unsafe fn map_exec<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        let fd = borrow("map_exec", &file)?;
-        self.map_file(
-            "map_exec",
-            fd.as_fd(),
-            Protection::READ | Protection::EXEC,
-            Sharing::Shared,
-        )
-        .map(Mmap::from_inner)
-    }
-
-    /// A writable shared map of the file ([`PROT_READ`](mmap_sys::PROT_READ) `|`
-    /// [`PROT_WRITE`](mmap_sys::PROT_WRITE), [`MAP_SHARED`](mmap_sys::MAP_SHARED)): writes reach
-    /// the file, at the latest when flushed.
-    ///
-    /// # Errors
-    ///
-    /// As [`MmapOptions::map`]; `PermissionDenied` for a file not open for reading and writing.
-    ///
-    /// # Safety
-    ///
-    /// The caller promises that, while the map lives, no one else writes or truncates the mapped
-    /// part of the file: the map gives out `&mut [u8]`, which nothing else may change, and an
-    /// access past a truncated end kills the process with `SIGBUS`.
-    pub unsafe fn map_mut<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapMut> {
-        let fd = borrow("map_mut", &file)?;
-        self.map_file(
-            "map_mut",
-            fd.as_fd(),
-            Protection::READ | Protection::WRITE,
-            Sharing::Shared,
-        )
-        .map(MmapMut::from_inner)
-    }
-
-    /// A private copy-on-write map of the file ([`MAP_PRIVATE`](mmap_sys::MAP_PRIVATE)): writable,
-    /// and writes never reach the file. The file needs only to be open for reading.
-    ///
-    /// # Errors
-    ///
-    /// As [`MmapOptions::map`].
-    ///
-    /// # Safety
-    ///
-    /// As [`MmapOptions::map`]: pages not yet written still show the file, so others must not
-    /// change or truncate it.
-    pub unsafe fn map_copy<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapMut> {
-        let fd = borrow("map_copy", &file)?;
-        self.map_file(
-            "map_copy",
-            fd.as_fd(),
-            Protection::READ | Protection::WRITE,
-            Sharing::Private,
-        )
-        .map(MmapMut::from_inner)
-    }
-
-    /// A private read-only map of the file ([`MAP_PRIVATE`](mmap_sys::MAP_PRIVATE)), which
-    /// [`Mmap::make_mut`] can later make writable without the writes reaching the file.
-    ///
-    /// # Errors
-    ///
-    /// As [`MmapOptions::map`].
-    ///
-    /// # Safety
-    ///
-    /// As [`MmapOptions::map`].
-    pub unsafe fn map_copy_read_only<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        let fd = borrow("map_copy_read_only", &file)?;
-        self.map_file(
-            "map_copy_read_only",
-            fd.as_fd(),
-            Protection::READ,
-            Sharing::Private,
-        )
-        .map(Mmap::from_inner)
-    }
-
-    /// A read-only shared map that needs no `unsafe`, of a file whose contents can never change: a
-    /// memfd (see [`SharedMemory`](crate::SharedMemory)) sealed against shrinking and writing
-    /// ([`Seals::SHRINK`](crate::Seals::SHRINK) and [`Seals::WRITE`](crate::Seals::WRITE), checked
-    /// with `fcntl(F_GET_SEALS)`). Seals are never removed, so nothing, in any process, can write
-    /// the mapped bytes or cut the file short under the map. The seals are checked, and the file
-    /// mapped, through a descriptor of the call's own (`fcntl(F_DUPFD_CLOEXEC)`): a `RawFd` reused
-    /// by another thread for another file meanwhile cannot get that file mapped.
-    ///
-    /// The map is private ([`MAP_PRIVATE`](mmap_sys::MAP_PRIVATE)) and read-only: Linux before 6.7
-    /// refuses a shared map of a write-sealed memfd even read-only, and a private one shows the
-    /// same, unchangeable bytes. [`Mmap::make_mut`] then makes a copy-on-write map, whose writes
-    /// never reach the memory. A memfd of huge pages (`MFD_HUGETLB`) is mapped in whole huge pages,
-    /// which the kernel reserves when mapping (`OutOfMemory` when too few are free).
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` before the map when the file lacks either seal (or cannot be sealed: not a
-    /// memfd), or when `offset + len` (rounded up to the file's huge pages) reaches past its end;
-    /// otherwise as [`MmapOptions::map`].
+    /// The mapping of [`MmapOptions::map_sealed`]: the seals and the range are checked on a
+    /// descriptor of the call's own, which is then mapped.
     #[cfg(mman_memfd)]
-    pub fn map_sealed<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
+    pub(crate) fn sealed_mapping(&self, file: &impl MmapAsRawDesc) -> io::Result<MmapInner> {
         const CALL: &str = "map_sealed";
-        let pinned = pin(CALL, &file)?;
+        let pinned = pin(CALL, file)?;
         let fd = pinned.as_fd();
-        crate::shared_memory::check_sealed(CALL, fd)?;
+        crate::seals::check_sealed(CALL, fd)?;
         if let Some(len) = self.len {
             let size = sys::file_info(CALL, fd)?.len;
             // The kernel maps a file of huge pages in whole huge pages: those must be within it.
@@ -454,44 +343,16 @@ impl MmapOptions {
             }
         }
         self.map_file(CALL, fd, Protection::READ, Sharing::Private)
-            .map(Mmap::from_inner)
     }
 
-    /// A read-only shared map made without `unsafe`, after checking that nothing can change the
-    /// file, as memmap2's `map_if_safe`: the file must be a memfd sealed against writing and
-    /// shrinking ([`Seals::WRITE`](crate::Seals::WRITE) and
-    /// [`Seals::SHRINK`](crate::Seals::SHRINK), read with `fcntl(F_GET_SEALS)`), or a file with
-    /// fs-verity (`STATX_ATTR_VERITY` from `statx`, Linux 5.5), and the range mapped must lie
-    /// within the file. As with `map_sealed`, the file is checked and mapped through a descriptor
-    /// of the call's own (`fcntl(F_DUPFD_CLOEXEC)`).
-    ///
-    /// Beyond memmap2's checks, the map gets every check of [`MmapOptions::map`] (a directory, a
-    /// pipe, a length over `isize::MAX` are refused before the call), and the reason a file is not
-    /// safe is in the error: the seals it lacks, or that it is neither sealed nor verity-protected.
-    /// [`MmapOptions::map_sealed`] is the same map for sealed memfds only, with an `io::Error`.
-    ///
-    /// ```
-    /// use mmap::{MmapOptions, Seals, SharedMemory};
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let memory = SharedMemory::create("constants", 4096)?;
-    /// assert!(MmapOptions::new().map_if_safe(&memory).unwrap_err().not_safe()); // not sealed yet
-    /// memory.add_seals(Seals::SHRINK | Seals::WRITE)?;
-    /// let map = MmapOptions::new().map_if_safe(&memory)?;
-    /// assert_eq!(map.len(), 4096);
-    /// # Ok(())
-    /// # }
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// [`MapIfSafeError`](crate::MapIfSafeError): `not_safe()` when the file may change or the
-    /// range reaches past its end; `map_failed()` when the map fails (or, without `len`, the offset
-    /// is past the end of the file, as in memmap2); `not_supported()` off Linux and Android.
-    pub fn map_if_safe<T: MmapAsRawDesc>(&self, file: T) -> Result<Mmap, crate::MapIfSafeError> {
-        use crate::MapIfSafeError;
+    /// The mapping of [`MmapOptions::map_if_safe`]: the file is checked (sealed, or fs-verity),
+    /// and so is the range, on a descriptor of the call's own, which is then mapped.
+    pub(crate) fn if_safe_mapping(
+        &self,
+        file: &impl MmapAsRawDesc,
+    ) -> Result<MmapInner, MapIfSafeError> {
         const CALL: &str = "map_if_safe";
-        let pinned = pin(CALL, &file).map_err(MapIfSafeError::new_map_failed)?;
+        let pinned = pin(CALL, file).map_err(MapIfSafeError::new_map_failed)?;
         let fd = pinned.as_fd();
         crate::if_safe::check_file(CALL, fd)?;
         let size = sys::file_info(CALL, fd)
@@ -520,61 +381,11 @@ impl MmapOptions {
             )));
         }
         self.map_file(CALL, fd, Protection::READ, Sharing::Shared)
-            .map(Mmap::from_inner)
             .map_err(MapIfSafeError::new_map_failed)
     }
 
-    /// A writable shared map of the file that gives out raw pointers only, so making it is safe:
-    /// the caller's `unsafe` blocks that read or write through the pointers carry the promises.
-    ///
-    /// # Errors
-    ///
-    /// As [`MmapOptions::map_mut`].
-    pub fn map_raw<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapRaw> {
-        let fd = borrow("map_raw", &file)?;
-        self.map_file(
-            "map_raw",
-            fd.as_fd(),
-            Protection::READ | Protection::WRITE,
-            Sharing::Shared,
-        )
-        .map(MmapRaw::from_inner)
-    }
-
-    /// As [`MmapOptions::map_raw`], read-only: for a file open for reading only.
-    ///
-    /// # Errors
-    ///
-    /// As [`MmapOptions::map`].
-    pub fn map_raw_read_only<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapRaw> {
-        let fd = borrow("map_raw_read_only", &file)?;
-        self.map_file(
-            "map_raw_read_only",
-            fd.as_fd(),
-            Protection::READ,
-            Sharing::Shared,
-        )
-        .map(MmapRaw::from_inner)
-    }
-
-    /// Anonymous memory of the `len` set with [`MmapOptions::len`] (0 without it), zero-filled and
-    /// private to this process and its children ([`MAP_ANONYMOUS`](mmap_sys::MAP_ANONYMOUS) `|`
-    /// [`MAP_PRIVATE`](mmap_sys::MAP_PRIVATE)).
-    ///
-    /// ```
-    /// # fn main() -> std::io::Result<()> {
-    /// let mut memory = mmap::MmapOptions::new().len(1 << 20).map_anon()?;
-    /// memory[4096] = 7;
-    /// assert_eq!(memory.iter().map(|&b| u32::from(b)).sum::<u32>(), 7);
-    /// # Ok(())
-    /// # }
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for a length over `isize::MAX`; otherwise the error of `mmap`, e.g.
-    /// `OutOfMemory`.
-    pub fn map_anon(&self) -> io::Result<MmapMut> {
+    /// The mapping of [`MmapOptions::map_anon`]: anonymous memory, private to this process.
+    pub(crate) fn anon_mapping(&self) -> io::Result<MmapInner> {
         let len = self.len.unwrap_or(0);
         let flags = mmap_sys::MAP_PRIVATE | mmap_sys::MAP_ANONYMOUS;
         self.map_checked(
@@ -585,7 +396,6 @@ impl MmapOptions {
             None,
             0,
         )
-        .map(MmapMut::from_inner)
     }
 
     #[inline]

@@ -2,7 +2,7 @@
 
 use std::io;
 
-use crate::{Mmap, MmapMut, MmapRaw};
+use crate::map::{Mmap, MmapMut, MmapRaw};
 
 /// How [`MmapMut::remap`] (and [`Mmap::remap`], [`MmapRaw::remap`]) may resize a map.
 ///
