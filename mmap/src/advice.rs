@@ -1,6 +1,7 @@
 //! Advice for `madvise(2)`, split by whether it can change what safe code reads.
 
 use crate::sys::{self, c_int};
+use mmap_sys as c;
 
 /// Declares an advice enum from one list: each variant with its docs, its `MADV_` constant and,
 /// where the headers may lack it, the `cfg` name. The enum, `ALL` and `raw()` are made from it, so
@@ -24,7 +25,7 @@ macro_rules! advice_enum {
                 #[doc = ""]
                 #[doc = concat!("[`", stringify!($raw), "`](mmap_sys::", stringify!($raw), ").")]
                 $(#[cfg(mman_has = $cfg)])?
-                $variant = mmap_sys::$raw,
+                $variant = c::$raw,
             )*
         }
 

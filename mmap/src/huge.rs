@@ -5,6 +5,7 @@ use std::io;
 
 use crate::range::invalid;
 use crate::sys::c_int;
+use mmap_sys as c;
 
 /// Where Linux lists its huge page pools, one directory per size (`hugepages-2048kB`).
 const POOLS: &str = "/sys/kernel/mm/hugepages";
@@ -38,7 +39,7 @@ macro_rules! huge_page_sizes {
             $(
                 #[doc = concat!("The size [`", $cfg, "`](mmap_sys::", $cfg, ") encodes.")]
                 #[cfg(mman_has = $cfg)]
-                pub const $name: HugePageSize = HugePageSize::from_flag(mmap_sys::$raw);
+                pub const $name: HugePageSize = HugePageSize::from_flag(c::$raw);
             )*
 
             /// Every size the host's headers name (a `MAP_HUGE_*` constant), smallest first.
@@ -70,8 +71,7 @@ impl HugePageSize {
     /// The size a `MAP_HUGE_*` flag encodes: bits 26 to 31 of the flags, the size's log2.
     const fn from_flag(flag: c_int) -> HugePageSize {
         HugePageSize {
-            bits: ((flag as u32 >> mmap_sys::MAP_HUGE_SHIFT) & mmap_sys::MAP_HUGE_MASK as u32)
-                as u8,
+            bits: ((flag as u32 >> c::MAP_HUGE_SHIFT) & c::MAP_HUGE_MASK as u32) as u8,
         }
     }
 
@@ -80,7 +80,7 @@ impl HugePageSize {
     /// [`HugePageSize::available`].
     pub fn from_bytes(bytes: u64) -> Option<HugePageSize> {
         let bits = bytes.trailing_zeros();
-        (bytes.is_power_of_two() && bits as c_int <= mmap_sys::MAP_HUGE_MASK && bits > 0)
+        (bytes.is_power_of_two() && bits as c_int <= c::MAP_HUGE_MASK && bits > 0)
             .then_some(HugePageSize { bits: bits as u8 })
     }
 
@@ -96,7 +96,7 @@ impl HugePageSize {
 
     /// The `MAP_HUGE_*` bits of this size, to `|` with [`MAP_HUGETLB`](mmap_sys::MAP_HUGETLB).
     pub fn flag(self) -> c_int {
-        ((self.bits as u32) << mmap_sys::MAP_HUGE_SHIFT) as c_int
+        ((self.bits as u32) << c::MAP_HUGE_SHIFT) as c_int
     }
 
     /// The huge page pools the system offers, smallest page first, from `/sys/kernel/mm/hugepages`

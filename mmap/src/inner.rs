@@ -7,6 +7,7 @@ use std::io;
 use crate::checked_copy::{self, Via};
 use crate::range::check_range;
 use crate::sys::{self, c_int};
+use mmap_sys as c;
 
 /// A live mapping of `len` bytes at `ptr`, or an empty one (`len == 0`, `ptr` the page size,
 /// nothing mapped). `ptr` may sit past the start of the pages mapped: by `ptr % page_size()` bytes
@@ -58,7 +59,7 @@ impl MmapInner {
         offset: u64,
     ) -> io::Result<Self> {
         debug_assert!(len > 0);
-        debug_assert_eq!(flags & mmap_sys::MAP_FIXED, 0);
+        debug_assert_eq!(flags & c::MAP_FIXED, 0);
         let prefix = (offset % sys::page_size() as u64) as usize;
         let (hint, page_offset) = (hint as *mut c_void, offset - prefix as u64);
         // SAFETY: no MAP_FIXED (callers refuse it): the kernel takes `hint` as a hint, or with
@@ -91,14 +92,10 @@ impl MmapInner {
     /// an error now instead of a `SIGBUS` at that touch: `MADV_POPULATE_WRITE` for a writable map,
     /// `MADV_POPULATE_READ` otherwise (Linux 5.14; on an older kernel nothing is done).
     #[cfg(mman_huge)]
-    pub(crate) fn prefault_huge_pages(self, call: &str, writable: bool) -> io::Result<Self> {
+    pub(crate) fn prefault_huge_pages(self, call: &str, populate: Populate) -> io::Result<Self> {
         #[cfg(mman_populate)]
         if let Some((start, len)) = self.whole() {
-            let advice = if writable {
-                (mmap_sys::MADV_POPULATE_WRITE, "MADV_POPULATE_WRITE")
-            } else {
-                (mmap_sys::MADV_POPULATE_READ, "MADV_POPULATE_READ")
-            };
+            let advice = populate.advice();
             // SAFETY: the whole of this new mapping; populating changes no byte anyone reads.
             match unsafe { sys::madvise(call, start, len, advice.0, advice.1) } {
                 Ok(()) => {}
@@ -114,7 +111,7 @@ impl MmapInner {
             }
         }
         #[cfg(not(mman_populate))]
-        let _ = (call, writable);
+        let _ = (call, populate);
         Ok(self)
     }
 
@@ -162,33 +159,17 @@ impl MmapInner {
         })
     }
 
-    /// `msync` of a range, with `MS_SYNC` or `MS_ASYNC`.
+    /// `msync` of a range, as `how` says.
     pub(crate) fn flush(
         &self,
         call: &str,
         offset: usize,
         len: usize,
-        wait: bool,
-    ) -> io::Result<()> {
-        let flags = if wait {
-            mmap_sys::MS_SYNC
-        } else {
-            mmap_sys::MS_ASYNC
-        };
-        self.msync(call, offset, len, flags)
-    }
-
-    /// `msync` of a range, with `flags`.
-    pub(crate) fn msync(
-        &self,
-        call: &str,
-        offset: usize,
-        len: usize,
-        flags: c_int,
+        how: Flush,
     ) -> io::Result<()> {
         match self.pages(call, offset, len)? {
             // SAFETY: `pages` checked the range is within this mapping and page-aligned it.
-            Some((start, len)) => unsafe { sys::msync(call, start, len, flags) },
+            Some((start, len)) => unsafe { sys::msync(call, start, len, how.flags()) },
             None => Ok(()),
         }
     }
@@ -222,24 +203,24 @@ impl MmapInner {
         Ok(pages.iter().map(|&b| b & 1 == 1).collect())
     }
 
-    /// `mlock` (or `mlock2` with `MLOCK_ONFAULT`) of a range; `munlock` when `lock` is `None`.
-    pub(crate) fn lock(
+    /// `mlock` (or `mlock2` with `MLOCK_ONFAULT`) or `munlock` of a range, as `locking` says.
+    pub(crate) fn set_locking(
         &self,
         call: &str,
         offset: usize,
         len: usize,
-        lock: Option<Lock>,
+        locking: Locking,
     ) -> io::Result<()> {
         let Some((start, len)) = self.pages(call, offset, len)? else {
             return Ok(());
         };
         // SAFETY: a checked range of this mapping; locking never changes its contents.
         unsafe {
-            match lock {
-                Some(Lock::Now) => sys::mlock(call, start, len),
+            match locking {
+                Locking::Locked => sys::mlock(call, start, len),
                 #[cfg(mman_has = "MLOCK_ONFAULT")]
-                Some(Lock::OnFault) => sys::mlock_on_fault(call, start, len),
-                None => sys::munlock(call, start, len),
+                Locking::LockedOnFault => sys::mlock_on_fault(call, start, len),
+                Locking::Unlocked => sys::munlock(call, start, len),
             }
         }
     }
@@ -252,13 +233,9 @@ impl MmapInner {
         call: &str,
         offset: usize,
         len: usize,
-        write: bool,
+        populate: Populate,
     ) -> io::Result<()> {
-        let advice = if write {
-            (mmap_sys::MADV_POPULATE_WRITE, "MADV_POPULATE_WRITE")
-        } else {
-            (mmap_sys::MADV_POPULATE_READ, "MADV_POPULATE_READ")
-        };
+        let advice = populate.advice();
         // SAFETY: populating reads (or, for a writable map, write-faults without writing) the
         // pages: it changes no byte any reference sees.
         unsafe { self.advise(call, offset, len, advice) }.map_err(|error| {
@@ -353,11 +330,7 @@ impl MmapInner {
                 crate::stack_guard::check_stack_guard(CALL, &what, end, grown)?;
             }
         }
-        let flags = if may_move {
-            mmap_sys::MREMAP_MAYMOVE
-        } else {
-            0
-        };
+        let flags = if may_move { c::MREMAP_MAYMOVE } else { 0 };
         // SAFETY: the whole mapping, from its page-aligned start; the old addresses are the
         // caller's.
         let resized = unsafe { sys::mremap(CALL, start, old_whole, new_len + prefix, flags) };
@@ -469,7 +442,7 @@ unsafe fn last_byte_backed(call: &str, ptr: *const u8) -> io::Result<usize> {
                 call,
                 page as *mut c_void,
                 sys::page_size(),
-                mmap_sys::MADV_POPULATE_READ,
+                c::MADV_POPULATE_READ,
                 "MADV_POPULATE_READ",
             )
         };
@@ -509,14 +482,58 @@ fn mapped_anonymous(addr: usize) -> bool {
     })
 }
 
-/// How `MmapInner::lock` locks.
+/// How [`MmapInner::flush`] calls `msync`.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Lock {
+pub(crate) enum Flush {
+    /// `MS_SYNC`: write the changes, and wait until they are written.
+    Sync,
+    /// `MS_ASYNC`: start writing the changes, and return.
+    Async,
+    /// `MS_SYNC | MS_INVALIDATE`: as `Sync`, and drop other maps' cached copies of the pages.
+    SyncInvalidate,
+}
+
+impl Flush {
+    fn flags(self) -> c_int {
+        match self {
+            Flush::Sync => c::MS_SYNC,
+            Flush::Async => c::MS_ASYNC,
+            Flush::SyncInvalidate => c::MS_SYNC | c::MS_INVALIDATE,
+        }
+    }
+}
+
+/// How [`MmapInner::set_locking`] leaves a range.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Locking {
     /// `mlock`: fault in and lock every page now.
-    Now,
+    Locked,
     /// `mlock2(MLOCK_ONFAULT)`: lock pages as they are first touched.
     #[cfg(mman_has = "MLOCK_ONFAULT")]
-    OnFault,
+    LockedOnFault,
+    /// `munlock`.
+    Unlocked,
+}
+
+/// What [`MmapInner::populate`] faults pages in for.
+#[cfg(any(mman_huge, mman_populate))]
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Populate {
+    /// `MADV_POPULATE_READ`: reading.
+    Read,
+    /// `MADV_POPULATE_WRITE`: writing (the pages are made writable and marked dirty).
+    Write,
+}
+
+#[cfg(mman_populate)]
+impl Populate {
+    /// The advice, and its C name.
+    fn advice(self) -> (c_int, &'static str) {
+        match self {
+            Populate::Read => (c::MADV_POPULATE_READ, "MADV_POPULATE_READ"),
+            Populate::Write => (c::MADV_POPULATE_WRITE, "MADV_POPULATE_WRITE"),
+        }
+    }
 }
 
 impl Drop for MmapInner {

@@ -4,6 +4,7 @@ use std::io;
 
 use crate::range::invalid;
 use crate::sys::{self, c_int};
+use mmap_sys as c;
 
 bitflags::bitflags! {
     /// What [`lock_all`] locks: the `flags` of `mlockall(2)`.
@@ -17,13 +18,13 @@ bitflags::bitflags! {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct LockAll: c_int {
         /// Every page mapped now: [`MCL_CURRENT`](mmap_sys::MCL_CURRENT).
-        const CURRENT = mmap_sys::MCL_CURRENT;
+        const CURRENT = c::MCL_CURRENT;
         /// Every page mapped from now on: [`MCL_FUTURE`](mmap_sys::MCL_FUTURE).
-        const FUTURE = mmap_sys::MCL_FUTURE;
+        const FUTURE = c::MCL_FUTURE;
         /// With `CURRENT` or `FUTURE`: lock pages as they are first touched, not all at once:
         /// [`MCL_ONFAULT`](mmap_sys::MCL_ONFAULT) (Linux 4.4).
         #[cfg(mman_has = "MCL_ONFAULT")]
-        const ON_FAULT = mmap_sys::MCL_ONFAULT;
+        const ON_FAULT = c::MCL_ONFAULT;
     }
 }
 

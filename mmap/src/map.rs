@@ -12,7 +12,9 @@ use crate::checked_copy::Via;
 use crate::desc::MmapAsRawDesc;
 use crate::flags::Protection;
 use crate::if_safe::MapIfSafeError;
-use crate::inner::{Lock, MmapInner};
+#[cfg(mman_populate)]
+use crate::inner::Populate;
+use crate::inner::{Flush, Locking, MmapInner};
 use crate::options::{MmapOptions, Sharing};
 use crate::reader::MmapReader;
 
@@ -135,7 +137,8 @@ macro_rules! impl_methods_of_every_map {
             /// kernel older than 5.14; otherwise the error of `madvise`.
             #[cfg(mman_populate)]
             pub fn populate(&self) -> io::Result<()> {
-                self.inner.populate("populate", 0, self.len(), false)
+                self.inner
+                    .populate("populate", 0, self.len(), Populate::Read)
             }
 
             /// As `populate`, for the `len` bytes from `offset`, widened to whole pages.
@@ -146,7 +149,8 @@ macro_rules! impl_methods_of_every_map {
             /// `populate`.
             #[cfg(mman_populate)]
             pub fn populate_range(&self, offset: usize, len: usize) -> io::Result<()> {
-                self.inner.populate("populate_range", offset, len, false)
+                self.inner
+                    .populate("populate_range", offset, len, Populate::Read)
             }
 
             /// Copies the map's bytes from `offset` into `buf`, as `FileExt::read_at` reads a file,
@@ -263,7 +267,8 @@ macro_rules! impl_methods_of_every_map {
             /// `OutOfMemory` (`ENOMEM`) or `PermissionDenied` (`EPERM`) past `RLIMIT_MEMLOCK`;
             /// otherwise the error of `mlock`.
             pub fn lock(&self) -> io::Result<()> {
-                self.inner.lock("lock", 0, self.len(), Some(Lock::Now))
+                self.inner
+                    .set_locking("lock", 0, self.len(), Locking::Locked)
             }
 
             /// As `lock`, for the `len` bytes from `offset`.
@@ -273,7 +278,8 @@ macro_rules! impl_methods_of_every_map {
             /// `InvalidInput` before any call if the range is not within the map; otherwise as
             /// `lock`.
             pub fn lock_range(&self, offset: usize, len: usize) -> io::Result<()> {
-                self.inner.lock("lock_range", offset, len, Some(Lock::Now))
+                self.inner
+                    .set_locking("lock_range", offset, len, Locking::Locked)
             }
 
             /// Locks the whole map in RAM as its pages are first touched, not now:
@@ -285,7 +291,7 @@ macro_rules! impl_methods_of_every_map {
             #[cfg(mman_has = "MLOCK_ONFAULT")]
             pub fn lock_on_fault(&self) -> io::Result<()> {
                 self.inner
-                    .lock("lock_on_fault", 0, self.len(), Some(Lock::OnFault))
+                    .set_locking("lock_on_fault", 0, self.len(), Locking::LockedOnFault)
             }
 
             /// As `lock_on_fault`, for the `len` bytes from `offset`: `mlock2(2)` with
@@ -311,7 +317,7 @@ macro_rules! impl_methods_of_every_map {
             #[cfg(mman_has = "MLOCK_ONFAULT")]
             pub fn lock_range_on_fault(&self, offset: usize, len: usize) -> io::Result<()> {
                 self.inner
-                    .lock("lock_range_on_fault", offset, len, Some(Lock::OnFault))
+                    .set_locking("lock_range_on_fault", offset, len, Locking::LockedOnFault)
             }
 
             /// Unlocks the whole map: `munlock(2)`.
@@ -320,7 +326,8 @@ macro_rules! impl_methods_of_every_map {
             ///
             /// The error of `munlock`.
             pub fn unlock(&self) -> io::Result<()> {
-                self.inner.lock("unlock", 0, self.len(), None)
+                self.inner
+                    .set_locking("unlock", 0, self.len(), Locking::Unlocked)
             }
 
             /// As `unlock`, for the `len` bytes from `offset`.
@@ -330,7 +337,8 @@ macro_rules! impl_methods_of_every_map {
             /// `InvalidInput` before any call if the range is not within the map; otherwise as
             /// `unlock`.
             pub fn unlock_range(&self, offset: usize, len: usize) -> io::Result<()> {
-                self.inner.lock("unlock_range", offset, len, None)
+                self.inner
+                    .set_locking("unlock_range", offset, len, Locking::Unlocked)
             }
         }
 
@@ -359,7 +367,7 @@ macro_rules! impl_flush_methods {
             ///
             /// The error of `msync`, e.g. `EIO` when the disk fails.
             pub fn flush(&self) -> io::Result<()> {
-                self.inner.flush("flush", 0, self.len(), true)
+                self.inner.flush("flush", 0, self.len(), Flush::Sync)
             }
 
             /// Starts writing the map's changes to the file and returns:
@@ -369,7 +377,7 @@ macro_rules! impl_flush_methods {
             ///
             /// The error of `msync`.
             pub fn flush_async(&self) -> io::Result<()> {
-                self.inner.flush("flush_async", 0, self.len(), false)
+                self.inner.flush("flush_async", 0, self.len(), Flush::Async)
             }
 
             /// As `flush`, for the `len` bytes from `offset`, widened to whole pages.
@@ -379,7 +387,7 @@ macro_rules! impl_flush_methods {
             /// `InvalidInput` before any call if the range is not within the map; otherwise as
             /// `flush`.
             pub fn flush_range(&self, offset: usize, len: usize) -> io::Result<()> {
-                self.inner.flush("flush_range", offset, len, true)
+                self.inner.flush("flush_range", offset, len, Flush::Sync)
             }
 
             /// Prefaults the whole map for writing: `madvise(2)` with
@@ -402,7 +410,8 @@ macro_rules! impl_flush_methods {
             /// As `populate`; `OutOfMemory` when memory runs out.
             #[cfg(mman_populate)]
             pub fn populate_write(&self) -> io::Result<()> {
-                self.inner.populate("populate_write", 0, self.len(), true)
+                self.inner
+                    .populate("populate_write", 0, self.len(), Populate::Write)
             }
 
             /// As `flush`, and asks the kernel to drop other maps' cached copies of the file's
@@ -415,8 +424,8 @@ macro_rules! impl_flush_methods {
             ///
             /// As `flush`; `ResourceBusy` (`EBUSY`) where part of the map is locked (`lock`).
             pub fn flush_invalidate(&self) -> io::Result<()> {
-                let flags = mmap_sys::MS_SYNC | mmap_sys::MS_INVALIDATE;
-                self.inner.msync("flush_invalidate", 0, self.len(), flags)
+                self.inner
+                    .flush("flush_invalidate", 0, self.len(), Flush::SyncInvalidate)
             }
 
             /// As `flush_invalidate`, for the `len` bytes from `offset`, widened to whole pages.
@@ -426,9 +435,8 @@ macro_rules! impl_flush_methods {
             /// `InvalidInput` before any call if the range is not within the map; otherwise as
             /// `flush_invalidate`.
             pub fn flush_invalidate_range(&self, offset: usize, len: usize) -> io::Result<()> {
-                let flags = mmap_sys::MS_SYNC | mmap_sys::MS_INVALIDATE;
                 self.inner
-                    .msync("flush_invalidate_range", offset, len, flags)
+                    .flush("flush_invalidate_range", offset, len, Flush::SyncInvalidate)
             }
 
             /// As `flush_async`, for the `len` bytes from `offset`, widened to whole pages.
@@ -438,7 +446,8 @@ macro_rules! impl_flush_methods {
             /// `InvalidInput` before any call if the range is not within the map; otherwise as
             /// `flush_async`.
             pub fn flush_async_range(&self, offset: usize, len: usize) -> io::Result<()> {
-                self.inner.flush("flush_async_range", offset, len, false)
+                self.inner
+                    .flush("flush_async_range", offset, len, Flush::Async)
             }
         }
     };

@@ -11,8 +11,11 @@ use crate::flags::{MapFlags, Protection};
 use crate::huge::HugePageSize;
 use crate::if_safe::MapIfSafeError;
 use crate::inner::MmapInner;
+#[cfg(mman_huge)]
+use crate::inner::Populate;
 use crate::range::{check_file_range, check_len, invalid};
 use crate::sys::{self, c_int, FileKind};
+use mmap_sys as c;
 
 /// What to map and how: a builder for every kind of map, as in memmap2.
 ///
@@ -41,11 +44,25 @@ pub struct MmapOptions {
     raw_flags: c_int,
     // Read only where the host can map huge pages.
     #[cfg_attr(not(mman_huge), allow(dead_code))]
-    huge: Option<Option<u8>>,
+    huge: Huge,
     placement: Placement,
     // Read only where the host has MAP_SYNC.
     #[cfg_attr(not(mman_sync), allow(dead_code))]
     dax_sync: bool,
+}
+
+/// The huge pages asked for with [`MmapOptions::huge`] or [`MmapOptions::huge_page_size`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Huge {
+    /// None asked for (a file on hugetlbfs, or `MAP_HUGETLB` in the flags, still has them).
+    #[default]
+    Off,
+    /// Of the system's default size: `huge(None)`.
+    #[cfg(mman_huge)]
+    DefaultSize,
+    /// Of `2^bits` bytes: `huge(Some(bits))`.
+    #[cfg(mman_huge)]
+    Bits(u8),
 }
 
 /// Where a new map goes.
@@ -142,7 +159,10 @@ impl MmapOptions {
     /// option; asking for huge pages of another file, or of another size, is refused.
     #[cfg(mman_huge)]
     pub fn huge(&mut self, page_bits: Option<u8>) -> &mut Self {
-        self.huge = Some(page_bits);
+        self.huge = match page_bits {
+            None => Huge::DefaultSize,
+            Some(bits) => Huge::Bits(bits),
+        };
         self
     }
 
@@ -168,7 +188,7 @@ impl MmapOptions {
     /// ```
     #[cfg(mman_huge)]
     pub fn huge_page_size(&mut self, size: HugePageSize) -> &mut Self {
-        self.huge = Some(Some(size.log2()));
+        self.huge = Huge::Bits(size.log2());
         self
     }
 
@@ -187,7 +207,7 @@ impl MmapOptions {
 
     /// Places the map at exactly `addr`, or fails with
     /// [`ErrorKind::AlreadyExists`](io::ErrorKind::AlreadyExists) if anything is mapped there:
-    /// [`MAP_FIXED_NOREPLACE`](mmap_sys::MAP_FIXED_NOREPLACE) (Linux 4.17). Plain `MAP_FIXED`,
+    /// [`MAP_FIXED_NOREPLACE`](c::MAP_FIXED_NOREPLACE) (Linux 4.17). Plain `MAP_FIXED`,
     /// which silently replaces what is there, is never used. With an unaligned offset, `addr` is
     /// where the page holding the offset goes.
     ///
@@ -387,7 +407,7 @@ impl MmapOptions {
     /// The mapping of [`MmapOptions::map_anon`]: anonymous memory, private to this process.
     pub(crate) fn anon_mapping(&self) -> io::Result<MmapInner> {
         let len = self.len.unwrap_or(0);
-        let flags = mmap_sys::MAP_PRIVATE | mmap_sys::MAP_ANONYMOUS;
+        let flags = c::MAP_PRIVATE | c::MAP_ANONYMOUS;
         self.map_checked(
             "map_anon",
             len,
@@ -407,8 +427,8 @@ impl MmapOptions {
         sharing: Sharing,
     ) -> io::Result<MmapInner> {
         let flags = match sharing {
-            Sharing::Shared => mmap_sys::MAP_SHARED,
-            Sharing::Private => mmap_sys::MAP_PRIVATE,
+            Sharing::Shared => c::MAP_SHARED,
+            Sharing::Private => c::MAP_PRIVATE,
         };
         let mut file = sys::MapFd { fd, blksize: None };
         let len = match self.len {
@@ -524,14 +544,21 @@ impl MmapOptions {
                 self.check_placement(call, hint, len, offset, size.bytes() as usize)?;
                 // A file's huge pages are its file system's: the flags would not change them.
                 let flags = match fd {
-                    None => flags | mmap_sys::MAP_HUGETLB | size.flag(),
+                    None => flags | c::MAP_HUGETLB | size.flag(),
                     Some(_) => flags,
                 };
                 MmapInner::new(call, hint, len, prot.bits(), flags, raw_fd, offset)
                     .map_err(|error| self.explain_failure(call, error, hint, len, offset))
                     .map_err(|error| crate::huge::explain_map_error(call, size, error))?
                     .hugetlb()
-                    .prefault_huge_pages(call, prot.contains(Protection::WRITE))?
+                    .prefault_huge_pages(
+                        call,
+                        if prot.contains(Protection::WRITE) {
+                            Populate::Write
+                        } else {
+                            Populate::Read
+                        },
+                    )?
             }
         };
         if placement_flags != 0 {
@@ -555,7 +582,7 @@ impl MmapOptions {
     /// (raw or not), and, from the safe [`MmapOptions::flags`], any bit [`MapFlags`] does not name.
     fn check_flags(&self, call: &str) -> io::Result<()> {
         let all = self.flags.bits() | self.raw_flags;
-        if all & (mmap_sys::MAP_FIXED | mmap_sys::MAP_SHARED | mmap_sys::MAP_PRIVATE) != 0 {
+        if all & (c::MAP_FIXED | c::MAP_SHARED | c::MAP_PRIVATE) != 0 {
             return Err(invalid(
                 call,
                 "flags: MAP_FIXED and the sharing type (MAP_SHARED, MAP_PRIVATE) cannot be passed \
@@ -622,7 +649,7 @@ impl MmapOptions {
                 ),
             )),
             #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
-            Placement::At(addr) => Ok((addr, mmap_sys::MAP_FIXED_NOREPLACE)),
+            Placement::At(addr) => Ok((addr, c::MAP_FIXED_NOREPLACE)),
         }
     }
 
@@ -640,20 +667,19 @@ impl MmapOptions {
     ) -> io::Result<Option<HugePageSize>> {
         let all = self.flags.bits() | self.raw_flags;
         let asked = match self.huge {
-            Some(bits) => Some(bits),
-            None if all & mmap_sys::MAP_HUGETLB != 0 => {
+            Huge::Off if all & c::MAP_HUGETLB != 0 => {
                 // The size field of raw flags, or (0) the default size.
-                match (all as u32 >> mmap_sys::MAP_HUGE_SHIFT) & mmap_sys::MAP_HUGE_MASK as u32 {
-                    0 => Some(None),
-                    bits => Some(Some(bits as u8)),
+                match (all as u32 >> c::MAP_HUGE_SHIFT) & c::MAP_HUGE_MASK as u32 {
+                    0 => Huge::DefaultSize,
+                    bits => Huge::Bits(bits as u8),
                 }
             }
-            None => None,
+            huge => huge,
         };
         let asked = match asked {
-            None => None,
-            Some(None) => Some(HugePageSize::system_default()?),
-            Some(Some(bits)) => Some(
+            Huge::Off => None,
+            Huge::DefaultSize => Some(HugePageSize::system_default()?),
+            Huge::Bits(bits) => Some(
                 1u64.checked_shl(u32::from(bits))
                     .and_then(HugePageSize::from_bytes)
                     .ok_or_else(|| {
@@ -682,7 +708,7 @@ impl MmapOptions {
                             ),
                         ))
                     }
-                    (Some(asked), Some(file)) if asked != file && self.huge.is_some() => {
+                    (Some(asked), Some(file)) if asked != file && self.huge != Huge::Off => {
                         return Err(invalid(
                             call,
                             format_args!("huge pages of {asked}: the file's huge pages are {file}"),
@@ -727,7 +753,7 @@ impl MmapOptions {
         fd: Option<sys::MapFd<'_>>,
     ) -> io::Result<Option<std::convert::Infallible>> {
         #[cfg(mman_has = "MAP_HUGETLB")]
-        let hugetlb_flag = (self.flags.bits() | self.raw_flags) & mmap_sys::MAP_HUGETLB != 0;
+        let hugetlb_flag = (self.flags.bits() | self.raw_flags) & c::MAP_HUGETLB != 0;
         #[cfg(not(mman_has = "MAP_HUGETLB"))]
         let hugetlb_flag = false;
         let hugetlb_file = match fd {
@@ -754,13 +780,13 @@ impl MmapOptions {
         if !self.dax_sync {
             return Ok(sharing);
         }
-        if sharing != mmap_sys::MAP_SHARED || !file {
+        if sharing != c::MAP_SHARED || !file {
             return Err(invalid(
                 call,
                 "dax_sync: MAP_SYNC needs a shared map of a file",
             ));
         }
-        Ok(mmap_sys::MAP_SHARED_VALIDATE | mmap_sys::MAP_SYNC)
+        Ok(c::MAP_SHARED_VALIDATE | c::MAP_SYNC)
     }
 
     #[cfg(not(mman_sync))]

@@ -11,6 +11,7 @@ use crate::options::MmapOptions;
 use crate::range::invalid;
 use crate::seals::Seals;
 use crate::sys;
+use mmap_sys as c;
 
 /// Memory that processes share: an anonymous file made by `memfd_create(2)` (Linux 3.17), which
 /// lives in RAM (or swap) and has no name in any file system. Its descriptor is handed to another
@@ -60,7 +61,7 @@ impl SharedMemory {
         }
         let c_name = CString::new(name)
             .map_err(|_| invalid(CALL, format_args!("name {name:?} holds a NUL byte")))?;
-        let fd = sys::memfd_create(&c_name, mmap_sys::MFD_CLOEXEC | mmap_sys::MFD_ALLOW_SEALING)?;
+        let fd = sys::memfd_create(&c_name, c::MFD_CLOEXEC | c::MFD_ALLOW_SEALING)?;
         let memory = SharedMemory {
             file: File::from(fd),
         };

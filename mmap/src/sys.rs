@@ -8,7 +8,9 @@ use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use mmap_sys as sys;
+// The C side: `c::mmap` is the C function, `sys::mmap` (as the rest of the crate calls this
+// module) its wrapper.
+use mmap_sys as c;
 
 pub(crate) use std::ffi::c_int;
 
@@ -122,6 +124,7 @@ pub(crate) fn hugetlb_page_size_of_file(call: &str, fd: BorrowedFd<'_>) -> io::R
     // The field's type differs between targets (i64, u32, ...): compare as the constant's type.
     #[allow(clippy::unnecessary_cast)]
     let hugetlbfs = stat.f_type as u32 == libc::HUGETLBFS_MAGIC as u32;
+    #[allow(clippy::unnecessary_cast)]
     Ok(hugetlbfs.then_some(stat.f_bsize as u64))
 }
 
@@ -172,8 +175,8 @@ pub(crate) unsafe fn mmap(
     offset: u64,
 ) -> io::Result<*mut c_void> {
     // SAFETY: the caller upholds the contract above; `offset` fits `off_t`, checked by the callers.
-    let ptr = unsafe { sys::mmap(hint, len, prot, flags, fd, offset as i64) };
-    if ptr == sys::MAP_FAILED {
+    let ptr = unsafe { c::mmap(hint, len, prot, flags, fd, offset as i64) };
+    if ptr == c::MAP_FAILED {
         Err(last_error(|| {
             format!("{call}: mmap of {len} bytes at offset {offset}")
         }))
@@ -200,7 +203,7 @@ fn check(ret: c_int, what: impl FnOnce() -> String) -> io::Result<()> {
 #[inline]
 pub(crate) unsafe fn munmap(ptr: *mut c_void, len: usize) -> io::Result<()> {
     // SAFETY: the caller upholds the contract above.
-    check(unsafe { sys::munmap(ptr, len) }, || {
+    check(unsafe { c::munmap(ptr, len) }, || {
         format!("munmap of {len} bytes at {ptr:p}")
     })
 }
@@ -218,7 +221,7 @@ pub(crate) unsafe fn mprotect(
     prot: c_int,
 ) -> io::Result<()> {
     // SAFETY: the caller upholds the contract above.
-    check(unsafe { sys::mprotect(ptr, len, prot) }, || {
+    check(unsafe { c::mprotect(ptr, len, prot) }, || {
         format!("{call}: mprotect of {len} bytes at {ptr:p}")
     })
 }
@@ -235,7 +238,7 @@ pub(crate) unsafe fn msync(
     flags: c_int,
 ) -> io::Result<()> {
     // SAFETY: msync reads the mapping's state only; the range is mapped (caller).
-    check(unsafe { sys::msync(ptr, len, flags) }, || {
+    check(unsafe { c::msync(ptr, len, flags) }, || {
         format!("{call}: msync of {len} bytes at {ptr:p}")
     })
 }
@@ -254,7 +257,7 @@ pub(crate) unsafe fn madvise(
     name: &str,
 ) -> io::Result<()> {
     // SAFETY: the caller upholds the contract above.
-    let ret = unsafe { sys::madvise(ptr, len, advice) };
+    let ret = unsafe { c::madvise(ptr, len, advice) };
     if ret == 0 {
         return Ok(());
     }
@@ -270,7 +273,7 @@ pub(crate) unsafe fn madvise(
 /// `madvise(NULL, 0, advice)` fails with `EINVAL` exactly when it does not, and changes nothing.
 pub(crate) fn madvise_supported(advice: c_int) -> bool {
     // SAFETY: a zero-length range touches no memory.
-    unsafe { sys::madvise(std::ptr::null_mut(), 0, advice) == 0 }
+    unsafe { c::madvise(std::ptr::null_mut(), 0, advice) == 0 }
 }
 
 /// `mlock(ptr, len)`.
@@ -280,7 +283,7 @@ pub(crate) fn madvise_supported(advice: c_int) -> bool {
 /// `ptr..ptr + len` is mapped.
 pub(crate) unsafe fn mlock(call: &str, ptr: *mut c_void, len: usize) -> io::Result<()> {
     // SAFETY: locking does not change memory contents; the range is mapped (caller).
-    let ret = unsafe { sys::mlock(ptr, len) };
+    let ret = unsafe { c::mlock(ptr, len) };
     check(ret, || {
         format!(
             "{call}: mlock of {len} bytes at {ptr:p} (RLIMIT_MEMLOCK: {})",
@@ -297,7 +300,7 @@ pub(crate) unsafe fn mlock(call: &str, ptr: *mut c_void, len: usize) -> io::Resu
 #[cfg(mman_has = "MLOCK_ONFAULT")]
 pub(crate) unsafe fn mlock_on_fault(call: &str, ptr: *mut c_void, len: usize) -> io::Result<()> {
     // SAFETY: locking does not change memory contents; the range is mapped (caller).
-    let ret = unsafe { sys::mlock2(ptr, len, sys::MLOCK_ONFAULT) };
+    let ret = unsafe { c::mlock2(ptr, len, c::MLOCK_ONFAULT) };
     check(ret, || {
         format!(
             "{call}: mlock2(MLOCK_ONFAULT) of {len} bytes at {ptr:p} (RLIMIT_MEMLOCK: {})",
@@ -313,7 +316,7 @@ pub(crate) unsafe fn mlock_on_fault(call: &str, ptr: *mut c_void, len: usize) ->
 /// `ptr..ptr + len` is mapped.
 pub(crate) unsafe fn munlock(call: &str, ptr: *mut c_void, len: usize) -> io::Result<()> {
     // SAFETY: unlocking does not change memory contents; the range is mapped (caller).
-    check(unsafe { sys::munlock(ptr, len) }, || {
+    check(unsafe { c::munlock(ptr, len) }, || {
         format!("{call}: munlock of {len} bytes at {ptr:p}")
     })
 }
@@ -328,7 +331,7 @@ pub(crate) unsafe fn mincore(call: &str, ptr: *mut c_void, len: usize) -> io::Re
     let mut vec = vec![0u8; pages];
     // The vector is `unsigned char *` in glibc's and musl's headers, `char *` in macOS's and
     // FreeBSD's. SAFETY: `vec` holds one byte per page of the range; the range is mapped (caller).
-    let ret = unsafe { sys::mincore(ptr, len, vec.as_mut_ptr().cast()) };
+    let ret = unsafe { c::mincore(ptr, len, vec.as_mut_ptr().cast()) };
     check(ret, || format!("{call}: mincore of {len} bytes at {ptr:p}"))?;
     Ok(vec)
 }
@@ -350,8 +353,8 @@ pub(crate) unsafe fn mremap(
 ) -> io::Result<*mut c_void> {
     // SAFETY: the caller upholds the contract above; without MREMAP_FIXED no fifth argument is
     // read.
-    let new = unsafe { sys::mremap(ptr, old_len, new_len, flags) };
-    if new == sys::MAP_FAILED {
+    let new = unsafe { c::mremap(ptr, old_len, new_len, flags) };
+    if new == c::MAP_FAILED {
         Err(last_error(|| {
             format!("{call}: mremap of {old_len} bytes at {ptr:p} to {new_len} bytes")
         }))
@@ -521,7 +524,7 @@ fn memlock_limit() -> String {
 /// `mlockall(flags)`; `names` spells the flags, for the message.
 pub(crate) fn mlockall(flags: c_int, names: &str) -> io::Result<()> {
     // SAFETY: locking changes no memory contents.
-    let ret = unsafe { sys::mlockall(flags) };
+    let ret = unsafe { c::mlockall(flags) };
     check(ret, || {
         format!(
             "lock_all: mlockall({names}) (RLIMIT_MEMLOCK: {})",
@@ -533,7 +536,7 @@ pub(crate) fn mlockall(flags: c_int, names: &str) -> io::Result<()> {
 /// `munlockall()`.
 pub(crate) fn munlockall() -> io::Result<()> {
     // SAFETY: unlocking changes no memory contents.
-    check(unsafe { sys::munlockall() }, || {
+    check(unsafe { c::munlockall() }, || {
         "unlock_all: munlockall".to_owned()
     })
 }
@@ -545,7 +548,7 @@ pub(crate) fn memfd_create(
     flags: std::ffi::c_uint,
 ) -> io::Result<std::os::fd::OwnedFd> {
     // SAFETY: `name` is a NUL-terminated string that lives through the call.
-    let fd = unsafe { sys::memfd_create(name.as_ptr(), flags) };
+    let fd = unsafe { c::memfd_create(name.as_ptr(), flags) };
     if fd < 0 {
         return Err(last_error(|| {
             format!("SharedMemory::create: memfd_create({name:?})")
@@ -634,8 +637,8 @@ mod tests {
                 "test",
                 std::ptr::null_mut(),
                 bytes.len(),
-                sys::PROT_READ,
-                sys::MAP_SHARED,
+                c::PROT_READ,
+                c::MAP_SHARED,
                 fd,
                 0,
             )
@@ -676,7 +679,7 @@ mod tests {
                 "test",
                 ptr.cast::<u8>().add(page).cast(),
                 page,
-                sys::PROT_NONE,
+                c::PROT_NONE,
             )
         }
         .unwrap();
