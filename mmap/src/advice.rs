@@ -114,6 +114,11 @@ impl Advice {
     ///
     /// assert!(Advice::Sequential.is_supported());
     /// ```
+    ///
+    /// # References
+    ///
+    /// - [`madvise(2)`](https://man7.org/linux/man-pages/man2/madvise.2.html)
+    #[doc(alias = "madvise")]
     pub fn is_supported(self) -> bool {
         sys::madvise_supported(self.raw().0)
     }
@@ -172,6 +177,11 @@ impl Advice {
 
 impl UncheckedAdvice {
     /// Whether the running kernel knows this advice: see [`Advice::is_supported`].
+    ///
+    /// # References
+    ///
+    /// - [`madvise(2)`](https://man7.org/linux/man-pages/man2/madvise.2.html)
+    #[doc(alias = "madvise")]
     pub fn is_supported(self) -> bool {
         sys::madvise_supported(self.raw().0)
     }

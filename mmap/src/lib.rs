@@ -294,7 +294,14 @@ pub fn missing_constants() -> &'static [&'static str] {
 /// ```
 /// assert!(mmap::page_size().is_power_of_two());
 /// ```
+///
+/// # References
+///
+/// - [`sysconf(3)`](https://man7.org/linux/man-pages/man3/sysconf.3.html)
 #[inline]
+#[doc(alias = "sysconf")]
+#[doc(alias = "_SC_PAGESIZE")]
+#[doc(alias = "getpagesize")]
 pub fn page_size() -> usize {
     sys::page_size()
 }

@@ -16,6 +16,9 @@ bitflags::bitflags! {
     /// assert_eq!(both.bits(), mmap_sys::MCL_CURRENT | mmap_sys::MCL_FUTURE);
     /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[doc(alias = "mlockall")]
+    #[doc(alias = "MCL_CURRENT")]
+    #[doc(alias = "MCL_FUTURE")]
     pub struct LockAll: c_int {
         /// Every page mapped now: [`MCL_CURRENT`](mmap_sys::MCL_CURRENT).
         const CURRENT = c::MCL_CURRENT;
@@ -52,6 +55,13 @@ bitflags::bitflags! {
 /// for `ON_FAULT` on a kernel older than 4.4.
 /// `OutOfMemory` (`ENOMEM`) past `RLIMIT_MEMLOCK`, and `PermissionDenied` (`EPERM`) when the limit
 /// is 0, both with the limit in the message; otherwise the error of `mlockall`.
+///
+/// # References
+///
+/// - [`mlockall(2)`](https://man7.org/linux/man-pages/man2/mlockall.2.html)
+#[doc(alias = "mlockall")]
+#[doc(alias = "MCL_CURRENT")]
+#[doc(alias = "MCL_FUTURE")]
 pub fn lock_all(flags: LockAll) -> io::Result<()> {
     if !flags.intersects(LockAll::CURRENT | LockAll::FUTURE) {
         return Err(invalid(
@@ -86,6 +96,11 @@ pub fn lock_all(flags: LockAll) -> io::Result<()> {
 /// # Errors
 ///
 /// The error of `munlockall` (it has none on Linux).
+///
+/// # References
+///
+/// - [`munlockall(2)`](https://man7.org/linux/man-pages/man2/munlockall.2.html)
+#[doc(alias = "munlockall")]
 pub fn unlock_all() -> io::Result<()> {
     sys::munlockall()
 }

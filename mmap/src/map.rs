@@ -50,6 +50,11 @@ macro_rules! impl_methods_of_every_map {
             ///
             /// `Unsupported` when the running kernel does not know the advice; otherwise the error
             /// of `madvise`.
+            ///
+            /// # References
+            ///
+            /// - [`madvise(2)`](https://man7.org/linux/man-pages/man2/madvise.2.html)
+            #[doc(alias = "madvise")]
             pub fn advise(&self, advice: Advice) -> io::Result<()> {
                 // SAFETY: an `Advice` never changes what the map reads.
                 unsafe { self.inner.advise("advise", 0, self.len(), advice.raw()) }
@@ -61,6 +66,11 @@ macro_rules! impl_methods_of_every_map {
             ///
             /// `InvalidInput` before any call if the range is not within the map; otherwise as
             /// `advise`.
+            ///
+            /// # References
+            ///
+            /// - [`madvise(2)`](https://man7.org/linux/man-pages/man2/madvise.2.html)
+            #[doc(alias = "madvise")]
             pub fn advise_range(
                 &self,
                 advice: Advice,
@@ -83,6 +93,12 @@ macro_rules! impl_methods_of_every_map {
             /// The caller accepts what the advice does to the contents (see each
             /// [`UncheckedAdvice`](crate::UncheckedAdvice)) and holds no reference into the map
             /// that relies on them staying as they are.
+            ///
+            /// # References
+            ///
+            /// - [`madvise(2)`](https://man7.org/linux/man-pages/man2/madvise.2.html)
+            #[doc(alias = "madvise")]
+            #[doc(alias = "MADV_DONTNEED")]
             pub unsafe fn unchecked_advise(&self, advice: UncheckedAdvice) -> io::Result<()> {
                 // SAFETY: the caller's promise above.
                 unsafe {
@@ -101,6 +117,12 @@ macro_rules! impl_methods_of_every_map {
             /// # Safety
             ///
             /// As `unchecked_advise`, for the pages the range touches.
+            ///
+            /// # References
+            ///
+            /// - [`madvise(2)`](https://man7.org/linux/man-pages/man2/madvise.2.html)
+            #[doc(alias = "madvise")]
+            #[doc(alias = "MADV_DONTNEED")]
             pub unsafe fn unchecked_advise_range(
                 &self,
                 advice: UncheckedAdvice,
@@ -135,7 +157,13 @@ macro_rules! impl_methods_of_every_map {
             ///
             /// `UnexpectedEof` when part of the map is past the end of the file; `Unsupported` on a
             /// kernel older than 5.14; otherwise the error of `madvise`.
+            ///
+            /// # References
+            ///
+            /// - [`madvise(2)`](https://man7.org/linux/man-pages/man2/madvise.2.html)
             #[cfg(mman_populate)]
+            #[doc(alias = "madvise")]
+            #[doc(alias = "MADV_POPULATE_READ")]
             pub fn populate(&self) -> io::Result<()> {
                 self.inner
                     .populate("populate", 0, self.len(), Populate::Read)
@@ -147,7 +175,13 @@ macro_rules! impl_methods_of_every_map {
             ///
             /// `InvalidInput` before any call if the range is not within the map; otherwise as
             /// `populate`.
+            ///
+            /// # References
+            ///
+            /// - [`madvise(2)`](https://man7.org/linux/man-pages/man2/madvise.2.html)
             #[cfg(mman_populate)]
+            #[doc(alias = "madvise")]
+            #[doc(alias = "MADV_POPULATE_READ")]
             pub fn populate_range(&self, offset: usize, len: usize) -> io::Result<()> {
                 self.inner
                     .populate("populate_range", offset, len, Populate::Read)
@@ -188,7 +222,14 @@ macro_rules! impl_methods_of_every_map {
             /// `UnexpectedEof` when a page of the range cannot be read (past the end of a truncated
             /// file, or protected against reading); otherwise, where the kernel makes the copy, the
             /// error of `process_vm_readv` (off Linux: of `pipe`, `write` or `read`).
+            ///
+            /// # References
+            ///
+            /// - [`process_vm_readv(2)`](https://man7.org/linux/man-pages/man2/process_vm_readv.2.html)
+            /// - [`sigaction(2)`](https://man7.org/linux/man-pages/man2/sigaction.2.html)
             #[inline]
+            #[doc(alias = "process_vm_readv")]
+            #[doc(alias = "pread")]
             pub fn read_at(&self, buf: &mut [u8], offset: usize) -> io::Result<usize> {
                 self.inner.read_at("read_at", buf, offset, Via::Fastest)
             }
@@ -244,6 +285,11 @@ macro_rules! impl_methods_of_every_map {
             /// # Errors
             ///
             /// The error of `mincore`.
+            ///
+            /// # References
+            ///
+            /// - [`mincore(2)`](https://man7.org/linux/man-pages/man2/mincore.2.html)
+            #[doc(alias = "mincore")]
             pub fn resident_pages(&self) -> io::Result<usize> {
                 let pages = self.inner.residency("resident_pages", 0, self.len())?;
                 Ok(pages.into_iter().filter(|&resident| resident).count())
@@ -256,6 +302,11 @@ macro_rules! impl_methods_of_every_map {
             ///
             /// `InvalidInput` before any call if the range is not within the map; otherwise the
             /// error of `mincore`.
+            ///
+            /// # References
+            ///
+            /// - [`mincore(2)`](https://man7.org/linux/man-pages/man2/mincore.2.html)
+            #[doc(alias = "mincore")]
             pub fn residency(&self, offset: usize, len: usize) -> io::Result<Vec<bool>> {
                 self.inner.residency("residency", offset, len)
             }
@@ -266,6 +317,11 @@ macro_rules! impl_methods_of_every_map {
             ///
             /// `OutOfMemory` (`ENOMEM`) or `PermissionDenied` (`EPERM`) past `RLIMIT_MEMLOCK`;
             /// otherwise the error of `mlock`.
+            ///
+            /// # References
+            ///
+            /// - [`mlock(2)`](https://man7.org/linux/man-pages/man2/mlock.2.html)
+            #[doc(alias = "mlock")]
             pub fn lock(&self) -> io::Result<()> {
                 self.inner
                     .set_locking("lock", 0, self.len(), Locking::Locked)
@@ -277,6 +333,11 @@ macro_rules! impl_methods_of_every_map {
             ///
             /// `InvalidInput` before any call if the range is not within the map; otherwise as
             /// `lock`.
+            ///
+            /// # References
+            ///
+            /// - [`mlock(2)`](https://man7.org/linux/man-pages/man2/mlock.2.html)
+            #[doc(alias = "mlock")]
             pub fn lock_range(&self, offset: usize, len: usize) -> io::Result<()> {
                 self.inner
                     .set_locking("lock_range", offset, len, Locking::Locked)
@@ -288,7 +349,13 @@ macro_rules! impl_methods_of_every_map {
             /// # Errors
             ///
             /// As `lock`; `Unsupported` on a kernel without `mlock2`.
+            ///
+            /// # References
+            ///
+            /// - [`mlock2(2)`](https://man7.org/linux/man-pages/man2/mlock2.2.html)
             #[cfg(mman_has = "MLOCK_ONFAULT")]
+            #[doc(alias = "mlock2")]
+            #[doc(alias = "MLOCK_ONFAULT")]
             pub fn lock_on_fault(&self) -> io::Result<()> {
                 self.inner
                     .set_locking("lock_on_fault", 0, self.len(), Locking::LockedOnFault)
@@ -314,7 +381,13 @@ macro_rules! impl_methods_of_every_map {
             ///
             /// `InvalidInput` before any call if the range is not within the map; otherwise as
             /// `lock_on_fault`.
+            ///
+            /// # References
+            ///
+            /// - [`mlock2(2)`](https://man7.org/linux/man-pages/man2/mlock2.2.html)
             #[cfg(mman_has = "MLOCK_ONFAULT")]
+            #[doc(alias = "mlock2")]
+            #[doc(alias = "MLOCK_ONFAULT")]
             pub fn lock_range_on_fault(&self, offset: usize, len: usize) -> io::Result<()> {
                 self.inner
                     .set_locking("lock_range_on_fault", offset, len, Locking::LockedOnFault)
@@ -325,6 +398,11 @@ macro_rules! impl_methods_of_every_map {
             /// # Errors
             ///
             /// The error of `munlock`.
+            ///
+            /// # References
+            ///
+            /// - [`munlock(2)`](https://man7.org/linux/man-pages/man2/munlock.2.html)
+            #[doc(alias = "munlock")]
             pub fn unlock(&self) -> io::Result<()> {
                 self.inner
                     .set_locking("unlock", 0, self.len(), Locking::Unlocked)
@@ -336,6 +414,11 @@ macro_rules! impl_methods_of_every_map {
             ///
             /// `InvalidInput` before any call if the range is not within the map; otherwise as
             /// `unlock`.
+            ///
+            /// # References
+            ///
+            /// - [`munlock(2)`](https://man7.org/linux/man-pages/man2/munlock.2.html)
+            #[doc(alias = "munlock")]
             pub fn unlock_range(&self, offset: usize, len: usize) -> io::Result<()> {
                 self.inner
                     .set_locking("unlock_range", offset, len, Locking::Unlocked)
@@ -366,6 +449,12 @@ macro_rules! impl_flush_methods {
             /// # Errors
             ///
             /// The error of `msync`, e.g. `EIO` when the disk fails.
+            ///
+            /// # References
+            ///
+            /// - [`msync(2)`](https://man7.org/linux/man-pages/man2/msync.2.html)
+            #[doc(alias = "msync")]
+            #[doc(alias = "MS_SYNC")]
             pub fn flush(&self) -> io::Result<()> {
                 self.inner.flush("flush", 0, self.len(), Flush::Sync)
             }
@@ -376,6 +465,12 @@ macro_rules! impl_flush_methods {
             /// # Errors
             ///
             /// The error of `msync`.
+            ///
+            /// # References
+            ///
+            /// - [`msync(2)`](https://man7.org/linux/man-pages/man2/msync.2.html)
+            #[doc(alias = "msync")]
+            #[doc(alias = "MS_ASYNC")]
             pub fn flush_async(&self) -> io::Result<()> {
                 self.inner.flush("flush_async", 0, self.len(), Flush::Async)
             }
@@ -386,6 +481,12 @@ macro_rules! impl_flush_methods {
             ///
             /// `InvalidInput` before any call if the range is not within the map; otherwise as
             /// `flush`.
+            ///
+            /// # References
+            ///
+            /// - [`msync(2)`](https://man7.org/linux/man-pages/man2/msync.2.html)
+            #[doc(alias = "msync")]
+            #[doc(alias = "MS_SYNC")]
             pub fn flush_range(&self, offset: usize, len: usize) -> io::Result<()> {
                 self.inner.flush("flush_range", offset, len, Flush::Sync)
             }
@@ -408,7 +509,13 @@ macro_rules! impl_flush_methods {
             /// # Errors
             ///
             /// As `populate`; `OutOfMemory` when memory runs out.
+            ///
+            /// # References
+            ///
+            /// - [`madvise(2)`](https://man7.org/linux/man-pages/man2/madvise.2.html)
             #[cfg(mman_populate)]
+            #[doc(alias = "madvise")]
+            #[doc(alias = "MADV_POPULATE_WRITE")]
             pub fn populate_write(&self) -> io::Result<()> {
                 self.inner
                     .populate("populate_write", 0, self.len(), Populate::Write)
@@ -423,6 +530,12 @@ macro_rules! impl_flush_methods {
             /// # Errors
             ///
             /// As `flush`; `ResourceBusy` (`EBUSY`) where part of the map is locked (`lock`).
+            ///
+            /// # References
+            ///
+            /// - [`msync(2)`](https://man7.org/linux/man-pages/man2/msync.2.html)
+            #[doc(alias = "msync")]
+            #[doc(alias = "MS_INVALIDATE")]
             pub fn flush_invalidate(&self) -> io::Result<()> {
                 self.inner
                     .flush("flush_invalidate", 0, self.len(), Flush::SyncInvalidate)
@@ -434,6 +547,12 @@ macro_rules! impl_flush_methods {
             ///
             /// `InvalidInput` before any call if the range is not within the map; otherwise as
             /// `flush_invalidate`.
+            ///
+            /// # References
+            ///
+            /// - [`msync(2)`](https://man7.org/linux/man-pages/man2/msync.2.html)
+            #[doc(alias = "msync")]
+            #[doc(alias = "MS_INVALIDATE")]
             pub fn flush_invalidate_range(&self, offset: usize, len: usize) -> io::Result<()> {
                 self.inner
                     .flush("flush_invalidate_range", offset, len, Flush::SyncInvalidate)
@@ -445,6 +564,12 @@ macro_rules! impl_flush_methods {
             ///
             /// `InvalidInput` before any call if the range is not within the map; otherwise as
             /// `flush_async`.
+            ///
+            /// # References
+            ///
+            /// - [`msync(2)`](https://man7.org/linux/man-pages/man2/msync.2.html)
+            #[doc(alias = "msync")]
+            #[doc(alias = "MS_ASYNC")]
             pub fn flush_async_range(&self, offset: usize, len: usize) -> io::Result<()> {
                 self.inner
                     .flush("flush_async_range", offset, len, Flush::Async)
@@ -467,6 +592,13 @@ macro_rules! impl_flush_methods {
 /// # Ok(())
 /// # }
 /// ```
+///
+/// # References
+///
+/// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+/// - [`munmap(2)`](https://man7.org/linux/man-pages/man2/munmap.2.html)
+#[doc(alias = "mmap")]
+#[doc(alias = "munmap")]
 pub struct Mmap {
     pub(crate) inner: MmapInner,
 }
@@ -487,6 +619,11 @@ impl Mmap {
     /// # Safety
     ///
     /// As [`MmapOptions::map`]: nothing may write or truncate the file while the map lives.
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+    #[doc(alias = "mmap")]
     pub unsafe fn map<T: MmapAsRawDesc>(file: T) -> io::Result<Mmap> {
         // SAFETY: the caller's promise, passed on.
         unsafe { MmapOptions::new().map(file) }
@@ -498,6 +635,14 @@ impl Mmap {
     /// # Errors
     ///
     /// As [`MmapOptions::map_if_safe`].
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+    /// - [`fcntl(2)`](https://man7.org/linux/man-pages/man2/fcntl.2.html)
+    /// - [`statx(2)`](https://man7.org/linux/man-pages/man2/statx.2.html)
+    #[doc(alias = "mmap")]
+    #[doc(alias = "F_GET_SEALS")]
     pub fn map_if_safe<T: MmapAsRawDesc>(file: T) -> Result<Mmap, MapIfSafeError> {
         MmapOptions::new().map_if_safe(file)
     }
@@ -509,6 +654,11 @@ impl Mmap {
     ///
     /// `PermissionDenied` for a shared map of a file open read-only; otherwise the error of
     /// `mprotect`. The map is unmapped on error.
+    ///
+    /// # References
+    ///
+    /// - [`mprotect(2)`](https://man7.org/linux/man-pages/man2/mprotect.2.html)
+    #[doc(alias = "mprotect")]
     pub fn make_mut(self) -> io::Result<MmapMut> {
         // SAFETY: adding write access takes nothing away from the reads of the map.
         unsafe {
@@ -524,6 +674,11 @@ impl Mmap {
     ///
     /// The error of `mprotect`, e.g. `PermissionDenied` on a `noexec` file system. The map is
     /// unmapped on error.
+    ///
+    /// # References
+    ///
+    /// - [`mprotect(2)`](https://man7.org/linux/man-pages/man2/mprotect.2.html)
+    #[doc(alias = "mprotect")]
     pub fn make_exec(self) -> io::Result<Mmap> {
         // SAFETY: reads stay allowed.
         unsafe {
@@ -573,6 +728,13 @@ impl AsRef<[u8]> for Mmap {
 /// # Ok(())
 /// # }
 /// ```
+///
+/// # References
+///
+/// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+/// - [`munmap(2)`](https://man7.org/linux/man-pages/man2/munmap.2.html)
+#[doc(alias = "mmap")]
+#[doc(alias = "munmap")]
 pub struct MmapMut {
     pub(crate) inner: MmapInner,
 }
@@ -595,6 +757,11 @@ impl MmapMut {
     ///
     /// As [`MmapOptions::map_mut`]: nothing else may write or truncate the file while the map
     /// lives.
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+    #[doc(alias = "mmap")]
     pub unsafe fn map_mut<T: MmapAsRawDesc>(file: T) -> io::Result<MmapMut> {
         // SAFETY: the caller's promise, passed on.
         unsafe { MmapOptions::new().map_mut(file) }
@@ -614,6 +781,12 @@ impl MmapMut {
     /// # Errors
     ///
     /// As [`MmapOptions::map_anon`].
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+    #[doc(alias = "mmap")]
+    #[doc(alias = "MAP_ANONYMOUS")]
     pub fn map_anon(len: usize) -> io::Result<MmapMut> {
         MmapOptions::new().len(len).map_anon()
     }
@@ -630,6 +803,11 @@ impl MmapMut {
     /// # Errors
     ///
     /// The error of `mprotect`. The map is unmapped on error.
+    ///
+    /// # References
+    ///
+    /// - [`mprotect(2)`](https://man7.org/linux/man-pages/man2/mprotect.2.html)
+    #[doc(alias = "mprotect")]
     pub fn make_read_only(self) -> io::Result<Mmap> {
         // SAFETY: `self` is consumed, so no `&mut [u8]` into the map is left to write through.
         unsafe {
@@ -645,6 +823,11 @@ impl MmapMut {
     ///
     /// The error of `mprotect`, e.g. `PermissionDenied` on a `noexec` file system. The map is
     /// unmapped on error.
+    ///
+    /// # References
+    ///
+    /// - [`mprotect(2)`](https://man7.org/linux/man-pages/man2/mprotect.2.html)
+    #[doc(alias = "mprotect")]
     pub fn make_exec(self) -> io::Result<Mmap> {
         // SAFETY: `self` is consumed, so no `&mut [u8]` into the map is left to write through.
         unsafe {
@@ -705,6 +888,13 @@ impl AsMut<[u8]> for MmapMut {
 /// # Ok(())
 /// # }
 /// ```
+///
+/// # References
+///
+/// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+/// - [`munmap(2)`](https://man7.org/linux/man-pages/man2/munmap.2.html)
+#[doc(alias = "mmap")]
+#[doc(alias = "munmap")]
 pub struct MmapRaw {
     pub(crate) inner: MmapInner,
 }
@@ -722,6 +912,11 @@ impl MmapRaw {
     /// # Errors
     ///
     /// As [`MmapOptions::map_raw`].
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+    #[doc(alias = "mmap")]
     pub fn map_raw<T: MmapAsRawDesc>(file: T) -> io::Result<MmapRaw> {
         MmapOptions::new().map_raw(file)
     }
@@ -737,6 +932,11 @@ impl MmapRaw {
     /// # Errors
     ///
     /// The error of `mprotect`, e.g. `PermissionDenied` for `WRITE` on a file open read-only.
+    ///
+    /// # References
+    ///
+    /// - [`mprotect(2)`](https://man7.org/linux/man-pages/man2/mprotect.2.html)
+    #[doc(alias = "mprotect")]
     pub fn protect(&self, protection: Protection) -> io::Result<()> {
         self.protect_range(0, self.len(), protection)
     }
@@ -762,6 +962,11 @@ impl MmapRaw {
     ///
     /// `InvalidInput` before any call if the range is not within the map, or for bits `Protection`
     /// does not name; otherwise as `protect`.
+    ///
+    /// # References
+    ///
+    /// - [`mprotect(2)`](https://man7.org/linux/man-pages/man2/mprotect.2.html)
+    #[doc(alias = "mprotect")]
     pub fn protect_range(
         &self,
         offset: usize,
@@ -813,6 +1018,11 @@ impl MmapOptions {
     /// The caller promises that, while the map lives, no one (this process or another) writes the
     /// mapped part of the file or truncates the file below it: the map gives out `&[u8]`, which
     /// must not change under it, and a read past a truncated end kills the process with `SIGBUS`.
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+    #[doc(alias = "mmap")]
     pub unsafe fn map<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
         self.mapping("map", &file, Protection::READ, Sharing::Shared)
             .map(Mmap::from_inner)
@@ -828,6 +1038,12 @@ impl MmapOptions {
     /// # Safety
     ///
     /// As [`MmapOptions::map`].
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+    #[doc(alias = "mmap")]
+    #[doc(alias = "PROT_EXEC")]
     pub unsafe fn map_exec<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
         self.mapping(
             "map_exec",
@@ -851,6 +1067,11 @@ impl MmapOptions {
     /// The caller promises that, while the map lives, no one else writes or truncates the mapped
     /// part of the file: the map gives out `&mut [u8]`, which nothing else may change, and an
     /// access past a truncated end kills the process with `SIGBUS`.
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+    #[doc(alias = "mmap")]
     pub unsafe fn map_mut<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapMut> {
         self.mapping(
             "map_mut",
@@ -872,6 +1093,12 @@ impl MmapOptions {
     ///
     /// As [`MmapOptions::map`]: pages not yet written still show the file, so others must not
     /// change or truncate it.
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+    #[doc(alias = "mmap")]
+    #[doc(alias = "MAP_PRIVATE")]
     pub unsafe fn map_copy<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapMut> {
         self.mapping(
             "map_copy",
@@ -892,6 +1119,12 @@ impl MmapOptions {
     /// # Safety
     ///
     /// As [`MmapOptions::map`].
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+    #[doc(alias = "mmap")]
+    #[doc(alias = "MAP_PRIVATE")]
     pub unsafe fn map_copy_read_only<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
         self.mapping(
             "map_copy_read_only",
@@ -921,7 +1154,14 @@ impl MmapOptions {
     /// `InvalidInput` before the map when the file lacks either seal (or cannot be sealed: not a
     /// memfd), or when `offset + len` (rounded up to the file's huge pages) reaches past its end;
     /// otherwise as [`MmapOptions::map`].
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+    /// - [`fcntl(2)`](https://man7.org/linux/man-pages/man2/fcntl.2.html)
     #[cfg(mman_memfd)]
+    #[doc(alias = "mmap")]
+    #[doc(alias = "F_GET_SEALS")]
     pub fn map_sealed<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
         self.sealed_mapping(&file).map(Mmap::from_inner)
     }
@@ -957,6 +1197,14 @@ impl MmapOptions {
     /// [`MapIfSafeError`](crate::MapIfSafeError): `not_safe()` when the file may change or the
     /// range reaches past its end; `map_failed()` when the map fails (or, without `len`, the offset
     /// is past the end of the file, as in memmap2); `not_supported()` off Linux and Android.
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+    /// - [`fcntl(2)`](https://man7.org/linux/man-pages/man2/fcntl.2.html)
+    /// - [`statx(2)`](https://man7.org/linux/man-pages/man2/statx.2.html)
+    #[doc(alias = "mmap")]
+    #[doc(alias = "F_GET_SEALS")]
     pub fn map_if_safe<T: MmapAsRawDesc>(&self, file: T) -> Result<Mmap, MapIfSafeError> {
         self.if_safe_mapping(&file).map(Mmap::from_inner)
     }
@@ -967,6 +1215,11 @@ impl MmapOptions {
     /// # Errors
     ///
     /// As [`MmapOptions::map_mut`].
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+    #[doc(alias = "mmap")]
     pub fn map_raw<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapRaw> {
         self.mapping(
             "map_raw",
@@ -982,6 +1235,11 @@ impl MmapOptions {
     /// # Errors
     ///
     /// As [`MmapOptions::map`].
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+    #[doc(alias = "mmap")]
     pub fn map_raw_read_only<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapRaw> {
         self.mapping(
             "map_raw_read_only",
@@ -1009,6 +1267,12 @@ impl MmapOptions {
     ///
     /// `InvalidInput` for a length over `isize::MAX`; otherwise the error of `mmap`, e.g.
     /// `OutOfMemory`.
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+    #[doc(alias = "mmap")]
+    #[doc(alias = "MAP_ANONYMOUS")]
     pub fn map_anon(&self) -> io::Result<MmapMut> {
         self.anon_mapping().map(MmapMut::from_inner)
     }

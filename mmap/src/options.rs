@@ -113,14 +113,24 @@ impl MmapOptions {
 
     /// Prefaults the page tables when mapping ([`MAP_POPULATE`](mmap_sys::MAP_POPULATE)): the first
     /// touch of each page then costs no fault.
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[cfg(mman_has = "MAP_POPULATE")]
+    #[doc(alias = "MAP_POPULATE")]
     pub fn populate(&mut self) -> &mut Self {
         self.flags |= MapFlags::POPULATE;
         self
     }
 
     /// Marks the map as a thread stack ([`MAP_STACK`](mmap_sys::MAP_STACK)).
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[cfg(mman_has = "MAP_STACK")]
+    #[doc(alias = "MAP_STACK")]
     pub fn stack(&mut self) -> &mut Self {
         self.flags |= MapFlags::STACK;
         self
@@ -131,7 +141,12 @@ impl MmapOptions {
     ///
     /// Refused (`InvalidInput`) for a map of huge pages: there it means reserving no huge pages,
     /// and the first touch of a page no free huge page can back raises `SIGBUS`.
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[cfg(mman_has = "MAP_NORESERVE")]
+    #[doc(alias = "MAP_NORESERVE")]
     pub fn no_reserve_swap(&mut self) -> &mut Self {
         self.flags |= MapFlags::NO_RESERVE;
         self
@@ -157,7 +172,13 @@ impl MmapOptions {
     /// For a file map the file decides: a file on hugetlbfs (or a memfd made with `MFD_HUGETLB`) is
     /// always mapped in its own huge pages, and the length rounded up to them, with or without this
     /// option; asking for huge pages of another file, or of another size, is refused.
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[cfg(mman_huge)]
+    #[doc(alias = "MAP_HUGETLB")]
+    #[doc(alias = "MAP_HUGE_SHIFT")]
     pub fn huge(&mut self, page_bits: Option<u8>) -> &mut Self {
         self.huge = match page_bits {
             None => Huge::DefaultSize,
@@ -186,7 +207,12 @@ impl MmapOptions {
     /// # Ok(())
     /// # }
     /// ```
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[cfg(mman_huge)]
+    #[doc(alias = "MAP_HUGETLB")]
     pub fn huge_page_size(&mut self, size: HugePageSize) -> &mut Self {
         self.huge = Huge::Bits(size.log2());
         self
@@ -200,6 +226,10 @@ impl MmapOptions {
     /// naming the stack: the kernel honours such a hint, and the stack's frames would then land in
     /// the map. The check reads `/proc/self/maps`; where it cannot be read, a hint is refused with
     /// `Unsupported`.
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     pub fn address_hint(&mut self, addr: usize) -> &mut Self {
         self.placement = Placement::Near(addr);
         self
@@ -229,7 +259,12 @@ impl MmapOptions {
     ///
     /// As with [`address_hint`](MmapOptions::address_hint), an address where a stack may grow is
     /// refused with `InvalidInput` naming the stack.
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
+    #[doc(alias = "MAP_FIXED_NOREPLACE")]
     pub fn fixed_no_replace(&mut self, addr: usize) -> &mut Self {
         self.placement = Placement::At(addr);
         self
@@ -270,7 +305,13 @@ impl MmapOptions {
     /// # Errors
     ///
     /// The map fails with `Unsupported` (`EOPNOTSUPP`) for a file not on a DAX file system.
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[cfg(mman_sync)]
+    #[doc(alias = "MAP_SYNC")]
+    #[doc(alias = "MAP_SHARED_VALIDATE")]
     pub fn dax_sync(&mut self) -> &mut Self {
         self.dax_sync = true;
         self

@@ -10,6 +10,8 @@ use crate::map::{Mmap, MmapMut, MmapRaw};
 /// after it are taken. [`RemapOptions::may_move`] lets the kernel move it
 /// ([`MREMAP_MAYMOVE`](mmap_sys::MREMAP_MAYMOVE)).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[doc(alias = "mremap")]
+#[doc(alias = "MREMAP_MAYMOVE")]
 pub struct RemapOptions {
     may_move: bool,
 }
@@ -79,6 +81,12 @@ impl MmapMut {
     /// otherwise the error of `mremap`. The grown map's last byte is checked with
     /// `process_vm_readv`, or where a seccomp filter denies it, with `MADV_POPULATE_READ` (Linux
     /// 5.14) or, for anonymous memory, not at all.
+    ///
+    /// # References
+    ///
+    /// - [`mremap(2)`](https://man7.org/linux/man-pages/man2/mremap.2.html)
+    #[doc(alias = "mremap")]
+    #[doc(alias = "MREMAP_MAYMOVE")]
     pub fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
         // SAFETY: `&mut self`: no reference into the map outlives this call.
         unsafe { self.inner.remap(new_len, options.may_move) }
@@ -92,6 +100,12 @@ impl Mmap {
     /// # Errors
     ///
     /// As [`MmapMut::remap`].
+    ///
+    /// # References
+    ///
+    /// - [`mremap(2)`](https://man7.org/linux/man-pages/man2/mremap.2.html)
+    #[doc(alias = "mremap")]
+    #[doc(alias = "MREMAP_MAYMOVE")]
     pub fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
         // SAFETY: `&mut self`: no reference into the map outlives this call.
         unsafe { self.inner.remap(new_len, options.may_move) }
@@ -112,6 +126,12 @@ impl MmapRaw {
     /// the map taken before the call is used after it, since the map may move (with
     /// [`RemapOptions::may_move`]) or lose its tail, and that no other thread uses the map
     /// meanwhile.
+    ///
+    /// # References
+    ///
+    /// - [`mremap(2)`](https://man7.org/linux/man-pages/man2/mremap.2.html)
+    #[doc(alias = "mremap")]
+    #[doc(alias = "MREMAP_MAYMOVE")]
     pub unsafe fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
         // SAFETY: the caller's promise above.
         unsafe { self.inner.remap(new_len, options.may_move) }

@@ -17,6 +17,8 @@ bitflags::bitflags! {
     /// assert_eq!(Seals::WRITE.bits(), libc::F_SEAL_WRITE);
     /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[doc(alias = "F_ADD_SEALS")]
+    #[doc(alias = "F_GET_SEALS")]
     pub struct Seals: std::ffi::c_int {
         /// No more seals may be added: `F_SEAL_SEAL`.
         const SEAL = libc::F_SEAL_SEAL;

@@ -37,6 +37,8 @@ use mmap_sys as c;
 /// # }
 /// ```
 #[derive(Debug)]
+#[doc(alias = "memfd_create")]
+#[doc(alias = "memfd")]
 pub struct SharedMemory {
     file: File,
 }
@@ -51,6 +53,13 @@ impl SharedMemory {
     ///
     /// `InvalidInput` before any call for a name with a NUL byte or longer than 249 bytes;
     /// otherwise the error of `memfd_create` or `ftruncate`.
+    ///
+    /// # References
+    ///
+    /// - [`memfd_create(2)`](https://man7.org/linux/man-pages/man2/memfd_create.2.html)
+    /// - [`ftruncate(2)`](https://man7.org/linux/man-pages/man2/ftruncate.2.html)
+    #[doc(alias = "memfd_create")]
+    #[doc(alias = "MFD_ALLOW_SEALING")]
     pub fn create(name: &str, len: u64) -> io::Result<SharedMemory> {
         const CALL: &str = "SharedMemory::create";
         if name.len() > 249 {
@@ -74,6 +83,11 @@ impl SharedMemory {
     /// # Errors
     ///
     /// The error of `fstat`.
+    ///
+    /// # References
+    ///
+    /// - [`fstat(2)`](https://man7.org/linux/man-pages/man2/fstat.2.html)
+    #[doc(alias = "fstat")]
     pub fn len(&self) -> io::Result<u64> {
         Ok(self.file.metadata()?.len())
     }
@@ -83,6 +97,11 @@ impl SharedMemory {
     /// # Errors
     ///
     /// The error of `fstat`.
+    ///
+    /// # References
+    ///
+    /// - [`fstat(2)`](https://man7.org/linux/man-pages/man2/fstat.2.html)
+    #[doc(alias = "fstat")]
     pub fn is_empty(&self) -> io::Result<bool> {
         Ok(self.len()? == 0)
     }
@@ -93,6 +112,11 @@ impl SharedMemory {
     ///
     /// `PermissionDenied` (`EPERM`) when a seal forbids the change; otherwise the error of
     /// `ftruncate`.
+    ///
+    /// # References
+    ///
+    /// - [`ftruncate(2)`](https://man7.org/linux/man-pages/man2/ftruncate.2.html)
+    #[doc(alias = "ftruncate")]
     pub fn set_len(&self, len: u64) -> io::Result<()> {
         self.file.set_len(len).map_err(|error| {
             let kind = error.kind();
@@ -110,6 +134,12 @@ impl SharedMemory {
     ///
     /// `PermissionDenied` (`EPERM`) once [`Seals::SEAL`] is set; `ResourceBusy` (`EBUSY`) when
     /// adding [`Seals::WRITE`] while a writable shared map of the memory exists, in any process.
+    ///
+    /// # References
+    ///
+    /// - [`fcntl(2)`](https://man7.org/linux/man-pages/man2/fcntl.2.html)
+    #[doc(alias = "fcntl")]
+    #[doc(alias = "F_ADD_SEALS")]
     pub fn add_seals(&self, seals: Seals) -> io::Result<()> {
         sys::add_seals("SharedMemory::add_seals", self.file.as_fd(), seals.bits())
     }
@@ -119,6 +149,12 @@ impl SharedMemory {
     /// # Errors
     ///
     /// The error of `fcntl`.
+    ///
+    /// # References
+    ///
+    /// - [`fcntl(2)`](https://man7.org/linux/man-pages/man2/fcntl.2.html)
+    #[doc(alias = "fcntl")]
+    #[doc(alias = "F_GET_SEALS")]
     pub fn seals(&self) -> io::Result<Seals> {
         sys::get_seals("SharedMemory::seals", self.file.as_fd()).map(Seals::from_bits_retain)
     }
@@ -129,6 +165,11 @@ impl SharedMemory {
     /// # Errors
     ///
     /// As [`MmapOptions::map_raw`]; `PermissionDenied` once sealed against writing.
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+    #[doc(alias = "mmap")]
     pub fn map_raw(&self) -> io::Result<MmapRaw> {
         MmapOptions::new().map_raw(&self.file)
     }
@@ -143,6 +184,11 @@ impl SharedMemory {
     ///
     /// No one else, in this process or another, writes the memory or shrinks it while the map
     /// lives.
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+    #[doc(alias = "mmap")]
     pub unsafe fn map_mut(&self) -> io::Result<MmapMut> {
         // SAFETY: the caller's promise, passed on.
         unsafe { MmapOptions::new().map_mut(&self.file) }
@@ -155,6 +201,12 @@ impl SharedMemory {
     /// # Errors
     ///
     /// As [`MmapOptions::map_sealed`].
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+    /// - [`fcntl(2)`](https://man7.org/linux/man-pages/man2/fcntl.2.html)
+    #[doc(alias = "mmap")]
     pub fn map_sealed(&self) -> io::Result<Mmap> {
         MmapOptions::new().map_sealed(&self.file)
     }

@@ -155,6 +155,12 @@ pub(crate) unsafe fn copy(
 /// # Errors
 ///
 /// The error of `sigaction`; the checked reads then go through the kernel.
+///
+/// # References
+///
+/// - [`sigaction(2)`](https://man7.org/linux/man-pages/man2/sigaction.2.html)
+#[doc(alias = "sigaction")]
+#[doc(alias = "SIGBUS")]
 pub fn install_fault_handler() -> io::Result<bool> {
     #[cfg(fault_fixup_copy)]
     return handler::install().map(|()| true);
