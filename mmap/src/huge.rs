@@ -188,7 +188,7 @@ impl HugePageSize {
     }
 
     /// The pool of this size, checked before a map: the system must offer the size.
-    pub(crate) fn pool(self, call: &str) -> io::Result<HugePagePool> {
+    pub(crate) fn pool(self) -> io::Result<HugePagePool> {
         let pools = HugePageSize::available()?;
         pools
             .iter()
@@ -196,17 +196,14 @@ impl HugePageSize {
             .copied()
             .ok_or_else(|| {
                 let offered: Vec<String> = pools.iter().map(|pool| pool.size.to_string()).collect();
-                invalid(
-                    call,
-                    format_args!(
-                        "huge page size {self} is not one this system offers ({POOLS}: {})",
-                        if offered.is_empty() {
-                            "none".to_owned()
-                        } else {
-                            offered.join(", ")
-                        }
-                    ),
-                )
+                invalid(format_args!(
+                    "huge page size {self} is not one this system offers ({POOLS}: {})",
+                    if offered.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        offered.join(", ")
+                    }
+                ))
             })
     }
 
@@ -250,11 +247,11 @@ pub struct HugePagePool {
 
 /// A failed huge page map, explained: with no free page in the pool, `mmap` fails with `ENOMEM`,
 /// which says nothing of huge pages.
-pub(crate) fn explain_map_error(call: &str, size: HugePageSize, error: io::Error) -> io::Error {
-    match size.pool(call) {
+pub(crate) fn explain_map_error(size: HugePageSize, error: io::Error) -> io::Error {
+    match size.pool() {
         Ok(pool) if error.kind() == io::ErrorKind::OutOfMemory => {
             let why = format!(
-                "{call}: not enough free huge pages of {size} ({} free of {} reserved; reserve \
+                "not enough free huge pages of {size} ({} free of {} reserved; reserve \
                  more in {}/nr_hugepages)",
                 pool.free,
                 pool.total,

@@ -63,11 +63,14 @@ bitflags::bitflags! {
 #[doc(alias = "MCL_CURRENT")]
 #[doc(alias = "MCL_FUTURE")]
 pub fn lock_all(flags: LockAll) -> io::Result<()> {
+    crate::error::in_call("lock_all", || lock_all_flags(flags))
+}
+
+fn lock_all_flags(flags: LockAll) -> io::Result<()> {
     if !flags.intersects(LockAll::CURRENT | LockAll::FUTURE) {
-        return Err(invalid(
-            "lock_all",
-            format_args!("flags {flags:?} hold neither LockAll::CURRENT nor LockAll::FUTURE"),
-        ));
+        return Err(invalid(format_args!(
+            "flags {flags:?} hold neither LockAll::CURRENT nor LockAll::FUTURE"
+        )));
     }
     let names: Vec<&str> = [
         (LockAll::CURRENT, "MCL_CURRENT"),
@@ -83,7 +86,7 @@ pub fn lock_all(flags: LockAll) -> io::Result<()> {
     #[cfg(mman_has = "MCL_ONFAULT")]
     let locked = locked.map_err(|error| {
         if flags.contains(LockAll::ON_FAULT) && sys::errno(&error) == Some(libc::EINVAL) {
-            let why = "lock_all: the running kernel does not support MCL_ONFAULT (Linux 4.4)";
+            let why = "the running kernel does not support MCL_ONFAULT (Linux 4.4)";
             return sys::explain(error, io::ErrorKind::Unsupported, why);
         }
         error
@@ -102,5 +105,5 @@ pub fn lock_all(flags: LockAll) -> io::Result<()> {
 /// - [`munlockall(2)`](https://man7.org/linux/man-pages/man2/munlockall.2.html)
 #[doc(alias = "munlockall")]
 pub fn unlock_all() -> io::Result<()> {
-    sys::munlockall()
+    sys::munlockall().map_err(crate::error::named("unlock_all"))
 }

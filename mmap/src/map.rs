@@ -57,7 +57,11 @@ macro_rules! impl_methods_of_every_map {
             #[doc(alias = "madvise")]
             pub fn advise(&self, advice: Advice) -> io::Result<()> {
                 // SAFETY: an `Advice` never changes what the map reads.
-                unsafe { self.inner.advise("advise", 0, self.len(), advice.raw()) }
+                unsafe {
+                    self.inner
+                        .advise(0, self.len(), advice.raw())
+                        .map_err(crate::error::named("advise"))
+                }
             }
 
             /// As `advise`, for the `len` bytes from `offset`, widened to whole pages.
@@ -78,7 +82,11 @@ macro_rules! impl_methods_of_every_map {
                 len: usize,
             ) -> io::Result<()> {
                 // SAFETY: an `Advice` never changes what the map reads.
-                unsafe { self.inner.advise("advise_range", offset, len, advice.raw()) }
+                unsafe {
+                    self.inner
+                        .advise(offset, len, advice.raw())
+                        .map_err(crate::error::named("advise_range"))
+                }
             }
 
             /// Gives the kernel advice that can change what the map reads (`madvise(2)`), for the
@@ -103,7 +111,8 @@ macro_rules! impl_methods_of_every_map {
                 // SAFETY: the caller's promise above.
                 unsafe {
                     self.inner
-                        .advise("unchecked_advise", 0, self.len(), advice.raw())
+                        .advise(0, self.len(), advice.raw())
+                        .map_err(crate::error::named("unchecked_advise"))
                 }
             }
 
@@ -132,7 +141,8 @@ macro_rules! impl_methods_of_every_map {
                 // SAFETY: the caller's promise above.
                 unsafe {
                     self.inner
-                        .advise("unchecked_advise_range", offset, len, advice.raw())
+                        .advise(offset, len, advice.raw())
+                        .map_err(crate::error::named("unchecked_advise_range"))
                 }
             }
 
@@ -166,7 +176,8 @@ macro_rules! impl_methods_of_every_map {
             #[doc(alias = "MADV_POPULATE_READ")]
             pub fn populate(&self) -> io::Result<()> {
                 self.inner
-                    .populate("populate", 0, self.len(), Populate::Read)
+                    .populate(0, self.len(), Populate::Read)
+                    .map_err(crate::error::named("populate"))
             }
 
             /// As `populate`, for the `len` bytes from `offset`, widened to whole pages.
@@ -184,7 +195,8 @@ macro_rules! impl_methods_of_every_map {
             #[doc(alias = "MADV_POPULATE_READ")]
             pub fn populate_range(&self, offset: usize, len: usize) -> io::Result<()> {
                 self.inner
-                    .populate("populate_range", offset, len, Populate::Read)
+                    .populate(offset, len, Populate::Read)
+                    .map_err(crate::error::named("populate_range"))
             }
 
             /// Copies the map's bytes from `offset` into `buf`, as `FileExt::read_at` reads a file,
@@ -231,7 +243,9 @@ macro_rules! impl_methods_of_every_map {
             #[doc(alias = "process_vm_readv")]
             #[doc(alias = "pread")]
             pub fn read_at(&self, buf: &mut [u8], offset: usize) -> io::Result<usize> {
-                self.inner.read_at("read_at", buf, offset, Via::Fastest)
+                self.inner
+                    .read_at(buf, offset, Via::Fastest)
+                    .map_err(crate::error::named("read_at"))
             }
 
             /// `read_at` through the kernel (`process_vm_readv(2)`) in every build: the copy
@@ -242,7 +256,9 @@ macro_rules! impl_methods_of_every_map {
             /// As `read_at`.
             #[doc(hidden)]
             pub fn read_at_via_kernel(&self, buf: &mut [u8], offset: usize) -> io::Result<usize> {
-                self.inner.read_at("read_at", buf, offset, Via::Kernel)
+                self.inner
+                    .read_at(buf, offset, Via::Kernel)
+                    .map_err(crate::error::named("read_at"))
             }
 
             /// A reader of the map's bytes, from its start: `io::Read` and `io::Seek` over
@@ -291,7 +307,10 @@ macro_rules! impl_methods_of_every_map {
             /// - [`mincore(2)`](https://man7.org/linux/man-pages/man2/mincore.2.html)
             #[doc(alias = "mincore")]
             pub fn resident_pages(&self) -> io::Result<usize> {
-                let pages = self.inner.residency("resident_pages", 0, self.len())?;
+                let pages = self
+                    .inner
+                    .residency(0, self.len())
+                    .map_err(crate::error::named("resident_pages"))?;
                 Ok(pages.into_iter().filter(|&resident| resident).count())
             }
 
@@ -308,7 +327,9 @@ macro_rules! impl_methods_of_every_map {
             /// - [`mincore(2)`](https://man7.org/linux/man-pages/man2/mincore.2.html)
             #[doc(alias = "mincore")]
             pub fn residency(&self, offset: usize, len: usize) -> io::Result<Vec<bool>> {
-                self.inner.residency("residency", offset, len)
+                self.inner
+                    .residency(offset, len)
+                    .map_err(crate::error::named("residency"))
             }
 
             /// Locks the whole map in RAM, faulting every page in now: `mlock(2)`.
@@ -324,7 +345,8 @@ macro_rules! impl_methods_of_every_map {
             #[doc(alias = "mlock")]
             pub fn lock(&self) -> io::Result<()> {
                 self.inner
-                    .set_locking("lock", 0, self.len(), Locking::Locked)
+                    .set_locking(0, self.len(), Locking::Locked)
+                    .map_err(crate::error::named("lock"))
             }
 
             /// As `lock`, for the `len` bytes from `offset`.
@@ -340,7 +362,8 @@ macro_rules! impl_methods_of_every_map {
             #[doc(alias = "mlock")]
             pub fn lock_range(&self, offset: usize, len: usize) -> io::Result<()> {
                 self.inner
-                    .set_locking("lock_range", offset, len, Locking::Locked)
+                    .set_locking(offset, len, Locking::Locked)
+                    .map_err(crate::error::named("lock_range"))
             }
 
             /// Locks the whole map in RAM as its pages are first touched, not now:
@@ -358,7 +381,8 @@ macro_rules! impl_methods_of_every_map {
             #[doc(alias = "MLOCK_ONFAULT")]
             pub fn lock_on_fault(&self) -> io::Result<()> {
                 self.inner
-                    .set_locking("lock_on_fault", 0, self.len(), Locking::LockedOnFault)
+                    .set_locking(0, self.len(), Locking::LockedOnFault)
+                    .map_err(crate::error::named("lock_on_fault"))
             }
 
             /// As `lock_on_fault`, for the `len` bytes from `offset`: `mlock2(2)` with
@@ -390,7 +414,8 @@ macro_rules! impl_methods_of_every_map {
             #[doc(alias = "MLOCK_ONFAULT")]
             pub fn lock_range_on_fault(&self, offset: usize, len: usize) -> io::Result<()> {
                 self.inner
-                    .set_locking("lock_range_on_fault", offset, len, Locking::LockedOnFault)
+                    .set_locking(offset, len, Locking::LockedOnFault)
+                    .map_err(crate::error::named("lock_range_on_fault"))
             }
 
             /// Unlocks the whole map: `munlock(2)`.
@@ -405,7 +430,8 @@ macro_rules! impl_methods_of_every_map {
             #[doc(alias = "munlock")]
             pub fn unlock(&self) -> io::Result<()> {
                 self.inner
-                    .set_locking("unlock", 0, self.len(), Locking::Unlocked)
+                    .set_locking(0, self.len(), Locking::Unlocked)
+                    .map_err(crate::error::named("unlock"))
             }
 
             /// As `unlock`, for the `len` bytes from `offset`.
@@ -421,7 +447,8 @@ macro_rules! impl_methods_of_every_map {
             #[doc(alias = "munlock")]
             pub fn unlock_range(&self, offset: usize, len: usize) -> io::Result<()> {
                 self.inner
-                    .set_locking("unlock_range", offset, len, Locking::Unlocked)
+                    .set_locking(offset, len, Locking::Unlocked)
+                    .map_err(crate::error::named("unlock_range"))
             }
         }
 
@@ -456,7 +483,9 @@ macro_rules! impl_flush_methods {
             #[doc(alias = "msync")]
             #[doc(alias = "MS_SYNC")]
             pub fn flush(&self) -> io::Result<()> {
-                self.inner.flush("flush", 0, self.len(), Flush::Sync)
+                self.inner
+                    .flush(0, self.len(), Flush::Sync)
+                    .map_err(crate::error::named("flush"))
             }
 
             /// Starts writing the map's changes to the file and returns:
@@ -472,7 +501,9 @@ macro_rules! impl_flush_methods {
             #[doc(alias = "msync")]
             #[doc(alias = "MS_ASYNC")]
             pub fn flush_async(&self) -> io::Result<()> {
-                self.inner.flush("flush_async", 0, self.len(), Flush::Async)
+                self.inner
+                    .flush(0, self.len(), Flush::Async)
+                    .map_err(crate::error::named("flush_async"))
             }
 
             /// As `flush`, for the `len` bytes from `offset`, widened to whole pages.
@@ -488,7 +519,9 @@ macro_rules! impl_flush_methods {
             #[doc(alias = "msync")]
             #[doc(alias = "MS_SYNC")]
             pub fn flush_range(&self, offset: usize, len: usize) -> io::Result<()> {
-                self.inner.flush("flush_range", offset, len, Flush::Sync)
+                self.inner
+                    .flush(offset, len, Flush::Sync)
+                    .map_err(crate::error::named("flush_range"))
             }
 
             /// Prefaults the whole map for writing: `madvise(2)` with
@@ -518,7 +551,8 @@ macro_rules! impl_flush_methods {
             #[doc(alias = "MADV_POPULATE_WRITE")]
             pub fn populate_write(&self) -> io::Result<()> {
                 self.inner
-                    .populate("populate_write", 0, self.len(), Populate::Write)
+                    .populate(0, self.len(), Populate::Write)
+                    .map_err(crate::error::named("populate_write"))
             }
 
             /// As `flush`, and asks the kernel to drop other maps' cached copies of the file's
@@ -538,7 +572,8 @@ macro_rules! impl_flush_methods {
             #[doc(alias = "MS_INVALIDATE")]
             pub fn flush_invalidate(&self) -> io::Result<()> {
                 self.inner
-                    .flush("flush_invalidate", 0, self.len(), Flush::SyncInvalidate)
+                    .flush(0, self.len(), Flush::SyncInvalidate)
+                    .map_err(crate::error::named("flush_invalidate"))
             }
 
             /// As `flush_invalidate`, for the `len` bytes from `offset`, widened to whole pages.
@@ -555,7 +590,8 @@ macro_rules! impl_flush_methods {
             #[doc(alias = "MS_INVALIDATE")]
             pub fn flush_invalidate_range(&self, offset: usize, len: usize) -> io::Result<()> {
                 self.inner
-                    .flush("flush_invalidate_range", offset, len, Flush::SyncInvalidate)
+                    .flush(offset, len, Flush::SyncInvalidate)
+                    .map_err(crate::error::named("flush_invalidate_range"))
             }
 
             /// As `flush_async`, for the `len` bytes from `offset`, widened to whole pages.
@@ -572,7 +608,8 @@ macro_rules! impl_flush_methods {
             #[doc(alias = "MS_ASYNC")]
             pub fn flush_async_range(&self, offset: usize, len: usize) -> io::Result<()> {
                 self.inner
-                    .flush("flush_async_range", offset, len, Flush::Async)
+                    .flush(offset, len, Flush::Async)
+                    .map_err(crate::error::named("flush_async_range"))
             }
         }
     };
@@ -663,7 +700,8 @@ impl Mmap {
         // SAFETY: adding write access takes nothing away from the reads of the map.
         unsafe {
             self.inner
-                .protect_all("make_mut", (Protection::READ | Protection::WRITE).bits())?
+                .protect_all((Protection::READ | Protection::WRITE).bits())
+                .map_err(crate::error::named("make_mut"))?
         };
         Ok(MmapMut::from_inner(self.inner))
     }
@@ -683,7 +721,8 @@ impl Mmap {
         // SAFETY: reads stay allowed.
         unsafe {
             self.inner
-                .protect_all("make_exec", (Protection::READ | Protection::EXEC).bits())?
+                .protect_all((Protection::READ | Protection::EXEC).bits())
+                .map_err(crate::error::named("make_exec"))?
         };
         Ok(self)
     }
@@ -812,7 +851,8 @@ impl MmapMut {
         // SAFETY: `self` is consumed, so no `&mut [u8]` into the map is left to write through.
         unsafe {
             self.inner
-                .protect_all("make_read_only", Protection::READ.bits())?
+                .protect_all(Protection::READ.bits())
+                .map_err(crate::error::named("make_read_only"))?
         };
         Ok(Mmap::from_inner(self.inner))
     }
@@ -832,7 +872,8 @@ impl MmapMut {
         // SAFETY: `self` is consumed, so no `&mut [u8]` into the map is left to write through.
         unsafe {
             self.inner
-                .protect_all("make_exec", (Protection::READ | Protection::EXEC).bits())?
+                .protect_all((Protection::READ | Protection::EXEC).bits())
+                .map_err(crate::error::named("make_exec"))?
         };
         Ok(Mmap::from_inner(self.inner))
     }
@@ -973,19 +1014,17 @@ impl MmapRaw {
         len: usize,
         protection: Protection,
     ) -> io::Result<()> {
-        let unnamed = protection.bits() & !Protection::all().bits();
-        if unnamed != 0 {
-            return Err(crate::range::invalid(
-                "protect_range",
-                format_args!("protection: {unnamed:#x} are bits Protection does not name"),
-            ));
-        }
-        // SAFETY: an `MmapRaw` hands out no references, only raw pointers, and every access through
-        // them is the caller's unsafe code, which must respect the protection in force.
-        unsafe {
-            self.inner
-                .protect("protect_range", offset, len, protection.bits())
-        }
+        crate::error::in_call("protect_range", || {
+            let unnamed = protection.bits() & !Protection::all().bits();
+            if unnamed != 0 {
+                return Err(crate::error::invalid(format_args!(
+                    "protection: {unnamed:#x} are bits Protection does not name"
+                )));
+            }
+            // SAFETY: an `MmapRaw` hands out no references, only raw pointers, and every access
+            // through them is the caller's unsafe code, which must respect the protection in force.
+            unsafe { self.inner.protect(offset, len, protection.bits()) }
+        })
     }
 }
 
@@ -1024,7 +1063,8 @@ impl MmapOptions {
     /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[doc(alias = "mmap")]
     pub unsafe fn map<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        self.mapping("map", &file, Protection::READ, Sharing::Shared)
+        self.mapping(&file, Protection::READ, Sharing::Shared)
+            .map_err(crate::error::named("map"))
             .map(Mmap::from_inner)
     }
 
@@ -1045,13 +1085,9 @@ impl MmapOptions {
     #[doc(alias = "mmap")]
     #[doc(alias = "PROT_EXEC")]
     pub unsafe fn map_exec<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        self.mapping(
-            "map_exec",
-            &file,
-            Protection::READ | Protection::EXEC,
-            Sharing::Shared,
-        )
-        .map(Mmap::from_inner)
+        self.mapping(&file, Protection::READ | Protection::EXEC, Sharing::Shared)
+            .map_err(crate::error::named("map_exec"))
+            .map(Mmap::from_inner)
     }
 
     /// A writable shared map of the file ([`PROT_READ`](mmap_sys::PROT_READ) `|`
@@ -1073,13 +1109,9 @@ impl MmapOptions {
     /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[doc(alias = "mmap")]
     pub unsafe fn map_mut<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapMut> {
-        self.mapping(
-            "map_mut",
-            &file,
-            Protection::READ | Protection::WRITE,
-            Sharing::Shared,
-        )
-        .map(MmapMut::from_inner)
+        self.mapping(&file, Protection::READ | Protection::WRITE, Sharing::Shared)
+            .map_err(crate::error::named("map_mut"))
+            .map(MmapMut::from_inner)
     }
 
     /// A private copy-on-write map of the file ([`MAP_PRIVATE`](mmap_sys::MAP_PRIVATE)): writable,
@@ -1101,11 +1133,11 @@ impl MmapOptions {
     #[doc(alias = "MAP_PRIVATE")]
     pub unsafe fn map_copy<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapMut> {
         self.mapping(
-            "map_copy",
             &file,
             Protection::READ | Protection::WRITE,
             Sharing::Private,
         )
+        .map_err(crate::error::named("map_copy"))
         .map(MmapMut::from_inner)
     }
 
@@ -1126,13 +1158,9 @@ impl MmapOptions {
     #[doc(alias = "mmap")]
     #[doc(alias = "MAP_PRIVATE")]
     pub unsafe fn map_copy_read_only<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        self.mapping(
-            "map_copy_read_only",
-            &file,
-            Protection::READ,
-            Sharing::Private,
-        )
-        .map(Mmap::from_inner)
+        self.mapping(&file, Protection::READ, Sharing::Private)
+            .map_err(crate::error::named("map_copy_read_only"))
+            .map(Mmap::from_inner)
     }
 
     /// A read-only shared map that needs no `unsafe`, of a file whose contents can never change: a
@@ -1163,7 +1191,9 @@ impl MmapOptions {
     #[doc(alias = "mmap")]
     #[doc(alias = "F_GET_SEALS")]
     pub fn map_sealed<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        self.sealed_mapping(&file).map(Mmap::from_inner)
+        self.sealed_mapping(&file)
+            .map_err(crate::error::named("map_sealed"))
+            .map(Mmap::from_inner)
     }
 
     /// A read-only shared map made without `unsafe`, after checking that nothing can change the
@@ -1206,7 +1236,9 @@ impl MmapOptions {
     #[doc(alias = "mmap")]
     #[doc(alias = "F_GET_SEALS")]
     pub fn map_if_safe<T: MmapAsRawDesc>(&self, file: T) -> Result<Mmap, MapIfSafeError> {
-        self.if_safe_mapping(&file).map(Mmap::from_inner)
+        self.if_safe_mapping(&file)
+            .map_err(|error| error.named("map_if_safe"))
+            .map(Mmap::from_inner)
     }
 
     /// A writable shared map of the file that gives out raw pointers only, so making it is safe:
@@ -1221,13 +1253,9 @@ impl MmapOptions {
     /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[doc(alias = "mmap")]
     pub fn map_raw<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapRaw> {
-        self.mapping(
-            "map_raw",
-            &file,
-            Protection::READ | Protection::WRITE,
-            Sharing::Shared,
-        )
-        .map(MmapRaw::from_inner)
+        self.mapping(&file, Protection::READ | Protection::WRITE, Sharing::Shared)
+            .map_err(crate::error::named("map_raw"))
+            .map(MmapRaw::from_inner)
     }
 
     /// As [`MmapOptions::map_raw`], read-only: for a file open for reading only.
@@ -1241,13 +1269,9 @@ impl MmapOptions {
     /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[doc(alias = "mmap")]
     pub fn map_raw_read_only<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapRaw> {
-        self.mapping(
-            "map_raw_read_only",
-            &file,
-            Protection::READ,
-            Sharing::Shared,
-        )
-        .map(MmapRaw::from_inner)
+        self.mapping(&file, Protection::READ, Sharing::Shared)
+            .map_err(crate::error::named("map_raw_read_only"))
+            .map(MmapRaw::from_inner)
     }
 
     /// Anonymous memory of the `len` set with [`MmapOptions::len`] (0 without it), zero-filled and
@@ -1274,6 +1298,8 @@ impl MmapOptions {
     #[doc(alias = "mmap")]
     #[doc(alias = "MAP_ANONYMOUS")]
     pub fn map_anon(&self) -> io::Result<MmapMut> {
-        self.anon_mapping().map(MmapMut::from_inner)
+        self.anon_mapping()
+            .map_err(crate::error::named("map_anon"))
+            .map(MmapMut::from_inner)
     }
 }

@@ -363,47 +363,42 @@ impl MmapOptions {
     }
 
     /// The mapping of a constructor of a shared or private map of `file` (`map`, `map_mut`,
-    /// `map_raw`...), named `call` in errors: every check, then the map.
+    /// `map_raw`...): every check, then the map.
     pub(crate) fn mapping(
         &self,
-        call: &str,
         file: &impl MmapAsRawDesc,
         prot: Protection,
         sharing: Sharing,
     ) -> io::Result<MmapInner> {
-        let fd = borrow(call, file)?;
-        self.map_file(call, fd, prot, sharing)
+        let fd = borrow(file)?;
+        self.map_file(fd, prot, sharing)
     }
 
     /// The mapping of [`MmapOptions::map_sealed`]: the seals and the range are checked on a
     /// descriptor of the call's own, which is then mapped.
     #[cfg(mman_memfd)]
     pub(crate) fn sealed_mapping(&self, file: &impl MmapAsRawDesc) -> io::Result<MmapInner> {
-        const CALL: &str = "map_sealed";
-        let pinned = pin(CALL, file)?;
+        let pinned = pin(file)?;
         let fd = pinned.as_fd();
-        crate::seals::check_sealed(CALL, fd)?;
+        crate::seals::check_sealed(fd)?;
         if let Some(len) = self.len {
-            let size = sys::file_info(CALL, fd)?.len;
+            let size = sys::file_info(fd)?.len;
             // The kernel maps a file of huge pages in whole huge pages: those must be within it.
-            let len = match sys::hugetlb_page_size_of_file(CALL, fd)? {
+            let len = match sys::hugetlb_page_size_of_file(fd)? {
                 Some(huge) => (len as u64)
                     .checked_next_multiple_of(huge)
                     .unwrap_or(u64::MAX),
                 None => len as u64,
             };
             if self.offset.checked_add(len).map_or(true, |end| end > size) {
-                return Err(invalid(
-                    CALL,
-                    format_args!(
-                        "offset {} + len {len} reaches past the end of the sealed file \
+                return Err(invalid(format_args!(
+                    "offset {} + len {len} reaches past the end of the sealed file \
                          ({size} bytes)",
-                        self.offset
-                    ),
-                ));
+                    self.offset
+                )));
             }
         }
-        self.map_file(CALL, fd, Protection::READ, Sharing::Private)
+        self.map_file(fd, Protection::READ, Sharing::Private)
     }
 
     /// The mapping of [`MmapOptions::map_if_safe`]: the file is checked (sealed, or fs-verity),
@@ -412,36 +407,29 @@ impl MmapOptions {
         &self,
         file: &impl MmapAsRawDesc,
     ) -> Result<MmapInner, MapIfSafeError> {
-        const CALL: &str = "map_if_safe";
-        let pinned = pin(CALL, file).map_err(MapIfSafeError::new_map_failed)?;
+        let pinned = pin(file).map_err(MapIfSafeError::new_map_failed)?;
         let fd = pinned.as_fd();
-        crate::if_safe::check_file(CALL, fd)?;
-        let size = sys::file_info(CALL, fd)
+        crate::if_safe::check_file(fd)?;
+        let size = sys::file_info(fd)
             .map_err(MapIfSafeError::new_map_failed)?
             .len;
         let len = match self.len {
             Some(len) => len as u64,
             None => size.checked_sub(self.offset).ok_or_else(|| {
-                MapIfSafeError::new_map_failed(invalid(
-                    CALL,
-                    format_args!(
-                        "offset {} is past the end of the file ({size} bytes)",
-                        self.offset
-                    ),
-                ))
+                MapIfSafeError::new_map_failed(invalid(format_args!(
+                    "offset {} is past the end of the file ({size} bytes)",
+                    self.offset
+                )))
             })?,
         };
         if self.offset.checked_add(len).map_or(true, |end| end > size) {
-            return Err(MapIfSafeError::new_not_safe(invalid(
-                CALL,
-                format_args!(
-                    "offset {} + len {len} reaches past the end of the file ({size} bytes), which \
+            return Err(MapIfSafeError::new_not_safe(invalid(format_args!(
+                "offset {} + len {len} reaches past the end of the file ({size} bytes), which \
                      may grow there",
-                    self.offset
-                ),
-            )));
+                self.offset
+            ))));
         }
-        self.map_file(CALL, fd, Protection::READ, Sharing::Shared)
+        self.map_file(fd, Protection::READ, Sharing::Shared)
             .map_err(MapIfSafeError::new_map_failed)
     }
 
@@ -449,20 +437,12 @@ impl MmapOptions {
     pub(crate) fn anon_mapping(&self) -> io::Result<MmapInner> {
         let len = self.len.unwrap_or(0);
         let flags = c::MAP_PRIVATE | c::MAP_ANONYMOUS;
-        self.map_checked(
-            "map_anon",
-            len,
-            Protection::READ | Protection::WRITE,
-            flags,
-            None,
-            0,
-        )
+        self.map_checked(len, Protection::READ | Protection::WRITE, flags, None, 0)
     }
 
     #[inline]
     fn map_file(
         &self,
-        call: &str,
         fd: BorrowedFd<'_>,
         prot: Protection,
         sharing: Sharing,
@@ -475,69 +455,54 @@ impl MmapOptions {
         let len = match self.len {
             Some(len) => len,
             None => {
-                let info = sys::file_info(call, fd)?;
+                let info = sys::file_info(fd)?;
                 file.blksize = Some(info.blksize);
                 match info.kind {
                     FileKind::Regular | FileKind::Device => {}
                     FileKind::Directory => {
-                        return Err(invalid(call, "the file descriptor is a directory"))
+                        return Err(invalid("the file descriptor is a directory"))
                     }
                     FileKind::Other(what) => {
-                        return Err(invalid(
-                            call,
-                            format_args!("the file descriptor is {what}, which cannot be mapped"),
-                        ))
+                        return Err(invalid(format_args!(
+                            "the file descriptor is {what}, which cannot be mapped"
+                        )))
                     }
                 }
                 if self.offset > info.len {
-                    return Err(invalid(
-                        call,
-                        format_args!(
-                            "offset {} is past the end of the file ({} bytes)",
-                            self.offset, info.len
-                        ),
-                    ));
+                    return Err(invalid(format_args!(
+                        "offset {} is past the end of the file ({} bytes)",
+                        self.offset, info.len
+                    )));
                 }
                 // An empty file maps to an empty map, but only if the kernel would map this
                 // descriptor at all: files of /proc report size 0 and cannot be mapped. Files of
                 // hugetlbfs can, and are not probed (a probe would reserve a huge page).
-                if info.len == 0 && file.hugetlb_page_size(call)?.is_none() {
-                    self.probe(call, fd, prot, flags)?;
+                if info.len == 0 && file.hugetlb_page_size()?.is_none() {
+                    self.probe(fd, prot, flags)?;
                 }
                 usize::try_from(info.len - self.offset).map_err(|_| {
-                    invalid(
-                        call,
-                        format_args!(
-                            "the file's {} bytes from offset {} do not fit usize",
-                            info.len, self.offset
-                        ),
-                    )
+                    invalid(format_args!(
+                        "the file's {} bytes from offset {} do not fit usize",
+                        info.len, self.offset
+                    ))
                 })?
             }
         };
-        self.map_checked(call, len, prot, flags, Some(file), self.offset)
+        self.map_checked(len, prot, flags, Some(file), self.offset)
     }
 
     /// Maps one page of an empty file and unmaps it: only to learn whether the kernel maps `fd`.
     /// A failure is told as what the caller asked, a map of an empty file, not as the probe's map.
-    fn probe(
-        &self,
-        call: &str,
-        fd: BorrowedFd<'_>,
-        prot: Protection,
-        flags: c_int,
-    ) -> io::Result<()> {
-        MmapInner::new(call, 0, 1, prot.bits(), flags, fd.as_raw_fd(), 0)
+    fn probe(&self, fd: BorrowedFd<'_>, prot: Protection, flags: c_int) -> io::Result<()> {
+        MmapInner::new(0, 1, prot.bits(), flags, fd.as_raw_fd(), 0)
             .map(drop)
             .map_err(|error| {
                 let kind = error.kind();
                 let why = if sys::errno(&error) == Some(libc::ENODEV) {
-                    format!(
-                    "{call}: the file reports a size of 0, and the kernel cannot map this kind of \
+                    "the file reports a size of 0, and the kernel cannot map this kind of \
                      file (those of /proc and /sys report 0 bytes whatever they hold)"
-                )
                 } else {
-                    format!("{call}: the file is empty, and the kernel refuses to map it")
+                    "the file is empty, and the kernel refuses to map it"
                 };
                 sys::explain(error, kind, why)
             })
@@ -547,59 +512,54 @@ impl MmapOptions {
     #[inline]
     fn map_checked(
         &self,
-        call: &str,
         len: usize,
         prot: Protection,
         sharing: c_int,
         fd: Option<sys::MapFd<'_>>,
         offset: u64,
     ) -> io::Result<MmapInner> {
-        check_len(call, len)?;
-        check_file_range(call, offset, len)?;
-        self.check_flags(call)?;
-        let huge_page = self.huge_page(call, offset, fd)?;
+        check_len(len)?;
+        check_file_range(offset, len)?;
+        self.check_flags()?;
+        let huge_page = self.huge_page(offset, fd)?;
         if len == 0 {
             return Ok(MmapInner::empty());
         }
-        let (hint, placement_flags) = self.placement(call)?;
+        let (hint, placement_flags) = self.placement()?;
         let raw_fd = fd.map_or(-1, |file| file.fd.as_raw_fd());
-        let sharing = self.dax_sharing(call, sharing, raw_fd >= 0)?;
+        let sharing = self.dax_sharing(sharing, raw_fd >= 0)?;
         let flags = sharing | self.flags.bits() | self.raw_flags | placement_flags;
         let inner = match huge_page {
             None => {
-                self.check_placement(call, hint, len, offset, sys::page_size())?;
-                MmapInner::new(call, hint, len, prot.bits(), flags, raw_fd, offset)
-                    .map_err(|error| self.explain_failure(call, error, hint, len, offset))?
+                self.check_placement(hint, len, offset, sys::page_size())?;
+                MmapInner::new(hint, len, prot.bits(), flags, raw_fd, offset)
+                    .map_err(|error| self.explain_failure(error, hint, len, offset))?
             }
             #[cfg(mman_huge)]
             Some(size) => {
                 // A whole number of huge pages, as the kernel maps: the map's `len()` is that, so
                 // that `munmap`, `mprotect` and `madvise` later get a length the kernel accepts.
                 let len = crate::huge::round_up(len, size.bytes() as usize).ok_or_else(|| {
-                    invalid(
-                        call,
-                        format_args!("len {len} rounded up to whole {size} pages overflows"),
-                    )
+                    invalid(format_args!(
+                        "len {len} rounded up to whole {size} pages overflows"
+                    ))
                 })?;
-                check_len(call, len)?;
-                self.check_placement(call, hint, len, offset, size.bytes() as usize)?;
+                check_len(len)?;
+                self.check_placement(hint, len, offset, size.bytes() as usize)?;
                 // A file's huge pages are its file system's: the flags would not change them.
                 let flags = match fd {
                     None => flags | c::MAP_HUGETLB | size.flag(),
                     Some(_) => flags,
                 };
-                MmapInner::new(call, hint, len, prot.bits(), flags, raw_fd, offset)
-                    .map_err(|error| self.explain_failure(call, error, hint, len, offset))
-                    .map_err(|error| crate::huge::explain_map_error(call, size, error))?
+                MmapInner::new(hint, len, prot.bits(), flags, raw_fd, offset)
+                    .map_err(|error| self.explain_failure(error, hint, len, offset))
+                    .map_err(|error| crate::huge::explain_map_error(size, error))?
                     .hugetlb()
-                    .prefault_huge_pages(
-                        call,
-                        if prot.contains(Protection::WRITE) {
-                            Populate::Write
-                        } else {
-                            Populate::Read
-                        },
-                    )?
+                    .prefault_huge_pages(if prot.contains(Protection::WRITE) {
+                        Populate::Write
+                    } else {
+                        Populate::Read
+                    })?
             }
         };
         if placement_flags != 0 {
@@ -610,7 +570,7 @@ impl MmapOptions {
                 return Err(crate::error::other(
                     io::ErrorKind::Unsupported,
                     format_args!(
-                        "{call}: fixed_no_replace({hint:#x}): the running kernel placed the map at \
+                        "fixed_no_replace({hint:#x}): the running kernel placed the map at \
                          {start:#x} (MAP_FIXED_NOREPLACE needs Linux 4.17)"
                     ),
                 ));
@@ -621,25 +581,21 @@ impl MmapOptions {
 
     /// Refuses extra flags that are not sound with every option: `MAP_FIXED` and the sharing type
     /// (raw or not), and, from the safe [`MmapOptions::flags`], any bit [`MapFlags`] does not name.
-    fn check_flags(&self, call: &str) -> io::Result<()> {
+    fn check_flags(&self) -> io::Result<()> {
         let all = self.flags.bits() | self.raw_flags;
         if all & (c::MAP_FIXED | c::MAP_SHARED | c::MAP_PRIVATE) != 0 {
             return Err(invalid(
-                call,
                 "flags: MAP_FIXED and the sharing type (MAP_SHARED, MAP_PRIVATE) cannot be passed \
                  as extra flags",
             ));
         }
         let unnamed = self.flags.bits() & !MapFlags::all().bits();
         if unnamed != 0 {
-            return Err(invalid(
-                call,
-                format_args!(
-                    "flags: {unnamed:#x} are bits MapFlags does not name, which could break what \
+            return Err(invalid(format_args!(
+                "flags: {unnamed:#x} are bits MapFlags does not name, which could break what \
                      the safe API promises; raw MAP_ bits go through the unsafe \
                      MmapOptions::flags_unchecked"
-                ),
-            ));
+            )));
         }
         Ok(())
     }
@@ -649,7 +605,6 @@ impl MmapOptions {
     /// be clear of where a stack may grow. Nothing to check where the kernel picks the address.
     fn check_placement(
         &self,
-        call: &str,
         hint: usize,
         len: usize,
         offset: u64,
@@ -671,24 +626,23 @@ impl MmapOptions {
             .checked_next_multiple_of(granule)
             .and_then(|aligned| aligned.checked_add(len)?.checked_add(prefix))
             .unwrap_or(usize::MAX);
-        crate::stack_guard::check_stack_guard(call, &what, start, end)
+        crate::stack_guard::check_stack_guard(&what, start, end)
     }
 
     /// The address asked for, and the flag that makes it binding.
     #[cfg_attr(not(mman_has = "MAP_FIXED_NOREPLACE"), allow(unused_variables))]
     #[inline]
-    fn placement(&self, call: &str) -> io::Result<(usize, c_int)> {
+    fn placement(&self) -> io::Result<(usize, c_int)> {
         match self.placement {
             Placement::Anywhere => Ok((0, 0)),
             Placement::Near(addr) => Ok((addr, 0)),
             #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
-            Placement::At(addr) if addr % sys::page_size() != 0 || addr == 0 => Err(invalid(
-                call,
-                format_args!(
+            Placement::At(addr) if addr % sys::page_size() != 0 || addr == 0 => {
+                Err(invalid(format_args!(
                     "fixed_no_replace: address {addr:#x} is not a non-null multiple of the page \
                      size"
-                ),
-            )),
+                )))
+            }
             #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
             Placement::At(addr) => Ok((addr, c::MAP_FIXED_NOREPLACE)),
         }
@@ -702,7 +656,6 @@ impl MmapOptions {
     #[cfg(mman_huge)]
     fn huge_page(
         &self,
-        call: &str,
         offset: u64,
         fd: Option<sys::MapFd<'_>>,
     ) -> io::Result<Option<HugePageSize>> {
@@ -724,36 +677,27 @@ impl MmapOptions {
                 1u64.checked_shl(u32::from(bits))
                     .and_then(HugePageSize::from_bytes)
                     .ok_or_else(|| {
-                        invalid(
-                            call,
-                            format_args!(
-                                "huge page size 2^{bits} cannot be encoded in the flags of mmap"
-                            ),
-                        )
+                        invalid(format_args!(
+                            "huge page size 2^{bits} cannot be encoded in the flags of mmap"
+                        ))
                     })?,
             ),
         };
         let size = match fd {
             None => asked,
             Some(fd) => {
-                let file = fd
-                    .hugetlb_page_size(call)?
-                    .and_then(HugePageSize::from_bytes);
+                let file = fd.hugetlb_page_size()?.and_then(HugePageSize::from_bytes);
                 match (asked, file) {
                     (Some(asked), None) => {
-                        return Err(invalid(
-                            call,
-                            format_args!(
-                                "huge pages of {asked}: the file is not on hugetlbfs, and a file \
+                        return Err(invalid(format_args!(
+                            "huge pages of {asked}: the file is not on hugetlbfs, and a file \
                                  is mapped in its file system's pages"
-                            ),
-                        ))
+                        )))
                     }
                     (Some(asked), Some(file)) if asked != file && self.huge != Huge::Off => {
-                        return Err(invalid(
-                            call,
-                            format_args!("huge pages of {asked}: the file's huge pages are {file}"),
-                        ))
+                        return Err(invalid(format_args!(
+                            "huge pages of {asked}: the file's huge pages are {file}"
+                        )))
                     }
                     (_, file) => file,
                 }
@@ -764,22 +708,18 @@ impl MmapOptions {
         };
         #[cfg(mman_has = "MAP_NORESERVE")]
         if self.flags.contains(MapFlags::NO_RESERVE) {
-            return Err(invalid(
-                call,
-                format_args!(
-                    "no_reserve_swap (MAP_NORESERVE) with huge pages of {size}: with no huge page \
+            return Err(invalid(format_args!(
+                "no_reserve_swap (MAP_NORESERVE) with huge pages of {size}: with no huge page \
                      reserved, the first touch of a page none is free for raises SIGBUS"
-                ),
-            ));
+            )));
         }
         if fd.is_none() {
-            size.pool(call)?;
+            size.pool()?;
         }
         if usize::try_from(size.bytes()).is_err() || offset % size.bytes() != 0 {
-            return Err(invalid(
-                call,
-                format_args!("offset {offset} is not a multiple of the huge page size {size}"),
-            ));
+            return Err(invalid(format_args!(
+                "offset {offset} is not a multiple of the huge page size {size}"
+            )));
         }
         Ok(Some(size))
     }
@@ -789,7 +729,6 @@ impl MmapOptions {
     /// the length the kernel maps with them: `MAP_HUGETLB` and files of hugetlbfs are refused.
     fn huge_page(
         &self,
-        call: &str,
         _offset: u64,
         fd: Option<sys::MapFd<'_>>,
     ) -> io::Result<Option<std::convert::Infallible>> {
@@ -798,17 +737,15 @@ impl MmapOptions {
         #[cfg(not(mman_has = "MAP_HUGETLB"))]
         let hugetlb_flag = false;
         let hugetlb_file = match fd {
-            Some(fd) => fd.hugetlb_page_size(call)?.is_some(),
+            Some(fd) => fd.hugetlb_page_size()?.is_some(),
             None => false,
         };
         if hugetlb_flag || hugetlb_file {
-            return Err(io::Error::new(
+            return Err(crate::error::other(
                 io::ErrorKind::Unsupported,
-                format!(
-                    "{call}: huge pages (MAP_HUGETLB, or a file of hugetlbfs) need MAP_HUGE_SHIFT \
-                     and MAP_HUGE_MASK, which the host's headers lack: this build cannot tell the \
-                     length the kernel would map"
-                ),
+                "huge pages (MAP_HUGETLB, or a file of hugetlbfs) need MAP_HUGE_SHIFT and \
+                 MAP_HUGE_MASK, which the host's headers lack: this build cannot tell the length \
+                 the kernel would map",
             ));
         }
         Ok(None)
@@ -817,49 +754,37 @@ impl MmapOptions {
     /// The sharing type with [`MmapOptions::dax_sync`]: `MAP_SHARED_VALIDATE | MAP_SYNC` in place
     /// of `MAP_SHARED`; refused before the call for a private or anonymous map.
     #[cfg(mman_sync)]
-    fn dax_sharing(&self, call: &str, sharing: c_int, file: bool) -> io::Result<c_int> {
+    fn dax_sharing(&self, sharing: c_int, file: bool) -> io::Result<c_int> {
         if !self.dax_sync {
             return Ok(sharing);
         }
         if sharing != c::MAP_SHARED || !file {
-            return Err(invalid(
-                call,
-                "dax_sync: MAP_SYNC needs a shared map of a file",
-            ));
+            return Err(invalid("dax_sync: MAP_SYNC needs a shared map of a file"));
         }
         Ok(c::MAP_SHARED_VALIDATE | c::MAP_SYNC)
     }
 
     #[cfg(not(mman_sync))]
-    fn dax_sharing(&self, _call: &str, sharing: c_int, _file: bool) -> io::Result<c_int> {
+    fn dax_sharing(&self, sharing: c_int, _file: bool) -> io::Result<c_int> {
         Ok(sharing)
     }
 
     /// A failed map, explained where the options say what it means: `EEXIST` at a fixed address
     /// (`hint`, 0 for a map placed anywhere) means something is mapped there; `EOPNOTSUPP` with
     /// `dax_sync`, that the file is not on a DAX file system.
-    fn explain_failure(
-        &self,
-        call: &str,
-        error: io::Error,
-        hint: usize,
-        len: usize,
-        offset: u64,
-    ) -> io::Error {
+    fn explain_failure(&self, error: io::Error, hint: usize, len: usize, offset: u64) -> io::Error {
         match sys::errno(&error) {
             Some(libc::EEXIST) if hint != 0 => {
                 let end = hint.saturating_add(len + (offset % sys::page_size() as u64) as usize);
                 let why = format!(
-                    "{call}: fixed_no_replace({hint:#x}): something is already mapped in \
+                    "fixed_no_replace({hint:#x}): something is already mapped in \
                      {hint:#x}..{end:#x}, which MAP_FIXED_NOREPLACE does not replace"
                 );
                 sys::explain(error, io::ErrorKind::AlreadyExists, why)
             }
             Some(libc::EOPNOTSUPP) if self.dax_sync => {
-                let why = format!(
-                    "{call}: dax_sync: the file is not on a file system mounted with DAX (-o dax), \
-                     the only files MAP_SYNC maps"
-                );
+                let why = "dax_sync: the file is not on a file system mounted with DAX (-o dax), \
+                     the only files MAP_SYNC maps";
                 sys::explain(error, io::ErrorKind::Unsupported, why)
             }
             _ => error,

@@ -89,7 +89,7 @@ impl MmapMut {
     #[doc(alias = "MREMAP_MAYMOVE")]
     pub fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
         // SAFETY: `&mut self`: no reference into the map outlives this call.
-        unsafe { self.inner.remap(new_len, options.may_move) }
+        unsafe { self.inner.remap(new_len, options.may_move) }.map_err(crate::error::named("remap"))
     }
 }
 
@@ -108,7 +108,7 @@ impl Mmap {
     #[doc(alias = "MREMAP_MAYMOVE")]
     pub fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
         // SAFETY: `&mut self`: no reference into the map outlives this call.
-        unsafe { self.inner.remap(new_len, options.may_move) }
+        unsafe { self.inner.remap(new_len, options.may_move) }.map_err(crate::error::named("remap"))
     }
 }
 
@@ -134,6 +134,6 @@ impl MmapRaw {
     #[doc(alias = "MREMAP_MAYMOVE")]
     pub unsafe fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
         // SAFETY: the caller's promise above.
-        unsafe { self.inner.remap(new_len, options.may_move) }
+        unsafe { self.inner.remap(new_len, options.may_move) }.map_err(crate::error::named("remap"))
     }
 }

@@ -36,26 +36,22 @@ bitflags::bitflags! {
 }
 
 /// Checks that `fd` is sealed against shrinking and writing: its contents are fixed for good.
-pub(crate) fn check_sealed(call: &str, fd: BorrowedFd<'_>) -> io::Result<()> {
+pub(crate) fn check_sealed(fd: BorrowedFd<'_>) -> io::Result<()> {
     let needed = Seals::SHRINK | Seals::WRITE;
-    let seals = match sys::get_seals(call, fd) {
+    let seals = match sys::get_seals(fd) {
         Ok(seals) => Seals::from_bits_retain(seals),
         Err(error) if sys::errno(&error) == Some(libc::EINVAL) => {
             return Err(invalid(
-                call,
                 "the file cannot be sealed (not a memfd): its contents may change",
             ))
         }
         Err(error) => return Err(error),
     };
     if !seals.contains(needed) {
-        return Err(invalid(
-            call,
-            format_args!(
-                "the file's seals {seals:?} lack {:?}: its contents may change",
-                needed - seals
-            ),
-        ));
+        return Err(invalid(format_args!(
+            "the file's seals {seals:?} lack {:?}: its contents may change",
+            needed - seals
+        )));
     }
     Ok(())
 }

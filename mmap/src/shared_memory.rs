@@ -61,16 +61,17 @@ impl SharedMemory {
     #[doc(alias = "memfd_create")]
     #[doc(alias = "MFD_ALLOW_SEALING")]
     pub fn create(name: &str, len: u64) -> io::Result<SharedMemory> {
-        const CALL: &str = "SharedMemory::create";
-        if name.len() > 249 {
-            return Err(invalid(
-                CALL,
-                format_args!("name is {} bytes long, over 249", name.len()),
-            ));
-        }
-        let c_name = CString::new(name)
-            .map_err(|_| invalid(CALL, format_args!("name {name:?} holds a NUL byte")))?;
-        let fd = sys::memfd_create(&c_name, c::MFD_CLOEXEC | c::MFD_ALLOW_SEALING)?;
+        let fd = crate::error::in_call("SharedMemory::create", || {
+            if name.len() > 249 {
+                return Err(invalid(format_args!(
+                    "name is {} bytes long, over 249",
+                    name.len()
+                )));
+            }
+            let c_name = CString::new(name)
+                .map_err(|_| invalid(format_args!("name {name:?} holds a NUL byte")))?;
+            sys::memfd_create(&c_name, c::MFD_CLOEXEC | c::MFD_ALLOW_SEALING)
+        })?;
         let memory = SharedMemory {
             file: File::from(fd),
         };
@@ -141,7 +142,8 @@ impl SharedMemory {
     #[doc(alias = "fcntl")]
     #[doc(alias = "F_ADD_SEALS")]
     pub fn add_seals(&self, seals: Seals) -> io::Result<()> {
-        sys::add_seals("SharedMemory::add_seals", self.file.as_fd(), seals.bits())
+        sys::add_seals(self.file.as_fd(), seals.bits())
+            .map_err(crate::error::named("SharedMemory::add_seals"))
     }
 
     /// The seals set: `fcntl(2)` with `F_GET_SEALS`.
@@ -156,7 +158,9 @@ impl SharedMemory {
     #[doc(alias = "fcntl")]
     #[doc(alias = "F_GET_SEALS")]
     pub fn seals(&self) -> io::Result<Seals> {
-        sys::get_seals("SharedMemory::seals", self.file.as_fd()).map(Seals::from_bits_retain)
+        sys::get_seals(self.file.as_fd())
+            .map_err(crate::error::named("SharedMemory::seals"))
+            .map(Seals::from_bits_retain)
     }
 
     /// A writable shared map of all the memory, used through raw pointers: see
