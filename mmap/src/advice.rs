@@ -1,6 +1,7 @@
 //! Advice for `madvise(2)`, split by whether it can change what safe code reads.
 
 use crate::sys::{self, c_int};
+use mmap_sys as c;
 
 /// Declares an advice enum from one list: each variant with its docs, its `MADV_` constant and,
 /// where the headers may lack it, the `cfg` name. The enum, `ALL` and `raw()` are made from it, so
@@ -24,7 +25,7 @@ macro_rules! advice_enum {
                 #[doc = ""]
                 #[doc = concat!("[`", stringify!($raw), "`](mmap_sys::", stringify!($raw), ").")]
                 $(#[cfg(mman_has = $cfg)])?
-                $variant = mmap_sys::$raw,
+                $variant = c::$raw,
             )*
         }
 
@@ -113,6 +114,11 @@ impl Advice {
     ///
     /// assert!(Advice::Sequential.is_supported());
     /// ```
+    ///
+    /// # References
+    ///
+    /// - [`madvise(2)`](https://man7.org/linux/man-pages/man2/madvise.2.html)
+    #[doc(alias = "madvise")]
     pub fn is_supported(self) -> bool {
         sys::madvise_supported(self.raw().0)
     }
@@ -171,6 +177,11 @@ impl Advice {
 
 impl UncheckedAdvice {
     /// Whether the running kernel knows this advice: see [`Advice::is_supported`].
+    ///
+    /// # References
+    ///
+    /// - [`madvise(2)`](https://man7.org/linux/man-pages/man2/madvise.2.html)
+    #[doc(alias = "madvise")]
     pub fn is_supported(self) -> bool {
         sys::madvise_supported(self.raw().0)
     }

@@ -1,6 +1,6 @@
 //! `Mmap` into `bytes::Bytes`, without a copy.
 
-use crate::Mmap;
+use crate::map::Mmap;
 
 #[cfg_attr(docsrs, doc(cfg(feature = "bytes")))]
 impl From<Mmap> for bytes::Bytes {

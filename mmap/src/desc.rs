@@ -98,29 +98,18 @@ impl<T: AsRawFd + ?Sized> MmapAsRawDesc for Arc<T> {
     }
 }
 
-#[cfg(mman_memfd)]
-impl AsRawFd for crate::SharedMemory {
-    fn as_raw_fd(&self) -> RawFd {
-        self.as_file().as_raw_fd()
-    }
-}
-
-#[cfg(mman_memfd)]
-by_value!(crate::SharedMemory);
-
 /// The descriptor `file` gives, borrowed for the call: a negative number is refused before any
 /// call. The constructors whose maps give out `&[u8]` with no promise of the caller's ([`pin`]'s
 /// users) take a descriptor of their own instead; for the others a number another thread swaps for
 /// another file between the checks and the map is that caller's to avoid (a `RawFd` is open, and
 /// the same file, through the call, as in memmap2), and if it happens anyway, dropping the map
 /// still unmaps all the kernel mapped.
-pub(crate) fn borrow<'a>(call: &str, file: &'a impl MmapAsRawDesc) -> io::Result<BorrowedFd<'a>> {
+pub(crate) fn borrow<'a>(file: &'a impl MmapAsRawDesc) -> io::Result<BorrowedFd<'a>> {
     let MmapRawDescriptor(fd) = file.as_raw_desc();
     if fd < 0 {
-        return Err(invalid(
-            call,
-            format_args!("file descriptor {fd} is not a descriptor (negative)"),
-        ));
+        return Err(invalid(format_args!(
+            "file descriptor {fd} is not a descriptor (negative)"
+        )));
     }
     // SAFETY: `fd` is not -1 (the one value `BorrowedFd` cannot hold), and `file` keeps its
     // descriptor open while it is borrowed; a `RawFd` is open as long as its caller says, as in
@@ -134,11 +123,11 @@ pub(crate) fn borrow<'a>(call: &str, file: &'a impl MmapAsRawDesc) -> io::Result
 /// number, which another thread may close and reuse for another file between two system calls, and
 /// the file checked must be the file mapped, since those maps give out `&[u8]` on the strength of
 /// the checks alone. A negative number is refused before any call.
-pub(crate) fn pin(call: &str, file: &impl MmapAsRawDesc) -> io::Result<OwnedFd> {
-    borrow(call, file)?.try_clone_to_owned().map_err(|error| {
+pub(crate) fn pin(file: &impl MmapAsRawDesc) -> io::Result<OwnedFd> {
+    borrow(file)?.try_clone_to_owned().map_err(|error| {
         let fd = file.as_raw_desc().0;
         crate::error::failed(
-            format_args!("{call}: fcntl(F_DUPFD_CLOEXEC) of file descriptor {fd}"),
+            format_args!("fcntl(F_DUPFD_CLOEXEC) of file descriptor {fd}"),
             error,
         )
     })

@@ -39,17 +39,44 @@ pub(crate) fn other(kind: io::ErrorKind, message: impl fmt::Display) -> io::Erro
     new(kind, message.to_string(), None)
 }
 
-/// An `InvalidInput` error naming the call and the argument, for input refused before any call.
-pub(crate) fn invalid(call: &str, message: impl fmt::Display) -> io::Error {
-    new(
-        io::ErrorKind::InvalidInput,
-        format!("{call}: {message}"),
-        None,
-    )
+/// An `InvalidInput` error naming the argument, for input refused before any call.
+pub(crate) fn invalid(message: impl fmt::Display) -> io::Error {
+    new(io::ErrorKind::InvalidInput, message.to_string(), None)
 }
 
-/// The error of the system call just made: `what` (which names the public call, the system call
-/// and its arguments: `"map_mut: mmap of 4096 bytes at offset 0"`) failed with `errno`.
+/// Adds the public method's name to the errors of its body: `body`'s errors made by this crate
+/// say `"{call}: {what}"` (then the OS error's text, if any). The one place a public method's
+/// name enters an error; the functions below say only what failed.
+pub(crate) fn in_call<T>(
+    call: &'static str,
+    body: impl FnOnce() -> io::Result<T>,
+) -> io::Result<T> {
+    body().map_err(named(call))
+}
+
+/// [`in_call`] for a `map_err`: `result.map_err(error::named("flush"))`.
+pub(crate) fn named(call: &'static str) -> impl Fn(io::Error) -> io::Error {
+    move |error| name(call, error)
+}
+
+/// `error`, its message prefixed with `call`. An error this crate did not make (a bare OS error
+/// passed on from std) is left as it is.
+#[cold]
+fn name(call: &str, error: io::Error) -> io::Error {
+    if !error.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+        return error;
+    }
+    let kind = error.kind();
+    match error.into_inner().map(|inner| inner.downcast::<Error>()) {
+        Some(Ok(inner)) => new(kind, format!("{call}: {}", inner.message), inner.cause),
+        // Not reached: the check above saw an `Error`.
+        Some(Err(inner)) => io::Error::new(kind, inner),
+        None => io::Error::from(kind),
+    }
+}
+
+/// The error of the system call just made: `what` (the system call and its arguments:
+/// `"mmap of 4096 bytes at offset 0"`) failed with `errno`.
 pub(crate) fn last_error(what: impl FnOnce() -> String) -> io::Error {
     failed(what(), io::Error::last_os_error())
 }
@@ -68,7 +95,7 @@ pub(crate) fn failed(what: impl fmt::Display, cause: io::Error) -> io::Error {
     new(kind, format!("{what} failed"), Some(cause))
 }
 
-/// `error`, of a failed call, as an error of `kind` that says `why` (naming the public call) in
+/// `error`, of a failed call, as an error of `kind` that says `why` in
 /// place of the call's own message. The OS error stays below it: [`raw_os_error`] still returns its
 /// number.
 pub(crate) fn explain(error: io::Error, kind: io::ErrorKind, why: impl fmt::Display) -> io::Error {
@@ -175,11 +202,30 @@ mod tests {
     }
 
     #[test]
+    fn the_public_method_is_named_once_in_front_and_a_bare_os_error_is_left_alone() {
+        let error = failed(
+            "mlock of 4096 bytes",
+            io::Error::from_raw_os_error(libc::ENOMEM),
+        );
+        let error = named("lock")(error);
+        let os = io::Error::from_raw_os_error(libc::ENOMEM).to_string();
+        assert_eq!(
+            error.to_string(),
+            format!("lock: mlock of 4096 bytes failed: {os}")
+        );
+        assert_eq!(error.kind(), io::ErrorKind::OutOfMemory);
+        assert_eq!(raw_os_error(&error), Some(libc::ENOMEM));
+        let bare = named("lock")(io::Error::from_raw_os_error(libc::ENOMEM));
+        assert_eq!(bare.raw_os_error(), Some(libc::ENOMEM));
+        assert_eq!(bare.to_string(), os);
+    }
+
+    #[test]
     fn bad_descriptors_are_invalid_input_and_unmappable_files_unsupported() {
         let error = failed("map", io::Error::from_raw_os_error(libc::EBADF));
         assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
         let error = failed("map", io::Error::from_raw_os_error(libc::ENODEV));
         assert_eq!(error.kind(), io::ErrorKind::Unsupported);
-        assert_eq!(raw_os_error(&invalid("map", "len")), None);
+        assert_eq!(raw_os_error(&invalid("len")), None);
     }
 }

@@ -1,6 +1,7 @@
 //! Typed flags: each bit is the host's constant from `mmap-sys`, named in its docs.
 
 use crate::sys::c_int;
+use mmap_sys as c;
 
 bitflags::bitflags! {
     /// The access a map allows: the `prot` argument of `mmap(2)` and `mprotect(2)`.
@@ -17,11 +18,11 @@ bitflags::bitflags! {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct Protection: c_int {
         /// Pages may be read: [`PROT_READ`](mmap_sys::PROT_READ).
-        const READ = mmap_sys::PROT_READ;
+        const READ = c::PROT_READ;
         /// Pages may be written: [`PROT_WRITE`](mmap_sys::PROT_WRITE).
-        const WRITE = mmap_sys::PROT_WRITE;
+        const WRITE = c::PROT_WRITE;
         /// Pages may be executed: [`PROT_EXEC`](mmap_sys::PROT_EXEC).
-        const EXEC = mmap_sys::PROT_EXEC;
+        const EXEC = c::PROT_EXEC;
     }
 }
 
@@ -48,15 +49,15 @@ bitflags::bitflags! {
     pub struct MapFlags: c_int {
         /// Prefault the page tables when mapping: [`MAP_POPULATE`](mmap_sys::MAP_POPULATE).
         #[cfg(mman_has = "MAP_POPULATE")]
-        const POPULATE = mmap_sys::MAP_POPULATE;
+        const POPULATE = c::MAP_POPULATE;
         /// The map is a thread stack: [`MAP_STACK`](mmap_sys::MAP_STACK).
         #[cfg(mman_has = "MAP_STACK")]
-        const STACK = mmap_sys::MAP_STACK;
+        const STACK = c::MAP_STACK;
         /// Reserve no swap space: [`MAP_NORESERVE`](mmap_sys::MAP_NORESERVE).
         #[cfg(mman_has = "MAP_NORESERVE")]
-        const NO_RESERVE = mmap_sys::MAP_NORESERVE;
+        const NO_RESERVE = c::MAP_NORESERVE;
         /// Back the map with huge pages: [`MAP_HUGETLB`](mmap_sys::MAP_HUGETLB).
         #[cfg(mman_has = "MAP_HUGETLB")]
-        const HUGETLB = mmap_sys::MAP_HUGETLB;
+        const HUGETLB = c::MAP_HUGETLB;
     }
 }

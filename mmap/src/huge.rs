@@ -5,6 +5,7 @@ use std::io;
 
 use crate::range::invalid;
 use crate::sys::c_int;
+use mmap_sys as c;
 
 /// Where Linux lists its huge page pools, one directory per size (`hugepages-2048kB`).
 const POOLS: &str = "/sys/kernel/mm/hugepages";
@@ -38,7 +39,7 @@ macro_rules! huge_page_sizes {
             $(
                 #[doc = concat!("The size [`", $cfg, "`](mmap_sys::", $cfg, ") encodes.")]
                 #[cfg(mman_has = $cfg)]
-                pub const $name: HugePageSize = HugePageSize::from_flag(mmap_sys::$raw);
+                pub const $name: HugePageSize = HugePageSize::from_flag(c::$raw);
             )*
 
             /// Every size the host's headers name (a `MAP_HUGE_*` constant), smallest first.
@@ -70,8 +71,7 @@ impl HugePageSize {
     /// The size a `MAP_HUGE_*` flag encodes: bits 26 to 31 of the flags, the size's log2.
     const fn from_flag(flag: c_int) -> HugePageSize {
         HugePageSize {
-            bits: ((flag as u32 >> mmap_sys::MAP_HUGE_SHIFT) & mmap_sys::MAP_HUGE_MASK as u32)
-                as u8,
+            bits: ((flag as u32 >> c::MAP_HUGE_SHIFT) & c::MAP_HUGE_MASK as u32) as u8,
         }
     }
 
@@ -80,7 +80,7 @@ impl HugePageSize {
     /// [`HugePageSize::available`].
     pub fn from_bytes(bytes: u64) -> Option<HugePageSize> {
         let bits = bytes.trailing_zeros();
-        (bytes.is_power_of_two() && bits as c_int <= mmap_sys::MAP_HUGE_MASK && bits > 0)
+        (bytes.is_power_of_two() && bits as c_int <= c::MAP_HUGE_MASK && bits > 0)
             .then_some(HugePageSize { bits: bits as u8 })
     }
 
@@ -96,7 +96,7 @@ impl HugePageSize {
 
     /// The `MAP_HUGE_*` bits of this size, to `|` with [`MAP_HUGETLB`](mmap_sys::MAP_HUGETLB).
     pub fn flag(self) -> c_int {
-        ((self.bits as u32) << mmap_sys::MAP_HUGE_SHIFT) as c_int
+        ((self.bits as u32) << c::MAP_HUGE_SHIFT) as c_int
     }
 
     /// The huge page pools the system offers, smallest page first, from `/sys/kernel/mm/hugepages`
@@ -188,7 +188,7 @@ impl HugePageSize {
     }
 
     /// The pool of this size, checked before a map: the system must offer the size.
-    pub(crate) fn pool(self, call: &str) -> io::Result<HugePagePool> {
+    pub(crate) fn pool(self) -> io::Result<HugePagePool> {
         let pools = HugePageSize::available()?;
         pools
             .iter()
@@ -196,17 +196,14 @@ impl HugePageSize {
             .copied()
             .ok_or_else(|| {
                 let offered: Vec<String> = pools.iter().map(|pool| pool.size.to_string()).collect();
-                invalid(
-                    call,
-                    format_args!(
-                        "huge page size {self} is not one this system offers ({POOLS}: {})",
-                        if offered.is_empty() {
-                            "none".to_owned()
-                        } else {
-                            offered.join(", ")
-                        }
-                    ),
-                )
+                invalid(format_args!(
+                    "huge page size {self} is not one this system offers ({POOLS}: {})",
+                    if offered.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        offered.join(", ")
+                    }
+                ))
             })
     }
 
@@ -250,11 +247,11 @@ pub struct HugePagePool {
 
 /// A failed huge page map, explained: with no free page in the pool, `mmap` fails with `ENOMEM`,
 /// which says nothing of huge pages.
-pub(crate) fn explain_map_error(call: &str, size: HugePageSize, error: io::Error) -> io::Error {
-    match size.pool(call) {
+pub(crate) fn explain_map_error(size: HugePageSize, error: io::Error) -> io::Error {
+    match size.pool() {
         Ok(pool) if error.kind() == io::ErrorKind::OutOfMemory => {
             let why = format!(
-                "{call}: not enough free huge pages of {size} ({} free of {} reserved; reserve \
+                "not enough free huge pages of {size} ({} free of {} reserved; reserve \
                  more in {}/nr_hugepages)",
                 pool.free,
                 pool.total,

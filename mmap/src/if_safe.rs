@@ -28,10 +28,10 @@ enum Inner {
 
 impl MapIfSafeError {
     #[cfg_attr(mman_memfd, allow(dead_code))]
-    pub(crate) fn new_not_supported(call: &str) -> Self {
+    pub(crate) fn new_not_supported() -> Self {
         let error = crate::error::other(
             io::ErrorKind::Unsupported,
-            format_args!("{call}: this platform cannot tell a file that cannot change"),
+            "this platform cannot tell a file that cannot change",
         );
         MapIfSafeError {
             inner: Inner::NotSupported(error),
@@ -63,6 +63,17 @@ impl MapIfSafeError {
     /// Whether the file was safe to map but the map itself failed.
     pub fn map_failed(&self) -> bool {
         matches!(self.inner, Inner::MapFailed(_))
+    }
+
+    /// The error, with the public method's name in its message ([`crate::error::named`]).
+    pub(crate) fn named(self, call: &'static str) -> Self {
+        let name = crate::error::named(call);
+        let inner = match self.inner {
+            Inner::NotSupported(error) => Inner::NotSupported(name(error)),
+            Inner::NotSafe(error) => Inner::NotSafe(name(error)),
+            Inner::MapFailed(error) => Inner::MapFailed(name(error)),
+        };
+        MapIfSafeError { inner }
     }
 
     fn io_error(&self) -> &io::Error {
@@ -98,19 +109,18 @@ impl From<MapIfSafeError> for io::Error {
 /// Checks that nothing can change `fd`'s contents: it is a memfd sealed against writing and
 /// shrinking (`fcntl(F_GET_SEALS)`), or, not being sealable, has fs-verity (`statx`).
 #[cfg(mman_memfd)]
-pub(crate) fn check_file(call: &str, fd: BorrowedFd<'_>) -> Result<(), MapIfSafeError> {
+pub(crate) fn check_file(fd: BorrowedFd<'_>) -> Result<(), MapIfSafeError> {
+    use crate::seals::Seals;
     use crate::sys;
-    use crate::Seals;
 
     let needed = Seals::SHRINK | Seals::WRITE;
-    match sys::get_seals(call, fd) {
+    match sys::get_seals(fd) {
         Ok(seals) => {
             let seals = Seals::from_bits_retain(seals);
             if seals.contains(needed) {
                 Ok(())
             } else {
                 Err(MapIfSafeError::new_not_safe(crate::range::invalid(
-                    call,
                     format_args!(
                         "the file's seals {seals:?} lack {:?}: its contents may change",
                         needed - seals
@@ -129,7 +139,6 @@ pub(crate) fn check_file(call: &str, fd: BorrowedFd<'_>) -> Result<(), MapIfSafe
                 Ok(())
             } else {
                 Err(MapIfSafeError::new_not_safe(crate::range::invalid(
-                    call,
                     "the file is neither a memfd sealed against writing and shrinking nor a file \
                      with fs-verity: its contents may change",
                 )))
@@ -141,6 +150,6 @@ pub(crate) fn check_file(call: &str, fd: BorrowedFd<'_>) -> Result<(), MapIfSafe
 
 /// Without memfd seals, this platform cannot tell a file that cannot change.
 #[cfg(not(mman_memfd))]
-pub(crate) fn check_file(call: &str, _fd: BorrowedFd<'_>) -> Result<(), MapIfSafeError> {
-    Err(MapIfSafeError::new_not_supported(call))
+pub(crate) fn check_file(_fd: BorrowedFd<'_>) -> Result<(), MapIfSafeError> {
+    Err(MapIfSafeError::new_not_supported())
 }

@@ -7,6 +7,7 @@ use std::io;
 use crate::checked_copy::{self, Via};
 use crate::range::check_range;
 use crate::sys::{self, c_int};
+use mmap_sys as c;
 
 /// A live mapping of `len` bytes at `ptr`, or an empty one (`len == 0`, `ptr` the page size,
 /// nothing mapped). `ptr` may sit past the start of the pages mapped: by `ptr % page_size()` bytes
@@ -42,14 +43,13 @@ impl MmapInner {
     }
 
     /// Maps `len` bytes of `fd` from `offset` (any offset: the mapping starts at the page below
-    /// it), or anonymous memory when `fd` is -1; `call` names the public call, for errors. Checks
+    /// it), or anonymous memory when `fd` is -1. Checks
     /// are done by the caller: `len` is not 0 and fits `isize`, `offset + len` fits `off_t`, and
     /// for huge pages the offset is a multiple of their size and `len` a whole number of them.
     /// `hint` is the address asked for (0: any); with `MAP_FIXED_NOREPLACE` in `flags` the kernel
     /// places the map there or fails.
     #[inline(always)]
     pub(crate) fn new(
-        call: &str,
         hint: usize,
         len: usize,
         prot: c_int,
@@ -58,12 +58,12 @@ impl MmapInner {
         offset: u64,
     ) -> io::Result<Self> {
         debug_assert!(len > 0);
-        debug_assert_eq!(flags & mmap_sys::MAP_FIXED, 0);
+        debug_assert_eq!(flags & c::MAP_FIXED, 0);
         let prefix = (offset % sys::page_size() as u64) as usize;
         let (hint, page_offset) = (hint as *mut c_void, offset - prefix as u64);
         // SAFETY: no MAP_FIXED (callers refuse it): the kernel takes `hint` as a hint, or with
         // MAP_FIXED_NOREPLACE fails rather than replace a mapping, so nothing existing is touched.
-        let base = unsafe { sys::mmap(call, hint, len + prefix, prot, flags, fd, page_offset)? };
+        let base = unsafe { sys::mmap(hint, len + prefix, prot, flags, fd, page_offset)? };
         // SAFETY: `prefix < page_size() <= len + prefix`, so `ptr` stays within the mapping.
         let ptr = unsafe { base.cast::<u8>().add(prefix) };
         Ok(MmapInner { ptr, len })
@@ -91,30 +91,24 @@ impl MmapInner {
     /// an error now instead of a `SIGBUS` at that touch: `MADV_POPULATE_WRITE` for a writable map,
     /// `MADV_POPULATE_READ` otherwise (Linux 5.14; on an older kernel nothing is done).
     #[cfg(mman_huge)]
-    pub(crate) fn prefault_huge_pages(self, call: &str, writable: bool) -> io::Result<Self> {
+    pub(crate) fn prefault_huge_pages(self, populate: Populate) -> io::Result<Self> {
         #[cfg(mman_populate)]
         if let Some((start, len)) = self.whole() {
-            let advice = if writable {
-                (mmap_sys::MADV_POPULATE_WRITE, "MADV_POPULATE_WRITE")
-            } else {
-                (mmap_sys::MADV_POPULATE_READ, "MADV_POPULATE_READ")
-            };
+            let advice = populate.advice();
             // SAFETY: the whole of this new mapping; populating changes no byte anyone reads.
-            match unsafe { sys::madvise(call, start, len, advice.0, advice.1) } {
+            match unsafe { sys::madvise(start, len, advice.0, advice.1) } {
                 Ok(()) => {}
                 Err(error) if error.kind() == io::ErrorKind::Unsupported => {}
                 Err(error) => {
-                    let why = format!(
-                        "{call}: the huge pages of the new map cannot all be faulted in (over a \
+                    let why = "the huge pages of the new map cannot all be faulted in (over a \
                          hugetlb cgroup limit, or past the end of the file), where a touch would \
-                         raise SIGBUS; the map is undone"
-                    );
+                         raise SIGBUS; the map is undone";
                     return Err(sys::explain(error, io::ErrorKind::OutOfMemory, why));
                 }
             }
         }
         #[cfg(not(mman_populate))]
-        let _ = (call, writable);
+        let _ = populate;
         Ok(self)
     }
 
@@ -136,11 +130,10 @@ impl MmapInner {
     /// for an empty range, which needs no call.
     pub(crate) fn pages(
         &self,
-        call: &str,
         offset: usize,
         len: usize,
     ) -> io::Result<Option<(*mut c_void, usize)>> {
-        check_range(call, offset, len, self.len())?;
+        check_range(offset, len, self.len())?;
         if len == 0 {
             return Ok(None);
         }
@@ -162,33 +155,11 @@ impl MmapInner {
         })
     }
 
-    /// `msync` of a range, with `MS_SYNC` or `MS_ASYNC`.
-    pub(crate) fn flush(
-        &self,
-        call: &str,
-        offset: usize,
-        len: usize,
-        wait: bool,
-    ) -> io::Result<()> {
-        let flags = if wait {
-            mmap_sys::MS_SYNC
-        } else {
-            mmap_sys::MS_ASYNC
-        };
-        self.msync(call, offset, len, flags)
-    }
-
-    /// `msync` of a range, with `flags`.
-    pub(crate) fn msync(
-        &self,
-        call: &str,
-        offset: usize,
-        len: usize,
-        flags: c_int,
-    ) -> io::Result<()> {
-        match self.pages(call, offset, len)? {
+    /// `msync` of a range, as `how` says.
+    pub(crate) fn flush(&self, offset: usize, len: usize, how: Flush) -> io::Result<()> {
+        match self.pages(offset, len)? {
             // SAFETY: `pages` checked the range is within this mapping and page-aligned it.
-            Some((start, len)) => unsafe { sys::msync(call, start, len, flags) },
+            Some((start, len)) => unsafe { sys::msync(start, len, how.flags()) },
             None => Ok(()),
         }
     }
@@ -200,46 +171,44 @@ impl MmapInner {
     /// The advice must not change what live references to the map read, or the caller accepts it.
     pub(crate) unsafe fn advise(
         &self,
-        call: &str,
         offset: usize,
         len: usize,
         advice: (c_int, &str),
     ) -> io::Result<()> {
-        match self.pages(call, offset, len)? {
+        match self.pages(offset, len)? {
             // SAFETY: a checked, page-aligned range of this mapping; the advice is the caller's.
-            Some((start, len)) => unsafe { sys::madvise(call, start, len, advice.0, advice.1) },
+            Some((start, len)) => unsafe { sys::madvise(start, len, advice.0, advice.1) },
             None => Ok(()),
         }
     }
 
     /// Which pages of a range are in RAM: `mincore`, one `bool` per page the range touches.
-    pub(crate) fn residency(&self, call: &str, offset: usize, len: usize) -> io::Result<Vec<bool>> {
-        let Some((start, len)) = self.pages(call, offset, len)? else {
+    pub(crate) fn residency(&self, offset: usize, len: usize) -> io::Result<Vec<bool>> {
+        let Some((start, len)) = self.pages(offset, len)? else {
             return Ok(Vec::new());
         };
         // SAFETY: a checked, page-aligned range of this mapping.
-        let pages = unsafe { sys::mincore(call, start, len)? };
+        let pages = unsafe { sys::mincore(start, len)? };
         Ok(pages.iter().map(|&b| b & 1 == 1).collect())
     }
 
-    /// `mlock` (or `mlock2` with `MLOCK_ONFAULT`) of a range; `munlock` when `lock` is `None`.
-    pub(crate) fn lock(
+    /// `mlock` (or `mlock2` with `MLOCK_ONFAULT`) or `munlock` of a range, as `locking` says.
+    pub(crate) fn set_locking(
         &self,
-        call: &str,
         offset: usize,
         len: usize,
-        lock: Option<Lock>,
+        locking: Locking,
     ) -> io::Result<()> {
-        let Some((start, len)) = self.pages(call, offset, len)? else {
+        let Some((start, len)) = self.pages(offset, len)? else {
             return Ok(());
         };
         // SAFETY: a checked range of this mapping; locking never changes its contents.
         unsafe {
-            match lock {
-                Some(Lock::Now) => sys::mlock(call, start, len),
+            match locking {
+                Locking::Locked => sys::mlock(start, len),
                 #[cfg(mman_has = "MLOCK_ONFAULT")]
-                Some(Lock::OnFault) => sys::mlock_on_fault(call, start, len),
-                None => sys::munlock(call, start, len),
+                Locking::LockedOnFault => sys::mlock_on_fault(start, len),
+                Locking::Unlocked => sys::munlock(start, len),
             }
         }
     }
@@ -247,24 +216,14 @@ impl MmapInner {
     /// Prefaults a range: `madvise` with `MADV_POPULATE_READ` (or `_WRITE`), whose `EFAULT` (a page
     /// the file no longer backs: "a SIGBUS would have been generated") becomes `UnexpectedEof`.
     #[cfg(mman_populate)]
-    pub(crate) fn populate(
-        &self,
-        call: &str,
-        offset: usize,
-        len: usize,
-        write: bool,
-    ) -> io::Result<()> {
-        let advice = if write {
-            (mmap_sys::MADV_POPULATE_WRITE, "MADV_POPULATE_WRITE")
-        } else {
-            (mmap_sys::MADV_POPULATE_READ, "MADV_POPULATE_READ")
-        };
+    pub(crate) fn populate(&self, offset: usize, len: usize, populate: Populate) -> io::Result<()> {
+        let advice = populate.advice();
         // SAFETY: populating reads (or, for a writable map, write-faults without writing) the
         // pages: it changes no byte any reference sees.
-        unsafe { self.advise(call, offset, len, advice) }.map_err(|error| {
+        unsafe { self.advise(offset, len, advice) }.map_err(|error| {
             if sys::errno(&error) == Some(libc::EFAULT) {
                 let why = format!(
-                    "{call}: part of the range (offset {offset}, len {len}) is past the end of the \
+                    "part of the range (offset {offset}, len {len}) is past the end of the \
                      file (truncated under the map?), where a read would raise SIGBUS"
                 );
                 sys::explain(error, io::ErrorKind::UnexpectedEof, why)
@@ -278,24 +237,17 @@ impl MmapInner {
     /// `process_vm_readv`), so that a page gone from under the map is an error and not `SIGBUS`.
     /// Returns the bytes copied: `buf.len()`, or fewer at the end of the map.
     #[inline]
-    pub(crate) fn read_at(
-        &self,
-        call: &str,
-        buf: &mut [u8],
-        offset: usize,
-        via: Via,
-    ) -> io::Result<usize> {
+    pub(crate) fn read_at(&self, buf: &mut [u8], offset: usize, via: Via) -> io::Result<usize> {
         // The check fails exactly when `offset > self.len()`: tested first, so that the copy's hot
         // path makes no call but the copy.
         if offset > self.len() {
-            check_range(call, offset, 0, self.len())?;
+            check_range(offset, 0, self.len())?;
         }
         let len = buf.len().min(self.len() - offset);
         // SAFETY: `offset + len <= self.len()`, so the source is within this mapping.
-        let copied =
-            unsafe { checked_copy::copy(call, self.ptr.add(offset), &mut buf[..len], via)? };
+        let copied = unsafe { checked_copy::copy(self.ptr.add(offset), &mut buf[..len], via)? };
         if copied < len {
-            return Err(unreadable(call, offset, len, copied));
+            return Err(unreadable(offset, len, copied));
         }
         Ok(len)
     }
@@ -313,27 +265,20 @@ impl MmapInner {
     #[cfg(mman_has = "MREMAP_MAYMOVE")]
     pub(crate) unsafe fn remap(&mut self, new_len: usize, may_move: bool) -> io::Result<()> {
         use crate::range::{check_len, invalid};
-        const CALL: &str = "remap";
-        check_len(CALL, new_len)?;
+        check_len(new_len)?;
         if new_len == 0 {
             return Err(invalid(
-                CALL,
                 "new_len 0: a map cannot be resized to nothing (drop it instead)",
             ));
         }
         let Some((start, old_whole)) = self.whole() else {
-            return Err(invalid(
-                CALL,
-                "the map is empty: nothing is mapped to resize",
-            ));
+            return Err(invalid("the map is empty: nothing is mapped to resize"));
         };
         if self.is_hugetlb() {
-            return Err(io::Error::new(
+            return Err(crate::error::other(
                 io::ErrorKind::Unsupported,
-                format!(
-                    "{CALL}: the map has huge pages, which mremap cannot grow and rounds up when \
-                     shrinking; map anew instead"
-                ),
+                "the map has huge pages, which mremap cannot grow and rounds up when shrinking; map \
+                 anew instead",
             ));
         }
         let (old_len, prefix) = (self.len(), self.prefix());
@@ -350,29 +295,23 @@ impl MmapInner {
             if let Some(grown) = grown {
                 let what =
                     format!("growing the map at {start:p} from {old_len} to {new_len} bytes");
-                crate::stack_guard::check_stack_guard(CALL, &what, end, grown)?;
+                crate::stack_guard::check_stack_guard(&what, end, grown)?;
             }
         }
-        let flags = if may_move {
-            mmap_sys::MREMAP_MAYMOVE
-        } else {
-            0
-        };
+        let flags = if may_move { c::MREMAP_MAYMOVE } else { 0 };
         // SAFETY: the whole mapping, from its page-aligned start; the old addresses are the
         // caller's.
-        let resized = unsafe { sys::mremap(CALL, start, old_whole, new_len + prefix, flags) };
+        let resized = unsafe { sys::mremap(start, old_whole, new_len + prefix, flags) };
         let base = resized.map_err(|error| {
             if sys::errno(&error) == Some(libc::EFAULT) {
                 // The range is more than one VMA: a `*_range` call gave part of it other flags.
-                let why = format!(
-                    "{CALL}: the map is in pieces the kernel keeps apart (part of it has its own \
+                let why = "the map is in pieces the kernel keeps apart (part of it has its own \
                      advice, protection or lock, from a *_range call), and mremap resizes only a \
-                     map in one piece"
-                );
+                     map in one piece";
                 sys::explain(error, io::ErrorKind::Unsupported, why)
             } else if error.kind() == io::ErrorKind::OutOfMemory && !may_move {
                 let why = format!(
-                    "{CALL}: no room to grow the map in place to {new_len} bytes \
+                    "no room to grow the map in place to {new_len} bytes \
                      (RemapOptions::may_move(true) lets it move)"
                 );
                 sys::explain(error, io::ErrorKind::OutOfMemory, why)
@@ -385,24 +324,21 @@ impl MmapInner {
         self.len = new_len;
         if new_len > old_len {
             // SAFETY: the last byte of the mapping just grown.
-            let copied = unsafe { last_byte_backed(CALL, self.ptr.add(new_len - 1)) };
+            let copied = unsafe { last_byte_backed(self.ptr.add(new_len - 1)) };
             if !matches!(copied, Ok(1)) {
                 // SAFETY: shrinking in place always succeeds, and the cut pages were never handed
                 // out.
-                let base = unsafe { sys::mremap(CALL, base, new_len + prefix, old_whole, 0)? };
+                let base = unsafe { sys::mremap(base, new_len + prefix, old_whole, 0)? };
                 // SAFETY: as above.
                 self.ptr = unsafe { base.cast::<u8>().add(prefix) };
                 self.len = old_len;
                 return Err(match copied {
                     Err(error) => error,
-                    Ok(_) => invalid(
-                        CALL,
-                        format_args!(
-                            "new_len {new_len} reaches past the end of the mapped file (extend the \
+                    Ok(_) => invalid(format_args!(
+                        "new_len {new_len} reaches past the end of the mapped file (extend the \
                              file first), or the map is not readable; the map keeps its {old_len} \
                              bytes"
-                        ),
-                    ),
+                    )),
                 });
             }
         }
@@ -414,16 +350,10 @@ impl MmapInner {
     /// # Safety
     ///
     /// No live reference to the map may rely on an access the new protection takes away.
-    pub(crate) unsafe fn protect(
-        &self,
-        call: &str,
-        offset: usize,
-        len: usize,
-        prot: c_int,
-    ) -> io::Result<()> {
-        match self.pages(call, offset, len)? {
+    pub(crate) unsafe fn protect(&self, offset: usize, len: usize, prot: c_int) -> io::Result<()> {
+        match self.pages(offset, len)? {
             // SAFETY: a checked, page-aligned range of this mapping; references are the caller's.
-            Some((start, len)) => unsafe { sys::mprotect(call, start, len, prot) },
+            Some((start, len)) => unsafe { sys::mprotect(start, len, prot) },
             None => Ok(()),
         }
     }
@@ -433,10 +363,10 @@ impl MmapInner {
     /// # Safety
     ///
     /// As [`MmapInner::protect`].
-    pub(crate) unsafe fn protect_all(&self, call: &str, prot: c_int) -> io::Result<()> {
+    pub(crate) unsafe fn protect_all(&self, prot: c_int) -> io::Result<()> {
         match self.whole() {
             // SAFETY: the whole mapping, from its page-aligned start; references are the caller's.
-            Some((start, len)) => unsafe { sys::mprotect(call, start, len, prot) },
+            Some((start, len)) => unsafe { sys::mprotect(start, len, prot) },
             None => Ok(()),
         }
     }
@@ -452,10 +382,10 @@ impl MmapInner {
 ///
 /// `ptr` is within a live mapping of this process.
 #[cfg(mman_has = "MREMAP_MAYMOVE")]
-unsafe fn last_byte_backed(call: &str, ptr: *const u8) -> io::Result<usize> {
+unsafe fn last_byte_backed(ptr: *const u8) -> io::Result<usize> {
     let mut last = [0u8];
     // SAFETY: the caller's promise.
-    let error = match unsafe { sys::copy_checked(call, ptr, &mut last) } {
+    let error = match unsafe { sys::copy_checked(ptr, &mut last) } {
         Err(error) if matches!(sys::errno(&error), Some(libc::EPERM | libc::ENOSYS)) => error,
         result => return result,
     };
@@ -466,10 +396,9 @@ unsafe fn last_byte_backed(call: &str, ptr: *const u8) -> io::Result<usize> {
         // changing a byte.
         let populated = unsafe {
             sys::madvise(
-                call,
                 page as *mut c_void,
                 sys::page_size(),
-                mmap_sys::MADV_POPULATE_READ,
+                c::MADV_POPULATE_READ,
                 "MADV_POPULATE_READ",
             )
         };
@@ -482,11 +411,9 @@ unsafe fn last_byte_backed(call: &str, ptr: *const u8) -> io::Result<usize> {
     if mapped_anonymous(ptr as usize) {
         return Ok(1);
     }
-    let why = format!(
-        "{call}: the grown map's last byte cannot be checked against the end of the file: \
+    let why = "the grown map's last byte cannot be checked against the end of the file: \
          process_vm_readv is denied (a seccomp filter?) and MADV_POPULATE_READ (Linux 5.14) is not \
-         at hand"
-    );
+         at hand";
     Err(sys::explain(error, io::ErrorKind::Unsupported, why))
 }
 
@@ -509,14 +436,58 @@ fn mapped_anonymous(addr: usize) -> bool {
     })
 }
 
-/// How `MmapInner::lock` locks.
+/// How [`MmapInner::flush`] calls `msync`.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Lock {
+pub(crate) enum Flush {
+    /// `MS_SYNC`: write the changes, and wait until they are written.
+    Sync,
+    /// `MS_ASYNC`: start writing the changes, and return.
+    Async,
+    /// `MS_SYNC | MS_INVALIDATE`: as `Sync`, and drop other maps' cached copies of the pages.
+    SyncInvalidate,
+}
+
+impl Flush {
+    fn flags(self) -> c_int {
+        match self {
+            Flush::Sync => c::MS_SYNC,
+            Flush::Async => c::MS_ASYNC,
+            Flush::SyncInvalidate => c::MS_SYNC | c::MS_INVALIDATE,
+        }
+    }
+}
+
+/// How [`MmapInner::set_locking`] leaves a range.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Locking {
     /// `mlock`: fault in and lock every page now.
-    Now,
+    Locked,
     /// `mlock2(MLOCK_ONFAULT)`: lock pages as they are first touched.
     #[cfg(mman_has = "MLOCK_ONFAULT")]
-    OnFault,
+    LockedOnFault,
+    /// `munlock`.
+    Unlocked,
+}
+
+/// What [`MmapInner::populate`] faults pages in for.
+#[cfg(any(mman_huge, mman_populate))]
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Populate {
+    /// `MADV_POPULATE_READ`: reading.
+    Read,
+    /// `MADV_POPULATE_WRITE`: writing (the pages are made writable and marked dirty).
+    Write,
+}
+
+#[cfg(mman_populate)]
+impl Populate {
+    /// The advice, and its C name.
+    fn advice(self) -> (c_int, &'static str) {
+        match self {
+            Populate::Read => (c::MADV_POPULATE_READ, "MADV_POPULATE_READ"),
+            Populate::Write => (c::MADV_POPULATE_WRITE, "MADV_POPULATE_WRITE"),
+        }
+    }
 }
 
 impl Drop for MmapInner {
@@ -591,12 +562,12 @@ mod tests {
 /// The error of a checked read of `len` bytes from `offset` that copied only `copied`: out of the
 /// hot path of `read_at`.
 #[cold]
-fn unreadable(call: &str, offset: usize, len: usize, copied: usize) -> io::Error {
+fn unreadable(offset: usize, len: usize, copied: usize) -> io::Error {
     let at = offset + copied;
     crate::error::other(
         io::ErrorKind::UnexpectedEof,
         format_args!(
-            "{call}: byte {at} of the map cannot be read (offset {offset}, len {len}): the file \
+            "byte {at} of the map cannot be read (offset {offset}, len {len}): the file \
              ends before it (truncated under the map?) or the page is not readable"
         ),
     )

@@ -228,9 +228,6 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[macro_use]
-mod common;
-
 mod advice;
 mod checked_copy;
 mod desc;
@@ -242,13 +239,13 @@ mod if_safe;
 mod inner;
 mod lock_all;
 mod map;
-mod map_mut;
 mod options;
 mod range;
-mod raw;
 mod reader;
 #[cfg(mman_has = "MREMAP_MAYMOVE")]
 mod remap;
+#[cfg(mman_memfd)]
+mod seals;
 #[cfg(mman_memfd)]
 mod shared_memory;
 mod stack_guard;
@@ -268,15 +265,15 @@ pub use flags::{MapFlags, Protection};
 pub use huge::{HugePagePool, HugePageSize};
 pub use if_safe::MapIfSafeError;
 pub use lock_all::{lock_all, unlock_all, LockAll};
-pub use map::Mmap;
-pub use map_mut::MmapMut;
+pub use map::{Mmap, MmapMut, MmapRaw};
 pub use options::MmapOptions;
-pub use raw::MmapRaw;
 pub use reader::MmapReader;
 #[cfg(mman_has = "MREMAP_MAYMOVE")]
 pub use remap::RemapOptions;
 #[cfg(mman_memfd)]
-pub use shared_memory::{Seals, SharedMemory};
+pub use seals::Seals;
+#[cfg(mman_memfd)]
+pub use shared_memory::SharedMemory;
 
 /// The constants this crate can use that the host's headers do not define, such as
 /// `"MADV_POPULATE_READ"` with musl's headers: the features built on them are not in this build
@@ -297,7 +294,14 @@ pub fn missing_constants() -> &'static [&'static str] {
 /// ```
 /// assert!(mmap::page_size().is_power_of_two());
 /// ```
+///
+/// # References
+///
+/// - [`sysconf(3)`](https://man7.org/linux/man-pages/man3/sysconf.3.html)
 #[inline]
+#[doc(alias = "sysconf")]
+#[doc(alias = "_SC_PAGESIZE")]
+#[doc(alias = "getpagesize")]
 pub fn page_size() -> usize {
     sys::page_size()
 }

@@ -4,6 +4,7 @@ use std::io;
 
 use crate::range::invalid;
 use crate::sys::{self, c_int};
+use mmap_sys as c;
 
 bitflags::bitflags! {
     /// What [`lock_all`] locks: the `flags` of `mlockall(2)`.
@@ -15,15 +16,18 @@ bitflags::bitflags! {
     /// assert_eq!(both.bits(), mmap_sys::MCL_CURRENT | mmap_sys::MCL_FUTURE);
     /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[doc(alias = "mlockall")]
+    #[doc(alias = "MCL_CURRENT")]
+    #[doc(alias = "MCL_FUTURE")]
     pub struct LockAll: c_int {
         /// Every page mapped now: [`MCL_CURRENT`](mmap_sys::MCL_CURRENT).
-        const CURRENT = mmap_sys::MCL_CURRENT;
+        const CURRENT = c::MCL_CURRENT;
         /// Every page mapped from now on: [`MCL_FUTURE`](mmap_sys::MCL_FUTURE).
-        const FUTURE = mmap_sys::MCL_FUTURE;
+        const FUTURE = c::MCL_FUTURE;
         /// With `CURRENT` or `FUTURE`: lock pages as they are first touched, not all at once:
         /// [`MCL_ONFAULT`](mmap_sys::MCL_ONFAULT) (Linux 4.4).
         #[cfg(mman_has = "MCL_ONFAULT")]
-        const ON_FAULT = mmap_sys::MCL_ONFAULT;
+        const ON_FAULT = c::MCL_ONFAULT;
     }
 }
 
@@ -51,12 +55,22 @@ bitflags::bitflags! {
 /// for `ON_FAULT` on a kernel older than 4.4.
 /// `OutOfMemory` (`ENOMEM`) past `RLIMIT_MEMLOCK`, and `PermissionDenied` (`EPERM`) when the limit
 /// is 0, both with the limit in the message; otherwise the error of `mlockall`.
+///
+/// # References
+///
+/// - [`mlockall(2)`](https://man7.org/linux/man-pages/man2/mlockall.2.html)
+#[doc(alias = "mlockall")]
+#[doc(alias = "MCL_CURRENT")]
+#[doc(alias = "MCL_FUTURE")]
 pub fn lock_all(flags: LockAll) -> io::Result<()> {
+    crate::error::in_call("lock_all", || lock_all_flags(flags))
+}
+
+fn lock_all_flags(flags: LockAll) -> io::Result<()> {
     if !flags.intersects(LockAll::CURRENT | LockAll::FUTURE) {
-        return Err(invalid(
-            "lock_all",
-            format_args!("flags {flags:?} hold neither LockAll::CURRENT nor LockAll::FUTURE"),
-        ));
+        return Err(invalid(format_args!(
+            "flags {flags:?} hold neither LockAll::CURRENT nor LockAll::FUTURE"
+        )));
     }
     let names: Vec<&str> = [
         (LockAll::CURRENT, "MCL_CURRENT"),
@@ -72,7 +86,7 @@ pub fn lock_all(flags: LockAll) -> io::Result<()> {
     #[cfg(mman_has = "MCL_ONFAULT")]
     let locked = locked.map_err(|error| {
         if flags.contains(LockAll::ON_FAULT) && sys::errno(&error) == Some(libc::EINVAL) {
-            let why = "lock_all: the running kernel does not support MCL_ONFAULT (Linux 4.4)";
+            let why = "the running kernel does not support MCL_ONFAULT (Linux 4.4)";
             return sys::explain(error, io::ErrorKind::Unsupported, why);
         }
         error
@@ -85,6 +99,11 @@ pub fn lock_all(flags: LockAll) -> io::Result<()> {
 /// # Errors
 ///
 /// The error of `munlockall` (it has none on Linux).
+///
+/// # References
+///
+/// - [`munlockall(2)`](https://man7.org/linux/man-pages/man2/munlockall.2.html)
+#[doc(alias = "munlockall")]
 pub fn unlock_all() -> io::Result<()> {
-    sys::munlockall()
+    sys::munlockall().map_err(crate::error::named("unlock_all"))
 }

@@ -1,4 +1,6 @@
-//! `MmapOptions`: what to map and how, and the constructors of every map type.
+//! `MmapOptions`: what to map and how, and the checks and the `mmap` call of a new map. The
+//! constructors that wrap the mapping in a map type (`map`, `map_mut`, `map_raw`...) are with the
+//! map types, in `map.rs`.
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
@@ -7,10 +9,13 @@ use crate::desc::{borrow, pin, MmapAsRawDesc};
 use crate::flags::{MapFlags, Protection};
 #[cfg(mman_huge)]
 use crate::huge::HugePageSize;
+use crate::if_safe::MapIfSafeError;
 use crate::inner::MmapInner;
+#[cfg(mman_huge)]
+use crate::inner::Populate;
 use crate::range::{check_file_range, check_len, invalid};
 use crate::sys::{self, c_int, FileKind};
-use crate::{Mmap, MmapMut, MmapRaw};
+use mmap_sys as c;
 
 /// What to map and how: a builder for every kind of map, as in memmap2.
 ///
@@ -39,11 +44,25 @@ pub struct MmapOptions {
     raw_flags: c_int,
     // Read only where the host can map huge pages.
     #[cfg_attr(not(mman_huge), allow(dead_code))]
-    huge: Option<Option<u8>>,
+    huge: Huge,
     placement: Placement,
     // Read only where the host has MAP_SYNC.
     #[cfg_attr(not(mman_sync), allow(dead_code))]
     dax_sync: bool,
+}
+
+/// The huge pages asked for with [`MmapOptions::huge`] or [`MmapOptions::huge_page_size`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Huge {
+    /// None asked for (a file on hugetlbfs, or `MAP_HUGETLB` in the flags, still has them).
+    #[default]
+    Off,
+    /// Of the system's default size: `huge(None)`.
+    #[cfg(mman_huge)]
+    DefaultSize,
+    /// Of `2^bits` bytes: `huge(Some(bits))`.
+    #[cfg(mman_huge)]
+    Bits(u8),
 }
 
 /// Where a new map goes.
@@ -61,7 +80,7 @@ enum Placement {
 
 /// The `MAP_` sharing type of a map.
 #[derive(Clone, Copy)]
-enum Sharing {
+pub(crate) enum Sharing {
     /// `MAP_SHARED`: writes reach the file and every other map of it.
     Shared,
     /// `MAP_PRIVATE`: copy-on-write, writes stay in this map.
@@ -94,14 +113,24 @@ impl MmapOptions {
 
     /// Prefaults the page tables when mapping ([`MAP_POPULATE`](mmap_sys::MAP_POPULATE)): the first
     /// touch of each page then costs no fault.
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[cfg(mman_has = "MAP_POPULATE")]
+    #[doc(alias = "MAP_POPULATE")]
     pub fn populate(&mut self) -> &mut Self {
         self.flags |= MapFlags::POPULATE;
         self
     }
 
     /// Marks the map as a thread stack ([`MAP_STACK`](mmap_sys::MAP_STACK)).
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[cfg(mman_has = "MAP_STACK")]
+    #[doc(alias = "MAP_STACK")]
     pub fn stack(&mut self) -> &mut Self {
         self.flags |= MapFlags::STACK;
         self
@@ -112,7 +141,12 @@ impl MmapOptions {
     ///
     /// Refused (`InvalidInput`) for a map of huge pages: there it means reserving no huge pages,
     /// and the first touch of a page no free huge page can back raises `SIGBUS`.
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[cfg(mman_has = "MAP_NORESERVE")]
+    #[doc(alias = "MAP_NORESERVE")]
     pub fn no_reserve_swap(&mut self) -> &mut Self {
         self.flags |= MapFlags::NO_RESERVE;
         self
@@ -138,9 +172,18 @@ impl MmapOptions {
     /// For a file map the file decides: a file on hugetlbfs (or a memfd made with `MFD_HUGETLB`) is
     /// always mapped in its own huge pages, and the length rounded up to them, with or without this
     /// option; asking for huge pages of another file, or of another size, is refused.
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[cfg(mman_huge)]
+    #[doc(alias = "MAP_HUGETLB")]
+    #[doc(alias = "MAP_HUGE_SHIFT")]
     pub fn huge(&mut self, page_bits: Option<u8>) -> &mut Self {
-        self.huge = Some(page_bits);
+        self.huge = match page_bits {
+            None => Huge::DefaultSize,
+            Some(bits) => Huge::Bits(bits),
+        };
         self
     }
 
@@ -164,9 +207,14 @@ impl MmapOptions {
     /// # Ok(())
     /// # }
     /// ```
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[cfg(mman_huge)]
+    #[doc(alias = "MAP_HUGETLB")]
     pub fn huge_page_size(&mut self, size: HugePageSize) -> &mut Self {
-        self.huge = Some(Some(size.log2()));
+        self.huge = Huge::Bits(size.log2());
         self
     }
 
@@ -178,6 +226,10 @@ impl MmapOptions {
     /// naming the stack: the kernel honours such a hint, and the stack's frames would then land in
     /// the map. The check reads `/proc/self/maps`; where it cannot be read, a hint is refused with
     /// `Unsupported`.
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     pub fn address_hint(&mut self, addr: usize) -> &mut Self {
         self.placement = Placement::Near(addr);
         self
@@ -185,7 +237,7 @@ impl MmapOptions {
 
     /// Places the map at exactly `addr`, or fails with
     /// [`ErrorKind::AlreadyExists`](io::ErrorKind::AlreadyExists) if anything is mapped there:
-    /// [`MAP_FIXED_NOREPLACE`](mmap_sys::MAP_FIXED_NOREPLACE) (Linux 4.17). Plain `MAP_FIXED`,
+    /// [`MAP_FIXED_NOREPLACE`](c::MAP_FIXED_NOREPLACE) (Linux 4.17). Plain `MAP_FIXED`,
     /// which silently replaces what is there, is never used. With an unaligned offset, `addr` is
     /// where the page holding the offset goes.
     ///
@@ -207,7 +259,12 @@ impl MmapOptions {
     ///
     /// As with [`address_hint`](MmapOptions::address_hint), an address where a stack may grow is
     /// refused with `InvalidInput` naming the stack.
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
+    #[doc(alias = "MAP_FIXED_NOREPLACE")]
     pub fn fixed_no_replace(&mut self, addr: usize) -> &mut Self {
         self.placement = Placement::At(addr);
         self
@@ -248,7 +305,13 @@ impl MmapOptions {
     /// # Errors
     ///
     /// The map fails with `Unsupported` (`EOPNOTSUPP`) for a file not on a DAX file system.
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[cfg(mman_sync)]
+    #[doc(alias = "MAP_SYNC")]
+    #[doc(alias = "MAP_SHARED_VALIDATE")]
     pub fn dax_sync(&mut self) -> &mut Self {
         self.dax_sync = true;
         self
@@ -299,374 +362,147 @@ impl MmapOptions {
         self
     }
 
-    /// A read-only shared map of the file ([`PROT_READ`](mmap_sys::PROT_READ),
-    /// [`MAP_SHARED`](mmap_sys::MAP_SHARED)).
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` before any call for: an offset past the end of the file (without `len`), an
-    /// `offset + len` that overflows, a length over `isize::MAX`, a descriptor that is a directory,
-    /// a pipe or a socket. Otherwise the error of `fstat` or `mmap`, e.g. `PermissionDenied` for a
-    /// file not open for reading.
-    ///
-    /// # Safety
-    ///
-    /// The caller promises that, while the map lives, no one (this process or another) writes the
-    /// mapped part of the file or truncates the file below it: the map gives out `&[u8]`, which
-    /// must not change under it, and a read past a truncated end kills the process with `SIGBUS`.
-    pub unsafe fn map<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        let fd = borrow("map", &file)?;
-        self.map_file("map", fd.as_fd(), Protection::READ, Sharing::Shared)
-            .map(Mmap::from_inner)
+    /// The mapping of a constructor of a shared or private map of `file` (`map`, `map_mut`,
+    /// `map_raw`...): every check, then the map.
+    pub(crate) fn mapping(
+        &self,
+        file: &impl MmapAsRawDesc,
+        prot: Protection,
+        sharing: Sharing,
+    ) -> io::Result<MmapInner> {
+        let fd = borrow(file)?;
+        self.map_file(fd, prot, sharing)
     }
 
-    /// A read-only shared map that may be executed ([`PROT_READ`](mmap_sys::PROT_READ) `|`
-    /// [`PROT_EXEC`](mmap_sys::PROT_EXEC)).
-    ///
-    /// # Errors
-    ///
-    /// As [`MmapOptions::map`]; `PermissionDenied` where the file system is mounted `noexec`.
-    ///
-    /// # Safety
-    ///
-    /// As [`MmapOptions::map`].
-    pub unsafe fn map_exec<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        let fd = borrow("map_exec", &file)?;
-        self.map_file(
-            "map_exec",
-            fd.as_fd(),
-            Protection::READ | Protection::EXEC,
-            Sharing::Shared,
-        )
-        .map(Mmap::from_inner)
-    }
-
-    /// A writable shared map of the file ([`PROT_READ`](mmap_sys::PROT_READ) `|`
-    /// [`PROT_WRITE`](mmap_sys::PROT_WRITE), [`MAP_SHARED`](mmap_sys::MAP_SHARED)): writes reach
-    /// the file, at the latest when flushed.
-    ///
-    /// # Errors
-    ///
-    /// As [`MmapOptions::map`]; `PermissionDenied` for a file not open for reading and writing.
-    ///
-    /// # Safety
-    ///
-    /// The caller promises that, while the map lives, no one else writes or truncates the mapped
-    /// part of the file: the map gives out `&mut [u8]`, which nothing else may change, and an
-    /// access past a truncated end kills the process with `SIGBUS`.
-    pub unsafe fn map_mut<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapMut> {
-        let fd = borrow("map_mut", &file)?;
-        self.map_file(
-            "map_mut",
-            fd.as_fd(),
-            Protection::READ | Protection::WRITE,
-            Sharing::Shared,
-        )
-        .map(MmapMut::from_inner)
-    }
-
-    /// A private copy-on-write map of the file ([`MAP_PRIVATE`](mmap_sys::MAP_PRIVATE)): writable,
-    /// and writes never reach the file. The file needs only to be open for reading.
-    ///
-    /// # Errors
-    ///
-    /// As [`MmapOptions::map`].
-    ///
-    /// # Safety
-    ///
-    /// As [`MmapOptions::map`]: pages not yet written still show the file, so others must not
-    /// change or truncate it.
-    pub unsafe fn map_copy<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapMut> {
-        let fd = borrow("map_copy", &file)?;
-        self.map_file(
-            "map_copy",
-            fd.as_fd(),
-            Protection::READ | Protection::WRITE,
-            Sharing::Private,
-        )
-        .map(MmapMut::from_inner)
-    }
-
-    /// A private read-only map of the file ([`MAP_PRIVATE`](mmap_sys::MAP_PRIVATE)), which
-    /// [`Mmap::make_mut`] can later make writable without the writes reaching the file.
-    ///
-    /// # Errors
-    ///
-    /// As [`MmapOptions::map`].
-    ///
-    /// # Safety
-    ///
-    /// As [`MmapOptions::map`].
-    pub unsafe fn map_copy_read_only<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        let fd = borrow("map_copy_read_only", &file)?;
-        self.map_file(
-            "map_copy_read_only",
-            fd.as_fd(),
-            Protection::READ,
-            Sharing::Private,
-        )
-        .map(Mmap::from_inner)
-    }
-
-    /// A read-only shared map that needs no `unsafe`, of a file whose contents can never change: a
-    /// memfd (see [`SharedMemory`](crate::SharedMemory)) sealed against shrinking and writing
-    /// ([`Seals::SHRINK`](crate::Seals::SHRINK) and [`Seals::WRITE`](crate::Seals::WRITE), checked
-    /// with `fcntl(F_GET_SEALS)`). Seals are never removed, so nothing, in any process, can write
-    /// the mapped bytes or cut the file short under the map. The seals are checked, and the file
-    /// mapped, through a descriptor of the call's own (`fcntl(F_DUPFD_CLOEXEC)`): a `RawFd` reused
-    /// by another thread for another file meanwhile cannot get that file mapped.
-    ///
-    /// The map is private ([`MAP_PRIVATE`](mmap_sys::MAP_PRIVATE)) and read-only: Linux before 6.7
-    /// refuses a shared map of a write-sealed memfd even read-only, and a private one shows the
-    /// same, unchangeable bytes. [`Mmap::make_mut`] then makes a copy-on-write map, whose writes
-    /// never reach the memory. A memfd of huge pages (`MFD_HUGETLB`) is mapped in whole huge pages,
-    /// which the kernel reserves when mapping (`OutOfMemory` when too few are free).
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` before the map when the file lacks either seal (or cannot be sealed: not a
-    /// memfd), or when `offset + len` (rounded up to the file's huge pages) reaches past its end;
-    /// otherwise as [`MmapOptions::map`].
+    /// The mapping of [`MmapOptions::map_sealed`]: the seals and the range are checked on a
+    /// descriptor of the call's own, which is then mapped.
     #[cfg(mman_memfd)]
-    pub fn map_sealed<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        const CALL: &str = "map_sealed";
-        let pinned = pin(CALL, &file)?;
+    pub(crate) fn sealed_mapping(&self, file: &impl MmapAsRawDesc) -> io::Result<MmapInner> {
+        let pinned = pin(file)?;
         let fd = pinned.as_fd();
-        crate::shared_memory::check_sealed(CALL, fd)?;
+        crate::seals::check_sealed(fd)?;
         if let Some(len) = self.len {
-            let size = sys::file_info(CALL, fd)?.len;
+            let size = sys::file_info(fd)?.len;
             // The kernel maps a file of huge pages in whole huge pages: those must be within it.
-            let len = match sys::hugetlb_page_size_of_file(CALL, fd)? {
+            let len = match sys::hugetlb_page_size_of_file(fd)? {
                 Some(huge) => (len as u64)
                     .checked_next_multiple_of(huge)
                     .unwrap_or(u64::MAX),
                 None => len as u64,
             };
             if self.offset.checked_add(len).map_or(true, |end| end > size) {
-                return Err(invalid(
-                    CALL,
-                    format_args!(
-                        "offset {} + len {len} reaches past the end of the sealed file \
+                return Err(invalid(format_args!(
+                    "offset {} + len {len} reaches past the end of the sealed file \
                          ({size} bytes)",
-                        self.offset
-                    ),
-                ));
+                    self.offset
+                )));
             }
         }
-        self.map_file(CALL, fd, Protection::READ, Sharing::Private)
-            .map(Mmap::from_inner)
+        self.map_file(fd, Protection::READ, Sharing::Private)
     }
 
-    /// A read-only shared map made without `unsafe`, after checking that nothing can change the
-    /// file, as memmap2's `map_if_safe`: the file must be a memfd sealed against writing and
-    /// shrinking ([`Seals::WRITE`](crate::Seals::WRITE) and
-    /// [`Seals::SHRINK`](crate::Seals::SHRINK), read with `fcntl(F_GET_SEALS)`), or a file with
-    /// fs-verity (`STATX_ATTR_VERITY` from `statx`, Linux 5.5), and the range mapped must lie
-    /// within the file. As with `map_sealed`, the file is checked and mapped through a descriptor
-    /// of the call's own (`fcntl(F_DUPFD_CLOEXEC)`).
-    ///
-    /// Beyond memmap2's checks, the map gets every check of [`MmapOptions::map`] (a directory, a
-    /// pipe, a length over `isize::MAX` are refused before the call), and the reason a file is not
-    /// safe is in the error: the seals it lacks, or that it is neither sealed nor verity-protected.
-    /// [`MmapOptions::map_sealed`] is the same map for sealed memfds only, with an `io::Error`.
-    ///
-    /// ```
-    /// use mmap::{MmapOptions, Seals, SharedMemory};
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let memory = SharedMemory::create("constants", 4096)?;
-    /// assert!(MmapOptions::new().map_if_safe(&memory).unwrap_err().not_safe()); // not sealed yet
-    /// memory.add_seals(Seals::SHRINK | Seals::WRITE)?;
-    /// let map = MmapOptions::new().map_if_safe(&memory)?;
-    /// assert_eq!(map.len(), 4096);
-    /// # Ok(())
-    /// # }
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// [`MapIfSafeError`](crate::MapIfSafeError): `not_safe()` when the file may change or the
-    /// range reaches past its end; `map_failed()` when the map fails (or, without `len`, the offset
-    /// is past the end of the file, as in memmap2); `not_supported()` off Linux and Android.
-    pub fn map_if_safe<T: MmapAsRawDesc>(&self, file: T) -> Result<Mmap, crate::MapIfSafeError> {
-        use crate::MapIfSafeError;
-        const CALL: &str = "map_if_safe";
-        let pinned = pin(CALL, &file).map_err(MapIfSafeError::new_map_failed)?;
+    /// The mapping of [`MmapOptions::map_if_safe`]: the file is checked (sealed, or fs-verity),
+    /// and so is the range, on a descriptor of the call's own, which is then mapped.
+    pub(crate) fn if_safe_mapping(
+        &self,
+        file: &impl MmapAsRawDesc,
+    ) -> Result<MmapInner, MapIfSafeError> {
+        let pinned = pin(file).map_err(MapIfSafeError::new_map_failed)?;
         let fd = pinned.as_fd();
-        crate::if_safe::check_file(CALL, fd)?;
-        let size = sys::file_info(CALL, fd)
+        crate::if_safe::check_file(fd)?;
+        let size = sys::file_info(fd)
             .map_err(MapIfSafeError::new_map_failed)?
             .len;
         let len = match self.len {
             Some(len) => len as u64,
             None => size.checked_sub(self.offset).ok_or_else(|| {
-                MapIfSafeError::new_map_failed(invalid(
-                    CALL,
-                    format_args!(
-                        "offset {} is past the end of the file ({size} bytes)",
-                        self.offset
-                    ),
-                ))
+                MapIfSafeError::new_map_failed(invalid(format_args!(
+                    "offset {} is past the end of the file ({size} bytes)",
+                    self.offset
+                )))
             })?,
         };
         if self.offset.checked_add(len).map_or(true, |end| end > size) {
-            return Err(MapIfSafeError::new_not_safe(invalid(
-                CALL,
-                format_args!(
-                    "offset {} + len {len} reaches past the end of the file ({size} bytes), which \
+            return Err(MapIfSafeError::new_not_safe(invalid(format_args!(
+                "offset {} + len {len} reaches past the end of the file ({size} bytes), which \
                      may grow there",
-                    self.offset
-                ),
-            )));
+                self.offset
+            ))));
         }
-        self.map_file(CALL, fd, Protection::READ, Sharing::Shared)
-            .map(Mmap::from_inner)
+        self.map_file(fd, Protection::READ, Sharing::Shared)
             .map_err(MapIfSafeError::new_map_failed)
     }
 
-    /// A writable shared map of the file that gives out raw pointers only, so making it is safe:
-    /// the caller's `unsafe` blocks that read or write through the pointers carry the promises.
-    ///
-    /// # Errors
-    ///
-    /// As [`MmapOptions::map_mut`].
-    pub fn map_raw<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapRaw> {
-        let fd = borrow("map_raw", &file)?;
-        self.map_file(
-            "map_raw",
-            fd.as_fd(),
-            Protection::READ | Protection::WRITE,
-            Sharing::Shared,
-        )
-        .map(MmapRaw::from_inner)
-    }
-
-    /// As [`MmapOptions::map_raw`], read-only: for a file open for reading only.
-    ///
-    /// # Errors
-    ///
-    /// As [`MmapOptions::map`].
-    pub fn map_raw_read_only<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapRaw> {
-        let fd = borrow("map_raw_read_only", &file)?;
-        self.map_file(
-            "map_raw_read_only",
-            fd.as_fd(),
-            Protection::READ,
-            Sharing::Shared,
-        )
-        .map(MmapRaw::from_inner)
-    }
-
-    /// Anonymous memory of the `len` set with [`MmapOptions::len`] (0 without it), zero-filled and
-    /// private to this process and its children ([`MAP_ANONYMOUS`](mmap_sys::MAP_ANONYMOUS) `|`
-    /// [`MAP_PRIVATE`](mmap_sys::MAP_PRIVATE)).
-    ///
-    /// ```
-    /// # fn main() -> std::io::Result<()> {
-    /// let mut memory = mmap::MmapOptions::new().len(1 << 20).map_anon()?;
-    /// memory[4096] = 7;
-    /// assert_eq!(memory.iter().map(|&b| u32::from(b)).sum::<u32>(), 7);
-    /// # Ok(())
-    /// # }
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for a length over `isize::MAX`; otherwise the error of `mmap`, e.g.
-    /// `OutOfMemory`.
-    pub fn map_anon(&self) -> io::Result<MmapMut> {
+    /// The mapping of [`MmapOptions::map_anon`]: anonymous memory, private to this process.
+    pub(crate) fn anon_mapping(&self) -> io::Result<MmapInner> {
         let len = self.len.unwrap_or(0);
-        let flags = mmap_sys::MAP_PRIVATE | mmap_sys::MAP_ANONYMOUS;
-        self.map_checked(
-            "map_anon",
-            len,
-            Protection::READ | Protection::WRITE,
-            flags,
-            None,
-            0,
-        )
-        .map(MmapMut::from_inner)
+        let flags = c::MAP_PRIVATE | c::MAP_ANONYMOUS;
+        self.map_checked(len, Protection::READ | Protection::WRITE, flags, None, 0)
     }
 
     #[inline]
     fn map_file(
         &self,
-        call: &str,
         fd: BorrowedFd<'_>,
         prot: Protection,
         sharing: Sharing,
     ) -> io::Result<MmapInner> {
         let flags = match sharing {
-            Sharing::Shared => mmap_sys::MAP_SHARED,
-            Sharing::Private => mmap_sys::MAP_PRIVATE,
+            Sharing::Shared => c::MAP_SHARED,
+            Sharing::Private => c::MAP_PRIVATE,
         };
         let mut file = sys::MapFd { fd, blksize: None };
         let len = match self.len {
             Some(len) => len,
             None => {
-                let info = sys::file_info(call, fd)?;
+                let info = sys::file_info(fd)?;
                 file.blksize = Some(info.blksize);
                 match info.kind {
                     FileKind::Regular | FileKind::Device => {}
                     FileKind::Directory => {
-                        return Err(invalid(call, "the file descriptor is a directory"))
+                        return Err(invalid("the file descriptor is a directory"))
                     }
                     FileKind::Other(what) => {
-                        return Err(invalid(
-                            call,
-                            format_args!("the file descriptor is {what}, which cannot be mapped"),
-                        ))
+                        return Err(invalid(format_args!(
+                            "the file descriptor is {what}, which cannot be mapped"
+                        )))
                     }
                 }
                 if self.offset > info.len {
-                    return Err(invalid(
-                        call,
-                        format_args!(
-                            "offset {} is past the end of the file ({} bytes)",
-                            self.offset, info.len
-                        ),
-                    ));
+                    return Err(invalid(format_args!(
+                        "offset {} is past the end of the file ({} bytes)",
+                        self.offset, info.len
+                    )));
                 }
                 // An empty file maps to an empty map, but only if the kernel would map this
                 // descriptor at all: files of /proc report size 0 and cannot be mapped. Files of
                 // hugetlbfs can, and are not probed (a probe would reserve a huge page).
-                if info.len == 0 && file.hugetlb_page_size(call)?.is_none() {
-                    self.probe(call, fd, prot, flags)?;
+                if info.len == 0 && file.hugetlb_page_size()?.is_none() {
+                    self.probe(fd, prot, flags)?;
                 }
                 usize::try_from(info.len - self.offset).map_err(|_| {
-                    invalid(
-                        call,
-                        format_args!(
-                            "the file's {} bytes from offset {} do not fit usize",
-                            info.len, self.offset
-                        ),
-                    )
+                    invalid(format_args!(
+                        "the file's {} bytes from offset {} do not fit usize",
+                        info.len, self.offset
+                    ))
                 })?
             }
         };
-        self.map_checked(call, len, prot, flags, Some(file), self.offset)
+        self.map_checked(len, prot, flags, Some(file), self.offset)
     }
 
     /// Maps one page of an empty file and unmaps it: only to learn whether the kernel maps `fd`.
     /// A failure is told as what the caller asked, a map of an empty file, not as the probe's map.
-    fn probe(
-        &self,
-        call: &str,
-        fd: BorrowedFd<'_>,
-        prot: Protection,
-        flags: c_int,
-    ) -> io::Result<()> {
-        MmapInner::new(call, 0, 1, prot.bits(), flags, fd.as_raw_fd(), 0)
+    fn probe(&self, fd: BorrowedFd<'_>, prot: Protection, flags: c_int) -> io::Result<()> {
+        MmapInner::new(0, 1, prot.bits(), flags, fd.as_raw_fd(), 0)
             .map(drop)
             .map_err(|error| {
                 let kind = error.kind();
                 let why = if sys::errno(&error) == Some(libc::ENODEV) {
-                    format!(
-                    "{call}: the file reports a size of 0, and the kernel cannot map this kind of \
+                    "the file reports a size of 0, and the kernel cannot map this kind of \
                      file (those of /proc and /sys report 0 bytes whatever they hold)"
-                )
                 } else {
-                    format!("{call}: the file is empty, and the kernel refuses to map it")
+                    "the file is empty, and the kernel refuses to map it"
                 };
                 sys::explain(error, kind, why)
             })
@@ -676,52 +512,54 @@ impl MmapOptions {
     #[inline]
     fn map_checked(
         &self,
-        call: &str,
         len: usize,
         prot: Protection,
         sharing: c_int,
         fd: Option<sys::MapFd<'_>>,
         offset: u64,
     ) -> io::Result<MmapInner> {
-        check_len(call, len)?;
-        check_file_range(call, offset, len)?;
-        self.check_flags(call)?;
-        let huge_page = self.huge_page(call, offset, fd)?;
+        check_len(len)?;
+        check_file_range(offset, len)?;
+        self.check_flags()?;
+        let huge_page = self.huge_page(offset, fd)?;
         if len == 0 {
             return Ok(MmapInner::empty());
         }
-        let (hint, placement_flags) = self.placement(call)?;
+        let (hint, placement_flags) = self.placement()?;
         let raw_fd = fd.map_or(-1, |file| file.fd.as_raw_fd());
-        let sharing = self.dax_sharing(call, sharing, raw_fd >= 0)?;
+        let sharing = self.dax_sharing(sharing, raw_fd >= 0)?;
         let flags = sharing | self.flags.bits() | self.raw_flags | placement_flags;
         let inner = match huge_page {
             None => {
-                self.check_placement(call, hint, len, offset, sys::page_size())?;
-                MmapInner::new(call, hint, len, prot.bits(), flags, raw_fd, offset)
-                    .map_err(|error| self.explain_failure(call, error, hint, len, offset))?
+                self.check_placement(hint, len, offset, sys::page_size())?;
+                MmapInner::new(hint, len, prot.bits(), flags, raw_fd, offset)
+                    .map_err(|error| self.explain_failure(error, hint, len, offset))?
             }
             #[cfg(mman_huge)]
             Some(size) => {
                 // A whole number of huge pages, as the kernel maps: the map's `len()` is that, so
                 // that `munmap`, `mprotect` and `madvise` later get a length the kernel accepts.
                 let len = crate::huge::round_up(len, size.bytes() as usize).ok_or_else(|| {
-                    invalid(
-                        call,
-                        format_args!("len {len} rounded up to whole {size} pages overflows"),
-                    )
+                    invalid(format_args!(
+                        "len {len} rounded up to whole {size} pages overflows"
+                    ))
                 })?;
-                check_len(call, len)?;
-                self.check_placement(call, hint, len, offset, size.bytes() as usize)?;
+                check_len(len)?;
+                self.check_placement(hint, len, offset, size.bytes() as usize)?;
                 // A file's huge pages are its file system's: the flags would not change them.
                 let flags = match fd {
-                    None => flags | mmap_sys::MAP_HUGETLB | size.flag(),
+                    None => flags | c::MAP_HUGETLB | size.flag(),
                     Some(_) => flags,
                 };
-                MmapInner::new(call, hint, len, prot.bits(), flags, raw_fd, offset)
-                    .map_err(|error| self.explain_failure(call, error, hint, len, offset))
-                    .map_err(|error| crate::huge::explain_map_error(call, size, error))?
+                MmapInner::new(hint, len, prot.bits(), flags, raw_fd, offset)
+                    .map_err(|error| self.explain_failure(error, hint, len, offset))
+                    .map_err(|error| crate::huge::explain_map_error(size, error))?
                     .hugetlb()
-                    .prefault_huge_pages(call, prot.contains(Protection::WRITE))?
+                    .prefault_huge_pages(if prot.contains(Protection::WRITE) {
+                        Populate::Write
+                    } else {
+                        Populate::Read
+                    })?
             }
         };
         if placement_flags != 0 {
@@ -732,7 +570,7 @@ impl MmapOptions {
                 return Err(crate::error::other(
                     io::ErrorKind::Unsupported,
                     format_args!(
-                        "{call}: fixed_no_replace({hint:#x}): the running kernel placed the map at \
+                        "fixed_no_replace({hint:#x}): the running kernel placed the map at \
                          {start:#x} (MAP_FIXED_NOREPLACE needs Linux 4.17)"
                     ),
                 ));
@@ -743,25 +581,21 @@ impl MmapOptions {
 
     /// Refuses extra flags that are not sound with every option: `MAP_FIXED` and the sharing type
     /// (raw or not), and, from the safe [`MmapOptions::flags`], any bit [`MapFlags`] does not name.
-    fn check_flags(&self, call: &str) -> io::Result<()> {
+    fn check_flags(&self) -> io::Result<()> {
         let all = self.flags.bits() | self.raw_flags;
-        if all & (mmap_sys::MAP_FIXED | mmap_sys::MAP_SHARED | mmap_sys::MAP_PRIVATE) != 0 {
+        if all & (c::MAP_FIXED | c::MAP_SHARED | c::MAP_PRIVATE) != 0 {
             return Err(invalid(
-                call,
                 "flags: MAP_FIXED and the sharing type (MAP_SHARED, MAP_PRIVATE) cannot be passed \
                  as extra flags",
             ));
         }
         let unnamed = self.flags.bits() & !MapFlags::all().bits();
         if unnamed != 0 {
-            return Err(invalid(
-                call,
-                format_args!(
-                    "flags: {unnamed:#x} are bits MapFlags does not name, which could break what \
+            return Err(invalid(format_args!(
+                "flags: {unnamed:#x} are bits MapFlags does not name, which could break what \
                      the safe API promises; raw MAP_ bits go through the unsafe \
                      MmapOptions::flags_unchecked"
-                ),
-            ));
+            )));
         }
         Ok(())
     }
@@ -771,7 +605,6 @@ impl MmapOptions {
     /// be clear of where a stack may grow. Nothing to check where the kernel picks the address.
     fn check_placement(
         &self,
-        call: &str,
         hint: usize,
         len: usize,
         offset: u64,
@@ -793,26 +626,25 @@ impl MmapOptions {
             .checked_next_multiple_of(granule)
             .and_then(|aligned| aligned.checked_add(len)?.checked_add(prefix))
             .unwrap_or(usize::MAX);
-        crate::stack_guard::check_stack_guard(call, &what, start, end)
+        crate::stack_guard::check_stack_guard(&what, start, end)
     }
 
     /// The address asked for, and the flag that makes it binding.
     #[cfg_attr(not(mman_has = "MAP_FIXED_NOREPLACE"), allow(unused_variables))]
     #[inline]
-    fn placement(&self, call: &str) -> io::Result<(usize, c_int)> {
+    fn placement(&self) -> io::Result<(usize, c_int)> {
         match self.placement {
             Placement::Anywhere => Ok((0, 0)),
             Placement::Near(addr) => Ok((addr, 0)),
             #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
-            Placement::At(addr) if addr % sys::page_size() != 0 || addr == 0 => Err(invalid(
-                call,
-                format_args!(
+            Placement::At(addr) if addr % sys::page_size() != 0 || addr == 0 => {
+                Err(invalid(format_args!(
                     "fixed_no_replace: address {addr:#x} is not a non-null multiple of the page \
                      size"
-                ),
-            )),
+                )))
+            }
             #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
-            Placement::At(addr) => Ok((addr, mmap_sys::MAP_FIXED_NOREPLACE)),
+            Placement::At(addr) => Ok((addr, c::MAP_FIXED_NOREPLACE)),
         }
     }
 
@@ -824,59 +656,48 @@ impl MmapOptions {
     #[cfg(mman_huge)]
     fn huge_page(
         &self,
-        call: &str,
         offset: u64,
         fd: Option<sys::MapFd<'_>>,
     ) -> io::Result<Option<HugePageSize>> {
         let all = self.flags.bits() | self.raw_flags;
         let asked = match self.huge {
-            Some(bits) => Some(bits),
-            None if all & mmap_sys::MAP_HUGETLB != 0 => {
+            Huge::Off if all & c::MAP_HUGETLB != 0 => {
                 // The size field of raw flags, or (0) the default size.
-                match (all as u32 >> mmap_sys::MAP_HUGE_SHIFT) & mmap_sys::MAP_HUGE_MASK as u32 {
-                    0 => Some(None),
-                    bits => Some(Some(bits as u8)),
+                match (all as u32 >> c::MAP_HUGE_SHIFT) & c::MAP_HUGE_MASK as u32 {
+                    0 => Huge::DefaultSize,
+                    bits => Huge::Bits(bits as u8),
                 }
             }
-            None => None,
+            huge => huge,
         };
         let asked = match asked {
-            None => None,
-            Some(None) => Some(HugePageSize::system_default()?),
-            Some(Some(bits)) => Some(
+            Huge::Off => None,
+            Huge::DefaultSize => Some(HugePageSize::system_default()?),
+            Huge::Bits(bits) => Some(
                 1u64.checked_shl(u32::from(bits))
                     .and_then(HugePageSize::from_bytes)
                     .ok_or_else(|| {
-                        invalid(
-                            call,
-                            format_args!(
-                                "huge page size 2^{bits} cannot be encoded in the flags of mmap"
-                            ),
-                        )
+                        invalid(format_args!(
+                            "huge page size 2^{bits} cannot be encoded in the flags of mmap"
+                        ))
                     })?,
             ),
         };
         let size = match fd {
             None => asked,
             Some(fd) => {
-                let file = fd
-                    .hugetlb_page_size(call)?
-                    .and_then(HugePageSize::from_bytes);
+                let file = fd.hugetlb_page_size()?.and_then(HugePageSize::from_bytes);
                 match (asked, file) {
                     (Some(asked), None) => {
-                        return Err(invalid(
-                            call,
-                            format_args!(
-                                "huge pages of {asked}: the file is not on hugetlbfs, and a file \
+                        return Err(invalid(format_args!(
+                            "huge pages of {asked}: the file is not on hugetlbfs, and a file \
                                  is mapped in its file system's pages"
-                            ),
-                        ))
+                        )))
                     }
-                    (Some(asked), Some(file)) if asked != file && self.huge.is_some() => {
-                        return Err(invalid(
-                            call,
-                            format_args!("huge pages of {asked}: the file's huge pages are {file}"),
-                        ))
+                    (Some(asked), Some(file)) if asked != file && self.huge != Huge::Off => {
+                        return Err(invalid(format_args!(
+                            "huge pages of {asked}: the file's huge pages are {file}"
+                        )))
                     }
                     (_, file) => file,
                 }
@@ -887,22 +708,18 @@ impl MmapOptions {
         };
         #[cfg(mman_has = "MAP_NORESERVE")]
         if self.flags.contains(MapFlags::NO_RESERVE) {
-            return Err(invalid(
-                call,
-                format_args!(
-                    "no_reserve_swap (MAP_NORESERVE) with huge pages of {size}: with no huge page \
+            return Err(invalid(format_args!(
+                "no_reserve_swap (MAP_NORESERVE) with huge pages of {size}: with no huge page \
                      reserved, the first touch of a page none is free for raises SIGBUS"
-                ),
-            ));
+            )));
         }
         if fd.is_none() {
-            size.pool(call)?;
+            size.pool()?;
         }
         if usize::try_from(size.bytes()).is_err() || offset % size.bytes() != 0 {
-            return Err(invalid(
-                call,
-                format_args!("offset {offset} is not a multiple of the huge page size {size}"),
-            ));
+            return Err(invalid(format_args!(
+                "offset {offset} is not a multiple of the huge page size {size}"
+            )));
         }
         Ok(Some(size))
     }
@@ -912,26 +729,23 @@ impl MmapOptions {
     /// the length the kernel maps with them: `MAP_HUGETLB` and files of hugetlbfs are refused.
     fn huge_page(
         &self,
-        call: &str,
         _offset: u64,
         fd: Option<sys::MapFd<'_>>,
     ) -> io::Result<Option<std::convert::Infallible>> {
         #[cfg(mman_has = "MAP_HUGETLB")]
-        let hugetlb_flag = (self.flags.bits() | self.raw_flags) & mmap_sys::MAP_HUGETLB != 0;
+        let hugetlb_flag = (self.flags.bits() | self.raw_flags) & c::MAP_HUGETLB != 0;
         #[cfg(not(mman_has = "MAP_HUGETLB"))]
         let hugetlb_flag = false;
         let hugetlb_file = match fd {
-            Some(fd) => fd.hugetlb_page_size(call)?.is_some(),
+            Some(fd) => fd.hugetlb_page_size()?.is_some(),
             None => false,
         };
         if hugetlb_flag || hugetlb_file {
-            return Err(io::Error::new(
+            return Err(crate::error::other(
                 io::ErrorKind::Unsupported,
-                format!(
-                    "{call}: huge pages (MAP_HUGETLB, or a file of hugetlbfs) need MAP_HUGE_SHIFT \
-                     and MAP_HUGE_MASK, which the host's headers lack: this build cannot tell the \
-                     length the kernel would map"
-                ),
+                "huge pages (MAP_HUGETLB, or a file of hugetlbfs) need MAP_HUGE_SHIFT and \
+                 MAP_HUGE_MASK, which the host's headers lack: this build cannot tell the length \
+                 the kernel would map",
             ));
         }
         Ok(None)
@@ -940,49 +754,37 @@ impl MmapOptions {
     /// The sharing type with [`MmapOptions::dax_sync`]: `MAP_SHARED_VALIDATE | MAP_SYNC` in place
     /// of `MAP_SHARED`; refused before the call for a private or anonymous map.
     #[cfg(mman_sync)]
-    fn dax_sharing(&self, call: &str, sharing: c_int, file: bool) -> io::Result<c_int> {
+    fn dax_sharing(&self, sharing: c_int, file: bool) -> io::Result<c_int> {
         if !self.dax_sync {
             return Ok(sharing);
         }
-        if sharing != mmap_sys::MAP_SHARED || !file {
-            return Err(invalid(
-                call,
-                "dax_sync: MAP_SYNC needs a shared map of a file",
-            ));
+        if sharing != c::MAP_SHARED || !file {
+            return Err(invalid("dax_sync: MAP_SYNC needs a shared map of a file"));
         }
-        Ok(mmap_sys::MAP_SHARED_VALIDATE | mmap_sys::MAP_SYNC)
+        Ok(c::MAP_SHARED_VALIDATE | c::MAP_SYNC)
     }
 
     #[cfg(not(mman_sync))]
-    fn dax_sharing(&self, _call: &str, sharing: c_int, _file: bool) -> io::Result<c_int> {
+    fn dax_sharing(&self, sharing: c_int, _file: bool) -> io::Result<c_int> {
         Ok(sharing)
     }
 
     /// A failed map, explained where the options say what it means: `EEXIST` at a fixed address
     /// (`hint`, 0 for a map placed anywhere) means something is mapped there; `EOPNOTSUPP` with
     /// `dax_sync`, that the file is not on a DAX file system.
-    fn explain_failure(
-        &self,
-        call: &str,
-        error: io::Error,
-        hint: usize,
-        len: usize,
-        offset: u64,
-    ) -> io::Error {
+    fn explain_failure(&self, error: io::Error, hint: usize, len: usize, offset: u64) -> io::Error {
         match sys::errno(&error) {
             Some(libc::EEXIST) if hint != 0 => {
                 let end = hint.saturating_add(len + (offset % sys::page_size() as u64) as usize);
                 let why = format!(
-                    "{call}: fixed_no_replace({hint:#x}): something is already mapped in \
+                    "fixed_no_replace({hint:#x}): something is already mapped in \
                      {hint:#x}..{end:#x}, which MAP_FIXED_NOREPLACE does not replace"
                 );
                 sys::explain(error, io::ErrorKind::AlreadyExists, why)
             }
             Some(libc::EOPNOTSUPP) if self.dax_sync => {
-                let why = format!(
-                    "{call}: dax_sync: the file is not on a file system mounted with DAX (-o dax), \
-                     the only files MAP_SYNC maps"
-                );
+                let why = "dax_sync: the file is not on a file system mounted with DAX (-o dax), \
+                     the only files MAP_SYNC maps";
                 sys::explain(error, io::ErrorKind::Unsupported, why)
             }
             _ => error,

@@ -6,44 +6,38 @@ use std::io;
 pub(crate) use crate::error::invalid;
 
 /// A map's length must fit `isize`, as every Rust slice's.
-pub(crate) fn check_len(call: &str, len: usize) -> io::Result<()> {
+pub(crate) fn check_len(len: usize) -> io::Result<()> {
     if len > isize::MAX as usize {
-        Err(invalid(call, format_args!("len {len} is over isize::MAX")))
+        Err(invalid(format_args!("len {len} is over isize::MAX")))
     } else {
         Ok(())
     }
 }
 
 /// A file range must end within `u64`, and within `off_t` (`i64`), the largest offset a file has.
-pub(crate) fn check_file_range(call: &str, offset: u64, len: usize) -> io::Result<()> {
+pub(crate) fn check_file_range(offset: u64, len: usize) -> io::Result<()> {
     match offset.checked_add(len as u64) {
-        None => Err(invalid(
-            call,
-            format_args!("offset {offset} + len {len} overflows u64"),
-        )),
-        Some(end) if end > i64::MAX as u64 => Err(invalid(
-            call,
-            format_args!("offset {offset} + len {len} is past the largest file offset, i64::MAX"),
-        )),
+        None => Err(invalid(format_args!(
+            "offset {offset} + len {len} overflows u64"
+        ))),
+        Some(end) if end > i64::MAX as u64 => Err(invalid(format_args!(
+            "offset {offset} + len {len} is past the largest file offset, i64::MAX"
+        ))),
         Some(_) => Ok(()),
     }
 }
 
 /// The one check of every `(offset, len)` range within a map of `map_len` bytes: the range must not
 /// overflow and must end within the map. An empty range at `map_len` is within it.
-pub(crate) fn check_range(call: &str, offset: usize, len: usize, map_len: usize) -> io::Result<()> {
+pub(crate) fn check_range(offset: usize, len: usize, map_len: usize) -> io::Result<()> {
     match offset.checked_add(len) {
-        None => Err(invalid(
-            call,
-            format_args!("offset {offset} + len {len} overflows usize"),
-        )),
-        Some(end) if end > map_len => Err(invalid(
-            call,
-            format_args!(
-                "range {offset}..{end} (offset {offset}, len {len}) is outside the map of \
+        None => Err(invalid(format_args!(
+            "offset {offset} + len {len} overflows usize"
+        ))),
+        Some(end) if end > map_len => Err(invalid(format_args!(
+            "range {offset}..{end} (offset {offset}, len {len}) is outside the map of \
                  {map_len} bytes"
-            ),
-        )),
+        ))),
         Some(_) => Ok(()),
     }
 }
@@ -54,33 +48,33 @@ mod tests {
 
     #[test]
     fn ranges_within_the_map_pass() {
-        assert!(check_range("flush_range", 0, 10, 10).is_ok());
-        assert!(check_range("flush_range", 10, 0, 10).is_ok());
-        assert!(check_range("flush_range", 3, 4, 10).is_ok());
+        assert!(check_range(0, 10, 10).is_ok());
+        assert!(check_range(10, 0, 10).is_ok());
+        assert!(check_range(3, 4, 10).is_ok());
     }
 
     #[test]
     fn ranges_outside_the_map_name_the_call_and_the_arguments() {
-        let error = check_range("advise_range", 8, 4, 10).unwrap_err();
+        let error = crate::error::named("advise_range")(check_range(8, 4, 10).unwrap_err());
         assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
         assert_eq!(
             error.to_string(),
             "advise_range: range 8..12 (offset 8, len 4) is outside the map of 10 bytes"
         );
-        let error = check_range("lock_range", usize::MAX, 1, 10).unwrap_err();
+        let error = check_range(usize::MAX, 1, 10).unwrap_err();
         assert!(error.to_string().contains("overflows usize"), "{error}");
-        assert!(check_range("flush_range", 11, 0, 10).is_err());
+        assert!(check_range(11, 0, 10).is_err());
     }
 
     #[test]
     fn file_ranges_must_fit_u64_and_off_t() {
-        let error = check_file_range("map", u64::MAX - 1, 2).unwrap_err();
+        let error = crate::error::named("map")(check_file_range(u64::MAX - 1, 2).unwrap_err());
         assert_eq!(
             error.to_string(),
             format!("map: offset {} + len 2 overflows u64", u64::MAX - 1)
         );
-        assert!(check_file_range("map", i64::MAX as u64, 1).is_err());
-        assert!(check_file_range("map", i64::MAX as u64 + 1, 0).is_err());
-        assert!(check_file_range("map", 4096, 4096).is_ok());
+        assert!(check_file_range(i64::MAX as u64, 1).is_err());
+        assert!(check_file_range(i64::MAX as u64 + 1, 0).is_err());
+        assert!(check_file_range(4096, 4096).is_ok());
     }
 }

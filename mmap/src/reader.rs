@@ -74,12 +74,8 @@ impl Read for MmapReader<'_> {
         // SAFETY: `start + want <= len`: the source is within the map, which lives as long as the
         // borrow of `self.inner`.
         let copied = unsafe {
-            checked_copy::copy(
-                "MmapReader::read",
-                self.inner.ptr().add(start),
-                &mut buf[..want],
-                Via::Fastest,
-            )?
+            checked_copy::copy(self.inner.ptr().add(start), &mut buf[..want], Via::Fastest)
+                .map_err(crate::error::named("MmapReader::read"))?
         };
         if copied == 0 && want > 0 {
             return Err(io::Error::new(

@@ -2,7 +2,7 @@
 
 use std::io;
 
-use crate::{Mmap, MmapMut, MmapRaw};
+use crate::map::{Mmap, MmapMut, MmapRaw};
 
 /// How [`MmapMut::remap`] (and [`Mmap::remap`], [`MmapRaw::remap`]) may resize a map.
 ///
@@ -10,6 +10,8 @@ use crate::{Mmap, MmapMut, MmapRaw};
 /// after it are taken. [`RemapOptions::may_move`] lets the kernel move it
 /// ([`MREMAP_MAYMOVE`](mmap_sys::MREMAP_MAYMOVE)).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[doc(alias = "mremap")]
+#[doc(alias = "MREMAP_MAYMOVE")]
 pub struct RemapOptions {
     may_move: bool,
 }
@@ -79,9 +81,15 @@ impl MmapMut {
     /// otherwise the error of `mremap`. The grown map's last byte is checked with
     /// `process_vm_readv`, or where a seccomp filter denies it, with `MADV_POPULATE_READ` (Linux
     /// 5.14) or, for anonymous memory, not at all.
+    ///
+    /// # References
+    ///
+    /// - [`mremap(2)`](https://man7.org/linux/man-pages/man2/mremap.2.html)
+    #[doc(alias = "mremap")]
+    #[doc(alias = "MREMAP_MAYMOVE")]
     pub fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
         // SAFETY: `&mut self`: no reference into the map outlives this call.
-        unsafe { self.inner.remap(new_len, options.may_move) }
+        unsafe { self.inner.remap(new_len, options.may_move) }.map_err(crate::error::named("remap"))
     }
 }
 
@@ -92,9 +100,15 @@ impl Mmap {
     /// # Errors
     ///
     /// As [`MmapMut::remap`].
+    ///
+    /// # References
+    ///
+    /// - [`mremap(2)`](https://man7.org/linux/man-pages/man2/mremap.2.html)
+    #[doc(alias = "mremap")]
+    #[doc(alias = "MREMAP_MAYMOVE")]
     pub fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
         // SAFETY: `&mut self`: no reference into the map outlives this call.
-        unsafe { self.inner.remap(new_len, options.may_move) }
+        unsafe { self.inner.remap(new_len, options.may_move) }.map_err(crate::error::named("remap"))
     }
 }
 
@@ -112,8 +126,14 @@ impl MmapRaw {
     /// the map taken before the call is used after it, since the map may move (with
     /// [`RemapOptions::may_move`]) or lose its tail, and that no other thread uses the map
     /// meanwhile.
+    ///
+    /// # References
+    ///
+    /// - [`mremap(2)`](https://man7.org/linux/man-pages/man2/mremap.2.html)
+    #[doc(alias = "mremap")]
+    #[doc(alias = "MREMAP_MAYMOVE")]
     pub unsafe fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
         // SAFETY: the caller's promise above.
-        unsafe { self.inner.remap(new_len, options.may_move) }
+        unsafe { self.inner.remap(new_len, options.may_move) }.map_err(crate::error::named("remap"))
     }
 }

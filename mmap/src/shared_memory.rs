@@ -3,37 +3,15 @@
 use std::ffi::CString;
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
+use crate::desc::{MmapAsRawDesc, MmapRawDescriptor};
+use crate::map::{Mmap, MmapMut, MmapRaw};
+use crate::options::MmapOptions;
 use crate::range::invalid;
+use crate::seals::Seals;
 use crate::sys;
-use crate::{Mmap, MmapMut, MmapOptions, MmapRaw};
-
-bitflags::bitflags! {
-    /// The seals of a [`SharedMemory`] (`fcntl(2)`, `F_ADD_SEALS`): what no one, in any process,
-    /// may do to the memory any more. A seal is never removed.
-    ///
-    /// ```
-    /// use mmap::Seals;
-    ///
-    /// assert_eq!(Seals::WRITE.bits(), libc::F_SEAL_WRITE);
-    /// ```
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub struct Seals: std::ffi::c_int {
-        /// No more seals may be added: `F_SEAL_SEAL`.
-        const SEAL = libc::F_SEAL_SEAL;
-        /// The size may not shrink: `F_SEAL_SHRINK`.
-        const SHRINK = libc::F_SEAL_SHRINK;
-        /// The size may not grow: `F_SEAL_GROW`.
-        const GROW = libc::F_SEAL_GROW;
-        /// The contents may not change: no `write(2)`, no writable shared map: `F_SEAL_WRITE`.
-        /// Adding it fails with `EBUSY` while a writable shared map exists.
-        const WRITE = libc::F_SEAL_WRITE;
-        /// No new write access, while existing writable maps keep theirs: `F_SEAL_FUTURE_WRITE`
-        /// (Linux 5.1).
-        const FUTURE_WRITE = libc::F_SEAL_FUTURE_WRITE;
-    }
-}
+use mmap_sys as c;
 
 /// Memory that processes share: an anonymous file made by `memfd_create(2)` (Linux 3.17), which
 /// lives in RAM (or swap) and has no name in any file system. Its descriptor is handed to another
@@ -59,6 +37,8 @@ bitflags::bitflags! {
 /// # }
 /// ```
 #[derive(Debug)]
+#[doc(alias = "memfd_create")]
+#[doc(alias = "memfd")]
 pub struct SharedMemory {
     file: File,
 }
@@ -73,17 +53,25 @@ impl SharedMemory {
     ///
     /// `InvalidInput` before any call for a name with a NUL byte or longer than 249 bytes;
     /// otherwise the error of `memfd_create` or `ftruncate`.
+    ///
+    /// # References
+    ///
+    /// - [`memfd_create(2)`](https://man7.org/linux/man-pages/man2/memfd_create.2.html)
+    /// - [`ftruncate(2)`](https://man7.org/linux/man-pages/man2/ftruncate.2.html)
+    #[doc(alias = "memfd_create")]
+    #[doc(alias = "MFD_ALLOW_SEALING")]
     pub fn create(name: &str, len: u64) -> io::Result<SharedMemory> {
-        const CALL: &str = "SharedMemory::create";
-        if name.len() > 249 {
-            return Err(invalid(
-                CALL,
-                format_args!("name is {} bytes long, over 249", name.len()),
-            ));
-        }
-        let c_name = CString::new(name)
-            .map_err(|_| invalid(CALL, format_args!("name {name:?} holds a NUL byte")))?;
-        let fd = sys::memfd_create(&c_name, mmap_sys::MFD_CLOEXEC | mmap_sys::MFD_ALLOW_SEALING)?;
+        let fd = crate::error::in_call("SharedMemory::create", || {
+            if name.len() > 249 {
+                return Err(invalid(format_args!(
+                    "name is {} bytes long, over 249",
+                    name.len()
+                )));
+            }
+            let c_name = CString::new(name)
+                .map_err(|_| invalid(format_args!("name {name:?} holds a NUL byte")))?;
+            sys::memfd_create(&c_name, c::MFD_CLOEXEC | c::MFD_ALLOW_SEALING)
+        })?;
         let memory = SharedMemory {
             file: File::from(fd),
         };
@@ -96,6 +84,11 @@ impl SharedMemory {
     /// # Errors
     ///
     /// The error of `fstat`.
+    ///
+    /// # References
+    ///
+    /// - [`fstat(2)`](https://man7.org/linux/man-pages/man2/fstat.2.html)
+    #[doc(alias = "fstat")]
     pub fn len(&self) -> io::Result<u64> {
         Ok(self.file.metadata()?.len())
     }
@@ -105,6 +98,11 @@ impl SharedMemory {
     /// # Errors
     ///
     /// The error of `fstat`.
+    ///
+    /// # References
+    ///
+    /// - [`fstat(2)`](https://man7.org/linux/man-pages/man2/fstat.2.html)
+    #[doc(alias = "fstat")]
     pub fn is_empty(&self) -> io::Result<bool> {
         Ok(self.len()? == 0)
     }
@@ -115,6 +113,11 @@ impl SharedMemory {
     ///
     /// `PermissionDenied` (`EPERM`) when a seal forbids the change; otherwise the error of
     /// `ftruncate`.
+    ///
+    /// # References
+    ///
+    /// - [`ftruncate(2)`](https://man7.org/linux/man-pages/man2/ftruncate.2.html)
+    #[doc(alias = "ftruncate")]
     pub fn set_len(&self, len: u64) -> io::Result<()> {
         self.file.set_len(len).map_err(|error| {
             let kind = error.kind();
@@ -132,8 +135,15 @@ impl SharedMemory {
     ///
     /// `PermissionDenied` (`EPERM`) once [`Seals::SEAL`] is set; `ResourceBusy` (`EBUSY`) when
     /// adding [`Seals::WRITE`] while a writable shared map of the memory exists, in any process.
+    ///
+    /// # References
+    ///
+    /// - [`fcntl(2)`](https://man7.org/linux/man-pages/man2/fcntl.2.html)
+    #[doc(alias = "fcntl")]
+    #[doc(alias = "F_ADD_SEALS")]
     pub fn add_seals(&self, seals: Seals) -> io::Result<()> {
-        sys::add_seals("SharedMemory::add_seals", self.file.as_fd(), seals.bits())
+        sys::add_seals(self.file.as_fd(), seals.bits())
+            .map_err(crate::error::named("SharedMemory::add_seals"))
     }
 
     /// The seals set: `fcntl(2)` with `F_GET_SEALS`.
@@ -141,8 +151,16 @@ impl SharedMemory {
     /// # Errors
     ///
     /// The error of `fcntl`.
+    ///
+    /// # References
+    ///
+    /// - [`fcntl(2)`](https://man7.org/linux/man-pages/man2/fcntl.2.html)
+    #[doc(alias = "fcntl")]
+    #[doc(alias = "F_GET_SEALS")]
     pub fn seals(&self) -> io::Result<Seals> {
-        sys::get_seals("SharedMemory::seals", self.file.as_fd()).map(Seals::from_bits_retain)
+        sys::get_seals(self.file.as_fd())
+            .map_err(crate::error::named("SharedMemory::seals"))
+            .map(Seals::from_bits_retain)
     }
 
     /// A writable shared map of all the memory, used through raw pointers: see
@@ -151,6 +169,11 @@ impl SharedMemory {
     /// # Errors
     ///
     /// As [`MmapOptions::map_raw`]; `PermissionDenied` once sealed against writing.
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+    #[doc(alias = "mmap")]
     pub fn map_raw(&self) -> io::Result<MmapRaw> {
         MmapOptions::new().map_raw(&self.file)
     }
@@ -165,6 +188,11 @@ impl SharedMemory {
     ///
     /// No one else, in this process or another, writes the memory or shrinks it while the map
     /// lives.
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+    #[doc(alias = "mmap")]
     pub unsafe fn map_mut(&self) -> io::Result<MmapMut> {
         // SAFETY: the caller's promise, passed on.
         unsafe { MmapOptions::new().map_mut(&self.file) }
@@ -177,6 +205,12 @@ impl SharedMemory {
     /// # Errors
     ///
     /// As [`MmapOptions::map_sealed`].
+    ///
+    /// # References
+    ///
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+    /// - [`fcntl(2)`](https://man7.org/linux/man-pages/man2/fcntl.2.html)
+    #[doc(alias = "mmap")]
     pub fn map_sealed(&self) -> io::Result<Mmap> {
         MmapOptions::new().map_sealed(&self.file)
     }
@@ -190,6 +224,18 @@ impl SharedMemory {
 impl AsFd for SharedMemory {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.file.as_fd()
+    }
+}
+
+impl AsRawFd for SharedMemory {
+    fn as_raw_fd(&self) -> RawFd {
+        self.file.as_raw_fd()
+    }
+}
+
+impl MmapAsRawDesc for SharedMemory {
+    fn as_raw_desc(&self) -> MmapRawDescriptor {
+        self.file.as_raw_desc()
     }
 }
 
@@ -207,29 +253,4 @@ impl From<OwnedFd> for SharedMemory {
             file: File::from(fd),
         }
     }
-}
-
-/// Checks that `fd` is sealed against shrinking and writing: its contents are fixed for good.
-pub(crate) fn check_sealed(call: &str, fd: BorrowedFd<'_>) -> io::Result<()> {
-    let needed = Seals::SHRINK | Seals::WRITE;
-    let seals = match sys::get_seals(call, fd) {
-        Ok(seals) => Seals::from_bits_retain(seals),
-        Err(error) if sys::errno(&error) == Some(libc::EINVAL) => {
-            return Err(invalid(
-                call,
-                "the file cannot be sealed (not a memfd): its contents may change",
-            ))
-        }
-        Err(error) => return Err(error),
-    };
-    if !seals.contains(needed) {
-        return Err(invalid(
-            call,
-            format_args!(
-                "the file's seals {seals:?} lack {:?}: its contents may change",
-                needed - seals
-            ),
-        ));
-    }
-    Ok(())
 }

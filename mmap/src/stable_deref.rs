@@ -1,6 +1,6 @@
 //! `StableDeref` for the maps that deref to bytes.
 
-use crate::{Mmap, MmapMut};
+use crate::map::{Mmap, MmapMut};
 
 // SAFETY: the bytes live in the mapping, not in the `Mmap`: moving the `Mmap` does not move them.
 #[cfg_attr(docsrs, doc(cfg(feature = "stable_deref_trait")))]

@@ -14,17 +14,12 @@ use std::thread::LocalKey;
 use crate::range::invalid;
 use crate::sys;
 
-/// Refuses `start..end`, about to be mapped by `call` (`what` says how: "fixed_no_replace(0x...)"),
+/// Refuses `start..end`, about to be mapped (`what` says how: "fixed_no_replace(0x...)"),
 /// if a stack may grow into it: within `RLIMIT_STACK` plus the guard gap below the top of the main
 /// thread's stack, or within the guard gap below any other grows-down mapping.
-pub(crate) fn check_stack_guard(
-    call: &str,
-    what: &str,
-    start: usize,
-    end: usize,
-) -> io::Result<()> {
+pub(crate) fn check_stack_guard(what: &str, start: usize, end: usize) -> io::Result<()> {
     match with_proc_text(&MAPS, "/proc/self/maps", |maps| {
-        check_maps(call, what, start, end, maps)
+        check_maps(what, start, end, maps)
     }) {
         Ok(checked) => checked,
         // Without /proc (a chroot, a sandbox) nothing can be checked: placing by address is
@@ -33,7 +28,7 @@ pub(crate) fn check_stack_guard(
             error,
             io::ErrorKind::Unsupported,
             format_args!(
-                "{call}: {what}: /proc/self/maps cannot be read, so whether the range is clear of \
+                "{what}: /proc/self/maps cannot be read, so whether the range is clear of \
                  the stack cannot be checked"
             ),
         )),
@@ -41,7 +36,7 @@ pub(crate) fn check_stack_guard(
 }
 
 /// [`check_stack_guard`] over the text of `/proc/self/maps`.
-fn check_maps(call: &str, what: &str, start: usize, end: usize, maps: &str) -> io::Result<()> {
+fn check_maps(what: &str, start: usize, end: usize, maps: &str) -> io::Result<()> {
     let gap = stack_guard_gap();
     // Only the first mapping above the range can be the one a stack grows down from into it: one
     // further up meets that one first.
@@ -59,25 +54,18 @@ fn check_maps(call: &str, what: &str, start: usize, end: usize, maps: &str) -> i
             };
             let zone = lowest.saturating_sub(gap);
             if start < to && end > zone {
-                return Err(invalid(
-                    call,
-                    format_args!(
-                        "{what}: the range {start:#x}..{end:#x} is where the main thread's stack \
+                return Err(invalid(format_args!(
+                    "{what}: the range {start:#x}..{end:#x} is where the main thread's stack \
                          may grow ({zone:#x}..{to:#x}: the stack at {from:#x}..{to:#x}, \
                          RLIMIT_STACK {}, and the kernel's guard gap of {gap} bytes)",
-                        stack_limit()
-                            .map_or("unlimited".to_owned(), |limit| format!("{limit} bytes")),
-                    ),
-                ));
+                    stack_limit().map_or("unlimited".to_owned(), |limit| format!("{limit} bytes")),
+                )));
             }
         } else if first_above && from - end < gap && grows_down(from) {
-            return Err(invalid(
-                call,
-                format_args!(
-                    "{what}: the range {start:#x}..{end:#x} is within the stack guard gap ({gap} \
+            return Err(invalid(format_args!(
+                "{what}: the range {start:#x}..{end:#x} is within the stack guard gap ({gap} \
                      bytes) below the grows-down mapping (a stack) at {from:#x}"
-                ),
-            ));
+            )));
         }
     }
     Ok(())

@@ -1,14 +1,16 @@
 //! The operating system's calls: the only module that calls `mmap-sys` (and `libc`, for what
-//! `<sys/mman.h>` does not declare). Each wrapper takes the public call it serves (`call`) and
-//! turns a failure into an `io::Error` (made by `crate::error`) that names that call, then the
-//! system call and its arguments, and keeps the OS error.
+//! `<sys/mman.h>` does not declare). Each wrapper turns a failure into an `io::Error` (made by
+//! `crate::error`) that names the system call and its arguments, and keeps the OS error; the public
+//! method adds its own name in front (`crate::error::named`).
 
 use std::ffi::c_void;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use mmap_sys as sys;
+// The C side: `c::mmap` is the C function, `sys::mmap` (as the rest of the crate calls this
+// module) its wrapper.
+use mmap_sys as c;
 
 pub(crate) use std::ffi::c_int;
 
@@ -50,7 +52,7 @@ pub(crate) enum FileKind {
 /// fails with `EOVERFLOW` on a file over 2 GiB); elsewhere `fstat` is 64-bit already (musl, macOS,
 /// the BSDs). (Not `File::metadata`, which asks `statx` for more than a map needs, and is slower.)
 #[inline]
-pub(crate) fn file_info(call: &str, fd: BorrowedFd<'_>) -> io::Result<FileInfo> {
+pub(crate) fn file_info(fd: BorrowedFd<'_>) -> io::Result<FileInfo> {
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     use libc::{fstat, stat};
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -59,7 +61,7 @@ pub(crate) fn file_info(call: &str, fd: BorrowedFd<'_>) -> io::Result<FileInfo> 
     // SAFETY: `stat` is a buffer of the size fstat fills; `fd` is open for the call.
     if unsafe { fstat(fd.as_raw_fd(), stat.as_mut_ptr()) } != 0 {
         return Err(last_error(|| {
-            format!("{call}: fstat of file descriptor {}", fd.as_raw_fd())
+            format!("fstat of file descriptor {}", fd.as_raw_fd())
         }));
     }
     // SAFETY: fstat succeeded, so it filled `stat`.
@@ -75,7 +77,7 @@ pub(crate) fn file_info(call: &str, fd: BorrowedFd<'_>) -> io::Result<FileInfo> 
     let len = match stat.st_mode & libc::S_IFMT {
         // fstat reports 0 bytes for a block device: its size is the device's.
         #[cfg(linux_kernel)]
-        libc::S_IFBLK => block_device_size(call, fd)?,
+        libc::S_IFBLK => block_device_size(fd)?,
         _ => stat.st_size as u64,
     };
     Ok(FileInfo {
@@ -87,7 +89,7 @@ pub(crate) fn file_info(call: &str, fd: BorrowedFd<'_>) -> io::Result<FileInfo> 
 
 /// The size of a block device in bytes: `ioctl(fd, BLKGETSIZE64)`.
 #[cfg(linux_kernel)]
-pub(crate) fn block_device_size(call: &str, fd: BorrowedFd<'_>) -> io::Result<u64> {
+pub(crate) fn block_device_size(fd: BorrowedFd<'_>) -> io::Result<u64> {
     // <linux/fs.h>: `#define BLKGETSIZE64 _IOR(0x12,114,size_t)` (libc does not define it); the
     // kernel writes a u64 whatever size_t is.
     let blkgetsize64 = libc::_IOR::<libc::size_t>(0x12, 114);
@@ -95,10 +97,7 @@ pub(crate) fn block_device_size(call: &str, fd: BorrowedFd<'_>) -> io::Result<u6
     // SAFETY: BLKGETSIZE64 writes one u64 to the pointer, which points at `size`.
     if unsafe { libc::ioctl(fd.as_raw_fd(), blkgetsize64, &mut size as *mut u64) } != 0 {
         return Err(last_error(|| {
-            format!(
-                "{call}: ioctl(BLKGETSIZE64) of block device {}",
-                fd.as_raw_fd()
-            )
+            format!("ioctl(BLKGETSIZE64) of block device {}", fd.as_raw_fd())
         }));
     }
     Ok(size)
@@ -109,12 +108,12 @@ pub(crate) fn block_device_size(call: &str, fd: BorrowedFd<'_>) -> io::Result<u6
 /// `None` for a file anywhere else, whose pages are the base page size. The kernel maps such a
 /// file in whole huge pages, whatever the `MAP_HUGE_*` flags say.
 #[cfg(linux_kernel)]
-pub(crate) fn hugetlb_page_size_of_file(call: &str, fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
+pub(crate) fn hugetlb_page_size_of_file(fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
     let mut stat = std::mem::MaybeUninit::<libc::statfs>::uninit();
     // SAFETY: `stat` is a buffer of the size fstatfs fills; `fd` is open for the call.
     if unsafe { libc::fstatfs(fd.as_raw_fd(), stat.as_mut_ptr()) } != 0 {
         return Err(last_error(|| {
-            format!("{call}: fstatfs of file descriptor {}", fd.as_raw_fd())
+            format!("fstatfs of file descriptor {}", fd.as_raw_fd())
         }));
     }
     // SAFETY: fstatfs succeeded, so it filled `stat`.
@@ -122,6 +121,7 @@ pub(crate) fn hugetlb_page_size_of_file(call: &str, fd: BorrowedFd<'_>) -> io::R
     // The field's type differs between targets (i64, u32, ...): compare as the constant's type.
     #[allow(clippy::unnecessary_cast)]
     let hugetlbfs = stat.f_type as u32 == libc::HUGETLBFS_MAGIC as u32;
+    #[allow(clippy::unnecessary_cast)]
     Ok(hugetlbfs.then_some(stat.f_bsize as u64))
 }
 
@@ -136,10 +136,10 @@ pub(crate) struct MapFd<'a> {
 
 impl MapFd<'_> {
     /// [`hugetlb_page_size_of_file`], without the call where the block size rules hugetlbfs out.
-    pub(crate) fn hugetlb_page_size(self, call: &str) -> io::Result<Option<u64>> {
+    pub(crate) fn hugetlb_page_size(self) -> io::Result<Option<u64>> {
         match self.blksize {
             Some(blksize) if blksize <= page_size() as u64 => Ok(None),
-            _ => hugetlb_page_size_of_file(call, self.fd),
+            _ => hugetlb_page_size_of_file(self.fd),
         }
     }
 }
@@ -147,15 +147,11 @@ impl MapFd<'_> {
 /// Elsewhere there is no hugetlbfs: every file is mapped in base pages.
 #[cfg(not(linux_kernel))]
 #[inline]
-pub(crate) fn hugetlb_page_size_of_file(
-    _call: &str,
-    _fd: BorrowedFd<'_>,
-) -> io::Result<Option<u64>> {
+pub(crate) fn hugetlb_page_size_of_file(_fd: BorrowedFd<'_>) -> io::Result<Option<u64>> {
     Ok(None)
 }
 
-/// `mmap(hint, len, prot, flags, fd, offset)`; `call` is the public call that maps, for the
-/// message.
+/// `mmap(hint, len, prot, flags, fd, offset)`.
 ///
 /// # Safety
 ///
@@ -163,7 +159,6 @@ pub(crate) fn hugetlb_page_size_of_file(
 /// `MAP_FIXED`, the caller promises that `hint..hint + len` holds nothing still in use.
 #[inline]
 pub(crate) unsafe fn mmap(
-    call: &str,
     hint: *mut c_void,
     len: usize,
     prot: c_int,
@@ -172,10 +167,10 @@ pub(crate) unsafe fn mmap(
     offset: u64,
 ) -> io::Result<*mut c_void> {
     // SAFETY: the caller upholds the contract above; `offset` fits `off_t`, checked by the callers.
-    let ptr = unsafe { sys::mmap(hint, len, prot, flags, fd, offset as i64) };
-    if ptr == sys::MAP_FAILED {
+    let ptr = unsafe { c::mmap(hint, len, prot, flags, fd, offset as i64) };
+    if ptr == c::MAP_FAILED {
         Err(last_error(|| {
-            format!("{call}: mmap of {len} bytes at offset {offset}")
+            format!("mmap of {len} bytes at offset {offset}")
         }))
     } else {
         Ok(ptr)
@@ -200,7 +195,7 @@ fn check(ret: c_int, what: impl FnOnce() -> String) -> io::Result<()> {
 #[inline]
 pub(crate) unsafe fn munmap(ptr: *mut c_void, len: usize) -> io::Result<()> {
     // SAFETY: the caller upholds the contract above.
-    check(unsafe { sys::munmap(ptr, len) }, || {
+    check(unsafe { c::munmap(ptr, len) }, || {
         format!("munmap of {len} bytes at {ptr:p}")
     })
 }
@@ -211,15 +206,10 @@ pub(crate) unsafe fn munmap(ptr: *mut c_void, len: usize) -> io::Result<()> {
 ///
 /// `ptr` is page-aligned, `ptr..ptr + len` is mapped, and no reference to it relies on an access
 /// the new protection takes away.
-pub(crate) unsafe fn mprotect(
-    call: &str,
-    ptr: *mut c_void,
-    len: usize,
-    prot: c_int,
-) -> io::Result<()> {
+pub(crate) unsafe fn mprotect(ptr: *mut c_void, len: usize, prot: c_int) -> io::Result<()> {
     // SAFETY: the caller upholds the contract above.
-    check(unsafe { sys::mprotect(ptr, len, prot) }, || {
-        format!("{call}: mprotect of {len} bytes at {ptr:p}")
+    check(unsafe { c::mprotect(ptr, len, prot) }, || {
+        format!("mprotect of {len} bytes at {ptr:p}")
     })
 }
 
@@ -228,15 +218,10 @@ pub(crate) unsafe fn mprotect(
 /// # Safety
 ///
 /// `ptr` is page-aligned and `ptr..ptr + len` is mapped.
-pub(crate) unsafe fn msync(
-    call: &str,
-    ptr: *mut c_void,
-    len: usize,
-    flags: c_int,
-) -> io::Result<()> {
+pub(crate) unsafe fn msync(ptr: *mut c_void, len: usize, flags: c_int) -> io::Result<()> {
     // SAFETY: msync reads the mapping's state only; the range is mapped (caller).
-    check(unsafe { sys::msync(ptr, len, flags) }, || {
-        format!("{call}: msync of {len} bytes at {ptr:p}")
+    check(unsafe { c::msync(ptr, len, flags) }, || {
+        format!("msync of {len} bytes at {ptr:p}")
     })
 }
 
@@ -247,20 +232,19 @@ pub(crate) unsafe fn msync(
 /// `ptr` is page-aligned, `ptr..ptr + len` is mapped, and the advice does not change what any live
 /// reference reads (or the caller accepts that it does).
 pub(crate) unsafe fn madvise(
-    call: &str,
     ptr: *mut c_void,
     len: usize,
     advice: c_int,
     name: &str,
 ) -> io::Result<()> {
     // SAFETY: the caller upholds the contract above.
-    let ret = unsafe { sys::madvise(ptr, len, advice) };
+    let ret = unsafe { c::madvise(ptr, len, advice) };
     if ret == 0 {
         return Ok(());
     }
-    let error = last_error(|| format!("{call}: madvise({name}) of {len} bytes at {ptr:p}"));
+    let error = last_error(|| format!("madvise({name}) of {len} bytes at {ptr:p}"));
     if error.kind() == io::ErrorKind::InvalidInput && !madvise_supported(advice) {
-        let why = format!("{call}: the running kernel does not support {name}");
+        let why = format!("the running kernel does not support {name}");
         return Err(explain(error, io::ErrorKind::Unsupported, why));
     }
     Err(error)
@@ -270,7 +254,7 @@ pub(crate) unsafe fn madvise(
 /// `madvise(NULL, 0, advice)` fails with `EINVAL` exactly when it does not, and changes nothing.
 pub(crate) fn madvise_supported(advice: c_int) -> bool {
     // SAFETY: a zero-length range touches no memory.
-    unsafe { sys::madvise(std::ptr::null_mut(), 0, advice) == 0 }
+    unsafe { c::madvise(std::ptr::null_mut(), 0, advice) == 0 }
 }
 
 /// `mlock(ptr, len)`.
@@ -278,12 +262,12 @@ pub(crate) fn madvise_supported(advice: c_int) -> bool {
 /// # Safety
 ///
 /// `ptr..ptr + len` is mapped.
-pub(crate) unsafe fn mlock(call: &str, ptr: *mut c_void, len: usize) -> io::Result<()> {
+pub(crate) unsafe fn mlock(ptr: *mut c_void, len: usize) -> io::Result<()> {
     // SAFETY: locking does not change memory contents; the range is mapped (caller).
-    let ret = unsafe { sys::mlock(ptr, len) };
+    let ret = unsafe { c::mlock(ptr, len) };
     check(ret, || {
         format!(
-            "{call}: mlock of {len} bytes at {ptr:p} (RLIMIT_MEMLOCK: {})",
+            "mlock of {len} bytes at {ptr:p} (RLIMIT_MEMLOCK: {})",
             memlock_limit()
         )
     })
@@ -295,12 +279,12 @@ pub(crate) unsafe fn mlock(call: &str, ptr: *mut c_void, len: usize) -> io::Resu
 ///
 /// `ptr..ptr + len` is mapped.
 #[cfg(mman_has = "MLOCK_ONFAULT")]
-pub(crate) unsafe fn mlock_on_fault(call: &str, ptr: *mut c_void, len: usize) -> io::Result<()> {
+pub(crate) unsafe fn mlock_on_fault(ptr: *mut c_void, len: usize) -> io::Result<()> {
     // SAFETY: locking does not change memory contents; the range is mapped (caller).
-    let ret = unsafe { sys::mlock2(ptr, len, sys::MLOCK_ONFAULT) };
+    let ret = unsafe { c::mlock2(ptr, len, c::MLOCK_ONFAULT) };
     check(ret, || {
         format!(
-            "{call}: mlock2(MLOCK_ONFAULT) of {len} bytes at {ptr:p} (RLIMIT_MEMLOCK: {})",
+            "mlock2(MLOCK_ONFAULT) of {len} bytes at {ptr:p} (RLIMIT_MEMLOCK: {})",
             memlock_limit()
         )
     })
@@ -311,10 +295,10 @@ pub(crate) unsafe fn mlock_on_fault(call: &str, ptr: *mut c_void, len: usize) ->
 /// # Safety
 ///
 /// `ptr..ptr + len` is mapped.
-pub(crate) unsafe fn munlock(call: &str, ptr: *mut c_void, len: usize) -> io::Result<()> {
+pub(crate) unsafe fn munlock(ptr: *mut c_void, len: usize) -> io::Result<()> {
     // SAFETY: unlocking does not change memory contents; the range is mapped (caller).
-    check(unsafe { sys::munlock(ptr, len) }, || {
-        format!("{call}: munlock of {len} bytes at {ptr:p}")
+    check(unsafe { c::munlock(ptr, len) }, || {
+        format!("munlock of {len} bytes at {ptr:p}")
     })
 }
 
@@ -323,18 +307,17 @@ pub(crate) unsafe fn munlock(call: &str, ptr: *mut c_void, len: usize) -> io::Re
 /// # Safety
 ///
 /// `ptr` is page-aligned and `ptr..ptr + len` is mapped.
-pub(crate) unsafe fn mincore(call: &str, ptr: *mut c_void, len: usize) -> io::Result<Vec<u8>> {
+pub(crate) unsafe fn mincore(ptr: *mut c_void, len: usize) -> io::Result<Vec<u8>> {
     let pages = len.div_ceil(page_size());
     let mut vec = vec![0u8; pages];
     // The vector is `unsigned char *` in glibc's and musl's headers, `char *` in macOS's and
     // FreeBSD's. SAFETY: `vec` holds one byte per page of the range; the range is mapped (caller).
-    let ret = unsafe { sys::mincore(ptr, len, vec.as_mut_ptr().cast()) };
-    check(ret, || format!("{call}: mincore of {len} bytes at {ptr:p}"))?;
+    let ret = unsafe { c::mincore(ptr, len, vec.as_mut_ptr().cast()) };
+    check(ret, || format!("mincore of {len} bytes at {ptr:p}"))?;
     Ok(vec)
 }
 
-/// `mremap(ptr, old_len, new_len, flags)`: the new address of the mapping; `call` is the public
-/// call that resizes, for the message.
+/// `mremap(ptr, old_len, new_len, flags)`: the new address of the mapping.
 ///
 /// # Safety
 ///
@@ -342,7 +325,6 @@ pub(crate) unsafe fn mincore(call: &str, ptr: *mut c_void, len: usize) -> io::Re
 /// nothing may use its old addresses afterwards, and when shrinking nothing may use the cut tail.
 #[cfg(mman_has = "MREMAP_MAYMOVE")]
 pub(crate) unsafe fn mremap(
-    call: &str,
     ptr: *mut c_void,
     old_len: usize,
     new_len: usize,
@@ -350,10 +332,10 @@ pub(crate) unsafe fn mremap(
 ) -> io::Result<*mut c_void> {
     // SAFETY: the caller upholds the contract above; without MREMAP_FIXED no fifth argument is
     // read.
-    let new = unsafe { sys::mremap(ptr, old_len, new_len, flags) };
-    if new == sys::MAP_FAILED {
+    let new = unsafe { c::mremap(ptr, old_len, new_len, flags) };
+    if new == c::MAP_FAILED {
         Err(last_error(|| {
-            format!("{call}: mremap of {old_len} bytes at {ptr:p} to {new_len} bytes")
+            format!("mremap of {old_len} bytes at {ptr:p} to {new_len} bytes")
         }))
     } else {
         Ok(new)
@@ -368,15 +350,13 @@ pub(crate) unsafe fn mremap(
 /// On Linux and Android, one call: `process_vm_readv(getpid(), ...)`. Elsewhere,
 /// [`copy_through_pipe`].
 ///
-/// `call` is the public call that copies, for the message.
-///
 /// # Safety
 ///
 /// `src..src + buf.len()` lies within one live mapping of this process (its pages may be unbacked).
 #[cfg(not(linux_kernel))]
-pub(crate) unsafe fn copy_checked(call: &str, src: *const u8, buf: &mut [u8]) -> io::Result<usize> {
+pub(crate) unsafe fn copy_checked(src: *const u8, buf: &mut [u8]) -> io::Result<usize> {
     // SAFETY: the caller upholds the same contract.
-    unsafe { copy_through_pipe(call, src, buf) }
+    unsafe { copy_through_pipe(src, buf) }
 }
 
 /// [`copy_checked`] on Linux and Android: `process_vm_readv(getpid(), ...)`.
@@ -385,7 +365,7 @@ pub(crate) unsafe fn copy_checked(call: &str, src: *const u8, buf: &mut [u8]) ->
 ///
 /// As [`copy_checked`].
 #[cfg(linux_kernel)]
-pub(crate) unsafe fn copy_checked(call: &str, src: *const u8, buf: &mut [u8]) -> io::Result<usize> {
+pub(crate) unsafe fn copy_checked(src: *const u8, buf: &mut [u8]) -> io::Result<usize> {
     let mut done = 0;
     while done < buf.len() {
         let local = libc::iovec {
@@ -409,7 +389,7 @@ pub(crate) unsafe fn copy_checked(call: &str, src: *const u8, buf: &mut [u8]) ->
                 if error.raw_os_error() == Some(libc::EFAULT) {
                     break;
                 }
-                let what = format!("{call}: process_vm_readv of {} bytes at {src:p}", buf.len());
+                let what = format!("process_vm_readv of {} bytes at {src:p}", buf.len());
                 return Err(crate::error::failed(what, error));
             }
         }
@@ -427,16 +407,12 @@ pub(crate) unsafe fn copy_checked(call: &str, src: *const u8, buf: &mut [u8]) ->
 ///
 /// As [`copy_checked`].
 #[cfg(any(test, not(linux_kernel)))]
-pub(crate) unsafe fn copy_through_pipe(
-    call: &str,
-    src: *const u8,
-    buf: &mut [u8],
-) -> io::Result<usize> {
+pub(crate) unsafe fn copy_through_pipe(src: *const u8, buf: &mut [u8]) -> io::Result<usize> {
     let len = buf.len();
     let failed = |what: &str| {
         let source = io::Error::last_os_error();
         crate::error::failed(
-            format!("{call}: {what} of the checked copy of {len} bytes at {src:p}"),
+            format!("{what} of the checked copy of {len} bytes at {src:p}"),
             source,
         )
     };
@@ -521,21 +497,16 @@ fn memlock_limit() -> String {
 /// `mlockall(flags)`; `names` spells the flags, for the message.
 pub(crate) fn mlockall(flags: c_int, names: &str) -> io::Result<()> {
     // SAFETY: locking changes no memory contents.
-    let ret = unsafe { sys::mlockall(flags) };
+    let ret = unsafe { c::mlockall(flags) };
     check(ret, || {
-        format!(
-            "lock_all: mlockall({names}) (RLIMIT_MEMLOCK: {})",
-            memlock_limit()
-        )
+        format!("mlockall({names}) (RLIMIT_MEMLOCK: {})", memlock_limit())
     })
 }
 
 /// `munlockall()`.
 pub(crate) fn munlockall() -> io::Result<()> {
     // SAFETY: unlocking changes no memory contents.
-    check(unsafe { sys::munlockall() }, || {
-        "unlock_all: munlockall".to_owned()
-    })
+    check(unsafe { c::munlockall() }, || "munlockall".to_owned())
 }
 
 /// `memfd_create(name, flags)`.
@@ -545,11 +516,9 @@ pub(crate) fn memfd_create(
     flags: std::ffi::c_uint,
 ) -> io::Result<std::os::fd::OwnedFd> {
     // SAFETY: `name` is a NUL-terminated string that lives through the call.
-    let fd = unsafe { sys::memfd_create(name.as_ptr(), flags) };
+    let fd = unsafe { c::memfd_create(name.as_ptr(), flags) };
     if fd < 0 {
-        return Err(last_error(|| {
-            format!("SharedMemory::create: memfd_create({name:?})")
-        }));
+        return Err(last_error(|| format!("memfd_create({name:?})")));
     }
     // SAFETY: the kernel just returned this descriptor, and nothing else owns it.
     Ok(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) })
@@ -557,15 +526,12 @@ pub(crate) fn memfd_create(
 
 /// `fcntl(fd, F_GET_SEALS)`: the seals of a memfd.
 #[cfg(mman_memfd)]
-pub(crate) fn get_seals(call: &str, fd: BorrowedFd<'_>) -> io::Result<c_int> {
+pub(crate) fn get_seals(fd: BorrowedFd<'_>) -> io::Result<c_int> {
     // SAFETY: F_GET_SEALS reads the seals of an open descriptor, borrowed for the call.
     let seals = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GET_SEALS) };
     if seals < 0 {
         return Err(last_error(|| {
-            format!(
-                "{call}: fcntl(F_GET_SEALS) of file descriptor {}",
-                fd.as_raw_fd()
-            )
+            format!("fcntl(F_GET_SEALS) of file descriptor {}", fd.as_raw_fd())
         }));
     }
     Ok(seals)
@@ -573,13 +539,13 @@ pub(crate) fn get_seals(call: &str, fd: BorrowedFd<'_>) -> io::Result<c_int> {
 
 /// `fcntl(fd, F_ADD_SEALS, seals)`.
 #[cfg(mman_memfd)]
-pub(crate) fn add_seals(call: &str, fd: BorrowedFd<'_>, seals: c_int) -> io::Result<()> {
+pub(crate) fn add_seals(fd: BorrowedFd<'_>, seals: c_int) -> io::Result<()> {
     // SAFETY: F_ADD_SEALS changes what later calls on the file may do, not memory of this process.
     let ret = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, seals) };
     if ret < 0 {
         return Err(last_error(|| {
             format!(
-                "{call}: fcntl(F_ADD_SEALS, {seals:#x}) of file descriptor {}",
+                "fcntl(F_ADD_SEALS, {seals:#x}) of file descriptor {}",
                 fd.as_raw_fd()
             )
         }));
@@ -631,11 +597,10 @@ mod tests {
         // it.
         let ptr = unsafe {
             mmap(
-                "test",
                 std::ptr::null_mut(),
                 bytes.len(),
-                sys::PROT_READ,
-                sys::MAP_SHARED,
+                c::PROT_READ,
+                c::MAP_SHARED,
                 fd,
                 0,
             )
@@ -653,14 +618,14 @@ mod tests {
         file.set_len((page + page / 2) as u64).unwrap();
         let mut buf = vec![0xff; 3 * page];
         // SAFETY: the three pages lie within the map made above.
-        let copied = unsafe { copy_through_pipe("test", ptr.cast(), &mut buf) }.unwrap();
+        let copied = unsafe { copy_through_pipe(ptr.cast(), &mut buf) }.unwrap();
         assert_eq!(copied, 2 * page);
         assert_eq!(buf[..page + page / 2], bytes[..page + page / 2]);
         assert!(buf[page + page / 2..2 * page].iter().all(|&b| b == 0));
         // From the middle of a page, across the gone one.
         let from = ptr.cast::<u8>().wrapping_add(10);
         // SAFETY: the two pages from byte 10 on lie within the map made above.
-        let copied = unsafe { copy_through_pipe("test", from, &mut buf[..2 * page]) }.unwrap();
+        let copied = unsafe { copy_through_pipe(from, &mut buf[..2 * page]) }.unwrap();
         assert_eq!(copied, 2 * page - 10);
         // SAFETY: the map made above, no longer read.
         unsafe { munmap(ptr, 3 * page) }.unwrap();
@@ -671,18 +636,10 @@ mod tests {
         let page = page_size();
         let (_file, ptr, bytes) = mapped_file(2);
         // SAFETY: the second page of the map made above, which nothing reads but the kernel.
-        unsafe {
-            mprotect(
-                "test",
-                ptr.cast::<u8>().add(page).cast(),
-                page,
-                sys::PROT_NONE,
-            )
-        }
-        .unwrap();
+        unsafe { mprotect(ptr.cast::<u8>().add(page).cast(), page, c::PROT_NONE) }.unwrap();
         let mut buf = vec![0; 2 * page];
         // SAFETY: the two pages lie within the map made above.
-        let copied = unsafe { copy_through_pipe("test", ptr.cast(), &mut buf) }.unwrap();
+        let copied = unsafe { copy_through_pipe(ptr.cast(), &mut buf) }.unwrap();
         assert_eq!(copied, page);
         assert_eq!(buf[..page], bytes[..page]);
         // SAFETY: the map made above, no longer read.

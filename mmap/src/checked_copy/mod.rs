@@ -71,8 +71,7 @@ pub(crate) enum Via {
     Kernel,
 }
 
-/// Copies `dst.len()` bytes from `src` into `dst`, stopping at the first page that cannot be read;
-/// `call` names the public call, for an error.
+/// Copies `dst.len()` bytes from `src` into `dst`, stopping at the first page that cannot be read.
 /// Returns how many bytes were copied: `dst.len()`, or fewer when such a page was reached.
 ///
 /// # Errors
@@ -85,12 +84,7 @@ pub(crate) enum Via {
 /// `src..src + dst.len()` lies within one live mapping of this process (its pages may be unbacked
 /// or unreadable).
 #[inline]
-pub(crate) unsafe fn copy(
-    call: &str,
-    src: *const u8,
-    dst: &mut [u8],
-    via: Via,
-) -> io::Result<usize> {
+pub(crate) unsafe fn copy(src: *const u8, dst: &mut [u8], via: Via) -> io::Result<usize> {
     #[cfg(fault_fixup_copy)]
     if via == Via::Fastest && handler::ready(dst.len()) {
         // SAFETY: `dst` is borrowed mutably, for `dst.len()` bytes of writes; the caller promises
@@ -102,7 +96,7 @@ pub(crate) unsafe fn copy(
     }
     let _ = via;
     // SAFETY: the caller's promise, passed on.
-    unsafe { sys::copy_checked(call, src, dst) }
+    unsafe { sys::copy_checked(src, dst) }
 }
 
 /// Installs the `SIGBUS`/`SIGSEGV` handler that makes the checked reads (`read_at`,
@@ -155,6 +149,12 @@ pub(crate) unsafe fn copy(
 /// # Errors
 ///
 /// The error of `sigaction`; the checked reads then go through the kernel.
+///
+/// # References
+///
+/// - [`sigaction(2)`](https://man7.org/linux/man-pages/man2/sigaction.2.html)
+#[doc(alias = "sigaction")]
+#[doc(alias = "SIGBUS")]
 pub fn install_fault_handler() -> io::Result<bool> {
     #[cfg(fault_fixup_copy)]
     return handler::install().map(|()| true);

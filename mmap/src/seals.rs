@@ -1,0 +1,57 @@
+//! The seals of a memfd (`fcntl(2)`, `F_ADD_SEALS`), and the check that a file's are those that
+//! fix its contents for good, which `map_sealed` relies on.
+
+use std::io;
+use std::os::fd::BorrowedFd;
+
+use crate::range::invalid;
+use crate::sys;
+
+bitflags::bitflags! {
+    /// The seals of a [`SharedMemory`] (`fcntl(2)`, `F_ADD_SEALS`): what no one, in any process,
+    /// may do to the memory any more. A seal is never removed.
+    ///
+    /// ```
+    /// use mmap::Seals;
+    ///
+    /// assert_eq!(Seals::WRITE.bits(), libc::F_SEAL_WRITE);
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[doc(alias = "F_ADD_SEALS")]
+    #[doc(alias = "F_GET_SEALS")]
+    pub struct Seals: std::ffi::c_int {
+        /// No more seals may be added: `F_SEAL_SEAL`.
+        const SEAL = libc::F_SEAL_SEAL;
+        /// The size may not shrink: `F_SEAL_SHRINK`.
+        const SHRINK = libc::F_SEAL_SHRINK;
+        /// The size may not grow: `F_SEAL_GROW`.
+        const GROW = libc::F_SEAL_GROW;
+        /// The contents may not change: no `write(2)`, no writable shared map: `F_SEAL_WRITE`.
+        /// Adding it fails with `EBUSY` while a writable shared map exists.
+        const WRITE = libc::F_SEAL_WRITE;
+        /// No new write access, while existing writable maps keep theirs: `F_SEAL_FUTURE_WRITE`
+        /// (Linux 5.1).
+        const FUTURE_WRITE = libc::F_SEAL_FUTURE_WRITE;
+    }
+}
+
+/// Checks that `fd` is sealed against shrinking and writing: its contents are fixed for good.
+pub(crate) fn check_sealed(fd: BorrowedFd<'_>) -> io::Result<()> {
+    let needed = Seals::SHRINK | Seals::WRITE;
+    let seals = match sys::get_seals(fd) {
+        Ok(seals) => Seals::from_bits_retain(seals),
+        Err(error) if sys::errno(&error) == Some(libc::EINVAL) => {
+            return Err(invalid(
+                "the file cannot be sealed (not a memfd): its contents may change",
+            ))
+        }
+        Err(error) => return Err(error),
+    };
+    if !seals.contains(needed) {
+        return Err(invalid(format_args!(
+            "the file's seals {seals:?} lack {:?}: its contents may change",
+            needed - seals
+        )));
+    }
+    Ok(())
+}
