@@ -233,13 +233,19 @@ fn each_method_names_itself_once_before_any_call() {
     let no_fd: std::os::fd::RawFd = -1;
     let options = MmapOptions::new();
 
-    // SAFETY (every `unsafe` below): refused before any call, so nothing is mapped or changed.
+    // SAFETY: refused before any call: nothing is mapped or changed.
     names.check("map", unsafe { Mmap::map(no_fd) });
+    // SAFETY: refused before any call: nothing is mapped or changed.
     names.check("map", unsafe { options.map(no_fd) });
+    // SAFETY: refused before any call: nothing is mapped or changed.
     names.check("map_exec", unsafe { options.map_exec(no_fd) });
+    // SAFETY: refused before any call: nothing is mapped or changed.
     names.check("map_mut", unsafe { MmapMut::map_mut(no_fd) });
+    // SAFETY: refused before any call: nothing is mapped or changed.
     names.check("map_mut", unsafe { options.map_mut(no_fd) });
+    // SAFETY: refused before any call: nothing is mapped or changed.
     names.check("map_copy", unsafe { options.map_copy(no_fd) });
+    // SAFETY: refused before any call: nothing is mapped or changed.
     names.check("map_copy_read_only", unsafe {
         options.map_copy_read_only(no_fd)
     });
@@ -256,6 +262,7 @@ fn each_method_names_itself_once_before_any_call() {
     // A range that starts at the end of a map of one page: outside it.
     let map = MmapMut::map_anon(page).unwrap();
     names.check("advise_range", map.advise_range(Advice::Normal, page, 1));
+    // SAFETY: refused before any call: nothing is mapped or changed.
     names.check("unchecked_advise_range", unsafe {
         map.unchecked_advise_range(UncheckedAdvice::DontNeed, page, 1)
     });
@@ -292,6 +299,7 @@ fn each_method_names_itself_once_before_any_call() {
         let mut map = MmapMut::map_anon(page).unwrap().make_read_only().unwrap();
         names.check("remap", map.remap(0, mmap::RemapOptions::new()));
         let mut raw = MmapRaw::from(MmapMut::map_anon(page).unwrap());
+        // SAFETY: refused before any call: nothing is mapped or changed.
         names.check("remap", unsafe { raw.remap(0, mmap::RemapOptions::new()) });
     }
 
@@ -312,20 +320,27 @@ fn each_method_names_itself_once_after_a_call() {
     let mut names = Names::default();
     let page = mmap::page_size();
     let options = MmapOptions::new();
-    let (_path, read_only) = read_only_file(page);
+    let (path, read_only) = read_only_file(page);
     let write_only = std::fs::OpenOptions::new()
         .write(true)
-        .open(_path.path())
+        .open(path.path())
         .unwrap();
 
-    // SAFETY (the constructors below): the kernel refuses each map (`mmap` fails with `EACCES`: a
-    // write-only file cannot be read, a read-only one not shared writably), so nothing is mapped.
+    // `mmap` fails with `EACCES`: a write-only file cannot be read, a read-only one not shared
+    // writably.
+    // SAFETY: the kernel refuses the map (EACCES): nothing is mapped.
     names.check("map", unsafe { Mmap::map(&write_only) });
+    // SAFETY: the kernel refuses the map (EACCES): nothing is mapped.
     names.check("map", unsafe { options.map(&write_only) });
+    // SAFETY: the kernel refuses the map (EACCES): nothing is mapped.
     names.check("map_exec", unsafe { options.map_exec(&write_only) });
+    // SAFETY: the kernel refuses the map (EACCES): nothing is mapped.
     names.check("map_mut", unsafe { MmapMut::map_mut(&read_only) });
+    // SAFETY: the kernel refuses the map (EACCES): nothing is mapped.
     names.check("map_mut", unsafe { options.map_mut(&read_only) });
+    // SAFETY: the kernel refuses the map (EACCES): nothing is mapped.
     names.check("map_copy", unsafe { options.map_copy(&write_only) });
+    // SAFETY: the kernel refuses the map (EACCES): nothing is mapped.
     names.check("map_copy_read_only", unsafe {
         options.map_copy_read_only(&write_only)
     });
