@@ -315,7 +315,7 @@ fn each_method_names_itself_once_before_any_call() {
 #[test]
 #[cfg(linux_kernel)]
 fn each_method_names_itself_once_after_a_call() {
-    use mmap::{Advice, MmapRaw, Protection, UncheckedAdvice};
+    use mmap::{MmapRaw, Protection};
     use std::io::Read;
     let mut names = Names::default();
     let page = mmap::page_size();
@@ -374,20 +374,20 @@ fn each_method_names_itself_once_after_a_call() {
     {
         // SAFETY: the kernel refuses the advice, so the contents stay.
         names.check("unchecked_advise", unsafe {
-            memory.unchecked_advise(UncheckedAdvice::Remove)
+            memory.unchecked_advise(mmap::UncheckedAdvice::Remove)
         });
         // SAFETY: as above.
         names.check("unchecked_advise_range", unsafe {
-            memory.unchecked_advise_range(UncheckedAdvice::Remove, 0, page)
+            memory.unchecked_advise_range(mmap::UncheckedAdvice::Remove, 0, page)
         });
     }
     // A write fault in a read-only map is refused.
     #[cfg(mman_has = "MADV_POPULATE_WRITE")]
     {
-        names.check("advise", raw.advise(Advice::PopulateWrite));
+        names.check("advise", raw.advise(mmap::Advice::PopulateWrite));
         names.check(
             "advise_range",
-            raw.advise_range(Advice::PopulateWrite, 0, page),
+            raw.advise_range(mmap::Advice::PopulateWrite, 0, page),
         );
     }
     // `MS_INVALIDATE` is refused on locked pages (`EBUSY`).
