@@ -390,14 +390,19 @@ fn each_method_names_itself_once_after_a_call() {
             raw.advise_range(mmap::Advice::PopulateWrite, 0, page),
         );
     }
-    // `MS_INVALIDATE` is refused on locked pages (`EBUSY`).
-    memory.lock().unwrap();
-    names.check("flush_invalidate", memory.flush_invalidate());
-    names.check(
-        "flush_invalidate_range",
-        memory.flush_invalidate_range(0, page),
-    );
-    memory.unlock().unwrap();
+    // `MS_INVALIDATE` is refused on locked pages (`EBUSY`); where `RLIMIT_MEMLOCK` is 0 (some
+    // containers) nothing can be locked, and there is nothing to refuse.
+    match memory.lock() {
+        Ok(()) => {
+            names.check("flush_invalidate", memory.flush_invalidate());
+            names.check(
+                "flush_invalidate_range",
+                memory.flush_invalidate_range(0, page),
+            );
+            memory.unlock().unwrap();
+        }
+        Err(error) => println!("flush_invalidate not checked: {error}"),
+    }
 
     // A map of two pages of a file cut to one: its second page is past the end of the file.
     let file = common::file_of(&vec![1; 2 * page]);
