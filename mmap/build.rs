@@ -73,8 +73,6 @@ struct Target {
     os: String,
     arch: String,
     env: String,
-    /// `--cfg mmap_no_fault_handler`, set by the user.
-    no_fault_handler: bool,
 }
 
 impl Target {
@@ -116,14 +114,15 @@ const CAPABILITIES: &[Capability] = &[
         constants: &["MAP_SYNC", "MAP_SHARED_VALIDATE"],
         target: |_| true,
     },
-    // The copy routine with a fault fixup and its SIGBUS/SIGSEGV handler (src/checked_copy), unless
-    // the user turned it off with `--cfg mmap_no_fault_handler`.
+    // The targets that have the copy routine with a fault fixup and its SIGBUS/SIGSEGV handler
+    // (src/checked_copy). Whether the build uses it is the code's to say, with the user's
+    // `--cfg mmap_no_fault_handler`, which this script must not read: Cargo (1.77 at least) does
+    // not run a build script again when RUSTFLAGS change in a `--target` build, and a cfg derived
+    // from the opt-out would keep the handler the user just turned off.
     Capability {
-        name: "fault_fixup_copy",
+        name: "fault_fixup_target",
         constants: &[],
-        target: |target| {
-            target.arch == "x86_64" && target.linux_kernel() && !target.no_fault_handler
-        },
+        target: |target| target.arch == "x86_64" && target.linux_kernel(),
     },
     // `statx` in the libc crate (for fs-verity): Linux with glibc or musl.
     Capability {
@@ -154,7 +153,6 @@ fn main() {
         os: var("CARGO_CFG_TARGET_OS"),
         arch: var("CARGO_CFG_TARGET_ARCH"),
         env: var("CARGO_CFG_TARGET_ENV"),
-        no_fault_handler: std::env::var_os("CARGO_CFG_MMAP_NO_FAULT_HANDLER").is_some(),
     };
     for capability in CAPABILITIES {
         println!("cargo::rustc-check-cfg=cfg({})", capability.name);

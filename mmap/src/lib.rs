@@ -157,7 +157,10 @@
 //!   `review::map_if_safe_of_a_number_swapped_after_the_check_is_never_made`.
 //! - **A map covers what the file holds.** Block devices map at their size (`BLKGETSIZE64`; `fstat`
 //!   says 0). Test: `soundness::a_block_device_maps_at_its_size`.
-//! - **Bad input is an error, never a panic**, naming the public call: `bad_input`.
+//! - **Bad input is an error, never a panic**, naming the public call: `bad_input`. Every error
+//!   names the public method that failed, once and first, whether it failed before any system
+//!   call or after one: `errors::each_method_names_itself_once_before_any_call`,
+//!   `errors::each_method_names_itself_once_after_a_call`.
 //!
 //! What it does not cover:
 //!

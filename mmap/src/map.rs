@@ -972,14 +972,17 @@ impl MmapRaw {
     ///
     /// # Errors
     ///
-    /// The error of `mprotect`, e.g. `PermissionDenied` for `WRITE` on a file open read-only.
+    /// `InvalidInput` before any call for bits [`Protection`] does not name (as `protect_range`);
+    /// otherwise the error of `mprotect`, e.g. `PermissionDenied` for `WRITE` on a file open
+    /// read-only.
     ///
     /// # References
     ///
     /// - [`mprotect(2)`](https://man7.org/linux/man-pages/man2/mprotect.2.html)
     #[doc(alias = "mprotect")]
     pub fn protect(&self, protection: Protection) -> io::Result<()> {
-        self.protect_range(0, self.len(), protection)
+        self.protect_pages(0, self.len(), protection)
+            .map_err(crate::error::named("protect"))
     }
 
     /// Changes the access the `len` bytes from `offset` allow, widened to whole pages:
@@ -1014,17 +1017,21 @@ impl MmapRaw {
         len: usize,
         protection: Protection,
     ) -> io::Result<()> {
-        crate::error::in_call("protect_range", || {
-            let unnamed = protection.bits() & !Protection::all().bits();
-            if unnamed != 0 {
-                return Err(crate::error::invalid(format_args!(
-                    "protection: {unnamed:#x} are bits Protection does not name"
-                )));
-            }
-            // SAFETY: an `MmapRaw` hands out no references, only raw pointers, and every access
-            // through them is the caller's unsafe code, which must respect the protection in force.
-            unsafe { self.inner.protect(offset, len, protection.bits()) }
-        })
+        self.protect_pages(offset, len, protection)
+            .map_err(crate::error::named("protect_range"))
+    }
+
+    /// `protect_range`'s body, for it and `protect`, which add their names to its errors.
+    fn protect_pages(&self, offset: usize, len: usize, protection: Protection) -> io::Result<()> {
+        let unnamed = protection.bits() & !Protection::all().bits();
+        if unnamed != 0 {
+            return Err(crate::error::invalid(format_args!(
+                "protection: {unnamed:#x} are bits Protection does not name"
+            )));
+        }
+        // SAFETY: an `MmapRaw` hands out no references, only raw pointers, and every access
+        // through them is the caller's unsafe code, which must respect the protection in force.
+        unsafe { self.inner.protect(offset, len, protection.bits()) }
     }
 }
 

@@ -61,7 +61,7 @@ impl SharedMemory {
     #[doc(alias = "memfd_create")]
     #[doc(alias = "MFD_ALLOW_SEALING")]
     pub fn create(name: &str, len: u64) -> io::Result<SharedMemory> {
-        let fd = crate::error::in_call("SharedMemory::create", || {
+        crate::error::in_call("SharedMemory::create", || {
             if name.len() > 249 {
                 return Err(invalid(format_args!(
                     "name is {} bytes long, over 249",
@@ -70,13 +70,13 @@ impl SharedMemory {
             }
             let c_name = CString::new(name)
                 .map_err(|_| invalid(format_args!("name {name:?} holds a NUL byte")))?;
-            sys::memfd_create(&c_name, c::MFD_CLOEXEC | c::MFD_ALLOW_SEALING)
-        })?;
-        let memory = SharedMemory {
-            file: File::from(fd),
-        };
-        memory.set_len(len)?;
-        Ok(memory)
+            let fd = sys::memfd_create(&c_name, c::MFD_CLOEXEC | c::MFD_ALLOW_SEALING)?;
+            let memory = SharedMemory {
+                file: File::from(fd),
+            };
+            memory.resize(len)?;
+            Ok(memory)
+        })
     }
 
     /// The memory's size in bytes: `fstat(2)`.
@@ -119,14 +119,16 @@ impl SharedMemory {
     /// - [`ftruncate(2)`](https://man7.org/linux/man-pages/man2/ftruncate.2.html)
     #[doc(alias = "ftruncate")]
     pub fn set_len(&self, len: u64) -> io::Result<()> {
-        self.file.set_len(len).map_err(|error| {
-            let kind = error.kind();
-            sys::explain(
-                error,
-                kind,
-                format_args!("SharedMemory::set_len({len}): ftruncate failed"),
-            )
-        })
+        self.resize(len)
+            .map_err(crate::error::named("SharedMemory::set_len"))
+    }
+
+    /// `ftruncate(2)` to `len` bytes, for `set_len` and `create`, which add their names to its
+    /// error.
+    fn resize(&self, len: u64) -> io::Result<()> {
+        self.file
+            .set_len(len)
+            .map_err(|error| crate::error::failed(format_args!("ftruncate to {len} bytes"), error))
     }
 
     /// Adds seals: `fcntl(2)` with `F_ADD_SEALS`. Seals are never removed.

@@ -53,6 +53,21 @@ const LENS: &[usize] = &[
     2049, 4095, 4096, 4097,
 ];
 
+/// The handler is installed exactly where the build has the fault-fixup copy: x86-64 Linux and
+/// Android, unless built with `--cfg mmap_no_fault_handler`, the user's opt-out. The opt-out must
+/// hold however the build was reached: `.ci/run` also runs this test after adding the `cfg` to a
+/// `--target` build that Cargo 1.77 already made without it (whose build script Cargo does not
+/// run again: a capability the build script derives from the `cfg` would stay as it was).
+#[test]
+fn the_fault_handler_is_installed_exactly_where_the_build_has_it() {
+    let expected = cfg!(all(
+        target_arch = "x86_64",
+        any(target_os = "linux", target_os = "android"),
+        not(mmap_no_fault_handler)
+    ));
+    assert_eq!(mmap::install_fault_handler().unwrap(), expected);
+}
+
 #[test]
 fn read_at_gives_the_kernel_copys_results_at_every_edge() {
     let page = page_size();

@@ -1,6 +1,7 @@
 //! Errors a program can act on: the OS error's number through `mmap::raw_os_error`, the kind, a
 //! message that names the public method and says the OS error's text once, whether printed with
-//! `{}` or by a reporter that walks the chain of sources.
+//! `{}` or by a reporter that walks the chain of sources. And every public method that can fail
+//! names itself, once, first, whether it fails before any system call or after one.
 
 mod common;
 
@@ -130,4 +131,324 @@ fn raw_os_error_passes_a_bare_os_error_through() {
     let error = io::Error::from_raw_os_error(libc::ENOMEM);
     assert_eq!(mmap::raw_os_error(&error), Some(libc::ENOMEM));
     assert_eq!(mmap::raw_os_error(&io::Error::other("no number")), None);
+}
+
+/// The methods whose errors name them, as their messages start: no message may name a second one
+/// after its own (an internal helper's error named twice, `"map: map_raw: ..."`).
+#[cfg(linux_kernel)]
+const METHODS: &[&str] = &[
+    "map",
+    "map_exec",
+    "map_mut",
+    "map_copy",
+    "map_copy_read_only",
+    "map_sealed",
+    "map_if_safe",
+    "map_raw",
+    "map_raw_read_only",
+    "map_anon",
+    "make_mut",
+    "make_exec",
+    "make_read_only",
+    "advise",
+    "advise_range",
+    "unchecked_advise",
+    "unchecked_advise_range",
+    "populate",
+    "populate_range",
+    "populate_write",
+    "read_at",
+    "resident_pages",
+    "residency",
+    "lock",
+    "lock_range",
+    "lock_on_fault",
+    "lock_range_on_fault",
+    "unlock",
+    "unlock_range",
+    "flush",
+    "flush_async",
+    "flush_range",
+    "flush_async_range",
+    "flush_invalidate",
+    "flush_invalidate_range",
+    "protect",
+    "protect_range",
+    "remap",
+    "lock_all",
+    "unlock_all",
+    "SharedMemory::create",
+    "SharedMemory::set_len",
+    "SharedMemory::add_seals",
+    "SharedMemory::seals",
+    "MmapReader::read",
+    "MmapReader::seek",
+];
+
+/// The errors of a test's calls that do not name their method as [`Names::check`] says, all
+/// reported at the end, so that one run shows every method that names the wrong one.
+#[cfg(linux_kernel)]
+#[derive(Default)]
+struct Names {
+    wrong: Vec<String>,
+}
+
+#[cfg(linux_kernel)]
+impl Names {
+    /// Checks that `result` failed with an error whose message starts with `method`'s name, and
+    /// names no method (`method` or another) again after it.
+    fn check<T>(&mut self, method: &str, result: Result<T, impl Into<io::Error>>) {
+        assert!(METHODS.contains(&method), "{method} is not in METHODS");
+        let Err(error) = result.map_err(Into::into) else {
+            self.wrong.push(format!("{method}: the call did not fail"));
+            return;
+        };
+        let message = error.to_string();
+        let Some(rest) = message.strip_prefix(&format!("{method}: ")) else {
+            self.wrong
+                .push(format!("{method}: not named first: {message}"));
+            return;
+        };
+        for named in METHODS {
+            if rest.starts_with(&format!("{named}: ")) || rest.contains(&format!(": {named}: ")) {
+                self.wrong
+                    .push(format!("{method}: {named} named again: {message}"));
+            }
+        }
+    }
+
+    fn assert_all_named(self) {
+        assert!(self.wrong.is_empty(), "{}", self.wrong.join("\n"));
+    }
+}
+
+#[test]
+#[cfg(linux_kernel)]
+fn each_method_names_itself_once_before_any_call() {
+    use mmap::{Advice, LockAll, MmapRaw, Protection, UncheckedAdvice};
+    use std::io::{Seek, SeekFrom};
+    let mut names = Names::default();
+    let page = mmap::page_size();
+    let over = isize::MAX as usize + 1;
+    let no_fd: std::os::fd::RawFd = -1;
+    let options = MmapOptions::new();
+
+    // SAFETY: refused before any call: nothing is mapped or changed.
+    names.check("map", unsafe { Mmap::map(no_fd) });
+    // SAFETY: refused before any call: nothing is mapped or changed.
+    names.check("map", unsafe { options.map(no_fd) });
+    // SAFETY: refused before any call: nothing is mapped or changed.
+    names.check("map_exec", unsafe { options.map_exec(no_fd) });
+    // SAFETY: refused before any call: nothing is mapped or changed.
+    names.check("map_mut", unsafe { MmapMut::map_mut(no_fd) });
+    // SAFETY: refused before any call: nothing is mapped or changed.
+    names.check("map_mut", unsafe { options.map_mut(no_fd) });
+    // SAFETY: refused before any call: nothing is mapped or changed.
+    names.check("map_copy", unsafe { options.map_copy(no_fd) });
+    // SAFETY: refused before any call: nothing is mapped or changed.
+    names.check("map_copy_read_only", unsafe {
+        options.map_copy_read_only(no_fd)
+    });
+    #[cfg(mman_memfd)]
+    names.check("map_sealed", options.map_sealed(no_fd));
+    names.check("map_if_safe", Mmap::map_if_safe(no_fd));
+    names.check("map_if_safe", options.map_if_safe(no_fd));
+    names.check("map_raw", MmapRaw::map_raw(no_fd));
+    names.check("map_raw", options.map_raw(no_fd));
+    names.check("map_raw_read_only", options.map_raw_read_only(no_fd));
+    names.check("map_anon", MmapMut::map_anon(over));
+    names.check("map_anon", MmapOptions::new().len(over).map_anon());
+
+    // A range that starts at the end of a map of one page: outside it.
+    let map = MmapMut::map_anon(page).unwrap();
+    names.check("advise_range", map.advise_range(Advice::Normal, page, 1));
+    // SAFETY: refused before any call: nothing is mapped or changed.
+    names.check("unchecked_advise_range", unsafe {
+        map.unchecked_advise_range(UncheckedAdvice::DontNeed, page, 1)
+    });
+    #[cfg(mman_populate)]
+    names.check("populate_range", map.populate_range(page, 1));
+    names.check("read_at", map.read_at(&mut [0], page + 1));
+    names.check("residency", map.residency(page, 1));
+    names.check("lock_range", map.lock_range(page, 1));
+    #[cfg(mman_has = "MLOCK_ONFAULT")]
+    names.check("lock_range_on_fault", map.lock_range_on_fault(page, 1));
+    names.check("unlock_range", map.unlock_range(page, 1));
+    names.check("flush_range", map.flush_range(page, 1));
+    names.check("flush_async_range", map.flush_async_range(page, 1));
+    names.check(
+        "flush_invalidate_range",
+        map.flush_invalidate_range(page, 1),
+    );
+    let mut reader = map.reader();
+    names.check("MmapReader::seek", reader.seek(SeekFrom::Current(-1)));
+
+    let raw = MmapRaw::from(MmapMut::map_anon(page).unwrap());
+    let unnamed = Protection::from_bits_retain(1 << 30);
+    names.check("protect", raw.protect(unnamed));
+    names.check("protect_range", raw.protect_range(0, page, unnamed));
+    names.check(
+        "protect_range",
+        raw.protect_range(page, 1, Protection::READ),
+    );
+
+    #[cfg(mman_has = "MREMAP_MAYMOVE")]
+    {
+        let mut map = MmapMut::map_anon(page).unwrap();
+        names.check("remap", map.remap(0, mmap::RemapOptions::new()));
+        let mut map = MmapMut::map_anon(page).unwrap().make_read_only().unwrap();
+        names.check("remap", map.remap(0, mmap::RemapOptions::new()));
+        let mut raw = MmapRaw::from(MmapMut::map_anon(page).unwrap());
+        // SAFETY: refused before any call: nothing is mapped or changed.
+        names.check("remap", unsafe { raw.remap(0, mmap::RemapOptions::new()) });
+    }
+
+    names.check("lock_all", mmap::lock_all(LockAll::empty()));
+    #[cfg(mman_memfd)]
+    names.check(
+        "SharedMemory::create",
+        mmap::SharedMemory::create("a\0b", 0),
+    );
+    names.assert_all_named();
+}
+
+#[test]
+#[cfg(linux_kernel)]
+fn each_method_names_itself_once_after_a_call() {
+    use mmap::{MmapRaw, Protection};
+    use std::io::Read;
+    let mut names = Names::default();
+    let page = mmap::page_size();
+    let options = MmapOptions::new();
+    let (path, read_only) = read_only_file(page);
+    let write_only = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path.path())
+        .unwrap();
+
+    // `mmap` fails with `EACCES`: a write-only file cannot be read, a read-only one not shared
+    // writably.
+    // SAFETY: the kernel refuses the map (EACCES): nothing is mapped.
+    names.check("map", unsafe { Mmap::map(&write_only) });
+    // SAFETY: the kernel refuses the map (EACCES): nothing is mapped.
+    names.check("map", unsafe { options.map(&write_only) });
+    // SAFETY: the kernel refuses the map (EACCES): nothing is mapped.
+    names.check("map_exec", unsafe { options.map_exec(&write_only) });
+    // SAFETY: the kernel refuses the map (EACCES): nothing is mapped.
+    names.check("map_mut", unsafe { MmapMut::map_mut(&read_only) });
+    // SAFETY: the kernel refuses the map (EACCES): nothing is mapped.
+    names.check("map_mut", unsafe { options.map_mut(&read_only) });
+    // SAFETY: the kernel refuses the map (EACCES): nothing is mapped.
+    names.check("map_copy", unsafe { options.map_copy(&write_only) });
+    // SAFETY: the kernel refuses the map (EACCES): nothing is mapped.
+    names.check("map_copy_read_only", unsafe {
+        options.map_copy_read_only(&write_only)
+    });
+    names.check("map_raw", MmapRaw::map_raw(&read_only));
+    names.check("map_raw", options.map_raw(&read_only));
+    names.check("map_raw_read_only", options.map_raw_read_only(&write_only));
+    // After `fcntl(F_GET_SEALS)` (and `statx`): a regular file is neither sealed nor verity's.
+    names.check("map_if_safe", Mmap::map_if_safe(&read_only));
+    names.check("map_if_safe", options.map_if_safe(&read_only));
+    #[cfg(mman_memfd)]
+    {
+        let memory = mmap::SharedMemory::create("unsealed", page as u64).unwrap();
+        names.check("map_sealed", options.map_sealed(&memory));
+        names.check("map_sealed", memory.map_sealed());
+    }
+
+    // SAFETY: the temporary file is this test's alone; the map is made writable by the kernel or
+    // not at all (`EACCES` here: the file is open read-only).
+    let map = unsafe { Mmap::map(&read_only) }.unwrap();
+    names.check("make_mut", map.make_mut());
+    let raw = options.map_raw_read_only(&read_only).unwrap();
+    names.check("protect", raw.protect(Protection::READ | Protection::WRITE));
+    names.check(
+        "protect_range",
+        raw.protect_range(0, page, Protection::READ | Protection::WRITE),
+    );
+
+    // `MADV_REMOVE` frees a shared file's pages; anonymous private memory has none (`EINVAL`).
+    let memory = MmapMut::map_anon(page).unwrap();
+    #[cfg(mman_has = "MADV_REMOVE")]
+    {
+        // SAFETY: the kernel refuses the advice, so the contents stay.
+        names.check("unchecked_advise", unsafe {
+            memory.unchecked_advise(mmap::UncheckedAdvice::Remove)
+        });
+        // SAFETY: as above.
+        names.check("unchecked_advise_range", unsafe {
+            memory.unchecked_advise_range(mmap::UncheckedAdvice::Remove, 0, page)
+        });
+    }
+    // A write fault in a read-only map is refused.
+    #[cfg(mman_has = "MADV_POPULATE_WRITE")]
+    {
+        names.check("advise", raw.advise(mmap::Advice::PopulateWrite));
+        names.check(
+            "advise_range",
+            raw.advise_range(mmap::Advice::PopulateWrite, 0, page),
+        );
+    }
+    // `MS_INVALIDATE` is refused on locked pages (`EBUSY`); where `RLIMIT_MEMLOCK` is 0 (some
+    // containers) nothing can be locked, and there is nothing to refuse.
+    match memory.lock() {
+        Ok(()) => {
+            names.check("flush_invalidate", memory.flush_invalidate());
+            names.check(
+                "flush_invalidate_range",
+                memory.flush_invalidate_range(0, page),
+            );
+            memory.unlock().unwrap();
+        }
+        Err(error) => println!("flush_invalidate not checked: {error}"),
+    }
+
+    // A map of two pages of a file cut to one: its second page is past the end of the file.
+    let file = common::file_of(&vec![1; 2 * page]);
+    let cut = MmapRaw::map_raw(&file).unwrap();
+    file.set_len(page as u64).unwrap();
+    names.check("read_at", cut.read_at(&mut [0], page));
+    names.check("MmapReader::read", {
+        let mut reader = cut.reader();
+        std::io::Seek::seek(&mut reader, std::io::SeekFrom::Start(page as u64)).unwrap();
+        reader.read(&mut [0])
+    });
+    #[cfg(mman_populate)]
+    {
+        names.check("populate", cut.populate());
+        names.check("populate_range", cut.populate_range(page, 1));
+        names.check("populate_write", cut.populate_write());
+    }
+    // `mlock` faults every page in, and fails (`ENOMEM`) on the one past the end of the file.
+    names.check("lock", cut.lock());
+    names.check("lock_range", cut.lock_range(page, 1));
+
+    #[cfg(mman_has = "MREMAP_MAYMOVE")]
+    {
+        let file = common::file_of(&vec![1; page]);
+        // SAFETY: the temporary file is this test's alone, and nothing writes or truncates it.
+        let mut map = unsafe { Mmap::map(&file) }.unwrap();
+        let grow = mmap::RemapOptions::new().may_move(true);
+        names.check("remap", map.remap(2 * page, grow));
+    }
+
+    #[cfg(mman_memfd)]
+    {
+        use mmap::{Seals, SharedMemory};
+        // `memfd_create` succeeds; the size cannot be an `off_t`.
+        names.check(
+            "SharedMemory::create",
+            SharedMemory::create("huge", u64::MAX),
+        );
+        let memory = SharedMemory::create("sealed", page as u64).unwrap();
+        memory.add_seals(Seals::SHRINK | Seals::SEAL).unwrap();
+        names.check("SharedMemory::set_len", memory.set_len(0));
+        names.check("SharedMemory::add_seals", memory.add_seals(Seals::WRITE));
+        // A regular file cannot be sealed: `F_GET_SEALS` fails with `EINVAL`.
+        let not_memfd =
+            SharedMemory::from(std::os::fd::OwnedFd::from(tempfile::tempfile().unwrap()));
+        names.check("SharedMemory::seals", not_memfd.seals());
+    }
+    names.assert_all_named();
 }

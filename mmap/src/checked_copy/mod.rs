@@ -57,11 +57,14 @@ use std::io;
 
 use crate::sys;
 
-#[cfg(fault_fixup_copy)]
+// The fault-fixup copy: where the target has it (`fault_fixup_target`, from the build script), and
+// the user did not opt out. The opt-out is read here, by rustc, and not by the build script: see
+// the capability's comment in build.rs.
+#[cfg(all(fault_fixup_target, not(mmap_no_fault_handler)))]
 #[path = "x86_64.rs"]
 mod arch;
 
-#[cfg(fault_fixup_copy)]
+#[cfg(all(fault_fixup_target, not(mmap_no_fault_handler)))]
 mod handler;
 
 /// Which copy to make: the fastest this build has, or the kernel's (for the tests that compare).
@@ -85,7 +88,7 @@ pub(crate) enum Via {
 /// or unreadable).
 #[inline]
 pub(crate) unsafe fn copy(src: *const u8, dst: &mut [u8], via: Via) -> io::Result<usize> {
-    #[cfg(fault_fixup_copy)]
+    #[cfg(all(fault_fixup_target, not(mmap_no_fault_handler)))]
     if via == Via::Fastest && handler::ready(dst.len()) {
         // SAFETY: `dst` is borrowed mutably, for `dst.len()` bytes of writes; the caller promises
         // the source is mapped; the handler is installed (`ready`), so a fault on the source ends
@@ -156,7 +159,7 @@ pub(crate) unsafe fn copy(src: *const u8, dst: &mut [u8], via: Via) -> io::Resul
 #[doc(alias = "sigaction")]
 #[doc(alias = "SIGBUS")]
 pub fn install_fault_handler() -> io::Result<bool> {
-    #[cfg(fault_fixup_copy)]
+    #[cfg(all(fault_fixup_target, not(mmap_no_fault_handler)))]
     return handler::install().map(|()| true);
     #[allow(unreachable_code)]
     Ok(false)
