@@ -117,6 +117,11 @@ impl HugePageSize {
     /// `Unsupported` when the directory is missing (a kernel without huge pages); otherwise the
     /// error of reading it.
     pub fn available() -> io::Result<Vec<HugePagePool>> {
+        Self::pools().map_err(crate::error::named("HugePageSize::available"))
+    }
+
+    /// [`HugePageSize::available`], for the crate's calls, which add their own names to its error.
+    pub(crate) fn pools() -> io::Result<Vec<HugePagePool>> {
         let entries = std::fs::read_dir(POOLS).map_err(|error| {
             let kind = match error.kind() {
                 io::ErrorKind::NotFound => io::ErrorKind::Unsupported,
@@ -126,7 +131,9 @@ impl HugePageSize {
         })?;
         let mut pools = Vec::new();
         for entry in entries {
-            let entry = entry?;
+            let entry = entry.map_err(|error| {
+                crate::error::failed(format_args!("huge pages: listing {POOLS}"), error)
+            })?;
             let name = entry.file_name();
             let Some(kib) = name
                 .to_str()
@@ -143,7 +150,12 @@ impl HugePageSize {
             };
             let count = |file: &str| -> io::Result<u64> {
                 let path = entry.path().join(file);
-                let text = std::fs::read_to_string(&path)?;
+                let text = std::fs::read_to_string(&path).map_err(|error| {
+                    crate::error::failed(
+                        format_args!("huge pages: reading {}", path.display()),
+                        error,
+                    )
+                })?;
                 text.trim().parse().map_err(|_| {
                     crate::error::other(
                         io::ErrorKind::InvalidData,
@@ -168,7 +180,14 @@ impl HugePageSize {
     ///
     /// `Unsupported` when `/proc/meminfo` names none; otherwise the error of reading it.
     pub fn system_default() -> io::Result<HugePageSize> {
-        let meminfo = std::fs::read_to_string("/proc/meminfo")?;
+        Self::default_size().map_err(crate::error::named("HugePageSize::system_default"))
+    }
+
+    /// [`HugePageSize::system_default`], for the crate's calls, which add their own names to its
+    /// error.
+    pub(crate) fn default_size() -> io::Result<HugePageSize> {
+        let meminfo = std::fs::read_to_string("/proc/meminfo")
+            .map_err(|error| crate::error::failed("huge pages: reading /proc/meminfo", error))?;
         meminfo
             .lines()
             .find_map(|line| {
@@ -189,7 +208,7 @@ impl HugePageSize {
 
     /// The pool of this size, checked before a map: the system must offer the size.
     pub(crate) fn pool(self) -> io::Result<HugePagePool> {
-        let pools = HugePageSize::available()?;
+        let pools = HugePageSize::pools()?;
         pools
             .iter()
             .find(|pool| pool.size == self)

@@ -672,7 +672,7 @@ impl MmapOptions {
         };
         let asked = match asked {
             Huge::Off => None,
-            Huge::DefaultSize => Some(HugePageSize::system_default()?),
+            Huge::DefaultSize => Some(HugePageSize::default_size()?),
             Huge::Bits(bits) => Some(
                 1u64.checked_shl(u32::from(bits))
                     .and_then(HugePageSize::from_bytes)

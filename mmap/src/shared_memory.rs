@@ -90,7 +90,8 @@ impl SharedMemory {
     /// - [`fstat(2)`](https://man7.org/linux/man-pages/man2/fstat.2.html)
     #[doc(alias = "fstat")]
     pub fn len(&self) -> io::Result<u64> {
-        Ok(self.file.metadata()?.len())
+        self.size()
+            .map_err(crate::error::named("SharedMemory::len"))
     }
 
     /// Whether the memory's size is 0: `fstat(2)`.
@@ -104,7 +105,17 @@ impl SharedMemory {
     /// - [`fstat(2)`](https://man7.org/linux/man-pages/man2/fstat.2.html)
     #[doc(alias = "fstat")]
     pub fn is_empty(&self) -> io::Result<bool> {
-        Ok(self.len()? == 0)
+        self.size()
+            .map(|size| size == 0)
+            .map_err(crate::error::named("SharedMemory::is_empty"))
+    }
+
+    /// `fstat(2)`'s size, for `len` and `is_empty`, which add their names to its error.
+    fn size(&self) -> io::Result<u64> {
+        match self.file.metadata() {
+            Ok(metadata) => Ok(metadata.len()),
+            Err(error) => Err(crate::error::failed("fstat", error)),
+        }
     }
 
     /// Resizes the memory: `ftruncate(2)`. Bytes added read as zeros.

@@ -452,3 +452,62 @@ fn each_method_names_itself_once_after_a_call() {
     }
     names.assert_all_named();
 }
+
+/// Asserts that `result` failed with `errno`, in an error whose message starts with `method`'s
+/// name, once.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn assert_named<T: std::fmt::Debug>(method: &str, errno: i32, result: io::Result<T>) {
+    let error = result.expect_err(method);
+    assert_eq!(mmap::raw_os_error(&error), Some(errno), "{method}: {error}");
+    let message = error.to_string();
+    assert!(
+        message.starts_with(&format!("{method}: ")),
+        "the error of {method} does not start with its name: {message}"
+    );
+    assert_eq!(
+        message.matches(method).count(),
+        1,
+        "named more than once: {message}"
+    );
+}
+
+#[test]
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn methods_that_read_files_name_themselves_when_the_kernel_refuses() {
+    const TEST: &str = "methods_that_read_files_name_themselves_when_the_kernel_refuses";
+    if !common::in_child(TEST) {
+        common::assert_success(&mut common::child(TEST));
+        return;
+    }
+    #[cfg(mman_memfd)]
+    let memory = mmap::SharedMemory::create("errors", 4096).unwrap();
+    // From here on, this child process can open no file and stat none: EACCES, as a sandbox says.
+    common::deny_syscalls(
+        &[
+            libc::SYS_open,
+            libc::SYS_openat,
+            libc::SYS_statx,
+            libc::SYS_fstat,
+            libc::SYS_newfstatat,
+        ],
+        libc::EACCES as u32,
+    );
+    #[cfg(mman_huge)]
+    {
+        assert_named(
+            "HugePageSize::available",
+            libc::EACCES,
+            mmap::HugePageSize::available(),
+        );
+        assert_named(
+            "HugePageSize::system_default",
+            libc::EACCES,
+            mmap::HugePageSize::system_default(),
+        );
+    }
+    #[cfg(mman_memfd)]
+    {
+        assert_named("SharedMemory::len", libc::EACCES, memory.len());
+        assert_named("SharedMemory::is_empty", libc::EACCES, memory.is_empty());
+    }
+}

@@ -197,55 +197,6 @@ fn a_map_right_below_a_grows_down_mapping_is_refused() {
     assert_eq!(unsafe { libc::munmap(grows_down, 4 * page) }, 0);
 }
 
-/// Installs a seccomp filter on this process that fails `process_vm_readv` with `errno`, as
-/// container profiles do.
-fn deny_process_vm_readv(errno: u32) {
-    let filter = |code: u32, k: u32, jt: u8, jf: u8| libc::sock_filter {
-        code: code as u16,
-        jt,
-        jf,
-        k,
-    };
-    let program = [
-        filter(
-            libc::BPF_LD | libc::BPF_W | libc::BPF_ABS,
-            std::mem::offset_of!(libc::seccomp_data, nr) as u32,
-            0,
-            0,
-        ),
-        filter(
-            libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
-            libc::SYS_process_vm_readv as u32,
-            0,
-            1,
-        ),
-        filter(
-            libc::BPF_RET | libc::BPF_K,
-            libc::SECCOMP_RET_ERRNO | errno,
-            0,
-            0,
-        ),
-        filter(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW, 0, 0),
-    ];
-    let fprog = libc::sock_fprog {
-        len: program.len() as u16,
-        filter: program.as_ptr().cast_mut(),
-    };
-    // SAFETY: PR_SET_NO_NEW_PRIVS takes plain integers.
-    let got = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
-    assert_eq!(got, 0);
-    // SAFETY: `fprog` points at `program`, which lives through the call; the kernel copies it.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_seccomp,
-            libc::SECCOMP_SET_MODE_FILTER,
-            0,
-            &fprog as *const libc::sock_fprog,
-        )
-    };
-    assert_eq!(ret, 0, "seccomp: {}", std::io::Error::last_os_error());
-}
-
 #[test]
 fn remap_grows_where_process_vm_readv_is_denied() {
     const TEST: &str = "remap_grows_where_process_vm_readv_is_denied";
@@ -259,7 +210,7 @@ fn remap_grows_where_process_vm_readv_is_denied() {
         "EPERM" => libc::EPERM,
         _ => libc::ENOSYS,
     };
-    deny_process_vm_readv(errno as u32);
+    common::deny_syscalls(&[libc::SYS_process_vm_readv], errno as u32);
     let page = page_size();
     let mut buf = [0u8; 1];
     // SAFETY: reading a byte of this process with an empty list copies nothing; here it only

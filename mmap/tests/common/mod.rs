@@ -312,3 +312,59 @@ pub(crate) fn huge_memfd(name: &std::ffi::CStr, len: u64) -> mmap::SharedMemory 
     memory.set_len(len).unwrap();
     memory
 }
+
+/// Installs a seccomp filter on this process that fails the system calls `numbers` with `errno`,
+/// as container profiles do. For a child process (see [`child`]): there is no way back.
+#[cfg(target_os = "linux")]
+pub(crate) fn deny_syscalls(numbers: &[libc::c_long], errno: u32) {
+    let filter = |code: u32, k: u32, jt: u8, jf: u8| libc::sock_filter {
+        code: code as u16,
+        jt,
+        jf,
+        k,
+    };
+    // Load the call's number; for each denied one, return the error if it matches; else allow.
+    let mut program = vec![filter(
+        libc::BPF_LD | libc::BPF_W | libc::BPF_ABS,
+        std::mem::offset_of!(libc::seccomp_data, nr) as u32,
+        0,
+        0,
+    )];
+    for &number in numbers {
+        program.push(filter(
+            libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
+            number as u32,
+            0,
+            1,
+        ));
+        program.push(filter(
+            libc::BPF_RET | libc::BPF_K,
+            libc::SECCOMP_RET_ERRNO | errno,
+            0,
+            0,
+        ));
+    }
+    program.push(filter(
+        libc::BPF_RET | libc::BPF_K,
+        libc::SECCOMP_RET_ALLOW,
+        0,
+        0,
+    ));
+    let fprog = libc::sock_fprog {
+        len: program.len() as u16,
+        filter: program.as_mut_ptr(),
+    };
+    // SAFETY: PR_SET_NO_NEW_PRIVS takes plain integers.
+    let got = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
+    assert_eq!(got, 0);
+    // SAFETY: `fprog` points at `program`, which lives through the call; the kernel copies it.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            0,
+            &fprog as *const libc::sock_fprog,
+        )
+    };
+    assert_eq!(ret, 0, "seccomp: {}", std::io::Error::last_os_error());
+}
