@@ -148,10 +148,8 @@ impl MmapInner {
         (self.len() > 0).then(|| {
             let prefix = self.prefix();
             // SAFETY: the mapping starts `prefix` bytes before `ptr`.
-            (
-                unsafe { self.ptr.sub(prefix) }.cast::<c_void>(),
-                self.len() + prefix,
-            )
+            let start = unsafe { self.ptr.sub(prefix) };
+            (start.cast::<c_void>(), self.len() + prefix)
         })
     }
 

@@ -439,9 +439,9 @@ fn cases() -> Vec<Case> {
                 "memfd_create(MFD_HUGETLB): {}",
                 std::io::Error::last_os_error()
             );
+            use std::os::fd::{FromRawFd, OwnedFd};
             // SAFETY: the kernel just returned this descriptor, owned by nothing else.
-            let memfd =
-                unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+            let memfd = unsafe { OwnedFd::from_raw_fd(fd) };
             MmapOptions::new()
                 .len(4096)
                 .offset(4096)

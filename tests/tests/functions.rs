@@ -90,9 +90,9 @@ fn the_functions_of_the_headers_are_found_not_listed() {
 
 #[test]
 fn process_mrelease_of_a_live_process_is_refused() {
+    let pid = std::process::id();
     // SAFETY: `pidfd_open` takes a pid and flags; the descriptor is closed below.
-    let pidfd =
-        unsafe { libc::syscall(libc::SYS_pidfd_open, std::process::id(), 0) } as core::ffi::c_int;
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as core::ffi::c_int;
     assert!(
         pidfd >= 0,
         "pidfd_open: {}",

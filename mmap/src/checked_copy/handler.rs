@@ -126,15 +126,15 @@ fn in_place() -> bool {
         ret == 0 && unsafe { action.assume_init() }.sa_sigaction == ours
     });
     let mut mask = MaybeUninit::<libc::sigset_t>::zeroed();
+    let (unchanged, into) = (std::ptr::null(), mask.as_mut_ptr());
     // SAFETY: a null set only reads this thread's mask into `mask`.
-    let ret =
-        unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), mask.as_mut_ptr()) };
+    let ret = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, unchanged, into) };
     // SAFETY: filled by pthread_sigmask (and all zeros, an empty set, anyway).
     let mask = unsafe { mask.assume_init() };
-    // SAFETY: `mask` is a valid set.
-    let blocked = SIGNALS
-        .iter()
-        .any(|&sig| unsafe { libc::sigismember(&mask, sig) } == 1);
+    let blocked = SIGNALS.iter().any(|&sig| {
+        // SAFETY: `mask` is a valid set.
+        unsafe { libc::sigismember(&mask, sig) == 1 }
+    });
     current && ret == 0 && !blocked
 }
 
