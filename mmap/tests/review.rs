@@ -15,6 +15,48 @@ use std::io::ErrorKind;
 
 use mmap::{page_size, Advice, Mmap, MmapOptions, Seals, SharedMemory};
 
+/// A thread that keeps putting each of two files in turn behind one descriptor number, with safe
+/// code only: it drops the clone that holds the number, then clones the other file, which takes
+/// the lowest free number, the same one. Stopped and joined when dropped.
+struct Swapper {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Swapper {
+    /// Starts swapping clones of `files` behind a number, the first's to begin with; returns the
+    /// number.
+    fn start(files: [&std::fs::File; 2]) -> (std::os::fd::RawFd, Swapper) {
+        let files = files.map(|file| file.try_clone().unwrap());
+        let occupant = files[0].try_clone().unwrap();
+        let number = occupant.as_raw_fd();
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut occupant = occupant;
+                while !stop.load(Ordering::Relaxed) {
+                    for file in [&files[1], &files[0]] {
+                        drop(occupant);
+                        occupant = file.try_clone().unwrap();
+                    }
+                }
+            })
+        };
+        let thread = Some(thread);
+        (number, Swapper { stop, thread })
+    }
+}
+
+impl Drop for Swapper {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            thread.join().unwrap();
+        }
+    }
+}
+
 /// How a safe constructor that takes a `RawFd` is called in the race below.
 type MapByNumber = fn(std::os::fd::RawFd) -> Option<Mmap>;
 
@@ -35,23 +77,8 @@ fn a_number_swapped_after_the_check_is_never_mapped(map: MapByNumber) {
     std::os::unix::fs::FileExt::write_all_at(unsealed.as_file(), &vec![0x55; len as usize], 0)
         .unwrap();
 
-    // The number the mapping thread is given: a clone of the sealed memfd, which the swapping
-    // thread owns and swaps.
-    let occupant = sealed.as_file().try_clone().unwrap();
-    let number = occupant.as_raw_fd();
-    let stop = Arc::new(AtomicBool::new(false));
-    let swapper = {
-        let stop = Arc::clone(&stop);
-        std::thread::spawn(move || {
-            let mut occupant = occupant;
-            while !stop.load(Ordering::Relaxed) {
-                for file in [unsealed.as_file(), sealed.as_file()] {
-                    drop(occupant);
-                    occupant = file.try_clone().unwrap();
-                }
-            }
-        })
-    };
+    // The number the mapping thread is given: the sealed memfd's at first.
+    let (number, swapper) = Swapper::start([sealed.as_file(), unsealed.as_file()]);
     let deadline = Instant::now() + Duration::from_secs(2);
     let (mut maps, mut unsealed_maps) = (0, 0);
     while Instant::now() < deadline && unsealed_maps == 0 {
@@ -62,8 +89,7 @@ fn a_number_swapped_after_the_check_is_never_mapped(map: MapByNumber) {
             }
         }
     }
-    stop.store(true, Ordering::Relaxed);
-    swapper.join().unwrap();
+    drop(swapper);
     println!("{maps} maps of the number, {unsealed_maps} of the unsealed file");
     assert!(
         maps > 0,
@@ -271,21 +297,7 @@ fn map_raw_of_a_number_swapped_for_huge_pages_leaks_nothing() {
     let regular = tempfile::tempfile().unwrap();
     regular.set_len(page_size() as u64).unwrap();
     let huge_pages = common::huge_memfd(c"swapped-huge", huge as u64);
-    let occupant = regular.try_clone().unwrap();
-    let number = occupant.as_raw_fd();
-    let stop = Arc::new(AtomicBool::new(false));
-    let swapper = {
-        let stop = Arc::clone(&stop);
-        std::thread::spawn(move || {
-            let mut occupant = occupant;
-            while !stop.load(Ordering::Relaxed) {
-                for file in [huge_pages.as_file(), &regular] {
-                    drop(occupant);
-                    occupant = file.try_clone().unwrap();
-                }
-            }
-        })
-    };
+    let (number, swapper) = Swapper::start([&regular, huge_pages.as_file()]);
     let deadline = Instant::now() + Duration::from_secs(2);
     let (mut maps, mut leaks) = (0, 0);
     while Instant::now() < deadline && leaks == 0 {
@@ -299,8 +311,7 @@ fn map_raw_of_a_number_swapped_for_huge_pages_leaks_nothing() {
             }
         }
     }
-    stop.store(true, Ordering::Relaxed);
-    swapper.join().unwrap();
+    drop(swapper);
     println!("{maps} maps of the number, {leaks} left mapped after drop");
     assert!(maps > 0, "nothing behind the number was ever mapped");
     assert_eq!(
