@@ -40,6 +40,16 @@ pub fn cargo_status(target: &Path, args: &[&str], envs: &[(&str, &str)]) -> (boo
     (output.status.success(), stdout, stderr)
 }
 
+/// `cargo build` of mmap-sys alone, with the JSON messages [`sys_build`] reads: the start of every
+/// nested build's arguments.
+pub const SYS_BUILD: [&str; 5] = [
+    "build",
+    "--locked",
+    "--message-format=json",
+    "-p",
+    "mmap-sys",
+];
+
 /// What one run of mmap-sys's build script reported, and the constants it wrote.
 pub struct SysBuild {
     /// Its `cargo::metadata=` lines: `defined`, `functions`, `wrapper`, `path`.

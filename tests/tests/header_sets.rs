@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use mmap_conformance::header_sets::{
     bindgen_args, built_constants, c_constants, cross_includes, differences, gcc, CROSS,
 };
-use mmap_conformance::nested::{cargo, sys_build, workspace, SysBuild};
+use mmap_conformance::nested::{cargo, sys_build, workspace, SysBuild, SYS_BUILD};
 
 fn target_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("header-sets")
@@ -23,13 +23,7 @@ fn target_dir() -> PathBuf {
 /// The host is named too, so that both kinds of build share the build scripts' dependencies
 /// (cargo builds them apart from a build without `--target`).
 fn build(args: &[&str], envs: &[(&str, &str)]) -> SysBuild {
-    let mut all = vec![
-        "build",
-        "--locked",
-        "--message-format=json",
-        "-p",
-        "mmap-sys",
-    ];
+    let mut all = SYS_BUILD.to_vec();
     if !args.contains(&"--target") {
         all.extend(["--target", env!("MMAP_CONFORMANCE_TARGET")]);
     }

@@ -11,17 +11,13 @@
 use std::path::Path;
 
 use mmap_conformance::header_sets::{built_constants, c_constants, differences};
-use mmap_conformance::nested::{cargo, cargo_status, default_path, sys_build, workspace, SysBuild};
+use mmap_conformance::nested::{
+    cargo, cargo_status, default_path, sys_build, workspace, SysBuild, SYS_BUILD,
+};
 
 fn build(args: &[&str], envs: &[(&str, &str)]) -> (SysBuild, String) {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("paths");
-    let mut all = vec![
-        "build",
-        "--locked",
-        "--message-format=json",
-        "-p",
-        "mmap-sys",
-    ];
+    let mut all = SYS_BUILD.to_vec();
     all.extend_from_slice(args);
     let (stdout, stderr) = cargo(&target, &all, envs);
     (sys_build(&stdout), stderr)

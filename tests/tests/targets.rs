@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use mmap_conformance::nested::{sys_build, workspace, SysBuild};
+use mmap_conformance::nested::{sys_build, workspace, SysBuild, SYS_BUILD};
 use mmap_conformance::FAMILIES;
 
 fn target_dir() -> PathBuf {
@@ -35,15 +35,8 @@ fn target_dir() -> PathBuf {
 fn build(target: &str, args: &[&str], envs: &[(String, String)]) -> Result<SysBuild, String> {
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     command
-        .args([
-            "build",
-            "--locked",
-            "--message-format=json",
-            "-p",
-            "mmap-sys",
-            "--target",
-            target,
-        ])
+        .args(SYS_BUILD)
+        .args(["--target", target])
         .args(args)
         .current_dir(workspace())
         .env("CARGO_TARGET_DIR", target_dir());
