@@ -14,7 +14,7 @@
  * The kernel's UAPI header: PROT_SEM, MAP_UNINITIALIZED, MAP_HUGE_*, MADV_SOFT_OFFLINE, MADV_COLLAPSE.
  * Only where the target's compiler finds it: musl-gcc, for one, sees musl's headers and not the
  * kernel's, and the build then exports what <sys/mman.h> alone defines (DEP_MMAN_DEFINED and
- * mmap::missing_constants() say what that leaves out). Add the kernel's headers with
+ * mman::missing_constants() say what that leaves out). Add the kernel's headers with
  * CFLAGS_<target>="-idirafter <dir>" (see mmap-sys's README) to have them.
  */
 #if defined(__linux__) && defined(__has_include)

@@ -116,7 +116,7 @@ const CAPABILITIES: &[Capability] = &[
     },
     // The targets that have the copy routine with a fault fixup and its SIGBUS/SIGSEGV handler
     // (src/checked_copy). Whether the build uses it is the code's to say, with the user's
-    // `--cfg mmap_no_fault_handler`, which this script must not read: Cargo (1.77 at least) does
+    // `--cfg mman_no_fault_handler`, which this script must not read: Cargo (1.77 at least) does
     // not run a build script again when RUSTFLAGS change in a `--target` build, and a cfg derived
     // from the opt-out would keep the handler the user just turned off.
     Capability {
@@ -139,9 +139,9 @@ fn main() {
         "cargo::rustc-check-cfg=cfg(mman_has, values({}))",
         values.join(", ")
     );
-    // `--cfg mmap_no_fault_handler` (set by the user, in RUSTFLAGS): checked reads copy through
+    // `--cfg mman_no_fault_handler` (set by the user, in RUSTFLAGS): checked reads copy through
     // the kernel, and no signal handler is installed (see src/checked_copy/mod.rs).
-    println!("cargo::rustc-check-cfg=cfg(mmap_no_fault_handler)");
+    println!("cargo::rustc-check-cfg=cfg(mman_no_fault_handler)");
     let defined = std::env::var("DEP_MMAN_DEFINED").unwrap_or_default();
     let defined: Vec<&str> = defined.split(',').collect();
     for name in OPTIONAL.iter().filter(|name| defined.contains(name)) {
@@ -166,7 +166,7 @@ fn main() {
         }
     }
 
-    // The list `mmap::missing_constants()` returns: what this build was made without.
+    // The list `mman::missing_constants()` returns: what this build was made without.
     let missing: Vec<String> = OPTIONAL
         .iter()
         .filter(|name| !defined.contains(name))

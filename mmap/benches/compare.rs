@@ -1,5 +1,5 @@
 //! Criterion benchmarks: this crate against the raw `mmap-sys` calls, memmap2 and `std`, on the
-//! same inputs. `cargo bench -p mmap --bench compare`; sizes from the variables in
+//! same inputs. `cargo bench -p mman --bench compare`; sizes from the variables in
 //! `mmap/BENCHMARKS.md`. The one-table summary is the `ratios` bench.
 
 // `criterion_group!` defines a `pub fn benches` without documentation.

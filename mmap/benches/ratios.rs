@@ -1,6 +1,6 @@
 //! One table of ratios: this crate against the raw `mmap-sys` calls, memmap2 and `std`, each row's
 //! contenders measured interleaved (so that machine noise hits them alike), the median of several
-//! runs. `cargo bench -p mmap --bench ratios`; sizes from `MMAP_BENCH_FILE_MIB`,
+//! runs. `cargo bench -p mman --bench ratios`; sizes from `MMAP_BENCH_FILE_MIB`,
 //! `MMAP_BENCH_ANON_MIB`, `MMAP_BENCH_READS` and `MMAP_BENCH_RUNS` (see `mmap/BENCHMARKS.md`).
 
 mod workloads;
@@ -161,7 +161,7 @@ fn rows_against<'a, const N: usize>(
 /// One row of checked reads of N bytes at `reads` random offsets of `map` (of `file`, `len`
 /// bytes): the checked `read_at`, the slice copy (twice) and `pread`, interleaved.
 fn checked_reads<const N: usize>(
-    map: &mmap::Mmap,
+    map: &mman::Mmap,
     file: &std::fs::File,
     len: usize,
     reads: usize,
@@ -437,10 +437,10 @@ fn main() {
     println!("allocations in 3000 map/unmap pairs (file, file with len, anonymous): {allocations}");
     println!(
         "size_of::<Mmap>() = {} bytes, size_of::<MmapMut>() = {} bytes",
-        std::mem::size_of::<mmap::Mmap>(),
-        std::mem::size_of::<mmap::MmapMut>()
+        std::mem::size_of::<mman::Mmap>(),
+        std::mem::size_of::<mman::MmapMut>()
     );
     println!("ran in {:.0} s", started.elapsed().as_secs_f64());
     assert_eq!(allocations, 0, "mapping and unmapping must not allocate");
-    assert_eq!(std::mem::size_of::<mmap::Mmap>(), 16);
+    assert_eq!(std::mem::size_of::<mman::Mmap>(), 16);
 }

@@ -5,7 +5,7 @@
 
 use std::fs::File;
 
-use mmap::MmapOptions;
+use mman::MmapOptions;
 
 fn main() -> std::io::Result<()> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml");

@@ -54,7 +54,7 @@ advice_enum! {
     ///
     #[cfg_attr(mman_has = "MADV_HUGEPAGE", doc = "```")]
     #[cfg_attr(not(mman_has = "MADV_HUGEPAGE"), doc = "```ignore")]
-    /// assert_eq!(mmap::Advice::HugePage as i32, mmap_sys::MADV_HUGEPAGE);
+    /// assert_eq!(mman::Advice::HugePage as i32, mmap_sys::MADV_HUGEPAGE);
     /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     #[non_exhaustive]
@@ -110,7 +110,7 @@ impl Advice {
     /// anything else.
     ///
     /// ```
-    /// use mmap::Advice;
+    /// use mman::Advice;
     ///
     /// assert!(Advice::Sequential.is_supported());
     /// ```
@@ -159,14 +159,14 @@ impl Advice {
     ///
     /// ```compile_fail
     /// # fn main() -> std::io::Result<()> {
-    /// let map = mmap::MmapMut::map_anon(4096)?;
-    /// map.advise(mmap::Advice::HwPoison)?;
+    /// let map = mman::MmapMut::map_anon(4096)?;
+    /// map.advise(mman::Advice::HwPoison)?;
     /// # Ok(())
     /// # }
     /// ```
     ///
     /// ```
-    /// use mmap::{Advice, UncheckedAdvice};
+    /// use mman::{Advice, UncheckedAdvice};
     ///
     /// assert_eq!(Advice::HwPoison, UncheckedAdvice::HwPoison);
     /// assert_eq!(Advice::HwPoison as i32, mmap_sys::MADV_HWPOISON);

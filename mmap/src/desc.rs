@@ -30,7 +30,7 @@ pub struct MmapRawDescriptor(RawFd);
 ///
 /// ```
 /// use std::os::fd::{AsFd, AsRawFd};
-/// use mmap::MmapOptions;
+/// use mman::MmapOptions;
 ///
 /// # fn main() -> std::io::Result<()> {
 /// let file = tempfile::tempfile()?;

@@ -116,7 +116,7 @@ pub(crate) fn explain(error: io::Error, kind: io::ErrorKind, why: impl fmt::Disp
 /// memmap2 returns the OS error itself, so its users write `error.raw_os_error()`. This crate's
 /// errors carry a message naming the public method and its arguments, and std keeps
 /// `raw_os_error()` only for an `io::Error` without a message: for those errors it is `None`.
-/// Write `mmap::raw_os_error(&error)` instead; it also returns the number of a bare OS error, so
+/// Write `mman::raw_os_error(&error)` instead; it also returns the number of a bare OS error, so
 /// it works on every `io::Error`. The error's [`kind`](io::Error::kind) is the OS error's (with
 /// `EBADF` as `InvalidInput` and `ENODEV` as `Unsupported`), or the crate's own where it explains
 /// a failure (an `EFAULT` of `populate` is `UnexpectedEof`).
@@ -129,10 +129,10 @@ pub(crate) fn explain(error: io::Error, kind: io::ErrorKind, why: impl fmt::Disp
 /// path.as_file().set_len(4096)?;
 /// let read_only = std::fs::File::open(path.path())?;
 /// // SAFETY: the kernel refuses the map: nothing is mapped.
-/// let error = unsafe { mmap::MmapMut::map_mut(&read_only) }.unwrap_err();
+/// let error = unsafe { mman::MmapMut::map_mut(&read_only) }.unwrap_err();
 /// // "map_mut: mmap of 4096 bytes at offset 0 failed: Permission denied (os error 13)"
 /// assert_eq!(error.kind(), ErrorKind::PermissionDenied);
-/// assert_eq!(mmap::raw_os_error(&error), Some(libc::EACCES));
+/// assert_eq!(mman::raw_os_error(&error), Some(libc::EACCES));
 /// assert_eq!(error.raw_os_error(), None); // std's method sees the message, not the number
 /// # Ok(())
 /// # }

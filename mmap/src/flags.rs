@@ -9,7 +9,7 @@ bitflags::bitflags! {
     /// The empty set is `PROT_NONE`: no access at all.
     ///
     /// ```
-    /// use mmap::Protection;
+    /// use mman::Protection;
     ///
     /// let rw = Protection::READ | Protection::WRITE;
     /// assert_eq!(rw.bits(), mmap_sys::PROT_READ | mmap_sys::PROT_WRITE);
@@ -40,7 +40,7 @@ bitflags::bitflags! {
     // The example needs `MAP_LOCKED`, which reduced headers (musl's, the tests' fixture) lack.
     #[cfg_attr(mman_has = "MAP_LOCKED", doc = "```")]
     #[cfg_attr(not(mman_has = "MAP_LOCKED"), doc = "```ignore")]
-    /// use mmap::MapFlags;
+    /// use mman::MapFlags;
     ///
     /// let raw = MapFlags::from_bits_retain(mmap_sys::MAP_LOCKED);
     /// assert_eq!(raw.bits(), mmap_sys::MAP_LOCKED);

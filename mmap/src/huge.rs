@@ -18,7 +18,7 @@ const POOLS: &str = "/sys/kernel/mm/hugepages";
 /// Which sizes the system can map now is [`HugePageSize::available`]'s answer.
 ///
 /// ```
-/// use mmap::HugePageSize;
+/// use mman::HugePageSize;
 ///
 /// assert_eq!(HugePageSize::HUGE_2MB.bytes(), 2 << 20);
 /// assert_eq!(HugePageSize::HUGE_2MB.flag(), mmap_sys::MAP_HUGE_2MB);
@@ -105,7 +105,7 @@ impl HugePageSize {
     ///
     /// ```
     /// # fn main() -> std::io::Result<()> {
-    /// for pool in mmap::HugePageSize::available()? {
+    /// for pool in mman::HugePageSize::available()? {
     ///     println!("{}: {} of {} pages free", pool.size, pool.free, pool.total);
     /// }
     /// # Ok(())

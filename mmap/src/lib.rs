@@ -11,7 +11,7 @@
 //!
 //! ```
 //! use std::io::Write;
-//! use mmap::Mmap;
+//! use mman::Mmap;
 //!
 //! # fn main() -> std::io::Result<()> {
 //! let mut file = tempfile::tempfile()?;
@@ -26,7 +26,7 @@
 //! Write a file and flush the writes to it:
 //!
 //! ```
-//! use mmap::MmapMut;
+//! use mman::MmapMut;
 //!
 //! # fn main() -> std::io::Result<()> {
 //! let file = tempfile::tempfile()?;
@@ -42,7 +42,7 @@
 //! Anonymous memory, with advice for the kernel:
 //!
 //! ```
-//! use mmap::{Advice, MmapOptions};
+//! use mman::{Advice, MmapOptions};
 //!
 //! # fn main() -> std::io::Result<()> {
 //! let mut memory = MmapOptions::new().len(1 << 20).map_anon()?;
@@ -206,11 +206,11 @@
 //!
 //! ```
 //! # fn main() -> std::io::Result<()> {
-//! let map = mmap::MmapMut::map_anon(4096)?;
+//! let map = mman::MmapMut::map_anon(4096)?;
 //! match map.lock() {
 //!     Ok(()) => map.unlock()?,
 //!     // Past RLIMIT_MEMLOCK (memmap2 code matched on `error.raw_os_error()`).
-//!     Err(error) if matches!(mmap::raw_os_error(&error), Some(libc::ENOMEM | libc::EPERM)) => {
+//!     Err(error) if matches!(mman::raw_os_error(&error), Some(libc::ENOMEM | libc::EPERM)) => {
 //!         println!("not locked: {error}")
 //!     }
 //!     Err(error) => return Err(error),
@@ -224,7 +224,7 @@
 //! - `bytes`: `From<Mmap> for bytes::Bytes`, without a copy.
 //! - `stable_deref_trait`: `StableDeref` for `Mmap` and `MmapMut`.
 //!
-//! And one `cfg`, for the final binary to set (`RUSTFLAGS="--cfg mmap_no_fault_handler"`): no
+//! And one `cfg`, for the final binary to set (`RUSTFLAGS="--cfg mman_no_fault_handler"`): no
 //! signal handler of this crate; the checked reads copy through the kernel (`process_vm_readv`),
 //! 3 to 30 times slower, with the same results. See [`install_fault_handler`] for what the handler
 //! does and what it needs.
@@ -284,7 +284,7 @@ pub use shared_memory::SharedMemory;
 /// and Linux headers.
 ///
 /// ```
-/// for name in mmap::missing_constants() {
+/// for name in mman::missing_constants() {
 ///     println!("not supported by this build: {name} (the host's headers lack it)");
 /// }
 /// ```
@@ -295,7 +295,7 @@ pub fn missing_constants() -> &'static [&'static str] {
 /// The size of a memory page in bytes: `sysconf(_SC_PAGESIZE)`, read once.
 ///
 /// ```
-/// assert!(mmap::page_size().is_power_of_two());
+/// assert!(mman::page_size().is_power_of_two());
 /// ```
 ///
 /// # References

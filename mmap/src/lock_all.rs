@@ -10,7 +10,7 @@ bitflags::bitflags! {
     /// What [`lock_all`] locks: the `flags` of `mlockall(2)`.
     ///
     /// ```
-    /// use mmap::LockAll;
+    /// use mman::LockAll;
     ///
     /// let both = LockAll::CURRENT | LockAll::FUTURE;
     /// assert_eq!(both.bits(), mmap_sys::MCL_CURRENT | mmap_sys::MCL_FUTURE);
@@ -39,12 +39,12 @@ bitflags::bitflags! {
 /// would go past the limit fails.
 ///
 /// ```no_run
-/// use mmap::LockAll;
+/// use mman::LockAll;
 ///
 /// # fn main() -> std::io::Result<()> {
-/// mmap::lock_all(LockAll::CURRENT | LockAll::FUTURE)?;
+/// mman::lock_all(LockAll::CURRENT | LockAll::FUTURE)?;
 /// // ... work that must never wait for the disk ...
-/// mmap::unlock_all()?;
+/// mman::unlock_all()?;
 /// # Ok(())
 /// # }
 /// ```

@@ -154,9 +154,9 @@ macro_rules! impl_methods_of_every_map {
             /// ```
             /// # fn main() -> std::io::Result<()> {
             /// let file = tempfile::tempfile()?;
-            /// file.set_len(8 * mmap::page_size() as u64)?;
+            /// file.set_len(8 * mman::page_size() as u64)?;
             /// // SAFETY: the temporary file is this process's alone, and nothing truncates it.
-            /// let map = unsafe { mmap::Mmap::map(&file)? };
+            /// let map = unsafe { mman::Mmap::map(&file)? };
             /// map.populate()?;
             /// assert_eq!(map.resident_pages()?, 8);
             /// # Ok(())
@@ -208,7 +208,7 @@ macro_rules! impl_methods_of_every_map {
             /// On x86-64 Linux it costs what a plain copy costs: the copy is made by a routine that
             /// a `SIGBUS`/`SIGSEGV` handler of this crate stops at such a page (installed with
             /// `sigaction(2)` on the first call; every other fault goes on to the handler before
-            /// it). Elsewhere, or built with `--cfg mmap_no_fault_handler`, the kernel makes the
+            /// it). Elsewhere, or built with `--cfg mman_no_fault_handler`, the kernel makes the
             /// copy: `process_vm_readv(2)` on this process (off Linux, `write(2)` of the range into
             /// a pipe, read back). The results are the same; see
             /// [`install_fault_handler`](crate::install_fault_handler) for what the handler needs.
@@ -220,7 +220,7 @@ macro_rules! impl_methods_of_every_map {
             /// let mut file = tempfile::tempfile()?;
             /// file.write_all(b"header:payload")?;
             /// // SAFETY: the temporary file is this process's alone.
-            /// let map = unsafe { mmap::Mmap::map(&file)? };
+            /// let map = unsafe { mman::Mmap::map(&file)? };
             /// let mut buf = [0u8; 16];
             /// let n = map.read_at(&mut buf, 7)?;
             /// assert_eq!(&buf[..n], b"payload");
@@ -272,7 +272,7 @@ macro_rules! impl_methods_of_every_map {
             /// let mut file = tempfile::tempfile()?;
             /// file.write_all(b"line 1\nline 2\n")?;
             /// // SAFETY: the temporary file is this process's alone.
-            /// let map = unsafe { mmap::Mmap::map(&file)? };
+            /// let map = unsafe { mman::Mmap::map(&file)? };
             /// let mut reader = map.reader();
             /// reader.seek(SeekFrom::Start(7))?;
             /// let mut text = String::new();
@@ -290,7 +290,7 @@ macro_rules! impl_methods_of_every_map {
             ///
             /// ```
             /// # fn main() -> std::io::Result<()> {
-            /// let mut memory = mmap::MmapMut::map_anon(4 * mmap::page_size())?;
+            /// let mut memory = mman::MmapMut::map_anon(4 * mman::page_size())?;
             /// assert_eq!(memory.resident_pages()?, 0); // nothing touched yet
             /// memory[0] = 1;
             /// assert_eq!(memory.resident_pages()?, 1);
@@ -390,8 +390,8 @@ macro_rules! impl_methods_of_every_map {
             ///
             /// ```
             /// # fn main() -> std::io::Result<()> {
-            /// let page = mmap::page_size();
-            /// let mut memory = mmap::MmapMut::map_anon(4 * page)?;
+            /// let page = mman::page_size();
+            /// let mut memory = mman::MmapMut::map_anon(4 * page)?;
             /// memory.lock_range_on_fault(page, 2 * page)?;
             /// assert_eq!(memory.resident_pages()?, 0); // locked, but nothing faulted in
             /// memory[page] = 1;
@@ -532,7 +532,7 @@ macro_rules! impl_flush_methods {
             ///
             /// ```
             /// # fn main() -> std::io::Result<()> {
-            /// let memory = mmap::MmapMut::map_anon(4 * mmap::page_size())?;
+            /// let memory = mman::MmapMut::map_anon(4 * mman::page_size())?;
             /// memory.populate_write()?;
             /// assert_eq!(memory.resident_pages()?, 4);
             /// # Ok(())
@@ -624,7 +624,7 @@ macro_rules! impl_flush_methods {
 /// let mut file = tempfile::tempfile()?;
 /// file.write_all(b"hello")?;
 /// // SAFETY: the temporary file is this process's alone, and nothing truncates it.
-/// let map = unsafe { mmap::Mmap::map(&file)? };
+/// let map = unsafe { mman::Mmap::map(&file)? };
 /// assert_eq!(&map[..], b"hello");
 /// # Ok(())
 /// # }
@@ -757,7 +757,7 @@ impl AsRef<[u8]> for Mmap {
 /// let mut file = tempfile::tempfile()?;
 /// file.set_len(4)?;
 /// // SAFETY: the temporary file is this process's alone, and nothing truncates it.
-/// let mut map = unsafe { mmap::MmapMut::map_mut(&file)? };
+/// let mut map = unsafe { mman::MmapMut::map_mut(&file)? };
 /// map.copy_from_slice(b"data");
 /// map.flush()?;
 ///
@@ -810,7 +810,7 @@ impl MmapMut {
     ///
     /// ```
     /// # fn main() -> std::io::Result<()> {
-    /// let mut memory = mmap::MmapMut::map_anon(4096)?;
+    /// let mut memory = mman::MmapMut::map_anon(4096)?;
     /// assert!(memory.iter().all(|&b| b == 0));
     /// memory[0] = 1;
     /// # Ok(())
@@ -922,7 +922,7 @@ impl AsMut<[u8]> for MmapMut {
 /// # fn main() -> std::io::Result<()> {
 /// let file = tempfile::tempfile()?;
 /// file.set_len(4096)?;
-/// let map = mmap::MmapRaw::map_raw(&file)?;
+/// let map = mman::MmapRaw::map_raw(&file)?;
 /// // SAFETY: the map is 4096 bytes long and nothing else writes the temporary file.
 /// unsafe { map.as_mut_ptr().write(42) };
 /// map.flush()?;
@@ -989,10 +989,10 @@ impl MmapRaw {
     /// `mprotect(2)`.
     ///
     /// ```
-    /// use mmap::{MmapOptions, Protection};
+    /// use mman::{MmapOptions, Protection};
     ///
     /// # fn main() -> std::io::Result<()> {
-    /// let map = mmap::MmapRaw::from(MmapOptions::new().len(8192).map_anon()?);
+    /// let map = mman::MmapRaw::from(MmapOptions::new().len(8192).map_anon()?);
     /// map.protect_range(4096, 4096, Protection::READ)?;
     /// assert!(map.protect_range(4096, 8192, Protection::READ).is_err()); // outside the map
     /// # Ok(())
@@ -1217,7 +1217,7 @@ impl MmapOptions {
     /// [`MmapOptions::map_sealed`] is the same map for sealed memfds only, with an `io::Error`.
     ///
     /// ```
-    /// use mmap::{MmapOptions, Seals, SharedMemory};
+    /// use mman::{MmapOptions, Seals, SharedMemory};
     ///
     /// # fn main() -> std::io::Result<()> {
     /// let memory = SharedMemory::create("constants", 4096)?;
@@ -1287,7 +1287,7 @@ impl MmapOptions {
     ///
     /// ```
     /// # fn main() -> std::io::Result<()> {
-    /// let mut memory = mmap::MmapOptions::new().len(1 << 20).map_anon()?;
+    /// let mut memory = mman::MmapOptions::new().len(1 << 20).map_anon()?;
     /// memory[4096] = 7;
     /// assert_eq!(memory.iter().map(|&b| u32::from(b)).sum::<u32>(), 7);
     /// # Ok(())

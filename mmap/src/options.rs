@@ -23,7 +23,7 @@ use mmap_sys as c;
 ///
 /// ```
 /// use std::io::Write;
-/// use mmap::MmapOptions;
+/// use mman::MmapOptions;
 ///
 /// # fn main() -> std::io::Result<()> {
 /// let mut file = tempfile::tempfile()?;
@@ -190,7 +190,7 @@ impl MmapOptions {
     /// Backs the map with huge pages of `size`: [`MmapOptions::huge`] with a typed size.
     ///
     /// ```
-    /// use mmap::{HugePageSize, MmapOptions};
+    /// use mman::{HugePageSize, MmapOptions};
     ///
     /// # fn main() -> std::io::Result<()> {
     /// let offered = HugePageSize::available()?;
@@ -243,7 +243,7 @@ impl MmapOptions {
     ///
     /// ```
     /// use std::io::ErrorKind;
-    /// use mmap::MmapOptions;
+    /// use mman::MmapOptions;
     ///
     /// # fn main() -> std::io::Result<()> {
     /// let taken = MmapOptions::new().len(4096).map_anon()?;
@@ -293,7 +293,7 @@ impl MmapOptions {
     /// # fn main() -> std::io::Result<()> {
     /// let file = tempfile::tempfile()?;
     /// file.set_len(4096)?;
-    /// match mmap::MmapOptions::new().dax_sync().map_raw(&file) {
+    /// match mman::MmapOptions::new().dax_sync().map_raw(&file) {
     ///     Ok(map) => println!("{} bytes on persistent memory", map.len()),
     ///     Err(error) if error.kind() == ErrorKind::Unsupported => println!("not on DAX: {error}"),
     ///     Err(error) => return Err(error),
@@ -336,7 +336,7 @@ impl MmapOptions {
     // The example needs `MAP_LOCKED`, which reduced headers (musl's, the tests' fixture) lack.
     #[cfg_attr(mman_has = "MAP_LOCKED", doc = "```")]
     #[cfg_attr(not(mman_has = "MAP_LOCKED"), doc = "```ignore")]
-    /// use mmap::{MapFlags, MmapOptions};
+    /// use mman::{MapFlags, MmapOptions};
     ///
     /// # fn main() -> std::io::Result<()> {
     /// let mut options = MmapOptions::new();

@@ -23,7 +23,7 @@ use crate::inner::MmapInner;
 /// file.write_all(b"first\nsecond\n")?;
 /// // SAFETY: nothing writes the temporary file while the map lives; were it truncated, the reader
 /// // would return an error rather than crash.
-/// let map = unsafe { mmap::Mmap::map(&file)? };
+/// let map = unsafe { mman::Mmap::map(&file)? };
 /// let lines: Vec<String> = BufReader::new(map.reader()).lines().collect::<Result<_, _>>()?;
 /// assert_eq!(lines, ["first", "second"]);
 /// # Ok(())

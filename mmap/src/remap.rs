@@ -45,20 +45,20 @@ impl MmapMut {
     ///
     /// ```compile_fail
     /// # fn main() -> std::io::Result<()> {
-    /// let mut memory = mmap::MmapMut::map_anon(4096)?;
+    /// let mut memory = mman::MmapMut::map_anon(4096)?;
     /// let bytes = &memory[..];
     /// // error: `memory` is borrowed
-    /// memory.remap(8192, mmap::RemapOptions::new().may_move(true))?;
+    /// memory.remap(8192, mman::RemapOptions::new().may_move(true))?;
     /// println!("{}", bytes[0]);
     /// # Ok(())
     /// # }
     /// ```
     ///
     /// ```
-    /// use mmap::{MmapMut, RemapOptions};
+    /// use mman::{MmapMut, RemapOptions};
     ///
     /// # fn main() -> std::io::Result<()> {
-    /// let page = mmap::page_size();
+    /// let page = mman::page_size();
     /// let mut memory = MmapMut::map_anon(page)?;
     /// memory[0] = 1;
     /// memory.remap(4 * page, RemapOptions::new().may_move(true))?;

@@ -12,7 +12,7 @@ bitflags::bitflags! {
     /// may do to the memory any more. A seal is never removed.
     ///
     /// ```
-    /// use mmap::Seals;
+    /// use mman::Seals;
     ///
     /// assert_eq!(Seals::WRITE.bits(), libc::F_SEAL_WRITE);
     /// ```

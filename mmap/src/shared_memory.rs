@@ -21,7 +21,7 @@ use mmap_sys as c;
 /// contents can never change, and [`SharedMemory::map_sealed`] maps it read-only without `unsafe`.
 ///
 /// ```
-/// use mmap::{Seals, SharedMemory};
+/// use mman::{Seals, SharedMemory};
 ///
 /// # fn main() -> std::io::Result<()> {
 /// let shared = SharedMemory::create("table", 4096)?;

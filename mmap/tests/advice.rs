@@ -5,7 +5,7 @@ mod common;
 
 use std::io::ErrorKind;
 
-use mmap::{Advice, MmapMut, MmapOptions, UncheckedAdvice};
+use mman::{Advice, MmapMut, MmapOptions, UncheckedAdvice};
 
 /// The flag of `VmFlags` in `/proc/self/smaps` that the kernel sets on a map given `advice`, for
 /// the advice that sets one (see `show_smap_vma_flags` in the kernel's `fs/proc/task_mmu.c`).
@@ -75,7 +75,7 @@ fn every_advice_the_kernel_supports_succeeds_on_an_anonymous_map() {
 
 #[test]
 fn advice_that_sets_a_flag_sets_it_on_its_range_only_and_normal_clears_it() {
-    let page = mmap::page_size();
+    let page = mman::page_size();
     let map = MmapMut::map_anon(3 * page).unwrap();
     let addr = map.as_ptr() as usize;
     map.advise_range(Advice::Random, page, page).unwrap();
@@ -91,10 +91,10 @@ fn advice_that_sets_a_flag_sets_it_on_its_range_only_and_normal_clears_it() {
 
 #[test]
 fn advice_works_on_file_maps_and_ranges() {
-    let page = mmap::page_size();
+    let page = mman::page_size();
     let file = common::file_of(&vec![7; 3 * page]);
     // SAFETY: the temporary file is this test's alone.
-    let map = unsafe { mmap::Mmap::map(&file).unwrap() };
+    let map = unsafe { mman::Mmap::map(&file).unwrap() };
     let addr = map.as_ptr() as usize;
     map.advise(Advice::Sequential).unwrap();
     assert!(has_vm_flag(addr + 2 * page, "sr"));
@@ -115,7 +115,7 @@ fn advice_works_on_file_maps_and_ranges() {
 
 #[test]
 fn dont_need_on_a_private_anonymous_map_reads_zeroes_again() {
-    let page = mmap::page_size();
+    let page = mman::page_size();
     let mut map = MmapMut::map_anon(2 * page).unwrap();
     map.fill(9);
     assert!(UncheckedAdvice::DontNeed.is_supported());

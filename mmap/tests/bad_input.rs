@@ -14,7 +14,7 @@ use std::fs::File;
 use std::io::{self, ErrorKind, Write};
 use std::os::fd::{AsRawFd, BorrowedFd};
 
-use mmap::{
+use mman::{
     lock_all, page_size, Advice, LockAll, MapFlags, Mmap, MmapMut, MmapOptions, MmapRaw,
     Protection, RemapOptions, SharedMemory, UncheckedAdvice,
 };
@@ -500,7 +500,7 @@ fn cases() -> Vec<Case> {
         mman_has = "MAP_HUGE_SHIFT",
         mman_has = "MAP_HUGE_MASK"
     ))]
-    if !mmap::HugePageSize::available()
+    if !mman::HugePageSize::available()
         .unwrap()
         .iter()
         .any(|pool| pool.size.bytes() == 1 << 16)
@@ -512,7 +512,7 @@ fn cases() -> Vec<Case> {
             || {
                 MmapOptions::new()
                     .len(4096)
-                    .huge_page_size(mmap::HugePageSize::HUGE_64KB)
+                    .huge_page_size(mman::HugePageSize::HUGE_64KB)
                     .map_anon()
                     .map(drop)
             },

@@ -13,7 +13,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use mmap::{page_size, Mmap, MmapOptions, Protection};
+use mman::{page_size, Mmap, MmapOptions, Protection};
 
 /// The byte at `index` of the test files: never 0, so a 0 read is a page the file no longer
 /// backs (zeros after a truncation and an extension), never a pattern byte.
@@ -54,7 +54,7 @@ const LENS: &[usize] = &[
 ];
 
 /// The handler is installed exactly where the build has the fault-fixup copy: x86-64 Linux and
-/// Android, unless built with `--cfg mmap_no_fault_handler`, the user's opt-out. The opt-out must
+/// Android, unless built with `--cfg mman_no_fault_handler`, the user's opt-out. The opt-out must
 /// hold however the build was reached: `.ci/run` also runs this test after adding the `cfg` to a
 /// `--target` build that Cargo 1.77 already made without it (whose build script Cargo does not
 /// run again: a capability the build script derives from the `cfg` would stay as it was).
@@ -63,9 +63,9 @@ fn the_fault_handler_is_installed_exactly_where_the_build_has_it() {
     let expected = cfg!(all(
         target_arch = "x86_64",
         any(target_os = "linux", target_os = "android"),
-        not(mmap_no_fault_handler)
+        not(mman_no_fault_handler)
     ));
-    assert_eq!(mmap::install_fault_handler().unwrap(), expected);
+    assert_eq!(mman::install_fault_handler().unwrap(), expected);
 }
 
 #[test]
@@ -503,7 +503,7 @@ fn handlers_installed_before_ours_still_get_their_faults() {
             0,
             "the routine's faults stay ours"
         );
-        let fast = mmap::install_fault_handler().unwrap();
+        let fast = mman::install_fault_handler().unwrap();
 
         // A fault outside the routine reaches the SA_SIGINFO handler, which recovers it.
         let guard = guard_page();
@@ -550,7 +550,7 @@ fn a_handler_installed_after_ours_that_chains_works() {
         }
         checked_read_of_a_cut(&map);
         let hits = HITS.load(Ordering::SeqCst);
-        if mmap::install_fault_handler().unwrap() {
+        if mman::install_fault_handler().unwrap() {
             assert!(hits >= 1, "the fault went through the later handler first");
         }
         return;
@@ -567,7 +567,7 @@ fn install_fault_handler_goes_back_in_front_of_a_handler_that_does_not_chain() {
         install(libc::SIGSEGV, recovering as *const () as usize, true);
         install(libc::SIGBUS, recovering as *const () as usize, true);
         // `recovering` would exit with 3 on a fault of the routine: ours goes back in front.
-        mmap::install_fault_handler().unwrap();
+        mman::install_fault_handler().unwrap();
         checked_read_of_a_cut(&map);
         let guard = guard_page();
         // SAFETY: as in the test before.
@@ -622,7 +622,7 @@ fn a_fault_on_the_destination_is_not_turned_into_a_short_read() {
         println!("read_at returned {result:?}");
         return;
     }
-    if !mmap::install_fault_handler().unwrap() {
+    if !mman::install_fault_handler().unwrap() {
         println!("not run: this build copies through the kernel, which reports a short read");
         return;
     }

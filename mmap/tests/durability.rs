@@ -5,7 +5,7 @@ mod common;
 
 use std::io::{ErrorKind, Read, Seek, SeekFrom};
 
-use mmap::{page_size, Mmap, MmapMut};
+use mman::{page_size, Mmap, MmapMut};
 
 /// Whether any file system here is mounted with DAX, where `MAP_SYNC` maps.
 #[cfg(mman_sync)]
@@ -29,13 +29,13 @@ fn dax_sync_of_a_file_not_on_dax_is_unsupported() {
     }
     let file = tempfile::tempfile().unwrap();
     file.set_len(4096).unwrap();
-    let error = mmap::MmapOptions::new()
+    let error = mman::MmapOptions::new()
         .dax_sync()
         .map_raw(&file)
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Unsupported, "{error}");
     assert_eq!(
-        mmap::raw_os_error(&error),
+        mman::raw_os_error(&error),
         Some(libc::EOPNOTSUPP),
         "{error}"
     );
@@ -43,7 +43,7 @@ fn dax_sync_of_a_file_not_on_dax_is_unsupported() {
         .to_string()
         .starts_with("map_raw: dax_sync: the file is not on a file system mounted with DAX"));
     // SAFETY: the map is refused.
-    let error = unsafe { mmap::MmapOptions::new().dax_sync().map_mut(&file) }.unwrap_err();
+    let error = unsafe { mman::MmapOptions::new().dax_sync().map_mut(&file) }.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Unsupported, "{error}");
 }
 
@@ -53,19 +53,19 @@ fn dax_sync_of_a_private_or_anonymous_map_is_refused_before_mmap() {
     let file = tempfile::tempfile().unwrap();
     file.set_len(4096).unwrap();
     // SAFETY: refused before any call.
-    let error = unsafe { mmap::MmapOptions::new().dax_sync().map_copy(&file) }.unwrap_err();
+    let error = unsafe { mman::MmapOptions::new().dax_sync().map_copy(&file) }.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert_eq!(
         error.to_string(),
         "map_copy: dax_sync: MAP_SYNC needs a shared map of a file"
     );
-    let error = mmap::MmapOptions::new()
+    let error = mman::MmapOptions::new()
         .len(4096)
         .dax_sync()
         .map_anon()
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
-    assert_eq!(mmap::raw_os_error(&error), None);
+    assert_eq!(mman::raw_os_error(&error), None);
 }
 
 #[test]
@@ -103,7 +103,7 @@ fn flush_invalidate_of_locked_pages_is_busy_and_names_flush_invalidate() {
     let map = MmapMut::map_anon(page_size()).unwrap();
     map.lock().unwrap();
     let error = map.flush_invalidate().unwrap_err();
-    assert_eq!(mmap::raw_os_error(&error), Some(libc::EBUSY), "{error}");
+    assert_eq!(mman::raw_os_error(&error), Some(libc::EBUSY), "{error}");
     let expected = format!("flush_invalidate: msync of {} bytes at 0x", page_size());
     assert!(error.to_string().starts_with(&expected), "{error}");
     map.unlock().unwrap();

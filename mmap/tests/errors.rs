@@ -1,4 +1,4 @@
-//! Errors a program can act on: the OS error's number through `mmap::raw_os_error`, the kind, a
+//! Errors a program can act on: the OS error's number through `mman::raw_os_error`, the kind, a
 //! message that names the public method and says the OS error's text once, whether printed with
 //! `{}` or by a reporter that walks the chain of sources. And every public method that can fail
 //! names itself, once, first, whether it fails before any system call or after one.
@@ -9,7 +9,7 @@ use std::error::Error as _;
 use std::fs::File;
 use std::io::{self, ErrorKind};
 
-use mmap::{Mmap, MmapMut, MmapOptions};
+use mman::{Mmap, MmapMut, MmapOptions};
 
 /// The error as anyhow's `{:#}` prints it: its message, then each source's, joined by ": ".
 fn chain(error: &io::Error) -> String {
@@ -40,7 +40,7 @@ fn a_failed_map_gives_errno_kind_and_the_os_text_once() {
     // SAFETY: the kernel refuses the map (shared and writable, of a file open read-only).
     let error = unsafe { MmapMut::map_mut(&file) }.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::PermissionDenied, "{error}");
-    assert_eq!(mmap::raw_os_error(&error), Some(libc::EACCES), "{error:?}");
+    assert_eq!(mman::raw_os_error(&error), Some(libc::EACCES), "{error:?}");
     assert!(
         error
             .to_string()
@@ -66,7 +66,7 @@ fn make_mut_names_itself_not_mprotect_alone() {
             .starts_with("make_mut: mprotect of 4096 bytes at 0x"),
         "{error}"
     );
-    assert_eq!(mmap::raw_os_error(&error), Some(libc::EACCES));
+    assert_eq!(mman::raw_os_error(&error), Some(libc::EACCES));
     assert_eq!(os_text_count(&error, libc::EACCES), 1, "{}", chain(&error));
 }
 
@@ -76,7 +76,7 @@ fn a_file_of_proc_says_what_was_asked_not_the_probe() {
     // SAFETY: the kernel refuses the map.
     let error = unsafe { Mmap::map(&status) }.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Unsupported, "{error}");
-    assert_eq!(mmap::raw_os_error(&error), Some(libc::ENODEV));
+    assert_eq!(mman::raw_os_error(&error), Some(libc::ENODEV));
     let message = error.to_string();
     assert!(
         message.starts_with("map: the file reports a size of 0, and the kernel cannot map"),
@@ -95,7 +95,7 @@ fn fixed_no_replace_over_a_map_names_the_address_and_what_is_there() {
     if common::skip_under_valgrind("MAP_FIXED_NOREPLACE, which valgrind takes for a hint") {
         return;
     }
-    let taken = MmapMut::map_anon(mmap::page_size()).unwrap();
+    let taken = MmapMut::map_anon(mman::page_size()).unwrap();
     let addr = taken.as_ptr() as usize;
     let error = MmapOptions::new()
         .len(100)
@@ -103,7 +103,7 @@ fn fixed_no_replace_over_a_map_names_the_address_and_what_is_there() {
         .map_anon()
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::AlreadyExists);
-    assert_eq!(mmap::raw_os_error(&error), Some(libc::EEXIST));
+    assert_eq!(mman::raw_os_error(&error), Some(libc::EEXIST));
     let expected = format!(
         "map_anon: fixed_no_replace({addr:#x}): something is already mapped in {addr:#x}..{:#x}",
         addr + 100
@@ -119,7 +119,7 @@ fn input_refused_before_any_call_has_no_number() {
     let error = unsafe { MmapOptions::new().offset(10).map(&file) }.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert_eq!(
-        mmap::raw_os_error(&error),
+        mman::raw_os_error(&error),
         None,
         "no system call failed: {error}"
     );
@@ -129,8 +129,8 @@ fn input_refused_before_any_call_has_no_number() {
 #[test]
 fn raw_os_error_passes_a_bare_os_error_through() {
     let error = io::Error::from_raw_os_error(libc::ENOMEM);
-    assert_eq!(mmap::raw_os_error(&error), Some(libc::ENOMEM));
-    assert_eq!(mmap::raw_os_error(&io::Error::other("no number")), None);
+    assert_eq!(mman::raw_os_error(&error), Some(libc::ENOMEM));
+    assert_eq!(mman::raw_os_error(&io::Error::other("no number")), None);
 }
 
 /// The methods whose errors name them, as their messages start: no message may name a second one
@@ -225,10 +225,10 @@ impl Names {
 #[test]
 #[cfg(linux_kernel)]
 fn each_method_names_itself_once_before_any_call() {
-    use mmap::{Advice, LockAll, MmapRaw, Protection, UncheckedAdvice};
+    use mman::{Advice, LockAll, MmapRaw, Protection, UncheckedAdvice};
     use std::io::{Seek, SeekFrom};
     let mut names = Names::default();
-    let page = mmap::page_size();
+    let page = mman::page_size();
     let over = isize::MAX as usize + 1;
     let no_fd: std::os::fd::RawFd = -1;
     let options = MmapOptions::new();
@@ -295,19 +295,19 @@ fn each_method_names_itself_once_before_any_call() {
     #[cfg(mman_has = "MREMAP_MAYMOVE")]
     {
         let mut map = MmapMut::map_anon(page).unwrap();
-        names.check("remap", map.remap(0, mmap::RemapOptions::new()));
+        names.check("remap", map.remap(0, mman::RemapOptions::new()));
         let mut map = MmapMut::map_anon(page).unwrap().make_read_only().unwrap();
-        names.check("remap", map.remap(0, mmap::RemapOptions::new()));
+        names.check("remap", map.remap(0, mman::RemapOptions::new()));
         let mut raw = MmapRaw::from(MmapMut::map_anon(page).unwrap());
         // SAFETY: refused before any call: nothing is mapped or changed.
-        names.check("remap", unsafe { raw.remap(0, mmap::RemapOptions::new()) });
+        names.check("remap", unsafe { raw.remap(0, mman::RemapOptions::new()) });
     }
 
-    names.check("lock_all", mmap::lock_all(LockAll::empty()));
+    names.check("lock_all", mman::lock_all(LockAll::empty()));
     #[cfg(mman_memfd)]
     names.check(
         "SharedMemory::create",
-        mmap::SharedMemory::create("a\0b", 0),
+        mman::SharedMemory::create("a\0b", 0),
     );
     names.assert_all_named();
 }
@@ -315,10 +315,10 @@ fn each_method_names_itself_once_before_any_call() {
 #[test]
 #[cfg(linux_kernel)]
 fn each_method_names_itself_once_after_a_call() {
-    use mmap::{MmapRaw, Protection};
+    use mman::{MmapRaw, Protection};
     use std::io::Read;
     let mut names = Names::default();
-    let page = mmap::page_size();
+    let page = mman::page_size();
     let options = MmapOptions::new();
     let (path, read_only) = read_only_file(page);
     let write_only = std::fs::OpenOptions::new()
@@ -352,7 +352,7 @@ fn each_method_names_itself_once_after_a_call() {
     names.check("map_if_safe", options.map_if_safe(&read_only));
     #[cfg(mman_memfd)]
     {
-        let memory = mmap::SharedMemory::create("unsealed", page as u64).unwrap();
+        let memory = mman::SharedMemory::create("unsealed", page as u64).unwrap();
         names.check("map_sealed", options.map_sealed(&memory));
         names.check("map_sealed", memory.map_sealed());
     }
@@ -374,20 +374,20 @@ fn each_method_names_itself_once_after_a_call() {
     {
         // SAFETY: the kernel refuses the advice, so the contents stay.
         names.check("unchecked_advise", unsafe {
-            memory.unchecked_advise(mmap::UncheckedAdvice::Remove)
+            memory.unchecked_advise(mman::UncheckedAdvice::Remove)
         });
         // SAFETY: as above.
         names.check("unchecked_advise_range", unsafe {
-            memory.unchecked_advise_range(mmap::UncheckedAdvice::Remove, 0, page)
+            memory.unchecked_advise_range(mman::UncheckedAdvice::Remove, 0, page)
         });
     }
     // A write fault in a read-only map is refused.
     #[cfg(mman_has = "MADV_POPULATE_WRITE")]
     {
-        names.check("advise", raw.advise(mmap::Advice::PopulateWrite));
+        names.check("advise", raw.advise(mman::Advice::PopulateWrite));
         names.check(
             "advise_range",
-            raw.advise_range(mmap::Advice::PopulateWrite, 0, page),
+            raw.advise_range(mman::Advice::PopulateWrite, 0, page),
         );
     }
     // `MS_INVALIDATE` is refused on locked pages (`EBUSY`); where `RLIMIT_MEMLOCK` is 0 (some
@@ -429,13 +429,13 @@ fn each_method_names_itself_once_after_a_call() {
         let file = common::file_of(&vec![1; page]);
         // SAFETY: the temporary file is this test's alone, and nothing writes or truncates it.
         let mut map = unsafe { Mmap::map(&file) }.unwrap();
-        let grow = mmap::RemapOptions::new().may_move(true);
+        let grow = mman::RemapOptions::new().may_move(true);
         names.check("remap", map.remap(2 * page, grow));
     }
 
     #[cfg(mman_memfd)]
     {
-        use mmap::{Seals, SharedMemory};
+        use mman::{Seals, SharedMemory};
         // `memfd_create` succeeds; the size cannot be an `off_t`.
         names.check(
             "SharedMemory::create",
@@ -458,7 +458,7 @@ fn each_method_names_itself_once_after_a_call() {
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 fn assert_named<T: std::fmt::Debug>(method: &str, errno: i32, result: io::Result<T>) {
     let error = result.expect_err(method);
-    assert_eq!(mmap::raw_os_error(&error), Some(errno), "{method}: {error}");
+    assert_eq!(mman::raw_os_error(&error), Some(errno), "{method}: {error}");
     let message = error.to_string();
     assert!(
         message.starts_with(&format!("{method}: ")),
@@ -480,7 +480,7 @@ fn methods_that_read_files_name_themselves_when_the_kernel_refuses() {
         return;
     }
     #[cfg(mman_memfd)]
-    let memory = mmap::SharedMemory::create("errors", 4096).unwrap();
+    let memory = mman::SharedMemory::create("errors", 4096).unwrap();
     // From here on, this child process can open no file and stat none: EACCES, as a sandbox says.
     common::deny_syscalls(
         &[
@@ -497,12 +497,12 @@ fn methods_that_read_files_name_themselves_when_the_kernel_refuses() {
         assert_named(
             "HugePageSize::available",
             libc::EACCES,
-            mmap::HugePageSize::available(),
+            mman::HugePageSize::available(),
         );
         assert_named(
             "HugePageSize::system_default",
             libc::EACCES,
-            mmap::HugePageSize::system_default(),
+            mman::HugePageSize::system_default(),
         );
     }
     #[cfg(mman_memfd)]

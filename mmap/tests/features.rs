@@ -1,11 +1,11 @@
 //! The optional features: `bytes` and `stable_deref_trait`. Run with
-//! `cargo test -p mmap --all-features --test features` (`.ci/run` does).
+//! `cargo test -p mman --all-features --test features` (`.ci/run` does).
 
 #![cfg(all(feature = "bytes", feature = "stable_deref_trait"))]
 
 mod common;
 
-use mmap::{Mmap, MmapMut};
+use mman::{Mmap, MmapMut};
 
 #[test]
 fn a_map_becomes_bytes_without_a_copy() {

@@ -5,7 +5,7 @@ mod common;
 use std::fs::File;
 
 use common::{file_of, pattern, read_back, read_only_file_of};
-use mmap::{page_size, Mmap, MmapMut, MmapOptions, MmapRaw};
+use mman::{page_size, Mmap, MmapMut, MmapOptions, MmapRaw};
 
 #[test]
 fn a_map_reads_what_the_file_holds() {

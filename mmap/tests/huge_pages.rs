@@ -13,7 +13,7 @@ mod common;
 
 use std::io::ErrorKind;
 
-use mmap::{Advice, HugePageSize, MmapOptions};
+use mman::{Advice, HugePageSize, MmapOptions};
 
 #[test]
 fn each_size_is_its_map_huge_constant() {

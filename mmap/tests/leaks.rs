@@ -8,7 +8,7 @@
 
 mod common;
 
-use mmap::{Mmap, MmapMut, MmapOptions, MmapRaw, RemapOptions, SharedMemory};
+use mman::{Mmap, MmapMut, MmapOptions, MmapRaw, RemapOptions, SharedMemory};
 
 const CYCLES: usize = 100_000;
 
@@ -83,7 +83,7 @@ fn create_drop_cycles_leak_no_mapping_and_no_descriptor() {
 /// An unaligned offset maps a hidden prefix; the drop must unmap it too, and nothing else. (Here,
 /// where no other test maps meanwhile and takes the freed addresses.)
 fn dropping_a_map_unmaps_exactly_what_was_mapped() {
-    let page = mmap::page_size();
+    let page = mman::page_size();
     let file = common::file_of(&vec![1; 3 * page]);
     // SAFETY: the temporary file is this test's alone.
     let map = unsafe {

@@ -6,7 +6,7 @@ mod common;
 
 use std::io::ErrorKind;
 
-use mmap::{page_size, MmapMut, MmapOptions};
+use mman::{page_size, MmapMut, MmapOptions};
 
 /// Whether the mapping that holds `addr` is locked (`lo`, `VM_LOCKED`) and whether it is locked
 /// on fault (`lf`, `VM_LOCKONFAULT`), from its `VmFlags`.
@@ -26,7 +26,7 @@ fn lock_and_unlock_a_map() {
     map.lock().unwrap();
     assert_eq!(
         map.resident_pages().unwrap(),
-        64 * 1024 / mmap::page_size(),
+        64 * 1024 / mman::page_size(),
         "mlock faults every page in"
     );
     assert!(
@@ -106,15 +106,15 @@ fn locking_an_empty_map_needs_no_call() {
 fn map_locked_through_raw_extra_flags_locks_at_once() {
     // MAP_LOCKED through the escape hatch (`flags_unchecked`): the kernel faults in and locks the
     // map's pages when mapping. The safe `flags` refuses the raw bits.
-    let raw = mmap::MapFlags::from_bits_retain(mmap_sys::MAP_LOCKED);
-    let error = mmap::MmapOptions::new()
+    let raw = mman::MapFlags::from_bits_retain(mmap_sys::MAP_LOCKED);
+    let error = mman::MmapOptions::new()
         .len(8192)
         .flags(raw)
         .map_anon()
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
     assert!(error.to_string().contains("flags_unchecked"), "{error}");
-    let mut options = mmap::MmapOptions::new();
+    let mut options = mman::MmapOptions::new();
     // SAFETY: MAP_LOCKED only locks the pages in RAM.
     unsafe { options.flags_unchecked(raw) };
     let map = options.len(8192).map_anon().unwrap();

@@ -5,7 +5,7 @@ mod common;
 
 use std::io::ErrorKind;
 
-use mmap::{lock_all, unlock_all, LockAll, MmapMut};
+use mman::{lock_all, unlock_all, LockAll, MmapMut};
 
 /// Whether the process may lock memory past `RLIMIT_MEMLOCK`: `CAP_IPC_LOCK` (bit 14) in effect.
 fn has_cap_ipc_lock() -> bool {
@@ -40,7 +40,7 @@ fn lock_all_locks_current_and_future_maps_and_unlock_all_undoes_it() {
         let map = MmapMut::map_anon(1 << 20).unwrap();
         assert_eq!(
             map.resident_pages().unwrap(),
-            map.len() / mmap::page_size(),
+            map.len() / mman::page_size(),
             "MCL_FUTURE faults new maps in"
         );
         assert!(
@@ -124,7 +124,7 @@ fn lock_all_fails_clearly_under_a_low_memlock_limit() {
                 .contains("(RLIMIT_MEMLOCK: 65536 bytes) failed"),
             "{error}"
         );
-        assert_eq!(mmap::raw_os_error(&error), Some(libc::ENOMEM), "{error}");
+        assert_eq!(mman::raw_os_error(&error), Some(libc::ENOMEM), "{error}");
         assert_eq!(
             map.resident_pages().unwrap(),
             0,

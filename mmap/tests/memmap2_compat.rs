@@ -1,11 +1,11 @@
-//! A memmap2 0.9.12 user's code with only the crate's name changed: `use mmap as memmap2;`. Most
+//! A memmap2 0.9.12 user's code with only the crate's name changed: `use mman as memmap2;`. Most
 //! of it is memmap2's own tests (its `test/map.rs`), as its users write the same calls: raw
 //! descriptors, `map_if_safe`, `no_probe_handle`, empty maps, `Advice as i32`, `Advice::HwPoison`.
 
 // memmap2's `remap` is an `unsafe fn`, and its users call it in `unsafe` blocks; here it is safe.
 #![allow(unused_unsafe)]
 
-use mmap as memmap2;
+use mman as memmap2;
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};

@@ -3,7 +3,7 @@
 
 #[test]
 fn missing_constants_match_what_was_left_out() {
-    let missing = mmap::missing_constants();
+    let missing = mman::missing_constants();
     for name in missing {
         println!("not supported by this build (the host's headers lack it): {name}");
     }

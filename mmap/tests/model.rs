@@ -14,8 +14,8 @@ use std::os::unix::fs::FileExt;
 use proptest::prelude::*;
 
 #[cfg(mman_has = "MREMAP_MAYMOVE")]
-use mmap::RemapOptions;
-use mmap::{page_size, Advice, Mmap, MmapMut, MmapOptions};
+use mman::RemapOptions;
+use mman::{page_size, Advice, Mmap, MmapMut, MmapOptions};
 
 #[derive(Debug, Clone)]
 enum Op {

@@ -6,7 +6,7 @@ mod common;
 #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
 use std::io::ErrorKind;
 
-use mmap::{page_size, MmapMut, MmapOptions};
+use mman::{page_size, MmapMut, MmapOptions};
 
 /// An address range of `len` bytes that was free a moment ago: mapped, then unmapped.
 fn free_range(len: usize) -> usize {
@@ -42,7 +42,7 @@ fn fixed_no_replace_over_an_existing_map_fails_and_leaves_it_alone() {
         addr + page_size()
     );
     assert!(error.to_string().starts_with(&message), "{error}");
-    assert_eq!(mmap::raw_os_error(&error), Some(libc::EEXIST), "{error}");
+    assert_eq!(mman::raw_os_error(&error), Some(libc::EEXIST), "{error}");
     assert!(
         taken.iter().all(|&b| b == 7),
         "the existing map was not replaced"

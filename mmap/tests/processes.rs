@@ -7,7 +7,7 @@ mod common;
 use std::os::unix::process::ExitStatusExt;
 
 use common::read_back;
-use mmap::MmapOptions;
+use mman::MmapOptions;
 
 /// The file the child maps, by path.
 const PATH: &str = "MMAP_TEST_FILE";

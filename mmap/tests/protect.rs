@@ -6,7 +6,7 @@ use std::io::ErrorKind;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 
-use mmap::{Mmap, MmapMut, MmapOptions, MmapRaw, Protection};
+use mman::{Mmap, MmapMut, MmapOptions, MmapRaw, Protection};
 
 mod common;
 use common::{in_child, permissions_at, read_only_file_of};
@@ -87,7 +87,7 @@ fn make_exec_makes_the_map_executable_not_writable_and_keeps_its_bytes() {
 
 #[test]
 fn protect_with_exec_makes_the_pages_executable() {
-    let page = mmap::page_size();
+    let page = mman::page_size();
     let map = MmapRaw::from(MmapOptions::new().len(2 * page).map_anon().unwrap());
     let addr = map.as_ptr() as usize;
     map.protect_range(page, page, Protection::READ | Protection::EXEC)
@@ -117,7 +117,7 @@ fn make_mut_of_a_shared_map_of_a_read_only_file_is_refused() {
 
 #[test]
 fn protect_range_changes_only_whole_pages_inside_the_map() {
-    let page = mmap::page_size();
+    let page = mman::page_size();
     let map = MmapRaw::from(MmapOptions::new().len(3 * page).map_anon().unwrap());
     map.protect_range(page, page, Protection::READ).unwrap();
     let addr = map.as_ptr() as usize;

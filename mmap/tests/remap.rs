@@ -8,7 +8,7 @@ mod common;
 use std::io::ErrorKind;
 
 use common::file_of;
-use mmap::{page_size, Mmap, MmapMut, MmapOptions, MmapRaw, RemapOptions};
+use mman::{page_size, Mmap, MmapMut, MmapOptions, MmapRaw, RemapOptions};
 
 #[test]
 fn an_anonymous_map_grows_keeping_its_bytes_and_shrinks() {
@@ -203,7 +203,7 @@ fn a_map_split_by_advice_on_part_of_it_is_not_resized() {
     let mut map = MmapMut::map_anon(4 * page).unwrap();
     map[0] = 1;
     // MADV_RANDOM is a flag of the kernel's VMA: on the first page only, it splits the map in two.
-    map.advise_range(mmap::Advice::Random, 0, page).unwrap();
+    map.advise_range(mman::Advice::Random, 0, page).unwrap();
     let error = map
         .remap(8 * page, RemapOptions::new().may_move(true))
         .unwrap_err();
@@ -218,7 +218,7 @@ fn a_map_split_by_advice_on_part_of_it_is_not_resized() {
         "the map is left as it was"
     );
     // The same advice on the whole map makes it one piece again.
-    map.advise(mmap::Advice::Random).unwrap();
+    map.advise(mman::Advice::Random).unwrap();
     map.remap(8 * page, RemapOptions::new().may_move(true))
         .unwrap();
     assert_eq!((map.len(), map[0]), (8 * page, 1));

@@ -3,7 +3,7 @@
 
 mod common;
 
-use mmap::MmapMut;
+use mman::MmapMut;
 
 #[cfg(mman_populate)]
 const PAGES: usize = 64;
@@ -11,7 +11,7 @@ const PAGES: usize = 64;
 #[test]
 #[cfg(mman_populate)]
 fn populate_write_makes_every_page_resident_and_dont_need_drops_them() {
-    use mmap::{page_size, UncheckedAdvice};
+    use mman::{page_size, UncheckedAdvice};
     let map = MmapMut::map_anon(PAGES * page_size()).unwrap();
     assert_eq!(
         map.resident_pages().unwrap(),
@@ -38,11 +38,11 @@ fn populate_write_makes_every_page_resident_and_dont_need_drops_them() {
 #[test]
 #[cfg(all(mman_populate, mman_has = "MADV_PAGEOUT"))]
 fn populate_reads_a_file_map_in_and_pageout_reclaims_anonymous_pages() {
-    use mmap::{page_size, Advice};
+    use mman::{page_size, Advice};
     let file = tempfile::tempfile().unwrap();
     file.set_len((PAGES * page_size()) as u64).unwrap();
     // SAFETY: the temporary file is this test's alone.
-    let map = unsafe { mmap::Mmap::map(&file).unwrap() };
+    let map = unsafe { mman::Mmap::map(&file).unwrap() };
     map.populate().unwrap();
     assert_eq!(
         map.resident_pages().unwrap(),
@@ -72,7 +72,7 @@ fn has_swap() -> bool {
 
 #[test]
 fn residency_of_a_range_counts_the_pages_it_touches() {
-    let page = mmap::page_size();
+    let page = mman::page_size();
     let mut map = MmapMut::map_anon(4 * page).unwrap();
     map[page] = 1;
     assert_eq!(map.residency(page - 1, 2).unwrap(), [false, true]);

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use common::{assert_success, child, in_child};
 use std::io::ErrorKind;
 
-use mmap::{page_size, Advice, Mmap, MmapOptions, Seals, SharedMemory};
+use mman::{page_size, Advice, Mmap, MmapOptions, Seals, SharedMemory};
 
 /// A thread that keeps putting each of two files in turn behind one descriptor number, with safe
 /// code only: it drops the clone that holds the number, then clones the other file, which takes
@@ -201,8 +201,8 @@ fn every_safe_call_on_an_empty_map_succeeds_without_touching_its_address() {
         .unwrap()
         .make_mut()
         .unwrap();
-    let raw = mmap::MmapRaw::from(empty);
-    raw.protect(mmap::Protection::empty()).unwrap();
+    let raw = mman::MmapRaw::from(empty);
+    raw.protect(mman::Protection::empty()).unwrap();
     raw.flush().unwrap();
 }
 
@@ -243,7 +243,7 @@ fn make_mut_of_a_shared_map_of_sealed_memory_is_refused() {
 #[cfg(mman_huge)]
 fn the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved() {
     const TEST: &str = "the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved";
-    let huge = mmap::HugePageSize::system_default().unwrap().bytes() as usize;
+    let huge = mman::HugePageSize::system_default().unwrap().bytes() as usize;
     if !in_child(TEST) {
         run_with_huge_pages(TEST, 2);
         return;
@@ -293,7 +293,7 @@ fn map_raw_of_a_number_swapped_for_huge_pages_leaks_nothing() {
         run_with_huge_pages(TEST, 1);
         return;
     }
-    let huge = mmap::HugePageSize::system_default().unwrap().bytes() as usize;
+    let huge = mman::HugePageSize::system_default().unwrap().bytes() as usize;
     let regular = tempfile::tempfile().unwrap();
     regular.set_len(page_size() as u64).unwrap();
     let huge_pages = common::huge_memfd(c"swapped-huge", huge as u64);

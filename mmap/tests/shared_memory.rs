@@ -9,7 +9,7 @@ mod common;
 use std::io::ErrorKind;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
-use mmap::{MmapOptions, Seals, SharedMemory};
+use mman::{MmapOptions, Seals, SharedMemory};
 
 /// The descriptor number the child gets its shared memory on.
 const FD: &str = "MMAP_TEST_SHARED_FD";
@@ -91,7 +91,7 @@ fn sealed_memory_maps_safely_and_refuses_every_change() {
         // EBUSY's kind, taken from an error of that number: `ErrorKind::ResourceBusy` can be
         // written only from Rust 1.83, past the declared minimum, 1.77.0.
         assert_eq!(
-            mmap::raw_os_error(&error),
+            mman::raw_os_error(&error),
             Some(libc::EBUSY),
             "WRITE while a writable map exists: {error}"
         );

@@ -10,7 +10,7 @@ mod common;
 use std::io::{ErrorKind, Write};
 
 use common::{assert_success, child, in_child};
-use mmap::{page_size, MapFlags, Mmap, MmapOptions, RemapOptions, Seals, SharedMemory};
+use mman::{page_size, MapFlags, Mmap, MmapOptions, RemapOptions, Seals, SharedMemory};
 
 /// `RLIMIT_STACK`'s soft limit, or `None` when unlimited.
 fn stack_limit() -> Option<usize> {
@@ -227,7 +227,7 @@ fn remap_grows_where_process_vm_readv_is_denied() {
         (-1, Some(errno))
     );
 
-    let mut anon = mmap::MmapMut::map_anon(page).unwrap();
+    let mut anon = mman::MmapMut::map_anon(page).unwrap();
     anon[0] = 1;
     anon.remap(8 * page, RemapOptions::new().may_move(true))
         .unwrap();

@@ -14,7 +14,7 @@ use common::{
     assert_success, child, free_huge_pages, huge_memfd, huge_page_turn, in_child,
     reserve_huge_pages,
 };
-use mmap::{HugePageSize, MapFlags, MmapOptions, MmapRaw, RemapOptions, Seals};
+use mman::{HugePageSize, MapFlags, MmapOptions, MmapRaw, RemapOptions, Seals};
 
 /// In the test itself: runs `test` again in a child with `pages` huge pages reserved (or says why
 /// it cannot) and returns `false`. In that child: `true`, to run the case.

@@ -3,7 +3,7 @@
 
 mod common;
 
-use mmap::{
+use mman::{
     Advice, LockAll, MapFlags, Mmap, MmapMut, MmapOptions, MmapRaw, Protection, UncheckedAdvice,
 };
 
@@ -21,20 +21,20 @@ fn every_public_type_is_send_and_sync() {
     send_sync::<MmapRaw>();
     send_sync::<MmapOptions>();
     #[cfg(mman_has = "MREMAP_MAYMOVE")]
-    send_sync::<mmap::RemapOptions>();
+    send_sync::<mman::RemapOptions>();
     #[cfg(linux_kernel)]
-    send_sync::<mmap::SharedMemory>();
+    send_sync::<mman::SharedMemory>();
     send_sync::<Advice>();
     send_sync::<UncheckedAdvice>();
     send_sync::<Protection>();
     send_sync::<MapFlags>();
     send_sync::<LockAll>();
     #[cfg(linux_kernel)]
-    send_sync::<mmap::Seals>();
+    send_sync::<mman::Seals>();
     #[cfg(mman_huge)]
     {
-        send_sync::<mmap::HugePageSize>();
-        send_sync::<mmap::HugePagePool>();
+        send_sync::<mman::HugePageSize>();
+        send_sync::<mman::HugePagePool>();
     }
 }
 

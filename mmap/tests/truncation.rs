@@ -6,7 +6,7 @@ mod common;
 
 use std::io::ErrorKind;
 
-use mmap::{page_size, Mmap, MmapOptions};
+use mman::{page_size, Mmap, MmapOptions};
 
 /// A file of `pages` pages of 5s, mapped whole, then truncated to one page from another handle.
 /// The map is not kept past the test, and the truncated bytes are never read through the slice.
@@ -47,7 +47,7 @@ fn populate_of_a_truncated_file_map_is_an_error_not_a_crash() {
         "{error}"
     );
     // The explanation keeps the OS error's number: EFAULT.
-    assert_eq!(mmap::raw_os_error(&error), Some(libc::EFAULT), "{error:?}");
+    assert_eq!(mman::raw_os_error(&error), Some(libc::EFAULT), "{error:?}");
     let error = map.populate_range(page, page).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::UnexpectedEof, "{error}");
 
@@ -59,7 +59,7 @@ fn populate_of_a_truncated_file_map_is_an_error_not_a_crash() {
 #[test]
 #[cfg(mman_populate)]
 fn advice_populate_read_reports_efault() {
-    let advice = mmap::Advice::PopulateRead;
+    let advice = mman::Advice::PopulateRead;
     let (_file, map) = truncated_map(4);
     let error = map.advise(advice).unwrap_err();
     assert!(
@@ -69,7 +69,7 @@ fn advice_populate_read_reports_efault() {
         "{error}"
     );
     // EFAULT: "populating failed because a SIGBUS would have been generated" (madvise(2)).
-    assert_eq!(mmap::raw_os_error(&error), Some(libc::EFAULT), "{error}");
+    assert_eq!(mman::raw_os_error(&error), Some(libc::EFAULT), "{error}");
 }
 
 #[test]

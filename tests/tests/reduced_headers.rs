@@ -28,7 +28,7 @@ fn cargo_with_reduced_headers(args: &[&str]) -> (SysBuild, String) {
 }
 
 #[test]
-fn reduced_headers_report_missing_names_and_mmap_passes_its_tests() {
+fn reduced_headers_report_missing_names_and_mman_passes_its_tests() {
     // Every target of mmap (its tests, examples and benchmarks) compiles with warnings denied; then
     // its whole test suite, doctests included, passes: the tests of features the headers lack are
     // left out with them.
@@ -36,11 +36,11 @@ fn reduced_headers_report_missing_names_and_mmap_passes_its_tests() {
         "test",
         "--locked",
         "-p",
-        "mmap",
+        "mman",
         "--all-targets",
         "--no-run",
     ]);
-    let (build, _) = cargo_with_reduced_headers(&["test", "--locked", "-p", "mmap"]);
+    let (build, _) = cargo_with_reduced_headers(&["test", "--locked", "-p", "mman"]);
     let path = default_path("that bindgen reads the reduced headers");
     assert_eq!(build.metadata["path"], path, "the path of a default build");
     let defined: Vec<&str> = build.metadata["defined"].split(',').collect();
@@ -81,7 +81,7 @@ fn reduced_headers_report_missing_names_and_mmap_passes_its_tests() {
         "test",
         "--locked",
         "-p",
-        "mmap",
+        "mman",
         "--test",
         "missing_constants",
         "--",
@@ -98,7 +98,7 @@ fn reduced_headers_report_missing_names_and_mmap_passes_its_tests() {
         let line = format!("not supported by this build (the host's headers lack it): {missing}");
         assert!(
             stdout.contains(&line),
-            "mmap::missing_constants() should name {missing}:\n{stdout}"
+            "mman::missing_constants() should name {missing}:\n{stdout}"
         );
     }
 }

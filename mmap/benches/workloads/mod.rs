@@ -11,7 +11,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::ptr;
 
-use mmap::{Advice, Mmap, MmapMut, MmapOptions};
+use mman::{Advice, Mmap, MmapMut, MmapOptions};
 
 /// A size or count from the environment variable `name`, or `default`.
 pub(crate) fn env(name: &str, default: usize) -> usize {

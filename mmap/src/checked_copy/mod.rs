@@ -28,7 +28,7 @@
 //! that does not crash at the cost of a plain one: at the kernel's price, users keep the plain
 //! slice and its crash. A program that wants no signal handler of ours (it owns signal handling,
 //! or loads this crate in a library it unloads) builds with `RUSTFLAGS="--cfg
-//! mmap_no_fault_handler"`, and every checked read goes through the kernel: a `cfg` rather than a
+//! mman_no_fault_handler"`, and every checked read goes through the kernel: a `cfg` rather than a
 //! feature, so that the final binary decides, not a library that depends on this one.
 //!
 //! # The handler's limits
@@ -60,11 +60,11 @@ use crate::sys;
 // The fault-fixup copy: where the target has it (`fault_fixup_target`, from the build script), and
 // the user did not opt out. The opt-out is read here, by rustc, and not by the build script: see
 // the capability's comment in build.rs.
-#[cfg(all(fault_fixup_target, not(mmap_no_fault_handler)))]
+#[cfg(all(fault_fixup_target, not(mman_no_fault_handler)))]
 #[path = "x86_64.rs"]
 mod arch;
 
-#[cfg(all(fault_fixup_target, not(mmap_no_fault_handler)))]
+#[cfg(all(fault_fixup_target, not(mman_no_fault_handler)))]
 mod handler;
 
 /// Which copy to make: the fastest this build has, or the kernel's (for the tests that compare).
@@ -88,7 +88,7 @@ pub(crate) enum Via {
 /// or unreadable).
 #[inline]
 pub(crate) unsafe fn copy(src: *const u8, dst: &mut [u8], via: Via) -> io::Result<usize> {
-    #[cfg(all(fault_fixup_target, not(mmap_no_fault_handler)))]
+    #[cfg(all(fault_fixup_target, not(mman_no_fault_handler)))]
     if via == Via::Fastest && handler::ready(dst.len()) {
         // SAFETY: `dst` is borrowed mutably, for `dst.len()` bytes of writes; the caller promises
         // the source is mapped; the handler is installed (`ready`), so a fault on the source ends
@@ -109,7 +109,7 @@ pub(crate) unsafe fn copy(src: *const u8, dst: &mut [u8], via: Via) -> io::Resul
 /// every fault that is not its own to that one.
 ///
 /// Returns whether the checked reads use the handler: `false` in builds without it (other than
-/// x86-64 Linux, or built with `--cfg mmap_no_fault_handler`), where they copy through the kernel
+/// x86-64 Linux, or built with `--cfg mman_no_fault_handler`), where they copy through the kernel
 /// (`process_vm_readv(2)`), 3 to 30 times slower, and need no handler.
 ///
 /// # How it works
@@ -134,7 +134,7 @@ pub(crate) unsafe fn copy(src: *const u8, dst: &mut [u8], via: Via) -> io::Resul
 /// - `SIGBUS` or `SIGSEGV` blocked in the reading thread (`pthread_sigmask`): the kernel kills the
 ///   process on a fault it cannot deliver.
 /// - `dlclose` of a shared object that holds this crate leaves the handler pointing at unmapped
-///   code. Build such an object with `--cfg mmap_no_fault_handler`, or do not unload it.
+///   code. Build such an object with `--cfg mman_no_fault_handler`, or do not unload it.
 ///
 /// Checking for the first two costs system calls (0.2 µs each, more than a 64-byte copy), so reads
 /// of 1 MiB or more check, and copy through the kernel if the handler is not the process's or a
@@ -142,7 +142,7 @@ pub(crate) unsafe fn copy(src: *const u8, dst: &mut [u8], via: Via) -> io::Resul
 ///
 /// ```
 /// # fn main() -> std::io::Result<()> {
-/// let fast = mmap::install_fault_handler()?;
+/// let fast = mman::install_fault_handler()?;
 /// let how = if fast { "with the fault handler" } else { "through the kernel" };
 /// println!("checked reads copy {how}");
 /// # Ok(())
@@ -159,7 +159,7 @@ pub(crate) unsafe fn copy(src: *const u8, dst: &mut [u8], via: Via) -> io::Resul
 #[doc(alias = "sigaction")]
 #[doc(alias = "SIGBUS")]
 pub fn install_fault_handler() -> io::Result<bool> {
-    #[cfg(all(fault_fixup_target, not(mmap_no_fault_handler)))]
+    #[cfg(all(fault_fixup_target, not(mman_no_fault_handler)))]
     return handler::install().map(|()| true);
     #[allow(unreachable_code)]
     Ok(false)

@@ -29,7 +29,7 @@ macro_rules! vector_max {
 macro_rules! versioned {
     ($name:literal) => {
         concat!(
-            "mmap_checked_copy_",
+            "mman_checked_copy_",
             $name,
             "_v",
             env!("CARGO_PKG_VERSION_MAJOR"),

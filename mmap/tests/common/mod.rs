@@ -258,8 +258,8 @@ pub(crate) fn huge_page_turn() -> std::sync::MutexGuard<'static, ()> {
 /// Free huge pages of the default size: `free_hugepages` of its pool.
 #[cfg(mman_huge)]
 pub(crate) fn free_huge_pages() -> u64 {
-    let size = mmap::HugePageSize::system_default().unwrap();
-    mmap::HugePageSize::available()
+    let size = mman::HugePageSize::system_default().unwrap();
+    mman::HugePageSize::available()
         .unwrap()
         .into_iter()
         .find(|pool| pool.size == size)
@@ -296,7 +296,7 @@ pub(crate) fn reserve_huge_pages(pages: u64) -> Option<HugePages> {
 /// A memfd of huge pages (`MFD_HUGETLB`) that can be sealed, of `len` bytes, as a safe crate such
 /// as rustix makes one.
 #[cfg(mman_huge)]
-pub(crate) fn huge_memfd(name: &std::ffi::CStr, len: u64) -> mmap::SharedMemory {
+pub(crate) fn huge_memfd(name: &std::ffi::CStr, len: u64) -> mman::SharedMemory {
     use std::os::fd::{FromRawFd, OwnedFd};
 
     let flags = mmap_sys::MFD_HUGETLB | mmap_sys::MFD_ALLOW_SEALING | mmap_sys::MFD_CLOEXEC;
@@ -308,7 +308,7 @@ pub(crate) fn huge_memfd(name: &std::ffi::CStr, len: u64) -> mmap::SharedMemory 
         std::io::Error::last_os_error()
     );
     // SAFETY: the kernel just returned this descriptor, owned by nothing else.
-    let memory = mmap::SharedMemory::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    let memory = mman::SharedMemory::from(unsafe { OwnedFd::from_raw_fd(fd) });
     memory.set_len(len).unwrap();
     memory
 }
