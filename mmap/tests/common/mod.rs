@@ -147,6 +147,25 @@ pub(crate) fn mappings() -> Vec<(usize, usize, String)> {
         .collect()
 }
 
+/// The mappings of `file` in `/proc/self/maps`, known by its device and inode: what a map of the
+/// file leaves behind, whatever else other threads map in the meantime, at whatever address.
+pub(crate) fn mappings_of(file: &std::fs::File) -> Vec<(usize, usize)> {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = file.metadata().unwrap();
+    let dev = metadata.dev();
+    // `/proc/self/maps` writes the device as `major:minor` in hexadecimal, the inode in decimal.
+    let device = format!("{:02x}:{:02x}", libc::major(dev), libc::minor(dev));
+    let inode = metadata.ino().to_string();
+    mappings()
+        .into_iter()
+        .filter(|(_, _, rest)| {
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            fields.get(2) == Some(&device.as_str()) && fields.get(3) == Some(&inode.as_str())
+        })
+        .map(|(start, end, _)| (start, end))
+        .collect()
+}
+
 /// The mapping of `/proc/self/maps` that holds `addr`: start, end, and the rest of the line.
 pub(crate) fn mapping_at(addr: usize) -> (usize, usize, String) {
     mappings()
