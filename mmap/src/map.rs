@@ -20,8 +20,8 @@ use crate::reader::MmapReader;
 
 /// The methods every map type has, on a type whose field `inner` is an `MmapInner`: its length and
 /// address, advice (`madvise`), prefaulting (`MADV_POPULATE_READ`), the checked copy (`read_at`,
-/// `reader`), residency (`mincore`) and locking (`mlock`, `munlock`), and `Debug`. A macro, as the
-/// three types have the same methods with the same documentation.
+/// `read_exact_at`, `reader`), residency (`mincore`) and locking (`mlock`, `munlock`), and
+/// `Debug`. A macro, as the three types have the same methods with the same documentation.
 macro_rules! impl_methods_of_every_map {
     ($ty:ident) => {
         impl $ty {
@@ -199,11 +199,24 @@ macro_rules! impl_methods_of_every_map {
                     .map_err(crate::error::named("populate_range"))
             }
 
-            /// Copies the map's bytes from `offset` into `buf`, as `FileExt::read_at` reads a file,
-            /// but checked: a page the file no longer backs (it was truncated under the map), or
-            /// that cannot be read, ends the copy with an error, where reading the slice would kill
-            /// the process with `SIGBUS`. Returns the number of bytes copied: `buf.len()`, or fewer
-            /// at the end of the map (0 at `offset == len()`).
+            /// Copies the map's bytes from `offset` into `buf`, as `FileExt::read_at` (`pread(2)`)
+            /// reads a file, but checked: a page the file no longer backs (it was truncated under
+            /// the map), or that cannot be read, ends the copy, where reading the slice would kill
+            /// the process with `SIGBUS`. Returns the number of bytes copied, by `pread`'s rules,
+            /// the map's length standing for the file's:
+            ///
+            /// - `buf.len()` where the map holds them;
+            /// - fewer at the end of the map, or before the first byte that cannot be read: a
+            ///   short count (the next read, from that byte, is the error);
+            /// - 0 at the end of the map (`offset == len()`) or past it, and for an empty `buf`.
+            ///
+            /// An error only when nothing was copied. At a byte that cannot be read, `pread` of a
+            /// file cut short would say 0 (its new end); `read_at` says `UnexpectedEof`, since the
+            /// map's end is its length, and a page before it that cannot be read is the file
+            /// ending early, a page protected against reading, or a page whose reading in failed
+            /// (an I/O error), which the copy cannot tell apart: a 0 would end a read loop early,
+            /// silently, with bytes missing. [`read_exact_at`](Self::read_exact_at) fills the
+            /// buffer or fails.
             ///
             /// On x86-64 Linux it costs what a plain copy costs: the copy is made by a routine that
             /// a `SIGBUS`/`SIGSEGV` handler of this crate stops at such a page (installed with
@@ -223,20 +236,24 @@ macro_rules! impl_methods_of_every_map {
             /// let map = unsafe { mman::Mmap::map(&file)? };
             /// let mut buf = [0u8; 16];
             /// let n = map.read_at(&mut buf, 7)?;
-            /// assert_eq!(&buf[..n], b"payload");
+            /// assert_eq!(&buf[..n], b"payload"); // short: the map ends there
+            /// assert_eq!(map.read_at(&mut buf, map.len())?, 0); // the end, as for a file
             /// # Ok(())
             /// # }
             /// ```
             ///
             /// # Errors
             ///
-            /// `InvalidInput` before any call for an `offset` past the end of the map;
-            /// `UnexpectedEof` when a page of the range cannot be read (past the end of a truncated
-            /// file, or protected against reading); otherwise, where the kernel makes the copy, the
-            /// error of `process_vm_readv` (off Linux: of `pipe`, `write` or `read`).
+            /// `InvalidInput` before any call for an `offset` past `isize::MAX`, which no map
+            /// reaches (as `pread`'s `EINVAL` for an offset past the largest `off_t`: most likely
+            /// a subtraction that wrapped); `UnexpectedEof` when the byte at `offset` cannot be
+            /// read (past the end of a truncated file, or protected against reading); otherwise,
+            /// where the kernel makes the copy and fails before copying a byte, the error of
+            /// `process_vm_readv` (off Linux: of `pipe`, `write` or `read`).
             ///
             /// # References
             ///
+            /// - [`pread(2)`](https://man7.org/linux/man-pages/man2/pread.2.html)
             /// - [`process_vm_readv(2)`](https://man7.org/linux/man-pages/man2/process_vm_readv.2.html)
             /// - [`sigaction(2)`](https://man7.org/linux/man-pages/man2/sigaction.2.html)
             #[inline]
@@ -246,6 +263,49 @@ macro_rules! impl_methods_of_every_map {
                 self.inner
                     .read_at(buf, offset, Via::Fastest)
                     .map_err(crate::error::named("read_at"))
+            }
+
+            /// Fills `buf` with the map's bytes from `offset`, as `FileExt::read_exact_at`, by
+            /// the checked copy of [`read_at`](Self::read_at): never `SIGBUS`. Fails with
+            /// `UnexpectedEof` where `read_at` would come back short: the range ends past the end
+            /// of the map (found before copying), or a byte in it cannot be read (a file
+            /// truncated under the map). `buf`'s contents are then unspecified. An empty `buf` is
+            /// filled at any offset up to `isize::MAX`, as `FileExt::read_exact_at` fills it.
+            ///
+            /// ```
+            /// use std::io::{ErrorKind, Write};
+            ///
+            /// # fn main() -> std::io::Result<()> {
+            /// let mut file = tempfile::tempfile()?;
+            /// file.write_all(b"magic:v2")?;
+            /// // SAFETY: the temporary file is this process's alone.
+            /// let map = unsafe { mman::Mmap::map(&file)? };
+            /// let mut version = [0u8; 2];
+            /// map.read_exact_at(&mut version, 6)?;
+            /// assert_eq!(&version, b"v2");
+            /// let error = map.read_exact_at(&mut version, 7).unwrap_err();
+            /// assert_eq!(error.kind(), ErrorKind::UnexpectedEof); // one byte short
+            /// # Ok(())
+            /// # }
+            /// ```
+            ///
+            /// # Errors
+            ///
+            /// `InvalidInput` before any call for an `offset` past `isize::MAX` (as `read_at`);
+            /// `UnexpectedEof` when the range ends past the end of the map (before any call) or a
+            /// byte of it cannot be read; otherwise as `read_at`.
+            ///
+            /// # References
+            ///
+            /// - [`pread(2)`](https://man7.org/linux/man-pages/man2/pread.2.html)
+            /// - [`process_vm_readv(2)`](https://man7.org/linux/man-pages/man2/process_vm_readv.2.html)
+            #[inline]
+            #[doc(alias = "process_vm_readv")]
+            #[doc(alias = "pread")]
+            pub fn read_exact_at(&self, buf: &mut [u8], offset: usize) -> io::Result<()> {
+                self.inner
+                    .read_exact_at(buf, offset, Via::Fastest)
+                    .map_err(crate::error::named("read_exact_at"))
             }
 
             /// `read_at` through the kernel (`process_vm_readv(2)`) in every build: the copy

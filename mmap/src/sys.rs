@@ -345,7 +345,8 @@ pub(crate) unsafe fn mremap(
 /// Copies `buf.len()` bytes from `src` of this process into `buf`, through the kernel, which checks
 /// every page: a page it cannot read (past the end of a truncated file, or not readable) stops the
 /// copy where a plain read would raise `SIGBUS` or `SIGSEGV`. Returns how many bytes were copied:
-/// fewer than `buf.len()` only when such a page was reached.
+/// fewer than `buf.len()` only when such a page was reached, or a call failed after some were
+/// copied (the error is returned only when none was, as `pread` does).
 ///
 /// On Linux and Android, one call: `process_vm_readv(getpid(), ...)`. Elsewhere,
 /// [`copy_through_pipe`].
@@ -386,7 +387,9 @@ pub(crate) unsafe fn copy_checked(src: *const u8, buf: &mut [u8]) -> io::Result<
             n if n > 0 => done += n as usize,
             _ => {
                 let error = io::Error::last_os_error();
-                if error.raw_os_error() == Some(libc::EFAULT) {
+                // A page that cannot be read ends the copy; so does any error once bytes were
+                // copied, as `pread` returns them: the next copy, from there, gets the error.
+                if error.raw_os_error() == Some(libc::EFAULT) || done > 0 {
                     break;
                 }
                 let what = format!("process_vm_readv of {} bytes at {src:p}", buf.len());
@@ -427,7 +430,9 @@ pub(crate) unsafe fn copy_through_pipe(src: *const u8, buf: &mut [u8]) -> io::Re
         // cannot read is `EFAULT`, not a fault.
         let written = unsafe { libc::write(write_end.as_raw_fd(), from.cast(), chunk) };
         if written <= 0 {
-            if io::Error::last_os_error().raw_os_error() == Some(libc::EFAULT) {
+            // As `copy_checked` on Linux: an unreadable page, or an error once bytes were copied,
+            // ends the copy.
+            if io::Error::last_os_error().raw_os_error() == Some(libc::EFAULT) || done > 0 {
                 break;
             }
             return Err(failed("write"));
