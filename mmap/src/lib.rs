@@ -64,8 +64,9 @@
 //! - Residency: [`Mmap::resident_pages`] and [`Mmap::residency`] (`mincore`).
 //! - Huge pages: [`HugePageSize`] (one constant per `MAP_HUGE_*`), [`HugePageSize::available`],
 //!   [`MmapOptions::huge_page_size`], and transparent huge pages through [`Advice::HugePage`].
-//! - Shared memory between processes: [`SharedMemory`] (`memfd_create`), with [`Seals`], and a safe
-//!   read-only map of sealed memory, [`MmapOptions::map_sealed`].
+//! - Shared memory between processes: [`SharedMemory`] (`memfd_create`), handed to a child process
+//!   with [`SharedMemory::share_with`] (and to no other), with [`Seals`], and a safe read-only map
+//!   of sealed memory, [`MmapOptions::map_sealed`].
 //! - Placement: [`MmapOptions::address_hint`], [`MmapOptions::fixed_no_replace`]
 //!   (`MAP_FIXED_NOREPLACE`).
 //! - Locking: [`Mmap::lock`], [`Mmap::lock_on_fault`] and [`Mmap::lock_range_on_fault`] (`mlock2`),

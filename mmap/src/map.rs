@@ -533,6 +533,23 @@ macro_rules! impl_flush_methods {
             /// `msync(2)` with [`MS_SYNC`](mmap_sys::MS_SYNC). (An anonymous map has nothing to
             /// write.)
             ///
+            /// ```
+            /// use std::os::unix::fs::FileExt;
+            ///
+            /// # fn main() -> std::io::Result<()> {
+            /// let file = tempfile::tempfile()?;
+            /// file.set_len(4096)?;
+            /// // SAFETY: the temporary file is this process's alone.
+            /// let mut map = unsafe { mman::MmapMut::map_mut(&file)? };
+            /// map[..5].copy_from_slice(b"saved");
+            /// map.flush()?; // written to the file's storage when this returns
+            /// let mut on_disk = [0u8; 5];
+            /// file.read_exact_at(&mut on_disk, 0)?;
+            /// assert_eq!(&on_disk, b"saved");
+            /// # Ok(())
+            /// # }
+            /// ```
+            ///
             /// # Errors
             ///
             /// The error of `msync`, e.g. `EIO` when the disk fails.
@@ -551,6 +568,20 @@ macro_rules! impl_flush_methods {
             /// Starts writing the map's changes to the file and returns:
             /// `msync(2)` with [`MS_ASYNC`](mmap_sys::MS_ASYNC).
             ///
+            /// ```
+            /// # fn main() -> std::io::Result<()> {
+            /// let file = tempfile::tempfile()?;
+            /// file.set_len(1 << 20)?;
+            /// // SAFETY: the temporary file is this process's alone.
+            /// let mut map = unsafe { mman::MmapMut::map_mut(&file)? };
+            /// map.fill(b'x');
+            /// map.flush_async()?; // the kernel writes the pages back while this process goes on
+            /// // ... later, where the bytes must be on disk:
+            /// map.flush()?;
+            /// # Ok(())
+            /// # }
+            /// ```
+            ///
             /// # Errors
             ///
             /// The error of `msync`.
@@ -567,6 +598,23 @@ macro_rules! impl_flush_methods {
             }
 
             /// As `flush`, for the `len` bytes from `offset`, widened to whole pages.
+            ///
+            /// ```
+            /// use std::io::ErrorKind;
+            ///
+            /// # fn main() -> std::io::Result<()> {
+            /// let page = mman::page_size();
+            /// let file = tempfile::tempfile()?;
+            /// file.set_len(16 * page as u64)?;
+            /// // SAFETY: the temporary file is this process's alone.
+            /// let mut map = unsafe { mman::MmapMut::map_mut(&file)? };
+            /// map[3 * page + 10] = 1;
+            /// map.flush_range(3 * page + 10, 1)?; // writes back the one page that changed
+            /// let error = map.flush_range(16 * page, 1).unwrap_err(); // outside the map
+            /// assert_eq!(error.kind(), ErrorKind::InvalidInput);
+            /// # Ok(())
+            /// # }
+            /// ```
             ///
             /// # Errors
             ///
@@ -1010,6 +1058,16 @@ impl MmapRaw {
 
     /// A writable shared map of the whole file: `MmapOptions::new().map_raw(file)`.
     ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// let file = tempfile::tempfile()?;
+    /// file.set_len(4096)?;
+    /// let map = mman::MmapRaw::map_raw(&file)?; // safe to make: it gives out raw pointers only
+    /// assert_eq!(map.len(), 4096);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
     /// # Errors
     ///
     /// As [`MmapOptions::map_raw`].
@@ -1184,6 +1242,24 @@ impl MmapOptions {
     /// A private copy-on-write map of the file ([`MAP_PRIVATE`](mmap_sys::MAP_PRIVATE)): writable,
     /// and writes never reach the file. The file needs only to be open for reading.
     ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::os::unix::fs::FileExt;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let mut file = tempfile::tempfile()?;
+    /// file.write_all(b"original")?;
+    /// // SAFETY: nothing else writes or truncates the temporary file.
+    /// let mut copy = unsafe { mman::MmapOptions::new().map_copy(&file)? };
+    /// copy[..3].copy_from_slice(b"new");
+    /// assert_eq!(&copy[..], b"newginal");
+    /// let mut on_disk = [0u8; 8];
+    /// file.read_exact_at(&mut on_disk, 0)?;
+    /// assert_eq!(&on_disk, b"original"); // the writes stay in this map
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
     /// # Errors
     ///
     /// As [`MmapOptions::map`].
@@ -1310,6 +1386,25 @@ impl MmapOptions {
 
     /// A writable shared map of the file that gives out raw pointers only, so making it is safe:
     /// the caller's `unsafe` blocks that read or write through the pointers carry the promises.
+    /// Its checked reads ([`MmapRaw::read_at`], [`MmapRaw::read_exact_at`]) need no `unsafe`.
+    ///
+    /// ```
+    /// use std::os::unix::fs::FileExt;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let file = tempfile::tempfile()?;
+    /// file.set_len(8192)?;
+    /// let map = mman::MmapOptions::new().offset(4096).len(4096).map_raw(&file)?;
+    /// // SAFETY: the map is 4096 bytes long, and nothing else uses the temporary file.
+    /// unsafe { map.as_mut_ptr().copy_from(b"raw".as_ptr(), 3) };
+    /// let mut bytes = [0u8; 3];
+    /// map.read_exact_at(&mut bytes, 0)?;
+    /// assert_eq!(&bytes, b"raw");
+    /// file.read_exact_at(&mut bytes, 4096)?; // shared: the file holds them
+    /// assert_eq!(&bytes, b"raw");
+    /// # Ok(())
+    /// # }
+    /// ```
     ///
     /// # Errors
     ///

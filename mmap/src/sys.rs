@@ -558,6 +558,50 @@ pub(crate) fn add_seals(fd: BorrowedFd<'_>, seals: c_int) -> io::Result<()> {
     Ok(())
 }
 
+/// `fcntl(fd, F_DUPFD_CLOEXEC, 3)`: a descriptor of the same file, close-on-exec, numbered 3 or
+/// above, so that it is none of the standard streams a child's `stdin`, `stdout` or `stderr` may
+/// be put on.
+#[cfg(mman_memfd)]
+pub(crate) fn dup_above_stdio(fd: BorrowedFd<'_>) -> io::Result<std::os::fd::OwnedFd> {
+    // SAFETY: F_DUPFD_CLOEXEC makes a new descriptor of an open one, borrowed for the call; it
+    // changes no memory.
+    let new = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) };
+    if new < 0 {
+        return Err(last_error(|| {
+            format!(
+                "fcntl(F_DUPFD_CLOEXEC, 3) of file descriptor {}",
+                fd.as_raw_fd()
+            )
+        }));
+    }
+    // SAFETY: the kernel just returned this descriptor, and nothing else owns it.
+    Ok(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(new) })
+}
+
+/// `fcntl(fd, F_SETFD, 0)`: `fd` stays open across `exec`. For a child between `fork` and `exec`,
+/// where only async-signal-safe calls may be made: it makes one, allocates nothing, and its error
+/// is the bare OS error (no message, which would allocate), which `Command::spawn` returns.
+#[cfg(mman_memfd)]
+pub(crate) fn keep_open_across_exec(fd: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: F_SETFD changes a flag of an open descriptor, borrowed for the call; no memory.
+    if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, 0) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `fcntl(fd, F_SETFD, FD_CLOEXEC)`: `fd` is closed on `exec`. `EBADF` when it is not open.
+#[cfg(mman_memfd)]
+pub(crate) fn close_on_exec(fd: std::os::fd::RawFd) -> io::Result<()> {
+    // SAFETY: F_SETFD changes a flag of a descriptor, or fails with EBADF; no memory.
+    if unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } != 0 {
+        return Err(last_error(|| {
+            format!("fcntl(F_SETFD, FD_CLOEXEC) of file descriptor {fd}")
+        }));
+    }
+    Ok(())
+}
+
 /// Whether the file has fs-verity on (Linux 5.4): its contents are fixed, checked against a hash
 /// on every read, and no one can open it for writing or truncate it. Asked with
 /// `statx(fd, "", AT_EMPTY_PATH)`, whose `STATX_ATTR_VERITY` attribute Linux 5.5 reports; an older

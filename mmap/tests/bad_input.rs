@@ -409,6 +409,13 @@ fn cases() -> Vec<Case> {
             &["SharedMemory::create:", "name", "NUL"],
             || SharedMemory::create("a\0b", 4096).map(drop),
         ),
+        case(
+            "shared memory inherited at a negative descriptor",
+            ErrorKind::InvalidInput,
+            &["SharedMemory::from_inherited:", "-1", "negative"],
+            // SAFETY: refused before any call: nothing is taken.
+            || unsafe { SharedMemory::from_inherited(-1) }.map(drop),
+        ),
     ];
     // The cases of features the host's headers may lack.
     #[cfg(mman_populate)]
