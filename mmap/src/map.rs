@@ -215,8 +215,9 @@ macro_rules! impl_methods_of_every_map {
             /// map's end is its length, and a page before it that cannot be read is the file
             /// ending early, a page protected against reading, or a page whose reading in failed
             /// (an I/O error), which the copy cannot tell apart: a 0 would end a read loop early,
-            /// silently, with bytes missing. [`read_exact_at`](Self::read_exact_at) fills the
-            /// buffer or fails.
+            /// silently, with bytes missing. (From a truncated end to the end of its page, the map
+            /// reads zeros, as every map does, where `pread` says 0.)
+            /// [`read_exact_at`](Self::read_exact_at) fills the buffer or fails.
             ///
             /// On x86-64 Linux it costs what a plain copy costs: the copy is made by a routine that
             /// a `SIGBUS`/`SIGSEGV` handler of this crate stops at such a page (installed with
