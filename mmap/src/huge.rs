@@ -252,7 +252,42 @@ impl fmt::Debug for HugePageSize {
     }
 }
 
-/// A pool of huge pages of one size, as `/sys/kernel/mm/hugepages` reports it.
+/// A pool of huge pages of one size, as `/sys/kernel/mm/hugepages` reports it: see
+/// [`HugePageSize::available`].
+///
+/// Most systems reserve no huge page by default: every pool is then empty (`total` 0), and a map
+/// of huge pages fails with `OutOfMemory`. A program that can do without them checks first:
+///
+/// ```
+/// use std::io::ErrorKind;
+/// use mman::{HugePageSize, MmapOptions};
+///
+/// # fn main() -> std::io::Result<()> {
+/// let pools = match HugePageSize::available() {
+///     Ok(pools) => pools,
+///     Err(error) if error.kind() == ErrorKind::Unsupported => Vec::new(), // no huge pages at all
+///     Err(error) => return Err(error),
+/// };
+/// for pool in &pools {
+///     println!("{}: {} of {} pages free", pool.size, pool.free, pool.total);
+/// }
+/// let huge = match pools.iter().find(|pool| pool.free > 0) {
+///     Some(pool) => MmapOptions::new().len(1).huge_page_size(pool.size).map_anon(),
+///     // None reserved: as root, `echo 8 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages`.
+///     None => Err(ErrorKind::OutOfMemory.into()),
+/// };
+/// let memory = match huge {
+///     Ok(map) => map, // one whole huge page: `map.len()` is the pool's page size
+///     // No huge page free (or taken meanwhile by another process): regular pages will do.
+///     Err(error) if error.kind() == ErrorKind::OutOfMemory => {
+///         MmapOptions::new().len(1).map_anon()?
+///     }
+///     Err(error) => return Err(error),
+/// };
+/// assert!(memory.len() >= 1);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HugePagePool {
     /// The size of its pages.

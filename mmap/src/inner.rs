@@ -5,7 +5,7 @@ use std::ffi::c_void;
 use std::io;
 
 use crate::checked_copy::{self, Via};
-use crate::range::check_range;
+use crate::range::{check_range, check_read_offset};
 use crate::sys::{self, c_int};
 use mmap_sys as c;
 
@@ -232,22 +232,47 @@ impl MmapInner {
     }
 
     /// Copies the bytes from `offset` into `buf`, checked (`checked_copy`: a fault-fixup copy, or
-    /// `process_vm_readv`), so that a page gone from under the map is an error and not `SIGBUS`.
-    /// Returns the bytes copied: `buf.len()`, or fewer at the end of the map.
+    /// `process_vm_readv`), so that a page gone from under the map is an error and not `SIGBUS`:
+    /// `pread`'s rules, with the map's length for the file's. Returns the bytes copied: `buf.len()`,
+    /// or fewer at the end of the map or before the first byte that cannot be read, 0 at or past
+    /// the end. An error only when nothing was copied: the byte at `offset` cannot be read, or the
+    /// offset is past `isize::MAX`.
     #[inline]
     pub(crate) fn read_at(&self, buf: &mut [u8], offset: usize, via: Via) -> io::Result<usize> {
-        // The check fails exactly when `offset > self.len()`: tested first, so that the copy's hot
-        // path makes no call but the copy.
-        if offset > self.len() {
-            check_range(offset, 0, self.len())?;
+        // Out of the copy's hot path, which makes no call but the copy.
+        if offset >= self.len() {
+            return check_read_offset(offset).map(|()| 0);
         }
         let len = buf.len().min(self.len() - offset);
         // SAFETY: `offset + len <= self.len()`, so the source is within this mapping.
         let copied = unsafe { checked_copy::copy(self.ptr.add(offset), &mut buf[..len], via)? };
-        if copied < len {
-            return Err(unreadable(offset, len, copied));
+        if copied == 0 && len > 0 {
+            return Err(unreadable(offset, len, offset));
         }
-        Ok(len)
+        Ok(copied)
+    }
+
+    /// Fills `buf` with the bytes from `offset`, checked as `read_at`, or fails with
+    /// `UnexpectedEof` where `read_at` would come back short: the range ends past the end of the
+    /// map (checked before the copy), or a byte of it cannot be read. `buf`'s contents are then
+    /// unspecified, as with `FileExt::read_exact_at`.
+    #[inline]
+    pub(crate) fn read_exact_at(&self, buf: &mut [u8], offset: usize, via: Via) -> io::Result<()> {
+        check_read_offset(offset)?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        // No overflow: both are at most `isize::MAX`.
+        let end = offset + buf.len();
+        if end > self.len() {
+            return Err(past_the_end(offset, end, self.len()));
+        }
+        // SAFETY: `offset + buf.len() <= self.len()`, so the source is within this mapping.
+        let copied = unsafe { checked_copy::copy(self.ptr.add(offset), buf, via)? };
+        if copied < buf.len() {
+            return Err(unreadable(offset, buf.len(), offset + copied));
+        }
+        Ok(())
     }
 
     /// Resizes the mapping to `new_len` bytes with `mremap`, moving it if `may_move`. A grown map
@@ -557,16 +582,28 @@ mod tests {
     }
 }
 
-/// The error of a checked read of `len` bytes from `offset` that copied only `copied`: out of the
-/// hot path of `read_at`.
+/// The error of a checked read of `len` bytes from `offset` that stopped at byte `at` of the map,
+/// which cannot be read: out of the hot path of `read_at`.
 #[cold]
-fn unreadable(offset: usize, len: usize, copied: usize) -> io::Error {
-    let at = offset + copied;
+fn unreadable(offset: usize, len: usize, at: usize) -> io::Error {
     crate::error::other(
         io::ErrorKind::UnexpectedEof,
         format_args!(
-            "byte {at} of the map cannot be read (offset {offset}, len {len}): the file \
-             ends before it (truncated under the map?) or the page is not readable"
+            "byte {at} of the map cannot be read (reading {len} bytes from offset {offset}): the \
+             file ends before it (truncated under the map?), its page is not readable, or reading \
+             the page in failed"
+        ),
+    )
+}
+
+/// The error of `read_exact_at` for a range that ends past the end of the map.
+#[cold]
+fn past_the_end(offset: usize, end: usize, map_len: usize) -> io::Error {
+    crate::error::other(
+        io::ErrorKind::UnexpectedEof,
+        format_args!(
+            "bytes {offset}..{end} reach past the end of the map ({map_len} bytes): the buffer \
+             cannot be filled"
         ),
     )
 }

@@ -57,14 +57,16 @@
 //!
 //! - Resize: [`MmapMut::remap`] (`mremap`), which refuses to grow a file map past the file's end.
 //! - Prefault without `SIGBUS`: [`MmapMut::populate`], [`MmapMut::populate_write`]
-//!   (`MADV_POPULATE_READ` / `_WRITE`, Linux 5.14), and a checked copy, [`Mmap::read_at`] and
-//!   [`Mmap::reader`] ([`MmapReader`]), as fast as a slice copy on x86-64 (with a signal handler:
-//!   see [`install_fault_handler`]), through `process_vm_readv` elsewhere.
+//!   (`MADV_POPULATE_READ` / `_WRITE`, Linux 5.14), and a checked copy with `pread`'s results,
+//!   [`Mmap::read_at`], [`Mmap::read_exact_at`] and [`Mmap::reader`] ([`MmapReader`]), as fast as
+//!   a slice copy on x86-64 (with a signal handler: see [`install_fault_handler`]), through
+//!   `process_vm_readv` elsewhere.
 //! - Residency: [`Mmap::resident_pages`] and [`Mmap::residency`] (`mincore`).
 //! - Huge pages: [`HugePageSize`] (one constant per `MAP_HUGE_*`), [`HugePageSize::available`],
 //!   [`MmapOptions::huge_page_size`], and transparent huge pages through [`Advice::HugePage`].
-//! - Shared memory between processes: [`SharedMemory`] (`memfd_create`), with [`Seals`], and a safe
-//!   read-only map of sealed memory, [`MmapOptions::map_sealed`].
+//! - Shared memory between processes: [`SharedMemory`] (`memfd_create`), handed to a child process
+//!   with [`SharedMemory::share_with`] (and to no other), with [`Seals`], and a safe read-only map
+//!   of sealed memory, [`MmapOptions::map_sealed`].
 //! - Placement: [`MmapOptions::address_hint`], [`MmapOptions::fixed_no_replace`]
 //!   (`MAP_FIXED_NOREPLACE`).
 //! - Locking: [`Mmap::lock`], [`Mmap::lock_on_fault`] and [`Mmap::lock_range_on_fault`] (`mlock2`),
@@ -111,8 +113,8 @@
 //!   (`MAP_NORESERVE`), which would reserve none, is refused with them, and every huge page of a
 //!   new map is faulted in at once (Linux 5.14), so a hugetlb cgroup limit fails the map instead of
 //!   a later touch. `remap` grows a file map only as far as the file, also where a seccomp filter
-//!   denies `process_vm_readv`; `read_at` and `populate` report bytes past a truncated end as
-//!   errors. Tests: `soundness_huge::hugetlb_without_reserve_is_refused`,
+//!   denies `process_vm_readv`; `read_at` and `read_exact_at` stop at a truncated end (a short
+//!   count, then `UnexpectedEof`), and `populate` reports it as an error. Tests: `soundness_huge::hugetlb_without_reserve_is_refused`,
 //!   `soundness_huge::a_hugetlb_cgroup_limit_fails_the_map_not_a_touch`,
 //!   `soundness_huge::a_sealed_hugetlb_memfd_maps_without_sigbus`,
 //!   `soundness::remap_grows_where_process_vm_readv_is_denied`,

@@ -20,8 +20,8 @@ use crate::reader::MmapReader;
 
 /// The methods every map type has, on a type whose field `inner` is an `MmapInner`: its length and
 /// address, advice (`madvise`), prefaulting (`MADV_POPULATE_READ`), the checked copy (`read_at`,
-/// `reader`), residency (`mincore`) and locking (`mlock`, `munlock`), and `Debug`. A macro, as the
-/// three types have the same methods with the same documentation.
+/// `read_exact_at`, `reader`), residency (`mincore`) and locking (`mlock`, `munlock`), and
+/// `Debug`. A macro, as the three types have the same methods with the same documentation.
 macro_rules! impl_methods_of_every_map {
     ($ty:ident) => {
         impl $ty {
@@ -199,11 +199,25 @@ macro_rules! impl_methods_of_every_map {
                     .map_err(crate::error::named("populate_range"))
             }
 
-            /// Copies the map's bytes from `offset` into `buf`, as `FileExt::read_at` reads a file,
-            /// but checked: a page the file no longer backs (it was truncated under the map), or
-            /// that cannot be read, ends the copy with an error, where reading the slice would kill
-            /// the process with `SIGBUS`. Returns the number of bytes copied: `buf.len()`, or fewer
-            /// at the end of the map (0 at `offset == len()`).
+            /// Copies the map's bytes from `offset` into `buf`, as `FileExt::read_at` (`pread(2)`)
+            /// reads a file, but checked: a page the file no longer backs (it was truncated under
+            /// the map), or that cannot be read, ends the copy, where reading the slice would kill
+            /// the process with `SIGBUS`. Returns the number of bytes copied, by `pread`'s rules,
+            /// the map's length standing for the file's:
+            ///
+            /// - `buf.len()` where the map holds them;
+            /// - fewer at the end of the map, or before the first byte that cannot be read: a
+            ///   short count (the next read, from that byte, is the error);
+            /// - 0 at the end of the map (`offset == len()`) or past it, and for an empty `buf`.
+            ///
+            /// An error only when nothing was copied. At a byte that cannot be read, `pread` of a
+            /// file cut short would say 0 (its new end); `read_at` says `UnexpectedEof`, since the
+            /// map's end is its length, and a page before it that cannot be read is the file
+            /// ending early, a page protected against reading, or a page whose reading in failed
+            /// (an I/O error), which the copy cannot tell apart: a 0 would end a read loop early,
+            /// silently, with bytes missing. (From a truncated end to the end of its page, the map
+            /// reads zeros, as every map does, where `pread` says 0.)
+            /// [`read_exact_at`](Self::read_exact_at) fills the buffer or fails.
             ///
             /// On x86-64 Linux it costs what a plain copy costs: the copy is made by a routine that
             /// a `SIGBUS`/`SIGSEGV` handler of this crate stops at such a page (installed with
@@ -223,20 +237,24 @@ macro_rules! impl_methods_of_every_map {
             /// let map = unsafe { mman::Mmap::map(&file)? };
             /// let mut buf = [0u8; 16];
             /// let n = map.read_at(&mut buf, 7)?;
-            /// assert_eq!(&buf[..n], b"payload");
+            /// assert_eq!(&buf[..n], b"payload"); // short: the map ends there
+            /// assert_eq!(map.read_at(&mut buf, map.len())?, 0); // the end, as for a file
             /// # Ok(())
             /// # }
             /// ```
             ///
             /// # Errors
             ///
-            /// `InvalidInput` before any call for an `offset` past the end of the map;
-            /// `UnexpectedEof` when a page of the range cannot be read (past the end of a truncated
-            /// file, or protected against reading); otherwise, where the kernel makes the copy, the
-            /// error of `process_vm_readv` (off Linux: of `pipe`, `write` or `read`).
+            /// `InvalidInput` before any call for an `offset` past `isize::MAX`, which no map
+            /// reaches (as `pread`'s `EINVAL` for an offset past the largest `off_t`: most likely
+            /// a subtraction that wrapped); `UnexpectedEof` when the byte at `offset` cannot be
+            /// read (past the end of a truncated file, or protected against reading); otherwise,
+            /// where the kernel makes the copy and fails before copying a byte, the error of
+            /// `process_vm_readv` (off Linux: of `pipe`, `write` or `read`).
             ///
             /// # References
             ///
+            /// - [`pread(2)`](https://man7.org/linux/man-pages/man2/pread.2.html)
             /// - [`process_vm_readv(2)`](https://man7.org/linux/man-pages/man2/process_vm_readv.2.html)
             /// - [`sigaction(2)`](https://man7.org/linux/man-pages/man2/sigaction.2.html)
             #[inline]
@@ -246,6 +264,49 @@ macro_rules! impl_methods_of_every_map {
                 self.inner
                     .read_at(buf, offset, Via::Fastest)
                     .map_err(crate::error::named("read_at"))
+            }
+
+            /// Fills `buf` with the map's bytes from `offset`, as `FileExt::read_exact_at`, by
+            /// the checked copy of [`read_at`](Self::read_at): never `SIGBUS`. Fails with
+            /// `UnexpectedEof` where `read_at` would come back short: the range ends past the end
+            /// of the map (found before copying), or a byte in it cannot be read (a file
+            /// truncated under the map). `buf`'s contents are then unspecified. An empty `buf` is
+            /// filled at any offset up to `isize::MAX`, as `FileExt::read_exact_at` fills it.
+            ///
+            /// ```
+            /// use std::io::{ErrorKind, Write};
+            ///
+            /// # fn main() -> std::io::Result<()> {
+            /// let mut file = tempfile::tempfile()?;
+            /// file.write_all(b"magic:v2")?;
+            /// // SAFETY: the temporary file is this process's alone.
+            /// let map = unsafe { mman::Mmap::map(&file)? };
+            /// let mut version = [0u8; 2];
+            /// map.read_exact_at(&mut version, 6)?;
+            /// assert_eq!(&version, b"v2");
+            /// let error = map.read_exact_at(&mut version, 7).unwrap_err();
+            /// assert_eq!(error.kind(), ErrorKind::UnexpectedEof); // one byte short
+            /// # Ok(())
+            /// # }
+            /// ```
+            ///
+            /// # Errors
+            ///
+            /// `InvalidInput` before any call for an `offset` past `isize::MAX` (as `read_at`);
+            /// `UnexpectedEof` when the range ends past the end of the map (before any call) or a
+            /// byte of it cannot be read; otherwise as `read_at`.
+            ///
+            /// # References
+            ///
+            /// - [`pread(2)`](https://man7.org/linux/man-pages/man2/pread.2.html)
+            /// - [`process_vm_readv(2)`](https://man7.org/linux/man-pages/man2/process_vm_readv.2.html)
+            #[inline]
+            #[doc(alias = "process_vm_readv")]
+            #[doc(alias = "pread")]
+            pub fn read_exact_at(&self, buf: &mut [u8], offset: usize) -> io::Result<()> {
+                self.inner
+                    .read_exact_at(buf, offset, Via::Fastest)
+                    .map_err(crate::error::named("read_exact_at"))
             }
 
             /// `read_at` through the kernel (`process_vm_readv(2)`) in every build: the copy
@@ -473,6 +534,23 @@ macro_rules! impl_flush_methods {
             /// `msync(2)` with [`MS_SYNC`](mmap_sys::MS_SYNC). (An anonymous map has nothing to
             /// write.)
             ///
+            /// ```
+            /// use std::os::unix::fs::FileExt;
+            ///
+            /// # fn main() -> std::io::Result<()> {
+            /// let file = tempfile::tempfile()?;
+            /// file.set_len(4096)?;
+            /// // SAFETY: the temporary file is this process's alone.
+            /// let mut map = unsafe { mman::MmapMut::map_mut(&file)? };
+            /// map[..5].copy_from_slice(b"saved");
+            /// map.flush()?; // written to the file's storage when this returns
+            /// let mut on_disk = [0u8; 5];
+            /// file.read_exact_at(&mut on_disk, 0)?;
+            /// assert_eq!(&on_disk, b"saved");
+            /// # Ok(())
+            /// # }
+            /// ```
+            ///
             /// # Errors
             ///
             /// The error of `msync`, e.g. `EIO` when the disk fails.
@@ -491,6 +569,20 @@ macro_rules! impl_flush_methods {
             /// Starts writing the map's changes to the file and returns:
             /// `msync(2)` with [`MS_ASYNC`](mmap_sys::MS_ASYNC).
             ///
+            /// ```
+            /// # fn main() -> std::io::Result<()> {
+            /// let file = tempfile::tempfile()?;
+            /// file.set_len(1 << 20)?;
+            /// // SAFETY: the temporary file is this process's alone.
+            /// let mut map = unsafe { mman::MmapMut::map_mut(&file)? };
+            /// map.fill(b'x');
+            /// map.flush_async()?; // the kernel writes the pages back while this process goes on
+            /// // ... later, where the bytes must be on disk:
+            /// map.flush()?;
+            /// # Ok(())
+            /// # }
+            /// ```
+            ///
             /// # Errors
             ///
             /// The error of `msync`.
@@ -507,6 +599,23 @@ macro_rules! impl_flush_methods {
             }
 
             /// As `flush`, for the `len` bytes from `offset`, widened to whole pages.
+            ///
+            /// ```
+            /// use std::io::ErrorKind;
+            ///
+            /// # fn main() -> std::io::Result<()> {
+            /// let page = mman::page_size();
+            /// let file = tempfile::tempfile()?;
+            /// file.set_len(16 * page as u64)?;
+            /// // SAFETY: the temporary file is this process's alone.
+            /// let mut map = unsafe { mman::MmapMut::map_mut(&file)? };
+            /// map[3 * page + 10] = 1;
+            /// map.flush_range(3 * page + 10, 1)?; // writes back the one page that changed
+            /// let error = map.flush_range(16 * page, 1).unwrap_err(); // outside the map
+            /// assert_eq!(error.kind(), ErrorKind::InvalidInput);
+            /// # Ok(())
+            /// # }
+            /// ```
             ///
             /// # Errors
             ///
@@ -950,6 +1059,16 @@ impl MmapRaw {
 
     /// A writable shared map of the whole file: `MmapOptions::new().map_raw(file)`.
     ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// let file = tempfile::tempfile()?;
+    /// file.set_len(4096)?;
+    /// let map = mman::MmapRaw::map_raw(&file)?; // safe to make: it gives out raw pointers only
+    /// assert_eq!(map.len(), 4096);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
     /// # Errors
     ///
     /// As [`MmapOptions::map_raw`].
@@ -1124,6 +1243,24 @@ impl MmapOptions {
     /// A private copy-on-write map of the file ([`MAP_PRIVATE`](mmap_sys::MAP_PRIVATE)): writable,
     /// and writes never reach the file. The file needs only to be open for reading.
     ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::os::unix::fs::FileExt;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let mut file = tempfile::tempfile()?;
+    /// file.write_all(b"original")?;
+    /// // SAFETY: nothing else writes or truncates the temporary file.
+    /// let mut copy = unsafe { mman::MmapOptions::new().map_copy(&file)? };
+    /// copy[..3].copy_from_slice(b"new");
+    /// assert_eq!(&copy[..], b"newginal");
+    /// let mut on_disk = [0u8; 8];
+    /// file.read_exact_at(&mut on_disk, 0)?;
+    /// assert_eq!(&on_disk, b"original"); // the writes stay in this map
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
     /// # Errors
     ///
     /// As [`MmapOptions::map`].
@@ -1250,6 +1387,25 @@ impl MmapOptions {
 
     /// A writable shared map of the file that gives out raw pointers only, so making it is safe:
     /// the caller's `unsafe` blocks that read or write through the pointers carry the promises.
+    /// Its checked reads ([`MmapRaw::read_at`], [`MmapRaw::read_exact_at`]) need no `unsafe`.
+    ///
+    /// ```
+    /// use std::os::unix::fs::FileExt;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let file = tempfile::tempfile()?;
+    /// file.set_len(8192)?;
+    /// let map = mman::MmapOptions::new().offset(4096).len(4096).map_raw(&file)?;
+    /// // SAFETY: the map is 4096 bytes long, and nothing else uses the temporary file.
+    /// unsafe { map.as_mut_ptr().copy_from(b"raw".as_ptr(), 3) };
+    /// let mut bytes = [0u8; 3];
+    /// map.read_exact_at(&mut bytes, 0)?;
+    /// assert_eq!(&bytes, b"raw");
+    /// file.read_exact_at(&mut bytes, 4096)?; // shared: the file holds them
+    /// assert_eq!(&bytes, b"raw");
+    /// # Ok(())
+    /// # }
+    /// ```
     ///
     /// # Errors
     ///

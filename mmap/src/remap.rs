@@ -97,6 +97,29 @@ impl Mmap {
     /// Resizes the map to `new_len` bytes: `mremap(2)`, as [`MmapMut::remap`], whose checks it
     /// makes (growing past the end of the file is refused).
     ///
+    /// A map that follows a growing file, such as a log:
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use mman::{Mmap, RemapOptions};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let mut log = tempfile::tempfile()?;
+    /// log.write_all(b"first line\n")?;
+    /// // SAFETY: the temporary file is this process's alone, and only grows: nothing writes the
+    /// // bytes mapped or truncates them.
+    /// let mut map = unsafe { Mmap::map(&log)? };
+    /// log.write_all(b"second line\n")?;
+    /// let grow = RemapOptions::new().may_move(true);
+    /// map.remap(log.metadata()?.len() as usize, grow)?;
+    /// assert_eq!(&map[..], b"first line\nsecond line\n");
+    /// // Past the file's last page: refused, where a read would kill the process with SIGBUS.
+    /// assert!(map.remap(2 * mman::page_size(), grow).is_err());
+    /// assert_eq!(map.len(), 23); // unchanged
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
     /// # Errors
     ///
     /// As [`MmapMut::remap`].

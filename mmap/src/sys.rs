@@ -345,7 +345,8 @@ pub(crate) unsafe fn mremap(
 /// Copies `buf.len()` bytes from `src` of this process into `buf`, through the kernel, which checks
 /// every page: a page it cannot read (past the end of a truncated file, or not readable) stops the
 /// copy where a plain read would raise `SIGBUS` or `SIGSEGV`. Returns how many bytes were copied:
-/// fewer than `buf.len()` only when such a page was reached.
+/// fewer than `buf.len()` only when such a page was reached, or a call failed after some were
+/// copied (the error is returned only when none was, as `pread` does).
 ///
 /// On Linux and Android, one call: `process_vm_readv(getpid(), ...)`. Elsewhere,
 /// [`copy_through_pipe`].
@@ -386,7 +387,9 @@ pub(crate) unsafe fn copy_checked(src: *const u8, buf: &mut [u8]) -> io::Result<
             n if n > 0 => done += n as usize,
             _ => {
                 let error = io::Error::last_os_error();
-                if error.raw_os_error() == Some(libc::EFAULT) {
+                // A page that cannot be read ends the copy; so does any error once bytes were
+                // copied, as `pread` returns them: the next copy, from there, gets the error.
+                if error.raw_os_error() == Some(libc::EFAULT) || done > 0 {
                     break;
                 }
                 let what = format!("process_vm_readv of {} bytes at {src:p}", buf.len());
@@ -427,7 +430,9 @@ pub(crate) unsafe fn copy_through_pipe(src: *const u8, buf: &mut [u8]) -> io::Re
         // cannot read is `EFAULT`, not a fault.
         let written = unsafe { libc::write(write_end.as_raw_fd(), from.cast(), chunk) };
         if written <= 0 {
-            if io::Error::last_os_error().raw_os_error() == Some(libc::EFAULT) {
+            // As `copy_checked` on Linux: an unreadable page, or an error once bytes were copied,
+            // ends the copy.
+            if io::Error::last_os_error().raw_os_error() == Some(libc::EFAULT) || done > 0 {
                 break;
             }
             return Err(failed("write"));
@@ -548,6 +553,50 @@ pub(crate) fn add_seals(fd: BorrowedFd<'_>, seals: c_int) -> io::Result<()> {
                 "fcntl(F_ADD_SEALS, {seals:#x}) of file descriptor {}",
                 fd.as_raw_fd()
             )
+        }));
+    }
+    Ok(())
+}
+
+/// `fcntl(fd, F_DUPFD_CLOEXEC, 3)`: a descriptor of the same file, close-on-exec, numbered 3 or
+/// above, so that it is none of the standard streams a child's `stdin`, `stdout` or `stderr` may
+/// be put on.
+#[cfg(mman_memfd)]
+pub(crate) fn dup_above_stdio(fd: BorrowedFd<'_>) -> io::Result<std::os::fd::OwnedFd> {
+    // SAFETY: F_DUPFD_CLOEXEC makes a new descriptor of an open one, borrowed for the call; it
+    // changes no memory.
+    let new = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) };
+    if new < 0 {
+        return Err(last_error(|| {
+            format!(
+                "fcntl(F_DUPFD_CLOEXEC, 3) of file descriptor {}",
+                fd.as_raw_fd()
+            )
+        }));
+    }
+    // SAFETY: the kernel just returned this descriptor, and nothing else owns it.
+    Ok(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(new) })
+}
+
+/// `fcntl(fd, F_SETFD, 0)`: `fd` stays open across `exec`. For a child between `fork` and `exec`,
+/// where only async-signal-safe calls may be made: it makes one, allocates nothing, and its error
+/// is the bare OS error (no message, which would allocate), which `Command::spawn` returns.
+#[cfg(mman_memfd)]
+pub(crate) fn keep_open_across_exec(fd: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: F_SETFD changes a flag of an open descriptor, borrowed for the call; no memory.
+    if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, 0) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `fcntl(fd, F_SETFD, FD_CLOEXEC)`: `fd` is closed on `exec`. `EBADF` when it is not open.
+#[cfg(mman_memfd)]
+pub(crate) fn close_on_exec(fd: std::os::fd::RawFd) -> io::Result<()> {
+    // SAFETY: F_SETFD changes a flag of a descriptor, or fails with EBADF; no memory.
+    if unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } != 0 {
+        return Err(last_error(|| {
+            format!("fcntl(F_SETFD, FD_CLOEXEC) of file descriptor {fd}")
         }));
     }
     Ok(())

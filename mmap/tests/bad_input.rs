@@ -332,12 +332,38 @@ fn cases() -> Vec<Case> {
             },
         ),
         case(
-            "read_at past the end of the map",
+            "read_at past isize::MAX",
             ErrorKind::InvalidInput,
-            &["read_at:", "range 4097..4097", "outside the map"],
+            &["read_at:", "offset 9223372036854775808", "past isize::MAX"],
             {
                 let map = m(&map);
-                move || map.read_at(&mut [0; 4], page + 1).map(drop)
+                move || map.read_at(&mut [0; 4], isize::MAX as usize + 1).map(drop)
+            },
+        ),
+        case(
+            "read_exact_at past isize::MAX",
+            ErrorKind::InvalidInput,
+            &[
+                "read_exact_at:",
+                "offset 18446744073709551615",
+                "past isize::MAX",
+            ],
+            {
+                let map = m(&map);
+                move || map.read_exact_at(&mut [0; 4], usize::MAX)
+            },
+        ),
+        case(
+            "read_exact_at past the end of the map",
+            ErrorKind::UnexpectedEof,
+            &[
+                "read_exact_at:",
+                "bytes 4095..4099",
+                "past the end of the map (4096 bytes)",
+            ],
+            {
+                let map = m(&map);
+                move || map.read_exact_at(&mut [0; 4], page - 1)
             },
         ),
         case(
@@ -382,6 +408,13 @@ fn cases() -> Vec<Case> {
             ErrorKind::InvalidInput,
             &["SharedMemory::create:", "name", "NUL"],
             || SharedMemory::create("a\0b", 4096).map(drop),
+        ),
+        case(
+            "shared memory inherited at a negative descriptor",
+            ErrorKind::InvalidInput,
+            &["SharedMemory::from_inherited:", "-1", "negative"],
+            // SAFETY: refused before any call: nothing is taken.
+            || unsafe { SharedMemory::from_inherited(-1) }.map(drop),
         ),
     ];
     // The cases of features the host's headers may lack.

@@ -158,6 +158,7 @@ const METHODS: &[&str] = &[
     "populate_range",
     "populate_write",
     "read_at",
+    "read_exact_at",
     "resident_pages",
     "residency",
     "lock",
@@ -181,6 +182,8 @@ const METHODS: &[&str] = &[
     "SharedMemory::set_len",
     "SharedMemory::add_seals",
     "SharedMemory::seals",
+    "SharedMemory::share_with",
+    "SharedMemory::from_inherited",
     "MmapReader::read",
     "MmapReader::seek",
 ];
@@ -268,7 +271,9 @@ fn each_method_names_itself_once_before_any_call() {
     });
     #[cfg(mman_populate)]
     names.check("populate_range", map.populate_range(page, 1));
-    names.check("read_at", map.read_at(&mut [0], page + 1));
+    names.check("read_at", map.read_at(&mut [0], over));
+    names.check("read_exact_at", map.read_exact_at(&mut [0], over));
+    names.check("read_exact_at", map.read_exact_at(&mut [0; 2], page - 1));
     names.check("residency", map.residency(page, 1));
     names.check("lock_range", map.lock_range(page, 1));
     #[cfg(mman_has = "MLOCK_ONFAULT")]
@@ -309,6 +314,11 @@ fn each_method_names_itself_once_before_any_call() {
         "SharedMemory::create",
         mman::SharedMemory::create("a\0b", 0),
     );
+    // SAFETY: refused before any call: nothing is taken.
+    #[cfg(mman_memfd)]
+    names.check("SharedMemory::from_inherited", unsafe {
+        mman::SharedMemory::from_inherited(-1)
+    });
     names.assert_all_named();
 }
 
@@ -409,6 +419,7 @@ fn each_method_names_itself_once_after_a_call() {
     let cut = MmapRaw::map_raw(&file).unwrap();
     file.set_len(page as u64).unwrap();
     names.check("read_at", cut.read_at(&mut [0], page));
+    names.check("read_exact_at", cut.read_exact_at(&mut [0; 2], page - 1));
     names.check("MmapReader::read", {
         let mut reader = cut.reader();
         std::io::Seek::seek(&mut reader, std::io::SeekFrom::Start(page as u64)).unwrap();
@@ -510,4 +521,32 @@ fn methods_that_read_files_name_themselves_when_the_kernel_refuses() {
         assert_named("SharedMemory::len", libc::EACCES, memory.len());
         assert_named("SharedMemory::is_empty", libc::EACCES, memory.is_empty());
     }
+}
+
+#[test]
+#[cfg(all(mman_memfd, target_os = "linux", target_arch = "x86_64"))]
+fn the_shared_memory_hand_off_names_itself_when_fcntl_fails() {
+    use std::os::fd::{IntoRawFd, OwnedFd};
+    const TEST: &str = "the_shared_memory_hand_off_names_itself_when_fcntl_fails";
+    if !common::in_child(TEST) {
+        common::assert_success(&mut common::child(TEST));
+        return;
+    }
+    let memory = mman::SharedMemory::create("errors", 4096).unwrap();
+    let spare = OwnedFd::from(memory.as_file().try_clone().unwrap()).into_raw_fd();
+    // From here on, this child process's `fcntl` fails with EMFILE, as at `RLIMIT_NOFILE`.
+    common::deny_syscalls(&[libc::SYS_fcntl], libc::EMFILE as u32);
+    let mut command = std::process::Command::new("true");
+    assert_named(
+        "SharedMemory::share_with",
+        libc::EMFILE,
+        memory.share_with(&mut command),
+    );
+    assert_named(
+        "SharedMemory::from_inherited",
+        libc::EMFILE,
+        // SAFETY: `spare` is this process's own, given up above; the call fails and takes nothing
+        // (it is left open, in a child that ends with the test).
+        unsafe { mman::SharedMemory::from_inherited(spare) },
+    );
 }

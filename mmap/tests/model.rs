@@ -284,14 +284,23 @@ impl Model {
                     Handle::Mut(map) => map.read_at(&mut buf, offset),
                     Handle::ReadOnly(map) => map.read_at(&mut buf, offset),
                 };
-                if offset > live.len() {
-                    assert_eq!(result.unwrap_err().kind(), ErrorKind::InvalidInput);
-                    return;
-                }
+                // As `pread`: what the map holds from `offset`, 0 at its end and past it.
                 let copied = result.unwrap();
-                assert_eq!(copied, len.min(live.len() - offset));
+                assert_eq!(copied, len.min(live.len().saturating_sub(offset)));
                 for (k, &b) in buf[..copied].iter().enumerate() {
                     assert_eq!(b, self.expected(live, live.offset + (offset + k) as u64));
+                }
+                // `read_exact_at` fills the buffer where `read_at` copies all of it.
+                let mut exact = vec![0u8; len];
+                let result = match &live.handle {
+                    Handle::Mut(map) => map.read_exact_at(&mut exact, offset),
+                    Handle::ReadOnly(map) => map.read_exact_at(&mut exact, offset),
+                };
+                if copied == len {
+                    result.unwrap();
+                    assert_eq!(exact, buf);
+                } else {
+                    assert_eq!(result.unwrap_err().kind(), ErrorKind::UnexpectedEof);
                 }
             }
             Op::Protect { map } if n > 0 => {

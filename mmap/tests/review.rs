@@ -183,10 +183,13 @@ fn every_safe_call_on_an_empty_map_succeeds_without_touching_its_address() {
     let mut buf = [1u8; 8];
     assert_eq!(empty.read_at(&mut buf, 0).unwrap(), 0);
     assert_eq!(buf, [1; 8]);
+    assert_eq!(empty.read_at(&mut buf, 1).unwrap(), 0, "past the end");
+    empty.read_exact_at(&mut [], 0).unwrap();
     assert_eq!(
-        empty.read_at(&mut buf, 1).unwrap_err().kind(),
-        ErrorKind::InvalidInput
+        empty.read_exact_at(&mut buf, 0).unwrap_err().kind(),
+        ErrorKind::UnexpectedEof
     );
+    assert_eq!(buf, [1; 8]);
     assert_eq!(
         (
             empty.resident_pages().unwrap(),

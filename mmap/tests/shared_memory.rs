@@ -7,28 +7,54 @@
 mod common;
 
 use std::io::ErrorKind;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::RawFd;
+use std::os::unix::fs::FileExt;
 
 use mman::{MmapOptions, Seals, SharedMemory};
 
 /// The descriptor number the child gets its shared memory on.
 const FD: &str = "MMAP_TEST_SHARED_FD";
 
-/// The child's shared memory: the descriptor its parent left open for it.
+/// The child's shared memory: the descriptor its parent handed on with `share_with`, taken with
+/// `from_inherited`, which makes it close-on-exec again.
 fn inherited() -> SharedMemory {
-    let fd: i32 = std::env::var(FD).unwrap().parse().unwrap();
-    // SAFETY: the parent duplicated this descriptor for the child, which owns it alone.
-    SharedMemory::from(unsafe { OwnedFd::from_raw_fd(fd) })
+    let fd: RawFd = std::env::var(FD).unwrap().parse().unwrap();
+    assert_eq!(
+        close_on_exec(fd),
+        Some(false),
+        "inherited: open across exec"
+    );
+    // SAFETY: the parent handed this descriptor to this process with `share_with`, and nothing
+    // else here owns it.
+    let memory = unsafe { SharedMemory::from_inherited(fd) }.unwrap();
+    assert_eq!(
+        close_on_exec(fd),
+        Some(true),
+        "this child's own children do not inherit it"
+    );
+    memory
 }
 
-/// Runs `test`'s child part with a duplicate of `memory`'s descriptor, open across `exec`.
+/// Runs `test`'s child part with `memory` handed on by `share_with`.
 fn run_child_with(test: &str, memory: &SharedMemory) {
-    // SAFETY: dup of an open descriptor; the copy has no FD_CLOEXEC, so the child inherits it.
-    let fd = unsafe { libc::dup(memory.as_file().as_raw_fd()) };
-    assert!(fd >= 0);
-    // SAFETY: `fd` was just made and is owned here; dropping it closes the parent's copy.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    common::assert_success(common::child(test).env(FD, fd.as_raw_fd().to_string()));
+    let mut command = common::child(test);
+    let fd = memory.share_with(&mut command).unwrap();
+    common::assert_success(command.env(FD, fd.to_string()));
+}
+
+/// Whether descriptor `fd` of this process is close-on-exec (`fcntl(F_GETFD)`); `None` when it is
+/// not open.
+fn close_on_exec(fd: RawFd) -> Option<bool> {
+    // SAFETY: F_GETFD reads a descriptor's flags, or fails with EBADF.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    (flags >= 0).then_some(flags & libc::FD_CLOEXEC != 0)
+}
+
+/// Whether descriptor `fd` of this process is the memfd named `name` (`/proc/self/fd/<fd>` reads
+/// `/memfd:<name> (deleted)`).
+fn is_memfd(fd: RawFd, name: &str) -> bool {
+    std::fs::read_link(format!("/proc/self/fd/{fd}"))
+        .is_ok_and(|target| target.to_string_lossy() == format!("/memfd:{name} (deleted)"))
 }
 
 #[test]
@@ -160,4 +186,71 @@ fn bad_names_are_refused_before_memfd_create() {
     );
     let error = SharedMemory::create(&"n".repeat(250), 1).unwrap_err();
     assert!(error.to_string().contains("over 249"), "{error}");
+}
+
+/// Set in the children of the test below: the memfd's name, and whether the child should have it.
+const NAME: &str = "MMAP_TEST_MEMFD_NAME";
+const SHOULD_HAVE_IT: &str = "MMAP_TEST_SHOULD_HAVE_IT";
+
+#[test]
+fn share_with_hands_the_memory_to_that_commands_children_only() {
+    let test = "share_with_hands_the_memory_to_that_commands_children_only";
+    if common::in_child(test) {
+        let fd: RawFd = std::env::var(FD).unwrap().parse().unwrap();
+        let name = std::env::var(NAME).unwrap();
+        if std::env::var(SHOULD_HAVE_IT).unwrap() == "no" {
+            assert!(!is_memfd(fd, &name), "a child of another command got it");
+            return;
+        }
+        assert!(is_memfd(fd, &name));
+        let memory = inherited();
+        let map = memory.map_raw().unwrap();
+        let mut greeting = [0u8; 5];
+        map.read_exact_at(&mut greeting, 0).unwrap();
+        assert_eq!(&greeting, b"hello");
+        return;
+    }
+    let name = "mman-test-share-with";
+    let memory = SharedMemory::create(name, 4096).unwrap();
+    memory.as_file().write_all_at(b"hello", 0).unwrap();
+    let mut shared = common::child(test);
+    let fd = memory.share_with(&mut shared).unwrap();
+    assert!(fd > 2, "{fd}: not a standard stream's number");
+    assert!(is_memfd(fd, name));
+    assert_eq!(
+        close_on_exec(fd),
+        Some(true),
+        "in this process the descriptor stays close-on-exec"
+    );
+
+    // A child another command starts meanwhile, as another thread would, does not get it.
+    common::assert_success(
+        common::child(test)
+            .env(FD, fd.to_string())
+            .env(NAME, name)
+            .env(SHOULD_HAVE_IT, "no"),
+    );
+    // The command's children do, each one it starts.
+    shared
+        .env(FD, fd.to_string())
+        .env(NAME, name)
+        .env(SHOULD_HAVE_IT, "yes");
+    common::assert_success(&mut shared);
+    common::assert_success(&mut shared);
+    drop(shared);
+    assert!(
+        !is_memfd(fd, name),
+        "the command's descriptor is closed with it"
+    );
+}
+
+#[test]
+fn from_inherited_refuses_what_is_not_a_descriptor() {
+    // SAFETY: refused before any call: nothing is taken.
+    let error = unsafe { SharedMemory::from_inherited(-1) }.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+    assert_eq!(
+        error.to_string(),
+        "SharedMemory::from_inherited: file descriptor -1 is not a descriptor (negative)"
+    );
 }

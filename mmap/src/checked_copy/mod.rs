@@ -75,12 +75,13 @@ pub(crate) enum Via {
 }
 
 /// Copies `dst.len()` bytes from `src` into `dst`, stopping at the first page that cannot be read.
-/// Returns how many bytes were copied: `dst.len()`, or fewer when such a page was reached.
+/// Returns how many bytes were copied: `dst.len()`, or fewer when such a page was reached (or, on
+/// the kernel's way, when a call failed after some were copied).
 ///
 /// # Errors
 ///
-/// The error of `process_vm_readv`, on the kernel's way, other than `EFAULT` (a page that cannot
-/// be read, which ends the copy).
+/// The error of `process_vm_readv`, on the kernel's way, when no byte was copied, other than
+/// `EFAULT` (a page that cannot be read, which ends the copy).
 ///
 /// # Safety
 ///
