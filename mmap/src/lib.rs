@@ -230,6 +230,11 @@
 //! does and what it needs.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// docs.rs: no badge made from a `cfg` (the build script's names, such as `mman_has = "..."`, mean
+// nothing to a reader, nor do std's on the slice methods reached through `Deref`). An item that
+// exists only on some systems says so with `doc(cfg(...))` of the target's OS, and each item that
+// needs a constant of the headers says which in its "Availability" line.
+#![cfg_attr(docsrs, doc(auto_cfg = false))]
 
 mod advice;
 mod checked_copy;
@@ -265,6 +270,7 @@ pub use desc::{MmapAsRawDesc, MmapRawDescriptor};
 pub use error::raw_os_error;
 pub use flags::{MapFlags, Protection};
 #[cfg(mman_huge)]
+#[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
 pub use huge::{HugePagePool, HugePageSize};
 pub use if_safe::MapIfSafeError;
 pub use lock_all::{lock_all, unlock_all, LockAll};
@@ -272,10 +278,13 @@ pub use map::{Mmap, MmapMut, MmapRaw};
 pub use options::MmapOptions;
 pub use reader::MmapReader;
 #[cfg(mman_has = "MREMAP_MAYMOVE")]
+#[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
 pub use remap::RemapOptions;
 #[cfg(mman_memfd)]
+#[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
 pub use seals::Seals;
 #[cfg(mman_memfd)]
+#[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
 pub use shared_memory::SharedMemory;
 
 /// The constants this crate can use that the host's headers do not define, such as
