@@ -105,7 +105,9 @@
 //! [`MmapOptions::map_anon`], [`MmapOptions::map_sealed`], [`MmapOptions::map_raw`]) can rely on
 //! the following. Each promise names the tests (in `mmap/tests/`) that hold it; the `soundness`
 //! ones run the safe code in a child process and check that no signal ended it and that
-//! `/proc/self/maps` keeps nothing of the map.
+//! `/proc/self/maps` keeps nothing of the map. Those that change the machine for a moment (reserve
+//! huge pages, attach a loop device, make a cgroup) run as root with `MMAN_TEST_MACHINE=1`, as the
+//! workspace's CI runs them; otherwise they say they did not run.
 //!
 //! - **No signal from a safe call, nor from touching a map made safely.** Anonymous maps are backed
 //!   by memory (running out of it is the out-of-memory killer's business, not a fault of the map).
