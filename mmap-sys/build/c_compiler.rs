@@ -94,7 +94,7 @@ fn preprocess(compiler: &cc::Tool, file: &Path, args: &[&str]) -> Result<String,
     command.arg("-E").args(args).arg(file);
     let output = command
         .output()
-        .map_err(|e| format!("cannot run the C compiler ({command:?}): {e}"))?;
+        .map_err(|e| crate::target::cannot_run(&command, &e))?;
     if !output.status.success() {
         return Err(format!(
             "the C compiler could not preprocess {}:\n{}",

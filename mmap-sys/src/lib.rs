@@ -95,6 +95,11 @@ mod constants {
 pub use constants::*;
 pub use functions::*;
 
+// The README's example runs as a doctest: what crates.io shows compiles and works.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// `MAP_FAILED`, `((void *) -1)`: what `mmap` and `mremap` return on failure.
 ///
 /// Written by hand: bindgen translates only macros that evaluate to a number or a string, and this

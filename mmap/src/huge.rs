@@ -25,6 +25,10 @@ const POOLS: &str = "/sys/kernel/mm/hugepages";
 /// assert_eq!(HugePageSize::from_bytes(1 << 30), Some(HugePageSize::HUGE_1GB));
 /// assert_eq!(HugePageSize::HUGE_2MB.to_string(), "2 MiB");
 /// ```
+///
+/// Availability: Linux and Android, where the target's headers define `MAP_HUGETLB`,
+/// `MAP_HUGE_SHIFT` and `MAP_HUGE_MASK` (Linux's from 3.8); each constant where the headers define
+/// its `MAP_HUGE_*`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct HugePageSize {
     /// log2 of the size in bytes.
@@ -37,7 +41,10 @@ macro_rules! huge_page_sizes {
     ($($name:ident = $raw:ident if $cfg:literal,)*) => {
         impl HugePageSize {
             $(
-                #[doc = concat!("The size [`", $cfg, "`](mmap_sys::", $cfg, ") encodes.")]
+                #[doc = concat!(
+                    "The size [`", $cfg, "`](mmap_sys::", $cfg, ") encodes. Availability: where \
+                     the target's headers define it."
+                )]
                 #[cfg(mman_has = $cfg)]
                 pub const $name: HugePageSize = HugePageSize::from_flag(c::$raw);
             )*
@@ -288,6 +295,8 @@ impl fmt::Debug for HugePageSize {
 /// # Ok(())
 /// # }
 /// ```
+///
+/// Availability: as [`HugePageSize`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HugePagePool {
     /// The size of its pages.

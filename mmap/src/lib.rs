@@ -2,8 +2,10 @@
 //!
 //! Built on [`mmap_sys`], whose constants are generated from the host's headers: every flag and
 //! advice here is the host's own value, and exists only where the host defines it. The API follows
-//! memmap2's, so a memmap2 user switches by changing the dependency's name; it checks more before
-//! calling the kernel, and names the call and its arguments in every error.
+//! memmap2's, so a memmap2 user switches by changing the dependency's name, save for what the
+//! crate's README lists under "Coming from memmap2" (a `match` on [`Advice`] needs a `_` arm, and
+//! [`raw_os_error`] reads an error's `errno`, for instance); it checks more before calling the
+//! kernel, and names the call and its arguments in every error.
 //!
 //! # A tour
 //!
@@ -58,9 +60,9 @@
 //! - Resize: [`MmapMut::remap`] (`mremap`), which refuses to grow a file map past the file's end.
 //! - Prefault without `SIGBUS`: [`MmapMut::populate`], [`MmapMut::populate_write`]
 //!   (`MADV_POPULATE_READ` / `_WRITE`, Linux 5.14), and a checked copy with `pread`'s results,
-//!   [`Mmap::read_at`], [`Mmap::read_exact_at`] and [`Mmap::reader`] ([`MmapReader`]), as fast as
-//!   a slice copy on x86-64 (with a signal handler: see [`install_fault_handler`]), through
-//!   `process_vm_readv` elsewhere.
+//!   [`Mmap::read_at`], [`Mmap::read_exact_at`] and [`Mmap::reader`] ([`MmapReader`]), about as
+//!   fast as a slice copy on x86-64 (with a signal handler: see [`install_fault_handler`]), through
+//!   `process_vm_readv` on other architectures.
 //! - Residency: [`Mmap::resident_pages`] and [`Mmap::residency`] (`mincore`).
 //! - Huge pages: [`HugePageSize`] (one constant per `MAP_HUGE_*`), [`HugePageSize::available`],
 //!   [`MmapOptions::huge_page_size`], and transparent huge pages through [`Advice::HugePage`].
@@ -83,8 +85,9 @@
 //!
 //! On macOS and the BSDs this crate has what their headers define: maps, flush, advice (their own
 //! `MADV_*`), protection, locking, residency, and the checked copy [`Mmap::read_at`], which copies
-//! through the kernel everywhere (`process_vm_readv` on Linux; elsewhere `write(2)` of the range
-//! into a pipe, which fails with `EFAULT` on a page the kernel cannot read). Their headers lack the
+//! through the kernel there: `write(2)` of the range into a pipe, which fails with `EFAULT` on a
+//! page the kernel cannot read (on Linux it is the fault-fixup copy on x86-64, `process_vm_readv`
+//! on other architectures or with `--cfg mman_no_fault_handler`). Their headers lack the
 //! constants of remap, populate, huge pages, `fixed_no_replace` and `lock_on_fault`, so those are
 //! not there. The Linux kernel's own calls are compiled only for Linux and Android
 //! (`cfg(linux_kernel)`, set by the build script): `SharedMemory` and `Seals` (`memfd_create`,
@@ -104,7 +107,9 @@
 //! [`MmapOptions::map_anon`], [`MmapOptions::map_sealed`], [`MmapOptions::map_raw`]) can rely on
 //! the following. Each promise names the tests (in `mmap/tests/`) that hold it; the `soundness`
 //! ones run the safe code in a child process and check that no signal ended it and that
-//! `/proc/self/maps` keeps nothing of the map.
+//! `/proc/self/maps` keeps nothing of the map. Those that change the machine for a moment (reserve
+//! huge pages, attach a loop device, make a cgroup) run as root with `MMAN_TEST_MACHINE=1`, as the
+//! workspace's CI runs them; otherwise they say they did not run.
 //!
 //! - **No signal from a safe call, nor from touching a map made safely.** Anonymous maps are backed
 //!   by memory (running out of it is the out-of-memory killer's business, not a fault of the map).
@@ -182,9 +187,9 @@
 //!   build whose headers lack `MADV_POPULATE_READ` and `MADV_POPULATE_WRITE` (musl's), the huge
 //!   pages of a new map are not faulted in (a hugetlb cgroup limit can then raise `SIGBUS` at a
 //!   touch), and `remap` cannot grow a file map where `process_vm_readv` is denied (`Unsupported`;
-//!   anonymous maps grow). A build whose headers lack `MAP_HUGE_SHIFT` and `MAP_HUGE_MASK` (musl's)
-//!   refuses huge pages (`MAP_HUGETLB`, files of hugetlbfs) with `Unsupported`: it cannot tell the
-//!   length the kernel would map.
+//!   anonymous maps grow). A build whose headers define `MAP_HUGETLB` but lack `MAP_HUGE_SHIFT` and
+//!   `MAP_HUGE_MASK` (such as Linux's before 3.8) refuses huge pages (`MAP_HUGETLB`, files of
+//!   hugetlbfs) with `Unsupported`: it cannot tell the length the kernel would map.
 //!
 //! # Errors
 //!
@@ -228,10 +233,16 @@
 //!
 //! And one `cfg`, for the final binary to set (`RUSTFLAGS="--cfg mman_no_fault_handler"`): no
 //! signal handler of this crate; the checked reads copy through the kernel (`process_vm_readv`),
-//! 3 to 30 times slower, with the same results. See [`install_fault_handler`] for what the handler
-//! does and what it needs.
+//! with the same results, at the cost of a system call per read (3.2 times the slice copy's time
+//! for 4 KiB reads in the first run of the package's `BENCHMARKS.md`). See
+//! [`install_fault_handler`] for what the handler does and what it needs.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// docs.rs: no badge made from a `cfg` (the build script's names, such as `mman_has = "..."`, mean
+// nothing to a reader, nor do std's on the slice methods reached through `Deref`). An item that
+// exists only on some systems says so with `doc(cfg(...))` of the target's OS, and each item that
+// needs a constant of the headers says which in its "Availability" line.
+#![cfg_attr(docsrs, doc(auto_cfg = false))]
 
 mod advice;
 mod checked_copy;
@@ -267,6 +278,7 @@ pub use desc::{MmapAsRawDesc, MmapRawDescriptor};
 pub use error::raw_os_error;
 pub use flags::{MapFlags, Protection};
 #[cfg(mman_huge)]
+#[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
 pub use huge::{HugePagePool, HugePageSize};
 pub use if_safe::MapIfSafeError;
 pub use lock_all::{lock_all, unlock_all, LockAll};
@@ -274,11 +286,19 @@ pub use map::{Mmap, MmapMut, MmapRaw};
 pub use options::MmapOptions;
 pub use reader::MmapReader;
 #[cfg(mman_has = "MREMAP_MAYMOVE")]
+#[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
 pub use remap::RemapOptions;
 #[cfg(mman_memfd)]
+#[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
 pub use seals::Seals;
 #[cfg(mman_memfd)]
+#[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
 pub use shared_memory::SharedMemory;
+
+// The README's examples run as doctests: what crates.io shows compiles and works.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 /// The constants this crate can use that the host's headers do not define, such as
 /// `"MADV_POPULATE_READ"` with musl's headers: the features built on them are not in this build

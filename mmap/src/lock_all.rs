@@ -25,7 +25,8 @@ bitflags::bitflags! {
         /// Every page mapped from now on: [`MCL_FUTURE`](mmap_sys::MCL_FUTURE).
         const FUTURE = c::MCL_FUTURE;
         /// With `CURRENT` or `FUTURE`: lock pages as they are first touched, not all at once:
-        /// [`MCL_ONFAULT`](mmap_sys::MCL_ONFAULT) (Linux 4.4).
+        /// [`MCL_ONFAULT`](mmap_sys::MCL_ONFAULT) (Linux 4.4). Availability: Linux and Android,
+        /// where the target's headers define it.
         #[cfg(mman_has = "MCL_ONFAULT")]
         const ON_FAULT = c::MCL_ONFAULT;
     }

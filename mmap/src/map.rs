@@ -163,6 +163,10 @@ macro_rules! impl_methods_of_every_map {
             /// # }
             /// ```
             ///
+            /// Availability: Linux and Android, where the target's headers define
+            /// `MADV_POPULATE_READ` and `MADV_POPULATE_WRITE` (Linux's from 5.14; musl's lack
+            /// them).
+            ///
             /// # Errors
             ///
             /// `UnexpectedEof` when part of the map is past the end of the file; `Unsupported` on a
@@ -174,6 +178,7 @@ macro_rules! impl_methods_of_every_map {
             #[cfg(mman_populate)]
             #[doc(alias = "madvise")]
             #[doc(alias = "MADV_POPULATE_READ")]
+            #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
             pub fn populate(&self) -> io::Result<()> {
                 self.inner
                     .populate(0, self.len(), Populate::Read)
@@ -181,6 +186,8 @@ macro_rules! impl_methods_of_every_map {
             }
 
             /// As `populate`, for the `len` bytes from `offset`, widened to whole pages.
+            ///
+            /// Availability: as `populate`.
             ///
             /// # Errors
             ///
@@ -193,6 +200,7 @@ macro_rules! impl_methods_of_every_map {
             #[cfg(mman_populate)]
             #[doc(alias = "madvise")]
             #[doc(alias = "MADV_POPULATE_READ")]
+            #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
             pub fn populate_range(&self, offset: usize, len: usize) -> io::Result<()> {
                 self.inner
                     .populate(offset, len, Populate::Read)
@@ -430,6 +438,9 @@ macro_rules! impl_methods_of_every_map {
             /// Locks the whole map in RAM as its pages are first touched, not now:
             /// `mlock2(2)` with [`MLOCK_ONFAULT`](mmap_sys::MLOCK_ONFAULT) (Linux 4.4).
             ///
+            /// Availability: Linux and Android, where the target's headers define `MLOCK_ONFAULT`
+            /// (Linux's from 4.4).
+            ///
             /// # Errors
             ///
             /// As `lock`; `Unsupported` on a kernel without `mlock2`.
@@ -440,6 +451,7 @@ macro_rules! impl_methods_of_every_map {
             #[cfg(mman_has = "MLOCK_ONFAULT")]
             #[doc(alias = "mlock2")]
             #[doc(alias = "MLOCK_ONFAULT")]
+            #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
             pub fn lock_on_fault(&self) -> io::Result<()> {
                 self.inner
                     .set_locking(0, self.len(), Locking::LockedOnFault)
@@ -462,6 +474,8 @@ macro_rules! impl_methods_of_every_map {
             /// # }
             /// ```
             ///
+            /// Availability: as `lock_on_fault`.
+            ///
             /// # Errors
             ///
             /// `InvalidInput` before any call if the range is not within the map; otherwise as
@@ -473,6 +487,7 @@ macro_rules! impl_methods_of_every_map {
             #[cfg(mman_has = "MLOCK_ONFAULT")]
             #[doc(alias = "mlock2")]
             #[doc(alias = "MLOCK_ONFAULT")]
+            #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
             pub fn lock_range_on_fault(&self, offset: usize, len: usize) -> io::Result<()> {
                 self.inner
                     .set_locking(offset, len, Locking::LockedOnFault)
@@ -648,6 +663,8 @@ macro_rules! impl_flush_methods {
             /// # }
             /// ```
             ///
+            /// Availability: as `populate`.
+            ///
             /// # Errors
             ///
             /// As `populate`; `OutOfMemory` when memory runs out.
@@ -658,6 +675,7 @@ macro_rules! impl_flush_methods {
             #[cfg(mman_populate)]
             #[doc(alias = "madvise")]
             #[doc(alias = "MADV_POPULATE_WRITE")]
+            #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
             pub fn populate_write(&self) -> io::Result<()> {
                 self.inner
                     .populate(0, self.len(), Populate::Write)
@@ -1321,6 +1339,8 @@ impl MmapOptions {
     /// never reach the memory. A memfd of huge pages (`MFD_HUGETLB`) is mapped in whole huge pages,
     /// which the kernel reserves when mapping (`OutOfMemory` when too few are free).
     ///
+    /// Availability: Linux and Android (memfd seals, Linux 3.17).
+    ///
     /// # Errors
     ///
     /// `InvalidInput` before the map when the file lacks either seal (or cannot be sealed: not a
@@ -1334,6 +1354,7 @@ impl MmapOptions {
     #[cfg(mman_memfd)]
     #[doc(alias = "mmap")]
     #[doc(alias = "F_GET_SEALS")]
+    #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
     pub fn map_sealed<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
         self.sealed_mapping(&file)
             .map_err(crate::error::named("map_sealed"))

@@ -8,8 +8,10 @@ use crate::range::invalid;
 use crate::sys;
 
 bitflags::bitflags! {
-    /// The seals of a [`SharedMemory`] (`fcntl(2)`, `F_ADD_SEALS`): what no one, in any process,
-    /// may do to the memory any more. A seal is never removed.
+    /// The seals of a [`SharedMemory`](crate::SharedMemory) (`fcntl(2)`, `F_ADD_SEALS`): what no
+    /// one, in any process, may do to the memory any more. A seal is never removed.
+    ///
+    /// Availability: Linux and Android (memfd seals, Linux 3.17).
     ///
     /// ```
     /// use mman::Seals;

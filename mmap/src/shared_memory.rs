@@ -40,6 +40,9 @@ use mmap_sys as c;
 /// # Ok(())
 /// # }
 /// ```
+///
+/// Availability: Linux and Android (`memfd_create`, Linux 3.17; seals from 3.17,
+/// `Seals::FUTURE_WRITE` from 5.1).
 #[derive(Debug)]
 #[doc(alias = "memfd_create")]
 #[doc(alias = "memfd")]

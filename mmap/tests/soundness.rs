@@ -319,6 +319,9 @@ fn a_block_device_maps_at_its_size() {
     let len = 1 << 20;
     let pattern = |i: usize| (i % 251) as u8;
     if !in_child(TEST) {
+        if !common::may_change_the_machine(&format!("{TEST}: it attaches a loop device")) {
+            return;
+        }
         // SAFETY: geteuid has no preconditions.
         if unsafe { libc::geteuid() } != 0 {
             println!("not run: attaching a loop device needs root");

@@ -1,8 +1,8 @@
 //! Safe code cannot crash or leak a map with huge pages (issue #12). Each case runs in a child
 //! process, which must end well (no `SIGBUS`), with the documented error or the right bytes, and
-//! leave nothing mapped. The cases that need huge pages reserve them when run as root (writing
-//! `/proc/sys/vm/nr_hugepages`, restored afterwards) and say so when they cannot; the tests of this
-//! binary take turns, since they share that one setting.
+//! leave nothing mapped. The cases that need huge pages reserve them when run as root with
+//! `MMAN_TEST_MACHINE=1` (writing `/proc/sys/vm/nr_hugepages`, restored afterwards) and say so when
+//! they cannot; the tests of this binary take turns, since they share that one setting.
 
 #![cfg(all(mman_huge, linux_kernel))]
 
@@ -12,7 +12,7 @@ use std::io::ErrorKind;
 
 use common::{
     assert_success, child, free_huge_pages, huge_memfd, huge_page_turn, in_child,
-    reserve_huge_pages,
+    may_change_the_machine, reserve_huge_pages,
 };
 use mman::{HugePageSize, MapFlags, MmapOptions, MmapRaw, RemapOptions, Seals};
 
@@ -22,7 +22,7 @@ fn in_child_with_huge_pages(test: &str, pages: u64) -> bool {
     if in_child(test) {
         return true;
     }
-    match reserve_huge_pages(pages) {
+    match reserve_huge_pages(test, pages) {
         Some(_reserved) => drop(assert_success(&mut child(test))),
         None => println!("not run: {test} needs {pages} free huge page(s)"),
     }
@@ -82,7 +82,7 @@ fn a_sealed_hugetlb_memfd_maps_without_sigbus() {
             let _turn = huge_page_turn();
             assert_success(child(TEST).env("RESERVED", "0"));
         }
-        if let Some(_reserved) = reserve_huge_pages(2) {
+        if let Some(_reserved) = reserve_huge_pages(TEST, 2) {
             assert_success(child(TEST).env("RESERVED", "2"));
         }
         return;
@@ -262,11 +262,14 @@ impl Drop for NoHugePages {
 fn a_hugetlb_cgroup_limit_fails_the_map_not_a_touch() {
     const TEST: &str = "a_hugetlb_cgroup_limit_fails_the_map_not_a_touch";
     if !in_child(TEST) {
+        if !may_change_the_machine(&format!("{TEST}: it makes a cgroup")) {
+            return;
+        }
         let Some(root) = cgroup2_root() else {
             println!("not run: no cgroup v2 hierarchy with the hugetlb controller");
             return;
         };
-        let Some(_reserved) = reserve_huge_pages(1) else {
+        let Some(_reserved) = reserve_huge_pages(TEST, 1) else {
             return;
         };
         let control = format!("{root}/cgroup.subtree_control");

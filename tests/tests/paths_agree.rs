@@ -72,6 +72,7 @@ fn bindgen_and_the_c_compiler_give_the_same_constants() {
 
     // In the same test, not in one of its own: all build in this target directory, one at a time.
     without_libclang_the_build_warns_and_takes_the_c_compiler_path();
+    without_a_c_compiler_the_build_says_what_to_do_and_no_more();
     a_changed_compiler_flag_or_clang_argument_rebuilds_with_its_headers(default.constants.len());
     a_declaration_mmap_sys_cannot_translate_stops_the_build_naming_it();
     a_macro_defined_again_has_its_last_value_on_both_paths();
@@ -181,8 +182,62 @@ fn without_libclang_the_build_warns_and_takes_the_c_compiler_path() {
     assert!(stderr.contains("warning: mmap-sys@"), "{stderr}");
     assert!(stderr.contains("libclang could not be loaded"), "{stderr}");
     assert!(stderr.contains("apt-get install libclang-dev"), "{stderr}");
+    // A user of the wrapper is told the line of their own Cargo.toml that turns bindgen off.
+    let version = concat!(
+        env!("CARGO_PKG_VERSION_MAJOR"),
+        ".",
+        env!("CARGO_PKG_VERSION_MINOR")
+    );
+    let line = format!("mman = {{ version = \"{version}\", default-features = false }}");
+    assert!(
+        stderr.contains(&line),
+        "the warning does not say {line}:\n{stderr}"
+    );
     let (default, _) = build(&[], &[]);
     assert_eq!(fallback.constants, default.constants);
+}
+
+/// With no C compiler (`CC` naming no program), both paths stop with one message that says what
+/// to do (install one, or set `CC`) and names the command and the variable that chose it, and
+/// nothing else of the environment: build logs are often public.
+fn without_a_c_compiler_the_build_says_what_to_do_and_no_more() {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("paths");
+    let unrelated = "mman-test-unrelated-value";
+    for args in [&["--no-default-features"][..], &[][..]] {
+        let mut all = vec!["build", "--locked", "-p", "mmap-sys"];
+        all.extend_from_slice(args);
+        let envs = [
+            ("CC", "/nonexistent/cc"),
+            ("MMAN_TEST_UNRELATED", unrelated),
+        ];
+        let (success, _, stderr) = cargo_status(&target, &all, &envs);
+        assert!(
+            !success,
+            "{args:?}: the build should fail without a C compiler"
+        );
+        let message = stderr
+            .lines()
+            .find(|line| line.contains("error: mmap-sys:"))
+            .unwrap_or_else(|| panic!("{args:?}: no error from mmap-sys:\n{stderr}"));
+        for words in [
+            "cannot run the C compiler `/nonexistent/cc ",
+            "(set: CC=/nonexistent/cc)",
+        ] {
+            assert!(message.contains(words), "{args:?}: {words:?} in {message}");
+        }
+        for words in [
+            "install one (Debian/Ubuntu: `apt-get install gcc`",
+            "or set CC",
+        ] {
+            assert!(stderr.contains(words), "{args:?}: {words:?} in\n{stderr}");
+        }
+        for leaked in [unrelated, "env -i", "CARGO_MANIFEST_DIR", "OUT_DIR="] {
+            assert!(
+                !stderr.contains(leaked),
+                "{args:?}: {leaked:?} in\n{stderr}"
+            );
+        }
+    }
 }
 
 /// Whether a case that sets `var` can run here: a `BINDGEN_EXTRA_CLANG_ARGS` case needs the bindgen

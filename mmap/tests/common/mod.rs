@@ -47,6 +47,30 @@ pub(crate) fn read_back(mut file: &File) -> Vec<u8> {
     bytes
 }
 
+/// Set to `1` to let the tests change the machine, as root: reserve huge pages
+/// (`/proc/sys/vm/nr_hugepages`), attach a loop device, make a cgroup; each test puts back what it
+/// changed. `.ci/run` sets it; a user's `cargo test` leaves the machine alone.
+const MACHINE: &str = "MMAN_TEST_MACHINE";
+
+/// Whether the tests may change the machine ([`MACHINE`]); where not, says that `what` was not
+/// run, and how to run it.
+pub(crate) fn may_change_the_machine(what: &str) -> bool {
+    if std::env::var(MACHINE).is_ok_and(|value| value == "1") {
+        return true;
+    }
+    not_run(&format!(
+        "{what} (set {MACHINE}=1, as root, to run the tests that change the machine; each puts \
+         back what it changed)"
+    ));
+    false
+}
+
+/// Says what a test did not run, and why, where `cargo test` shows it: on the standard error
+/// itself, which the test harness does not capture (it captures `println!` and `eprintln!`).
+pub(crate) fn not_run(what: &str) {
+    let _ = writeln!(std::io::stderr(), "not run: {what}");
+}
+
 /// Set in the child: the name of the test whose child part should run.
 const CHILD: &str = "MMAP_TEST_CHILD";
 
@@ -286,10 +310,15 @@ pub(crate) fn free_huge_pages() -> u64 {
         .free
 }
 
-/// Reserves `pages` more free huge pages of the default size (`/proc/sys/vm/nr_hugepages`, which
-/// needs root), or says why not and returns `None`.
+/// For `test`, reserves `pages` more free huge pages of the default size
+/// (`/proc/sys/vm/nr_hugepages`, which needs root, and [`may_change_the_machine`]), or says why not
+/// and returns `None`.
 #[cfg(mman_huge)]
-pub(crate) fn reserve_huge_pages(pages: u64) -> Option<HugePages> {
+pub(crate) fn reserve_huge_pages(test: &str, pages: u64) -> Option<HugePages> {
+    let what = format!("{test}: it reserves {pages} huge page(s) in {NR_HUGEPAGES}");
+    if !may_change_the_machine(&what) {
+        return None;
+    }
     let turn = huge_page_turn();
     let before = std::fs::read_to_string(NR_HUGEPAGES).unwrap();
     let total: u64 = before.trim().parse().unwrap();
