@@ -42,21 +42,29 @@ fn each_size_is_its_map_huge_constant() {
 
 #[test]
 fn the_pools_are_the_systems() {
-    let pools = HugePageSize::available().unwrap();
     let default = HugePageSize::system_default().unwrap();
     assert_eq!(default.bytes(), common::meminfo("Hugepagesize") * 1024);
-    let pool = pools
-        .iter()
-        .find(|pool| pool.size == default)
-        .expect("the default size has a pool");
-    // HugePages_Total and _Free of /proc/meminfo count the default size's pool.
-    assert_eq!(
-        (pool.total, pool.free),
+    // HugePages_Total and _Free of /proc/meminfo count the default size's pool. Other tests and
+    // processes take and reserve huge pages meanwhile: the pools are compared with /proc/meminfo
+    // read before and after, when the two agree.
+    let meminfo = || {
         (
             common::meminfo("HugePages_Total"),
-            common::meminfo("HugePages_Free")
+            common::meminfo("HugePages_Free"),
         )
-    );
+    };
+    let (pools, pool, before) = loop {
+        let before = meminfo();
+        let pools = HugePageSize::available().unwrap();
+        let pool = *pools
+            .iter()
+            .find(|pool| pool.size == default)
+            .expect("the default size has a pool");
+        if meminfo() == before {
+            break (pools, pool, before);
+        }
+    };
+    assert_eq!((pool.total, pool.free), before);
     assert!(pools.windows(2).all(|pair| pair[0].size < pair[1].size));
 }
 
