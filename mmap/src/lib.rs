@@ -267,7 +267,7 @@ pub use flags::{MapFlags, Protection};
 #[cfg(mman_huge)]
 pub use huge::{HugePagePool, HugePageSize};
 pub use if_safe::MapIfSafeError;
-pub use lock_all::{lock_all, unlock_all, LockAll};
+pub use lock_all::{lock_all, lock_all_unchecked, unlock_all, LockAll};
 pub use map::{Mmap, MmapMut, MmapRaw};
 pub use options::MmapOptions;
 pub use reader::MmapReader;

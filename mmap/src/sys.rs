@@ -479,18 +479,76 @@ fn nonblocking_pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)
     Ok(ends)
 }
 
-/// The soft `RLIMIT_MEMLOCK`, for the messages of failed locks: `ENOMEM` and `EPERM` there mean
-/// the limit was reached.
-fn memlock_limit() -> String {
+/// A resource limit the crate reads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Limit {
+    /// `RLIMIT_MEMLOCK`: the bytes a process may lock.
+    MemLock,
+    /// `RLIMIT_STACK`: the size the main thread's stack may grow to.
+    Stack,
+}
+
+/// The soft limit in bytes, read at each call (`setrlimit` may change it): `getrlimit`; `None`
+/// when unlimited.
+pub(crate) fn soft_limit(which: Limit) -> io::Result<Option<u64>> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
     // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
-    match unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) } {
-        0 if limit.rlim_cur == libc::RLIM_INFINITY => "unlimited".to_owned(),
-        0 => format!("{} bytes", limit.rlim_cur),
-        _ => "unknown".to_owned(),
+    let ret = unsafe {
+        match which {
+            Limit::MemLock => libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit),
+            Limit::Stack => libc::getrlimit(libc::RLIMIT_STACK, &mut limit),
+        }
+    };
+    check(ret, || format!("getrlimit({which:?})"))?;
+    #[allow(clippy::unnecessary_cast)] // `rlim_t` is 32 bits on some targets
+    Ok((limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur as u64))
+}
+
+/// The soft `RLIMIT_MEMLOCK`, for the messages of failed locks: `ENOMEM` and `EPERM` there mean
+/// the limit was reached.
+fn memlock_limit() -> String {
+    match soft_limit(Limit::MemLock) {
+        Ok(None) => "unlimited".to_owned(),
+        Ok(Some(bytes)) => format!("{bytes} bytes"),
+        Err(_) => "unknown".to_owned(),
+    }
+}
+
+/// Whether the kernel lets this process lock memory past `RLIMIT_MEMLOCK` (`limit` bytes): whether
+/// it has `CAP_IPC_LOCK` as the kernel counts it (in the initial user namespace: a process that is
+/// root in a user namespace of its own shows the capability in `CapEff` of `/proc/self/status`,
+/// and the kernel still holds it to the limit). Asked of the kernel itself: `mlock2` with
+/// `MLOCK_ONFAULT` (which faults nothing in) of an inaccessible reservation one page larger than
+/// the limit, then `munmap`. `false` where it cannot be asked (a kernel before 4.4, headers
+/// without `MLOCK_ONFAULT`, a reservation refused).
+pub(crate) fn may_lock_past(limit: u64) -> bool {
+    #[cfg(mman_has = "MLOCK_ONFAULT")]
+    {
+        let Some(len) = usize::try_from(limit)
+            .ok()
+            .and_then(|limit| limit.checked_add(page_size()))
+        else {
+            return false;
+        };
+        let flags = c::MAP_PRIVATE | c::MAP_ANONYMOUS;
+        // SAFETY: a new mapping where the kernel picks: no memory in use changes.
+        let ptr = unsafe { c::mmap(std::ptr::null_mut(), len, c::PROT_NONE, flags, -1, 0) };
+        if ptr == c::MAP_FAILED {
+            return false;
+        }
+        // SAFETY: the reservation just made; locking on fault faults nothing in.
+        let locked = unsafe { c::mlock2(ptr, len, c::MLOCK_ONFAULT) } == 0;
+        // SAFETY: the reservation just made, to which nothing refers.
+        unsafe { c::munmap(ptr, len) };
+        locked
+    }
+    #[cfg(not(mman_has = "MLOCK_ONFAULT"))]
+    {
+        let _ = limit;
+        false
     }
 }
 

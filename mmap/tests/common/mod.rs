@@ -64,6 +64,38 @@ pub(crate) fn child(test: &str) -> Command {
     command
 }
 
+/// What the part of a child run on its main thread found ([`on_main_thread`]): `Err` holds the
+/// message of its panic.
+static MAIN_THREAD_PART: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+
+/// Runs `part` now if this process is the child run for `test`, for the work of a child that must
+/// run on the main thread: the main thread's stack (`[stack]`) is the one that grows down on
+/// demand, and the test harness runs each test on a thread of its own, with a fixed stack. So the
+/// test binary calls this from a function of its `.init_array`, which the C library runs on the
+/// main thread before `main`, hence before the harness. A panic of `part` is caught and kept; the
+/// child's test then asserts the outcome with [`assert_main_thread_part_passed`].
+pub(crate) fn on_main_thread(test: &str, part: fn()) {
+    if in_child(test) {
+        let outcome = std::panic::catch_unwind(part).map_err(|panic| {
+            panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|text| (*text).to_owned()))
+                .unwrap_or_else(|| "a panic without a message".to_owned())
+        });
+        let _ = MAIN_THREAD_PART.set(outcome);
+    }
+}
+
+/// In the child: asserts that the part [`on_main_thread`] ran before the harness passed.
+pub(crate) fn assert_main_thread_part_passed() {
+    match MAIN_THREAD_PART.get() {
+        Some(Ok(())) => {}
+        Some(Err(panic)) => panic!("the part on the main thread failed: {panic}"),
+        None => panic!("the part on the main thread did not run (is it in .init_array?)"),
+    }
+}
+
 /// Runs the command and asserts that the child ran its one test and passed, showing its output if
 /// not.
 pub(crate) fn assert_success(command: &mut Command) -> Output {
