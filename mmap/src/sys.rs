@@ -595,6 +595,30 @@ pub(crate) fn get_seals(fd: BorrowedFd<'_>) -> io::Result<c_int> {
     Ok(seals)
 }
 
+/// `lseek(fd, offset, SEEK_HOLE)`: where the first hole at or after `offset` starts (the file's
+/// end where it has none; files that do not track holes have none). `lseek64` on glibc, whose
+/// 32-bit targets' `lseek` takes a 32-bit offset.
+#[cfg(mman_memfd)]
+pub(crate) fn seek_hole(fd: BorrowedFd<'_>, offset: u64) -> io::Result<u64> {
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    use libc::{lseek, off_t};
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    use libc::{lseek64 as lseek, off64_t as off_t};
+    let at = off_t::try_from(offset)
+        .map_err(|_| crate::error::invalid(format_args!("offset {offset} is past off_t")))?;
+    // SAFETY: SEEK_HOLE moves the borrowed descriptor's offset, which no map depends on.
+    let hole = unsafe { lseek(fd.as_raw_fd(), at, libc::SEEK_HOLE) };
+    if hole < 0 {
+        return Err(last_error(|| {
+            format!(
+                "lseek(SEEK_HOLE) at offset {offset} of file descriptor {}",
+                fd.as_raw_fd()
+            )
+        }));
+    }
+    Ok(hole as u64)
+}
+
 /// `fcntl(fd, F_ADD_SEALS, seals)`.
 #[cfg(mman_memfd)]
 pub(crate) fn add_seals(fd: BorrowedFd<'_>, seals: c_int) -> io::Result<()> {

@@ -345,6 +345,64 @@ pub(crate) fn huge_memfd(name: &std::ffi::CStr, len: u64) -> mman::SharedMemory 
     memory
 }
 
+/// The settings of overcommit, machine-wide (`/proc/sys/vm`), as [`OvercommitSettings::save`] found
+/// them; dropping this puts them back, also when the test fails.
+pub(crate) struct OvercommitSettings {
+    memory: String,
+    ratio: String,
+    kbytes: String,
+    admin_reserve: String,
+}
+
+const OVERCOMMIT_MEMORY: &str = "/proc/sys/vm/overcommit_memory";
+const OVERCOMMIT_RATIO: &str = "/proc/sys/vm/overcommit_ratio";
+const OVERCOMMIT_KBYTES: &str = "/proc/sys/vm/overcommit_kbytes";
+const ADMIN_RESERVE_KBYTES: &str = "/proc/sys/vm/admin_reserve_kbytes";
+
+impl OvercommitSettings {
+    /// Saves the settings, or says why they cannot be changed (not root) and returns `None`.
+    pub(crate) fn save() -> Option<Self> {
+        let read = |path| std::fs::read_to_string(path).unwrap().trim().to_owned();
+        let settings = OvercommitSettings {
+            memory: read(OVERCOMMIT_MEMORY),
+            ratio: read(OVERCOMMIT_RATIO),
+            kbytes: read(OVERCOMMIT_KBYTES),
+            admin_reserve: read(ADMIN_RESERVE_KBYTES),
+        };
+        if let Err(error) = std::fs::write(OVERCOMMIT_MEMORY, &settings.memory) {
+            println!("not run: cannot change {OVERCOMMIT_MEMORY}: {error}");
+            return None;
+        }
+        Some(settings)
+    }
+}
+
+impl Drop for OvercommitSettings {
+    fn drop(&mut self) {
+        // The mode first: the heuristic mode ignores the others.
+        std::fs::write(OVERCOMMIT_MEMORY, &self.memory).unwrap();
+        std::fs::write(ADMIN_RESERVE_KBYTES, &self.admin_reserve).unwrap();
+        // Writing either of these zeroes the other: only the one in use is written.
+        if self.kbytes == "0" {
+            std::fs::write(OVERCOMMIT_RATIO, &self.ratio).unwrap();
+        } else {
+            std::fs::write(OVERCOMMIT_KBYTES, &self.kbytes).unwrap();
+        }
+    }
+}
+
+/// Turns strict overcommit on (`vm.overcommit_memory=2`), machine-wide, such that a process
+/// without `CAP_SYS_ADMIN` may commit no more memory, while one with it (root's: other tests,
+/// other builds) may commit ten times RAM: the commit limit is RAM times `overcommit_ratio` 1000%,
+/// and `admin_reserve_kbytes`, which only processes with `CAP_SYS_ADMIN` may use, is twice that.
+/// For a child (see [`child`]) whose parent holds the [`OvercommitSettings`] that put them back.
+pub(crate) fn make_overcommit_strict_for_the_unprivileged() {
+    let ram_kib = meminfo("MemTotal") + meminfo("SwapTotal");
+    std::fs::write(OVERCOMMIT_RATIO, "1000").unwrap();
+    std::fs::write(ADMIN_RESERVE_KBYTES, (ram_kib * 20).to_string()).unwrap();
+    std::fs::write(OVERCOMMIT_MEMORY, "2").unwrap();
+}
+
 /// Installs a seccomp filter on this process that fails the system calls `numbers` with `errno`,
 /// as container profiles do. For a child process (see [`child`]): there is no way back.
 #[cfg(target_os = "linux")]
