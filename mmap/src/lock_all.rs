@@ -171,9 +171,15 @@ fn check_stack_room(flags: LockAll, names: &str) -> io::Result<()> {
         // lets the process past any limit.
         Err(_) => 0,
     };
-    if sys::may_lock_past(memlock) {
-        return Ok(());
+    match stack_refusal(flags, names, memlock) {
+        Some(refusal) if !sys::may_lock_past(memlock) => Err(refusal),
+        _ => Ok(()),
     }
+}
+
+/// Why `flags` (spelt `names`) could leave the main thread's stack locked and unable to grow under
+/// `RLIMIT_MEMLOCK` `memlock` bytes, were the limit to apply; `None` if they cannot.
+fn stack_refusal(flags: LockAll, names: &str, memlock: u64) -> Option<io::Error> {
     let unreadable = |error: io::Error| {
         sys::explain(
             error,
@@ -184,14 +190,16 @@ fn check_stack_room(flags: LockAll, names: &str) -> io::Result<()> {
             ),
         )
     };
-    let Some(stack) = main_stack().map_err(unreadable)? else {
+    let stack = match main_stack() {
+        Ok(Some(stack)) => stack,
         // No stack to lock (not a process the kernel started with one).
-        return Ok(());
+        Ok(None) => return None,
+        Err(error) => return Some(unreadable(error)),
     };
     let current = flags.contains(LockAll::CURRENT);
     if !current && !stack.locked {
         // FUTURE alone: later maps are locked, the stack there is is not.
-        return Ok(());
+        return None;
     }
     let kind = if memlock == 0 {
         io::ErrorKind::PermissionDenied
@@ -209,7 +217,7 @@ fn check_stack_room(flags: LockAll, names: &str) -> io::Result<()> {
         } else {
             "locks every later map, with the main thread's stack locked,"
         };
-        return Err(other(
+        return Some(other(
             kind,
             format_args!(
                 "{names} {what} under RLIMIT_MEMLOCK {memlock} bytes: the later maps would take \
@@ -220,7 +228,7 @@ fn check_stack_room(flags: LockAll, names: &str) -> io::Result<()> {
         ));
     }
     let Some(stack_limit) = stack_limit else {
-        return Err(other(
+        return Some(other(
             kind,
             format_args!(
                 "{names} locks the main thread's stack, which may grow without bound \
@@ -229,22 +237,24 @@ fn check_stack_room(flags: LockAll, names: &str) -> io::Result<()> {
             ),
         ));
     };
-    let mapped = mapped_bytes().map_err(unreadable)?;
+    let mapped = match mapped_bytes() {
+        Ok(mapped) => mapped,
+        Err(error) => return Some(unreadable(error)),
+    };
     let room = stack_limit.saturating_sub(stack.size);
     let need = mapped.saturating_add(room);
-    if need <= memlock {
-        return Ok(());
-    }
-    Err(other(
-        kind,
-        format_args!(
-            "{names} would lock {mapped} bytes mapped now, and the main thread's stack ({} bytes) \
-             may grow by {room} bytes more to RLIMIT_STACK {stack_limit_text}: {need} bytes, over \
-             RLIMIT_MEMLOCK {memlock} bytes, past which the kernel ends the process with SIGSEGV \
-             at the stack's next page; {remedy}",
-            stack.size
-        ),
-    ))
+    (need > memlock).then(|| {
+        other(
+            kind,
+            format_args!(
+                "{names} would lock {mapped} bytes mapped now, and the main thread's stack ({} \
+                 bytes) may grow by {room} bytes more to RLIMIT_STACK {stack_limit_text}: {need} \
+                 bytes, over RLIMIT_MEMLOCK {memlock} bytes, past which the kernel ends the \
+                 process with SIGSEGV at the stack's next page; {remedy}",
+                stack.size
+            ),
+        )
+    })
 }
 
 /// The main thread's stack, as `/proc/self/smaps` shows its mapping (`[stack]`).

@@ -520,37 +520,50 @@ fn memlock_limit() -> String {
 /// Whether the kernel lets this process lock memory past `RLIMIT_MEMLOCK` (`limit` bytes): whether
 /// it has `CAP_IPC_LOCK` as the kernel counts it (in the initial user namespace: a process that is
 /// root in a user namespace of its own shows the capability in `CapEff` of `/proc/self/status`,
-/// and the kernel still holds it to the limit). Asked of the kernel itself: `mlock2` with
-/// `MLOCK_ONFAULT` (which faults nothing in) of an inaccessible reservation one page larger than
-/// the limit, then `munmap`. `false` where it cannot be asked (a kernel before 4.4, headers
-/// without `MLOCK_ONFAULT`, a reservation refused).
+/// and the kernel still holds it to the limit). Asked of the kernel itself, by locking an
+/// inaccessible reservation one page larger than the limit, then unmapping it: with `mlock2`
+/// and `MLOCK_ONFAULT`, which faults nothing in; where that is missing (before Linux 4.4, or
+/// headers without it), with `mlock` of it made readable, which maps the shared zero page (page
+/// tables only, so only up to [`MLOCK_PROBE_MAX`]). `false` where it cannot be asked.
 pub(crate) fn may_lock_past(limit: u64) -> bool {
+    let Some(len) = usize::try_from(limit)
+        .ok()
+        .and_then(|limit| limit.checked_add(page_size()))
+    else {
+        return false;
+    };
+    let flags = c::MAP_PRIVATE | c::MAP_ANONYMOUS;
+    // SAFETY: a new mapping where the kernel picks: no memory in use changes.
+    let ptr = unsafe { c::mmap(std::ptr::null_mut(), len, c::PROT_NONE, flags, -1, 0) };
+    if ptr == c::MAP_FAILED {
+        return false;
+    }
+    // Some(answer), or None where mlock2 cannot answer.
     #[cfg(mman_has = "MLOCK_ONFAULT")]
-    {
-        let Some(len) = usize::try_from(limit)
-            .ok()
-            .and_then(|limit| limit.checked_add(page_size()))
-        else {
-            return false;
-        };
-        let flags = c::MAP_PRIVATE | c::MAP_ANONYMOUS;
-        // SAFETY: a new mapping where the kernel picks: no memory in use changes.
-        let ptr = unsafe { c::mmap(std::ptr::null_mut(), len, c::PROT_NONE, flags, -1, 0) };
-        if ptr == c::MAP_FAILED {
-            return false;
-        }
-        // SAFETY: the reservation just made; locking on fault faults nothing in.
-        let locked = unsafe { c::mlock2(ptr, len, c::MLOCK_ONFAULT) } == 0;
-        // SAFETY: the reservation just made, to which nothing refers.
-        unsafe { c::munmap(ptr, len) };
-        locked
-    }
+    // SAFETY: the reservation just made; locking on fault faults nothing in.
+    let locked = match unsafe { c::mlock2(ptr, len, c::MLOCK_ONFAULT) } {
+        0 => Some(true),
+        _ => match io::Error::last_os_error().raw_os_error() {
+            Some(libc::ENOMEM | libc::EPERM) => Some(false),
+            _ => None,
+        },
+    };
     #[cfg(not(mman_has = "MLOCK_ONFAULT"))]
-    {
-        let _ = limit;
-        false
-    }
+    let locked = None;
+    let locked = locked.unwrap_or_else(|| {
+        len <= MLOCK_PROBE_MAX
+            // SAFETY: the reservation just made, to which nothing refers; reading it reads zeros.
+            && unsafe { c::mprotect(ptr, len, c::PROT_READ) } == 0
+            // SAFETY: the reservation just made; locking it maps the zero page.
+            && unsafe { c::mlock(ptr, len) } == 0
+    });
+    // SAFETY: the reservation just made, to which nothing refers.
+    unsafe { c::munmap(ptr, len) };
+    locked
 }
+
+/// The largest reservation [`may_lock_past`] locks with `mlock`: 1 GiB, 2 MiB of page tables.
+const MLOCK_PROBE_MAX: usize = 1 << 30;
 
 /// `mlockall(flags)`; `names` spells the flags, for the message.
 pub(crate) fn mlockall(flags: c_int, names: &str) -> io::Result<()> {

@@ -331,11 +331,8 @@ fn a_sealed_memfd_with_holes_maps_without_sigbus_under_strict_overcommit() {
         .unwrap();
     common::make_overcommit_strict_for_the_unprivileged();
     // SAFETY: setuid has no memory preconditions.
-    assert_eq!(
-        unsafe { libc::setuid(65534) },
-        0,
-        "uid 65534 drops CAP_SYS_ADMIN"
-    );
+    let dropped = unsafe { libc::setuid(65534) };
+    assert_eq!(dropped, 0, "uid 65534 drops CAP_SYS_ADMIN");
     let committed = MmapOptions::new().len(1 << 20).map_anon();
     assert!(committed.is_err(), "strict overcommit at its limit");
     drop(committed);
