@@ -181,9 +181,12 @@ fn refused_on_the_main_thread() {
     if !set_memlock_limit(limit) || !drop_cap_ipc_lock() {
         return;
     }
-    let mut all = vec![LockAll::CURRENT, LockAll::CURRENT | LockAll::FUTURE];
-    #[cfg(mman_has = "MCL_ONFAULT")]
-    all.push(LockAll::CURRENT | LockAll::ON_FAULT);
+    let all = [
+        LockAll::CURRENT,
+        LockAll::CURRENT | LockAll::FUTURE,
+        #[cfg(mman_has = "MCL_ONFAULT")]
+        (LockAll::CURRENT | LockAll::ON_FAULT),
+    ];
     // 2 MiB of growth, then 1 MiB for each other try: the stack stays grown, within 8 MiB.
     for (flags, growth) in all.into_iter().zip([2 << 20, 1 << 20, 1 << 20]) {
         let locked = lock_all(flags);

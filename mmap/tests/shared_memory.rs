@@ -151,6 +151,7 @@ fn map_sealed_refuses_what_may_still_change() {
 }
 
 /// The bytes of memory a memfd holds: its `st_blocks` (of 512 bytes); a hole holds none.
+#[cfg(mman_populate)]
 fn allocated(memory: &SharedMemory) -> u64 {
     use std::os::unix::fs::MetadataExt;
     memory.as_file().metadata().unwrap().blocks() * 512
