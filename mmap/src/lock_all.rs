@@ -57,14 +57,18 @@ bitflags::bitflags! {
 /// [`lock_all_unchecked`] locks without this check.
 ///
 /// The check reads `/proc/self/smaps` (the stack's size, and whether it is locked) and
-/// `/proc/self/statm` (what is mapped). It holds for the memory locked by this call: memory locked
-/// later ([`Mmap::lock`](crate::Mmap::lock), another library's `mlock`) and maps other threads
-/// make during the call count against the same limit, and take from the stack's room.
+/// `/proc/self/statm` (what is mapped), and asks the kernel whether the process may lock past the
+/// limit (by locking a reservation one page past it, which faults nothing in): root of a user
+/// namespace shows `CAP_IPC_LOCK` in `CapEff`, and the kernel still holds its stack to the limit.
+/// It holds for the memory locked by this call: memory locked later
+/// ([`Mmap::lock`](crate::Mmap::lock), another library's `mlock`) and maps other threads make
+/// during the call count against the same limit, and take from the stack's room.
 ///
 /// ```no_run
 /// use mman::LockAll;
 ///
 /// # fn main() -> std::io::Result<()> {
+/// // Needs CAP_IPC_LOCK or an unlimited RLIMIT_MEMLOCK: see "The main thread's stack".
 /// mman::lock_all(LockAll::CURRENT | LockAll::FUTURE)?;
 /// // ... work that must never wait for the disk ...
 /// mman::unlock_all()?;
