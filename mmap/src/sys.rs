@@ -538,18 +538,8 @@ pub(crate) fn may_lock_past(limit: u64) -> bool {
     if ptr == c::MAP_FAILED {
         return false;
     }
-    // Some(answer), or None where mlock2 cannot answer.
-    #[cfg(mman_has = "MLOCK_ONFAULT")]
-    // SAFETY: the reservation just made; locking on fault faults nothing in.
-    let locked = match unsafe { c::mlock2(ptr, len, c::MLOCK_ONFAULT) } {
-        0 => Some(true),
-        _ => match io::Error::last_os_error().raw_os_error() {
-            Some(libc::ENOMEM | libc::EPERM) => Some(false),
-            _ => None,
-        },
-    };
-    #[cfg(not(mman_has = "MLOCK_ONFAULT"))]
-    let locked = None;
+    // SAFETY: the reservation just made, to which nothing refers.
+    let locked = unsafe { lock_on_fault(ptr, len) };
     let locked = locked.unwrap_or_else(|| {
         len <= MLOCK_PROBE_MAX
             // SAFETY: the reservation just made, to which nothing refers; reading it reads zeros.
@@ -560,6 +550,32 @@ pub(crate) fn may_lock_past(limit: u64) -> bool {
     // SAFETY: the reservation just made, to which nothing refers.
     unsafe { c::munmap(ptr, len) };
     locked
+}
+
+/// `mlock2(ptr, len, MLOCK_ONFAULT)`, for [`may_lock_past`]: whether it locked (`false` when the
+/// limit refused it), or `None` where `mlock2` cannot answer (a kernel before 4.4, or headers
+/// without `MLOCK_ONFAULT`).
+///
+/// # Safety
+///
+/// `ptr..ptr + len` is a mapping of the caller's, to which nothing else refers.
+unsafe fn lock_on_fault(ptr: *mut c_void, len: usize) -> Option<bool> {
+    #[cfg(mman_has = "MLOCK_ONFAULT")]
+    {
+        // SAFETY: the caller's mapping; locking on fault faults nothing in.
+        match unsafe { c::mlock2(ptr, len, c::MLOCK_ONFAULT) } {
+            0 => Some(true),
+            _ => match io::Error::last_os_error().raw_os_error() {
+                Some(libc::ENOMEM | libc::EPERM) => Some(false),
+                _ => None,
+            },
+        }
+    }
+    #[cfg(not(mman_has = "MLOCK_ONFAULT"))]
+    {
+        let _ = (ptr, len);
+        None
+    }
 }
 
 /// The largest reservation [`may_lock_past`] locks with `mlock`: 1 GiB, 2 MiB of page tables.

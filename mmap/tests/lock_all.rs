@@ -2,6 +2,9 @@
 //! the whole process: allowed, and refused under a low `RLIMIT_MEMLOCK` (as is `lock` of a map),
 //! and refused where the limit would stop the locked main thread's stack from growing.
 
+// The rules of Linux's stack growth, and its /proc.
+#![cfg(linux_kernel)]
+
 mod common;
 
 use std::io::ErrorKind;
@@ -153,12 +156,10 @@ fn assert_refused_for_the_stack(result: std::io::Result<()>, limit: u64, stack: 
 }
 
 /// The parts of children that lock and then grow the main thread's stack, run on the main thread.
-#[cfg(linux_kernel)]
 #[used]
 #[link_section = ".init_array"]
 static ON_THE_MAIN_THREAD: extern "C" fn() = on_the_main_thread;
 
-#[cfg(linux_kernel)]
 extern "C" fn on_the_main_thread() {
     common::on_main_thread(REFUSED, refused_on_the_main_thread);
     common::on_main_thread(FITS, fits_on_the_main_thread);
@@ -218,7 +219,6 @@ fn refused_on_the_main_thread() {
 }
 
 #[test]
-#[cfg(linux_kernel)]
 fn lock_all_refuses_to_lock_a_stack_the_memlock_limit_would_stop() {
     if common::in_child(REFUSED) {
         return common::assert_main_thread_part_passed();
@@ -285,7 +285,6 @@ fn fits_on_the_main_thread() {
 }
 
 #[test]
-#[cfg(linux_kernel)]
 fn lock_all_locks_a_stack_the_memlock_limit_lets_grow_to_rlimit_stack() {
     if common::in_child(FITS) {
         return common::assert_main_thread_part_passed();
@@ -377,7 +376,6 @@ fn user_namespace_on_the_main_thread() {
 }
 
 #[test]
-#[cfg(linux_kernel)]
 fn lock_all_counts_no_cap_ipc_lock_of_a_user_namespace() {
     if common::in_child(USER_NAMESPACE) {
         return common::assert_main_thread_part_passed();
@@ -408,7 +406,6 @@ fn unchecked_on_the_main_thread() {
 }
 
 #[test]
-#[cfg(linux_kernel)]
 fn lock_all_unchecked_locks_a_stack_that_then_cannot_grow() {
     use std::os::unix::process::ExitStatusExt;
 
