@@ -113,13 +113,20 @@
 //!
 //! - **No signal from a safe call, nor from touching a map made safely.** Anonymous maps are backed
 //!   by memory (running out of it is the out-of-memory killer's business, not a fault of the map).
-//!   A sealed file cannot shrink under a [`map_sealed`](MmapOptions::map_sealed) map. Huge pages
+//!   A sealed file cannot shrink under a [`map_sealed`](MmapOptions::map_sealed) map, and its
+//!   holes (pages never written, which the kernel allocates at the first read, and which strict
+//!   overcommit at its limit refuses with `SIGBUS`) are faulted in by `map_sealed` and
+//!   `map_if_safe` when mapping: the map fails instead (`OutOfMemory`). Huge pages
 //!   are reserved when mapping: [`no_reserve_swap`](MmapOptions::no_reserve_swap)
 //!   (`MAP_NORESERVE`), which would reserve none, is refused with them, and every huge page of a
 //!   new map is faulted in at once (Linux 5.14), so a hugetlb cgroup limit fails the map instead of
 //!   a later touch. `remap` grows a file map only as far as the file, also where a seccomp filter
 //!   denies `process_vm_readv`; `read_at` and `read_exact_at` stop at a truncated end (a short
-//!   count, then `UnexpectedEof`), and `populate` reports it as an error. Tests: `soundness_huge::hugetlb_without_reserve_is_refused`,
+//!   count, then `UnexpectedEof`), and `populate` reports it as an error. The holes of a sealed
+//!   memfd are faulted in when it is mapped. Tests:
+//!   `soundness::a_sealed_memfd_with_holes_maps_without_sigbus_under_strict_overcommit`,
+//!   `shared_memory::map_sealed_faults_in_the_holes_of_its_range`,
+//!   `soundness_huge::hugetlb_without_reserve_is_refused`,
 //!   `soundness_huge::a_hugetlb_cgroup_limit_fails_the_map_not_a_touch`,
 //!   `soundness_huge::a_sealed_hugetlb_memfd_maps_without_sigbus`,
 //!   `soundness::remap_grows_where_process_vm_readv_is_denied`,
@@ -140,6 +147,16 @@
 //!   `soundness::address_hint_within_the_stack_limit_is_refused`,
 //!   `soundness::remap_does_not_grow_a_map_into_the_stack_limit`,
 //!   `soundness::a_map_right_below_a_grows_down_mapping_is_refused`.
+//! - **A locked stack can still grow.** The kernel grows a locked main thread's stack only while
+//!   locked memory stays within `RLIMIT_MEMLOCK` (without `CAP_IPC_LOCK`), and past it ends the
+//!   process with `SIGSEGV` at the next frame. [`lock_all`] refuses, before the call, `CURRENT`
+//!   where the limit cannot hold what is mapped plus the stack's growth to `RLIMIT_STACK`, and
+//!   `FUTURE` with the stack locked (later maps would take the room); the capability counts as
+//!   the kernel counts it, not as a user namespace's `CapEff` shows it. Tests:
+//!   `lock_all::lock_all_refuses_to_lock_a_stack_the_memlock_limit_would_stop`,
+//!   `lock_all::lock_all_locks_a_stack_the_memlock_limit_lets_grow_to_rlimit_stack`,
+//!   `lock_all::lock_all_counts_no_cap_ipc_lock_of_a_user_namespace`,
+//!   `lock_all::lock_all_unchecked_locks_a_stack_that_then_cannot_grow` (what the check prevents).
 //! - **No leaked map.** Every length the crate records is the one the kernel mapped: rounded up to
 //!   whole huge pages of the size asked for (with `huge`, or `MAP_HUGETLB` in the flags) or of the
 //!   file's own (a file on hugetlbfs, or a memfd made with `MFD_HUGETLB`), on every path; an empty
@@ -180,16 +197,23 @@
 //!   kind into one mapping, and unmapping one from the middle of such a mapping needs one more,
 //!   which the limit refuses (`ENOMEM`): the dropped map stays mapped (nothing refers to it).
 //! - Changes after the check: `RLIMIT_STACK` raised later, or a grows-down mapping made later (only
-//!   `unsafe` code can make one), widen the stack's reach past a map placed before.
+//!   `unsafe` code can make one), widen the stack's reach past a map placed before. After
+//!   `lock_all(LockAll::CURRENT)`, memory locked later ([`Mmap::lock`], another library's `mlock`)
+//!   and maps other threads make during the call count against the room `RLIMIT_MEMLOCK` keeps
+//!   for the stack; [`lock_all_unchecked`] makes no check.
+//! - A memory cgroup's limit, met by the first read of a sealed memfd's hole as by any other
+//!   fault that needs memory: the cgroup's out-of-memory killer ends a process (or, with
+//!   `oom_kill_disable`, the fault waits); no signal of the map.
 //! - With `RLIMIT_STACK` unlimited the stack may reach any address below it: every placement below
 //!   it is refused. Where `/proc/self/maps` cannot be read (no `/proc`), placement by address and
 //!   growing in place with `remap` are refused with `Unsupported`. On Linux before 5.14, and in a
 //!   build whose headers lack `MADV_POPULATE_READ` and `MADV_POPULATE_WRITE` (musl's), the huge
 //!   pages of a new map are not faulted in (a hugetlb cgroup limit can then raise `SIGBUS` at a
-//!   touch), and `remap` cannot grow a file map where `process_vm_readv` is denied (`Unsupported`;
-//!   anonymous maps grow). A build whose headers define `MAP_HUGETLB` but lack `MAP_HUGE_SHIFT` and
-//!   `MAP_HUGE_MASK` (such as Linux's before 3.8) refuses huge pages (`MAP_HUGETLB`, files of
-//!   hugetlbfs) with `Unsupported`: it cannot tell the length the kernel would map.
+//!   touch), nor are the holes of a sealed memfd (strict overcommit can then), and `remap` cannot
+//!   grow a file map where `process_vm_readv` is denied (`Unsupported`; anonymous maps grow). A
+//!   build whose headers define `MAP_HUGETLB` but lack `MAP_HUGE_SHIFT` and `MAP_HUGE_MASK` (such
+//!   as Linux's before 3.8) refuses huge pages (`MAP_HUGETLB`, files of hugetlbfs) with
+//!   `Unsupported`: it cannot tell the length the kernel would map.
 //!
 //! # Errors
 //!
@@ -281,7 +305,7 @@ pub use flags::{MapFlags, Protection};
 #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
 pub use huge::{HugePagePool, HugePageSize};
 pub use if_safe::MapIfSafeError;
-pub use lock_all::{lock_all, unlock_all, LockAll};
+pub use lock_all::{lock_all, lock_all_unchecked, unlock_all, LockAll};
 pub use map::{Mmap, MmapMut, MmapRaw};
 pub use options::MmapOptions;
 pub use reader::MmapReader;

@@ -1339,12 +1339,20 @@ impl MmapOptions {
     /// never reach the memory. A memfd of huge pages (`MFD_HUGETLB`) is mapped in whole huge pages,
     /// which the kernel reserves when mapping (`OutOfMemory` when too few are free).
     ///
+    /// The kernel allocates a page the memfd never had written (a hole) at its first read, and
+    /// where it cannot account for it (strict overcommit, `vm.overcommit_memory=2`, at its limit)
+    /// that read raises `SIGBUS`. So when the range has holes (`lseek(SEEK_HOLE)`), they are
+    /// faulted in when mapping (`MADV_POPULATE_READ`, Linux 5.14; before, they are not), and stay:
+    /// the seals forbid punching them out again. A sparse memfd takes the memory of the whole
+    /// range at once.
+    ///
     /// Availability: Linux and Android (memfd seals, Linux 3.17).
     ///
     /// # Errors
     ///
     /// `InvalidInput` before the map when the file lacks either seal (or cannot be sealed: not a
     /// memfd), or when `offset + len` (rounded up to the file's huge pages) reaches past its end;
+    /// `OutOfMemory` when the holes of the range cannot be faulted in (the map is undone);
     /// otherwise as [`MmapOptions::map`].
     ///
     /// # References
@@ -1367,7 +1375,8 @@ impl MmapOptions {
     /// [`Seals::SHRINK`](crate::Seals::SHRINK), read with `fcntl(F_GET_SEALS)`), or a file with
     /// fs-verity (`STATX_ATTR_VERITY` from `statx`, Linux 5.5), and the range mapped must lie
     /// within the file. As with `map_sealed`, the file is checked and mapped through a descriptor
-    /// of the call's own (`fcntl(F_DUPFD_CLOEXEC)`).
+    /// of the call's own (`fcntl(F_DUPFD_CLOEXEC)`), and a sealed memfd's holes in the range are
+    /// faulted in when mapping (a read of one could otherwise raise `SIGBUS`).
     ///
     /// Beyond memmap2's checks, the map gets every check of [`MmapOptions::map`] (a directory, a
     /// pipe, a length over `isize::MAX` are refused before the call), and the reason a file is not

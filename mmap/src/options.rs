@@ -423,7 +423,8 @@ impl MmapOptions {
                 )));
             }
         }
-        self.map_file(fd, Protection::READ, Sharing::Private)
+        let map = self.map_file(fd, Protection::READ, Sharing::Private)?;
+        crate::seals::fault_in_holes(fd, map, self.offset)
     }
 
     /// The mapping of [`MmapOptions::map_if_safe`]: the file is checked (sealed, or fs-verity),
@@ -454,8 +455,19 @@ impl MmapOptions {
                 self.offset
             ))));
         }
-        self.map_file(fd, Protection::READ, Sharing::Shared)
-            .map_err(MapIfSafeError::new_map_failed)
+        let map = self
+            .map_file(fd, Protection::READ, Sharing::Shared)
+            .map_err(MapIfSafeError::new_map_failed)?;
+        // A sealed memfd's holes are allocated at the first read; a file with fs-verity (not
+        // sealable) is read from its file system.
+        #[cfg(mman_memfd)]
+        let map = if sys::get_seals(fd).is_ok() {
+            crate::seals::fault_in_holes(fd, map, self.offset)
+                .map_err(MapIfSafeError::new_map_failed)?
+        } else {
+            map
+        };
+        Ok(map)
     }
 
     /// The mapping of [`MmapOptions::map_anon`]: anonymous memory, private to this process.

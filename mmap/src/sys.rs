@@ -484,20 +484,107 @@ fn nonblocking_pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)
     Ok(ends)
 }
 
-/// The soft `RLIMIT_MEMLOCK`, for the messages of failed locks: `ENOMEM` and `EPERM` there mean
-/// the limit was reached.
-fn memlock_limit() -> String {
+/// A resource limit the crate reads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Limit {
+    /// `RLIMIT_MEMLOCK`: the bytes a process may lock.
+    MemLock,
+    /// `RLIMIT_STACK`: the size the main thread's stack may grow to.
+    Stack,
+}
+
+/// The soft limit in bytes, read at each call (`setrlimit` may change it): `getrlimit`; `None`
+/// when unlimited.
+pub(crate) fn soft_limit(which: Limit) -> io::Result<Option<u64>> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
     // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
-    match unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) } {
-        0 if limit.rlim_cur == libc::RLIM_INFINITY => "unlimited".to_owned(),
-        0 => format!("{} bytes", limit.rlim_cur),
-        _ => "unknown".to_owned(),
+    let ret = unsafe {
+        match which {
+            Limit::MemLock => libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit),
+            Limit::Stack => libc::getrlimit(libc::RLIMIT_STACK, &mut limit),
+        }
+    };
+    check(ret, || format!("getrlimit({which:?})"))?;
+    #[allow(clippy::unnecessary_cast)] // `rlim_t` is 32 bits on some targets
+    Ok((limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur as u64))
+}
+
+/// The soft `RLIMIT_MEMLOCK`, for the messages of failed locks: `ENOMEM` and `EPERM` there mean
+/// the limit was reached.
+fn memlock_limit() -> String {
+    match soft_limit(Limit::MemLock) {
+        Ok(None) => "unlimited".to_owned(),
+        Ok(Some(bytes)) => format!("{bytes} bytes"),
+        Err(_) => "unknown".to_owned(),
     }
 }
+
+/// Whether the kernel lets this process lock memory past `RLIMIT_MEMLOCK` (`limit` bytes): whether
+/// it has `CAP_IPC_LOCK` as the kernel counts it (in the initial user namespace: a process that is
+/// root in a user namespace of its own shows the capability in `CapEff` of `/proc/self/status`,
+/// and the kernel still holds it to the limit). Asked of the kernel itself, by locking an
+/// inaccessible reservation one page larger than the limit, then unmapping it: with `mlock2`
+/// and `MLOCK_ONFAULT`, which faults nothing in; where that is missing (before Linux 4.4, or
+/// headers without it), with `mlock` of it made readable, which maps the shared zero page (page
+/// tables only, so only up to [`MLOCK_PROBE_MAX`]). `false` where it cannot be asked.
+pub(crate) fn may_lock_past(limit: u64) -> bool {
+    let Some(len) = usize::try_from(limit)
+        .ok()
+        .and_then(|limit| limit.checked_add(page_size()))
+    else {
+        return false;
+    };
+    let flags = c::MAP_PRIVATE | c::MAP_ANONYMOUS;
+    // SAFETY: a new mapping where the kernel picks: no memory in use changes.
+    let ptr = unsafe { c::mmap(std::ptr::null_mut(), len, c::PROT_NONE, flags, -1, 0) };
+    if ptr == c::MAP_FAILED {
+        return false;
+    }
+    // SAFETY: the reservation just made, to which nothing refers.
+    let locked = unsafe { lock_on_fault(ptr, len) };
+    let locked = locked.unwrap_or_else(|| {
+        len <= MLOCK_PROBE_MAX
+            // SAFETY: the reservation just made, to which nothing refers; reading it reads zeros.
+            && unsafe { c::mprotect(ptr, len, c::PROT_READ) } == 0
+            // SAFETY: the reservation just made; locking it maps the zero page.
+            && unsafe { c::mlock(ptr, len) } == 0
+    });
+    // SAFETY: the reservation just made, to which nothing refers.
+    unsafe { c::munmap(ptr, len) };
+    locked
+}
+
+/// `mlock2(ptr, len, MLOCK_ONFAULT)`, for [`may_lock_past`]: whether it locked (`false` when the
+/// limit refused it), or `None` where `mlock2` cannot answer (a kernel before 4.4, or headers
+/// without `MLOCK_ONFAULT`).
+///
+/// # Safety
+///
+/// `ptr..ptr + len` is a mapping of the caller's, to which nothing else refers.
+unsafe fn lock_on_fault(ptr: *mut c_void, len: usize) -> Option<bool> {
+    #[cfg(mman_has = "MLOCK_ONFAULT")]
+    {
+        // SAFETY: the caller's mapping; locking on fault faults nothing in.
+        match unsafe { c::mlock2(ptr, len, c::MLOCK_ONFAULT) } {
+            0 => Some(true),
+            _ => match io::Error::last_os_error().raw_os_error() {
+                Some(libc::ENOMEM | libc::EPERM) => Some(false),
+                _ => None,
+            },
+        }
+    }
+    #[cfg(not(mman_has = "MLOCK_ONFAULT"))]
+    {
+        let _ = (ptr, len);
+        None
+    }
+}
+
+/// The largest reservation [`may_lock_past`] locks with `mlock`: 1 GiB, 2 MiB of page tables.
+const MLOCK_PROBE_MAX: usize = 1 << 30;
 
 /// `mlockall(flags)`; `names` spells the flags, for the message.
 pub(crate) fn mlockall(flags: c_int, names: &str) -> io::Result<()> {
@@ -540,6 +627,30 @@ pub(crate) fn get_seals(fd: BorrowedFd<'_>) -> io::Result<c_int> {
         }));
     }
     Ok(seals)
+}
+
+/// `lseek(fd, offset, SEEK_HOLE)`: where the first hole at or after `offset` starts (the file's
+/// end where it has none; files that do not track holes have none). `lseek64` on glibc, whose
+/// 32-bit targets' `lseek` takes a 32-bit offset.
+#[cfg(mman_memfd)]
+pub(crate) fn seek_hole(fd: BorrowedFd<'_>, offset: u64) -> io::Result<u64> {
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    use libc::{lseek, off_t};
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    use libc::{lseek64 as lseek, off64_t as off_t};
+    let at = off_t::try_from(offset)
+        .map_err(|_| crate::error::invalid(format_args!("offset {offset} is past off_t")))?;
+    // SAFETY: SEEK_HOLE moves the borrowed descriptor's offset, which no map depends on.
+    let hole = unsafe { lseek(fd.as_raw_fd(), at, libc::SEEK_HOLE) };
+    if hole < 0 {
+        return Err(last_error(|| {
+            format!(
+                "lseek(SEEK_HOLE) at offset {offset} of file descriptor {}",
+                fd.as_raw_fd()
+            )
+        }));
+    }
+    Ok(hole as u64)
 }
 
 /// `fcntl(fd, F_ADD_SEALS, seals)`.

@@ -177,6 +177,7 @@ const METHODS: &[&str] = &[
     "protect_range",
     "remap",
     "lock_all",
+    "lock_all_unchecked",
     "unlock_all",
     "SharedMemory::create",
     "SharedMemory::set_len",
@@ -309,6 +310,10 @@ fn each_method_names_itself_once_before_any_call() {
     }
 
     names.check("lock_all", mman::lock_all(LockAll::empty()));
+    // SAFETY: refused before any call: nothing is locked.
+    names.check("lock_all_unchecked", unsafe {
+        mman::lock_all_unchecked(LockAll::empty())
+    });
     #[cfg(mman_memfd)]
     names.check(
         "SharedMemory::create",

@@ -176,6 +176,48 @@ fn map_sealed_refuses_what_may_still_change() {
     assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
 }
 
+/// The bytes of memory a memfd holds: its `st_blocks` (of 512 bytes); a hole holds none.
+#[cfg(mman_populate)]
+fn allocated(memory: &SharedMemory) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    memory.as_file().metadata().unwrap().blocks() * 512
+}
+
+/// A sealed memfd's holes are allocated at the first read, which may fail (strict overcommit):
+/// `map_sealed` and `map_if_safe` fault in the holes of the range they map, and only those, so
+/// that a read of the map needs no more memory (the failure itself is in
+/// `soundness::a_sealed_memfd_with_holes_maps_without_sigbus_under_strict_overcommit`).
+#[test]
+#[cfg(mman_populate)]
+fn map_sealed_faults_in_the_holes_of_its_range() {
+    if !mman::Advice::PopulateRead.is_supported() {
+        println!("not run: the running kernel lacks MADV_POPULATE_READ (Linux 5.14)");
+        return;
+    }
+    let page = mman::page_size() as u64;
+    let len = 256 * page;
+    let memory = SharedMemory::create("mmap-test-holes", len).unwrap();
+    std::os::unix::fs::FileExt::write_all_at(memory.as_file(), b"data", 0).unwrap();
+    memory
+        .add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE)
+        .unwrap();
+    assert_eq!(allocated(&memory), page, "one page written, the rest holes");
+
+    let part = MmapOptions::new()
+        .offset(64 * page)
+        .len(64 * page as usize)
+        .map_sealed(&memory)
+        .unwrap();
+    assert_eq!(allocated(&memory), 65 * page, "the holes of the range only");
+    assert_eq!(part.resident_pages().unwrap(), 64);
+    assert!(part.iter().all(|&b| b == 0));
+
+    let whole = MmapOptions::new().map_if_safe(&memory).unwrap();
+    assert_eq!(allocated(&memory), len);
+    assert_eq!(&whole[..4], b"data");
+    assert!(whole[4..].iter().all(|&b| b == 0));
+}
+
 #[test]
 fn bad_names_are_refused_before_memfd_create() {
     let error = SharedMemory::create("a\0b", 1).unwrap_err();

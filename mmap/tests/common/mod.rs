@@ -88,6 +88,38 @@ pub(crate) fn child(test: &str) -> Command {
     command
 }
 
+/// What the part of a child run on its main thread found ([`on_main_thread`]): `Err` holds the
+/// message of its panic.
+static MAIN_THREAD_PART: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+
+/// Runs `part` now if this process is the child run for `test`, for the work of a child that must
+/// run on the main thread: the main thread's stack (`[stack]`) is the one that grows down on
+/// demand, and the test harness runs each test on a thread of its own, with a fixed stack. So the
+/// test binary calls this from a function of its `.init_array`, which the C library runs on the
+/// main thread before `main`, hence before the harness. A panic of `part` is caught and kept; the
+/// child's test then asserts the outcome with [`assert_main_thread_part_passed`].
+pub(crate) fn on_main_thread(test: &str, part: fn()) {
+    if in_child(test) {
+        let outcome = std::panic::catch_unwind(part).map_err(|panic| {
+            panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|text| (*text).to_owned()))
+                .unwrap_or_else(|| "a panic without a message".to_owned())
+        });
+        let _ = MAIN_THREAD_PART.set(outcome);
+    }
+}
+
+/// In the child: asserts that the part [`on_main_thread`] ran before the harness passed.
+pub(crate) fn assert_main_thread_part_passed() {
+    match MAIN_THREAD_PART.get() {
+        Some(Ok(())) => {}
+        Some(Err(panic)) => panic!("the part on the main thread failed: {panic}"),
+        None => panic!("the part on the main thread did not run (is it in .init_array?)"),
+    }
+}
+
 /// Runs the command and asserts that the child ran its one test and passed, showing its output if
 /// not.
 pub(crate) fn assert_success(command: &mut Command) -> Output {
@@ -359,6 +391,68 @@ pub(crate) fn huge_memfd(name: &std::ffi::CStr, len: u64) -> mman::SharedMemory 
     let memory = mman::SharedMemory::from(unsafe { OwnedFd::from_raw_fd(fd) });
     memory.set_len(len).unwrap();
     memory
+}
+
+/// The settings of overcommit, machine-wide (`/proc/sys/vm`), as [`OvercommitSettings::save`] found
+/// them; dropping this puts them back, also when the test fails.
+pub(crate) struct OvercommitSettings {
+    memory: String,
+    ratio: String,
+    kbytes: String,
+    admin_reserve: String,
+}
+
+const OVERCOMMIT_MEMORY: &str = "/proc/sys/vm/overcommit_memory";
+const OVERCOMMIT_RATIO: &str = "/proc/sys/vm/overcommit_ratio";
+const OVERCOMMIT_KBYTES: &str = "/proc/sys/vm/overcommit_kbytes";
+const ADMIN_RESERVE_KBYTES: &str = "/proc/sys/vm/admin_reserve_kbytes";
+
+impl OvercommitSettings {
+    /// Saves the settings, or says why they cannot be changed (not asked to, or not root) and
+    /// returns `None`.
+    pub(crate) fn save() -> Option<Self> {
+        if !may_change_the_machine("strict overcommit (vm.overcommit_memory=2) for a moment") {
+            return None;
+        }
+        let read = |path| std::fs::read_to_string(path).unwrap().trim().to_owned();
+        let settings = OvercommitSettings {
+            memory: read(OVERCOMMIT_MEMORY),
+            ratio: read(OVERCOMMIT_RATIO),
+            kbytes: read(OVERCOMMIT_KBYTES),
+            admin_reserve: read(ADMIN_RESERVE_KBYTES),
+        };
+        if let Err(error) = std::fs::write(OVERCOMMIT_MEMORY, &settings.memory) {
+            println!("not run: cannot change {OVERCOMMIT_MEMORY}: {error}");
+            return None;
+        }
+        Some(settings)
+    }
+}
+
+impl Drop for OvercommitSettings {
+    fn drop(&mut self) {
+        // The mode first: the heuristic mode ignores the others.
+        std::fs::write(OVERCOMMIT_MEMORY, &self.memory).unwrap();
+        std::fs::write(ADMIN_RESERVE_KBYTES, &self.admin_reserve).unwrap();
+        // Writing either of these zeroes the other: only the one in use is written.
+        if self.kbytes == "0" {
+            std::fs::write(OVERCOMMIT_RATIO, &self.ratio).unwrap();
+        } else {
+            std::fs::write(OVERCOMMIT_KBYTES, &self.kbytes).unwrap();
+        }
+    }
+}
+
+/// Turns strict overcommit on (`vm.overcommit_memory=2`), machine-wide, such that a process
+/// without `CAP_SYS_ADMIN` may commit no more memory, while one with it (root's: other tests,
+/// other builds) may commit ten times RAM: the commit limit is RAM times `overcommit_ratio` 1000%,
+/// and `admin_reserve_kbytes`, which only processes with `CAP_SYS_ADMIN` may use, is twice that.
+/// For a child (see [`child`]) whose parent holds the [`OvercommitSettings`] that put them back.
+pub(crate) fn make_overcommit_strict_for_the_unprivileged() {
+    let ram_kib = meminfo("MemTotal") + meminfo("SwapTotal");
+    std::fs::write(OVERCOMMIT_RATIO, "1000").unwrap();
+    std::fs::write(ADMIN_RESERVE_KBYTES, (ram_kib * 20).to_string()).unwrap();
+    std::fs::write(OVERCOMMIT_MEMORY, "2").unwrap();
 }
 
 /// Installs a seccomp filter on this process that fails the system calls `numbers` with `errno`,
