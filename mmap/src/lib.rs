@@ -260,7 +260,7 @@ mod bytes;
 mod stable_deref;
 
 pub use advice::{Advice, UncheckedAdvice};
-pub use checked_copy::install_fault_handler;
+pub use checked_copy::{disable_fault_handler, install_fault_handler, uninstall_fault_handler};
 pub use desc::{MmapAsRawDesc, MmapRawDescriptor};
 pub use error::raw_os_error;
 pub use flags::{MapFlags, Protection};
