@@ -381,8 +381,8 @@ fn a_reporter_with_sa_resethand_that_returns_runs_once_and_the_process_dies() {
 }
 
 #[test]
-fn a_reporter_with_sa_resethand_that_raises_again_runs_once_and_the_process_dies() {
-    let test = "a_reporter_with_sa_resethand_that_raises_again_runs_once_and_the_process_dies";
+fn a_reporter_with_sa_resethand_that_raises_runs_once_and_the_process_dies() {
+    let test = "a_reporter_with_sa_resethand_that_raises_runs_once_and_the_process_dies";
     if common::in_child(test) {
         a_fault_reaches_a_reporter_with_sa_resethand(true);
     }
@@ -671,4 +671,290 @@ fn std_still_reports_a_stack_overflow() {
     }
     let stderr = assert_dies_of(test, libc::SIGABRT);
     assert!(stderr.contains("has overflowed its stack"), "{stderr}");
+}
+
+// ---- The application's decision, at run time ---------------------------------------------------
+
+/// Asserts that `got` is `want`, field by field: handler, flags, mask (every signal), restorer.
+fn assert_same_action(got: &libc::sigaction, want: &libc::sigaction, what: &str) {
+    let members = |action: &libc::sigaction| -> Vec<libc::c_int> {
+        (1..=libc::SIGRTMAX())
+            // SAFETY: a valid set.
+            .filter(|&sig| unsafe { libc::sigismember(&action.sa_mask, sig) } == 1)
+            .collect()
+    };
+    let restorer = |action: &libc::sigaction| action.sa_restorer.map(|f| f as usize);
+    assert_eq!(
+        (got.sa_sigaction, got.sa_flags, members(got), restorer(got)),
+        (
+            want.sa_sigaction,
+            want.sa_flags,
+            members(want),
+            restorer(want)
+        ),
+        "{what}: (handler, flags, mask, restorer)"
+    );
+}
+
+/// The actions of `SIGBUS` and `SIGSEGV` now.
+fn actions() -> [libc::sigaction; 2] {
+    [action_of(libc::SIGBUS), action_of(libc::SIGSEGV)]
+}
+
+/// A component's `SIGSEGV` action with every flag our handler takes from the one it replaces, and
+/// a mask with a real-time signal (past the first 32).
+fn install_a_component_for_sigsegv() {
+    let flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_RESTART | libc::SA_NODEFER;
+    let mask = [libc::SIGUSR1, libc::SIGUSR2, libc::SIGRTMIN() + 3];
+    install(
+        libc::SIGSEGV,
+        recovering as *const () as usize,
+        flags,
+        &mask,
+    );
+}
+
+#[test]
+fn disable_fault_handler_keeps_it_from_being_installed() {
+    let test = "disable_fault_handler_keeps_it_from_being_installed";
+    if common::in_child(test) {
+        let before = actions();
+        mman::disable_fault_handler();
+        let (_file, map) = truncated_map(4, page_size());
+        let (_unreadable_file, unreadable) = map_with_an_unreadable_page();
+        checked_read_of_a_cut(&map);
+        checked_read_of_an_unreadable_page(&unreadable);
+        for (got, want) in actions().iter().zip(&before) {
+            assert_same_action(got, want, "after checked reads, disabled");
+        }
+        // Asked for, it is installed again.
+        let fast = mman::install_fault_handler().unwrap();
+        assert_eq!(
+            action_of(libc::SIGSEGV).sa_sigaction != before[1].sa_sigaction,
+            fast
+        );
+        checked_read_of_a_cut(&map);
+        checked_read_of_an_unreadable_page(&unreadable);
+        return;
+    }
+    common::assert_success(&mut common::child(test));
+}
+
+#[test]
+fn uninstall_fault_handler_restores_exactly_the_actions_it_replaced() {
+    let test = "uninstall_fault_handler_restores_exactly_the_actions_it_replaced";
+    if common::in_child(test) {
+        install_a_component_for_sigsegv();
+        let before = actions();
+        let (_file, map) = truncated_map(4, page_size());
+        let (_unreadable_file, unreadable) = map_with_an_unreadable_page();
+        let guard = guard_page();
+        for round in 0..2 {
+            // The first checked read installs ours, then an explicit call does.
+            checked_read_of_a_cut(&map);
+            let fast = mman::install_fault_handler().unwrap();
+            if fast {
+                // Ours, with the flags and mask of the component's action (but SA_SIGINFO).
+                let ours = action_of(libc::SIGSEGV);
+                assert_ne!(ours.sa_sigaction, before[1].sa_sigaction);
+                let mut like_it = before[1];
+                like_it.sa_sigaction = ours.sa_sigaction;
+                assert_same_action(&ours, &like_it, "ours, in place of the component's");
+            }
+            checked_read_of_an_unreadable_page(&unreadable);
+            assert_eq!(touch_guard(guard), 0, "the component recovers the fault");
+            protect_guard();
+
+            assert_eq!(
+                mman::uninstall_fault_handler().unwrap(),
+                fast,
+                "round {round}"
+            );
+            for (got, want) in actions().iter().zip(&before) {
+                assert_same_action(got, want, "restored");
+            }
+            // Removed, it stays so: the checked reads go through the kernel.
+            checked_read_of_a_cut(&map);
+            checked_read_of_an_unreadable_page(&unreadable);
+            for (got, want) in actions().iter().zip(&before) {
+                assert_same_action(got, want, "after checked reads, removed");
+            }
+            assert!(!mman::uninstall_fault_handler().unwrap(), "removed already");
+            mman::install_fault_handler().unwrap();
+        }
+        return;
+    }
+    common::assert_success(&mut common::child(test));
+}
+
+#[test]
+fn uninstall_fault_handler_leaves_a_later_handler_in_place() {
+    // A handler installed after ours may pass faults on to ours: removing ours would remove it
+    // (restoring what ours replaced). The call refuses, and changes nothing.
+    let test = "uninstall_fault_handler_leaves_a_later_handler_in_place";
+    if common::in_child(test) {
+        install(
+            libc::SIGSEGV,
+            recovering as *const () as usize,
+            libc::SA_SIGINFO,
+            &[],
+        );
+        let (_file, map) = truncated_map(4, page_size());
+        checked_read_of_a_cut(&map);
+        let fast = mman::install_fault_handler().unwrap();
+        install_passing_on();
+        match mman::uninstall_fault_handler() {
+            Err(error) => {
+                assert!(fast, "{error}");
+                assert_eq!(error.kind(), std::io::ErrorKind::Other);
+                let text = error.to_string();
+                assert!(
+                    text.starts_with(
+                        "uninstall_fault_handler: the action of SIGBUS is another handler"
+                    ) && text.contains("installed after ours"),
+                    "{text}"
+                );
+            }
+            Ok(installed) => assert!(!fast && !installed),
+        }
+        for sig in [libc::SIGBUS, libc::SIGSEGV] {
+            assert_eq!(
+                action_of(sig).sa_sigaction,
+                passing_on as *const () as usize
+            );
+        }
+        let passed = PASSED.load(Ordering::SeqCst);
+        checked_read_of_a_cut(&map);
+        if fast {
+            assert!(
+                PASSED.load(Ordering::SeqCst) > passed,
+                "still fixed, through it"
+            );
+        }
+        return;
+    }
+    common::assert_success(&mut common::child(test));
+}
+
+#[test]
+fn removing_the_handler_while_threads_copy_kills_none() {
+    // Two threads make checked reads that copy a little under 1 MiB and fault at its end, without
+    // pause; meanwhile the handler is removed and installed again, 50 times, each time after the
+    // readers have made two more reads. A copy that read "installed" and faults after the replaced
+    // action is back (std's, which resets to the default and lets the fault run again) would die
+    // of SIGBUS: the removal waits for the copies in progress.
+    let test = "removing_the_handler_while_threads_copy_kills_none";
+    if common::in_child(test) {
+        let page = page_size();
+        let pages = (1 << 20) / page;
+        let (_file, map) = truncated_map(pages, (pages - 8) * page);
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let reads = AtomicUsize::new(0);
+        let fast = mman::install_fault_handler().unwrap();
+        let two_more_reads = || {
+            let start = reads.load(Ordering::SeqCst);
+            while reads.load(Ordering::SeqCst) < start + 2 {
+                std::thread::yield_now();
+            }
+        };
+        std::thread::scope(|scope| {
+            for _ in 0..2 {
+                scope.spawn(|| {
+                    let mut buf = vec![0u8; (pages - 1) * page];
+                    while !done.load(Ordering::SeqCst) {
+                        let error = map.read_at(&mut buf, 0).unwrap_err();
+                        assert_eq!(failed_byte(&error), Some((pages - 8) * page));
+                        reads.fetch_add(1, Ordering::SeqCst);
+                    }
+                });
+            }
+            for round in 0..50 {
+                two_more_reads();
+                assert_eq!(mman::uninstall_fault_handler().unwrap(), fast, "{round}");
+                two_more_reads();
+                assert_eq!(mman::install_fault_handler().unwrap(), fast);
+            }
+            done.store(true, Ordering::SeqCst);
+        });
+        let reads = reads.into_inner();
+        println!("{reads} checked reads while the handler was removed and installed 50 times");
+        return;
+    }
+    let output = common::assert_success(&mut common::child(test));
+    print!("{}", String::from_utf8_lossy(&output.stdout));
+}
+
+// ---- A sanitizer in the process ----------------------------------------------------------------
+
+/// Set (to 1) by `.ci/run`'s AddressSanitizer step, whose build has ASan: the test below expects
+/// ASan's reports.
+const UNDER_ASAN: &str = "MMAN_TEST_ASAN";
+
+#[test]
+fn address_sanitizer_still_reports_after_a_checked_read() {
+    // AddressSanitizer installs its SIGSEGV/SIGBUS handler at start-up; the first checked read
+    // installs ours in front of it. ASan still reports an out-of-bounds read (which it finds
+    // without a signal), and a fault that is not the routine's (passed on by ours). With
+    // `handle_segv=2` ASan keeps SIGSEGV to itself and drops our `sigaction`:
+    // `install_fault_handler` says so, and the checked reads go through the kernel.
+    let test = "address_sanitizer_still_reports_after_a_checked_read";
+    if common::in_child(test) {
+        let asan = action_of(libc::SIGSEGV).sa_sigaction;
+        assert!(
+            asan != libc::SIG_DFL && asan != libc::SIG_IGN,
+            "ASan's handler"
+        );
+        let (_file, map) = truncated_map(4, page_size());
+        checked_read_of_a_cut(&map);
+        let exclusive = std::env::var("ASAN_OPTIONS").is_ok_and(|o| o.contains("handle_segv=2"));
+        let installed = mman::install_fault_handler();
+        if exclusive {
+            let error = installed.unwrap_err();
+            assert_eq!(error.kind(), std::io::ErrorKind::Unsupported, "{error}");
+            println!("refused: {error}");
+            assert_eq!(action_of(libc::SIGSEGV).sa_sigaction, asan);
+            checked_read_of_a_cut(&map);
+            return;
+        }
+        assert!(installed.unwrap());
+        assert_ne!(
+            action_of(libc::SIGSEGV).sa_sigaction,
+            asan,
+            "ours, in front"
+        );
+        if std::env::var_os("MMAN_TEST_WILD_READ").is_some() {
+            touch_guard(guard_page());
+        } else {
+            let bytes = black_box(vec![1u8; 16]);
+            // SAFETY: none: the out-of-bounds read ASan must report.
+            let byte = unsafe { *bytes.as_ptr().add(black_box(24)) };
+            println!("read {byte} out of bounds, unreported");
+        }
+        unreachable!("ASan ends the process");
+    }
+    if std::env::var_os(UNDER_ASAN).is_none() {
+        println!("not run: set {UNDER_ASAN}=1 in a build with -Zsanitizer=address (.ci/run does)");
+        return;
+    }
+    for (wild, report) in [
+        (false, "ERROR: AddressSanitizer: heap-buffer-overflow"),
+        (true, "ERROR: AddressSanitizer: SEGV on unknown address"),
+    ] {
+        let mut child = common::child(test);
+        if wild {
+            child.env("MMAN_TEST_WILD_READ", "1");
+        }
+        let output = child.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !output.status.success() && stderr.contains(report),
+            "{}\n{}\n{stderr}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
+    let options = std::env::var("ASAN_OPTIONS").unwrap_or_default();
+    common::assert_success(
+        common::child(test).env("ASAN_OPTIONS", format!("{options}:handle_segv=2")),
+    );
 }
