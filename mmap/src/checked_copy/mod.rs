@@ -140,8 +140,9 @@ pub(crate) unsafe fn copy(src: *const u8, dst: &mut [u8], via: Via) -> io::Resul
 /// - A handler installed later that does not pass faults on to the one it replaced takes the
 ///   faults of the checked reads too, and disables what `read_at` promises: a read of a
 ///   truncated file then does what that handler does with a fault (often: the process dies).
-///   Handlers that pass faults on (wasmtime's, the JVM's with `libjsig`) work. Call this function after installing one that does not. Do not call it while the later
-///   handler passes faults on to ours: each would pass the other's faults back and forth.
+///   Handlers that pass faults on (wasmtime's, the JVM's with `libjsig`) work. Call this
+///   function after installing one that does not. Do not call it while the later handler passes
+///   faults on to ours: each would pass the other's faults back and forth.
 /// - `SIGBUS` or `SIGSEGV` blocked in the reading thread (`pthread_sigmask`): the kernel kills the
 ///   process on a fault it cannot deliver.
 /// - `dlclose` of a shared object that holds this crate leaves the handler pointing at unmapped
