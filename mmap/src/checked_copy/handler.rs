@@ -30,9 +30,11 @@
 //! `SA_SIGINFO`, with the signal number alone for a plain one), having first reset the action to
 //! `SIG_DFL` if it has `SA_RESETHAND`, and having blocked what the kernel blocks while a handler
 //! runs: the interrupted code's mask, plus the action's `sa_mask`, plus the signal itself unless
-//! the action has `SA_NODEFER`. The mask is restored when it returns (HotSpot's chained handlers,
-//! with `libjsig`, are called the same way). `errno` is the interrupted code's when the handler
-//! runs, and what the handler left when ours returns.
+//! the action has `SA_NODEFER`. The mask is restored when it returns. (HotSpot calls the handlers
+//! it chains to much the same way, but sets the action's mask in place of the interrupted code's,
+//! and, being the process's action itself, resets only its own record for `SA_RESETHAND`, which
+//! ours does too when it was called by a handler in front of it.) `errno` is the interrupted
+//! code's when the handler runs, and what the handler left when ours returns.
 //!
 //! Our handler is installed with the replaced action's `sa_mask`, `SA_NODEFER`, `SA_ONSTACK` and
 //! `SA_RESTART` (and `SA_SIGINFO`, which it needs): so the kernel sets up, atomically at delivery,
