@@ -1,12 +1,15 @@
 //! The checked copy's `SIGBUS`/`SIGSEGV` handler (x86-64 Linux) among the process's other signal
 //! handlers: every signal that is not a fault of the copy routine reaches the action it replaced
 //! as the kernel would have delivered it (once for `SA_RESETHAND`, with its `sa_mask` blocked,
-//! std's stack-overflow message, a plain read's `SIGBUS`); the checked reads stay errors, never
-//! deaths, after a `kill` of the process and under a later handler that passes faults on to it.
+//! std's stack-overflow message, a plain read's `SIGBUS`, AddressSanitizer's reports); the checked
+//! reads stay errors, never deaths, after a `kill` of the process and under a later handler that
+//! passes faults on to it; the application keeps it out or removes it at run time, exactly, while
+//! other threads copy.
 //!
 //! Each test runs its part in a child process: it installs signal handlers, or dies of a signal.
 //! Where the build has no handler (other targets, `--cfg mman_no_fault_handler`) the same steps run
-//! and check what the kernel does; the assertions about our handler are skipped there.
+//! and check what the kernel does; the assertions about our handler are skipped there. Linux only
+//! (the handler's systems; the tests send signals to a thread by its id).
 #![cfg(any(target_os = "linux", target_os = "android"))]
 
 mod common;
