@@ -898,8 +898,8 @@ fn address_sanitizer_still_reports_after_a_checked_read() {
     // AddressSanitizer installs its SIGSEGV/SIGBUS handler at start-up; the first checked read
     // installs ours in front of it. ASan still reports an out-of-bounds read (which it finds
     // without a signal), and a fault that is not the routine's (passed on by ours). With
-    // `handle_segv=2` ASan keeps SIGSEGV to itself and drops our `sigaction`:
-    // `install_fault_handler` says so, and the checked reads go through the kernel.
+    // `handle_segv=2` (or `allow_user_segv_handler=0`) ASan keeps SIGSEGV to itself and drops our
+    // `sigaction`: `install_fault_handler` says so, and the checked reads go through the kernel.
     let test = "address_sanitizer_still_reports_after_a_checked_read";
     if common::in_child(test) {
         let asan = action_of(libc::SIGSEGV).sa_sigaction;
@@ -909,13 +909,22 @@ fn address_sanitizer_still_reports_after_a_checked_read() {
         );
         let (_file, map) = truncated_map(4, page_size());
         checked_read_of_a_cut(&map);
-        let exclusive = std::env::var("ASAN_OPTIONS").is_ok_and(|o| o.contains("handle_segv=2"));
+        // ASan's options that keep SIGSEGV or SIGBUS to itself.
+        let exclusive = std::env::var("ASAN_OPTIONS").is_ok_and(|options| {
+            [
+                "handle_segv=2",
+                "handle_sigbus=2",
+                "allow_user_segv_handler=0",
+            ]
+            .iter()
+            .any(|exclusive| options.contains(exclusive))
+        });
         let installed = mman::install_fault_handler();
         if exclusive {
             let error = installed.unwrap_err();
             assert_eq!(error.kind(), std::io::ErrorKind::Unsupported, "{error}");
             println!("refused: {error}");
-            assert_eq!(action_of(libc::SIGSEGV).sa_sigaction, asan);
+            assert_eq!(action_of(libc::SIGSEGV).sa_sigaction, asan, "ASan's, still");
             checked_read_of_a_cut(&map);
             return;
         }
@@ -957,7 +966,9 @@ fn address_sanitizer_still_reports_after_a_checked_read() {
         );
     }
     let options = std::env::var("ASAN_OPTIONS").unwrap_or_default();
-    common::assert_success(
-        common::child(test).env("ASAN_OPTIONS", format!("{options}:handle_segv=2")),
-    );
+    for exclusive in ["handle_segv=2", "allow_user_segv_handler=0"] {
+        common::assert_success(
+            common::child(test).env("ASAN_OPTIONS", format!("{options}:{exclusive}")),
+        );
+    }
 }

@@ -474,7 +474,8 @@ fn install_one(sig: c_int, index: usize, current: &libc::sigaction) -> io::Resul
         unsafe { libc::sigaction(sig, &ours_in_place_of(&replaced), ptr::null_mut()) };
     }
     // A sanitizer's `sigaction` can refuse a handler and still return 0 (AddressSanitizer with
-    // `handle_segv=2`): only the action read back says whether ours is in place.
+    // `handle_segv=2`, `handle_sigbus=2` or `allow_user_segv_handler=0`): only the action read
+    // back says whether ours is in place.
     if current_action(sig)?.sa_sigaction != ours() {
         // SAFETY: the action sigaction returned, put back where it was.
         unsafe { libc::sigaction(sig, &replaced, ptr::null_mut()) };
@@ -482,8 +483,8 @@ fn install_one(sig: c_int, index: usize, current: &libc::sigaction) -> io::Resul
             io::ErrorKind::Unsupported,
             format!(
                 "sigaction({}) returned success, but the action is not ours (a sanitizer keeps \
-                 the signal to itself: AddressSanitizer does with handle_segv=2 or \
-                 handle_sigbus=2 in ASAN_OPTIONS)",
+                 the signal to itself: AddressSanitizer does with handle_segv=2, \
+                 handle_sigbus=2 or allow_user_segv_handler=0 in ASAN_OPTIONS)",
                 name(sig)
             ),
         ));
