@@ -185,11 +185,45 @@
 //!   names the public method that failed, once and first, whether it failed before any system
 //!   call or after one: `errors::each_method_names_itself_once_before_any_call`,
 //!   `errors::each_method_names_itself_once_after_a_call`.
+//! - **The checked reads' signal handler changes nothing for the rest of the process.** It acts
+//!   on the faults of its own copy routine only; every other `SIGBUS` and `SIGSEGV` reaches the
+//!   action it replaced as the kernel would have delivered it (`SA_RESETHAND` honoured, the
+//!   action's `sa_mask` and the signal itself blocked, `SA_SIGINFO` or not): std's stack-overflow
+//!   report, a crash reporter, a component that recovers its own faults and AddressSanitizer see
+//!   what they see without it, and a plain read of a truncated map still dies of `SIGBUS`. The
+//!   checked reads stay errors, not deaths, after a `kill -BUS` or `kill -SEGV` of the process
+//!   (std's handler, behind ours, resets the action: the next checked read installs ours again)
+//!   and under a handler installed later that passes faults on. [`disable_fault_handler`] keeps
+//!   it out; [`uninstall_fault_handler`] restores exactly the actions it replaced, after the
+//!   checked reads in progress in other threads have returned, and never from under a later
+//!   handler. Tests (each in a child process):
+//!   `fault_handler::handlers_installed_before_ours_still_get_their_faults`,
+//!   `fault_handler::a_reporter_with_sa_resethand_that_returns_runs_once_and_the_process_dies`,
+//!   `fault_handler::a_reporter_with_sa_resethand_that_raises_runs_once_and_the_process_dies`,
+//!   `fault_handler::a_handler_before_ours_runs_with_the_mask_the_kernel_gives_it`,
+//!   `fault_handler::checked_reads_after_a_kill_of_the_process_are_errors_not_deaths`,
+//!   `fault_handler::a_signal_another_process_sends_is_handled_as_before`,
+//!   `fault_handler::a_handler_installed_after_ours_that_passes_faults_on_keeps_them_fixed`,
+//!   `fault_handler::install_fault_handler_goes_back_in_front_of_a_handler_that_does_not_chain`,
+//!   `fault_handler::a_plain_slice_read_of_a_truncated_map_still_dies_of_sigbus`,
+//!   `fault_handler::a_fault_on_the_destination_is_not_turned_into_a_short_read`,
+//!   `fault_handler::std_still_reports_a_stack_overflow`,
+//!   `fault_handler::disable_fault_handler_keeps_it_from_being_installed`,
+//!   `fault_handler::uninstall_fault_handler_restores_exactly_the_actions_it_replaced`,
+//!   `fault_handler::uninstall_fault_handler_leaves_a_later_handler_in_place`,
+//!   `fault_handler::removing_the_handler_while_threads_copy_kills_none`; and, built with
+//!   AddressSanitizer in `.ci/run`, `checked_copy`, `truncation`, `threads` and
+//!   `fault_handler::address_sanitizer_still_reports_after_a_checked_read`.
 //!
 //! What it does not cover:
 //!
 //! - Maps from the `unsafe` constructors ([`Mmap::map`], [`MmapMut::map_mut`], ...): that no one
 //!   writes or truncates the file is their caller's promise.
+//! - A `SIGBUS`/`SIGSEGV` handler installed after the checked reads' one that does not pass faults
+//!   on to it: it takes their faults too, until [`install_fault_handler`] puts ours back in front.
+//!   And a checked read in progress in one thread while another thread runs a handler that resets
+//!   the action (std's, after a `kill -SEGV` of the process): until ours is installed again (by
+//!   the next checked read), a fault of that read meets the default action.
 //! - A child made with `fork` (which is `unsafe`): it shares private huge pages copy-on-write and
 //!   may get `SIGBUS` when none is free; `Advice::DontFork` leaves it no map at all.
 //! - A process at `vm.max_map_count` mappings (safe code gets there by splitting a map with
@@ -258,7 +292,9 @@
 //! And one `cfg`, for the final binary to set (`RUSTFLAGS="--cfg mman_no_fault_handler"`): no
 //! signal handler of this crate; the checked reads copy through the kernel (`process_vm_readv`),
 //! with the same results, at the cost of a system call per read (3.2 times the slice copy's time
-//! for 4 KiB reads in the first run of the package's `BENCHMARKS.md`). See
+//! for 4 KiB reads in the first run of the package's `BENCHMARKS.md`). At run time,
+//! [`disable_fault_handler`] does the same, and [`uninstall_fault_handler`] removes an installed
+//! handler. See
 //! [`install_fault_handler`] for what the handler does and what it needs.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -297,7 +333,7 @@ mod bytes;
 mod stable_deref;
 
 pub use advice::{Advice, UncheckedAdvice};
-pub use checked_copy::install_fault_handler;
+pub use checked_copy::{disable_fault_handler, install_fault_handler, uninstall_fault_handler};
 pub use desc::{MmapAsRawDesc, MmapRawDescriptor};
 pub use error::raw_os_error;
 pub use flags::{MapFlags, Protection};

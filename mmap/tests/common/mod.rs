@@ -1,4 +1,5 @@
-//! What the test files share: temporary files with given bytes and reading them back, readers of
+//! What the test files share: temporary files with given bytes and reading them back, a map of a
+//! file truncated under it and the byte a failed `read_at` names, readers of
 //! `/proc` (the mappings, their permissions and `smaps` entries, fields of `status`), the
 //! reservation of huge pages, and child processes (the test binary runs again, running only one
 //! test, with `MMAP_TEST_CHILD` naming it).
@@ -69,6 +70,45 @@ pub(crate) fn may_change_the_machine(what: &str) -> bool {
 /// itself, which the test harness does not capture (it captures `println!` and `eprintln!`).
 pub(crate) fn not_run(what: &str) {
     let _ = writeln!(std::io::stderr(), "not run: {what}");
+}
+
+/// The byte at `index` of [`pattern_file`]s: never 0, so a 0 read is a page the file no longer
+/// backs (zeros after a truncation and an extension), never a pattern byte.
+pub(crate) fn pattern_byte(index: usize) -> u8 {
+    (index % 251) as u8 + 1
+}
+
+/// A temporary file of `len` bytes of [`pattern_byte`].
+pub(crate) fn pattern_file(len: usize) -> NamedTempFile {
+    named_file_of(&(0..len).map(pattern_byte).collect::<Vec<u8>>())
+}
+
+/// A map of `pages` pages of [`pattern_file`], every page read in, then the file truncated to
+/// `keep` bytes from another handle. Not kept past a test; the bytes past `keep` are read only by
+/// checked copies (or, in the tests that die of it, on purpose).
+pub(crate) fn truncated_map(pages: usize, keep: usize) -> (NamedTempFile, mman::Mmap) {
+    let len = pages * mman::page_size();
+    let file = pattern_file(len);
+    // SAFETY: truncated below on purpose; see above.
+    let map = unsafe { mman::Mmap::map(file.as_file()).unwrap() };
+    assert_eq!(map[len - 1], pattern_byte(len - 1));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(file.path())
+        .unwrap()
+        .set_len(keep as u64)
+        .unwrap();
+    (file, map)
+}
+
+/// The byte a failed `read_at` names: "read_at: byte N of the map cannot be read".
+pub(crate) fn failed_byte(error: &std::io::Error) -> Option<usize> {
+    let text = error.to_string();
+    text.strip_prefix("read_at: byte ")?
+        .split(' ')
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Set in the child: the name of the test whose child part should run.
