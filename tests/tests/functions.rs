@@ -72,7 +72,7 @@ fn mmap_sys_declares_every_function_the_c_compiler_declares_in_the_headers() {
     for posix in ["mmap", "munmap", "mprotect", "msync", "mlock", "munlock"] {
         assert!(
             declared.contains(&posix),
-            "C declares {posix}: {declared:?}"
+            "{posix} is not among C's declarations: {declared:?}"
         );
     }
     for &name in declared {

@@ -3,9 +3,8 @@
 //! `mmap_conformance::header_sets`), and both paths declare the same functions and types, byte for
 //! byte. Two kinds of build:
 //!
-//! - host builds pointed at a cross header set (`CROSS`: MIPS, PowerPC, Alpha, HPPA, SPARC64),
-//!   by `BINDGEN_EXTRA_CLANG_ARGS` and `CC` (most of them have no Rust target with a standard
-//!   library);
+//! - host builds pointed at a cross header set (`CROSS`: MIPS, Alpha, HPPA, SPARC64), by
+//!   `BINDGEN_EXTRA_CLANG_ARGS` and `CC`, for architectures Rust has no installed target of;
 //! - real cross builds (`--target`, `CROSS_TARGETS`: aarch64, riscv64gc, s390x, armv7,
 //!   powerpc64le, powerpc), where both paths find the cross compiler themselves, and where the
 //!   conformance crate's compile-time checks are built and linked for the target too.
