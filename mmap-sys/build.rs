@@ -26,6 +26,8 @@ mod c_declarations;
 mod constants;
 #[path = "build/declarations.rs"]
 mod declarations;
+#[path = "build/macros.rs"]
+mod macros;
 #[path = "build/target.rs"]
 mod target;
 

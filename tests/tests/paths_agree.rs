@@ -75,16 +75,17 @@ fn bindgen_and_the_c_compiler_give_the_same_constants() {
     without_a_c_compiler_the_build_says_what_to_do_and_no_more();
     a_changed_compiler_flag_or_clang_argument_rebuilds_with_its_headers(default.constants.len());
     a_declaration_mmap_sys_cannot_translate_stops_the_build_naming_it();
-    a_macro_defined_again_has_its_last_value_on_both_paths();
+    macros_defined_again_or_through_function_like_ones_have_cs_values_on_both_paths();
 }
 
-/// Headers that `#undef` a macro and define it again (`tests/fixtures/redefined-include`): both
-/// paths give the value the C compiler has at the end of `wrapper.h`, not the first definition, and
-/// leave out a macro undefined for good.
-fn a_macro_defined_again_has_its_last_value_on_both_paths() {
-    let fixture = workspace().join("tests/fixtures/redefined-include");
+/// Headers that `#undef` a macro and define it again, and define some through a function-like macro
+/// (`tests/fixtures/macros-include`): both paths give the value the C compiler has at the end of
+/// `wrapper.h`, not the first definition, leave out a macro undefined for good, and export the
+/// macros that call a function-like one.
+fn macros_defined_again_or_through_function_like_ones_have_cs_values_on_both_paths() {
+    let fixture = workspace().join("tests/fixtures/macros-include");
     let include = format!("-I{}", fixture.display());
-    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("redefined");
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("macros");
     let wrapper = workspace().join("mmap-sys/wrapper.h");
     let c = c_constants("cc", &[&include], &wrapper, &scratch);
     assert_eq!(
@@ -94,6 +95,9 @@ fn a_macro_defined_again_has_its_last_value_on_both_paths() {
     );
     assert_eq!(c["MAP_MMAP_SYS_FIXTURE_TWICE"], 2);
     assert!(!c.contains_key("MAP_MMAP_SYS_FIXTURE_GONE"));
+    assert_eq!(c["MAP_MMAP_SYS_FIXTURE_CALLED"], 1 << 24);
+    assert_eq!(c["MAP_MMAP_SYS_FIXTURE_MASK"], 0xff00_0000);
+    assert_eq!(c["MAP_MMAP_SYS_FIXTURE_NESTED"], 2 << 24);
     for (args, var) in [
         (&["--no-default-features"][..], "CFLAGS"),
         (&[][..], "BINDGEN_EXTRA_CLANG_ARGS"),
