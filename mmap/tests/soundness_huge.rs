@@ -45,12 +45,12 @@ fn hugetlb_without_reserve_is_refused() {
         println!("note: huge pages are free here, so the old failure (SIGBUS) would not show");
     }
     let via_huge = MmapOptions::new()
-        .len(4096)
+        .len(mman::page_size())
         .huge(None)
         .no_reserve_swap()
         .map_anon();
     let via_flags = MmapOptions::new()
-        .len(4096)
+        .len(mman::page_size())
         .flags(MapFlags::HUGETLB | MapFlags::NO_RESERVE)
         .map_anon();
     for result in [via_huge, via_flags] {
@@ -135,7 +135,7 @@ fn hugetlb_through_flags_records_the_rounded_length() {
     }
     let huge = huge_page();
     let mut map = MmapOptions::new()
-        .len(4096)
+        .len(mman::page_size())
         .flags(MapFlags::HUGETLB)
         .map_anon()
         .unwrap();
@@ -162,7 +162,7 @@ fn remap_of_a_hugetlb_map_is_refused_and_leaks_nothing() {
         .map_anon()
         .unwrap();
     let start = map.as_ptr() as usize;
-    for new_len in [4096, huge + huge / 2, 4 * huge] {
+    for new_len in [mman::page_size(), huge + huge / 2, 4 * huge] {
         let error = map
             .remap(new_len, RemapOptions::new().may_move(true))
             .unwrap_err();
@@ -187,7 +187,10 @@ fn map_sealed_of_part_of_a_hugetlb_memfd_records_the_rounded_length() {
     let huge = huge_page();
     let memory = huge_memfd(c"sealed-part", huge as u64);
     memory.add_seals(Seals::SHRINK | Seals::WRITE).unwrap();
-    let map = MmapOptions::new().len(4096).map_sealed(&memory).unwrap();
+    let map = MmapOptions::new()
+        .len(mman::page_size())
+        .map_sealed(&memory)
+        .unwrap();
     let start = map.as_ptr() as usize;
     assert_eq!(
         map.len(),
@@ -305,7 +308,11 @@ fn a_hugetlb_cgroup_limit_fails_the_map_not_a_touch() {
         free_huge_pages() > 0,
         "a huge page is free: the map itself is not what fails"
     );
-    match MmapOptions::new().len(4096).huge(None).map_anon() {
+    match MmapOptions::new()
+        .len(mman::page_size())
+        .huge(None)
+        .map_anon()
+    {
         Ok(mut map) => {
             map[0] = 1; // SIGBUS: the cgroup allows no huge page
             panic!(
