@@ -8,12 +8,23 @@ use std::io::ErrorKind;
 
 use mman::{page_size, MmapMut, MmapOptions};
 
-/// Whether the mapping that holds `addr` is locked (`lo`, `VM_LOCKED`) and whether it is locked
-/// on fault (`lf`, `VM_LOCKONFAULT`), from its `VmFlags`.
-fn lock_flags_at(addr: usize) -> (bool, bool) {
+/// Asserts that the mapping that holds `addr` is `locked` or not (`lo`, `VM_LOCKED`, in its
+/// `VmFlags`) and locked `on_fault` or not (`VM_LOCKONFAULT`, by the name this kernel gives it:
+/// [`common::lock_on_fault_flag`], which says where it cannot tell).
+fn assert_lock_flags(addr: usize, locked: bool, on_fault: bool, what: &str) {
     let flags = common::smaps_field(addr, "VmFlags");
     let has = |flag| flags.split_whitespace().any(|set| set == flag);
-    (has("lo"), has("lf"))
+    assert_eq!(has("lo"), locked, "{what}: VM_LOCKED in {flags}");
+    #[cfg(mman_has = "MLOCK_ONFAULT")]
+    if let Some(name) = common::lock_on_fault_flag() {
+        assert_eq!(
+            has(name),
+            on_fault,
+            "{what}: VM_LOCKONFAULT ({name}) in {flags}"
+        );
+    }
+    #[cfg(not(mman_has = "MLOCK_ONFAULT"))]
+    let _ = on_fault;
 }
 
 // The tests below lock 64 KiB at most, within this machine's 8 MiB RLIMIT_MEMLOCK; `VmLck` is
@@ -40,9 +51,9 @@ fn lock_and_unlock_a_map() {
         locked == size && size >= 64,
         "the map's own pages are locked: {locked} of {size} KiB"
     );
-    assert_eq!(lock_flags_at(addr), (true, false));
+    assert_lock_flags(addr, true, false, "locked");
     map.unlock().unwrap();
-    assert_eq!(lock_flags_at(addr), (false, false));
+    assert_lock_flags(addr, false, false, "unlocked");
     assert_eq!(common::locked_and_size_kib_at(addr).0, 0);
 }
 
@@ -52,12 +63,12 @@ fn lock_a_range() {
     let map = MmapOptions::new().len(16 * page).map_anon().unwrap();
     let addr = map.as_ptr() as usize;
     map.lock_range(page, page).unwrap();
-    let locked = [0, page, 2 * page].map(|at| lock_flags_at(addr + at).0);
+    let locked = [0, page, 2 * page].map(|at| common::has_vm_flag(addr + at, "lo"));
     assert_eq!(locked, [false, true, false], "the range's page only");
     let kib = (page / 1024) as u64;
     assert_eq!(common::locked_and_size_kib_at(addr + page), (kib, kib));
     map.unlock_range(page, page).unwrap();
-    assert!(!lock_flags_at(addr + page).0);
+    assert!(!common::has_vm_flag(addr + page, "lo"));
     let error = map.lock_range(15 * page, 2 * page).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert!(
@@ -77,7 +88,7 @@ fn lock_on_fault_locks_without_faulting_in() {
     let mut map = MmapMut::map_anon(16 * page_size()).unwrap();
     let addr = map.as_ptr() as usize;
     map.lock_on_fault().unwrap();
-    assert_eq!(lock_flags_at(addr), (true, true), "locked, on fault");
+    assert_lock_flags(addr, true, true, "locked on fault");
     assert_eq!(
         map.resident_pages().unwrap(),
         0,
@@ -91,7 +102,7 @@ fn lock_on_fault_locks_without_faulting_in() {
         "the page written is locked"
     );
     map.unlock().unwrap();
-    assert_eq!(lock_flags_at(addr), (false, false));
+    assert_lock_flags(addr, false, false, "unlocked");
 }
 
 #[test]
@@ -108,7 +119,7 @@ fn map_locked_through_raw_extra_flags_locks_at_once() {
     // map's pages when mapping. The safe `flags` refuses the raw bits.
     let raw = mman::MapFlags::from_bits_retain(mmap_sys::MAP_LOCKED);
     let error = mman::MmapOptions::new()
-        .len(8192)
+        .len(2 * page_size())
         .flags(raw)
         .map_anon()
         .unwrap_err();
@@ -117,7 +128,7 @@ fn map_locked_through_raw_extra_flags_locks_at_once() {
     let mut options = mman::MmapOptions::new();
     // SAFETY: MAP_LOCKED only locks the pages in RAM.
     unsafe { options.flags_unchecked(raw) };
-    let map = options.len(8192).map_anon().unwrap();
+    let map = options.len(2 * page_size()).map_anon().unwrap();
     assert_eq!(map.resident_pages().unwrap(), 2);
-    assert_eq!(lock_flags_at(map.as_ptr() as usize), (true, false));
+    assert_lock_flags(map.as_ptr() as usize, true, false, "MAP_LOCKED");
 }
