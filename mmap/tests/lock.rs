@@ -105,6 +105,45 @@ fn lock_on_fault_locks_without_faulting_in() {
     assert_lock_flags(addr, false, false, "unlocked");
 }
 
+/// Where the kernel has no `mlock2` (Linux before 4.4, or a seccomp filter that answers `ENOSYS`,
+/// as container profiles written for older kernels do), locking on fault is `Unsupported`, as
+/// documented, with the kernel's `ENOSYS`: not the `EINVAL` glibc's `mlock2` makes of it, which
+/// would read as a bad argument.
+#[test]
+#[cfg(all(mman_has = "MLOCK_ONFAULT", target_os = "linux"))]
+fn lock_on_fault_without_mlock2_is_unsupported() {
+    const TEST: &str = "lock_on_fault_without_mlock2_is_unsupported";
+    if !common::in_child(TEST) {
+        common::assert_success(&mut common::child(TEST));
+        return;
+    }
+    let page = page_size();
+    let map = MmapMut::map_anon(2 * page).unwrap();
+    common::deny_syscalls(&[libc::SYS_mlock2], libc::ENOSYS as u32);
+    let calls = [
+        ("lock_on_fault", map.lock_on_fault()),
+        ("lock_range_on_fault", map.lock_range_on_fault(page, page)),
+    ];
+    for (method, result) in calls {
+        let error = result.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Unsupported, "{method}: {error}");
+        assert_eq!(mman::raw_os_error(&error), Some(libc::ENOSYS), "{error}");
+        let message = error.to_string();
+        assert!(
+            message.starts_with(&format!("{method}: mlock2(MLOCK_ONFAULT) of ")),
+            "{message}"
+        );
+        assert!(message.contains("no mlock2"), "{message}");
+    }
+    assert!(
+        !common::has_vm_flag(map.as_ptr() as usize, "lo"),
+        "nothing is locked after the refusals"
+    );
+    // `mlock` is another system call, still there.
+    map.lock().unwrap();
+    assert_eq!(map.resident_pages().unwrap(), 2);
+}
+
 #[test]
 fn locking_an_empty_map_needs_no_call() {
     let map = MmapMut::map_anon(0).unwrap();
