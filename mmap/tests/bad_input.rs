@@ -430,34 +430,36 @@ fn cases() -> Vec<Case> {
         },
     ));
     #[cfg(mman_huge)]
-    cases.push(case(
-        "a huge page offset that is not a multiple of the size",
-        ErrorKind::InvalidInput,
-        &[
-            "map_raw:",
-            &format!("offset {page}"),
-            "multiple of the huge page size",
-        ],
-        move || {
-            // A memfd of huge pages, which needs none reserved until it is mapped.
-            let flags = mmap_sys::MFD_HUGETLB | mmap_sys::MFD_CLOEXEC;
-            // SAFETY: the name is NUL-terminated.
-            let fd = unsafe { libc::memfd_create(c"huge".as_ptr(), flags) };
-            assert!(
-                fd >= 0,
-                "memfd_create(MFD_HUGETLB): {}",
-                std::io::Error::last_os_error()
-            );
-            use std::os::fd::{FromRawFd, OwnedFd};
-            // SAFETY: the kernel just returned this descriptor, owned by nothing else.
-            let memfd = unsafe { OwnedFd::from_raw_fd(fd) };
-            MmapOptions::new()
-                .len(page)
-                .offset(page as u64)
-                .map_raw(&memfd)
-                .map(drop)
-        },
-    ));
+    if common::huge_pages_offered("a huge page offset that is not a multiple of the size") {
+        cases.push(case(
+            "a huge page offset that is not a multiple of the size",
+            ErrorKind::InvalidInput,
+            &[
+                "map_raw:",
+                &format!("offset {page}"),
+                "multiple of the huge page size",
+            ],
+            move || {
+                // A memfd of huge pages, which needs none reserved until it is mapped.
+                let flags = mmap_sys::MFD_HUGETLB | mmap_sys::MFD_CLOEXEC;
+                // SAFETY: the name is NUL-terminated.
+                let fd = unsafe { libc::memfd_create(c"huge".as_ptr(), flags) };
+                assert!(
+                    fd >= 0,
+                    "memfd_create(MFD_HUGETLB): {}",
+                    std::io::Error::last_os_error()
+                );
+                use std::os::fd::{FromRawFd, OwnedFd};
+                // SAFETY: the kernel just returned this descriptor, owned by nothing else.
+                let memfd = unsafe { OwnedFd::from_raw_fd(fd) };
+                MmapOptions::new()
+                    .len(page)
+                    .offset(page as u64)
+                    .map_raw(&memfd)
+                    .map(drop)
+            },
+        ));
+    }
     #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
     cases.push(case(
         "a fixed placement over an existing map",
@@ -503,29 +505,37 @@ fn cases() -> Vec<Case> {
         },
     ));
     // 64 KiB pages exist on arm64, not on x86-64: a size the system does not offer is refused
-    // before the map, naming the sizes it does offer.
-    #[cfg(all(
-        mman_has = "MAP_HUGE_64KB",
-        mman_has = "MAP_HUGE_SHIFT",
-        mman_has = "MAP_HUGE_MASK"
-    ))]
-    if !mman::HugePageSize::available()
-        .unwrap()
-        .iter()
-        .any(|pool| pool.size.bytes() == 1 << 16)
+    // before the map, naming the sizes it does offer; a kernel that offers none refuses every size.
+    #[cfg(all(mman_huge, mman_has = "MAP_HUGE_64KB"))]
     {
-        cases.push(case(
-            "a huge page size the system does not offer",
-            ErrorKind::InvalidInput,
-            &["map_anon:", "64 KiB", "not one this system offers"],
-            move || {
-                MmapOptions::new()
-                    .len(page)
-                    .huge_page_size(mman::HugePageSize::HUGE_64KB)
-                    .map_anon()
-                    .map(drop)
-            },
-        ));
+        let huge_64kb = move || {
+            MmapOptions::new()
+                .len(page)
+                .huge_page_size(mman::HugePageSize::HUGE_64KB)
+                .map_anon()
+                .map(drop)
+        };
+        if !common::huge_pages_offered(
+            "a size the system does not offer, refused by name (here every size is Unsupported)",
+        ) {
+            cases.push(case(
+                "a huge page size where the kernel offers none",
+                ErrorKind::Unsupported,
+                &["map_anon:", "huge pages: cannot list"],
+                huge_64kb,
+            ));
+        } else if !mman::HugePageSize::available()
+            .unwrap()
+            .iter()
+            .any(|pool| pool.size.bytes() == 1 << 16)
+        {
+            cases.push(case(
+                "a huge page size the system does not offer",
+                ErrorKind::InvalidInput,
+                &["map_anon:", "64 KiB", "not one this system offers"],
+                huge_64kb,
+            ));
+        }
     }
     cases
 }

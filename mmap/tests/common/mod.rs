@@ -306,6 +306,22 @@ pub(crate) fn stack() -> (usize, usize) {
         .unwrap()
 }
 
+/// Where the kernel lists its huge page pools, one directory per size.
+#[cfg(mman_huge)]
+const POOLS: &str = "/sys/kernel/mm/hugepages";
+
+/// Whether this kernel offers huge pages of any size: `/sys/kernel/mm/hugepages` lists its pools.
+/// Some machines offer none (s390x without the EDAT facility, as under QEMU's emulation or z/VM);
+/// where so, this says what `what` could not check there, and the caller checks the rest.
+#[cfg(mman_huge)]
+pub(crate) fn huge_pages_offered(what: &str) -> bool {
+    let offered = std::path::Path::new(POOLS).exists();
+    if !offered {
+        println!("not run: {what}: this kernel offers no huge pages (no {POOLS})");
+    }
+    offered
+}
+
 /// The number of huge pages of the default size the kernel keeps: one setting for the whole
 /// machine, which the tests that need huge pages raise and restore.
 #[cfg(mman_huge)]
@@ -350,6 +366,9 @@ pub(crate) fn free_huge_pages() -> u64 {
 /// needs root), or says why not and returns `None`.
 #[cfg(mman_huge)]
 pub(crate) fn reserve_huge_pages(pages: u64) -> Option<HugePages> {
+    if !huge_pages_offered("reserving huge pages") {
+        return None;
+    }
     let turn = huge_page_turn();
     let before = std::fs::read_to_string(NR_HUGEPAGES).unwrap();
     let total: u64 = before.trim().parse().unwrap();
