@@ -258,7 +258,9 @@
 //! method, then the system call and its arguments, then the OS error (`"lock: mlock of 4096 bytes
 //! at 0x7f3a2c000000 (RLIMIT_MEMLOCK: 8388608 bytes) failed: Cannot allocate memory (os error
 //! 12)"`). Where the crate explains a failure (an `EFAULT` that means "past the end of the file",
-//! an `EEXIST` that means "something is mapped there"), the error has its own kind and message.
+//! an `EEXIST` that means "something is mapped there"), the error has its own kind and message;
+//! where glibc hides the kernel's answer (its `mlock2` reports a kernel without the call as
+//! `EINVAL`), the error is the kernel's (`ENOSYS`, `Unsupported`).
 //!
 //! The OS error's number (`errno`) is [`raw_os_error(&error)`](raw_os_error): std's
 //! `error.raw_os_error()`, which memmap2's users call, is `None` for an error with a message.

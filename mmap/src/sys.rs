@@ -273,21 +273,46 @@ pub(crate) unsafe fn mlock(ptr: *mut c_void, len: usize) -> io::Result<()> {
     })
 }
 
-/// `mlock2(ptr, len, MLOCK_ONFAULT)`.
+/// `mlock2(ptr, len, MLOCK_ONFAULT)`. Where the kernel has no `mlock2` (Linux before 4.4, or a
+/// seccomp filter that answers `ENOSYS`), the error is the kernel's `ENOSYS` (`Unsupported`), not
+/// the `EINVAL` glibc's wrapper makes of it.
 ///
 /// # Safety
 ///
 /// `ptr..ptr + len` is mapped.
 #[cfg(mman_has = "MLOCK_ONFAULT")]
 pub(crate) unsafe fn mlock_on_fault(ptr: *mut c_void, len: usize) -> io::Result<()> {
-    // SAFETY: locking does not change memory contents; the range is mapped (caller).
-    let ret = unsafe { c::mlock2(ptr, len, c::MLOCK_ONFAULT) };
-    check(ret, || {
+    let what = || {
         format!(
             "mlock2(MLOCK_ONFAULT) of {len} bytes at {ptr:p} (RLIMIT_MEMLOCK: {})",
             memlock_limit()
         )
+    };
+    // SAFETY: locking does not change memory contents; the range is mapped (caller).
+    let ret = unsafe { c::mlock2(ptr, len, c::MLOCK_ONFAULT) };
+    check(ret, what).map_err(|error| {
+        // The range is checked and the flag known since `mlock2` itself, so `EINVAL` here is
+        // glibc's word for `ENOSYS`: the kernel, asked directly to lock nothing, tells which.
+        #[cfg(target_os = "linux")]
+        if errno(&error) == Some(libc::EINVAL) && !kernel_has_mlock2(ptr) {
+            let why = format!(
+                "mlock2(MLOCK_ONFAULT) of {len} bytes at {ptr:p}: the kernel has no mlock2 \
+                 (Linux 4.4), or a seccomp filter denies it"
+            );
+            let enosys = io::Error::from_raw_os_error(libc::ENOSYS);
+            return explain(enosys, io::ErrorKind::Unsupported, why);
+        }
+        error
     })
+}
+
+/// Whether the kernel has the `mlock2` system call: the call itself (not glibc's wrapper), locking
+/// 0 bytes at `ptr`, fails with `ENOSYS` where it has not.
+#[cfg(all(mman_has = "MLOCK_ONFAULT", target_os = "linux"))]
+fn kernel_has_mlock2(ptr: *mut c_void) -> bool {
+    // SAFETY: locking 0 bytes changes nothing; the arguments are plain values.
+    let ret = unsafe { libc::syscall(libc::SYS_mlock2, ptr, 0usize, 0 as c_int) };
+    ret == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ENOSYS)
 }
 
 /// `munlock(ptr, len)`.

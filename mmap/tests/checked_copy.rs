@@ -15,9 +15,10 @@ use mman::{page_size, Mmap, MmapOptions, Protection};
 
 /// The lengths the copy routine treats differently (0..16 in 8-, 4- and 1-byte moves, 16..=64 in
 /// overlapping 16-byte moves, up to 2 KiB in a loop, then `rep movsb`), each side of every limit.
+/// The tests add the page's edges, whatever the page size.
 const LENS: &[usize] = &[
     0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 1000, 2047, 2048,
-    2049, 4095, 4096, 4097,
+    2049,
 ];
 
 /// The handler is installed exactly where the build has the fault-fixup copy: x86-64 Linux and
@@ -49,7 +50,7 @@ fn read_at_gives_the_kernel_copys_results_at_every_edge() {
     let lens = LENS
         .iter()
         .copied()
-        .chain([page - 1, page + 1, 3 * page, 6 * page]);
+        .chain([page - 1, page, page + 1, 3 * page, 6 * page]);
     let mut checked = 0;
     for len in lens {
         for edge in [

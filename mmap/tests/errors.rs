@@ -36,15 +36,16 @@ fn read_only_file(len: usize) -> (tempfile::NamedTempFile, File) {
 
 #[test]
 fn a_failed_map_gives_errno_kind_and_the_os_text_once() {
-    let (_path, file) = read_only_file(4096);
+    let page = mman::page_size();
+    let (_path, file) = read_only_file(page);
     // SAFETY: the kernel refuses the map (shared and writable, of a file open read-only).
     let error = unsafe { MmapMut::map_mut(&file) }.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::PermissionDenied, "{error}");
     assert_eq!(mman::raw_os_error(&error), Some(libc::EACCES), "{error:?}");
     assert!(
-        error
-            .to_string()
-            .starts_with("map_mut: mmap of 4096 bytes at offset 0 failed: "),
+        error.to_string().starts_with(&format!(
+            "map_mut: mmap of {page} bytes at offset 0 failed: "
+        )),
         "{error}"
     );
     assert_eq!(os_text_count(&error, libc::EACCES), 1, "{}", chain(&error));
@@ -56,14 +57,15 @@ fn a_failed_map_gives_errno_kind_and_the_os_text_once() {
 
 #[test]
 fn make_mut_names_itself_not_mprotect_alone() {
-    let (_path, file) = read_only_file(4096);
+    let page = mman::page_size();
+    let (_path, file) = read_only_file(page);
     // SAFETY: the temporary file is this test's alone.
     let map = unsafe { Mmap::map(&file) }.unwrap();
     let error = map.make_mut().unwrap_err();
     assert!(
         error
             .to_string()
-            .starts_with("make_mut: mprotect of 4096 bytes at 0x"),
+            .starts_with(&format!("make_mut: mprotect of {page} bytes at 0x")),
         "{error}"
     );
     assert_eq!(mman::raw_os_error(&error), Some(libc::EACCES));
@@ -461,9 +463,10 @@ fn each_method_names_itself_once_after_a_call() {
         memory.add_seals(Seals::SHRINK | Seals::SEAL).unwrap();
         names.check("SharedMemory::set_len", memory.set_len(0));
         names.check("SharedMemory::add_seals", memory.add_seals(Seals::WRITE));
-        // A regular file cannot be sealed: `F_GET_SEALS` fails with `EINVAL`.
-        let not_memfd =
-            SharedMemory::from(std::os::fd::OwnedFd::from(tempfile::tempfile().unwrap()));
+        // A socket cannot be sealed: `F_GET_SEALS` fails with `EINVAL`. (So can a file on a disk,
+        // but not one on tmpfs, where /tmp may be.)
+        let (socket, _peer) = std::os::unix::net::UnixStream::pair().unwrap();
+        let not_memfd = SharedMemory::from(std::os::fd::OwnedFd::from(socket));
         names.check("SharedMemory::seals", not_memfd.seals());
     }
     names.assert_all_named();
@@ -496,7 +499,7 @@ fn methods_that_read_files_name_themselves_when_the_kernel_refuses() {
         return;
     }
     #[cfg(mman_memfd)]
-    let memory = mman::SharedMemory::create("errors", 4096).unwrap();
+    let memory = mman::SharedMemory::create("errors", mman::page_size() as u64).unwrap();
     // From here on, this child process can open no file and stat none: EACCES, as a sandbox says.
     common::deny_syscalls(
         &[

@@ -251,11 +251,11 @@ fn make_mut_of_a_shared_map_of_sealed_memory_is_refused() {
 #[cfg(mman_huge)]
 fn the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved() {
     const TEST: &str = "the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved";
-    let huge = mman::HugePageSize::system_default().unwrap().bytes() as usize;
     if !in_child(TEST) {
         run_with_huge_pages(TEST, 2);
         return;
     }
+    let huge = mman::HugePageSize::system_default().unwrap().bytes() as usize;
     let memory = common::huge_memfd(c"sealed-huge-copy", huge as u64);
     {
         let writer = memory.map_raw().unwrap();

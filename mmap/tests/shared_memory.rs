@@ -60,24 +60,25 @@ fn is_memfd(fd: RawFd, name: &str) -> bool {
 #[test]
 fn a_child_writes_shared_memory_and_the_parent_reads_it() {
     let test = "a_child_writes_shared_memory_and_the_parent_reads_it";
+    let page = mman::page_size();
     if common::in_child(test) {
         let memory = inherited();
-        assert_eq!(memory.len().unwrap(), 8192);
+        assert_eq!(memory.len().unwrap(), 2 * page as u64);
         let map = memory.map_raw().unwrap();
         // SAFETY: the parent waits for this process to exit before reading.
         unsafe {
             map.as_mut_ptr()
-                .add(4096)
+                .add(page)
                 .copy_from(b"from the child".as_ptr(), 14)
         };
         return;
     }
-    let memory = SharedMemory::create("mmap-test", 8192).unwrap();
+    let memory = SharedMemory::create("mmap-test", 2 * page as u64).unwrap();
     assert_eq!(memory.seals().unwrap(), Seals::empty());
     run_child_with(test, &memory);
     let map = memory.map_raw().unwrap();
     // SAFETY: the child has exited; nothing else writes the memory.
-    let bytes = unsafe { std::slice::from_raw_parts(map.as_ptr().add(4096), 14) };
+    let bytes = unsafe { std::slice::from_raw_parts(map.as_ptr().add(page), 14) };
     assert_eq!(bytes, b"from the child");
 }
 
@@ -108,7 +109,7 @@ fn sealed_memory_maps_safely_and_refuses_every_change() {
         assert_eq!(common::permissions_at(map.as_ptr() as usize), "r--p");
         return;
     }
-    let memory = SharedMemory::create("mmap-test-sealed", 4096).unwrap();
+    let memory = SharedMemory::create("mmap-test-sealed", mman::page_size() as u64).unwrap();
     {
         // SAFETY: no other process has the memory yet, and the map is gone before it is sealed.
         let mut map = unsafe { memory.map_mut().unwrap() };
@@ -134,7 +135,8 @@ fn sealed_memory_maps_safely_and_refuses_every_change() {
 
 #[test]
 fn map_sealed_refuses_what_may_still_change() {
-    let memory = SharedMemory::create("mmap-test-unsealed", 4096).unwrap();
+    let page = mman::page_size();
+    let memory = SharedMemory::create("mmap-test-unsealed", page as u64).unwrap();
     let error = memory.map_sealed().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert!(
@@ -151,14 +153,14 @@ fn map_sealed_refuses_what_may_still_change() {
 
     memory.add_seals(Seals::WRITE).unwrap();
     let error = MmapOptions::new()
-        .len(8192)
+        .len(2 * page)
         .map_sealed(&memory)
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert!(
         error
             .to_string()
-            .contains("past the end of the sealed file (4096 bytes)"),
+            .contains(&format!("past the end of the sealed file ({page} bytes)")),
         "{error}"
     );
     assert_eq!(
@@ -167,11 +169,11 @@ fn map_sealed_refuses_what_may_still_change() {
             .map_sealed(&memory)
             .unwrap()
             .len(),
-        3072
+        page - 1024
     );
 
     let file = tempfile::tempfile().unwrap();
-    file.set_len(4096).unwrap();
+    file.set_len(page as u64).unwrap();
     let error = MmapOptions::new().map_sealed(&file).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
 }

@@ -422,12 +422,13 @@ fn a_block_device_maps_at_its_size() {
         len,
         "the device's size, which fstat reports as 0"
     );
-    let mut buf = vec![0u8; 4096];
-    map.read_at(&mut buf, len - 4096).unwrap();
+    let page = page_size();
+    let mut buf = vec![0u8; page];
+    map.read_at(&mut buf, len - page).unwrap();
     assert!(buf
         .iter()
         .enumerate()
-        .all(|(i, &b)| b == pattern(len - 4096 + i)));
+        .all(|(i, &b)| b == pattern(len - page + i)));
     let start = map.as_ptr() as usize;
     drop(map);
     assert!(!common::mapped(start, start + len));

@@ -326,6 +326,85 @@ pub(crate) fn locked_and_size_kib_at(addr: usize) -> (u64, u64) {
     (kib("Locked:"), kib("Size:"))
 }
 
+/// Whether the mapping that holds `addr` has `flag` (`lo`, `hg`, ...) among its `VmFlags`.
+pub(crate) fn has_vm_flag(addr: usize, flag: &str) -> bool {
+    smaps_field(addr, "VmFlags")
+        .split_whitespace()
+        .any(|set| set == flag)
+}
+
+/// The name `/proc/self/smaps` gives `VM_LOCKONFAULT` among a mapping's `VmFlags` on this kernel:
+/// `lf`, or `??` where the kernel's table of names lacks it (Debian's 6.1 kernels). Found, not
+/// assumed: the flags of a page locked on fault (`mlock2`, called here, not through this crate)
+/// less those of a page locked with `mlock` leave one name. `None`, saying why, where `mlock2`
+/// fails (valgrind does not emulate it) or no one name tells the two apart.
+#[cfg(mman_has = "MLOCK_ONFAULT")]
+pub(crate) fn lock_on_fault_flag() -> Option<&'static str> {
+    static FLAG: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    FLAG.get_or_init(|| {
+        let page = mman::page_size();
+        let flags_of = |on_fault: bool| -> std::io::Result<Vec<String>> {
+            let map = mman::MmapMut::map_anon(page).unwrap();
+            let ptr = map.as_ptr().cast::<libc::c_void>();
+            // The system call itself, whose error is the kernel's (glibc's `mlock2` turns `ENOSYS`
+            // into `EINVAL`). SAFETY: locking a page of this map changes none of its bytes.
+            let ret = unsafe {
+                if on_fault {
+                    libc::syscall(libc::SYS_mlock2, ptr, page, libc::MLOCK_ONFAULT)
+                } else {
+                    libc::c_long::from(libc::mlock(ptr, page))
+                }
+            };
+            if ret != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let flags = smaps_field(ptr as usize, "VmFlags");
+            Ok(flags.split_whitespace().map(str::to_owned).collect())
+        };
+        let (locked, on_fault) = match (flags_of(false), flags_of(true)) {
+            (Ok(locked), Ok(on_fault)) => (locked, on_fault),
+            (Err(error), _) | (_, Err(error)) => {
+                println!("not run: VM_LOCKONFAULT in smaps: locking a page failed: {error}");
+                return None;
+            }
+        };
+        let own: Vec<&String> = on_fault
+            .iter()
+            .filter(|flag| !locked.contains(flag))
+            .collect();
+        match own[..] {
+            [flag] => Some(flag.clone()),
+            _ => {
+                println!(
+                    "not run: VM_LOCKONFAULT in smaps: a page locked on fault shows {on_fault:?}, \
+                     one locked shows {locked:?}: no one name tells them apart on this kernel"
+                );
+                None
+            }
+        }
+    })
+    .as_deref()
+}
+
+/// Whether `file` is on tmpfs (`fstatfs`'s `f_type`), as `/tmp` is on Fedora and Arch (and in
+/// `.ci/vm`'s machines): its files are shared memory, whose seals `F_GET_SEALS` reads (a file
+/// created there is sealed with `F_SEAL_SEAL` alone), where a disk file system's files fail it
+/// with `EINVAL`.
+#[cfg(linux_kernel)]
+pub(crate) fn on_tmpfs(file: &impl std::os::fd::AsRawFd) -> bool {
+    let mut stat = std::mem::MaybeUninit::<libc::statfs>::uninit();
+    // SAFETY: `stat` is a buffer of the size fstatfs fills; the descriptor is open for the call.
+    let ret = unsafe { libc::fstatfs(file.as_raw_fd(), stat.as_mut_ptr()) };
+    assert_eq!(ret, 0, "fstatfs: {}", std::io::Error::last_os_error());
+    // SAFETY: fstatfs succeeded, so it filled `stat`.
+    let stat = unsafe { stat.assume_init() };
+    // `f_type` and the constant differ in type across targets (`c_uint` on s390x), and are both
+    // `i64` on others, where the casts do nothing.
+    #[allow(clippy::unnecessary_cast)]
+    let on_tmpfs = stat.f_type as i64 == libc::TMPFS_MAGIC as i64;
+    on_tmpfs
+}
+
 /// Whether anything is mapped in `start..end`: after a map is dropped, nothing of it may be left.
 pub(crate) fn mapped(start: usize, end: usize) -> bool {
     mappings()
@@ -340,6 +419,22 @@ pub(crate) fn stack() -> (usize, usize) {
         .find(|(_, _, rest)| rest.ends_with("[stack]"))
         .map(|(s, e, _)| (s, e))
         .unwrap()
+}
+
+/// Where the kernel lists its huge page pools, one directory per size.
+#[cfg(mman_huge)]
+const POOLS: &str = "/sys/kernel/mm/hugepages";
+
+/// Whether this kernel offers huge pages of any size: `/sys/kernel/mm/hugepages` lists its pools.
+/// Some machines offer none (s390x without the EDAT facility, as under QEMU's emulation or z/VM);
+/// where so, this says what `what` could not check there, and the caller checks the rest.
+#[cfg(mman_huge)]
+pub(crate) fn huge_pages_offered(what: &str) -> bool {
+    let offered = std::path::Path::new(POOLS).exists();
+    if !offered {
+        println!("not run: {what}: this kernel offers no huge pages (no {POOLS})");
+    }
+    offered
 }
 
 /// The number of huge pages of the default size the kernel keeps: one setting for the whole
@@ -388,7 +483,7 @@ pub(crate) fn free_huge_pages() -> u64 {
 #[cfg(mman_huge)]
 pub(crate) fn reserve_huge_pages(test: &str, pages: u64) -> Option<HugePages> {
     let what = format!("{test}: it reserves {pages} huge page(s) in {NR_HUGEPAGES}");
-    if !may_change_the_machine(&what) {
+    if !huge_pages_offered("reserving huge pages") || !may_change_the_machine(&what) {
         return None;
     }
     let turn = huge_page_turn();
