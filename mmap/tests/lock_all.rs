@@ -11,9 +11,14 @@ use std::io::ErrorKind;
 
 use mman::{lock_all, unlock_all, LockAll, MmapMut};
 
-/// Whether the process may lock memory past `RLIMIT_MEMLOCK`: `CAP_IPC_LOCK` (bit 14) in effect.
+/// Whether the process has the capability numbered `bit` in effect (`CapEff`).
+fn has_capability(bit: u32) -> bool {
+    u64::from_str_radix(&common::status("CapEff"), 16).unwrap() & (1 << bit) != 0
+}
+
+/// Whether the process may lock memory past `RLIMIT_MEMLOCK`: `CAP_IPC_LOCK` (14) in effect.
 fn has_cap_ipc_lock() -> bool {
-    u64::from_str_radix(&common::status("CapEff"), 16).unwrap() & (1 << 14) != 0
+    has_capability(14)
 }
 
 /// The soft and hard `RLIMIT_MEMLOCK`.
@@ -165,6 +170,7 @@ extern "C" fn on_the_main_thread() {
     common::on_main_thread(FITS, fits_on_the_main_thread);
     common::on_main_thread(UNCHECKED, unchecked_on_the_main_thread);
     common::on_main_thread(USER_NAMESPACE, user_namespace_on_the_main_thread);
+    common::on_main_thread(VEC_GROWTH, vec_growth_on_the_main_thread);
 }
 
 const REFUSED: &str = "lock_all_refuses_to_lock_a_stack_the_memlock_limit_would_stop";
@@ -290,6 +296,72 @@ fn lock_all_locks_a_stack_the_memlock_limit_lets_grow_to_rlimit_stack() {
         return common::assert_main_thread_part_passed();
     }
     common::assert_success(&mut common::child(FITS));
+}
+
+/// Sets `RLIMIT_MEMLOCK` `margin` bytes over what is mapped and what the main thread's stack,
+/// grown by 1 MiB first, may still grow by to `RLIMIT_STACK`, and drops `CAP_IPC_LOCK`: returns the
+/// two limits, in bytes, or says why not and returns `None`. `RLIMIT_STACK` is 8 MiB, or less
+/// where the hard `RLIMIT_MEMLOCK` would not fit that and the process cannot raise it (without
+/// `CAP_SYS_RESOURCE`, 24).
+fn memlock_with_room_for_the_stack(margin: u64) -> Option<(u64, u64)> {
+    if !set_stack_limit(Some(8 << 20)) {
+        println!("not run: the hard RLIMIT_STACK is below 8 MiB");
+        return None;
+    }
+    grow_stack_by(1 << 20);
+    let hard = match hard_memlock_limit() {
+        Some(hard) if !has_capability(24) => hard,
+        _ => u64::MAX,
+    };
+    let fits = (hard.saturating_sub(mapped_bytes() + margin) + stack_size() as u64).min(8 << 20);
+    let stack_limit = fits / mman::page_size() as u64 * mman::page_size() as u64;
+    if stack_limit < stack_size() as u64 + (1 << 20) {
+        println!(
+            "not run: the hard RLIMIT_MEMLOCK ({hard} bytes) leaves the stack no 1 MiB to grow"
+        );
+        return None;
+    }
+    assert!(set_stack_limit(Some(stack_limit)));
+    let room = stack_limit - stack_size() as u64;
+    let limit = page_rounded(mapped_bytes() + room + margin);
+    (set_memlock_limit(limit) && drop_cap_ipc_lock()).then_some((limit, stack_limit))
+}
+
+const VEC_GROWTH: &str = "a_vec_grown_after_lock_all_leaves_the_main_thread_stack_room";
+
+/// Under `RLIMIT_MEMLOCK` that holds what is mapped, the main thread's stack's growth to
+/// `RLIMIT_STACK` and 256 KiB more, `lock_all(LockAll::CURRENT)` is followed by safe code only: a
+/// `Vec` of 1 MiB made before (a block glibc's malloc maps on its own) is grown by as much as the
+/// stack may still grow by, less 128 KiB, then the stack grows to 256 KiB short of `RLIMIT_STACK`.
+/// Had `CURRENT` locked, glibc's realloc would grow the locked block with `mremap`, which keeps it
+/// locked, within the limit, and the stack's growth would then be past it: `SIGSEGV`. `lock_all`
+/// refuses, before any call, and the stack grows.
+fn vec_growth_on_the_main_thread() {
+    let mut vec: Vec<u8> = Vec::with_capacity(1 << 20);
+    let Some((limit, stack_limit)) = memlock_with_room_for_the_stack(256 << 10) else {
+        return;
+    };
+    let locked = lock_all(LockAll::CURRENT);
+    let room = stack_limit as usize - stack_size();
+    println!(
+        "lock_all: {locked:?}; {} KiB locked, the stack may grow by {} KiB",
+        common::locked_kib(),
+        room >> 10
+    );
+    vec.reserve_exact(vec.capacity() + room - (128 << 10));
+    println!("the Vec grown: {} KiB locked", common::locked_kib());
+    // Grown before the result is checked: where the stack was locked, this is what dies.
+    grow_stack_by(room - (256 << 10));
+    assert_refused_for_the_stack(locked, limit, &format!("{stack_limit} bytes"));
+    drop(vec);
+}
+
+#[test]
+fn a_vec_grown_after_lock_all_leaves_the_main_thread_stack_room() {
+    if common::in_child(VEC_GROWTH) {
+        return common::assert_main_thread_part_passed();
+    }
+    common::assert_success(&mut common::child(VEC_GROWTH));
 }
 
 #[test]
