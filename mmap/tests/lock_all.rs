@@ -283,7 +283,9 @@ fn any_limit_on_the_main_thread() {
         println!("not run: the hard RLIMIT_STACK is below 8 MiB");
         return;
     }
-    let largest = hard_memlock_limit().unwrap_or(1 << 40);
+    // 1 TiB, or the largest finite limit a 32-bit `rlim_t` holds.
+    #[allow(clippy::unnecessary_cast)] // `rlim_t` is 32 bits on some targets
+    let largest = hard_memlock_limit().unwrap_or((1 << 40).min(libc::RLIM_INFINITY as u64 - 1));
     if !set_memlock_limit(largest) || !drop_cap_ipc_lock() {
         return;
     }
@@ -407,8 +409,8 @@ fn a_vec_grown_after_lock_all_leaves_the_main_thread_stack_room() {
 #[cfg(target_os = "linux")]
 const LIMIT_UNKNOWN: &str = "lock_all_refuses_current_where_the_memlock_limit_cannot_be_read";
 
-/// Where a seccomp filter denies `getrlimit` (`prlimit64`, and `getrlimit` where it is a call of
-/// its own), under `RLIMIT_MEMLOCK` 1 MiB over what is mapped: `CURRENT` is refused with the
+/// Where a seccomp filter denies `getrlimit` (`prlimit64`, and `getrlimit` and `ugetrlimit` where
+/// they are calls of their own), under `RLIMIT_MEMLOCK` 1 MiB over what is mapped: `CURRENT` is refused with the
 /// error of `getrlimit` (`EPERM`), before any call, and the stack grows; `FUTURE` alone, which
 /// needs no limit, locks.
 #[cfg(target_os = "linux")]
@@ -424,8 +426,10 @@ fn limit_unknown_on_the_main_thread() {
     common::deny_syscalls(
         &[
             libc::SYS_prlimit64,
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
             libc::SYS_getrlimit,
+            #[cfg(target_arch = "x86")]
+            libc::SYS_ugetrlimit,
         ],
         libc::EPERM as u32,
     );
