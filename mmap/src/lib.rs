@@ -149,14 +149,18 @@
 //!   `soundness::a_map_right_below_a_grows_down_mapping_is_refused`.
 //! - **A locked stack can still grow.** The kernel grows a locked main thread's stack only while
 //!   locked memory stays within `RLIMIT_MEMLOCK` (without `CAP_IPC_LOCK`), and past it ends the
-//!   process with `SIGSEGV` at the next frame. [`lock_all`] refuses, before the call, `CURRENT`
-//!   where the limit cannot hold what is mapped plus the stack's growth to `RLIMIT_STACK`, and
-//!   `FUTURE` with the stack locked (later maps would take the room); the capability counts as
-//!   the kernel counts it, not as a user namespace's `CapEff` shows it. Tests:
-//!   `lock_all::lock_all_refuses_to_lock_a_stack_the_memlock_limit_would_stop`,
-//!   `lock_all::lock_all_locks_a_stack_the_memlock_limit_lets_grow_to_rlimit_stack`,
+//!   process with `SIGSEGV` at the next frame; whatever is locked later takes from that room, safe
+//!   code included (glibc's `realloc` grows a locked block with `mremap`, which keeps it locked).
+//!   So [`lock_all`] refuses `CURRENT`, before the call, under any such limit, however large, and
+//!   where the limit cannot be read; `FUTURE` alone leaves the stack unlocked, free to grow. The
+//!   capability counts as the kernel counts it, not as a user namespace's `CapEff` shows it.
+//!   Tests: `lock_all::lock_all_refuses_to_lock_a_stack_the_memlock_limit_would_stop`,
+//!   `lock_all::lock_all_refuses_current_under_any_memlock_limit_the_process_is_held_to`,
+//!   `lock_all::a_vec_grown_after_lock_all_leaves_the_main_thread_stack_room`,
+//!   `lock_all::lock_all_refuses_current_where_the_memlock_limit_cannot_be_read`,
 //!   `lock_all::lock_all_counts_no_cap_ipc_lock_of_a_user_namespace`,
-//!   `lock_all::lock_all_unchecked_locks_a_stack_that_then_cannot_grow` (what the check prevents).
+//!   `lock_all::lock_all_unchecked_locks_a_stack_that_then_cannot_grow` (what the refusal
+//!   prevents).
 //! - **No leaked map.** Every length the crate records is the one the kernel mapped: rounded up to
 //!   whole huge pages of the size asked for (with `huge`, or `MAP_HUGETLB` in the flags) or of the
 //!   file's own (a file on hugetlbfs, or a memfd made with `MFD_HUGETLB`), on every path; an empty
@@ -231,10 +235,11 @@
 //!   kind into one mapping, and unmapping one from the middle of such a mapping needs one more,
 //!   which the limit refuses (`ENOMEM`): the dropped map stays mapped (nothing refers to it).
 //! - Changes after the check: `RLIMIT_STACK` raised later, or a grows-down mapping made later (only
-//!   `unsafe` code can make one), widen the stack's reach past a map placed before. After
-//!   `lock_all(LockAll::CURRENT)`, memory locked later ([`Mmap::lock`], another library's `mlock`)
-//!   and maps other threads make during the call count against the room `RLIMIT_MEMLOCK` keeps
-//!   for the stack; [`lock_all_unchecked`] makes no check.
+//!   `unsafe` code can make one), widen the stack's reach past a map placed before. A
+//!   `lock_all(LockAll::CURRENT)` made without a limit to hold it to (unlimited, or with
+//!   `CAP_IPC_LOCK`) leaves the stack locked: should the limit come to apply later (lowered by
+//!   `setrlimit` or by another process's `prlimit`, the capability given up), every later lock
+//!   takes from the stack's room. [`lock_all_unchecked`] makes no check.
 //! - A memory cgroup's limit, met by the first read of a sealed memfd's hole as by any other
 //!   fault that needs memory: the cgroup's out-of-memory killer ends a process (or, with
 //!   `oom_kill_disable`, the fault waits); no signal of the map.

@@ -1,10 +1,9 @@
-//! Locking all of the process's memory: `mlockall(2)` and `munlockall(2)`, and the check that
-//! keeps a locked main thread's stack able to grow.
+//! Locking all of the process's memory: `mlockall(2)` and `munlockall(2)`, and the refusal to
+//! lock the main thread's stack under a `RLIMIT_MEMLOCK` the process is held to.
 
-use std::io::{self, Read};
+use std::io;
 
-use crate::error::{invalid, other};
-use crate::stack_guard::{parse_line, with_smaps};
+use crate::error::{explain, invalid, other};
 use crate::sys::{self, c_int, Limit};
 use mmap_sys as c;
 
@@ -46,31 +45,41 @@ bitflags::bitflags! {
 ///
 /// `CURRENT` locks the main thread's stack too, and the kernel grows a locked stack only while the
 /// locked memory stays within `RLIMIT_MEMLOCK`: past it, the next frame ends the process with
-/// `SIGSEGV`, however far the stack is from `RLIMIT_STACK`. So, where the limit applies (it is not
-/// unlimited, and the process lacks `CAP_IPC_LOCK`), `lock_all` refuses, before any call:
+/// `SIGSEGV`, however far the stack is from `RLIMIT_STACK`. No check made when locking can keep
+/// that room for the stack, since whatever is locked later takes from it: the lock methods of the
+/// maps ([`Mmap::lock`](crate::Mmap::lock), ...), another library's `mlock`, and safe code that
+/// locks nothing itself: glibc's `realloc` grows a block of 128 KiB or more (a growing `Vec` or
+/// `String`) with `mremap`, which keeps a locked block locked. So, where the limit applies (it is
+/// finite, and the kernel does not let the process past it), `lock_all` refuses `CURRENT`, with
+/// `FUTURE` or `ON_FAULT` or without, before any call, however large the limit.
 ///
-/// - `CURRENT` when the limit cannot hold what is mapped now (all of which the call locks) plus
-///   what the stack may still grow by, up to `RLIMIT_STACK` (so always when that is unlimited);
-/// - `CURRENT | FUTURE`, and `FUTURE` while the stack is locked: every later map would be locked
-///   against the same limit, leaving the stack no room that can be kept.
+/// `FUTURE` alone locks later maps and leaves the stack there is unlocked, free to grow to
+/// `RLIMIT_STACK`; a later map past the limit fails, as above. On systems other than Linux,
+/// where the kernel may count the stack's growth under `MCL_FUTURE` against the limit (FreeBSD
+/// does), `FUTURE` is refused as `CURRENT` is. An unlimited `RLIMIT_MEMLOCK`, or `CAP_IPC_LOCK`,
+/// lets every call through; [`lock_all_unchecked`] locks without the refusal.
 ///
-/// `FUTURE` alone locks later maps and leaves the stack there is unlocked, free to grow.
-/// [`lock_all_unchecked`] locks without this check.
+/// Whether the kernel lets the process past the limit is asked of the kernel itself, by locking
+/// a reservation one page past it (which faults nothing in), not read from `CapEff`: root of a
+/// user namespace shows `CAP_IPC_LOCK` there, and the kernel still holds it to the limit.
 ///
-/// The check reads `/proc/self/smaps` (the stack's size, and whether it is locked) and
-/// `/proc/self/statm` (what is mapped), and asks the kernel whether the process may lock past the
-/// limit (by locking a reservation one page past it, which faults nothing in): root of a user
-/// namespace shows `CAP_IPC_LOCK` in `CapEff`, and the kernel still holds its stack to the limit.
-/// It holds for the memory locked by this call: memory locked later
-/// ([`Mmap::lock`](crate::Mmap::lock), another library's `mlock`) and maps other threads make
-/// during the call count against the same limit, and take from the stack's room.
+/// Locking what is mapped from now on where `CURRENT` is refused, or reporting why:
 ///
-/// ```no_run
+/// ```
+/// use std::io::ErrorKind;
+///
 /// use mman::LockAll;
 ///
 /// # fn main() -> std::io::Result<()> {
-/// // Needs CAP_IPC_LOCK or an unlimited RLIMIT_MEMLOCK: see "The main thread's stack".
-/// mman::lock_all(LockAll::CURRENT | LockAll::FUTURE)?;
+/// match mman::lock_all(LockAll::CURRENT | LockAll::FUTURE) {
+///     Ok(()) => {}
+///     // Held to RLIMIT_MEMLOCK: the message says why, and what else to do.
+///     Err(error) if error.kind() == ErrorKind::OutOfMemory => {
+///         eprintln!("{error}; locking later maps only");
+///         mman::lock_all(LockAll::FUTURE)?;
+///     }
+///     Err(error) => return Err(error),
+/// }
 /// // ... work that must never wait for the disk ...
 /// mman::unlock_all()?;
 /// # Ok(())
@@ -79,13 +88,12 @@ bitflags::bitflags! {
 ///
 /// # Errors
 ///
-/// `InvalidInput` before the call when `flags` holds neither `CURRENT` nor `FUTURE`; `Unsupported`
-/// for `ON_FAULT` on a kernel older than 4.4.
-/// `OutOfMemory` before the call when the limit could stop the locked stack from growing, as
-/// above (`PermissionDenied` when the limit is 0), with `RLIMIT_MEMLOCK`, `RLIMIT_STACK` and the
-/// bytes counted in the message: the kind `mlockall` itself gives past the limit, which the check
-/// counts the stack's growth in. `Unsupported` where the check is needed and `/proc` cannot be
-/// read (a sandbox without it, a system other than Linux). Then `OutOfMemory` (`ENOMEM`) past
+/// `InvalidInput` before the call when `flags` holds neither `CURRENT` nor `FUTURE`.
+/// `OutOfMemory` before the call for `CURRENT` (off Linux, `FUTURE` too) where `RLIMIT_MEMLOCK`
+/// applies (`PermissionDenied` when the limit is 0: the kinds `mlockall` itself gives), with
+/// `RLIMIT_MEMLOCK` and `RLIMIT_STACK` in the message, why, and what to do instead; where the
+/// limit cannot be read (a seccomp filter denies `getrlimit`), the error of `getrlimit`. Then
+/// `Unsupported` for `ON_FAULT` on a kernel older than 4.4; `OutOfMemory` (`ENOMEM`) past
 /// `RLIMIT_MEMLOCK`, and `PermissionDenied` (`EPERM`) when the limit is 0, both with the limit in
 /// the message; otherwise the error of `mlockall`.
 ///
@@ -100,27 +108,35 @@ bitflags::bitflags! {
 pub fn lock_all(flags: LockAll) -> io::Result<()> {
     crate::error::in_call("lock_all", || {
         let names = names(flags)?;
-        check_stack_room(flags, &names)?;
+        refuse_to_lock_the_stack(flags, &names)?;
         lock_all_flags(flags, &names)
     })
 }
 
-/// [`lock_all`] without its check of the main thread's stack: `mlockall(2)`.
+/// [`lock_all`] without its refusal to lock the main thread's stack: `mlockall(2)`.
 ///
-/// For a process that knows its stack will not grow past what `RLIMIT_MEMLOCK` leaves it (it has
-/// grown it already, runs its work on threads of its own, or locks only on a fixed budget).
+/// For a process that keeps the stack's room itself: one that holds all it locks to a fixed
+/// budget under `RLIMIT_MEMLOCK`, or runs its deep work on threads of its own (whose stacks are
+/// mapped whole when the thread is made, and never grow).
 ///
 /// # Safety
 ///
-/// Where the stack is locked (`CURRENT`, or `FUTURE` while it is locked) and `RLIMIT_MEMLOCK`
-/// applies (it is not unlimited, and the process lacks `CAP_IPC_LOCK`), the kernel refuses to
-/// grow the main thread's stack past the limit, and the frame that needs the page ends the process
-/// with `SIGSEGV`. The caller promises the stack will not need to: that the limit holds the
-/// memory locked, now and later, plus the stack's growth.
+/// Where the call locks the main thread's stack (`CURRENT`; on systems other than Linux,
+/// `FUTURE` too) and `RLIMIT_MEMLOCK` applies (it is finite, and the process lacks `CAP_IPC_LOCK`
+/// in the initial user namespace), the kernel grows the stack only while the locked memory stays
+/// within the limit, and the frame that needs a page past it ends the process with `SIGSEGV`.
+/// Until [`unlock_all`], the caller keeps room under the limit for the stack's growth to
+/// `RLIMIT_STACK` (or to the deepest it will reach) against everything locked after this call,
+/// which counts against the same limit and is not checked: the maps' safe lock methods
+/// ([`Mmap::lock`](crate::Mmap::lock), `lock_range`, `lock_on_fault`, `lock_range_on_fault`) and
+/// `remap` of a locked map; every map made under `FUTURE` (the allocator's, threads' stacks), also
+/// by a later [`lock_all`]`(LockAll::FUTURE)`; the allocator growing a locked block with `mremap`
+/// (glibc's `realloc` of a block of 128 KiB or more, as a growing `Vec` or `String` asks); and
+/// other libraries' `mlock`.
 ///
 /// # Errors
 ///
-/// As [`lock_all`], without the refusals for the stack.
+/// As [`lock_all`], without the refusal for the stack.
 ///
 /// # References
 ///
@@ -157,148 +173,79 @@ fn lock_all_flags(flags: LockAll, names: &str) -> io::Result<()> {
     // A kernel older than 4.4 refuses MCL_ONFAULT with EINVAL.
     #[cfg(mman_has = "MCL_ONFAULT")]
     let locked = locked.map_err(|error| {
-        if flags.contains(LockAll::ON_FAULT) && sys::errno(&error) == Some(libc::EINVAL) {
+        if flags.contains(LockAll::ON_FAULT) && crate::error::errno(&error) == Some(libc::EINVAL) {
             let why = "the running kernel does not support MCL_ONFAULT (Linux 4.4)";
-            return sys::explain(error, io::ErrorKind::Unsupported, why);
+            return explain(error, io::ErrorKind::Unsupported, why);
         }
         error
     });
     locked
 }
 
-/// Refuses `flags` (spelt `names`) where they would leave the main thread's stack locked under a
-/// `RLIMIT_MEMLOCK` that could stop it from growing to `RLIMIT_STACK` (see [`lock_all`]).
-fn check_stack_room(flags: LockAll, names: &str) -> io::Result<()> {
+/// Refuses `flags` (spelt `names`) where they would lock the main thread's stack, or its growth,
+/// under a `RLIMIT_MEMLOCK` the process is held to (see [`lock_all`]).
+///
+/// A stack locked already is not looked for: under a limit that applies, only `unsafe` code
+/// locks it (`lock_all_unchecked`, whose caller keeps its room against the maps a later `FUTURE`
+/// locks as against every other lock), and a stack locked while the limit did not apply (it was
+/// lowered since, by `setrlimit` or another process's `prlimit`) has its room taken by any lock,
+/// which no check here could keep.
+fn refuse_to_lock_the_stack(flags: LockAll, names: &str) -> io::Result<()> {
+    // Linux locks the stack for CURRENT only: MCL_FUTURE marks later maps, and the stack's growth
+    // is not one. FreeBSD counts a stack's growth under MCL_FUTURE against the limit.
+    if cfg!(linux_kernel) && !flags.contains(LockAll::CURRENT) {
+        return Ok(());
+    }
     let memlock = match sys::soft_limit(Limit::MemLock) {
         Ok(None) => return Ok(()),
         Ok(Some(memlock)) => memlock,
-        // Unknown (a seccomp filter may deny getrlimit): held to the smallest, unless the kernel
-        // lets the process past any limit.
-        Err(_) => 0,
+        Err(error) => {
+            let kind = error.kind();
+            return Err(explain(
+                error,
+                kind,
+                format_args!(
+                    "{names} would lock the main thread's stack, and whether RLIMIT_MEMLOCK lets \
+                     it grow cannot be told: getrlimit(RLIMIT_MEMLOCK) failed"
+                ),
+            ));
+        }
     };
-    match stack_refusal(flags, names, memlock) {
-        Some(refusal) if !sys::may_lock_past(memlock) => Err(refusal),
-        _ => Ok(()),
-    }
-}
-
-/// Why `flags` (spelt `names`) could leave the main thread's stack locked and unable to grow under
-/// `RLIMIT_MEMLOCK` `memlock` bytes, were the limit to apply; `None` if they cannot.
-fn stack_refusal(flags: LockAll, names: &str, memlock: u64) -> Option<io::Error> {
-    let unreadable = |error: io::Error| {
-        sys::explain(
-            error,
-            io::ErrorKind::Unsupported,
-            format_args!(
-                "{names} under RLIMIT_MEMLOCK {memlock} bytes: whether the main thread's stack \
-                 could still grow once locked cannot be checked without /proc"
-            ),
-        )
-    };
-    let stack = match main_stack() {
-        Ok(Some(stack)) => stack,
-        // No stack to lock (not a process the kernel started with one).
-        Ok(None) => return None,
-        Err(error) => return Some(unreadable(error)),
-    };
-    let current = flags.contains(LockAll::CURRENT);
-    if !current && !stack.locked {
-        // FUTURE alone: later maps are locked, the stack there is is not.
-        return None;
+    if sys::may_lock_past(memlock) {
+        return Ok(());
     }
     let kind = if memlock == 0 {
         io::ErrorKind::PermissionDenied
     } else {
         io::ErrorKind::OutOfMemory
     };
-    let stack_limit = sys::soft_limit(Limit::Stack).ok().flatten();
-    let stack_limit_text =
-        stack_limit.map_or_else(|| "unlimited".to_owned(), |bytes| format!("{bytes} bytes"));
-    let remedy = "raise RLIMIT_MEMLOCK (or give the process CAP_IPC_LOCK), lock with \
-                  LockAll::FUTURE alone, or see lock_all_unchecked";
-    if flags.contains(LockAll::FUTURE) {
-        let what = if current {
-            "locks the main thread's stack and every later map"
-        } else {
-            "locks every later map, with the main thread's stack locked,"
-        };
-        return Some(other(
-            kind,
-            format_args!(
-                "{names} {what} under RLIMIT_MEMLOCK {memlock} bytes: the later maps would take \
-                 the room the stack needs to grow to RLIMIT_STACK {stack_limit_text}, and past \
-                 the limit the kernel ends the process with SIGSEGV at the stack's next page; \
-                 {remedy}"
-            ),
-        ));
-    }
-    let Some(stack_limit) = stack_limit else {
-        return Some(other(
-            kind,
-            format_args!(
-                "{names} locks the main thread's stack, which may grow without bound \
-                 (RLIMIT_STACK unlimited), under RLIMIT_MEMLOCK {memlock} bytes: past the limit \
-                 the kernel ends the process with SIGSEGV at the stack's next page; {remedy}"
-            ),
-        ));
+    let stack_limit = match sys::soft_limit(Limit::Stack) {
+        Ok(Some(bytes)) => format!("{bytes} bytes"),
+        Ok(None) => "unlimited".to_owned(),
+        Err(_) => "unknown".to_owned(),
     };
-    let mapped = match mapped_bytes() {
-        Ok(mapped) => mapped,
-        Err(error) => return Some(unreadable(error)),
+    let what = if flags.contains(LockAll::CURRENT) {
+        "the main thread's stack"
+    } else {
+        "the main thread's stack's growth (this kernel counts it under MCL_FUTURE)"
     };
-    let room = stack_limit.saturating_sub(stack.size);
-    let need = mapped.saturating_add(room);
-    (need > memlock).then(|| {
-        other(
-            kind,
-            format_args!(
-                "{names} would lock {mapped} bytes mapped now, and the main thread's stack ({} \
-                 bytes) may grow by {room} bytes more to RLIMIT_STACK {stack_limit_text}: {need} \
-                 bytes, over RLIMIT_MEMLOCK {memlock} bytes, past which the kernel ends the \
-                 process with SIGSEGV at the stack's next page; {remedy}",
-                stack.size
-            ),
-        )
-    })
-}
-
-/// The main thread's stack, as `/proc/self/smaps` shows its mapping (`[stack]`).
-struct MainStack {
-    /// Its size in bytes.
-    size: u64,
-    /// Whether it is locked: `lo` in its `VmFlags`.
-    locked: bool,
-}
-
-/// The main thread's stack; `None` if the process has none (no `[stack]` line).
-fn main_stack() -> io::Result<Option<MainStack>> {
-    with_smaps(|smaps| {
-        let mut lines = smaps
-            .lines()
-            .skip_while(|line| parse_line(line).map_or(true, |(_, _, path)| path != "[stack]"));
-        let (from, to, _) = parse_line(lines.next()?)?;
-        let locked = lines
-            .take_while(|line| parse_line(line).is_none())
-            .find_map(|line| line.strip_prefix("VmFlags:"))
-            .is_some_and(|flags| flags.split_whitespace().any(|flag| flag == "lo"));
-        Some(MainStack {
-            size: (to - from) as u64,
-            locked,
-        })
-    })
-}
-
-/// The bytes this process has mapped (the kernel's `total_vm`, which bounds what
-/// `mlockall(MCL_CURRENT)` locks): the first field of `/proc/self/statm`, in pages. Read into a
-/// buffer on the stack, so that reading it maps nothing more.
-fn mapped_bytes() -> io::Result<u64> {
-    let mut buffer = [0u8; 128];
-    let read = std::fs::File::open("/proc/self/statm")?.read(&mut buffer)?;
-    std::str::from_utf8(&buffer[..read])
-        .ok()
-        .and_then(|text| text.split_whitespace().next()?.parse::<u64>().ok())
-        .map(|pages| pages * sys::page_size() as u64)
-        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidData))
+    let future_alone = if cfg!(linux_kernel) {
+        "lock with LockAll::FUTURE alone (later maps, not the stack), "
+    } else {
+        ""
+    };
+    Err(other(
+        kind,
+        format_args!(
+            "{names} would lock {what} under RLIMIT_MEMLOCK {memlock} bytes, which this process \
+             is held to (RLIMIT_STACK {stack_limit}): a locked stack grows only while locked \
+             memory stays within RLIMIT_MEMLOCK, every later lock (the maps' lock methods, \
+             another library's mlock, the allocator growing a locked block with mremap) takes \
+             from its room, and past it the kernel ends the process with SIGSEGV at the stack's \
+             next page; {future_alone}raise RLIMIT_MEMLOCK (or give the process CAP_IPC_LOCK), \
+             or see lock_all_unchecked"
+        ),
+    ))
 }
 
 /// Unlocks all of the process's memory, and stops locking future maps: `munlockall(2)`.

@@ -72,7 +72,7 @@ fn check_maps(what: &str, start: usize, end: usize, maps: &str) -> io::Result<()
 }
 
 /// Start, end and path of a line of `/proc/self/maps`.
-pub(crate) fn parse_line(line: &str) -> Option<(usize, usize, &str)> {
+fn parse_line(line: &str) -> Option<(usize, usize, &str)> {
     let (range, rest) = line.split_once(' ')?;
     let (from, to) = range.split_once('-')?;
     // The path is the sixth field; it may hold spaces, and may be missing.
@@ -119,7 +119,7 @@ thread_local! {
 }
 
 /// Reads `/proc/self/smaps` (into this thread's buffer) and gives its text to `with`.
-pub(crate) fn with_smaps<R>(with: impl FnOnce(&str) -> R) -> io::Result<R> {
+fn with_smaps<R>(with: impl FnOnce(&str) -> R) -> io::Result<R> {
     with_proc_text(&SMAPS, "/proc/self/smaps", with)
 }
 

@@ -1,6 +1,7 @@
 //! `lock_all` and `unlock_all` (`mlockall`, `munlockall`), run in child processes since they lock
-//! the whole process: allowed, and refused under a low `RLIMIT_MEMLOCK` (as is `lock` of a map),
-//! and refused where the limit would stop the locked main thread's stack from growing.
+//! the whole process: allowed, and refused under a low `RLIMIT_MEMLOCK` (as is `lock` of a map);
+//! `CURRENT` refused under any limit the process is held to, which would stop the locked main
+//! thread's stack from growing once later locks take its room.
 
 // The rules of Linux's stack growth, and its /proc.
 #![cfg(linux_kernel)]
@@ -11,9 +12,14 @@ use std::io::ErrorKind;
 
 use mman::{lock_all, unlock_all, LockAll, MmapMut};
 
-/// Whether the process may lock memory past `RLIMIT_MEMLOCK`: `CAP_IPC_LOCK` (bit 14) in effect.
+/// Whether the process has the capability numbered `bit` in effect (`CapEff`).
+fn has_capability(bit: u32) -> bool {
+    u64::from_str_radix(&common::status("CapEff"), 16).unwrap() & (1 << bit) != 0
+}
+
+/// Whether the process may lock memory past `RLIMIT_MEMLOCK`: `CAP_IPC_LOCK` (14) in effect.
 fn has_cap_ipc_lock() -> bool {
-    u64::from_str_radix(&common::status("CapEff"), 16).unwrap() & (1 << 14) != 0
+    has_capability(14)
 }
 
 /// The soft and hard `RLIMIT_MEMLOCK`.
@@ -78,6 +84,22 @@ fn set_stack_limit(bytes: Option<u64>) -> bool {
     true
 }
 
+/// The soft `RLIMIT_STACK` as `lock_all`'s messages give it: `"8388608 bytes"`, or `"unlimited"`.
+fn stack_limit_text() -> String {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
+    let got = unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut limit) };
+    assert_eq!(got, 0);
+    if limit.rlim_cur == libc::RLIM_INFINITY {
+        "unlimited".to_owned()
+    } else {
+        format!("{} bytes", limit.rlim_cur)
+    }
+}
+
 /// Drops `CAP_IPC_LOCK` (a root process becomes uid 65534), or says why not and returns `false`.
 fn drop_cap_ipc_lock() -> bool {
     // SAFETY: geteuid and setuid have no memory preconditions.
@@ -138,16 +160,28 @@ fn page_rounded(bytes: u64) -> u64 {
     bytes.div_ceil(page) * page
 }
 
-/// Asserts that `result`, of `lock_all`, refused to lock the main thread's stack under a limit that
-/// would stop it from growing, before any call: nothing is locked.
-fn assert_refused_for_the_stack(result: std::io::Result<()>, limit: u64, stack: &str) {
+/// Asserts that `result`, of `lock_all`, refused to lock the main thread's stack under
+/// `RLIMIT_MEMLOCK` `limit` bytes, which would stop it from growing, before any call, naming the
+/// limits, saying why and what to do instead: nothing is locked.
+fn assert_refused_for_the_stack(result: std::io::Result<()>, limit: u64) {
     let error = result.expect_err("lock_all locked a stack the memlock limit would stop");
-    assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
+    let kind = if limit == 0 {
+        ErrorKind::PermissionDenied
+    } else {
+        ErrorKind::OutOfMemory
+    };
+    assert_eq!(error.kind(), kind, "{error}");
     let message = error.to_string();
     for part in [
-        "lock_all: ".to_owned(),
-        format!("RLIMIT_MEMLOCK {limit} bytes"),
-        format!("RLIMIT_STACK {stack}"),
+        "lock_all: MCL_CURRENT".to_owned(),
+        format!("would lock the main thread's stack under RLIMIT_MEMLOCK {limit} bytes"),
+        format!("RLIMIT_STACK {}", stack_limit_text()),
+        "a locked stack grows only while locked memory stays within RLIMIT_MEMLOCK".to_owned(),
+        "the allocator growing a locked block with mremap".to_owned(),
+        "SIGSEGV".to_owned(),
+        "lock with LockAll::FUTURE alone".to_owned(),
+        "CAP_IPC_LOCK".to_owned(),
+        "lock_all_unchecked".to_owned(),
     ] {
         assert!(message.contains(&part), "no {part:?} in: {message}");
     }
@@ -162,17 +196,19 @@ static ON_THE_MAIN_THREAD: extern "C" fn() = on_the_main_thread;
 
 extern "C" fn on_the_main_thread() {
     common::on_main_thread(REFUSED, refused_on_the_main_thread);
-    common::on_main_thread(FITS, fits_on_the_main_thread);
+    common::on_main_thread(ANY_LIMIT, any_limit_on_the_main_thread);
     common::on_main_thread(UNCHECKED, unchecked_on_the_main_thread);
     common::on_main_thread(USER_NAMESPACE, user_namespace_on_the_main_thread);
+    common::on_main_thread(VEC_GROWTH, vec_growth_on_the_main_thread);
+    #[cfg(target_os = "linux")]
+    common::on_main_thread(LIMIT_UNKNOWN, limit_unknown_on_the_main_thread);
 }
 
 const REFUSED: &str = "lock_all_refuses_to_lock_a_stack_the_memlock_limit_would_stop";
 
-/// Under `RLIMIT_MEMLOCK` 1 MiB over what is mapped, with `RLIMIT_STACK` 8 MiB: locking what is
-/// mapped now (`CURRENT`, with `FUTURE` or `ON_FAULT` too) would leave the main thread's stack
-/// less than 2 MiB to grow by before the kernel refuses it (`SIGSEGV` at the next frame); `FUTURE`
-/// alone does not lock the stack.
+/// Under `RLIMIT_MEMLOCK` 1 MiB over what is mapped, with `RLIMIT_STACK` 8 MiB: `CURRENT`, with
+/// `FUTURE` or `ON_FAULT` too, is refused (locked, the stack would die of `SIGSEGV` growing by
+/// 2 MiB); `FUTURE` alone locks later maps, not the stack, which grows.
 fn refused_on_the_main_thread() {
     if !set_stack_limit(Some(8 << 20)) {
         println!("not run: the hard RLIMIT_STACK is below 8 MiB");
@@ -193,7 +229,7 @@ fn refused_on_the_main_thread() {
         let locked = lock_all(flags);
         // Grown before the result is checked: where the stack was locked, this is what dies.
         grow_stack_by(growth);
-        assert_refused_for_the_stack(locked, limit, "8388608 bytes");
+        assert_refused_for_the_stack(locked, limit);
     }
     // FUTURE alone locks later maps, not the stack there is: the stack grows, unlocked, and a map
     // past the limit (a thread's stack) fails cleanly.
@@ -226,58 +262,69 @@ fn lock_all_refuses_to_lock_a_stack_the_memlock_limit_would_stop() {
     common::assert_success(&mut common::child(REFUSED));
 }
 
-const FITS: &str = "lock_all_locks_a_stack_the_memlock_limit_lets_grow_to_rlimit_stack";
+const ANY_LIMIT: &str = "lock_all_refuses_current_under_any_memlock_limit_the_process_is_held_to";
 
-/// Under `RLIMIT_MEMLOCK` as much over what is mapped as the main thread's stack, already grown by
-/// 1 MiB, can still grow by to `RLIMIT_STACK`, and 512 KiB more: `CURRENT` locks, and the stack then
-/// grows to nearly `RLIMIT_STACK`, locked. `FUTURE` with it is refused (every later map would take
-/// from the stack's room), as is `CURRENT` with `RLIMIT_STACK` unlimited. `RLIMIT_STACK` is 8 MiB,
-/// or less where the hard `RLIMIT_MEMLOCK` (which only `CAP_SYS_RESOURCE` raises) would not fit
-/// that.
-fn fits_on_the_main_thread() {
+/// `CURRENT` (with `FUTURE` or `ON_FAULT` too) is refused under every `RLIMIT_MEMLOCK` the process
+/// is held to, however large: the hard limit (or 1 TiB where the hard limit is unlimited), then a
+/// limit that holds what is mapped, the main thread's stack's growth to `RLIMIT_STACK` and
+/// 256 KiB more, and with `RLIMIT_STACK` unlimited. `lock_all_unchecked` still locks: the stack is
+/// locked, and a `Vec` of 1 MiB made before and grown by 128 KiB after grows locked (`mremap` keeps
+/// the lock: this is what takes the stack's room), and the stack grows to 256 KiB short of
+/// `RLIMIT_STACK`, within the limit that is left.
+fn any_limit_on_the_main_thread() {
+    let mut vec: Vec<u8> = Vec::with_capacity(1 << 20);
+    let all = [
+        LockAll::CURRENT,
+        LockAll::CURRENT | LockAll::FUTURE,
+        #[cfg(mman_has = "MCL_ONFAULT")]
+        (LockAll::CURRENT | LockAll::ON_FAULT),
+    ];
     if !set_stack_limit(Some(8 << 20)) {
         println!("not run: the hard RLIMIT_STACK is below 8 MiB");
         return;
     }
-    grow_stack_by(1 << 20);
-    let margin = 512 << 10;
-    let hard = hard_memlock_limit().unwrap_or(u64::MAX);
-    let fits = (hard.saturating_sub(mapped_bytes() + margin) + stack_size() as u64).min(8 << 20);
-    let stack_limit = fits / mman::page_size() as u64 * mman::page_size() as u64;
-    if stack_limit < stack_size() as u64 + (2 << 20) {
-        println!(
-            "not run: the hard RLIMIT_MEMLOCK ({hard} bytes) leaves the stack no 2 MiB to grow"
-        );
+    // 1 TiB, or the largest finite limit a 32-bit `rlim_t` holds.
+    #[allow(clippy::unnecessary_cast)] // `rlim_t` is 32 bits on some targets
+    let largest = hard_memlock_limit().unwrap_or((1 << 40).min(libc::RLIM_INFINITY as u64 - 1));
+    if !set_memlock_limit(largest) || !drop_cap_ipc_lock() {
         return;
     }
-    assert!(set_stack_limit(Some(stack_limit)));
-    let room = stack_limit - stack_size() as u64;
-    let limit = page_rounded(mapped_bytes() + room + margin);
-    if !set_memlock_limit(limit) || !drop_cap_ipc_lock() {
+    for flags in all {
+        assert_refused_for_the_stack(lock_all(flags), largest);
+    }
+    let Some((limit, stack_limit)) = memlock_with_room_for_the_stack(256 << 10) else {
         return;
+    };
+    for flags in all {
+        assert_refused_for_the_stack(lock_all(flags), limit);
     }
     if set_stack_limit(None) {
-        assert_refused_for_the_stack(lock_all(LockAll::CURRENT), limit, "unlimited");
+        assert_refused_for_the_stack(lock_all(LockAll::CURRENT), limit);
         assert!(set_stack_limit(Some(stack_limit)));
     } else {
         println!("not run: RLIMIT_STACK unlimited (the hard limit is not)");
     }
-    assert_refused_for_the_stack(
-        lock_all(LockAll::CURRENT | LockAll::FUTURE),
-        limit,
-        &format!("{stack_limit} bytes"),
-    );
-    lock_all(LockAll::CURRENT).unwrap();
+    // SAFETY: the stack grows by its room to RLIMIT_STACK less 256 KiB, the Vec by 128 KiB, and
+    // nothing else is locked: the limit holds them with 384 KiB to spare.
+    unsafe { mman::lock_all_unchecked(LockAll::CURRENT) }.unwrap();
     assert!(stack_locked());
+    assert!(common::has_vm_flag(vec.as_ptr() as usize, "lo"));
     let locked = common::locked_kib();
-    // FUTURE now would lock later maps beside the locked stack: refused.
-    let error = lock_all(LockAll::FUTURE).unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
+    vec.reserve_exact(vec.capacity() + (128 << 10));
+    assert!(
+        common::has_vm_flag(vec.as_ptr() as usize, "lo"),
+        "the grown Vec is locked"
+    );
+    let after_vec = common::locked_kib();
+    assert!(
+        after_vec >= locked + 128,
+        "the Vec's growth is locked: {after_vec} KiB locked, {locked} KiB before"
+    );
     let before = stack_size();
     let grown = grow_stack_by(stack_limit as usize - (256 << 10) - before);
     assert!(
-        common::locked_kib() >= locked + (grown - before) as u64 / 1024,
-        "the stack grew locked: {} KiB locked, {locked} KiB before",
+        common::locked_kib() >= after_vec + (grown - before) as u64 / 1024,
+        "the stack grew locked: {} KiB locked, {after_vec} KiB before",
         common::locked_kib()
     );
     unlock_all().unwrap();
@@ -285,11 +332,143 @@ fn fits_on_the_main_thread() {
 }
 
 #[test]
-fn lock_all_locks_a_stack_the_memlock_limit_lets_grow_to_rlimit_stack() {
-    if common::in_child(FITS) {
+fn lock_all_refuses_current_under_any_memlock_limit_the_process_is_held_to() {
+    if common::in_child(ANY_LIMIT) {
         return common::assert_main_thread_part_passed();
     }
-    common::assert_success(&mut common::child(FITS));
+    common::assert_success(&mut common::child(ANY_LIMIT));
+}
+
+/// Sets `RLIMIT_MEMLOCK` `margin` bytes over what is mapped and what the main thread's stack,
+/// grown by 1 MiB first, may still grow by to `RLIMIT_STACK`, and drops `CAP_IPC_LOCK`: returns the
+/// two limits, in bytes, or says why not and returns `None`. `RLIMIT_STACK` is 8 MiB, or less
+/// where the hard `RLIMIT_MEMLOCK` would not fit that and the process cannot raise it (without
+/// `CAP_SYS_RESOURCE`, 24).
+fn memlock_with_room_for_the_stack(margin: u64) -> Option<(u64, u64)> {
+    if !set_stack_limit(Some(8 << 20)) {
+        println!("not run: the hard RLIMIT_STACK is below 8 MiB");
+        return None;
+    }
+    grow_stack_by(1 << 20);
+    let hard = match hard_memlock_limit() {
+        Some(hard) if !has_capability(24) => hard,
+        _ => u64::MAX,
+    };
+    let fits = (hard.saturating_sub(mapped_bytes() + margin) + stack_size() as u64).min(8 << 20);
+    let stack_limit = fits / mman::page_size() as u64 * mman::page_size() as u64;
+    if stack_limit < stack_size() as u64 + (1 << 20) {
+        println!(
+            "not run: the hard RLIMIT_MEMLOCK ({hard} bytes) leaves the stack no 1 MiB to grow"
+        );
+        return None;
+    }
+    assert!(set_stack_limit(Some(stack_limit)));
+    let room = stack_limit - stack_size() as u64;
+    let limit = page_rounded(mapped_bytes() + room + margin);
+    (set_memlock_limit(limit) && drop_cap_ipc_lock()).then_some((limit, stack_limit))
+}
+
+const VEC_GROWTH: &str = "a_vec_grown_after_lock_all_leaves_the_main_thread_stack_room";
+
+/// Under `RLIMIT_MEMLOCK` that holds what is mapped, the main thread's stack's growth to
+/// `RLIMIT_STACK` and 256 KiB more, `lock_all(LockAll::CURRENT)` is followed by safe code only: a
+/// `Vec` of 1 MiB made before (a block glibc's malloc maps on its own) is grown by as much as the
+/// stack may still grow by, less 128 KiB, then the stack grows to 256 KiB short of `RLIMIT_STACK`.
+/// Had `CURRENT` locked, glibc's realloc would grow the locked block with `mremap`, which keeps it
+/// locked, within the limit, and the stack's growth would then be past it: `SIGSEGV` (a check of
+/// the stack's room when locking let it lock). `lock_all` refuses, before any call, and the stack
+/// grows.
+fn vec_growth_on_the_main_thread() {
+    let mut vec: Vec<u8> = Vec::with_capacity(1 << 20);
+    let Some((limit, stack_limit)) = memlock_with_room_for_the_stack(256 << 10) else {
+        return;
+    };
+    let locked = lock_all(LockAll::CURRENT);
+    let room = stack_limit as usize - stack_size();
+    println!(
+        "lock_all: {locked:?}; {} KiB locked; the stack may grow by {} KiB",
+        common::locked_kib(),
+        room >> 10
+    );
+    vec.reserve_exact(vec.capacity() + room - (128 << 10));
+    println!("the Vec grown: {} KiB locked", common::locked_kib());
+    // Grown before the result is checked: where the stack was locked, this is what dies.
+    grow_stack_by(room - (256 << 10));
+    assert_refused_for_the_stack(locked, limit);
+    drop(vec);
+}
+
+#[test]
+fn a_vec_grown_after_lock_all_leaves_the_main_thread_stack_room() {
+    if common::in_child(VEC_GROWTH) {
+        return common::assert_main_thread_part_passed();
+    }
+    common::assert_success(&mut common::child(VEC_GROWTH));
+}
+
+#[cfg(target_os = "linux")]
+const LIMIT_UNKNOWN: &str = "lock_all_refuses_current_where_the_memlock_limit_cannot_be_read";
+
+/// Where a seccomp filter denies `getrlimit` (`prlimit64`, and `getrlimit` and `ugetrlimit` where
+/// they are calls of their own), under `RLIMIT_MEMLOCK` 1 MiB over what is mapped: `CURRENT` is refused with the
+/// error of `getrlimit` (`EPERM`), before any call, and the stack grows; `FUTURE` alone, which
+/// needs no limit, locks.
+#[cfg(target_os = "linux")]
+fn limit_unknown_on_the_main_thread() {
+    if !set_stack_limit(Some(8 << 20)) {
+        println!("not run: the hard RLIMIT_STACK is below 8 MiB");
+        return;
+    }
+    let limit = page_rounded(mapped_bytes() + (1 << 20));
+    if !set_memlock_limit(limit) || !drop_cap_ipc_lock() {
+        return;
+    }
+    common::deny_syscalls(
+        &[
+            libc::SYS_prlimit64,
+            #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+            libc::SYS_getrlimit,
+            #[cfg(target_arch = "x86")]
+            libc::SYS_ugetrlimit,
+        ],
+        libc::EPERM as u32,
+    );
+    let mut read = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `read` is a valid rlimit for getrlimit to fill.
+    if unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut read) } == 0 {
+        println!("not run: getrlimit is not a call the filter denies on this target");
+        return;
+    }
+    let locked = lock_all(LockAll::CURRENT);
+    grow_stack_by(2 << 20);
+    let error = locked.expect_err("lock_all locked the stack under a limit it cannot read");
+    assert_eq!(error.kind(), ErrorKind::PermissionDenied, "{error}");
+    assert_eq!(mman::raw_os_error(&error), Some(libc::EPERM), "{error}");
+    let message = error.to_string();
+    assert!(
+        message.starts_with(
+            "lock_all: MCL_CURRENT would lock the main thread's stack, and whether \
+             RLIMIT_MEMLOCK lets it grow cannot be told: getrlimit(RLIMIT_MEMLOCK) failed"
+        ),
+        "{message}"
+    );
+    assert_eq!(common::locked_kib(), 0, "nothing is locked");
+    lock_all(LockAll::FUTURE).unwrap();
+    let map = MmapMut::map_anon(1 << 20).unwrap();
+    assert!(common::has_vm_flag(map.as_ptr() as usize, "lo"));
+    unlock_all().unwrap();
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn lock_all_refuses_current_where_the_memlock_limit_cannot_be_read() {
+    if common::in_child(LIMIT_UNKNOWN) {
+        return common::assert_main_thread_part_passed();
+    }
+    common::assert_success(&mut common::child(LIMIT_UNKNOWN));
 }
 
 #[test]
@@ -379,7 +558,7 @@ fn user_namespace_on_the_main_thread() {
     assert!(has_cap_ipc_lock(), "root of its own user namespace");
     let locked = lock_all(LockAll::CURRENT);
     grow_stack_by(2 << 20);
-    assert_refused_for_the_stack(locked, limit, "8388608 bytes");
+    assert_refused_for_the_stack(locked, limit);
 }
 
 #[test]
@@ -444,14 +623,7 @@ fn lock_all_fails_clearly_under_a_low_memlock_limit() {
         }
         // lock_all refuses before the call (the stack could not grow); the kernel's own refusal
         // is what lock_all_unchecked meets.
-        let error = lock_all(LockAll::CURRENT).unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
-        assert!(
-            error
-                .to_string()
-                .starts_with("lock_all: MCL_CURRENT would lock "),
-            "{error}"
-        );
+        assert_refused_for_the_stack(lock_all(LockAll::CURRENT), 64 * 1024);
         // SAFETY: the kernel refuses the call under this limit: nothing is locked.
         let error = unsafe { mman::lock_all_unchecked(LockAll::CURRENT) }.unwrap_err();
         assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
@@ -484,6 +656,19 @@ fn lock_all_fails_clearly_under_a_low_memlock_limit() {
             map.resident_pages().unwrap(),
             0,
             "nothing was locked or faulted in"
+        );
+        // Under a limit of 0, the kernel refuses every lock with EPERM; lock_all refuses CURRENT
+        // first, with the same kind.
+        assert!(set_memlock_limit(0));
+        assert_refused_for_the_stack(lock_all(LockAll::CURRENT), 0);
+        let error = lock_all(LockAll::FUTURE).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::PermissionDenied, "{error}");
+        assert_eq!(mman::raw_os_error(&error), Some(libc::EPERM), "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("lock_all: mlockall(MCL_FUTURE) (RLIMIT_MEMLOCK: 0 bytes) failed"),
+            "{error}"
         );
         return;
     }
