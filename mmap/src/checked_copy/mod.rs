@@ -61,7 +61,8 @@ use crate::sys;
 // the user did not opt out. The opt-out is read here, by rustc, and not by the build script: see
 // the capability's comment in build.rs.
 #[cfg(all(fault_fixup_target, not(mman_no_fault_handler)))]
-#[path = "x86_64.rs"]
+#[cfg_attr(target_arch = "x86_64", path = "x86_64.rs")]
+#[cfg_attr(target_arch = "aarch64", path = "aarch64.rs")]
 mod arch;
 
 #[cfg(all(fault_fixup_target, not(mman_no_fault_handler)))]
