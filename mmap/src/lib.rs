@@ -58,8 +58,9 @@
 //! - Resize: [`MmapMut::remap`] (`mremap`), which refuses to grow a file map past the file's end.
 //! - Prefault without `SIGBUS`: [`MmapMut::populate`], [`MmapMut::populate_write`]
 //!   (`MADV_POPULATE_READ` / `_WRITE`, Linux 5.14), and a checked copy, [`Mmap::read_at`] and
-//!   [`Mmap::reader`] ([`MmapReader`]), as fast as a slice copy on x86-64 (with a signal handler:
-//!   see [`install_fault_handler`]), through `process_vm_readv` elsewhere.
+//!   [`Mmap::reader`] ([`MmapReader`]), with no system call on x86-64 and aarch64 Linux (with a
+//!   signal handler: see [`install_fault_handler`]; as fast as a slice copy, measured on x86-64),
+//!   through `process_vm_readv` elsewhere.
 //! - Residency: [`Mmap::resident_pages`] and [`Mmap::residency`] (`mincore`).
 //! - Huge pages: [`HugePageSize`] (one constant per `MAP_HUGE_*`), [`HugePageSize::available`],
 //!   [`MmapOptions::huge_page_size`], and transparent huge pages through [`Advice::HugePage`].

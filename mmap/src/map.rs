@@ -205,8 +205,9 @@ macro_rules! impl_methods_of_every_map {
             /// the process with `SIGBUS`. Returns the number of bytes copied: `buf.len()`, or fewer
             /// at the end of the map (0 at `offset == len()`).
             ///
-            /// On x86-64 Linux it costs what a plain copy costs: the copy is made by a routine that
-            /// a `SIGBUS`/`SIGSEGV` handler of this crate stops at such a page (installed with
+            /// On x86-64 and aarch64 Linux it makes no system call (on x86-64, measured, it costs what
+            /// a plain copy costs): the copy is made by a routine that a `SIGBUS`/`SIGSEGV` handler
+            /// of this crate stops at such a page (installed with
             /// `sigaction(2)` on the first call; every other fault goes on to the handler before
             /// it). Elsewhere, or built with `--cfg mman_no_fault_handler`, the kernel makes the
             /// copy: `process_vm_readv(2)` on this process (off Linux, `write(2)` of the range into

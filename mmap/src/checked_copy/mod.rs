@@ -5,14 +5,16 @@
 //!
 //! # Two ways
 //!
-//! - **The fault-fixup copy** (x86-64 Linux, the default there): a copy routine written in
-//!   assembly, and a process-wide `SIGBUS`/`SIGSEGV` handler, installed with `sigaction` on the
+//! - **The fault-fixup copy** (x86-64 and aarch64 Linux and Android, the default there): a copy
+//!   routine written in assembly (`x86_64.rs`, `aarch64.rs`), and a process-wide `SIGBUS`/`SIGSEGV` handler, installed with `sigaction` on the
 //!   first checked read. The handler acts on a signal only when all of these hold: the kernel
 //!   raised it for a fault (`si_code > 0`: not `kill`, `sigqueue` or `tgkill`), the faulting
 //!   instruction is inside the routine, and the fault address is inside the *source* range of the
 //!   copy (kept in registers by the routine, so the handler reads it from the interrupted
 //!   context). Then it moves the instruction pointer to a fixup in the routine, which returns the
-//!   bytes not copied, as the kernel's own `copy_from_user` does with its exception table. Every
+//!   bytes not copied, as the kernel's own `copy_from_user` does with its exception table (each
+//!   routine finds the first byte that cannot be read, whatever address the processor reports for
+//!   a wide load that crosses into its page). Every
 //!   other signal goes on to the handler installed before this one (called with the same
 //!   arguments, `SA_SIGINFO` or not), or to the default action (the handler restores `SIG_DFL`
 //!   and returns, and the faulting instruction faults again), exactly as without it: std's
@@ -48,10 +50,10 @@
 //!   one binary each install their own handler, the later one chaining to the earlier one.
 //! - The handler is installed with `SA_SIGINFO | SA_ONSTACK | SA_NODEFER`: on the alternate stack,
 //!   which std's stack-overflow handler (chained to) needs.
-//! - Under valgrind, which emulates the copy, the registers at a fault can lag behind (the
-//!   instruction pointer at the jump to `rep movsb`, `rcx` stale or one byte off): the handler
-//!   takes the count from the fault address, at the page it falls in, and the results stay the
-//!   kernel's (the valgrind CI step runs the tests that compare them).
+//! - Under valgrind, which emulates the copy, the registers at a fault can lag behind (on x86-64:
+//!   the instruction pointer at the jump to `rep movsb`, `rcx` stale or one byte off): the x86-64
+//!   handler takes the count from the fault address, at the page it falls in, and the results stay
+//!   the kernel's (the valgrind CI step runs the tests that compare them).
 
 use std::io;
 
@@ -110,8 +112,8 @@ pub(crate) unsafe fn copy(src: *const u8, dst: &mut [u8], via: Via) -> io::Resul
 /// every fault that is not its own to that one.
 ///
 /// Returns whether the checked reads use the handler: `false` in builds without it (other than
-/// x86-64 Linux, or built with `--cfg mman_no_fault_handler`), where they copy through the kernel
-/// (`process_vm_readv(2)`), 3 to 30 times slower, and need no handler.
+/// x86-64 and aarch64 Linux and Android, or built with `--cfg mman_no_fault_handler`), where they
+/// copy through the kernel (`process_vm_readv(2)`), 3 to 30 times slower, and need no handler.
 ///
 /// # How it works
 ///
