@@ -236,11 +236,34 @@ impl MmapInner {
     /// Returns the bytes copied: `buf.len()`, or fewer at the end of the map.
     #[inline]
     pub(crate) fn read_at(&self, buf: &mut [u8], offset: usize, via: Via) -> io::Result<usize> {
-        // The check fails exactly when `offset > self.len()`: tested first, so that the copy's hot
-        // path makes no call but the copy.
-        if offset > self.len() {
-            check_range(offset, 0, self.len())?;
+        // The hot path: all of `buf`, where the map has it, copied the fastest way, with `buf`'s
+        // own length (a constant where the caller's buffer has one, as a fixed-size record's,
+        // which the copy then branches on at compile time), and as few instructions as a slice
+        // copy: where every read misses the cache, the processor overlaps the misses of as many
+        // reads as its window of instructions holds (see BENCHMARKS.md). Every other case (the
+        // end of the map, a page that cannot be read, the kernel's copy) is `read_at_slow`'s, out
+        // of line. `offset` is compared with the last offset where `buf` fits, which a loop of
+        // reads of one length computes once.
+        let whole = self
+            .len()
+            .checked_sub(buf.len())
+            .is_some_and(|last| offset <= last);
+        if via == Via::Fastest
+            && whole
+            // SAFETY: `offset + buf.len() <= self.len()` (`whole`, tested first), so the source
+            // is within this mapping.
+            && unsafe { checked_copy::copy_all(self.ptr.add(offset), buf) }
+        {
+            return Ok(buf.len());
         }
+        self.read_at_slow(buf, offset, via)
+    }
+
+    /// `read_at` when its hot path did not copy all of `buf`.
+    #[cold]
+    #[inline(never)]
+    fn read_at_slow(&self, buf: &mut [u8], offset: usize, via: Via) -> io::Result<usize> {
+        check_range(offset, 0, self.len())?;
         let len = buf.len().min(self.len() - offset);
         // SAFETY: `offset + len <= self.len()`, so the source is within this mapping.
         let copied = unsafe { checked_copy::copy(self.ptr.add(offset), &mut buf[..len], via)? };

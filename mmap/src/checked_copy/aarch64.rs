@@ -210,6 +210,18 @@ pub(super) unsafe fn copy(dst: *mut u8, src: *const u8, len: usize) -> usize {
     len - unsafe { routine(dst, src, len) }
 }
 
+/// Copies `len` bytes from `src` to `dst` with the routine; returns whether all were copied (if
+/// not, a page of the source faulted, and `dst` holds some of them).
+///
+/// # Safety
+///
+/// As [`copy`].
+#[inline(always)]
+pub(super) unsafe fn copy_all(dst: *mut u8, src: *const u8, len: usize) -> bool {
+    // SAFETY: the caller's promise, passed on.
+    unsafe { copy(dst, src, len) == len }
+}
+
 /// The addresses of the routine's labels: `[start, end)`, the byte copy, its load, and its fixup.
 #[inline(always)]
 fn labels() -> [usize; 5] {

@@ -105,6 +105,24 @@ pub(crate) unsafe fn copy(src: *const u8, dst: &mut [u8], via: Via) -> io::Resul
     unsafe { sys::copy_checked(src, dst) }
 }
 
+/// Copies all of `dst` from `src` the fastest way, if that way makes no system call and no page
+/// of the source faults: returns whether it did. When not, `dst` holds some of the bytes, and
+/// [`copy`] makes the copy (again).
+///
+/// # Safety
+///
+/// As [`copy`].
+#[inline(always)]
+pub(crate) unsafe fn copy_all(src: *const u8, dst: &mut [u8]) -> bool {
+    #[cfg(all(fault_fixup_target, not(mman_no_fault_handler)))]
+    if handler::ready(dst.len()) {
+        // SAFETY: as in `copy`.
+        return unsafe { arch::copy_all(dst.as_mut_ptr(), src, dst.len()) };
+    }
+    let _ = src;
+    false
+}
+
 /// Installs the `SIGBUS`/`SIGSEGV` handler that makes the checked reads (`read_at`,
 /// [`MmapReader`](crate::MmapReader)) as fast as a plain copy, with `sigaction(2)`, unless it is
 /// the process's handler already. The first checked read installs it; call this after installing a
