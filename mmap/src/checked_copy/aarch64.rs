@@ -1,20 +1,23 @@
 //! The aarch64 copy routine and the part of the handler that reads and moves its registers.
 //!
-//! The routine, `mman_checked_copy_<version>(dst, src, len) -> not_copied` (AAPCS64), keeps its
-//! source range in `x9` (start) and `x10` (end) and its destination in `x11` from its first
-//! instructions to its return, and touches no stack. `x1` is where the copy resumes: every byte of
-//! the source before it was copied, at the same distance from `x11`. Up to 64 bytes it copies with
-//! overlapping 1-, 4-, 8-, 16- and 32-byte moves; above, 64 bytes at a time (`ldp`/`stp` of `q`
-//! registers, the destination aligned to 16 bytes), then the last 64 bytes, overlapping.
+//! The routine, `mman_checked_copy_copy_v<major>_<minor>_<patch>(dst, src, len) -> not_copied`
+//! (AAPCS64), keeps its source range in `x9` (start) and `x10` (end) and its destination in `x11`
+//! from its first instructions to its return, and touches no stack. `x1` is where the copy
+//! resumes: every byte of the source before it was copied, at the same distance from `x11`. Up to
+//! 64 bytes it copies with overlapping 1-, 4-, 8-, 16- and 32-byte moves; above, 64 bytes at a time
+//! (`ldp`/`stp` of `q` registers, the destination aligned to 16 bytes), then the last 64 bytes,
+//! overlapping.
 //!
 //! A fault on a load of those moves sends the routine to a byte-by-byte copy from `x1`, whose one
 //! load (`ldrb`) faults exactly at the first byte that cannot be read: the count returned is always
 //! every byte before it, as `process_vm_readv` copies. The byte copy is there because the address
-//! aarch64 reports for a wider load need not be the first byte it could not read: an access that
-//! crosses into a page that cannot be read (an unaligned `ldr q`, an `ldp`) reports an address of
-//! that page, but not necessarily its first byte. The detour copies at most the 64 bytes from `x1`
-//! to that page, once per failed read (or, if the page became readable again meanwhile, on to
-//! the end).
+//! aarch64 reports for a wider load (the fault address register, `si_addr`) is an address of the
+//! access, not necessarily the first byte that could not be read: for an unaligned `ldr q` or an
+//! `ldp` that crosses into such a page, it may be the first byte of the access, in the readable
+//! page before. The handler needs no more than that: every load of the routine is within the
+//! source range, so a fault address outside it is the destination's. The detour copies fewer than
+//! 64 bytes before it faults again, once per failed read (or, if the page became readable again
+//! meanwhile, on to the end).
 
 use std::arch::global_asm;
 use std::ffi::c_void;

@@ -1,25 +1,26 @@
 //! The x86-64 copy routine and the part of the handler that reads and moves its registers.
 //!
-//! The routine, `mmap_checked_copy_<version>(dst, src, len) -> not_copied` (System V ABI), keeps
-//! its source range in `r8` (start) and `r9` (end) and its destination in `r10` from its first
-//! instructions to its return, and touches no stack. Up to 2 KiB (`vector_max!`) it copies with
-//! overlapping 8- and 16-byte moves (`rep movsb` has a start-up cost that a 64-byte copy feels);
-//! above, with `rep movsb`, which a fault stops with `rcx` holding the bytes not copied. A fault on
-//! a load of the vector path restarts the whole copy with `rep movsb` (the fixup `vector_fixup`),
-//! so that the count returned is always the one `rep movsb` stops at: every byte before the first
-//! one the kernel cannot read, as `process_vm_readv` copies.
+//! The routine, `mman_checked_copy_copy_v<major>_<minor>_<patch>(dst, src, len) -> not_copied`
+//! (System V ABI), keeps its source range in `r8` (start) and `r9` (end) and its destination in
+//! `r10` from its first instructions to its return, and touches no stack. Up to 2 KiB
+//! (`vector_max!`) it copies with overlapping 8- and 16-byte moves (`rep movsb` has a start-up
+//! cost that a 64-byte copy feels); above, with `rep movsb`, which a fault stops with `rcx`
+//! holding the bytes not copied. A fault on a load of the vector path restarts the whole copy with
+//! `rep movsb` (the fixup `vector_fixup`), so that the count returned is always the one `rep
+//! movsb` stops at: every byte before the first one the kernel cannot read, as `process_vm_readv`
+//! copies.
 //!
-//! Copies of 8 to 64 bytes are not calls: [`copy`] makes them in the caller, with the same
-//! overlapping moves, all loads first, in an inline `asm!` block that records where its loads are
-//! in a table (the section `mman_checked_copy_sites_<version>`: for each block, its loads' first
-//! and end addresses and the address after the block, as offsets from the entry, as the kernel's
-//! exception table does). A fault on such a load (one of the source: the block loads nothing else)
-//! resumes after the block with `rax` set to 1, and the copy is made again by the routine, which
-//! stops at the exact byte. A random 64-byte read is then about as many instructions as a slice
-//! copy: a call, its moves into argument registers and the registers the compiler must save
-//! around it made the checked read 1.5 times the slice copy's time where every read misses the
-//! cache (the processor overlaps fewer reads' misses in the same window of instructions; see
-//! BENCHMARKS.md).
+//! Copies of 8 to 64 bytes are not calls: [`copy_all`] makes them in the caller, with the same
+//! overlapping moves, all loads first, in an inline `asm!` block whose loads are recorded in a
+//! table, as the kernel's exception table records its user copies: the section
+//! `mman_checked_copy_sites_v<major>_<minor>_<patch>`, one entry per block (each inlined copy of
+//! it), with the addresses of its first load, of the end of its loads, and of where the handler
+//! resumes it, as 32-bit offsets from the entry. A fault on such a load (one of the source: the
+//! block loads nothing else) resumes the block past its stores with `rax` set to 1, and the copy
+//! is made again by the routine, which stops at the exact byte. A call, its argument moves and the
+//! registers the compiler saves around it are instructions, and where every read misses the cache
+//! the processor overlaps the misses of fewer reads the more instructions each takes: a random
+//! 64-byte checked read cost 1.5 times a slice copy as a call (see BENCHMARKS.md).
 
 use std::arch::{asm, global_asm};
 use std::ffi::c_void;
