@@ -26,6 +26,8 @@ mod c_declarations;
 mod constants;
 #[path = "build/declarations.rs"]
 mod declarations;
+#[path = "build/macros.rs"]
+mod macros;
 #[path = "build/target.rs"]
 mod target;
 
@@ -112,13 +114,21 @@ fn with_bindgen(wrapper: &Path, target: &str) -> Result<Option<Generated>, Strin
     match bindgen_path::run(wrapper, target) {
         Ok(generated) => Ok(Some(generated)),
         Err(bindgen_path::Failure::NoLibclang(reason)) => {
+            // Said in the dependency line of the user's Cargo.toml: most depend on the wrapper.
+            let version = concat!(
+                env!("CARGO_PKG_VERSION_MAJOR"),
+                ".",
+                env!("CARGO_PKG_VERSION_MINOR")
+            );
             println!(
                 "cargo::warning=mmap-sys: libclang could not be loaded ({reason}); the constants \
                  come from the C compiler instead, with the same values. To use bindgen, install \
                  libclang (Debian/Ubuntu: `apt-get install libclang-dev`, Fedora: `dnf install \
                  clang-devel`, macOS: the Xcode command line tools) or set LIBCLANG_PATH to the \
-                 directory that holds it; to silence this, build mmap-sys without its `bindgen` \
-                 feature."
+                 directory that holds it. To build without libclang and silence this, turn the \
+                 default features off where you depend on the crate: `mman = {{ version = \
+                 \"{version}\", default-features = false }}` (or `mmap-sys = {{ version = \
+                 \"{version}\", default-features = false }}`)."
             );
             Ok(None)
         }

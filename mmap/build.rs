@@ -183,7 +183,7 @@ fn main() {
     let code = format!("&[{}]\n", missing.join(", "));
     if let Err(error) = std::fs::write(out.join("missing.rs"), code) {
         eprintln!(
-            "error: mmap's build script cannot write {}: {error}",
+            "error: mman's build script cannot write {}: {error}",
             out.join("missing.rs").display()
         );
         std::process::exit(1);

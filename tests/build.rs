@@ -6,7 +6,12 @@
 //!   `DEP_MMAN_FUNCTIONS_RS`), its Rust declaration turned back into C, assigned to a pointer of
 //!   that prototype, and each type alias held compatible with the C type it names; plus a table of
 //!   each function's address as C links it, which `signatures.rs` sets beside Rust's;
-//! - writes `tables.rs`: each name's value in mmap-sys, in the `libc` crate and in C.
+//! - lists the functions the C compiler declares in the memory-mapping headers (gcc's `-aux-info`),
+//!   for `signatures.rs`;
+//! - writes `tables.rs`: each name's value in mmap-sys, in the `libc` crate and in C;
+//! - sets `cfg(c_has = "NAME")` where the C headers define the constant or declare the function
+//!   `NAME` of [`GATED`], which the tests name only there (musl's headers lack `pkey_*` and
+//!   `process_mrelease`).
 
 use std::collections::BTreeSet;
 use std::env;
@@ -19,6 +24,10 @@ use std::path::{Path, PathBuf};
 #[path = "src/families.rs"]
 mod families;
 use families::FAMILIES;
+
+/// The constants and functions the tests name only where the C headers have them:
+/// `#[cfg(c_has = "NAME")]`. `rustc-check-cfg` flags a name that is not in this list.
+const GATED: &[&str] = &["PKEY_DISABLE_WRITE", "process_mrelease"];
 
 /// A declaration of mmap-sys's `functions.rs`, read back.
 enum Item {
@@ -201,7 +210,25 @@ fn main() {
 
     let all_names: BTreeSet<&String> = c_names.iter().chain(&rust_names).collect();
     write(&out.join("tables.rs"), &tables_rs(&all_names));
-    write(&out.join("signatures.rs"), &signatures_rs(&names));
+    let c_functions = c_declared_functions(&wrapper, &out.join("aux-info.txt"));
+    write(
+        &out.join("signatures.rs"),
+        &signatures_rs(&names, c_functions.as_ref()),
+    );
+
+    // Where gcc cannot list the functions (another compiler), mmap-sys's own list stands in: its
+    // functions are C's (`prototypes.c` above does not compile otherwise).
+    let functions = c_functions.unwrap_or_else(|| names.iter().cloned().collect());
+    let gated: Vec<String> = GATED.iter().map(|name| format!("\"{name}\"")).collect();
+    println!(
+        "cargo::rustc-check-cfg=cfg(c_has, values({}))",
+        gated.join(", ")
+    );
+    for name in GATED {
+        if c_names.contains(*name) || functions.contains(*name) {
+            println!("cargo::rustc-cfg=c_has=\"{name}\"");
+        }
+    }
 }
 
 fn write(path: &Path, contents: &str) {
@@ -219,6 +246,58 @@ fn c_constant_names(wrapper: &Path) -> BTreeSet<String> {
         .filter(|name| FAMILIES.iter().any(|prefix| name.starts_with(prefix)))
         .map(str::to_owned)
         .collect()
+}
+
+/// The functions the C compiler declares in the memory-mapping headers (`sys/mman.h`,
+/// `bits/mman*.h`, `linux/mman.h`, `asm*/mman*.h`), from the list of every declaration that gcc's
+/// `-aux-info` writes to `aux_info`; `None` where the compiler does not write one (clang).
+fn c_declared_functions(wrapper: &Path, aux_info: &Path) -> Option<BTreeSet<String>> {
+    let compiler = cc::Build::new().get_compiler();
+    let status = compiler
+        .to_command()
+        .arg("-aux-info")
+        .arg(aux_info)
+        .args(["-fsyntax-only", "-x", "c"])
+        .arg(wrapper)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .ok()?;
+    if !status.success() {
+        return None;
+    }
+    // `/* /usr/include/x86_64-linux-gnu/sys/mman.h:76:NC */ extern int munmap (void *, size_t);`
+    let list = fs::read_to_string(aux_info).ok()?;
+    let functions = list
+        .lines()
+        .filter_map(|line| {
+            let (place, declaration) = line.strip_prefix("/* ")?.split_once(" */ ")?;
+            let (file, _) = place.split_once(':')?;
+            if !is_mman_header(file) {
+                return None;
+            }
+            let before_parameters = declaration.split_once('(')?.0.trim_end();
+            let start = before_parameters
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .map_or(0, |at| at + 1);
+            Some(before_parameters[start..].to_owned())
+        })
+        .collect();
+    Some(functions)
+}
+
+/// Whether `path` is a memory-mapping header: `sys/mman.h`, `linux/mman.h`, `bits/mman*.h` or
+/// `asm*/mman*.h`.
+fn is_mman_header(path: &str) -> bool {
+    let mut parts = path.rsplit('/');
+    let (Some(file), Some(directory)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    let mman = file.starts_with("mman") && file.ends_with(".h");
+    match directory {
+        "sys" | "linux" => file == "mman.h",
+        "bits" => mman,
+        _ => directory.starts_with("asm") && mman,
+    }
 }
 
 /// For every name C or mmap-sys defines: its value in mmap-sys and in the `libc` crate, or `None`
@@ -250,7 +329,10 @@ fn tables_rs(names: &BTreeSet<&String>) -> String {
 /// `checked()`: each function mmap-sys declares, with its address in Rust and the address of the
 /// function of that name in C (`mmap_probe_addresses`, in the same order), so that a wrong link
 /// name shows.
-fn signatures_rs(names: &[String]) -> String {
+///
+/// And `C_DECLARED`: the functions the C compiler declares in the memory-mapping headers, where it
+/// can list them.
+fn signatures_rs(names: &[String], c_functions: Option<&BTreeSet<String>>) -> String {
     let mut out = format!(
         "extern \"C\" {{\n    static mmap_probe_addresses: [unsafe extern \"C\" fn(); {}];\n}}\n\n\
          /// Each function: its name, its address through mmap-sys, and the address C takes for
@@ -266,6 +348,18 @@ fn signatures_rs(names: &[String]) -> String {
             "        (\"{name}\", mmap_sys::{name} as *const () as usize, c[{i}] as usize),"
         );
     }
-    out.push_str("    ]\n}\n");
+    out.push_str("    ]\n}\n\n");
+    out.push_str(
+        "/// The functions the C compiler declares in the memory-mapping headers (gcc's `-aux-info`),\n\
+         /// or `None` where it cannot list them (a compiler other than gcc).\n\
+         pub const C_DECLARED: Option<&[&str]> = ",
+    );
+    match c_functions {
+        Some(functions) => {
+            let quoted: Vec<String> = functions.iter().map(|f| format!("\"{f}\"")).collect();
+            let _ = writeln!(out, "Some(&[{}]);", quoted.join(", "));
+        }
+        None => out.push_str("None;\n"),
+    }
     out
 }

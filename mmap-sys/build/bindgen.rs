@@ -1,9 +1,12 @@
 //! The default path: bindgen parses `wrapper.h` with libclang, in two passes.
 //!
-//! 1. bindgen reads `wrapper.h`, writes the functions, and hands over the name of every integer
-//!    macro of an exported family ([`Reported`]). The value it has with it is not used: bindgen
-//!    evaluates a macro once, at its first definition, and headers `#undef` and define some again
-//!    (alpha's `MAP_FIXED`, mips' `MAP_RENAME`, powerpc's `PKEY_ACCESS_MASK`).
+//! 1. bindgen reads `wrapper.h`, writes the functions, and hands over every macro definition
+//!    ([`Reported`]); the constants are the macros of the exported families whose definition is an
+//!    integer expression, by the rule both paths share (`macros.rs`). bindgen's own evaluation of a
+//!    macro is not used: it evaluates a macro once, at its first definition, where headers `#undef`
+//!    and define some again (alpha's `MAP_FIXED`, mips' `MAP_RENAME`, powerpc's
+//!    `PKEY_ACCESS_MASK`), and not at all where it calls a function-like macro (FreeBSD's
+//!    `MAP_ALIGNED_SUPER`, `MAP_ALIGNED(1)`).
 //! 2. A generated header includes `wrapper.h` and then gives each found name to a constant, `static
 //!    const long long mmap_sys_value_NAME = (long long)((NAME) + 0ULL);`: clang evaluates it where
 //!    the preprocessor has the final definition, exactly as the C compiler does.
@@ -16,10 +19,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use bindgen::callbacks::{IntKind, ParseCallbacks};
+use bindgen::callbacks::{ParseCallbacks, Token};
 
-use crate::constants::family_of;
 use crate::declarations::{Declarations, Function, Type, PRIMITIVES};
+use crate::macros::Macros;
 use crate::Generated;
 
 /// The environment variables that change what this path finds, besides the ones bindgen reads (it
@@ -35,32 +38,50 @@ pub(crate) const ENV_VARS: &[&str] = &[
     "C_INCLUDE_PATH",
 ];
 
-/// What bindgen reports while it reads `wrapper.h`: the name of every integer macro of an exported
-/// family, and every header file.
+/// What bindgen reports while it reads `wrapper.h`: every macro definition, in order, as the text
+/// after `#define ` (`NAME body`, `NAME(a,b) body`), and every header file.
 #[derive(Debug, Default, Clone)]
 struct Reported {
-    macros: Arc<Mutex<BTreeSet<String>>>,
+    definitions: Arc<Mutex<Vec<String>>>,
     headers: Arc<Mutex<BTreeSet<String>>>,
 }
 
 impl Reported {
-    /// The macros' names and the headers reported, once bindgen is done.
-    fn take(&self) -> (BTreeSet<String>, BTreeSet<String>) {
-        let take = |set: &Mutex<BTreeSet<String>>| {
-            std::mem::take(&mut *set.lock().unwrap_or_else(PoisonError::into_inner))
-        };
-        (take(&self.macros), take(&self.headers))
+    /// The macros and the headers reported, once bindgen is done.
+    fn take(&self) -> (Macros, BTreeSet<String>) {
+        let mut macros = Macros::default();
+        let definitions = self
+            .definitions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for definition in definitions.iter() {
+            macros.define(definition);
+        }
+        let headers = self.headers.lock().unwrap_or_else(PoisonError::into_inner);
+        (macros, headers.clone())
+    }
+
+    /// Records `#define head body`, the body's tokens separated by spaces.
+    fn define(&self, head: &str, body: &[&[u8]]) {
+        let body: Vec<_> = body.iter().map(|t| String::from_utf8_lossy(t)).collect();
+        let mut definitions = self
+            .definitions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        definitions.push(format!("{head} {}", body.join(" ")));
     }
 }
 
 impl ParseCallbacks for Reported {
-    fn int_macro(&self, name: &str, _first_value: i64) -> Option<IntKind> {
-        if family_of(name).is_some() {
-            let mut macros = self.macros.lock().unwrap_or_else(PoisonError::into_inner);
-            macros.insert(name.to_owned());
-        }
-        // The constants are written by `constants::to_rust`, not by bindgen's code generator.
-        None
+    /// Every object-like macro: its tokens, its name first. They are left as they are.
+    fn modify_macro(&self, name: &str, tokens: &mut Vec<Token>) {
+        let body: Vec<&[u8]> = tokens.iter().skip(1).map(|t| &*t.raw).collect();
+        self.define(name, &body);
+    }
+
+    /// Every function-like macro: `NAME(a,b)` and the tokens of its body.
+    fn func_macro(&self, head: &str, body: &[&[u8]]) {
+        self.define(head, body);
     }
 
     fn header_file(&self, filename: &str) {
@@ -111,8 +132,8 @@ pub(crate) fn run(wrapper: &Path, target: &str) -> Result<Generated, Failure> {
         .parse_callbacks(Box::new(reported.clone()))
         .generate()
         .map_err(|e| unreadable(wrapper, target, e))?;
-    let (names, headers) = reported.take();
-    let values = final_values(wrapper, target, &include, &names)?;
+    let (macros, headers) = reported.take();
+    let values = final_values(wrapper, target, &include, &macros.constants())?;
     let declarations = declarations(&bindings.to_string())?;
     Ok(Generated {
         path: "bindgen",

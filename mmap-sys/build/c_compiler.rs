@@ -2,7 +2,7 @@
 //! `wrapper.h`, and nothing compiled is ever run, so cross-compiling works.
 //!
 //! - Names: `cc -E -dM` lists every macro the headers define; those of the exported families whose
-//!   definition is an integer expression (numbers, operators, and other such macros) are kept.
+//!   definition is an integer expression are kept, by the rule both paths share (`macros.rs`).
 //! - Values: a generated file asks the preprocessor for each bit of each value, with
 //!   `#if ((NAME) + 0ULL) >> k & 1`, and writes a string literal for each set bit; the preprocessed
 //!   output is read back. The values are the preprocessor's, over the same headers.
@@ -12,12 +12,12 @@
 //! - Headers: `cc -M` lists the headers read, for `rerun-if-changed`; the compiler and its flags
 //!   rerun the build when they change (`rerun-if-env-changed`, printed by cc).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use crate::constants::family_of;
+use crate::macros::Macros;
 use crate::{c_declarations, Generated};
 
 /// What the C compiler says of the headers, and the header files it read.
@@ -31,20 +31,14 @@ pub(crate) fn run(wrapper: &Path, out_dir: &Path) -> Result<Generated, String> {
     let preprocess = |file: &Path, args: &[&str]| preprocess(&compiler, file, args);
     let defines = preprocess(wrapper, &["-dM"])?;
     crate::target::check(&defines)?;
-    let bodies: BTreeMap<&str, &str> = defines
+    let mut macros = Macros::default();
+    for definition in defines
         .lines()
         .filter_map(|line| line.strip_prefix("#define "))
-        .filter_map(|rest| {
-            let (name, body) = rest.split_once(' ').unwrap_or((rest, ""));
-            // Function-like macros (`NAME(x)`) are not constants.
-            (!name.contains('(')).then_some((name, body.trim()))
-        })
-        .collect();
-    let names: Vec<&str> = bodies
-        .keys()
-        .copied()
-        .filter(|name| family_of(name).is_some() && is_integer(name, &bodies, &mut BTreeSet::new()))
-        .collect();
+    {
+        macros.define(definition);
+    }
+    let names = macros.constants();
 
     // One `#if` per bit of each value: the preprocessor evaluates in (u)intmax_t, 64 bits.
     let mut probe = format!("#include \"{}\"\n", wrapper.display());
@@ -60,8 +54,7 @@ pub(crate) fn run(wrapper: &Path, out_dir: &Path) -> Result<Generated, String> {
     std::fs::write(&probe_path, probe)
         .map_err(|e| format!("cannot write {}: {e}", probe_path.display()))?;
     let output = preprocess(&probe_path, &[])?;
-    let mut values: BTreeMap<String, i64> =
-        names.iter().map(|name| (name.to_string(), 0)).collect();
+    let mut values: BTreeMap<String, i64> = names.iter().map(|name| (name.clone(), 0)).collect();
     for line in output.lines() {
         let Some(rest) = line.trim().strip_prefix("\"mmap-sys-bit ") else {
             continue;
@@ -94,7 +87,7 @@ fn preprocess(compiler: &cc::Tool, file: &Path, args: &[&str]) -> Result<String,
     command.arg("-E").args(args).arg(file);
     let output = command
         .output()
-        .map_err(|e| format!("cannot run the C compiler ({command:?}): {e}"))?;
+        .map_err(|e| crate::target::cannot_run(&command, &e))?;
     if !output.status.success() {
         return Err(format!(
             "the C compiler could not preprocess {}:\n{}",
@@ -104,43 +97,6 @@ fn preprocess(compiler: &cc::Tool, file: &Path, args: &[&str]) -> Result<String,
     }
     String::from_utf8(output.stdout)
         .map_err(|e| format!("the preprocessor wrote invalid UTF-8: {e}"))
-}
-
-/// Whether macro `name` is an integer constant expression the preprocessor can evaluate: numbers,
-/// operators and parentheses, and other such macros. (`MAP_FAILED`, `((void *) -1)`, is not.)
-fn is_integer<'a>(
-    name: &'a str,
-    bodies: &BTreeMap<&'a str, &'a str>,
-    seen: &mut BTreeSet<&'a str>,
-) -> bool {
-    let Some(body) = bodies.get(name) else {
-        return false;
-    };
-    if body.is_empty() || !seen.insert(name) {
-        return false;
-    }
-    let mut rest = *body;
-    while let Some(c) = rest.chars().next() {
-        let len = if c.is_ascii_digit() {
-            rest.find(|c: char| !c.is_ascii_alphanumeric())
-                .unwrap_or(rest.len())
-        } else if c.is_ascii_alphabetic() || c == '_' {
-            let end = rest
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(rest.len());
-            if !is_integer(&rest[..end], bodies, seen) {
-                return false;
-            }
-            end
-        } else if c.is_whitespace() || "()+-*/%<>&|^~!".contains(c) {
-            c.len_utf8()
-        } else {
-            return false;
-        };
-        rest = &rest[len..];
-    }
-    seen.remove(name);
-    true
 }
 
 /// The files of a make rule (`wrapper.o: wrapper.h /usr/include/...`).

@@ -15,18 +15,33 @@ use std::collections::BTreeSet;
 use std::env;
 #[cfg(feature = "bindgen")]
 use std::path::{Path, PathBuf};
+use std::process::Command;
 #[cfg(feature = "bindgen")]
-use std::process::{Command, Stdio};
+use std::process::Stdio;
+
+/// The environment variables the `cc` crate reads to choose the target's C compiler and its flags:
+/// `CC`, `CFLAGS` and `CRATE_CC_NO_DEFAULTS`, and their `TARGET_`, `HOST_` and `_<target>` forms.
+fn compiler_vars(target: &str) -> Vec<String> {
+    let underscored = target.replace('-', "_");
+    ["CC", "CFLAGS", "CRATE_CC_NO_DEFAULTS"]
+        .iter()
+        .flat_map(|var| {
+            [
+                var.to_string(),
+                format!("TARGET_{var}"),
+                format!("HOST_{var}"),
+                format!("{var}_{target}"),
+                format!("{var}_{underscored}"),
+            ]
+        })
+        .collect()
+}
 
 /// The environment variables that choose the target's C compiler and its flags, or change what the
 /// headers define: each reruns the build.
 pub(crate) fn rerun_if_env_changed(target: &str) {
-    let underscored = target.replace('-', "_");
-    for var in ["CC", "CFLAGS", "CRATE_CC_NO_DEFAULTS"] {
+    for var in compiler_vars(target) {
         println!("cargo::rerun-if-env-changed={var}");
-        println!("cargo::rerun-if-env-changed=TARGET_{var}");
-        println!("cargo::rerun-if-env-changed={var}_{target}");
-        println!("cargo::rerun-if-env-changed={var}_{underscored}");
     }
     // Darwin's headers define some constants only from a minimum OS version on (`MAP_32BIT`).
     for var in [
@@ -265,9 +280,7 @@ struct Output {
 
 #[cfg(feature = "bindgen")]
 fn run(command: &mut Command) -> Result<Output, String> {
-    let output = command
-        .output()
-        .map_err(|e| format!("cannot run the C compiler ({command:?}): {e}"))?;
+    let output = command.output().map_err(|e| cannot_run(command, &e))?;
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     if !output.status.success() {
         // `-v` reports the compiler's configuration too: only its errors say what went wrong.
@@ -281,7 +294,8 @@ fn run(command: &mut Command) -> Result<Output, String> {
             errors.join("\n")
         };
         return Err(format!(
-            "the C compiler failed ({command:?}):\n{said}\n{}",
+            "the C compiler failed ({}):\n{said}\n{}",
+            command_line(command),
             how_to_point(&target())
         ));
     }
@@ -289,4 +303,43 @@ fn run(command: &mut Command) -> Result<Output, String> {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr,
     })
+}
+
+/// The message for a C compiler that cannot be started (not installed, or `CC` names no program):
+/// the command and the variables that chose it, and what to do. Not the command's `Debug` form,
+/// which holds the whole environment of the build script.
+pub(crate) fn cannot_run(command: &Command, error: &std::io::Error) -> String {
+    let target = target();
+    let set: Vec<String> = compiler_vars(&target)
+        .into_iter()
+        .filter_map(|var| Some(format!("{var}={}", env::var(&var).ok()?)))
+        .collect();
+    format!(
+        "cannot run the C compiler `{}`: {error}{}.\nmmap-sys needs a C compiler for the target \
+         {target}, on both paths: install one (Debian/Ubuntu: `apt-get install gcc`, Fedora: \
+         `dnf install gcc`, macOS: `xcode-select --install`), or set CC (or CC_{}) to one.",
+        command_line(command),
+        if set.is_empty() {
+            String::new()
+        } else {
+            format!(" (set: {})", set.join(", "))
+        },
+        target.replace('-', "_"),
+    )
+}
+
+/// The program and its arguments, as a shell would take them (an argument with a space quoted).
+fn command_line(command: &Command) -> String {
+    std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|arg| {
+            let arg = arg.to_string_lossy();
+            if arg.is_empty() || arg.contains(char::is_whitespace) {
+                format!("'{arg}'")
+            } else {
+                arg.into_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -16,8 +16,9 @@
 //!   compile, and nothing compiled is run, so cross-compiling works.
 //!
 //! The workspace's tests build both paths and compare them name for name, value for value and
-//! declaration for declaration, on this host's headers and on cross header sets (MIPS, PowerPC,
-//! Alpha, HPPA, SPARC64).
+//! declaration for declaration, on this host's headers, on cross header sets (MIPS, Alpha, HPPA,
+//! SPARC64), in real cross builds (aarch64, riscv64gc, s390x, armv7, powerpc64le, powerpc) and for
+//! musl, macOS and FreeBSD.
 //!
 //! # The target's headers
 //!
@@ -34,7 +35,8 @@
 //! # Constants
 //!
 //! Every integer macro whose name starts with `PROT_`, `MAP_`, `MS_`, `MADV_`, `POSIX_MADV_`,
-//! `MCL_`, `MLOCK_`, `MFD_`, `MREMAP_` or `PKEY_`, under its C name and with the type of the
+//! `MCL_`, `MLOCK_`, `MFD_`, `MREMAP_` or `PKEY_` (one whose expansion calls a function-like macro
+//! too, as FreeBSD's `MAP_ALIGNED_SUPER` does), under its C name and with the type of the
 //! parameter it is passed to, so that flags combine and pass with no casts:
 //!
 //! | family | type | passed to |
@@ -94,6 +96,11 @@ mod constants {
 
 pub use constants::*;
 pub use functions::*;
+
+// The README's example runs as a doctest: what crates.io shows compiles and works.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 /// `MAP_FAILED`, `((void *) -1)`: what `mmap` and `mremap` return on failure.
 ///

@@ -24,6 +24,7 @@ macro_rules! advice_enum {
                 $(#[doc = $doc])*
                 #[doc = ""]
                 #[doc = concat!("[`", stringify!($raw), "`](mmap_sys::", stringify!($raw), ").")]
+                $(#[doc = concat!("Availability: where the target's headers define `", $cfg, "`.")])?
                 $(#[cfg(mman_has = $cfg)])?
                 $variant = c::$raw,
             )*
@@ -68,21 +69,21 @@ advice_enum! {
         Sequential = MADV_SEQUENTIAL,
         /// Expect access soon: start reading the pages in.
         WillNeed = MADV_WILLNEED,
-        /// Do not give this range to a child made by `fork`.
+        /// Do not give this range to a child made by `fork` (Linux 2.6.16).
         DontFork = MADV_DONTFORK if "MADV_DONTFORK",
-        /// Undo `DontFork`.
+        /// Undo `DontFork` (Linux 2.6.16).
         DoFork = MADV_DOFORK if "MADV_DOFORK",
         /// Let KSM merge pages of identical content (Linux 2.6.32).
         Mergeable = MADV_MERGEABLE if "MADV_MERGEABLE",
-        /// Undo `Mergeable`.
+        /// Undo `Mergeable` (Linux 2.6.32).
         Unmergeable = MADV_UNMERGEABLE if "MADV_UNMERGEABLE",
         /// Back the range with transparent huge pages (Linux 2.6.38).
         HugePage = MADV_HUGEPAGE if "MADV_HUGEPAGE",
-        /// Do not back the range with transparent huge pages.
+        /// Do not back the range with transparent huge pages (Linux 2.6.38).
         NoHugePage = MADV_NOHUGEPAGE if "MADV_NOHUGEPAGE",
         /// Leave the range out of core dumps (Linux 3.4).
         DontDump = MADV_DONTDUMP if "MADV_DONTDUMP",
-        /// Undo `DontDump`.
+        /// Undo `DontDump` (Linux 3.4).
         DoDump = MADV_DODUMP if "MADV_DODUMP",
         /// Undo `UncheckedAdvice::WipeOnFork` (Linux 4.14).
         KeepOnFork = MADV_KEEPONFORK if "MADV_KEEPONFORK",
@@ -134,7 +135,8 @@ advice_enum! {
         /// Drop the pages: the next read of a private map sees the file's contents or zeroes, not
         /// what was written.
         DontNeed = MADV_DONTNEED,
-        /// Let the kernel free the pages lazily: a later read may see zeroes (Linux 4.5).
+        /// Let the kernel free the pages lazily: a later read may see zeroes (Linux 4.5; also macOS
+        /// and the BSDs).
         Free = MADV_FREE if "MADV_FREE",
         /// Free the pages and their backing store: reads see zeroes (Linux 2.6.16).
         Remove = MADV_REMOVE if "MADV_REMOVE",
@@ -142,9 +144,11 @@ advice_enum! {
         WipeOnFork = MADV_WIPEONFORK if "MADV_WIPEONFORK",
         /// `DontNeed` that also drops locked pages (Linux 5.18).
         DontNeedLocked = MADV_DONTNEED_LOCKED if "MADV_DONTNEED_LOCKED",
-        /// Poison the pages as if the hardware had failed (needs `CAP_SYS_ADMIN`; for testing).
+        /// Poison the pages as if the hardware had failed (needs `CAP_SYS_ADMIN`; for testing; Linux
+        /// 2.6.32).
         HwPoison = MADV_HWPOISON if "MADV_HWPOISON",
-        /// Migrate the contents and retire the pages (needs `CAP_SYS_ADMIN`; for testing).
+        /// Migrate the contents and retire the pages (needs `CAP_SYS_ADMIN`; for testing; Linux
+        /// 2.6.33).
         SoftOffline = MADV_SOFT_OFFLINE if "MADV_SOFT_OFFLINE",
     }
 }

@@ -48,15 +48,19 @@ bitflags::bitflags! {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct MapFlags: c_int {
         /// Prefault the page tables when mapping: [`MAP_POPULATE`](mmap_sys::MAP_POPULATE).
+        /// Availability: Linux and Android, where the target's headers define it.
         #[cfg(mman_has = "MAP_POPULATE")]
         const POPULATE = c::MAP_POPULATE;
-        /// The map is a thread stack: [`MAP_STACK`](mmap_sys::MAP_STACK).
+        /// The map is a thread stack: [`MAP_STACK`](mmap_sys::MAP_STACK). Availability: where the
+        /// target's headers define it (Linux, Android, the BSDs; not macOS).
         #[cfg(mman_has = "MAP_STACK")]
         const STACK = c::MAP_STACK;
-        /// Reserve no swap space: [`MAP_NORESERVE`](mmap_sys::MAP_NORESERVE).
+        /// Reserve no swap space: [`MAP_NORESERVE`](mmap_sys::MAP_NORESERVE). Availability: where
+        /// the target's headers define it (Linux, Android, macOS, NetBSD, OpenBSD; not FreeBSD).
         #[cfg(mman_has = "MAP_NORESERVE")]
         const NO_RESERVE = c::MAP_NORESERVE;
-        /// Back the map with huge pages: [`MAP_HUGETLB`](mmap_sys::MAP_HUGETLB).
+        /// Back the map with huge pages: [`MAP_HUGETLB`](mmap_sys::MAP_HUGETLB). Availability:
+        /// Linux and Android, where the target's headers define it.
         #[cfg(mman_has = "MAP_HUGETLB")]
         const HUGETLB = c::MAP_HUGETLB;
     }

@@ -25,6 +25,10 @@ const POOLS: &str = "/sys/kernel/mm/hugepages";
 /// assert_eq!(HugePageSize::from_bytes(1 << 30), Some(HugePageSize::HUGE_1GB));
 /// assert_eq!(HugePageSize::HUGE_2MB.to_string(), "2 MiB");
 /// ```
+///
+/// Availability: Linux and Android, where the target's headers define `MAP_HUGETLB`,
+/// `MAP_HUGE_SHIFT` and `MAP_HUGE_MASK` (Linux's from 3.8); each constant where the headers define
+/// its `MAP_HUGE_*`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct HugePageSize {
     /// log2 of the size in bytes.
@@ -37,7 +41,10 @@ macro_rules! huge_page_sizes {
     ($($name:ident = $raw:ident if $cfg:literal,)*) => {
         impl HugePageSize {
             $(
-                #[doc = concat!("The size [`", $cfg, "`](mmap_sys::", $cfg, ") encodes.")]
+                #[doc = concat!(
+                    "The size [`", $cfg, "`](mmap_sys::", $cfg, ") encodes. Availability: where \
+                     the target's headers define it."
+                )]
                 #[cfg(mman_has = $cfg)]
                 pub const $name: HugePageSize = HugePageSize::from_flag(c::$raw);
             )*
@@ -252,7 +259,44 @@ impl fmt::Debug for HugePageSize {
     }
 }
 
-/// A pool of huge pages of one size, as `/sys/kernel/mm/hugepages` reports it.
+/// A pool of huge pages of one size, as `/sys/kernel/mm/hugepages` reports it: see
+/// [`HugePageSize::available`].
+///
+/// Most systems reserve no huge page by default: every pool is then empty (`total` 0), and a map
+/// of huge pages fails with `OutOfMemory`. A program that can do without them checks first:
+///
+/// ```
+/// use std::io::ErrorKind;
+/// use mman::{HugePageSize, MmapOptions};
+///
+/// # fn main() -> std::io::Result<()> {
+/// let pools = match HugePageSize::available() {
+///     Ok(pools) => pools,
+///     Err(error) if error.kind() == ErrorKind::Unsupported => Vec::new(), // no huge pages at all
+///     Err(error) => return Err(error),
+/// };
+/// for pool in &pools {
+///     println!("{}: {} of {} pages free", pool.size, pool.free, pool.total);
+/// }
+/// let huge = match pools.iter().find(|pool| pool.free > 0) {
+///     Some(pool) => MmapOptions::new().len(1).huge_page_size(pool.size).map_anon(),
+///     // None reserved: as root, `echo 8 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages`.
+///     None => Err(ErrorKind::OutOfMemory.into()),
+/// };
+/// let memory = match huge {
+///     Ok(map) => map, // one whole huge page: `map.len()` is the pool's page size
+///     // No huge page free (or taken meanwhile by another process): regular pages will do.
+///     Err(error) if error.kind() == ErrorKind::OutOfMemory => {
+///         MmapOptions::new().len(1).map_anon()?
+///     }
+///     Err(error) => return Err(error),
+/// };
+/// assert!(memory.len() >= 1);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Availability: as [`HugePageSize`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HugePagePool {
     /// The size of its pages.

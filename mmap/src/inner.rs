@@ -5,7 +5,7 @@ use std::ffi::c_void;
 use std::io;
 
 use crate::checked_copy::{self, Via};
-use crate::range::check_range;
+use crate::range::{check_range, check_read_offset};
 use crate::sys::{self, c_int};
 use mmap_sys as c;
 
@@ -232,8 +232,11 @@ impl MmapInner {
     }
 
     /// Copies the bytes from `offset` into `buf`, checked (`checked_copy`: a fault-fixup copy, or
-    /// `process_vm_readv`), so that a page gone from under the map is an error and not `SIGBUS`.
-    /// Returns the bytes copied: `buf.len()`, or fewer at the end of the map.
+    /// `process_vm_readv`), so that a page gone from under the map is an error and not `SIGBUS`:
+    /// `pread`'s rules, with the map's length for the file's. Returns the bytes copied: `buf.len()`,
+    /// or fewer at the end of the map or before the first byte that cannot be read, 0 at or past
+    /// the end. An error only when nothing was copied: the byte at `offset` cannot be read, or the
+    /// offset is past `isize::MAX`.
     #[inline]
     pub(crate) fn read_at(&self, buf: &mut [u8], offset: usize, via: Via) -> io::Result<usize> {
         // The hot path: all of `buf`, where the map has it, copied the fastest way, with `buf`'s
@@ -242,16 +245,11 @@ impl MmapInner {
         // copy: where every read misses the cache, the processor overlaps the misses of as many
         // reads as its window of instructions holds (see BENCHMARKS.md). Every other case (the
         // end of the map, a page that cannot be read, the kernel's copy) is `read_at_slow`'s, out
-        // of line. `offset` is compared with the last offset where `buf` fits, which a loop of
-        // reads of one length computes once.
-        let whole = self
-            .len()
-            .checked_sub(buf.len())
-            .is_some_and(|last| offset <= last);
+        // of line.
         if via == Via::Fastest
-            && whole
-            // SAFETY: `offset + buf.len() <= self.len()` (`whole`, tested first), so the source
-            // is within this mapping.
+            && self.fits(buf.len(), offset)
+            // SAFETY: `offset + buf.len() <= self.len()` (`fits`, tested first), so the source is
+            // within this mapping.
             && unsafe { checked_copy::copy_all(self.ptr.add(offset), buf) }
         {
             return Ok(buf.len());
@@ -259,18 +257,68 @@ impl MmapInner {
         self.read_at_slow(buf, offset, via)
     }
 
+    /// Whether `len` bytes from `offset` are within the map: `offset` compared with the last
+    /// offset where they fit, which a loop of reads of one length computes once.
+    #[inline(always)]
+    fn fits(&self, len: usize, offset: usize) -> bool {
+        self.len()
+            .checked_sub(len)
+            .is_some_and(|last| offset <= last)
+    }
+
     /// `read_at` when its hot path did not copy all of `buf`.
     #[cold]
     #[inline(never)]
     fn read_at_slow(&self, buf: &mut [u8], offset: usize, via: Via) -> io::Result<usize> {
-        check_range(offset, 0, self.len())?;
+        if offset >= self.len() {
+            return check_read_offset(offset).map(|()| 0);
+        }
         let len = buf.len().min(self.len() - offset);
         // SAFETY: `offset + len <= self.len()`, so the source is within this mapping.
         let copied = unsafe { checked_copy::copy(self.ptr.add(offset), &mut buf[..len], via)? };
-        if copied < len {
-            return Err(unreadable(offset, len, copied));
+        if copied == 0 && len > 0 {
+            return Err(unreadable(offset, len, offset));
         }
-        Ok(len)
+        Ok(copied)
+    }
+
+    /// Fills `buf` with the bytes from `offset`, checked as `read_at`, or fails with
+    /// `UnexpectedEof` where `read_at` would come back short: the range ends past the end of the
+    /// map (checked before the copy), or a byte of it cannot be read. `buf`'s contents are then
+    /// unspecified, as with `FileExt::read_exact_at`.
+    #[inline]
+    pub(crate) fn read_exact_at(&self, buf: &mut [u8], offset: usize, via: Via) -> io::Result<()> {
+        // The hot path of `read_at`, for the same reasons.
+        if via == Via::Fastest
+            && self.fits(buf.len(), offset)
+            // SAFETY: `offset + buf.len() <= self.len()` (`fits`, tested first), so the source is
+            // within this mapping.
+            && unsafe { checked_copy::copy_all(self.ptr.add(offset), buf) }
+        {
+            return Ok(());
+        }
+        self.read_exact_at_slow(buf, offset, via)
+    }
+
+    /// `read_exact_at` when its hot path did not copy all of `buf`.
+    #[cold]
+    #[inline(never)]
+    fn read_exact_at_slow(&self, buf: &mut [u8], offset: usize, via: Via) -> io::Result<()> {
+        check_read_offset(offset)?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        // No overflow: both are at most `isize::MAX`.
+        let end = offset + buf.len();
+        if end > self.len() {
+            return Err(past_the_end(offset, end, self.len()));
+        }
+        // SAFETY: `offset + buf.len() <= self.len()`, so the source is within this mapping.
+        let copied = unsafe { checked_copy::copy(self.ptr.add(offset), buf, via)? };
+        if copied < buf.len() {
+            return Err(unreadable(offset, buf.len(), offset + copied));
+        }
+        Ok(())
     }
 
     /// Resizes the mapping to `new_len` bytes with `mremap`, moving it if `may_move`. A grown map
@@ -580,16 +628,28 @@ mod tests {
     }
 }
 
-/// The error of a checked read of `len` bytes from `offset` that copied only `copied`: out of the
-/// hot path of `read_at`.
+/// The error of a checked read of `len` bytes from `offset` that stopped at byte `at` of the map,
+/// which cannot be read: out of the hot path of `read_at`.
 #[cold]
-fn unreadable(offset: usize, len: usize, copied: usize) -> io::Error {
-    let at = offset + copied;
+fn unreadable(offset: usize, len: usize, at: usize) -> io::Error {
     crate::error::other(
         io::ErrorKind::UnexpectedEof,
         format_args!(
-            "byte {at} of the map cannot be read (offset {offset}, len {len}): the file \
-             ends before it (truncated under the map?) or the page is not readable"
+            "byte {at} of the map cannot be read (reading {len} bytes from offset {offset}): the \
+             file ends before it (truncated under the map?), its page is not readable, or reading \
+             the page in failed"
+        ),
+    )
+}
+
+/// The error of `read_exact_at` for a range that ends past the end of the map.
+#[cold]
+fn past_the_end(offset: usize, end: usize, map_len: usize) -> io::Error {
+    crate::error::other(
+        io::ErrorKind::UnexpectedEof,
+        format_args!(
+            "bytes {offset}..{end} reach past the end of the map ({map_len} bytes): the buffer \
+             cannot be filled"
         ),
     )
 }

@@ -2,8 +2,10 @@
 //!
 //! Built on [`mmap_sys`], whose constants are generated from the host's headers: every flag and
 //! advice here is the host's own value, and exists only where the host defines it. The API follows
-//! memmap2's, so a memmap2 user switches by changing the dependency's name; it checks more before
-//! calling the kernel, and names the call and its arguments in every error.
+//! memmap2's, so a memmap2 user switches by changing the dependency's name, save for what the
+//! crate's README lists under "Coming from memmap2" (a `match` on [`Advice`] needs a `_` arm, and
+//! [`raw_os_error`] reads an error's `errno`, for instance); it checks more before calling the
+//! kernel, and names the call and its arguments in every error.
 //!
 //! # A tour
 //!
@@ -57,15 +59,17 @@
 //!
 //! - Resize: [`MmapMut::remap`] (`mremap`), which refuses to grow a file map past the file's end.
 //! - Prefault without `SIGBUS`: [`MmapMut::populate`], [`MmapMut::populate_write`]
-//!   (`MADV_POPULATE_READ` / `_WRITE`, Linux 5.14), and a checked copy, [`Mmap::read_at`] and
-//!   [`Mmap::reader`] ([`MmapReader`]), with no system call on x86-64 and aarch64 Linux (with a
-//!   signal handler: see [`install_fault_handler`]; as fast as a slice copy, measured on x86-64),
-//!   through `process_vm_readv` elsewhere.
+//!   (`MADV_POPULATE_READ` / `_WRITE`, Linux 5.14), and a checked copy with `pread`'s results,
+//!   [`Mmap::read_at`], [`Mmap::read_exact_at`] and [`Mmap::reader`] ([`MmapReader`]), with no
+//!   system call on x86-64 and aarch64 Linux (with a signal handler: see
+//!   [`install_fault_handler`]; as fast as a slice copy, measured on x86-64), through
+//!   `process_vm_readv` on other architectures.
 //! - Residency: [`Mmap::resident_pages`] and [`Mmap::residency`] (`mincore`).
 //! - Huge pages: [`HugePageSize`] (one constant per `MAP_HUGE_*`), [`HugePageSize::available`],
 //!   [`MmapOptions::huge_page_size`], and transparent huge pages through [`Advice::HugePage`].
-//! - Shared memory between processes: [`SharedMemory`] (`memfd_create`), with [`Seals`], and a safe
-//!   read-only map of sealed memory, [`MmapOptions::map_sealed`].
+//! - Shared memory between processes: [`SharedMemory`] (`memfd_create`), handed to a child process
+//!   with [`SharedMemory::share_with`] (and to no other), with [`Seals`], and a safe read-only map
+//!   of sealed memory, [`MmapOptions::map_sealed`].
 //! - Placement: [`MmapOptions::address_hint`], [`MmapOptions::fixed_no_replace`]
 //!   (`MAP_FIXED_NOREPLACE`).
 //! - Locking: [`Mmap::lock`], [`Mmap::lock_on_fault`] and [`Mmap::lock_range_on_fault`] (`mlock2`),
@@ -82,8 +86,9 @@
 //!
 //! On macOS and the BSDs this crate has what their headers define: maps, flush, advice (their own
 //! `MADV_*`), protection, locking, residency, and the checked copy [`Mmap::read_at`], which copies
-//! through the kernel everywhere (`process_vm_readv` on Linux; elsewhere `write(2)` of the range
-//! into a pipe, which fails with `EFAULT` on a page the kernel cannot read). Their headers lack the
+//! through the kernel there: `write(2)` of the range into a pipe, which fails with `EFAULT` on a
+//! page the kernel cannot read (on Linux it is the fault-fixup copy on x86-64 and aarch64,
+//! `process_vm_readv` on other architectures or with `--cfg mman_no_fault_handler`). Their headers lack the
 //! constants of remap, populate, huge pages, `fixed_no_replace` and `lock_on_fault`, so those are
 //! not there. The Linux kernel's own calls are compiled only for Linux and Android
 //! (`cfg(linux_kernel)`, set by the build script): `SharedMemory` and `Seals` (`memfd_create`,
@@ -103,17 +108,26 @@
 //! [`MmapOptions::map_anon`], [`MmapOptions::map_sealed`], [`MmapOptions::map_raw`]) can rely on
 //! the following. Each promise names the tests (in `mmap/tests/`) that hold it; the `soundness`
 //! ones run the safe code in a child process and check that no signal ended it and that
-//! `/proc/self/maps` keeps nothing of the map.
+//! `/proc/self/maps` keeps nothing of the map. Those that change the machine for a moment (reserve
+//! huge pages, attach a loop device, make a cgroup) run as root with `MMAN_TEST_MACHINE=1`, as the
+//! workspace's CI runs them; otherwise they say they did not run.
 //!
 //! - **No signal from a safe call, nor from touching a map made safely.** Anonymous maps are backed
 //!   by memory (running out of it is the out-of-memory killer's business, not a fault of the map).
-//!   A sealed file cannot shrink under a [`map_sealed`](MmapOptions::map_sealed) map. Huge pages
+//!   A sealed file cannot shrink under a [`map_sealed`](MmapOptions::map_sealed) map, and its
+//!   holes (pages never written, which the kernel allocates at the first read, and which strict
+//!   overcommit at its limit refuses with `SIGBUS`) are faulted in by `map_sealed` and
+//!   `map_if_safe` when mapping: the map fails instead (`OutOfMemory`). Huge pages
 //!   are reserved when mapping: [`no_reserve_swap`](MmapOptions::no_reserve_swap)
 //!   (`MAP_NORESERVE`), which would reserve none, is refused with them, and every huge page of a
 //!   new map is faulted in at once (Linux 5.14), so a hugetlb cgroup limit fails the map instead of
 //!   a later touch. `remap` grows a file map only as far as the file, also where a seccomp filter
-//!   denies `process_vm_readv`; `read_at` and `populate` report bytes past a truncated end as
-//!   errors. Tests: `soundness_huge::hugetlb_without_reserve_is_refused`,
+//!   denies `process_vm_readv`; `read_at` and `read_exact_at` stop at a truncated end (a short
+//!   count, then `UnexpectedEof`), and `populate` reports it as an error. The holes of a sealed
+//!   memfd are faulted in when it is mapped. Tests:
+//!   `soundness::a_sealed_memfd_with_holes_maps_without_sigbus_under_strict_overcommit`,
+//!   `shared_memory::map_sealed_faults_in_the_holes_of_its_range`,
+//!   `soundness_huge::hugetlb_without_reserve_is_refused`,
 //!   `soundness_huge::a_hugetlb_cgroup_limit_fails_the_map_not_a_touch`,
 //!   `soundness_huge::a_sealed_hugetlb_memfd_maps_without_sigbus`,
 //!   `soundness::remap_grows_where_process_vm_readv_is_denied`,
@@ -134,6 +148,16 @@
 //!   `soundness::address_hint_within_the_stack_limit_is_refused`,
 //!   `soundness::remap_does_not_grow_a_map_into_the_stack_limit`,
 //!   `soundness::a_map_right_below_a_grows_down_mapping_is_refused`.
+//! - **A locked stack can still grow.** The kernel grows a locked main thread's stack only while
+//!   locked memory stays within `RLIMIT_MEMLOCK` (without `CAP_IPC_LOCK`), and past it ends the
+//!   process with `SIGSEGV` at the next frame. [`lock_all`] refuses, before the call, `CURRENT`
+//!   where the limit cannot hold what is mapped plus the stack's growth to `RLIMIT_STACK`, and
+//!   `FUTURE` with the stack locked (later maps would take the room); the capability counts as
+//!   the kernel counts it, not as a user namespace's `CapEff` shows it. Tests:
+//!   `lock_all::lock_all_refuses_to_lock_a_stack_the_memlock_limit_would_stop`,
+//!   `lock_all::lock_all_locks_a_stack_the_memlock_limit_lets_grow_to_rlimit_stack`,
+//!   `lock_all::lock_all_counts_no_cap_ipc_lock_of_a_user_namespace`,
+//!   `lock_all::lock_all_unchecked_locks_a_stack_that_then_cannot_grow` (what the check prevents).
 //! - **No leaked map.** Every length the crate records is the one the kernel mapped: rounded up to
 //!   whole huge pages of the size asked for (with `huge`, or `MAP_HUGETLB` in the flags) or of the
 //!   file's own (a file on hugetlbfs, or a memfd made with `MFD_HUGETLB`), on every path; an empty
@@ -162,11 +186,45 @@
 //!   names the public method that failed, once and first, whether it failed before any system
 //!   call or after one: `errors::each_method_names_itself_once_before_any_call`,
 //!   `errors::each_method_names_itself_once_after_a_call`.
+//! - **The checked reads' signal handler changes nothing for the rest of the process.** It acts
+//!   on the faults of its own copy routine only; every other `SIGBUS` and `SIGSEGV` reaches the
+//!   action it replaced as the kernel would have delivered it (`SA_RESETHAND` honoured, the
+//!   action's `sa_mask` and the signal itself blocked, `SA_SIGINFO` or not): std's stack-overflow
+//!   report, a crash reporter, a component that recovers its own faults and AddressSanitizer see
+//!   what they see without it, and a plain read of a truncated map still dies of `SIGBUS`. The
+//!   checked reads stay errors, not deaths, after a `kill -BUS` or `kill -SEGV` of the process
+//!   (std's handler, behind ours, resets the action: the next checked read installs ours again)
+//!   and under a handler installed later that passes faults on. [`disable_fault_handler`] keeps
+//!   it out; [`uninstall_fault_handler`] restores exactly the actions it replaced, after the
+//!   checked reads in progress in other threads have returned, and never from under a later
+//!   handler. Tests (each in a child process):
+//!   `fault_handler::handlers_installed_before_ours_still_get_their_faults`,
+//!   `fault_handler::a_reporter_with_sa_resethand_that_returns_runs_once_and_the_process_dies`,
+//!   `fault_handler::a_reporter_with_sa_resethand_that_raises_runs_once_and_the_process_dies`,
+//!   `fault_handler::a_handler_before_ours_runs_with_the_mask_the_kernel_gives_it`,
+//!   `fault_handler::checked_reads_after_a_kill_of_the_process_are_errors_not_deaths`,
+//!   `fault_handler::a_signal_another_process_sends_is_handled_as_before`,
+//!   `fault_handler::a_handler_installed_after_ours_that_passes_faults_on_keeps_them_fixed`,
+//!   `fault_handler::install_fault_handler_goes_back_in_front_of_a_handler_that_does_not_chain`,
+//!   `fault_handler::a_plain_slice_read_of_a_truncated_map_still_dies_of_sigbus`,
+//!   `fault_handler::a_fault_on_the_destination_is_not_turned_into_a_short_read`,
+//!   `fault_handler::std_still_reports_a_stack_overflow`,
+//!   `fault_handler::disable_fault_handler_keeps_it_from_being_installed`,
+//!   `fault_handler::uninstall_fault_handler_restores_exactly_the_actions_it_replaced`,
+//!   `fault_handler::uninstall_fault_handler_leaves_a_later_handler_in_place`,
+//!   `fault_handler::removing_the_handler_while_threads_copy_kills_none`; and, built with
+//!   AddressSanitizer in `.ci/run`, `checked_copy`, `truncation`, `threads` and
+//!   `fault_handler::address_sanitizer_still_reports_after_a_checked_read`.
 //!
 //! What it does not cover:
 //!
 //! - Maps from the `unsafe` constructors ([`Mmap::map`], [`MmapMut::map_mut`], ...): that no one
 //!   writes or truncates the file is their caller's promise.
+//! - A `SIGBUS`/`SIGSEGV` handler installed after the checked reads' one that does not pass faults
+//!   on to it: it takes their faults too, until [`install_fault_handler`] puts ours back in front.
+//!   And a checked read in progress in one thread while another thread runs a handler that resets
+//!   the action (std's, after a `kill -SEGV` of the process): until ours is installed again (by
+//!   the next checked read), a fault of that read meets the default action.
 //! - A child made with `fork` (which is `unsafe`): it shares private huge pages copy-on-write and
 //!   may get `SIGBUS` when none is free; `Advice::DontFork` leaves it no map at all.
 //! - A process at `vm.max_map_count` mappings (safe code gets there by splitting a map with
@@ -174,16 +232,23 @@
 //!   kind into one mapping, and unmapping one from the middle of such a mapping needs one more,
 //!   which the limit refuses (`ENOMEM`): the dropped map stays mapped (nothing refers to it).
 //! - Changes after the check: `RLIMIT_STACK` raised later, or a grows-down mapping made later (only
-//!   `unsafe` code can make one), widen the stack's reach past a map placed before.
+//!   `unsafe` code can make one), widen the stack's reach past a map placed before. After
+//!   `lock_all(LockAll::CURRENT)`, memory locked later ([`Mmap::lock`], another library's `mlock`)
+//!   and maps other threads make during the call count against the room `RLIMIT_MEMLOCK` keeps
+//!   for the stack; [`lock_all_unchecked`] makes no check.
+//! - A memory cgroup's limit, met by the first read of a sealed memfd's hole as by any other
+//!   fault that needs memory: the cgroup's out-of-memory killer ends a process (or, with
+//!   `oom_kill_disable`, the fault waits); no signal of the map.
 //! - With `RLIMIT_STACK` unlimited the stack may reach any address below it: every placement below
 //!   it is refused. Where `/proc/self/maps` cannot be read (no `/proc`), placement by address and
 //!   growing in place with `remap` are refused with `Unsupported`. On Linux before 5.14, and in a
 //!   build whose headers lack `MADV_POPULATE_READ` and `MADV_POPULATE_WRITE` (musl's), the huge
 //!   pages of a new map are not faulted in (a hugetlb cgroup limit can then raise `SIGBUS` at a
-//!   touch), and `remap` cannot grow a file map where `process_vm_readv` is denied (`Unsupported`;
-//!   anonymous maps grow). A build whose headers lack `MAP_HUGE_SHIFT` and `MAP_HUGE_MASK` (musl's)
-//!   refuses huge pages (`MAP_HUGETLB`, files of hugetlbfs) with `Unsupported`: it cannot tell the
-//!   length the kernel would map.
+//!   touch), nor are the holes of a sealed memfd (strict overcommit can then), and `remap` cannot
+//!   grow a file map where `process_vm_readv` is denied (`Unsupported`; anonymous maps grow). A
+//!   build whose headers define `MAP_HUGETLB` but lack `MAP_HUGE_SHIFT` and `MAP_HUGE_MASK` (such
+//!   as Linux's before 3.8) refuses huge pages (`MAP_HUGETLB`, files of hugetlbfs) with
+//!   `Unsupported`: it cannot tell the length the kernel would map.
 //!
 //! # Errors
 //!
@@ -194,7 +259,9 @@
 //! method, then the system call and its arguments, then the OS error (`"lock: mlock of 4096 bytes
 //! at 0x7f3a2c000000 (RLIMIT_MEMLOCK: 8388608 bytes) failed: Cannot allocate memory (os error
 //! 12)"`). Where the crate explains a failure (an `EFAULT` that means "past the end of the file",
-//! an `EEXIST` that means "something is mapped there"), the error has its own kind and message.
+//! an `EEXIST` that means "something is mapped there"), the error has its own kind and message;
+//! where glibc hides the kernel's answer (its `mlock2` reports a kernel without the call as
+//! `EINVAL`), the error is the kernel's (`ENOSYS`, `Unsupported`).
 //!
 //! The OS error's number (`errno`) is [`raw_os_error(&error)`](raw_os_error): std's
 //! `error.raw_os_error()`, which memmap2's users call, is `None` for an error with a message.
@@ -227,10 +294,18 @@
 //!
 //! And one `cfg`, for the final binary to set (`RUSTFLAGS="--cfg mman_no_fault_handler"`): no
 //! signal handler of this crate; the checked reads copy through the kernel (`process_vm_readv`),
-//! 3 to 30 times slower, with the same results. See [`install_fault_handler`] for what the handler
-//! does and what it needs.
+//! with the same results, at the cost of a system call per read (3.2 times the slice copy's time
+//! for 4 KiB reads in the first run of the package's `BENCHMARKS.md`). At run time,
+//! [`disable_fault_handler`] does the same, and [`uninstall_fault_handler`] removes an installed
+//! handler. See
+//! [`install_fault_handler`] for what the handler does and what it needs.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// docs.rs: no badge made from a `cfg` (the build script's names, such as `mman_has = "..."`, mean
+// nothing to a reader, nor do std's on the slice methods reached through `Deref`). An item that
+// exists only on some systems says so with `doc(cfg(...))` of the target's OS, and each item that
+// needs a constant of the headers says which in its "Availability" line.
+#![cfg_attr(docsrs, doc(auto_cfg = false))]
 
 mod advice;
 mod checked_copy;
@@ -261,23 +336,32 @@ mod bytes;
 mod stable_deref;
 
 pub use advice::{Advice, UncheckedAdvice};
-pub use checked_copy::install_fault_handler;
+pub use checked_copy::{disable_fault_handler, install_fault_handler, uninstall_fault_handler};
 pub use desc::{MmapAsRawDesc, MmapRawDescriptor};
 pub use error::raw_os_error;
 pub use flags::{MapFlags, Protection};
 #[cfg(mman_huge)]
+#[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
 pub use huge::{HugePagePool, HugePageSize};
 pub use if_safe::MapIfSafeError;
-pub use lock_all::{lock_all, unlock_all, LockAll};
+pub use lock_all::{lock_all, lock_all_unchecked, unlock_all, LockAll};
 pub use map::{Mmap, MmapMut, MmapRaw};
 pub use options::MmapOptions;
 pub use reader::MmapReader;
 #[cfg(mman_has = "MREMAP_MAYMOVE")]
+#[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
 pub use remap::RemapOptions;
 #[cfg(mman_memfd)]
+#[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
 pub use seals::Seals;
 #[cfg(mman_memfd)]
+#[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
 pub use shared_memory::SharedMemory;
+
+// The README's examples run as doctests: what crates.io shows compiles and works.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 /// The constants this crate can use that the host's headers do not define, such as
 /// `"MADV_POPULATE_READ"` with musl's headers: the features built on them are not in this build

@@ -20,8 +20,8 @@ use crate::reader::MmapReader;
 
 /// The methods every map type has, on a type whose field `inner` is an `MmapInner`: its length and
 /// address, advice (`madvise`), prefaulting (`MADV_POPULATE_READ`), the checked copy (`read_at`,
-/// `reader`), residency (`mincore`) and locking (`mlock`, `munlock`), and `Debug`. A macro, as the
-/// three types have the same methods with the same documentation.
+/// `read_exact_at`, `reader`), residency (`mincore`) and locking (`mlock`, `munlock`), and
+/// `Debug`. A macro, as the three types have the same methods with the same documentation.
 macro_rules! impl_methods_of_every_map {
     ($ty:ident) => {
         impl $ty {
@@ -163,6 +163,10 @@ macro_rules! impl_methods_of_every_map {
             /// # }
             /// ```
             ///
+            /// Availability: Linux and Android, where the target's headers define
+            /// `MADV_POPULATE_READ` and `MADV_POPULATE_WRITE` (Linux's from 5.14; musl's lack
+            /// them).
+            ///
             /// # Errors
             ///
             /// `UnexpectedEof` when part of the map is past the end of the file; `Unsupported` on a
@@ -174,6 +178,7 @@ macro_rules! impl_methods_of_every_map {
             #[cfg(mman_populate)]
             #[doc(alias = "madvise")]
             #[doc(alias = "MADV_POPULATE_READ")]
+            #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
             pub fn populate(&self) -> io::Result<()> {
                 self.inner
                     .populate(0, self.len(), Populate::Read)
@@ -181,6 +186,8 @@ macro_rules! impl_methods_of_every_map {
             }
 
             /// As `populate`, for the `len` bytes from `offset`, widened to whole pages.
+            ///
+            /// Availability: as `populate`.
             ///
             /// # Errors
             ///
@@ -193,17 +200,32 @@ macro_rules! impl_methods_of_every_map {
             #[cfg(mman_populate)]
             #[doc(alias = "madvise")]
             #[doc(alias = "MADV_POPULATE_READ")]
+            #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
             pub fn populate_range(&self, offset: usize, len: usize) -> io::Result<()> {
                 self.inner
                     .populate(offset, len, Populate::Read)
                     .map_err(crate::error::named("populate_range"))
             }
 
-            /// Copies the map's bytes from `offset` into `buf`, as `FileExt::read_at` reads a file,
-            /// but checked: a page the file no longer backs (it was truncated under the map), or
-            /// that cannot be read, ends the copy with an error, where reading the slice would kill
-            /// the process with `SIGBUS`. Returns the number of bytes copied: `buf.len()`, or fewer
-            /// at the end of the map (0 at `offset == len()`).
+            /// Copies the map's bytes from `offset` into `buf`, as `FileExt::read_at` (`pread(2)`)
+            /// reads a file, but checked: a page the file no longer backs (it was truncated under
+            /// the map), or that cannot be read, ends the copy, where reading the slice would kill
+            /// the process with `SIGBUS`. Returns the number of bytes copied, by `pread`'s rules,
+            /// the map's length standing for the file's:
+            ///
+            /// - `buf.len()` where the map holds them;
+            /// - fewer at the end of the map, or before the first byte that cannot be read: a
+            ///   short count (the next read, from that byte, is the error);
+            /// - 0 at the end of the map (`offset == len()`) or past it, and for an empty `buf`.
+            ///
+            /// An error only when nothing was copied. At a byte that cannot be read, `pread` of a
+            /// file cut short would say 0 (its new end); `read_at` says `UnexpectedEof`, since the
+            /// map's end is its length, and a page before it that cannot be read is the file
+            /// ending early, a page protected against reading, or a page whose reading in failed
+            /// (an I/O error), which the copy cannot tell apart: a 0 would end a read loop early,
+            /// silently, with bytes missing. (From a truncated end to the end of its page, the map
+            /// reads zeros, as every map does, where `pread` says 0.)
+            /// [`read_exact_at`](Self::read_exact_at) fills the buffer or fails.
             ///
             /// On x86-64 and aarch64 Linux it makes no system call (on x86-64, measured, it costs what
             /// a plain copy costs): the copy is made by a routine that a `SIGBUS`/`SIGSEGV` handler
@@ -224,20 +246,24 @@ macro_rules! impl_methods_of_every_map {
             /// let map = unsafe { mman::Mmap::map(&file)? };
             /// let mut buf = [0u8; 16];
             /// let n = map.read_at(&mut buf, 7)?;
-            /// assert_eq!(&buf[..n], b"payload");
+            /// assert_eq!(&buf[..n], b"payload"); // short: the map ends there
+            /// assert_eq!(map.read_at(&mut buf, map.len())?, 0); // the end, as for a file
             /// # Ok(())
             /// # }
             /// ```
             ///
             /// # Errors
             ///
-            /// `InvalidInput` before any call for an `offset` past the end of the map;
-            /// `UnexpectedEof` when a page of the range cannot be read (past the end of a truncated
-            /// file, or protected against reading); otherwise, where the kernel makes the copy, the
-            /// error of `process_vm_readv` (off Linux: of `pipe`, `write` or `read`).
+            /// `InvalidInput` before any call for an `offset` past `isize::MAX`, which no map
+            /// reaches (as `pread`'s `EINVAL` for an offset past the largest `off_t`: most likely
+            /// a subtraction that wrapped); `UnexpectedEof` when the byte at `offset` cannot be
+            /// read (past the end of a truncated file, or protected against reading); otherwise,
+            /// where the kernel makes the copy and fails before copying a byte, the error of
+            /// `process_vm_readv` (off Linux: of `pipe`, `write` or `read`).
             ///
             /// # References
             ///
+            /// - [`pread(2)`](https://man7.org/linux/man-pages/man2/pread.2.html)
             /// - [`process_vm_readv(2)`](https://man7.org/linux/man-pages/man2/process_vm_readv.2.html)
             /// - [`sigaction(2)`](https://man7.org/linux/man-pages/man2/sigaction.2.html)
             #[inline]
@@ -247,6 +273,49 @@ macro_rules! impl_methods_of_every_map {
                 self.inner
                     .read_at(buf, offset, Via::Fastest)
                     .map_err(crate::error::named("read_at"))
+            }
+
+            /// Fills `buf` with the map's bytes from `offset`, as `FileExt::read_exact_at`, by
+            /// the checked copy of [`read_at`](Self::read_at): never `SIGBUS`. Fails with
+            /// `UnexpectedEof` where `read_at` would come back short: the range ends past the end
+            /// of the map (found before copying), or a byte in it cannot be read (a file
+            /// truncated under the map). `buf`'s contents are then unspecified. An empty `buf` is
+            /// filled at any offset up to `isize::MAX`, as `FileExt::read_exact_at` fills it.
+            ///
+            /// ```
+            /// use std::io::{ErrorKind, Write};
+            ///
+            /// # fn main() -> std::io::Result<()> {
+            /// let mut file = tempfile::tempfile()?;
+            /// file.write_all(b"magic:v2")?;
+            /// // SAFETY: the temporary file is this process's alone.
+            /// let map = unsafe { mman::Mmap::map(&file)? };
+            /// let mut version = [0u8; 2];
+            /// map.read_exact_at(&mut version, 6)?;
+            /// assert_eq!(&version, b"v2");
+            /// let error = map.read_exact_at(&mut version, 7).unwrap_err();
+            /// assert_eq!(error.kind(), ErrorKind::UnexpectedEof); // one byte short
+            /// # Ok(())
+            /// # }
+            /// ```
+            ///
+            /// # Errors
+            ///
+            /// `InvalidInput` before any call for an `offset` past `isize::MAX` (as `read_at`);
+            /// `UnexpectedEof` when the range ends past the end of the map (before any call) or a
+            /// byte of it cannot be read; otherwise as `read_at`.
+            ///
+            /// # References
+            ///
+            /// - [`pread(2)`](https://man7.org/linux/man-pages/man2/pread.2.html)
+            /// - [`process_vm_readv(2)`](https://man7.org/linux/man-pages/man2/process_vm_readv.2.html)
+            #[inline]
+            #[doc(alias = "process_vm_readv")]
+            #[doc(alias = "pread")]
+            pub fn read_exact_at(&self, buf: &mut [u8], offset: usize) -> io::Result<()> {
+                self.inner
+                    .read_exact_at(buf, offset, Via::Fastest)
+                    .map_err(crate::error::named("read_exact_at"))
             }
 
             /// `read_at` through the kernel (`process_vm_readv(2)`) in every build: the copy
@@ -370,6 +439,9 @@ macro_rules! impl_methods_of_every_map {
             /// Locks the whole map in RAM as its pages are first touched, not now:
             /// `mlock2(2)` with [`MLOCK_ONFAULT`](mmap_sys::MLOCK_ONFAULT) (Linux 4.4).
             ///
+            /// Availability: Linux and Android, where the target's headers define `MLOCK_ONFAULT`
+            /// (Linux's from 4.4).
+            ///
             /// # Errors
             ///
             /// As `lock`; `Unsupported` on a kernel without `mlock2`.
@@ -380,6 +452,7 @@ macro_rules! impl_methods_of_every_map {
             #[cfg(mman_has = "MLOCK_ONFAULT")]
             #[doc(alias = "mlock2")]
             #[doc(alias = "MLOCK_ONFAULT")]
+            #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
             pub fn lock_on_fault(&self) -> io::Result<()> {
                 self.inner
                     .set_locking(0, self.len(), Locking::LockedOnFault)
@@ -402,6 +475,8 @@ macro_rules! impl_methods_of_every_map {
             /// # }
             /// ```
             ///
+            /// Availability: as `lock_on_fault`.
+            ///
             /// # Errors
             ///
             /// `InvalidInput` before any call if the range is not within the map; otherwise as
@@ -413,6 +488,7 @@ macro_rules! impl_methods_of_every_map {
             #[cfg(mman_has = "MLOCK_ONFAULT")]
             #[doc(alias = "mlock2")]
             #[doc(alias = "MLOCK_ONFAULT")]
+            #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
             pub fn lock_range_on_fault(&self, offset: usize, len: usize) -> io::Result<()> {
                 self.inner
                     .set_locking(offset, len, Locking::LockedOnFault)
@@ -474,6 +550,23 @@ macro_rules! impl_flush_methods {
             /// `msync(2)` with [`MS_SYNC`](mmap_sys::MS_SYNC). (An anonymous map has nothing to
             /// write.)
             ///
+            /// ```
+            /// use std::os::unix::fs::FileExt;
+            ///
+            /// # fn main() -> std::io::Result<()> {
+            /// let file = tempfile::tempfile()?;
+            /// file.set_len(4096)?;
+            /// // SAFETY: the temporary file is this process's alone.
+            /// let mut map = unsafe { mman::MmapMut::map_mut(&file)? };
+            /// map[..5].copy_from_slice(b"saved");
+            /// map.flush()?; // written to the file's storage when this returns
+            /// let mut on_disk = [0u8; 5];
+            /// file.read_exact_at(&mut on_disk, 0)?;
+            /// assert_eq!(&on_disk, b"saved");
+            /// # Ok(())
+            /// # }
+            /// ```
+            ///
             /// # Errors
             ///
             /// The error of `msync`, e.g. `EIO` when the disk fails.
@@ -492,6 +585,20 @@ macro_rules! impl_flush_methods {
             /// Starts writing the map's changes to the file and returns:
             /// `msync(2)` with [`MS_ASYNC`](mmap_sys::MS_ASYNC).
             ///
+            /// ```
+            /// # fn main() -> std::io::Result<()> {
+            /// let file = tempfile::tempfile()?;
+            /// file.set_len(1 << 20)?;
+            /// // SAFETY: the temporary file is this process's alone.
+            /// let mut map = unsafe { mman::MmapMut::map_mut(&file)? };
+            /// map.fill(b'x');
+            /// map.flush_async()?; // the kernel writes the pages back while this process goes on
+            /// // ... later, where the bytes must be on disk:
+            /// map.flush()?;
+            /// # Ok(())
+            /// # }
+            /// ```
+            ///
             /// # Errors
             ///
             /// The error of `msync`.
@@ -508,6 +615,23 @@ macro_rules! impl_flush_methods {
             }
 
             /// As `flush`, for the `len` bytes from `offset`, widened to whole pages.
+            ///
+            /// ```
+            /// use std::io::ErrorKind;
+            ///
+            /// # fn main() -> std::io::Result<()> {
+            /// let page = mman::page_size();
+            /// let file = tempfile::tempfile()?;
+            /// file.set_len(16 * page as u64)?;
+            /// // SAFETY: the temporary file is this process's alone.
+            /// let mut map = unsafe { mman::MmapMut::map_mut(&file)? };
+            /// map[3 * page + 10] = 1;
+            /// map.flush_range(3 * page + 10, 1)?; // writes back the one page that changed
+            /// let error = map.flush_range(16 * page, 1).unwrap_err(); // outside the map
+            /// assert_eq!(error.kind(), ErrorKind::InvalidInput);
+            /// # Ok(())
+            /// # }
+            /// ```
             ///
             /// # Errors
             ///
@@ -540,6 +664,8 @@ macro_rules! impl_flush_methods {
             /// # }
             /// ```
             ///
+            /// Availability: as `populate`.
+            ///
             /// # Errors
             ///
             /// As `populate`; `OutOfMemory` when memory runs out.
@@ -550,6 +676,7 @@ macro_rules! impl_flush_methods {
             #[cfg(mman_populate)]
             #[doc(alias = "madvise")]
             #[doc(alias = "MADV_POPULATE_WRITE")]
+            #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
             pub fn populate_write(&self) -> io::Result<()> {
                 self.inner
                     .populate(0, self.len(), Populate::Write)
@@ -951,6 +1078,16 @@ impl MmapRaw {
 
     /// A writable shared map of the whole file: `MmapOptions::new().map_raw(file)`.
     ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// let file = tempfile::tempfile()?;
+    /// file.set_len(4096)?;
+    /// let map = mman::MmapRaw::map_raw(&file)?; // safe to make: it gives out raw pointers only
+    /// assert_eq!(map.len(), 4096);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
     /// # Errors
     ///
     /// As [`MmapOptions::map_raw`].
@@ -1125,6 +1262,24 @@ impl MmapOptions {
     /// A private copy-on-write map of the file ([`MAP_PRIVATE`](mmap_sys::MAP_PRIVATE)): writable,
     /// and writes never reach the file. The file needs only to be open for reading.
     ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::os::unix::fs::FileExt;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let mut file = tempfile::tempfile()?;
+    /// file.write_all(b"original")?;
+    /// // SAFETY: nothing else writes or truncates the temporary file.
+    /// let mut copy = unsafe { mman::MmapOptions::new().map_copy(&file)? };
+    /// copy[..3].copy_from_slice(b"new");
+    /// assert_eq!(&copy[..], b"newginal");
+    /// let mut on_disk = [0u8; 8];
+    /// file.read_exact_at(&mut on_disk, 0)?;
+    /// assert_eq!(&on_disk, b"original"); // the writes stay in this map
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
     /// # Errors
     ///
     /// As [`MmapOptions::map`].
@@ -1185,10 +1340,20 @@ impl MmapOptions {
     /// never reach the memory. A memfd of huge pages (`MFD_HUGETLB`) is mapped in whole huge pages,
     /// which the kernel reserves when mapping (`OutOfMemory` when too few are free).
     ///
+    /// The kernel allocates a page the memfd never had written (a hole) at its first read, and
+    /// where it cannot account for it (strict overcommit, `vm.overcommit_memory=2`, at its limit)
+    /// that read raises `SIGBUS`. So when the range has holes (`lseek(SEEK_HOLE)`), they are
+    /// faulted in when mapping (`MADV_POPULATE_READ`, Linux 5.14; before, they are not), and stay:
+    /// the seals forbid punching them out again. A sparse memfd takes the memory of the whole
+    /// range at once.
+    ///
+    /// Availability: Linux and Android (memfd seals, Linux 3.17).
+    ///
     /// # Errors
     ///
     /// `InvalidInput` before the map when the file lacks either seal (or cannot be sealed: not a
     /// memfd), or when `offset + len` (rounded up to the file's huge pages) reaches past its end;
+    /// `OutOfMemory` when the holes of the range cannot be faulted in (the map is undone);
     /// otherwise as [`MmapOptions::map`].
     ///
     /// # References
@@ -1198,6 +1363,7 @@ impl MmapOptions {
     #[cfg(mman_memfd)]
     #[doc(alias = "mmap")]
     #[doc(alias = "F_GET_SEALS")]
+    #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
     pub fn map_sealed<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
         self.sealed_mapping(&file)
             .map_err(crate::error::named("map_sealed"))
@@ -1210,7 +1376,8 @@ impl MmapOptions {
     /// [`Seals::SHRINK`](crate::Seals::SHRINK), read with `fcntl(F_GET_SEALS)`), or a file with
     /// fs-verity (`STATX_ATTR_VERITY` from `statx`, Linux 5.5), and the range mapped must lie
     /// within the file. As with `map_sealed`, the file is checked and mapped through a descriptor
-    /// of the call's own (`fcntl(F_DUPFD_CLOEXEC)`).
+    /// of the call's own (`fcntl(F_DUPFD_CLOEXEC)`), and a sealed memfd's holes in the range are
+    /// faulted in when mapping (a read of one could otherwise raise `SIGBUS`).
     ///
     /// Beyond memmap2's checks, the map gets every check of [`MmapOptions::map`] (a directory, a
     /// pipe, a length over `isize::MAX` are refused before the call), and the reason a file is not
@@ -1251,6 +1418,25 @@ impl MmapOptions {
 
     /// A writable shared map of the file that gives out raw pointers only, so making it is safe:
     /// the caller's `unsafe` blocks that read or write through the pointers carry the promises.
+    /// Its checked reads ([`MmapRaw::read_at`], [`MmapRaw::read_exact_at`]) need no `unsafe`.
+    ///
+    /// ```
+    /// use std::os::unix::fs::FileExt;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let file = tempfile::tempfile()?;
+    /// file.set_len(8192)?;
+    /// let map = mman::MmapOptions::new().offset(4096).len(4096).map_raw(&file)?;
+    /// // SAFETY: the map is 4096 bytes long, and nothing else uses the temporary file.
+    /// unsafe { map.as_mut_ptr().copy_from(b"raw".as_ptr(), 3) };
+    /// let mut bytes = [0u8; 3];
+    /// map.read_exact_at(&mut bytes, 0)?;
+    /// assert_eq!(&bytes, b"raw");
+    /// file.read_exact_at(&mut bytes, 4096)?; // shared: the file holds them
+    /// assert_eq!(&bytes, b"raw");
+    /// # Ok(())
+    /// # }
+    /// ```
     ///
     /// # Errors
     ///

@@ -114,17 +114,24 @@ impl MmapOptions {
     /// Prefaults the page tables when mapping ([`MAP_POPULATE`](mmap_sys::MAP_POPULATE)): the first
     /// touch of each page then costs no fault.
     ///
+    /// Availability: Linux and Android, where the target's headers define `MAP_POPULATE` (Linux's
+    /// from 2.5.46).
+    ///
     /// # References
     ///
     /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[cfg(mman_has = "MAP_POPULATE")]
     #[doc(alias = "MAP_POPULATE")]
+    #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
     pub fn populate(&mut self) -> &mut Self {
         self.flags |= MapFlags::POPULATE;
         self
     }
 
     /// Marks the map as a thread stack ([`MAP_STACK`](mmap_sys::MAP_STACK)).
+    ///
+    /// Availability: where the target's headers define `MAP_STACK`: Linux (from 2.6.27), Android
+    /// and the BSDs; not macOS.
     ///
     /// # References
     ///
@@ -141,6 +148,9 @@ impl MmapOptions {
     ///
     /// Refused (`InvalidInput`) for a map of huge pages: there it means reserving no huge pages,
     /// and the first touch of a page no free huge page can back raises `SIGBUS`.
+    ///
+    /// Availability: where the target's headers define `MAP_NORESERVE`: Linux, Android, macOS,
+    /// NetBSD and OpenBSD; not FreeBSD.
     ///
     /// # References
     ///
@@ -173,12 +183,16 @@ impl MmapOptions {
     /// always mapped in its own huge pages, and the length rounded up to them, with or without this
     /// option; asking for huge pages of another file, or of another size, is refused.
     ///
+    /// Availability: Linux and Android, where the target's headers define `MAP_HUGETLB`,
+    /// `MAP_HUGE_SHIFT` and `MAP_HUGE_MASK` (Linux's from 3.8).
+    ///
     /// # References
     ///
     /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[cfg(mman_huge)]
     #[doc(alias = "MAP_HUGETLB")]
     #[doc(alias = "MAP_HUGE_SHIFT")]
+    #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
     pub fn huge(&mut self, page_bits: Option<u8>) -> &mut Self {
         self.huge = match page_bits {
             None => Huge::DefaultSize,
@@ -208,11 +222,14 @@ impl MmapOptions {
     /// # }
     /// ```
     ///
+    /// Availability: as `huge`.
+    ///
     /// # References
     ///
     /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[cfg(mman_huge)]
     #[doc(alias = "MAP_HUGETLB")]
+    #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
     pub fn huge_page_size(&mut self, size: HugePageSize) -> &mut Self {
         self.huge = Huge::Bits(size.log2());
         self
@@ -260,11 +277,15 @@ impl MmapOptions {
     /// As with [`address_hint`](MmapOptions::address_hint), an address where a stack may grow is
     /// refused with `InvalidInput` naming the stack.
     ///
+    /// Availability: Linux and Android, where the target's headers define `MAP_FIXED_NOREPLACE`
+    /// (Linux's from 4.17).
+    ///
     /// # References
     ///
     /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
     #[doc(alias = "MAP_FIXED_NOREPLACE")]
+    #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
     pub fn fixed_no_replace(&mut self, addr: usize) -> &mut Self {
         self.placement = Placement::At(addr);
         self
@@ -302,6 +323,9 @@ impl MmapOptions {
     /// # }
     /// ```
     ///
+    /// Availability: Linux and Android, where the target's headers define `MAP_SYNC` and
+    /// `MAP_SHARED_VALIDATE` (Linux's from 4.15).
+    ///
     /// # Errors
     ///
     /// The map fails with `Unsupported` (`EOPNOTSUPP`) for a file not on a DAX file system.
@@ -312,6 +336,7 @@ impl MmapOptions {
     #[cfg(mman_sync)]
     #[doc(alias = "MAP_SYNC")]
     #[doc(alias = "MAP_SHARED_VALIDATE")]
+    #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
     pub fn dax_sync(&mut self) -> &mut Self {
         self.dax_sync = true;
         self
@@ -398,7 +423,8 @@ impl MmapOptions {
                 )));
             }
         }
-        self.map_file(fd, Protection::READ, Sharing::Private)
+        let map = self.map_file(fd, Protection::READ, Sharing::Private)?;
+        crate::seals::fault_in_holes(fd, map, self.offset)
     }
 
     /// The mapping of [`MmapOptions::map_if_safe`]: the file is checked (sealed, or fs-verity),
@@ -429,8 +455,19 @@ impl MmapOptions {
                 self.offset
             ))));
         }
-        self.map_file(fd, Protection::READ, Sharing::Shared)
-            .map_err(MapIfSafeError::new_map_failed)
+        let map = self
+            .map_file(fd, Protection::READ, Sharing::Shared)
+            .map_err(MapIfSafeError::new_map_failed)?;
+        // A sealed memfd's holes are allocated at the first read; a file with fs-verity (not
+        // sealable) is read from its file system.
+        #[cfg(mman_memfd)]
+        let map = if sys::get_seals(fd).is_ok() {
+            crate::seals::fault_in_holes(fd, map, self.offset)
+                .map_err(MapIfSafeError::new_map_failed)?
+        } else {
+            map
+        };
+        Ok(map)
     }
 
     /// The mapping of [`MmapOptions::map_anon`]: anonymous memory, private to this process.

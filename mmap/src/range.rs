@@ -42,6 +42,20 @@ pub(crate) fn check_range(offset: usize, len: usize, map_len: usize) -> io::Resu
     }
 }
 
+/// The one check of an offset to read a map at (`read_at`, `read_exact_at`): past the map's end
+/// is the end, where a read returns 0 as `pread` does past the end of a file, but past
+/// `isize::MAX`, which no map reaches, the offset is bad input, as it is for `pread` past the
+/// largest `off_t` (`EINVAL`): most likely a subtraction that wrapped.
+pub(crate) fn check_read_offset(offset: usize) -> io::Result<()> {
+    if offset > isize::MAX as usize {
+        Err(invalid(format_args!(
+            "offset {offset} is past isize::MAX, the end of any map"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +78,21 @@ mod tests {
         let error = check_range(usize::MAX, 1, 10).unwrap_err();
         assert!(error.to_string().contains("overflows usize"), "{error}");
         assert!(check_range(11, 0, 10).is_err());
+    }
+
+    #[test]
+    fn read_offsets_past_the_end_pass_and_past_isize_max_fail() {
+        assert!(check_read_offset(0).is_ok());
+        assert!(check_read_offset(isize::MAX as usize).is_ok());
+        let error = crate::error::named("read_at")(check_read_offset(usize::MAX).unwrap_err());
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "read_at: offset {} is past isize::MAX, the end of any map",
+                usize::MAX
+            )
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::io::{self, Read, Seek, SeekFrom};
 
-use crate::checked_copy::{self, Via};
+use crate::checked_copy::Via;
 use crate::inner::MmapInner;
 
 /// A reader of a map's bytes, made by [`Mmap::reader`](crate::Mmap::reader) (and the same method
@@ -62,31 +62,18 @@ impl Read for MmapReader<'_> {
     ///
     /// # Errors
     ///
-    /// `UnexpectedEof` when the first byte at the position cannot be read (the file was truncated
-    /// before it, or its page is not readable); bytes before such a byte are returned first, as a
-    /// short read.
+    /// As [`Mmap::read_at`](crate::Mmap::read_at): `UnexpectedEof` when the byte at the position
+    /// cannot be read (the file was truncated before it, or its page is not readable); bytes
+    /// before such a byte are returned first, as a short read. Past the end of the map: `Ok(0)`.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let len = self.inner.len();
         let start = match usize::try_from(self.position) {
-            Ok(start) if start < len => start,
+            Ok(start) if start < self.inner.len() => start,
             _ => return Ok(0),
         };
-        let want = buf.len().min(len - start);
-        // SAFETY: `start + want <= len`: the source is within the map, which lives as long as the
-        // borrow of `self.inner`.
-        let copied = unsafe {
-            checked_copy::copy(self.inner.ptr().add(start), &mut buf[..want], Via::Fastest)
-                .map_err(crate::error::named("MmapReader::read"))?
-        };
-        if copied == 0 && want > 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!(
-                    "MmapReader::read: byte {start} of the map cannot be read: the file ends \
-                     before it (truncated under the map?) or the page is not readable"
-                ),
-            ));
-        }
+        let copied = self
+            .inner
+            .read_at(buf, start, Via::Fastest)
+            .map_err(crate::error::named("MmapReader::read"))?;
         self.position += copied as u64;
         Ok(copied)
     }

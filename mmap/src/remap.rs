@@ -9,6 +9,8 @@ use crate::map::{Mmap, MmapMut, MmapRaw};
 /// By default the map must stay where it is: growing fails with `OutOfMemory` when the addresses
 /// after it are taken. [`RemapOptions::may_move`] lets the kernel move it
 /// ([`MREMAP_MAYMOVE`](mmap_sys::MREMAP_MAYMOVE)).
+///
+/// Availability: Linux and Android, where the target's headers define `MREMAP_MAYMOVE`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[doc(alias = "mremap")]
 #[doc(alias = "MREMAP_MAYMOVE")]
@@ -67,6 +69,8 @@ impl MmapMut {
     /// # }
     /// ```
     ///
+    /// Availability: Linux and Android, where the target's headers define `MREMAP_MAYMOVE`.
+    ///
     /// # Errors
     ///
     /// `InvalidInput` before any call for a `new_len` of 0 or over `isize::MAX`, or an empty map;
@@ -87,6 +91,7 @@ impl MmapMut {
     /// - [`mremap(2)`](https://man7.org/linux/man-pages/man2/mremap.2.html)
     #[doc(alias = "mremap")]
     #[doc(alias = "MREMAP_MAYMOVE")]
+    #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
     pub fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
         // SAFETY: `&mut self`: no reference into the map outlives this call.
         unsafe { self.inner.remap(new_len, options.may_move) }.map_err(crate::error::named("remap"))
@@ -97,6 +102,31 @@ impl Mmap {
     /// Resizes the map to `new_len` bytes: `mremap(2)`, as [`MmapMut::remap`], whose checks it
     /// makes (growing past the end of the file is refused).
     ///
+    /// A map that follows a growing file, such as a log:
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use mman::{Mmap, RemapOptions};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let mut log = tempfile::tempfile()?;
+    /// log.write_all(b"first line\n")?;
+    /// // SAFETY: the temporary file is this process's alone, and only grows: nothing writes the
+    /// // bytes mapped or truncates them.
+    /// let mut map = unsafe { Mmap::map(&log)? };
+    /// log.write_all(b"second line\n")?;
+    /// let grow = RemapOptions::new().may_move(true);
+    /// map.remap(log.metadata()?.len() as usize, grow)?;
+    /// assert_eq!(&map[..], b"first line\nsecond line\n");
+    /// // Past the file's last page: refused, where a read would kill the process with SIGBUS.
+    /// assert!(map.remap(2 * mman::page_size(), grow).is_err());
+    /// assert_eq!(map.len(), 23); // unchanged
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// Availability: Linux and Android, where the target's headers define `MREMAP_MAYMOVE`.
+    ///
     /// # Errors
     ///
     /// As [`MmapMut::remap`].
@@ -106,6 +136,7 @@ impl Mmap {
     /// - [`mremap(2)`](https://man7.org/linux/man-pages/man2/mremap.2.html)
     #[doc(alias = "mremap")]
     #[doc(alias = "MREMAP_MAYMOVE")]
+    #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
     pub fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
         // SAFETY: `&mut self`: no reference into the map outlives this call.
         unsafe { self.inner.remap(new_len, options.may_move) }.map_err(crate::error::named("remap"))
@@ -115,6 +146,8 @@ impl Mmap {
 impl MmapRaw {
     /// Resizes the map to `new_len` bytes: `mremap(2)`, as [`MmapMut::remap`], whose checks it
     /// makes. A map protected so that it cannot be read cannot be grown (the check reads it).
+    ///
+    /// Availability: Linux and Android, where the target's headers define `MREMAP_MAYMOVE`.
     ///
     /// # Errors
     ///
@@ -132,6 +165,7 @@ impl MmapRaw {
     /// - [`mremap(2)`](https://man7.org/linux/man-pages/man2/mremap.2.html)
     #[doc(alias = "mremap")]
     #[doc(alias = "MREMAP_MAYMOVE")]
+    #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
     pub unsafe fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
         // SAFETY: the caller's promise above.
         unsafe { self.inner.remap(new_len, options.may_move) }.map_err(crate::error::named("remap"))

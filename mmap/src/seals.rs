@@ -1,15 +1,19 @@
-//! The seals of a memfd (`fcntl(2)`, `F_ADD_SEALS`), and the check that a file's are those that
-//! fix its contents for good, which `map_sealed` relies on.
+//! The seals of a memfd (`fcntl(2)`, `F_ADD_SEALS`), the check that a file's are those that fix
+//! its contents for good, which `map_sealed` relies on, and the faulting in of a sealed file's
+//! holes, which keeps its maps from raising `SIGBUS`.
 
 use std::io;
 use std::os::fd::BorrowedFd;
 
-use crate::range::invalid;
+use crate::error::invalid;
+use crate::inner::MmapInner;
 use crate::sys;
 
 bitflags::bitflags! {
-    /// The seals of a [`SharedMemory`] (`fcntl(2)`, `F_ADD_SEALS`): what no one, in any process,
-    /// may do to the memory any more. A seal is never removed.
+    /// The seals of a [`SharedMemory`](crate::SharedMemory) (`fcntl(2)`, `F_ADD_SEALS`): what no
+    /// one, in any process, may do to the memory any more. A seal is never removed.
+    ///
+    /// Availability: Linux and Android (memfd seals, Linux 3.17).
     ///
     /// ```
     /// use mman::Seals;
@@ -54,4 +58,37 @@ pub(crate) fn check_sealed(fd: BorrowedFd<'_>) -> io::Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Faults in every page of `map`, a new read-only map of the sealed memfd `fd` from `offset`, if
+/// that range of the file has a hole (a page never written). The kernel allocates such a page at
+/// its first read, and where it cannot account for it (strict overcommit, `vm.overcommit_memory=2`,
+/// at its limit), that read raises `SIGBUS`: so the map fails now instead, and is undone. A page,
+/// once allocated, stays: the seals forbid punching holes and shrinking. A range without holes
+/// (a memfd of huge pages has none: those are faulted in when mapped) is left as it is. Needs
+/// `MADV_POPULATE_READ` (Linux 5.14); before, nothing is done.
+pub(crate) fn fault_in_holes(
+    fd: BorrowedFd<'_>,
+    map: MmapInner,
+    offset: u64,
+) -> io::Result<MmapInner> {
+    let end = offset.saturating_add(map.len() as u64);
+    // Where the holes cannot be found, every page is faulted in.
+    if map.len() == 0 || sys::seek_hole(fd, offset).is_ok_and(|hole| hole >= end) {
+        return Ok(map);
+    }
+    #[cfg(mman_populate)]
+    match map.populate(0, map.len(), crate::inner::Populate::Read) {
+        Ok(()) => {}
+        Err(error) if error.kind() == io::ErrorKind::Unsupported => {}
+        Err(error) => {
+            let why = format!(
+                "the sealed file has holes in {offset}..{end} (pages never written, which the \
+                 kernel allocates at the first read) that cannot all be faulted in (strict \
+                 overcommit at its limit?), where a read would raise SIGBUS; the map is undone"
+            );
+            return Err(sys::explain(error, io::ErrorKind::OutOfMemory, why));
+        }
+    }
+    Ok(map)
 }

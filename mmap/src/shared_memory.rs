@@ -3,7 +3,9 @@
 use std::ffi::CString;
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::process::CommandExt;
+use std::process::Command;
 
 use crate::desc::{MmapAsRawDesc, MmapRawDescriptor};
 use crate::map::{Mmap, MmapMut, MmapRaw};
@@ -15,7 +17,9 @@ use mmap_sys as c;
 
 /// Memory that processes share: an anonymous file made by `memfd_create(2)` (Linux 3.17), which
 /// lives in RAM (or swap) and has no name in any file system. Its descriptor is handed to another
-/// process (inherited by a child, or sent over a Unix socket), which maps the same pages.
+/// process, which maps the same pages: to a child started with `std::process::Command` by
+/// [`SharedMemory::share_with`] (the child takes it with [`SharedMemory::from_inherited`]; the
+/// example `shared_memory_child` does both), or to any process over a Unix socket.
 ///
 /// It can be sealed ([`SharedMemory::add_seals`]): once sealed against shrinking and writing, its
 /// contents can never change, and [`SharedMemory::map_sealed`] maps it read-only without `unsafe`.
@@ -36,6 +40,9 @@ use mmap_sys as c;
 /// # Ok(())
 /// # }
 /// ```
+///
+/// Availability: Linux and Android (`memfd_create`, Linux 3.17; seals from 3.17,
+/// `Seals::FUTURE_WRITE` from 5.1).
 #[derive(Debug)]
 #[doc(alias = "memfd_create")]
 #[doc(alias = "memfd")]
@@ -47,7 +54,7 @@ impl SharedMemory {
     /// Makes `len` bytes of zeroed shared memory: `memfd_create(name, MFD_CLOEXEC |
     /// MFD_ALLOW_SEALING)`, then `ftruncate(len)`. `name` is shown in `/proc/<pid>/fd` as
     /// `memfd:<name>`; it need not be unique. The descriptor is closed on `exec` (`MFD_CLOEXEC`):
-    /// pass it to a child explicitly.
+    /// hand it to a child with [`SharedMemory::share_with`].
     ///
     /// # Errors
     ///
@@ -226,6 +233,114 @@ impl SharedMemory {
     #[doc(alias = "mmap")]
     pub fn map_sealed(&self) -> io::Result<Mmap> {
         MmapOptions::new().map_sealed(&self.file)
+    }
+
+    /// Hands the memory to the processes `command` starts: each gets it at the descriptor number
+    /// returned, which it is told in an argument or the environment, and takes with
+    /// [`SharedMemory::from_inherited`]. In this process the memory stays close-on-exec
+    /// (`MFD_CLOEXEC`): `command` keeps a descriptor of its own (`fcntl(F_DUPFD_CLOEXEC, 3)`,
+    /// numbered above the standard streams, closed when `command` is dropped), which a
+    /// [`pre_exec`](std::os::unix::process::CommandExt::pre_exec) hook makes inheritable in the
+    /// child alone, between its `fork` and `exec` (`fcntl(F_SETFD, 0)`).
+    ///
+    /// Why a hook: the usual way, a duplicate without `FD_CLOEXEC` kept open until the child is
+    /// spawned, reaches every child that any thread of the process starts meanwhile, which can
+    /// then read and write the memory and keep it alive; here only `command`'s children get it.
+    /// The price is std's: a `Command` with a `pre_exec` hook is started with `fork` and `exec`
+    /// rather than `posix_spawn`, which costs more in a process with much memory mapped (the
+    /// kernel copies its page tables). Another hook that puts a descriptor at the same number
+    /// replaces this one.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::process::Command;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let memory = mman::SharedMemory::create("greeting", 4096)?;
+    /// memory.as_file().write_all(b"hello")?;
+    /// let mut command = Command::new("sh");
+    /// let fd = memory.share_with(&mut command)?;
+    /// // The child reads the memory at the number it inherited (a Rust child would map it: see
+    /// // `SharedMemory::from_inherited`).
+    /// let output = command.arg("-c").arg(format!("head -c 5 /proc/self/fd/{fd}")).output()?;
+    /// assert_eq!(output.stdout, b"hello");
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The error of `fcntl(F_DUPFD_CLOEXEC)`, e.g. `EMFILE` at `RLIMIT_NOFILE`. The hook's own
+    /// error, in the child, comes back from `Command::spawn`.
+    ///
+    /// # References
+    ///
+    /// - [`fcntl(2)`](https://man7.org/linux/man-pages/man2/fcntl.2.html)
+    /// - [`execve(2)`](https://man7.org/linux/man-pages/man2/execve.2.html) ("File descriptors
+    ///   open in the calling process image remain open in the new process image, except for those
+    ///   for which the close-on-exec flag is set")
+    #[doc(alias = "FD_CLOEXEC")]
+    #[doc(alias = "F_SETFD")]
+    #[doc(alias = "pre_exec")]
+    pub fn share_with(&self, command: &mut Command) -> io::Result<RawFd> {
+        let fd = sys::dup_above_stdio(self.file.as_fd())
+            .map_err(crate::error::named("SharedMemory::share_with"))?;
+        let number = fd.as_raw_fd();
+        // SAFETY: the hook runs in the child between `fork` and `exec`, where only
+        // async-signal-safe calls may be made: it makes one (`fcntl`), allocates nothing and takes
+        // no lock. It owns `fd`, so the number names this memory for as long as `command` lives.
+        unsafe {
+            command.pre_exec(move || sys::keep_open_across_exec(fd.as_fd()));
+        }
+        Ok(number)
+    }
+
+    /// Takes the memory a parent process handed to this one with [`SharedMemory::share_with`], at
+    /// descriptor `fd` (the number `share_with` returned, passed in an argument or the
+    /// environment), and makes it close-on-exec again (`fcntl(fd, F_SETFD, FD_CLOEXEC)`), so that
+    /// this process's own children do not inherit it. Any file works, as with `From<OwnedFd>`;
+    /// only a memfd can be sealed.
+    ///
+    /// ```no_run
+    /// # fn main() -> std::io::Result<()> {
+    /// // In the child: the number its parent passed as the first argument.
+    /// let fd = std::env::args().nth(1).and_then(|n| n.parse().ok()).expect("a descriptor");
+    /// // SAFETY: the parent handed this descriptor to this process (`share_with`), and nothing
+    /// // else here owns it.
+    /// let memory = unsafe { mman::SharedMemory::from_inherited(fd)? };
+    /// let map = memory.map_raw()?;
+    /// println!("{} bytes shared", map.len());
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` before any call for a negative `fd`, and (`EBADF`) when `fd` is not open:
+    /// the parent did not hand it on, or an `exec` since closed it.
+    ///
+    /// # Safety
+    ///
+    /// `fd` was handed to this process for it to own, as [`FromRawFd::from_raw_fd`] requires:
+    /// nothing else in the process uses or closes it. The memory then closes it when dropped.
+    ///
+    /// # References
+    ///
+    /// - [`fcntl(2)`](https://man7.org/linux/man-pages/man2/fcntl.2.html)
+    #[doc(alias = "FD_CLOEXEC")]
+    pub unsafe fn from_inherited(fd: RawFd) -> io::Result<SharedMemory> {
+        crate::error::in_call("SharedMemory::from_inherited", || {
+            if fd < 0 {
+                return Err(invalid(format_args!(
+                    "file descriptor {fd} is not a descriptor (negative)"
+                )));
+            }
+            sys::close_on_exec(fd)?;
+            // SAFETY: `fd` is open (`fcntl` succeeded), and the caller hands it to this function
+            // to own.
+            let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+            Ok(SharedMemory::from(fd))
+        })
     }
 
     /// The memory as a `File`, to read or write it with `std::io` or hand its descriptor on.

@@ -72,7 +72,7 @@ fn check_maps(what: &str, start: usize, end: usize, maps: &str) -> io::Result<()
 }
 
 /// Start, end and path of a line of `/proc/self/maps`.
-fn parse_line(line: &str) -> Option<(usize, usize, &str)> {
+pub(crate) fn parse_line(line: &str) -> Option<(usize, usize, &str)> {
     let (range, rest) = line.split_once(' ')?;
     let (from, to) = range.split_once('-')?;
     // The path is the sixth field; it may hold spaces, and may be missing.
@@ -93,7 +93,7 @@ fn parse_line(line: &str) -> Option<(usize, usize, &str)> {
 /// read (another thread unmapped it) does not.
 fn grows_down(start: usize) -> bool {
     let header = format!("{start:x}-");
-    let flags = with_proc_text(&SMAPS, "/proc/self/smaps", |smaps| {
+    let flags = with_smaps(|smaps| {
         let mut lines = smaps.lines().skip_while(|line| !line.starts_with(&header));
         lines.next()?;
         let flags = lines
@@ -118,6 +118,11 @@ thread_local! {
     static SMAPS: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
+/// Reads `/proc/self/smaps` (into this thread's buffer) and gives its text to `with`.
+pub(crate) fn with_smaps<R>(with: impl FnOnce(&str) -> R) -> io::Result<R> {
+    with_proc_text(&SMAPS, "/proc/self/smaps", with)
+}
+
 /// Reads the file at `path` into `buffer` (or, should it be in use, a new one) and gives its text
 /// to `with`.
 fn with_proc_text<R>(
@@ -136,20 +141,10 @@ fn with_proc_text<R>(
     })
 }
 
-/// The soft `RLIMIT_STACK` in bytes, read at each check (`setrlimit` may change it); `None` when
-/// unlimited, or unknown.
+/// The soft `RLIMIT_STACK` in bytes; `None` when unlimited, or unknown.
 fn stack_limit() -> Option<usize> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
-    if unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut limit) } != 0
-        || limit.rlim_cur == libc::RLIM_INFINITY
-    {
-        return None;
-    }
-    usize::try_from(limit.rlim_cur).ok()
+    let limit = sys::soft_limit(sys::Limit::Stack).ok()??;
+    usize::try_from(limit).ok()
 }
 
 /// The kernel's stack guard gap in bytes: `stack_guard_gap=` (in pages) on the kernel's command

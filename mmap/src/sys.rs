@@ -273,21 +273,46 @@ pub(crate) unsafe fn mlock(ptr: *mut c_void, len: usize) -> io::Result<()> {
     })
 }
 
-/// `mlock2(ptr, len, MLOCK_ONFAULT)`.
+/// `mlock2(ptr, len, MLOCK_ONFAULT)`. Where the kernel has no `mlock2` (Linux before 4.4, or a
+/// seccomp filter that answers `ENOSYS`), the error is the kernel's `ENOSYS` (`Unsupported`), not
+/// the `EINVAL` glibc's wrapper makes of it.
 ///
 /// # Safety
 ///
 /// `ptr..ptr + len` is mapped.
 #[cfg(mman_has = "MLOCK_ONFAULT")]
 pub(crate) unsafe fn mlock_on_fault(ptr: *mut c_void, len: usize) -> io::Result<()> {
-    // SAFETY: locking does not change memory contents; the range is mapped (caller).
-    let ret = unsafe { c::mlock2(ptr, len, c::MLOCK_ONFAULT) };
-    check(ret, || {
+    let what = || {
         format!(
             "mlock2(MLOCK_ONFAULT) of {len} bytes at {ptr:p} (RLIMIT_MEMLOCK: {})",
             memlock_limit()
         )
+    };
+    // SAFETY: locking does not change memory contents; the range is mapped (caller).
+    let ret = unsafe { c::mlock2(ptr, len, c::MLOCK_ONFAULT) };
+    check(ret, what).map_err(|error| {
+        // The range is checked and the flag known since `mlock2` itself, so `EINVAL` here is
+        // glibc's word for `ENOSYS`: the kernel, asked directly to lock nothing, tells which.
+        #[cfg(target_os = "linux")]
+        if errno(&error) == Some(libc::EINVAL) && !kernel_has_mlock2(ptr) {
+            let why = format!(
+                "mlock2(MLOCK_ONFAULT) of {len} bytes at {ptr:p}: the kernel has no mlock2 \
+                 (Linux 4.4), or a seccomp filter denies it"
+            );
+            let enosys = io::Error::from_raw_os_error(libc::ENOSYS);
+            return explain(enosys, io::ErrorKind::Unsupported, why);
+        }
+        error
     })
+}
+
+/// Whether the kernel has the `mlock2` system call: the call itself (not glibc's wrapper), locking
+/// 0 bytes at `ptr`, fails with `ENOSYS` where it has not.
+#[cfg(all(mman_has = "MLOCK_ONFAULT", target_os = "linux"))]
+fn kernel_has_mlock2(ptr: *mut c_void) -> bool {
+    // SAFETY: locking 0 bytes changes nothing; the arguments are plain values.
+    let ret = unsafe { libc::syscall(libc::SYS_mlock2, ptr, 0usize, 0 as c_int) };
+    ret == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ENOSYS)
 }
 
 /// `munlock(ptr, len)`.
@@ -345,7 +370,8 @@ pub(crate) unsafe fn mremap(
 /// Copies `buf.len()` bytes from `src` of this process into `buf`, through the kernel, which checks
 /// every page: a page it cannot read (past the end of a truncated file, or not readable) stops the
 /// copy where a plain read would raise `SIGBUS` or `SIGSEGV`. Returns how many bytes were copied:
-/// fewer than `buf.len()` only when such a page was reached.
+/// fewer than `buf.len()` only when such a page was reached, or a call failed after some were
+/// copied (the error is returned only when none was, as `pread` does).
 ///
 /// On Linux and Android, one call: `process_vm_readv(getpid(), ...)`. Elsewhere,
 /// [`copy_through_pipe`].
@@ -386,7 +412,9 @@ pub(crate) unsafe fn copy_checked(src: *const u8, buf: &mut [u8]) -> io::Result<
             n if n > 0 => done += n as usize,
             _ => {
                 let error = io::Error::last_os_error();
-                if error.raw_os_error() == Some(libc::EFAULT) {
+                // A page that cannot be read ends the copy; so does any error once bytes were
+                // copied, as `pread` returns them: the next copy, from there, gets the error.
+                if error.raw_os_error() == Some(libc::EFAULT) || done > 0 {
                     break;
                 }
                 let what = format!("process_vm_readv of {} bytes at {src:p}", buf.len());
@@ -427,7 +455,9 @@ pub(crate) unsafe fn copy_through_pipe(src: *const u8, buf: &mut [u8]) -> io::Re
         // cannot read is `EFAULT`, not a fault.
         let written = unsafe { libc::write(write_end.as_raw_fd(), from.cast(), chunk) };
         if written <= 0 {
-            if io::Error::last_os_error().raw_os_error() == Some(libc::EFAULT) {
+            // As `copy_checked` on Linux: an unreadable page, or an error once bytes were copied,
+            // ends the copy.
+            if io::Error::last_os_error().raw_os_error() == Some(libc::EFAULT) || done > 0 {
                 break;
             }
             return Err(failed("write"));
@@ -479,20 +509,107 @@ fn nonblocking_pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)
     Ok(ends)
 }
 
-/// The soft `RLIMIT_MEMLOCK`, for the messages of failed locks: `ENOMEM` and `EPERM` there mean
-/// the limit was reached.
-fn memlock_limit() -> String {
+/// A resource limit the crate reads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Limit {
+    /// `RLIMIT_MEMLOCK`: the bytes a process may lock.
+    MemLock,
+    /// `RLIMIT_STACK`: the size the main thread's stack may grow to.
+    Stack,
+}
+
+/// The soft limit in bytes, read at each call (`setrlimit` may change it): `getrlimit`; `None`
+/// when unlimited.
+pub(crate) fn soft_limit(which: Limit) -> io::Result<Option<u64>> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
     // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
-    match unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) } {
-        0 if limit.rlim_cur == libc::RLIM_INFINITY => "unlimited".to_owned(),
-        0 => format!("{} bytes", limit.rlim_cur),
-        _ => "unknown".to_owned(),
+    let ret = unsafe {
+        match which {
+            Limit::MemLock => libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit),
+            Limit::Stack => libc::getrlimit(libc::RLIMIT_STACK, &mut limit),
+        }
+    };
+    check(ret, || format!("getrlimit({which:?})"))?;
+    #[allow(clippy::unnecessary_cast)] // `rlim_t` is 32 bits on some targets
+    Ok((limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur as u64))
+}
+
+/// The soft `RLIMIT_MEMLOCK`, for the messages of failed locks: `ENOMEM` and `EPERM` there mean
+/// the limit was reached.
+fn memlock_limit() -> String {
+    match soft_limit(Limit::MemLock) {
+        Ok(None) => "unlimited".to_owned(),
+        Ok(Some(bytes)) => format!("{bytes} bytes"),
+        Err(_) => "unknown".to_owned(),
     }
 }
+
+/// Whether the kernel lets this process lock memory past `RLIMIT_MEMLOCK` (`limit` bytes): whether
+/// it has `CAP_IPC_LOCK` as the kernel counts it (in the initial user namespace: a process that is
+/// root in a user namespace of its own shows the capability in `CapEff` of `/proc/self/status`,
+/// and the kernel still holds it to the limit). Asked of the kernel itself, by locking an
+/// inaccessible reservation one page larger than the limit, then unmapping it: with `mlock2`
+/// and `MLOCK_ONFAULT`, which faults nothing in; where that is missing (before Linux 4.4, or
+/// headers without it), with `mlock` of it made readable, which maps the shared zero page (page
+/// tables only, so only up to [`MLOCK_PROBE_MAX`]). `false` where it cannot be asked.
+pub(crate) fn may_lock_past(limit: u64) -> bool {
+    let Some(len) = usize::try_from(limit)
+        .ok()
+        .and_then(|limit| limit.checked_add(page_size()))
+    else {
+        return false;
+    };
+    let flags = c::MAP_PRIVATE | c::MAP_ANONYMOUS;
+    // SAFETY: a new mapping where the kernel picks: no memory in use changes.
+    let ptr = unsafe { c::mmap(std::ptr::null_mut(), len, c::PROT_NONE, flags, -1, 0) };
+    if ptr == c::MAP_FAILED {
+        return false;
+    }
+    // SAFETY: the reservation just made, to which nothing refers.
+    let locked = unsafe { lock_on_fault(ptr, len) };
+    let locked = locked.unwrap_or_else(|| {
+        len <= MLOCK_PROBE_MAX
+            // SAFETY: the reservation just made, to which nothing refers; reading it reads zeros.
+            && unsafe { c::mprotect(ptr, len, c::PROT_READ) } == 0
+            // SAFETY: the reservation just made; locking it maps the zero page.
+            && unsafe { c::mlock(ptr, len) } == 0
+    });
+    // SAFETY: the reservation just made, to which nothing refers.
+    unsafe { c::munmap(ptr, len) };
+    locked
+}
+
+/// `mlock2(ptr, len, MLOCK_ONFAULT)`, for [`may_lock_past`]: whether it locked (`false` when the
+/// limit refused it), or `None` where `mlock2` cannot answer (a kernel before 4.4, or headers
+/// without `MLOCK_ONFAULT`).
+///
+/// # Safety
+///
+/// `ptr..ptr + len` is a mapping of the caller's, to which nothing else refers.
+unsafe fn lock_on_fault(ptr: *mut c_void, len: usize) -> Option<bool> {
+    #[cfg(mman_has = "MLOCK_ONFAULT")]
+    {
+        // SAFETY: the caller's mapping; locking on fault faults nothing in.
+        match unsafe { c::mlock2(ptr, len, c::MLOCK_ONFAULT) } {
+            0 => Some(true),
+            _ => match io::Error::last_os_error().raw_os_error() {
+                Some(libc::ENOMEM | libc::EPERM) => Some(false),
+                _ => None,
+            },
+        }
+    }
+    #[cfg(not(mman_has = "MLOCK_ONFAULT"))]
+    {
+        let _ = (ptr, len);
+        None
+    }
+}
+
+/// The largest reservation [`may_lock_past`] locks with `mlock`: 1 GiB, 2 MiB of page tables.
+const MLOCK_PROBE_MAX: usize = 1 << 30;
 
 /// `mlockall(flags)`; `names` spells the flags, for the message.
 pub(crate) fn mlockall(flags: c_int, names: &str) -> io::Result<()> {
@@ -537,6 +654,30 @@ pub(crate) fn get_seals(fd: BorrowedFd<'_>) -> io::Result<c_int> {
     Ok(seals)
 }
 
+/// `lseek(fd, offset, SEEK_HOLE)`: where the first hole at or after `offset` starts (the file's
+/// end where it has none; files that do not track holes have none). `lseek64` on glibc, whose
+/// 32-bit targets' `lseek` takes a 32-bit offset.
+#[cfg(mman_memfd)]
+pub(crate) fn seek_hole(fd: BorrowedFd<'_>, offset: u64) -> io::Result<u64> {
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    use libc::{lseek, off_t};
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    use libc::{lseek64 as lseek, off64_t as off_t};
+    let at = off_t::try_from(offset)
+        .map_err(|_| crate::error::invalid(format_args!("offset {offset} is past off_t")))?;
+    // SAFETY: SEEK_HOLE moves the borrowed descriptor's offset, which no map depends on.
+    let hole = unsafe { lseek(fd.as_raw_fd(), at, libc::SEEK_HOLE) };
+    if hole < 0 {
+        return Err(last_error(|| {
+            format!(
+                "lseek(SEEK_HOLE) at offset {offset} of file descriptor {}",
+                fd.as_raw_fd()
+            )
+        }));
+    }
+    Ok(hole as u64)
+}
+
 /// `fcntl(fd, F_ADD_SEALS, seals)`.
 #[cfg(mman_memfd)]
 pub(crate) fn add_seals(fd: BorrowedFd<'_>, seals: c_int) -> io::Result<()> {
@@ -548,6 +689,50 @@ pub(crate) fn add_seals(fd: BorrowedFd<'_>, seals: c_int) -> io::Result<()> {
                 "fcntl(F_ADD_SEALS, {seals:#x}) of file descriptor {}",
                 fd.as_raw_fd()
             )
+        }));
+    }
+    Ok(())
+}
+
+/// `fcntl(fd, F_DUPFD_CLOEXEC, 3)`: a descriptor of the same file, close-on-exec, numbered 3 or
+/// above, so that it is none of the standard streams a child's `stdin`, `stdout` or `stderr` may
+/// be put on.
+#[cfg(mman_memfd)]
+pub(crate) fn dup_above_stdio(fd: BorrowedFd<'_>) -> io::Result<std::os::fd::OwnedFd> {
+    // SAFETY: F_DUPFD_CLOEXEC makes a new descriptor of an open one, borrowed for the call; it
+    // changes no memory.
+    let new = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) };
+    if new < 0 {
+        return Err(last_error(|| {
+            format!(
+                "fcntl(F_DUPFD_CLOEXEC, 3) of file descriptor {}",
+                fd.as_raw_fd()
+            )
+        }));
+    }
+    // SAFETY: the kernel just returned this descriptor, and nothing else owns it.
+    Ok(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(new) })
+}
+
+/// `fcntl(fd, F_SETFD, 0)`: `fd` stays open across `exec`. For a child between `fork` and `exec`,
+/// where only async-signal-safe calls may be made: it makes one, allocates nothing, and its error
+/// is the bare OS error (no message, which would allocate), which `Command::spawn` returns.
+#[cfg(mman_memfd)]
+pub(crate) fn keep_open_across_exec(fd: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: F_SETFD changes a flag of an open descriptor, borrowed for the call; no memory.
+    if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, 0) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `fcntl(fd, F_SETFD, FD_CLOEXEC)`: `fd` is closed on `exec`. `EBADF` when it is not open.
+#[cfg(mman_memfd)]
+pub(crate) fn close_on_exec(fd: std::os::fd::RawFd) -> io::Result<()> {
+    // SAFETY: F_SETFD changes a flag of a descriptor, or fails with EBADF; no memory.
+    if unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } != 0 {
+        return Err(last_error(|| {
+            format!("fcntl(F_SETFD, FD_CLOEXEC) of file descriptor {fd}")
         }));
     }
     Ok(())

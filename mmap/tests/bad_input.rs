@@ -24,20 +24,20 @@ struct Case {
     name: &'static str,
     call: Box<dyn Fn() -> io::Result<()>>,
     kind: ErrorKind,
-    words: &'static [&'static str],
+    words: Vec<String>,
 }
 
 fn case(
     name: &'static str,
     kind: ErrorKind,
-    words: &'static [&'static str],
+    words: &[&str],
     call: impl Fn() -> io::Result<()> + 'static,
 ) -> Case {
     Case {
         name,
         call: Box::new(call),
         kind,
-        words,
+        words: words.iter().map(|word| word.to_string()).collect(),
     }
 }
 
@@ -99,9 +99,10 @@ fn cases() -> Vec<Case> {
     let f = |file: &std::rc::Rc<File>| std::rc::Rc::clone(file);
     let map = std::rc::Rc::new(MmapMut::map_anon(page).unwrap());
     let m = |map: &std::rc::Rc<MmapMut>| std::rc::Rc::clone(map);
-    let outside: &'static [&'static str] = &["range", "outside the map of 4096 bytes"];
+    let one_page = format!("outside the map of {page} bytes");
+    let outside: &[&str] = &["range", &one_page];
     let read_only_path = tempfile::NamedTempFile::new().unwrap();
-    read_only_path.as_file().write_all(&[0; 4096]).unwrap();
+    read_only_path.as_file().write_all(&vec![0; page]).unwrap();
     let read_only = File::open(read_only_path.path()).unwrap();
     let closed = closed_fd();
 
@@ -174,7 +175,7 @@ fn cases() -> Vec<Case> {
             "map_mut of a read-only file",
             ErrorKind::PermissionDenied,
             &[
-                "map_mut: mmap of 4096 bytes at offset 0",
+                &format!("map_mut: mmap of {page} bytes at offset 0"),
                 "Permission denied",
             ],
             move || {
@@ -259,9 +260,9 @@ fn cases() -> Vec<Case> {
             "MAP_FIXED as an extra flag",
             ErrorKind::InvalidInput,
             &["map_anon:", "flags", "MAP_FIXED"],
-            || {
+            move || {
                 MmapOptions::new()
-                    .len(4096)
+                    .len(page)
                     .flags(MapFlags::from_bits_retain(mmap_sys::MAP_FIXED))
                     .map_anon()
                     .map(drop)
@@ -332,12 +333,38 @@ fn cases() -> Vec<Case> {
             },
         ),
         case(
-            "read_at past the end of the map",
+            "read_at past isize::MAX",
             ErrorKind::InvalidInput,
-            &["read_at:", "range 4097..4097", "outside the map"],
+            &["read_at:", "offset 9223372036854775808", "past isize::MAX"],
             {
                 let map = m(&map);
-                move || map.read_at(&mut [0; 4], page + 1).map(drop)
+                move || map.read_at(&mut [0; 4], isize::MAX as usize + 1).map(drop)
+            },
+        ),
+        case(
+            "read_exact_at past isize::MAX",
+            ErrorKind::InvalidInput,
+            &[
+                "read_exact_at:",
+                "offset 18446744073709551615",
+                "past isize::MAX",
+            ],
+            {
+                let map = m(&map);
+                move || map.read_exact_at(&mut [0; 4], usize::MAX)
+            },
+        ),
+        case(
+            "read_exact_at past the end of the map",
+            ErrorKind::UnexpectedEof,
+            &[
+                "read_exact_at:",
+                "bytes 4095..4099",
+                "past the end of the map (4096 bytes)",
+            ],
+            {
+                let map = m(&map);
+                move || map.read_exact_at(&mut [0; 4], page - 1)
             },
         ),
         case(
@@ -371,8 +398,8 @@ fn cases() -> Vec<Case> {
             "a read-only map of memory that may still change",
             ErrorKind::InvalidInput,
             &["map_sealed:", "seals", "lack"],
-            || {
-                SharedMemory::create("bad-input", 4096)?
+            move || {
+                SharedMemory::create("bad-input", page as u64)?
                     .map_sealed()
                     .map(drop)
             },
@@ -381,7 +408,14 @@ fn cases() -> Vec<Case> {
             "a shared memory name with a NUL byte",
             ErrorKind::InvalidInput,
             &["SharedMemory::create:", "name", "NUL"],
-            || SharedMemory::create("a\0b", 4096).map(drop),
+            move || SharedMemory::create("a\0b", page as u64).map(drop),
+        ),
+        case(
+            "shared memory inherited at a negative descriptor",
+            ErrorKind::InvalidInput,
+            &["SharedMemory::from_inherited:", "-1", "negative"],
+            // SAFETY: refused before any call: nothing is taken.
+            || unsafe { SharedMemory::from_inherited(-1) }.map(drop),
         ),
     ];
     // The cases of features the host's headers may lack.
@@ -400,9 +434,9 @@ fn cases() -> Vec<Case> {
         "a huge page size that cannot be encoded",
         ErrorKind::InvalidInput,
         &["map_anon:", "2^64", "cannot be encoded"],
-        || {
+        move || {
             MmapOptions::new()
-                .len(4096)
+                .len(page)
                 .huge(Some(64))
                 .map_anon()
                 .map(drop)
@@ -417,7 +451,7 @@ fn cases() -> Vec<Case> {
             let file = f(&file);
             move || {
                 MmapOptions::new()
-                    .len(4096)
+                    .len(page)
                     .huge(Some(21))
                     .map_raw(&*file)
                     .map(drop)
@@ -425,30 +459,36 @@ fn cases() -> Vec<Case> {
         },
     ));
     #[cfg(mman_huge)]
-    cases.push(case(
-        "a huge page offset that is not a multiple of the size",
-        ErrorKind::InvalidInput,
-        &["map_raw:", "offset 4096", "multiple of the huge page size"],
-        || {
-            // A memfd of huge pages, which needs none reserved until it is mapped.
-            let flags = mmap_sys::MFD_HUGETLB | mmap_sys::MFD_CLOEXEC;
-            // SAFETY: the name is NUL-terminated.
-            let fd = unsafe { libc::memfd_create(c"huge".as_ptr(), flags) };
-            assert!(
-                fd >= 0,
-                "memfd_create(MFD_HUGETLB): {}",
-                std::io::Error::last_os_error()
-            );
-            use std::os::fd::{FromRawFd, OwnedFd};
-            // SAFETY: the kernel just returned this descriptor, owned by nothing else.
-            let memfd = unsafe { OwnedFd::from_raw_fd(fd) };
-            MmapOptions::new()
-                .len(4096)
-                .offset(4096)
-                .map_raw(&memfd)
-                .map(drop)
-        },
-    ));
+    if common::huge_pages_offered("a huge page offset that is not a multiple of the size") {
+        cases.push(case(
+            "a huge page offset that is not a multiple of the size",
+            ErrorKind::InvalidInput,
+            &[
+                "map_raw:",
+                &format!("offset {page}"),
+                "multiple of the huge page size",
+            ],
+            move || {
+                // A memfd of huge pages, which needs none reserved until it is mapped.
+                let flags = mmap_sys::MFD_HUGETLB | mmap_sys::MFD_CLOEXEC;
+                // SAFETY: the name is NUL-terminated.
+                let fd = unsafe { libc::memfd_create(c"huge".as_ptr(), flags) };
+                assert!(
+                    fd >= 0,
+                    "memfd_create(MFD_HUGETLB): {}",
+                    std::io::Error::last_os_error()
+                );
+                use std::os::fd::{FromRawFd, OwnedFd};
+                // SAFETY: the kernel just returned this descriptor, owned by nothing else.
+                let memfd = unsafe { OwnedFd::from_raw_fd(fd) };
+                MmapOptions::new()
+                    .len(page)
+                    .offset(page as u64)
+                    .map_raw(&memfd)
+                    .map(drop)
+            },
+        ));
+    }
     #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
     cases.push(case(
         "a fixed placement over an existing map",
@@ -462,7 +502,7 @@ fn cases() -> Vec<Case> {
             let map = m(&map);
             move || {
                 MmapOptions::new()
-                    .len(4096)
+                    .len(page)
                     .fixed_no_replace(map.as_ptr() as usize)
                     .map_anon()
                     .map(drop)
@@ -474,9 +514,9 @@ fn cases() -> Vec<Case> {
         "a fixed placement at an unaligned address",
         ErrorKind::InvalidInput,
         &["map_anon:", "fixed_no_replace", "0x1001"],
-        || {
+        move || {
             MmapOptions::new()
-                .len(4096)
+                .len(page)
                 .fixed_no_replace(0x1001)
                 .map_anon()
                 .map(drop)
@@ -494,29 +534,37 @@ fn cases() -> Vec<Case> {
         },
     ));
     // 64 KiB pages exist on arm64, not on x86-64: a size the system does not offer is refused
-    // before the map, naming the sizes it does offer.
-    #[cfg(all(
-        mman_has = "MAP_HUGE_64KB",
-        mman_has = "MAP_HUGE_SHIFT",
-        mman_has = "MAP_HUGE_MASK"
-    ))]
-    if !mman::HugePageSize::available()
-        .unwrap()
-        .iter()
-        .any(|pool| pool.size.bytes() == 1 << 16)
+    // before the map, naming the sizes it does offer; a kernel that offers none refuses every size.
+    #[cfg(all(mman_huge, mman_has = "MAP_HUGE_64KB"))]
     {
-        cases.push(case(
-            "a huge page size the system does not offer",
-            ErrorKind::InvalidInput,
-            &["map_anon:", "64 KiB", "not one this system offers"],
-            || {
-                MmapOptions::new()
-                    .len(4096)
-                    .huge_page_size(mman::HugePageSize::HUGE_64KB)
-                    .map_anon()
-                    .map(drop)
-            },
-        ));
+        let huge_64kb = move || {
+            MmapOptions::new()
+                .len(page)
+                .huge_page_size(mman::HugePageSize::HUGE_64KB)
+                .map_anon()
+                .map(drop)
+        };
+        if !common::huge_pages_offered(
+            "a size the system does not offer, refused by name (here every size is Unsupported)",
+        ) {
+            cases.push(case(
+                "a huge page size where the kernel offers none",
+                ErrorKind::Unsupported,
+                &["map_anon:", "huge pages: cannot list"],
+                huge_64kb,
+            ));
+        } else if !mman::HugePageSize::available()
+            .unwrap()
+            .iter()
+            .any(|pool| pool.size.bytes() == 1 << 16)
+        {
+            cases.push(case(
+                "a huge page size the system does not offer",
+                ErrorKind::InvalidInput,
+                &["map_anon:", "64 KiB", "not one this system offers"],
+                huge_64kb,
+            ));
+        }
     }
     cases
 }
@@ -544,7 +592,7 @@ fn every_bad_input_gets_its_error_and_maps_nothing() {
         let after = mappings();
         assert_eq!(error.kind(), case.kind, "{}: {error}", case.name);
         let message = error.to_string();
-        for word in case.words {
+        for word in &case.words {
             assert!(
                 message.contains(word),
                 "{}: {message:?} does not say {word:?}",

@@ -1,64 +1,32 @@
 //! The checked copy of `read_at` and `MmapReader`: on x86-64 and aarch64 Linux a fault-fixup copy
 //! with a `SIGBUS`/`SIGSEGV` handler, elsewhere `process_vm_readv`. It gives the same results as the
-//! kernel's copy at every edge, survives a file truncated and extended under it while threads
-//! copy, and leaves every other fault as it was: handlers installed before or after it still get
-//! theirs, std's stack-overflow message still appears, and a plain read of a truncated map still
-//! dies of `SIGBUS`. The tests that install handlers or die run in a child process.
+//! kernel's copy at every edge, and survives a file truncated and extended under it while threads
+//! copy. How the handler lives with the process's other signal handlers is `fault_handler.rs`'s.
 
 mod common;
 
-use std::hint::black_box;
 use std::io::{ErrorKind, Read, Seek, SeekFrom};
-use std::os::unix::process::ExitStatusExt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use common::pattern_byte as pattern;
+use common::{failed_byte, pattern_file, truncated_map};
 use mman::{page_size, Mmap, MmapOptions, Protection};
-
-/// The byte at `index` of the test files: never 0, so a 0 read is a page the file no longer
-/// backs (zeros after a truncation and an extension), never a pattern byte.
-fn pattern(index: usize) -> u8 {
-    (index % 251) as u8 + 1
-}
-
-/// A temporary file of `len` pattern bytes.
-fn pattern_file(len: usize) -> tempfile::NamedTempFile {
-    common::named_file_of(&(0..len).map(pattern).collect::<Vec<u8>>())
-}
-
-/// A map of `pages` pattern pages, every page read in, then the file truncated to `keep` bytes
-/// from another handle. Not kept past a test; the bytes past `keep` are read only by checked
-/// copies (or, in the tests that die of it, on purpose).
-fn truncated_map(pages: usize, keep: usize) -> (tempfile::NamedTempFile, Mmap) {
-    let file = pattern_file(pages * page_size());
-    // SAFETY: truncated below on purpose; see above.
-    let map = unsafe { Mmap::map(file.as_file()).unwrap() };
-    assert_eq!(
-        map[pages * page_size() - 1],
-        pattern(pages * page_size() - 1)
-    );
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(file.path())
-        .unwrap()
-        .set_len(keep as u64)
-        .unwrap();
-    (file, map)
-}
 
 /// The lengths the copy routine treats differently (0..16 in 8-, 4- and 1-byte moves, 16..=64 in
 /// overlapping 16-byte moves, up to 2 KiB in a loop, then `rep movsb`), each side of every limit.
+/// The tests add the page's edges, whatever the page size.
 const LENS: &[usize] = &[
     0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 1000, 2047, 2048,
-    2049, 4095, 4096, 4097,
+    2049,
 ];
 
 /// The handler is installed exactly where the build has the fault-fixup copy: x86-64 and aarch64
 /// Linux and Android (64-bit pointers), unless built with `--cfg mman_no_fault_handler`, the
-/// user's opt-out. The opt-out must
-/// hold however the build was reached: `.ci/run` also runs this test after adding the `cfg` to a
-/// `--target` build that Cargo 1.77 already made without it (whose build script Cargo does not
-/// run again: a capability the build script derives from the `cfg` would stay as it was).
+/// user's opt-out. The opt-out must hold however the build was reached: `.ci/run` also runs this
+/// test after adding the `cfg` to a `--target` build that Cargo 1.77 already made without it
+/// (whose build script Cargo does not run again: a capability the build script derives from the
+/// `cfg` would stay as it was).
 #[test]
 fn the_fault_handler_is_installed_exactly_where_the_build_has_it() {
     let expected = cfg!(all(
@@ -98,9 +66,15 @@ fn checked_reads_make_no_system_call_where_the_build_has_the_routine() {
     for &len in LENS.iter().filter(|&&len| len > 0) {
         for offset in [2 * page - len / 2, 2 * page + 1 - len] {
             buf.fill(0);
-            let error = map.read_at(&mut buf[..len], offset).unwrap_err();
-            assert_eq!(failed_byte(&error), Some(2 * page), "len {len}: {error}");
             let copied = 2 * page - offset;
+            let at = format!("len {len} at {offset}");
+            match map.read_at(&mut buf[..len], offset) {
+                Ok(n) => assert_eq!(n, copied, "{at}: up to the cut"),
+                Err(error) => {
+                    assert_eq!(copied, 0, "{at}: {error}");
+                    assert_eq!(failed_byte(&error), Some(2 * page), "{at}: {error}");
+                }
+            }
             assert!(
                 buf[..copied].iter().enumerate().all(|(i, &b)| b
                     == if offset + i < page + 10 {
@@ -108,8 +82,10 @@ fn checked_reads_make_no_system_call_where_the_build_has_the_routine() {
                     } else {
                         0
                     }),
-                "len {len} at {offset}: the bytes before the cut"
+                "{at}: the bytes before the cut"
             );
+            let error = map.read_exact_at(&mut buf[..len], offset).unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::UnexpectedEof, "{at}: {error}");
         }
     }
     let mut reader = map.reader();
@@ -133,7 +109,7 @@ fn read_at_gives_the_kernel_copys_results_at_every_edge() {
     let lens = LENS
         .iter()
         .copied()
-        .chain([page - 1, page + 1, 3 * page, 6 * page]);
+        .chain([page - 1, page, page + 1, 3 * page, 6 * page]);
     let mut checked = 0;
     for len in lens {
         for edge in [
@@ -160,19 +136,20 @@ fn read_at_gives_the_kernel_copys_results_at_every_edge() {
     }
     assert!(checked > 1000, "{checked} cases");
 
-    // The edges, spelled out.
+    // The edges, spelled out: a short count up to the PROT_NONE page, then the error.
     let mut buf = vec![0u8; 2 * page];
-    let error = map.read_at(&mut buf, page + 10).unwrap_err();
+    assert_eq!(map.read_at(&mut buf, page + 10).unwrap(), page - 10);
+    assert!(buf[..page - 10]
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b == pattern(page + 10 + i)));
+    let error = map.read_at(&mut buf, 2 * page).unwrap_err();
     assert_eq!(
         error.kind(),
         ErrorKind::UnexpectedEof,
         "the PROT_NONE page: {error}"
     );
     assert_eq!(failed_byte(&error), Some(2 * page));
-    assert!(buf[..page - 10]
-        .iter()
-        .enumerate()
-        .all(|(i, &b)| b == pattern(page + 10 + i)));
     assert_eq!(
         map.read_at(&mut buf[..200], 4 * page).unwrap(),
         200,
@@ -186,7 +163,12 @@ fn read_at_gives_the_kernel_copys_results_at_every_edge() {
         buf[100..200].iter().all(|&b| b == 0),
         "past the end of the file, in its last page: zeros"
     );
-    let error = map.read_at(&mut buf, 4 * page + 1).unwrap_err();
+    assert_eq!(
+        map.read_at(&mut buf, 4 * page + 1).unwrap(),
+        page - 1,
+        "up to the end of the file's last page"
+    );
+    let error = map.read_at(&mut buf, 5 * page).unwrap_err();
     assert_eq!(
         failed_byte(&error),
         Some(5 * page),
@@ -197,16 +179,13 @@ fn read_at_gives_the_kernel_copys_results_at_every_edge() {
         0,
         "at the end of the map"
     );
-    assert_eq!(
-        map.read_at(&mut buf, 6 * page + 1).unwrap_err().kind(),
-        ErrorKind::InvalidInput
-    );
+    assert_eq!(map.read_at(&mut buf, 6 * page + 1).unwrap(), 0, "past it");
 }
 
 /// Reads `len` bytes at `offset` of `map` with `read_at` and through the kernel, and asserts the
-/// same result, and the same bytes before the first that cannot be read. The destination starts
-/// 0 to 15 bytes into a buffer (which changes with the offset and the length), and nothing of the
-/// buffer around it is written.
+/// same result and the same bytes, and that `read_exact_at` fills the buffer exactly where
+/// `read_at` copies all of it. The destination starts 0 to 15 bytes into a buffer (which changes
+/// with the offset and the length), and nothing of the buffer around it is written.
 fn assert_same_as_the_kernels(map: &mman::MmapRaw, offset: usize, len: usize) {
     let shift = (offset / 16 + len) % 16;
     let (mut fast, mut kernel) = (vec![0xaa; len + 16], vec![0xaa; len + 16]);
@@ -214,33 +193,40 @@ fn assert_same_as_the_kernels(map: &mman::MmapRaw, offset: usize, len: usize) {
     let want = map.read_at_via_kernel(&mut kernel[shift..shift + len], offset);
     let at = format!("offset {offset}, len {len}");
     match (&got, &want) {
-        (Ok(got), Ok(want)) => {
-            assert_eq!(got, want, "{at}");
-            assert_eq!(fast, kernel, "{at}: the bytes, and nothing past them");
-        }
+        (Ok(got), Ok(want)) => assert_eq!(got, want, "{at}"),
         (Err(got), Err(want)) => {
             assert_eq!(
                 (got.kind(), got.to_string()),
                 (want.kind(), want.to_string()),
                 "{at}"
             );
-            // "byte N of the map cannot be read": the bytes before N were copied.
-            let copied = failed_byte(got).map_or(0, |byte| byte - offset);
-            assert_eq!(
-                fast[..shift + copied],
-                kernel[..shift + copied],
-                "{at}: the bytes before the fault"
-            );
+            assert_eq!(failed_byte(got), Some(offset), "{at}: nothing copied");
         }
         _ => panic!("{at}: {got:?} where the kernel's copy gives {want:?}"),
     }
+    assert_eq!(fast, kernel, "{at}: the bytes, and nothing past them");
+    let mut exact = vec![0xaa; len + 16];
+    let full = matches!(got, Ok(n) if n == len);
+    match map.read_exact_at(&mut exact[shift..shift + len], offset) {
+        Ok(()) => assert!(
+            full,
+            "{at}: read_exact_at filled where read_at gave {got:?}"
+        ),
+        Err(error) => {
+            assert!(!full, "{at}: {error}");
+            assert_eq!(error.kind(), ErrorKind::UnexpectedEof, "{at}: {error}");
+        }
+    }
+    if full {
+        assert_eq!(exact, kernel, "{at}: read_exact_at's bytes");
+    }
 }
 
-/// Every length the routine treats differently, from every offset of the 130 bytes before a page
-/// that cannot be read (and the first bytes of it): each wide load that straddles the edge, at
-/// every alignment. Where the processor reports such a load's fault at an address other than the
-/// first byte that cannot be read (aarch64 may give any byte of the access in that page), the
-/// count still ends at that first byte.
+/// Every length the copy treats differently, from every offset of the 130 bytes before a page that
+/// cannot be read (and the first bytes of it): each wide load that straddles the edge, at every
+/// alignment. Where the processor reports such a load's fault at an address other than the first
+/// byte that cannot be read (aarch64 may give the first byte of the access, in the page before),
+/// the count still ends at that first byte.
 #[test]
 fn read_at_stops_at_the_first_unreadable_byte_from_every_offset_before_it() {
     let page = page_size();
@@ -250,7 +236,10 @@ fn read_at_stops_at_the_first_unreadable_byte_from_every_offset_before_it() {
     map.protect_range(2 * page, page, Protection::empty())
         .unwrap();
     file.as_file().set_len((4 * page) as u64).unwrap();
-    let lens = LENS.iter().copied().chain([page + 1, 2 * page + 100]);
+    let lens = LENS
+        .iter()
+        .copied()
+        .chain([page - 1, page, page + 1, 2 * page + 100]);
     let mut checked = 0;
     for len in lens {
         for edge in [2 * page, 4 * page] {
@@ -261,16 +250,6 @@ fn read_at_stops_at_the_first_unreadable_byte_from_every_offset_before_it() {
         }
     }
     assert!(checked > 7000, "{checked} cases");
-}
-
-/// The byte a failed `read_at` names: "read_at: byte N of the map cannot be read".
-fn failed_byte(error: &std::io::Error) -> Option<usize> {
-    let text = error.to_string();
-    text.strip_prefix("read_at: byte ")?
-        .split(' ')
-        .next()?
-        .parse()
-        .ok()
 }
 
 #[test]
@@ -356,12 +335,14 @@ fn a_long_read_in_a_thread_that_blocks_sigbus_goes_through_the_kernel() {
                 );
             }
             let mut buf = vec![0u8; pages * page];
-            let error = map.read_at(&mut buf, 0).unwrap_err();
-            assert_eq!(failed_byte(&error), Some(pages / 2 * page), "{error}");
+            assert_eq!(map.read_at(&mut buf, 0).unwrap(), pages / 2 * page);
             assert!(buf[..pages / 2 * page]
                 .iter()
                 .enumerate()
                 .all(|(i, &b)| b == pattern(i)));
+            // 1 MiB from the cut: a fault at the first byte, also checked through the kernel.
+            let error = map.read_at(&mut buf, pages / 2 * page).unwrap_err();
+            assert_eq!(failed_byte(&error), Some(pages / 2 * page), "{error}");
         });
     });
 }
@@ -434,8 +415,9 @@ fn copies_survive_a_file_truncated_and_extended_under_them() {
                             Ok(n) => n,
                             Err(error) => {
                                 assert_eq!(error.kind(), ErrorKind::UnexpectedEof, "{error}");
+                                assert_eq!(failed_byte(&error), Some(offset), "{error}");
                                 failed.fetch_add(1, Ordering::Relaxed);
-                                failed_byte(&error).unwrap() - offset
+                                0
                             }
                         }
                     } else {
@@ -475,297 +457,4 @@ fn copies_survive_a_file_truncated_and_extended_under_them() {
         short > 0 && failed > 0 && full > 0,
         "the copies met the cuts, and copied between them"
     );
-}
-
-// The tests below run in a child process: they install signal handlers or die of a signal.
-
-/// Faults seen by the test's own handlers, and the address they make readable again.
-static HITS: AtomicUsize = AtomicUsize::new(0);
-static SENT: AtomicUsize = AtomicUsize::new(0);
-static GUARD: AtomicUsize = AtomicUsize::new(0);
-/// The previous action that `chaining` passes faults to.
-static mut CHAINED: Option<libc::sigaction> = None;
-
-/// A page of PROT_NONE anonymous memory (libc's mmap, not this crate's): a fault outside the
-/// copy routine. `recovering` makes it readable again.
-fn guard_page() -> *const u8 {
-    // SAFETY: a new anonymous mapping, placed by the kernel.
-    let ptr = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            page_size(),
-            libc::PROT_NONE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    assert_ne!(ptr, libc::MAP_FAILED);
-    GUARD.store(ptr as usize, Ordering::SeqCst);
-    ptr.cast()
-}
-
-/// A `SA_SIGINFO` handler that recovers the faults on the guard page (counting them) by making
-/// it readable, counts the signals a process sent, and exits with 3 for anything else.
-extern "C" fn recovering(
-    _sig: libc::c_int,
-    info: *mut libc::siginfo_t,
-    _context: *mut libc::c_void,
-) {
-    // SAFETY: the kernel's siginfo.
-    let (code, addr) = unsafe { ((*info).si_code, (*info).si_addr() as usize) };
-    let guard = GUARD.load(Ordering::SeqCst);
-    if code <= 0 {
-        SENT.fetch_add(1, Ordering::SeqCst);
-    } else if guard != 0 && (guard..guard + page_size()).contains(&addr) {
-        HITS.fetch_add(1, Ordering::SeqCst);
-        // SAFETY: the guard page, mapped by `guard_page`.
-        unsafe { libc::mprotect(guard as *mut libc::c_void, page_size(), libc::PROT_READ) };
-    } else {
-        // SAFETY: ends the process, as a handler may.
-        unsafe { libc::_exit(3) };
-    }
-}
-
-/// A plain handler (no `SA_SIGINFO`) for `SIGBUS` that extends the file whose descriptor is in
-/// `HITS`'s neighbour `FD` back to `FD_LEN`, so the faulting read succeeds when it runs again.
-static FD: AtomicUsize = AtomicUsize::new(0);
-static FD_LEN: AtomicUsize = AtomicUsize::new(0);
-extern "C" fn extending(_sig: libc::c_int) {
-    HITS.fetch_add(1, Ordering::SeqCst);
-    // SAFETY: a descriptor the test keeps open.
-    unsafe {
-        libc::ftruncate(
-            FD.load(Ordering::SeqCst) as i32,
-            FD_LEN.load(Ordering::SeqCst) as libc::off_t,
-        )
-    };
-}
-
-/// A `SA_SIGINFO` handler installed after ours that counts and chains to the one it replaced.
-extern "C" fn chaining(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
-    HITS.fetch_add(1, Ordering::SeqCst);
-    // SAFETY: written before this handler was installed, never after.
-    let previous = unsafe { (*std::ptr::addr_of!(CHAINED)).unwrap() };
-    assert_ne!(previous.sa_flags & libc::SA_SIGINFO, 0);
-    type Action = extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void);
-    // SAFETY: an SA_SIGINFO action's handler, called with the kernel's arguments.
-    let f = unsafe { std::mem::transmute::<libc::sighandler_t, Action>(previous.sa_sigaction) };
-    f(sig, info, context);
-}
-
-/// Installs `handler` for `sig` (`SA_SIGINFO` when `siginfo`), returning the action it replaced.
-fn install(sig: libc::c_int, handler: usize, siginfo: bool) -> libc::sigaction {
-    // SAFETY: all zeros is a valid sigaction; the handlers above have the signatures the flags say.
-    unsafe {
-        let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = handler;
-        action.sa_flags = if siginfo { libc::SA_SIGINFO } else { 0 };
-        let mut old: libc::sigaction = std::mem::zeroed();
-        assert_eq!(libc::sigaction(sig, &action, &mut old), 0);
-        old
-    }
-}
-
-/// A checked read that fails at the cut of a truncated map: the fault the routine handles.
-fn checked_read_of_a_cut(map: &Mmap) {
-    let mut buf = vec![0u8; 3 * page_size()];
-    let error = map.read_at(&mut buf, 10).unwrap_err();
-    assert_eq!(failed_byte(&error), Some(page_size()), "{error}");
-    let mut reader = map.reader();
-    assert_eq!(reader.read(&mut buf[..100]).unwrap(), 100);
-    assert_eq!(buf[..100], (0..100).map(pattern).collect::<Vec<_>>()[..]);
-}
-
-#[test]
-fn handlers_installed_before_ours_still_get_their_faults() {
-    let test = "handlers_installed_before_ours_still_get_their_faults";
-    if common::in_child(test) {
-        install(libc::SIGSEGV, recovering as *const () as usize, true);
-        install(libc::SIGBUS, extending as *const () as usize, false);
-        let (file, map) = truncated_map(4, page_size());
-        checked_read_of_a_cut(&map);
-        assert_eq!(
-            HITS.load(Ordering::SeqCst),
-            0,
-            "the routine's faults stay ours"
-        );
-        let fast = mman::install_fault_handler().unwrap();
-
-        // A fault outside the routine reaches the SA_SIGINFO handler, which recovers it.
-        let guard = guard_page();
-        // SAFETY: the guard page is mapped; its fault is recovered by `recovering`.
-        assert_eq!(unsafe { guard.read_volatile() }, 0);
-        assert_eq!(HITS.load(Ordering::SeqCst), 1);
-        // A signal a process sends, even with an address-like payload, goes to it too.
-        // SAFETY: raise has no memory preconditions; `recovering` counts it.
-        unsafe { libc::raise(libc::SIGSEGV) };
-        assert_eq!(SENT.load(Ordering::SeqCst), 1);
-
-        // A SIGBUS of a plain slice read reaches the plain handler, which extends the file.
-        let handle = std::fs::OpenOptions::new()
-            .write(true)
-            .open(file.path())
-            .unwrap();
-        FD.store(
-            std::os::fd::AsRawFd::as_raw_fd(&handle) as usize,
-            Ordering::SeqCst,
-        );
-        FD_LEN.store(4 * page_size(), Ordering::SeqCst);
-        assert_eq!(
-            black_box(&map[..])[3 * page_size()],
-            0,
-            "extended by the handler: zeros"
-        );
-        assert_eq!(HITS.load(Ordering::SeqCst), 2);
-        println!("fast copy: {fast}");
-        return;
-    }
-    common::assert_success(&mut common::child(test));
-}
-
-#[test]
-fn a_handler_installed_after_ours_that_chains_works() {
-    let test = "a_handler_installed_after_ours_that_chains_works";
-    if common::in_child(test) {
-        let (_file, map) = truncated_map(4, page_size());
-        checked_read_of_a_cut(&map);
-        for sig in [libc::SIGBUS, libc::SIGSEGV] {
-            let old = install(sig, chaining as *const () as usize, true);
-            // SAFETY: before any fault reaches `chaining`; both signals had the same action.
-            unsafe { *std::ptr::addr_of_mut!(CHAINED) = Some(old) };
-        }
-        checked_read_of_a_cut(&map);
-        let hits = HITS.load(Ordering::SeqCst);
-        if mman::install_fault_handler().unwrap() {
-            assert!(hits >= 1, "the fault went through the later handler first");
-        }
-        return;
-    }
-    common::assert_success(&mut common::child(test));
-}
-
-#[test]
-fn install_fault_handler_goes_back_in_front_of_a_handler_that_does_not_chain() {
-    let test = "install_fault_handler_goes_back_in_front_of_a_handler_that_does_not_chain";
-    if common::in_child(test) {
-        let (_file, map) = truncated_map(4, page_size());
-        checked_read_of_a_cut(&map);
-        install(libc::SIGSEGV, recovering as *const () as usize, true);
-        install(libc::SIGBUS, recovering as *const () as usize, true);
-        // `recovering` would exit with 3 on a fault of the routine: ours goes back in front.
-        mman::install_fault_handler().unwrap();
-        checked_read_of_a_cut(&map);
-        let guard = guard_page();
-        // SAFETY: as in the test before.
-        assert_eq!(unsafe { guard.read_volatile() }, 0);
-        assert_eq!(HITS.load(Ordering::SeqCst), 1, "and chains to it");
-        return;
-    }
-    common::assert_success(&mut common::child(test));
-}
-
-/// Runs `test`'s child part, which must die of `signal`, and returns its stderr.
-fn assert_dies_of(test: &str, signal: libc::c_int) -> String {
-    let output = common::child(test).output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert_eq!(
-        output.status.signal(),
-        Some(signal),
-        "{}\n{}\n{stderr}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout)
-    );
-    stderr
-}
-
-#[test]
-fn a_plain_slice_read_of_a_truncated_map_still_dies_of_sigbus() {
-    let test = "a_plain_slice_read_of_a_truncated_map_still_dies_of_sigbus";
-    if common::in_child(test) {
-        let (_file, map) = truncated_map(4, page_size());
-        checked_read_of_a_cut(&map);
-        black_box(black_box(&map[..])[2 * page_size()]);
-        unreachable!("SIGBUS");
-    }
-    assert_dies_of(test, libc::SIGBUS);
-}
-
-#[test]
-fn a_fault_on_the_destination_is_not_turned_into_a_short_read() {
-    // The destination is `&mut [u8]`: only a broken promise (a truncated `MmapMut`) makes it
-    // fault. That is the caller's bug, and dies as a plain write would (the kernel's copy would
-    // report a short read).
-    let test = "a_fault_on_the_destination_is_not_turned_into_a_short_read";
-    if common::in_child(test) {
-        let source = pattern_file(4 * page_size());
-        // SAFETY: the source is not truncated.
-        let source = unsafe { Mmap::map(source.as_file()).unwrap() };
-        let target = pattern_file(4 * page_size());
-        // SAFETY: truncated below on purpose: the test is that writing into it kills the process.
-        let mut dst = unsafe { MmapOptions::new().map_mut(target.as_file()).unwrap() };
-        target.as_file().set_len(page_size() as u64).unwrap();
-        let result = source.read_at(&mut dst[..], 0);
-        println!("read_at returned {result:?}");
-        return;
-    }
-    if !mman::install_fault_handler().unwrap() {
-        println!("not run: this build copies through the kernel, which reports a short read");
-        return;
-    }
-    assert_dies_of(test, libc::SIGBUS);
-}
-
-#[test]
-fn a_signal_another_process_sends_is_handled_as_before() {
-    // std's own handler, the one before ours, takes a SIGSEGV that a process sends (here `raise`,
-    // to this thread): it restores the default action and returns, so the first one is survived
-    // and the second kills. The same, with ours in front.
-    let test = "a_signal_another_process_sends_is_handled_as_before";
-    if common::in_child(test) {
-        let (_file, map) = truncated_map(4, page_size());
-        if std::env::var_os("MMAP_TEST_WITHOUT_CHECKED_READ").is_none() {
-            checked_read_of_a_cut(&map);
-        }
-        for round in 0..2 {
-            // SAFETY: sends a signal to this thread, delivered before raise returns.
-            unsafe { libc::raise(libc::SIGSEGV) };
-            println!("survived SIGSEGV {round}");
-        }
-        return;
-    }
-    let before = common::child(test)
-        .env("MMAP_TEST_WITHOUT_CHECKED_READ", "1")
-        .output()
-        .unwrap();
-    let after = common::child(test).output().unwrap();
-    assert_eq!(
-        after.status.signal(),
-        before.status.signal(),
-        "{before:?}\n{after:?}"
-    );
-    assert_eq!(after.stdout, before.stdout, "{before:?}\n{after:?}");
-    println!(
-        "without the fault handler: {}; with it: {}",
-        before.status, after.status
-    );
-}
-
-#[test]
-fn std_still_reports_a_stack_overflow() {
-    let test = "std_still_reports_a_stack_overflow";
-    if common::in_child(test) {
-        let (_file, map) = truncated_map(4, page_size());
-        checked_read_of_a_cut(&map);
-        #[allow(unconditional_recursion)]
-        fn recurse(depth: u64) -> u64 {
-            let frame = black_box([depth as u8; 256]);
-            recurse(black_box(depth + 1)) + u64::from(frame[0])
-        }
-        // On a thread of std's, which has its guard page and alternate signal stack.
-        std::thread::spawn(|| recurse(0)).join().unwrap();
-        unreachable!("stack overflow");
-    }
-    let stderr = assert_dies_of(test, libc::SIGABRT);
-    assert!(stderr.contains("has overflowed its stack"), "{stderr}");
 }

@@ -28,7 +28,7 @@ fn dax_sync_of_a_file_not_on_dax_is_unsupported() {
         return;
     }
     let file = tempfile::tempfile().unwrap();
-    file.set_len(4096).unwrap();
+    file.set_len(page_size() as u64).unwrap();
     let error = mman::MmapOptions::new()
         .dax_sync()
         .map_raw(&file)
@@ -51,7 +51,7 @@ fn dax_sync_of_a_file_not_on_dax_is_unsupported() {
 #[cfg(mman_sync)]
 fn dax_sync_of_a_private_or_anonymous_map_is_refused_before_mmap() {
     let file = tempfile::tempfile().unwrap();
-    file.set_len(4096).unwrap();
+    file.set_len(page_size() as u64).unwrap();
     // SAFETY: refused before any call.
     let error = unsafe { mman::MmapOptions::new().dax_sync().map_copy(&file) }.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
@@ -60,7 +60,7 @@ fn dax_sync_of_a_private_or_anonymous_map_is_refused_before_mmap() {
         "map_copy: dax_sync: MAP_SYNC needs a shared map of a file"
     );
     let error = mman::MmapOptions::new()
-        .len(4096)
+        .len(page_size())
         .dax_sync()
         .map_anon()
         .unwrap_err();
@@ -136,11 +136,13 @@ fn lock_range_on_fault_locks_the_range_as_it_is_touched() {
         start,
         "the locked range is a mapping of its own"
     );
-    let flags = common::smaps_field(start, "VmFlags");
-    assert!(
-        flags.split_whitespace().any(|flag| flag == "lf"),
-        "VM_LOCKONFAULT: {flags}"
-    );
+    if let Some(name) = common::lock_on_fault_flag() {
+        assert!(
+            common::has_vm_flag(start, name),
+            "VM_LOCKONFAULT ({name}): {}",
+            common::smaps_field(start, "VmFlags")
+        );
+    }
     let error = map.lock_range_on_fault(3 * page, 2 * page).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert!(

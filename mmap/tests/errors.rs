@@ -36,15 +36,16 @@ fn read_only_file(len: usize) -> (tempfile::NamedTempFile, File) {
 
 #[test]
 fn a_failed_map_gives_errno_kind_and_the_os_text_once() {
-    let (_path, file) = read_only_file(4096);
+    let page = mman::page_size();
+    let (_path, file) = read_only_file(page);
     // SAFETY: the kernel refuses the map (shared and writable, of a file open read-only).
     let error = unsafe { MmapMut::map_mut(&file) }.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::PermissionDenied, "{error}");
     assert_eq!(mman::raw_os_error(&error), Some(libc::EACCES), "{error:?}");
     assert!(
-        error
-            .to_string()
-            .starts_with("map_mut: mmap of 4096 bytes at offset 0 failed: "),
+        error.to_string().starts_with(&format!(
+            "map_mut: mmap of {page} bytes at offset 0 failed: "
+        )),
         "{error}"
     );
     assert_eq!(os_text_count(&error, libc::EACCES), 1, "{}", chain(&error));
@@ -56,14 +57,15 @@ fn a_failed_map_gives_errno_kind_and_the_os_text_once() {
 
 #[test]
 fn make_mut_names_itself_not_mprotect_alone() {
-    let (_path, file) = read_only_file(4096);
+    let page = mman::page_size();
+    let (_path, file) = read_only_file(page);
     // SAFETY: the temporary file is this test's alone.
     let map = unsafe { Mmap::map(&file) }.unwrap();
     let error = map.make_mut().unwrap_err();
     assert!(
         error
             .to_string()
-            .starts_with("make_mut: mprotect of 4096 bytes at 0x"),
+            .starts_with(&format!("make_mut: mprotect of {page} bytes at 0x")),
         "{error}"
     );
     assert_eq!(mman::raw_os_error(&error), Some(libc::EACCES));
@@ -158,6 +160,7 @@ const METHODS: &[&str] = &[
     "populate_range",
     "populate_write",
     "read_at",
+    "read_exact_at",
     "resident_pages",
     "residency",
     "lock",
@@ -176,11 +179,14 @@ const METHODS: &[&str] = &[
     "protect_range",
     "remap",
     "lock_all",
+    "lock_all_unchecked",
     "unlock_all",
     "SharedMemory::create",
     "SharedMemory::set_len",
     "SharedMemory::add_seals",
     "SharedMemory::seals",
+    "SharedMemory::share_with",
+    "SharedMemory::from_inherited",
     "MmapReader::read",
     "MmapReader::seek",
 ];
@@ -268,7 +274,9 @@ fn each_method_names_itself_once_before_any_call() {
     });
     #[cfg(mman_populate)]
     names.check("populate_range", map.populate_range(page, 1));
-    names.check("read_at", map.read_at(&mut [0], page + 1));
+    names.check("read_at", map.read_at(&mut [0], over));
+    names.check("read_exact_at", map.read_exact_at(&mut [0], over));
+    names.check("read_exact_at", map.read_exact_at(&mut [0; 2], page - 1));
     names.check("residency", map.residency(page, 1));
     names.check("lock_range", map.lock_range(page, 1));
     #[cfg(mman_has = "MLOCK_ONFAULT")]
@@ -304,11 +312,20 @@ fn each_method_names_itself_once_before_any_call() {
     }
 
     names.check("lock_all", mman::lock_all(LockAll::empty()));
+    // SAFETY: refused before any call: nothing is locked.
+    names.check("lock_all_unchecked", unsafe {
+        mman::lock_all_unchecked(LockAll::empty())
+    });
     #[cfg(mman_memfd)]
     names.check(
         "SharedMemory::create",
         mman::SharedMemory::create("a\0b", 0),
     );
+    // SAFETY: refused before any call: nothing is taken.
+    #[cfg(mman_memfd)]
+    names.check("SharedMemory::from_inherited", unsafe {
+        mman::SharedMemory::from_inherited(-1)
+    });
     names.assert_all_named();
 }
 
@@ -409,6 +426,7 @@ fn each_method_names_itself_once_after_a_call() {
     let cut = MmapRaw::map_raw(&file).unwrap();
     file.set_len(page as u64).unwrap();
     names.check("read_at", cut.read_at(&mut [0], page));
+    names.check("read_exact_at", cut.read_exact_at(&mut [0; 2], page - 1));
     names.check("MmapReader::read", {
         let mut reader = cut.reader();
         std::io::Seek::seek(&mut reader, std::io::SeekFrom::Start(page as u64)).unwrap();
@@ -445,9 +463,10 @@ fn each_method_names_itself_once_after_a_call() {
         memory.add_seals(Seals::SHRINK | Seals::SEAL).unwrap();
         names.check("SharedMemory::set_len", memory.set_len(0));
         names.check("SharedMemory::add_seals", memory.add_seals(Seals::WRITE));
-        // A regular file cannot be sealed: `F_GET_SEALS` fails with `EINVAL`.
-        let not_memfd =
-            SharedMemory::from(std::os::fd::OwnedFd::from(tempfile::tempfile().unwrap()));
+        // A socket cannot be sealed: `F_GET_SEALS` fails with `EINVAL`. (So can a file on a disk,
+        // but not one on tmpfs, where /tmp may be.)
+        let (socket, _peer) = std::os::unix::net::UnixStream::pair().unwrap();
+        let not_memfd = SharedMemory::from(std::os::fd::OwnedFd::from(socket));
         names.check("SharedMemory::seals", not_memfd.seals());
     }
     names.assert_all_named();
@@ -480,7 +499,7 @@ fn methods_that_read_files_name_themselves_when_the_kernel_refuses() {
         return;
     }
     #[cfg(mman_memfd)]
-    let memory = mman::SharedMemory::create("errors", 4096).unwrap();
+    let memory = mman::SharedMemory::create("errors", mman::page_size() as u64).unwrap();
     // From here on, this child process can open no file and stat none: EACCES, as a sandbox says.
     common::deny_syscalls(
         &[
@@ -510,4 +529,32 @@ fn methods_that_read_files_name_themselves_when_the_kernel_refuses() {
         assert_named("SharedMemory::len", libc::EACCES, memory.len());
         assert_named("SharedMemory::is_empty", libc::EACCES, memory.is_empty());
     }
+}
+
+#[test]
+#[cfg(all(mman_memfd, target_os = "linux", target_arch = "x86_64"))]
+fn the_shared_memory_hand_off_names_itself_when_fcntl_fails() {
+    use std::os::fd::{IntoRawFd, OwnedFd};
+    const TEST: &str = "the_shared_memory_hand_off_names_itself_when_fcntl_fails";
+    if !common::in_child(TEST) {
+        common::assert_success(&mut common::child(TEST));
+        return;
+    }
+    let memory = mman::SharedMemory::create("errors", 4096).unwrap();
+    let spare = OwnedFd::from(memory.as_file().try_clone().unwrap()).into_raw_fd();
+    // From here on, this child process's `fcntl` fails with EMFILE, as at `RLIMIT_NOFILE`.
+    common::deny_syscalls(&[libc::SYS_fcntl], libc::EMFILE as u32);
+    let mut command = std::process::Command::new("true");
+    assert_named(
+        "SharedMemory::share_with",
+        libc::EMFILE,
+        memory.share_with(&mut command),
+    );
+    assert_named(
+        "SharedMemory::from_inherited",
+        libc::EMFILE,
+        // SAFETY: `spare` is this process's own, given up above; the call fails and takes nothing
+        // (it is left open, in a child that ends with the test).
+        unsafe { mman::SharedMemory::from_inherited(spare) },
+    );
 }

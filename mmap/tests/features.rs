@@ -29,7 +29,7 @@ fn bytes_at<T: stable_deref_trait::StableDeref<Target = [u8]>>(map: &T) -> *cons
 
 #[test]
 fn a_moved_map_still_derefs_to_the_same_bytes() {
-    let mut map = MmapMut::map_anon(4096).unwrap();
+    let mut map = MmapMut::map_anon(mman::page_size()).unwrap();
     map[..5].copy_from_slice(b"fixed");
     let address = bytes_at(&map);
     let boxed = Box::new(map);

@@ -240,10 +240,14 @@ fn a_whole_file_over_4_gib_maps_only_where_the_address_space_holds_it() {
 
 #[test]
 fn debug_shows_the_address_and_the_length() {
-    let map = MmapMut::map_anon(4096).unwrap();
+    let map = MmapMut::map_anon(page_size()).unwrap();
     let debug = format!("{map:?}");
     assert_eq!(
         debug,
-        format!("MmapMut {{ ptr: {:p}, len: 4096 }}", map.as_ptr())
+        format!(
+            "MmapMut {{ ptr: {:p}, len: {} }}",
+            map.as_ptr(),
+            page_size()
+        )
     );
 }

@@ -42,26 +42,64 @@ fn each_size_is_its_map_huge_constant() {
 
 #[test]
 fn the_pools_are_the_systems() {
-    let pools = HugePageSize::available().unwrap();
+    if !common::huge_pages_offered("the pools (here the lists are Unsupported)") {
+        // No pool and no default size: both say so, as `Unsupported`.
+        let errors = [
+            HugePageSize::available().map(drop).unwrap_err(),
+            HugePageSize::system_default().map(drop).unwrap_err(),
+        ];
+        for error in errors {
+            assert_eq!(error.kind(), ErrorKind::Unsupported, "{error}");
+        }
+        return;
+    }
     let default = HugePageSize::system_default().unwrap();
     assert_eq!(default.bytes(), common::meminfo("Hugepagesize") * 1024);
-    let pool = pools
-        .iter()
-        .find(|pool| pool.size == default)
-        .expect("the default size has a pool");
-    // HugePages_Total and _Free of /proc/meminfo count the default size's pool.
-    assert_eq!(
-        (pool.total, pool.free),
+    // HugePages_Total and _Free of /proc/meminfo count the default size's pool. Other tests and
+    // processes take and reserve huge pages meanwhile: the pools are compared with /proc/meminfo
+    // read before and after, when the two agree.
+    let meminfo = || {
         (
             common::meminfo("HugePages_Total"),
-            common::meminfo("HugePages_Free")
+            common::meminfo("HugePages_Free"),
         )
-    );
+    };
+    let (pools, pool, before) = loop {
+        let before = meminfo();
+        let pools = HugePageSize::available().unwrap();
+        let pool = *pools
+            .iter()
+            .find(|pool| pool.size == default)
+            .expect("the default size has a pool");
+        if meminfo() == before {
+            break (pools, pool, before);
+        }
+    };
+    assert_eq!((pool.total, pool.free), before);
     assert!(pools.windows(2).all(|pair| pair[0].size < pair[1].size));
 }
 
 #[test]
 fn a_hugetlb_map_is_rounded_and_unmapped_whole_or_fails_clearly() {
+    if !common::huge_pages_offered("a hugetlb map's length (here the maps are Unsupported)") {
+        // Refused before mmap, of the default size and of a given one.
+        let page = mman::page_size();
+        let errors = [
+            MmapOptions::new().len(page).huge(None).map_anon(),
+            MmapOptions::new()
+                .len(page)
+                .huge_page_size(HugePageSize::HUGE_2MB)
+                .map_anon(),
+        ];
+        for error in errors.map(|result| result.map(drop).unwrap_err()) {
+            assert_eq!(error.kind(), ErrorKind::Unsupported, "{error}");
+            assert!(
+                error.to_string().starts_with("map_anon: huge pages"),
+                "{error}"
+            );
+        }
+        return;
+    }
     let size = HugePageSize::system_default().unwrap();
     let free = HugePageSize::available()
         .unwrap()
@@ -69,7 +107,10 @@ fn a_hugetlb_map_is_rounded_and_unmapped_whole_or_fails_clearly() {
         .find(|pool| pool.size == size)
         .unwrap()
         .free;
-    let result = MmapOptions::new().len(4096).huge_page_size(size).map_anon();
+    let result = MmapOptions::new()
+        .len(mman::page_size())
+        .huge_page_size(size)
+        .map_anon();
     if free == 0 {
         println!("no free {size} huge pages (nr_hugepages is 0): only the failure is tested");
         let error = result.unwrap_err();
@@ -110,9 +151,25 @@ fn transparent_huge_pages_back_an_advised_anonymous_map() {
     ) {
         return;
     }
-    let enabled =
-        std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled").unwrap_or_default();
-    let len = 16 << 20;
+    // Absent where the kernel has no transparent huge pages, built without them or on a machine
+    // that cannot give them (s390x without EDAT, as under QEMU's emulation).
+    let Ok(enabled) = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled") else {
+        println!("not run: this kernel has no transparent huge pages (no /sys/kernel/mm/transparent_hugepage)");
+        return;
+    };
+    // The size of a transparent huge page: 2 MiB on x86-64 and on arm64 with 4 KiB pages, 512 MiB
+    // on arm64 with 64 KiB pages, 16 MiB or 2 MiB on ppc64 (hash or radix MMU).
+    let huge: usize = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    if huge > 64 << 20 {
+        println!("not run: transparent huge pages of {huge} bytes are too large to fill here");
+        return;
+    }
+    // Four of them: at least three are whole and aligned within the map.
+    let len = 4 * huge;
     let mut map = MmapOptions::new().len(len).map_anon().unwrap();
     match map.advise(Advice::HugePage) {
         Err(error) if error.kind() == ErrorKind::Unsupported || enabled.contains("[never]") => {
@@ -135,7 +192,8 @@ fn transparent_huge_pages_back_an_advised_anonymous_map() {
         .unwrap();
     println!("AnonHugePages of the map: {huge_kib} kB");
     assert!(
-        huge_kib >= 2048,
-        "an advised, populated 16 MiB map holds at least one huge page: {huge_kib} kB"
+        huge_kib >= huge as u64 / 1024,
+        "an advised, populated map of {len} bytes holds at least one huge page of {huge} bytes: \
+         {huge_kib} kB"
     );
 }

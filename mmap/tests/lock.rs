@@ -8,12 +8,23 @@ use std::io::ErrorKind;
 
 use mman::{page_size, MmapMut, MmapOptions};
 
-/// Whether the mapping that holds `addr` is locked (`lo`, `VM_LOCKED`) and whether it is locked
-/// on fault (`lf`, `VM_LOCKONFAULT`), from its `VmFlags`.
-fn lock_flags_at(addr: usize) -> (bool, bool) {
+/// Asserts that the mapping that holds `addr` is `locked` or not (`lo`, `VM_LOCKED`, in its
+/// `VmFlags`) and locked `on_fault` or not (`VM_LOCKONFAULT`, by the name this kernel gives it:
+/// [`common::lock_on_fault_flag`], which says where it cannot tell).
+fn assert_lock_flags(addr: usize, locked: bool, on_fault: bool, what: &str) {
     let flags = common::smaps_field(addr, "VmFlags");
     let has = |flag| flags.split_whitespace().any(|set| set == flag);
-    (has("lo"), has("lf"))
+    assert_eq!(has("lo"), locked, "{what}: VM_LOCKED in {flags}");
+    #[cfg(mman_has = "MLOCK_ONFAULT")]
+    if let Some(name) = common::lock_on_fault_flag() {
+        assert_eq!(
+            has(name),
+            on_fault,
+            "{what}: VM_LOCKONFAULT ({name}) in {flags}"
+        );
+    }
+    #[cfg(not(mman_has = "MLOCK_ONFAULT"))]
+    let _ = on_fault;
 }
 
 // The tests below lock 64 KiB at most, within this machine's 8 MiB RLIMIT_MEMLOCK; `VmLck` is
@@ -40,9 +51,9 @@ fn lock_and_unlock_a_map() {
         locked == size && size >= 64,
         "the map's own pages are locked: {locked} of {size} KiB"
     );
-    assert_eq!(lock_flags_at(addr), (true, false));
+    assert_lock_flags(addr, true, false, "locked");
     map.unlock().unwrap();
-    assert_eq!(lock_flags_at(addr), (false, false));
+    assert_lock_flags(addr, false, false, "unlocked");
     assert_eq!(common::locked_and_size_kib_at(addr).0, 0);
 }
 
@@ -52,12 +63,12 @@ fn lock_a_range() {
     let map = MmapOptions::new().len(16 * page).map_anon().unwrap();
     let addr = map.as_ptr() as usize;
     map.lock_range(page, page).unwrap();
-    let locked = [0, page, 2 * page].map(|at| lock_flags_at(addr + at).0);
+    let locked = [0, page, 2 * page].map(|at| common::has_vm_flag(addr + at, "lo"));
     assert_eq!(locked, [false, true, false], "the range's page only");
     let kib = (page / 1024) as u64;
     assert_eq!(common::locked_and_size_kib_at(addr + page), (kib, kib));
     map.unlock_range(page, page).unwrap();
-    assert!(!lock_flags_at(addr + page).0);
+    assert!(!common::has_vm_flag(addr + page, "lo"));
     let error = map.lock_range(15 * page, 2 * page).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert!(
@@ -77,7 +88,7 @@ fn lock_on_fault_locks_without_faulting_in() {
     let mut map = MmapMut::map_anon(16 * page_size()).unwrap();
     let addr = map.as_ptr() as usize;
     map.lock_on_fault().unwrap();
-    assert_eq!(lock_flags_at(addr), (true, true), "locked, on fault");
+    assert_lock_flags(addr, true, true, "locked on fault");
     assert_eq!(
         map.resident_pages().unwrap(),
         0,
@@ -91,7 +102,46 @@ fn lock_on_fault_locks_without_faulting_in() {
         "the page written is locked"
     );
     map.unlock().unwrap();
-    assert_eq!(lock_flags_at(addr), (false, false));
+    assert_lock_flags(addr, false, false, "unlocked");
+}
+
+/// Where the kernel has no `mlock2` (Linux before 4.4, or a seccomp filter that answers `ENOSYS`,
+/// as container profiles written for older kernels do), locking on fault is `Unsupported`, as
+/// documented, with the kernel's `ENOSYS`: not the `EINVAL` glibc's `mlock2` makes of it, which
+/// would read as a bad argument.
+#[test]
+#[cfg(all(mman_has = "MLOCK_ONFAULT", target_os = "linux"))]
+fn lock_on_fault_without_mlock2_is_unsupported() {
+    const TEST: &str = "lock_on_fault_without_mlock2_is_unsupported";
+    if !common::in_child(TEST) {
+        common::assert_success(&mut common::child(TEST));
+        return;
+    }
+    let page = page_size();
+    let map = MmapMut::map_anon(2 * page).unwrap();
+    common::deny_syscalls(&[libc::SYS_mlock2], libc::ENOSYS as u32);
+    let calls = [
+        ("lock_on_fault", map.lock_on_fault()),
+        ("lock_range_on_fault", map.lock_range_on_fault(page, page)),
+    ];
+    for (method, result) in calls {
+        let error = result.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Unsupported, "{method}: {error}");
+        assert_eq!(mman::raw_os_error(&error), Some(libc::ENOSYS), "{error}");
+        let message = error.to_string();
+        assert!(
+            message.starts_with(&format!("{method}: mlock2(MLOCK_ONFAULT) of ")),
+            "{message}"
+        );
+        assert!(message.contains("no mlock2"), "{message}");
+    }
+    assert!(
+        !common::has_vm_flag(map.as_ptr() as usize, "lo"),
+        "nothing is locked after the refusals"
+    );
+    // `mlock` is another system call, still there.
+    map.lock().unwrap();
+    assert_eq!(map.resident_pages().unwrap(), 2);
 }
 
 #[test]
@@ -108,7 +158,7 @@ fn map_locked_through_raw_extra_flags_locks_at_once() {
     // map's pages when mapping. The safe `flags` refuses the raw bits.
     let raw = mman::MapFlags::from_bits_retain(mmap_sys::MAP_LOCKED);
     let error = mman::MmapOptions::new()
-        .len(8192)
+        .len(2 * page_size())
         .flags(raw)
         .map_anon()
         .unwrap_err();
@@ -117,7 +167,7 @@ fn map_locked_through_raw_extra_flags_locks_at_once() {
     let mut options = mman::MmapOptions::new();
     // SAFETY: MAP_LOCKED only locks the pages in RAM.
     unsafe { options.flags_unchecked(raw) };
-    let map = options.len(8192).map_anon().unwrap();
+    let map = options.len(2 * page_size()).map_anon().unwrap();
     assert_eq!(map.resident_pages().unwrap(), 2);
-    assert_eq!(lock_flags_at(map.as_ptr() as usize), (true, false));
+    assert_lock_flags(map.as_ptr() as usize, true, false, "MAP_LOCKED");
 }

@@ -1,5 +1,9 @@
 //! `lock_all` and `unlock_all` (`mlockall`, `munlockall`), run in child processes since they lock
-//! the whole process: allowed, and refused under a low `RLIMIT_MEMLOCK` (as is `lock` of a map).
+//! the whole process: allowed, and refused under a low `RLIMIT_MEMLOCK` (as is `lock` of a map),
+//! and refused where the limit would stop the locked main thread's stack from growing.
+
+// The rules of Linux's stack growth, and its /proc.
+#![cfg(linux_kernel)]
 
 mod common;
 
@@ -12,7 +16,8 @@ fn has_cap_ipc_lock() -> bool {
     u64::from_str_radix(&common::status("CapEff"), 16).unwrap() & (1 << 14) != 0
 }
 
-fn memlock_limit() -> libc::rlim_t {
+/// The soft and hard `RLIMIT_MEMLOCK`.
+fn memlock_limits() -> libc::rlimit {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -20,7 +25,271 @@ fn memlock_limit() -> libc::rlim_t {
     // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
     let got = unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) };
     assert_eq!(got, 0);
-    limit.rlim_cur
+    limit
+}
+
+fn memlock_limit() -> libc::rlim_t {
+    memlock_limits().rlim_cur
+}
+
+/// The hard `RLIMIT_MEMLOCK` in bytes; `None` when unlimited.
+fn hard_memlock_limit() -> Option<u64> {
+    let hard = memlock_limits().rlim_max;
+    #[allow(clippy::unnecessary_cast)] // `rlim_t` is 32 bits on some targets
+    (hard != libc::RLIM_INFINITY).then_some(hard as u64)
+}
+
+/// Sets `RLIMIT_MEMLOCK`, soft and hard, to `bytes`, or says why not (a hard limit below it, which
+/// a process without `CAP_SYS_RESOURCE` cannot raise) and returns `false`.
+fn set_memlock_limit(bytes: u64) -> bool {
+    let limit = libc::rlimit {
+        rlim_cur: bytes as libc::rlim_t,
+        rlim_max: bytes as libc::rlim_t,
+    };
+    // SAFETY: setrlimit reads a valid rlimit.
+    if unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &limit) } != 0 {
+        let error = std::io::Error::last_os_error();
+        println!("not run: cannot set RLIMIT_MEMLOCK to {bytes} bytes: {error}");
+        return false;
+    }
+    true
+}
+
+/// Sets the soft `RLIMIT_STACK` (`None`: unlimited), keeping the hard one; `false` if the hard
+/// limit is below it.
+fn set_stack_limit(bytes: Option<u64>) -> bool {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
+    let got = unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut limit) };
+    assert_eq!(got, 0);
+    let soft = bytes.map_or(libc::RLIM_INFINITY, |bytes| bytes as libc::rlim_t);
+    if limit.rlim_max != libc::RLIM_INFINITY
+        && (soft == libc::RLIM_INFINITY || soft > limit.rlim_max)
+    {
+        return false;
+    }
+    limit.rlim_cur = soft;
+    // SAFETY: setrlimit reads a valid rlimit.
+    let set = unsafe { libc::setrlimit(libc::RLIMIT_STACK, &limit) };
+    assert_eq!(set, 0, "{}", std::io::Error::last_os_error());
+    true
+}
+
+/// Drops `CAP_IPC_LOCK` (a root process becomes uid 65534), or says why not and returns `false`.
+fn drop_cap_ipc_lock() -> bool {
+    // SAFETY: geteuid and setuid have no memory preconditions.
+    if unsafe { libc::geteuid() } == 0 && unsafe { libc::setuid(65534) } != 0 {
+        println!("not run: this root process cannot drop CAP_IPC_LOCK by becoming uid 65534");
+        return false;
+    }
+    if has_cap_ipc_lock() {
+        println!("not run: this process has CAP_IPC_LOCK, which ignores RLIMIT_MEMLOCK");
+        return false;
+    }
+    true
+}
+
+/// The bytes this process has mapped: `VmSize`, which is what `mlockall(MCL_CURRENT)` locks at most.
+fn mapped_bytes() -> u64 {
+    common::status("VmSize").parse::<u64>().unwrap() * 1024
+}
+
+/// The size of the main thread's stack mapping, `[stack]`, in bytes.
+fn stack_size() -> usize {
+    let (start, end) = common::stack();
+    end - start
+}
+
+/// Whether the main thread's stack is locked: `lo` in its `VmFlags`.
+fn stack_locked() -> bool {
+    let flags = common::smaps_field(common::stack().0, "VmFlags");
+    flags.split_whitespace().any(|flag| flag == "lo")
+}
+
+/// Grows the main thread's stack (this must run on the main thread) by at least `bytes` below its
+/// lowest page now, by recursion through frames of 4 KiB that the optimizer cannot remove, and
+/// returns the stack's size after.
+fn grow_stack_by(bytes: usize) -> usize {
+    #[inline(never)]
+    fn recurse(down_to: usize) -> u8 {
+        let mut frame = [0u8; 4096];
+        std::hint::black_box(&mut frame);
+        if (frame.as_ptr() as usize) < down_to {
+            return frame[0];
+        }
+        recurse(down_to).wrapping_add(std::hint::black_box(frame[4095]))
+    }
+    let (start, _) = common::stack();
+    std::hint::black_box(recurse(start - bytes));
+    let after = stack_size();
+    assert!(
+        common::stack().0 <= start - bytes,
+        "the stack grew by {bytes} bytes"
+    );
+    after
+}
+
+/// `bytes` rounded up to whole pages.
+fn page_rounded(bytes: u64) -> u64 {
+    let page = mman::page_size() as u64;
+    bytes.div_ceil(page) * page
+}
+
+/// Asserts that `result`, of `lock_all`, refused to lock the main thread's stack under a limit that
+/// would stop it from growing, before any call: nothing is locked.
+fn assert_refused_for_the_stack(result: std::io::Result<()>, limit: u64, stack: &str) {
+    let error = result.expect_err("lock_all locked a stack the memlock limit would stop");
+    assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
+    let message = error.to_string();
+    for part in [
+        "lock_all: ".to_owned(),
+        format!("RLIMIT_MEMLOCK {limit} bytes"),
+        format!("RLIMIT_STACK {stack}"),
+    ] {
+        assert!(message.contains(&part), "no {part:?} in: {message}");
+    }
+    assert_eq!(mman::raw_os_error(&error), None, "refused before any call");
+    assert_eq!(common::locked_kib(), 0, "nothing is locked");
+}
+
+/// The parts of children that lock and then grow the main thread's stack, run on the main thread.
+#[used]
+#[link_section = ".init_array"]
+static ON_THE_MAIN_THREAD: extern "C" fn() = on_the_main_thread;
+
+extern "C" fn on_the_main_thread() {
+    common::on_main_thread(REFUSED, refused_on_the_main_thread);
+    common::on_main_thread(FITS, fits_on_the_main_thread);
+    common::on_main_thread(UNCHECKED, unchecked_on_the_main_thread);
+    common::on_main_thread(USER_NAMESPACE, user_namespace_on_the_main_thread);
+}
+
+const REFUSED: &str = "lock_all_refuses_to_lock_a_stack_the_memlock_limit_would_stop";
+
+/// Under `RLIMIT_MEMLOCK` 1 MiB over what is mapped, with `RLIMIT_STACK` 8 MiB: locking what is
+/// mapped now (`CURRENT`, with `FUTURE` or `ON_FAULT` too) would leave the main thread's stack
+/// less than 2 MiB to grow by before the kernel refuses it (`SIGSEGV` at the next frame); `FUTURE`
+/// alone does not lock the stack.
+fn refused_on_the_main_thread() {
+    if !set_stack_limit(Some(8 << 20)) {
+        println!("not run: the hard RLIMIT_STACK is below 8 MiB");
+        return;
+    }
+    let limit = page_rounded(mapped_bytes() + (1 << 20));
+    if !set_memlock_limit(limit) || !drop_cap_ipc_lock() {
+        return;
+    }
+    let all = [
+        LockAll::CURRENT,
+        LockAll::CURRENT | LockAll::FUTURE,
+        #[cfg(mman_has = "MCL_ONFAULT")]
+        (LockAll::CURRENT | LockAll::ON_FAULT),
+    ];
+    // 2 MiB of growth, then 1 MiB for each other try: the stack stays grown, within 8 MiB.
+    for (flags, growth) in all.into_iter().zip([2 << 20, 1 << 20, 1 << 20]) {
+        let locked = lock_all(flags);
+        // Grown before the result is checked: where the stack was locked, this is what dies.
+        grow_stack_by(growth);
+        assert_refused_for_the_stack(locked, limit, "8388608 bytes");
+    }
+    // FUTURE alone locks later maps, not the stack there is: the stack grows, unlocked, and a map
+    // past the limit (a thread's stack) fails cleanly.
+    lock_all(LockAll::FUTURE).unwrap();
+    let locked = common::locked_kib();
+    grow_stack_by(2 << 20);
+    assert!(!stack_locked());
+    assert_eq!(
+        common::locked_kib(),
+        locked,
+        "the stack's growth is not locked"
+    );
+    let thread = std::thread::Builder::new()
+        .stack_size(limit as usize + (1 << 20))
+        .spawn(|| ());
+    assert!(
+        thread.is_err(),
+        "a thread's stack past the limit is refused"
+    );
+    let map = MmapMut::map_anon(1 << 20).unwrap();
+    assert_eq!(map.resident_pages().unwrap(), (1 << 20) / mman::page_size());
+    unlock_all().unwrap();
+}
+
+#[test]
+fn lock_all_refuses_to_lock_a_stack_the_memlock_limit_would_stop() {
+    if common::in_child(REFUSED) {
+        return common::assert_main_thread_part_passed();
+    }
+    common::assert_success(&mut common::child(REFUSED));
+}
+
+const FITS: &str = "lock_all_locks_a_stack_the_memlock_limit_lets_grow_to_rlimit_stack";
+
+/// Under `RLIMIT_MEMLOCK` as much over what is mapped as the main thread's stack, already grown by
+/// 1 MiB, can still grow by to `RLIMIT_STACK`, and 512 KiB more: `CURRENT` locks, and the stack then
+/// grows to nearly `RLIMIT_STACK`, locked. `FUTURE` with it is refused (every later map would take
+/// from the stack's room), as is `CURRENT` with `RLIMIT_STACK` unlimited. `RLIMIT_STACK` is 8 MiB,
+/// or less where the hard `RLIMIT_MEMLOCK` (which only `CAP_SYS_RESOURCE` raises) would not fit
+/// that.
+fn fits_on_the_main_thread() {
+    if !set_stack_limit(Some(8 << 20)) {
+        println!("not run: the hard RLIMIT_STACK is below 8 MiB");
+        return;
+    }
+    grow_stack_by(1 << 20);
+    let margin = 512 << 10;
+    let hard = hard_memlock_limit().unwrap_or(u64::MAX);
+    let fits = (hard.saturating_sub(mapped_bytes() + margin) + stack_size() as u64).min(8 << 20);
+    let stack_limit = fits / mman::page_size() as u64 * mman::page_size() as u64;
+    if stack_limit < stack_size() as u64 + (2 << 20) {
+        println!(
+            "not run: the hard RLIMIT_MEMLOCK ({hard} bytes) leaves the stack no 2 MiB to grow"
+        );
+        return;
+    }
+    assert!(set_stack_limit(Some(stack_limit)));
+    let room = stack_limit - stack_size() as u64;
+    let limit = page_rounded(mapped_bytes() + room + margin);
+    if !set_memlock_limit(limit) || !drop_cap_ipc_lock() {
+        return;
+    }
+    if set_stack_limit(None) {
+        assert_refused_for_the_stack(lock_all(LockAll::CURRENT), limit, "unlimited");
+        assert!(set_stack_limit(Some(stack_limit)));
+    } else {
+        println!("not run: RLIMIT_STACK unlimited (the hard limit is not)");
+    }
+    assert_refused_for_the_stack(
+        lock_all(LockAll::CURRENT | LockAll::FUTURE),
+        limit,
+        &format!("{stack_limit} bytes"),
+    );
+    lock_all(LockAll::CURRENT).unwrap();
+    assert!(stack_locked());
+    let locked = common::locked_kib();
+    // FUTURE now would lock later maps beside the locked stack: refused.
+    let error = lock_all(LockAll::FUTURE).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
+    let before = stack_size();
+    let grown = grow_stack_by(stack_limit as usize - (256 << 10) - before);
+    assert!(
+        common::locked_kib() >= locked + (grown - before) as u64 / 1024,
+        "the stack grew locked: {} KiB locked, {locked} KiB before",
+        common::locked_kib()
+    );
+    unlock_all().unwrap();
+    assert_eq!(common::locked_kib(), 0);
+}
+
+#[test]
+fn lock_all_locks_a_stack_the_memlock_limit_lets_grow_to_rlimit_stack() {
+    if common::in_child(FITS) {
+        return common::assert_main_thread_part_passed();
+    }
+    common::assert_success(&mut common::child(FITS));
 }
 
 #[test]
@@ -34,6 +303,9 @@ fn lock_all_locks_current_and_future_maps_and_unlock_all_undoes_it() {
             return;
         }
         assert_eq!(common::locked_kib(), 0);
+        // Found before `lock_all`, which would lock the pages it compares.
+        #[cfg(all(mman_has = "MCL_ONFAULT", mman_has = "MLOCK_ONFAULT"))]
+        let on_fault_flag = common::lock_on_fault_flag();
         lock_all(LockAll::CURRENT | LockAll::FUTURE).unwrap();
         let before = common::locked_kib();
         assert!(before > 0, "MCL_CURRENT locks what is mapped");
@@ -67,7 +339,11 @@ fn lock_all_locks_current_and_future_maps_and_unlock_all_undoes_it() {
             assert!(common::locked_kib() > 0);
             let flags = common::smaps_field(map.as_ptr() as usize, "VmFlags");
             let has = |flag| flags.split_whitespace().any(|set| set == flag);
-            assert!(has("lo") && has("lf"), "locked on fault: {flags}");
+            assert!(has("lo"), "locked: {flags}");
+            #[cfg(mman_has = "MLOCK_ONFAULT")]
+            if let Some(name) = on_fault_flag {
+                assert!(has(name), "locked on fault ({name}): {flags}");
+            }
             unlock_all().unwrap();
             let flags = common::smaps_field(map.as_ptr() as usize, "VmFlags");
             assert!(
@@ -80,34 +356,113 @@ fn lock_all_locks_current_and_future_maps_and_unlock_all_undoes_it() {
     common::assert_success(&mut common::child(test));
 }
 
+const USER_NAMESPACE: &str = "lock_all_counts_no_cap_ipc_lock_of_a_user_namespace";
+
+/// Root of a user namespace of its own has `CAP_IPC_LOCK` in `CapEff`, and the kernel still holds
+/// its locked stack to `RLIMIT_MEMLOCK` (it counts capabilities in the initial namespace): under
+/// the limit of [`refused_on_the_main_thread`], `CURRENT` is refused there too.
+fn user_namespace_on_the_main_thread() {
+    if !set_stack_limit(Some(8 << 20)) {
+        println!("not run: the hard RLIMIT_STACK is below 8 MiB");
+        return;
+    }
+    let limit = page_rounded(mapped_bytes() + (1 << 20));
+    if !set_memlock_limit(limit) {
+        return;
+    }
+    // SAFETY: unshare takes flags; this process has one thread (no harness yet).
+    if unsafe { libc::unshare(libc::CLONE_NEWUSER) } != 0 {
+        let error = std::io::Error::last_os_error();
+        println!("not run: no user namespace for this process: {error}");
+        return;
+    }
+    assert!(has_cap_ipc_lock(), "root of its own user namespace");
+    let locked = lock_all(LockAll::CURRENT);
+    grow_stack_by(2 << 20);
+    assert_refused_for_the_stack(locked, limit, "8388608 bytes");
+}
+
+#[test]
+fn lock_all_counts_no_cap_ipc_lock_of_a_user_namespace() {
+    if common::in_child(USER_NAMESPACE) {
+        return common::assert_main_thread_part_passed();
+    }
+    common::assert_success(&mut common::child(USER_NAMESPACE));
+}
+
+const UNCHECKED: &str = "lock_all_unchecked_locks_a_stack_that_then_cannot_grow";
+
+/// What `lock_all` refuses, through `lock_all_unchecked`: under `RLIMIT_MEMLOCK` 1 MiB over what
+/// is mapped, the main thread's stack, locked, cannot grow by 2 MiB: the process dies of
+/// `SIGSEGV`, 6 MiB short of `RLIMIT_STACK`.
+fn unchecked_on_the_main_thread() {
+    if !set_stack_limit(Some(8 << 20)) {
+        println!("not run: the hard RLIMIT_STACK is below 8 MiB");
+        return;
+    }
+    let limit = page_rounded(mapped_bytes() + (1 << 20));
+    if !set_memlock_limit(limit) || !drop_cap_ipc_lock() {
+        return;
+    }
+    // SAFETY: none: the stack's growth below is meant to end this child.
+    unsafe { mman::lock_all_unchecked(LockAll::CURRENT) }.unwrap();
+    assert!(stack_locked());
+    println!("locked under RLIMIT_MEMLOCK {limit} bytes");
+    grow_stack_by(2 << 20);
+    panic!("the locked stack grew by 2 MiB past RLIMIT_MEMLOCK");
+}
+
+#[test]
+fn lock_all_unchecked_locks_a_stack_that_then_cannot_grow() {
+    use std::os::unix::process::ExitStatusExt;
+
+    if common::in_child(UNCHECKED) {
+        return common::assert_main_thread_part_passed();
+    }
+    let output = common::child(UNCHECKED).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if let Some(not_run) = stdout.lines().find(|line| line.starts_with("not run:")) {
+        println!("child: {not_run}");
+        return;
+    }
+    assert!(stdout.contains("locked under RLIMIT_MEMLOCK"), "{stdout}");
+    assert_eq!(
+        output.status.signal(),
+        Some(libc::SIGSEGV),
+        "the child's stack grew past the limit ({}):\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 #[test]
 fn lock_all_fails_clearly_under_a_low_memlock_limit() {
     let test = "lock_all_fails_clearly_under_a_low_memlock_limit";
     if common::in_child(test) {
-        let limit = libc::rlimit {
-            rlim_cur: 64 * 1024,
-            rlim_max: 64 * 1024,
-        };
-        // SAFETY: setrlimit reads a valid rlimit.
-        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &limit) }, 0);
-        // SAFETY: geteuid and setuid have no memory preconditions.
-        if unsafe { libc::geteuid() } == 0 && unsafe { libc::setuid(65534) } != 0 {
-            println!("not run: this root process cannot drop CAP_IPC_LOCK by becoming uid 65534");
+        if !set_memlock_limit(64 * 1024) || !drop_cap_ipc_lock() {
             return;
         }
-        assert!(
-            !has_cap_ipc_lock(),
-            "CAP_IPC_LOCK would ignore RLIMIT_MEMLOCK"
-        );
+        // lock_all refuses before the call (the stack could not grow); the kernel's own refusal
+        // is what lock_all_unchecked meets.
         let error = lock_all(LockAll::CURRENT).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("lock_all: MCL_CURRENT would lock "),
+            "{error}"
+        );
+        // SAFETY: the kernel refuses the call under this limit: nothing is locked.
+        let error = unsafe { mman::lock_all_unchecked(LockAll::CURRENT) }.unwrap_err();
         assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
         let message = error.to_string();
         assert!(
             message.starts_with(
-                "lock_all: mlockall(MCL_CURRENT) (RLIMIT_MEMLOCK: 65536 bytes) failed"
+                "lock_all_unchecked: mlockall(MCL_CURRENT) (RLIMIT_MEMLOCK: 65536 bytes) failed"
             ),
             "{message}"
         );
+        assert_eq!(mman::raw_os_error(&error), Some(libc::ENOMEM), "{error}");
         assert_eq!(
             common::locked_kib(),
             0,
@@ -145,6 +500,15 @@ fn lock_all_needs_current_or_future() {
         let error = lock_all(flags).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InvalidInput);
         assert!(error.to_string().starts_with("lock_all: flags"), "{error}");
+        // SAFETY: refused before any call: nothing is locked.
+        let unchecked = unsafe { mman::lock_all_unchecked(flags) }.unwrap_err();
+        assert_eq!(unchecked.kind(), ErrorKind::InvalidInput);
+        assert!(
+            unchecked
+                .to_string()
+                .starts_with("lock_all_unchecked: flags"),
+            "{unchecked}"
+        );
         assert!(
             error
                 .to_string()

@@ -32,10 +32,11 @@ fn a_child_writes_through_a_shared_map_and_the_parent_reads_the_file() {
         return;
     }
     let file = tempfile::NamedTempFile::new().unwrap();
-    file.as_file().set_len(3 * 4096).unwrap();
+    let len = 3 * mman::page_size();
+    file.as_file().set_len(len as u64).unwrap();
     common::assert_success(common::child(test).env(PATH, file.path()));
     let bytes = read_back(file.as_file());
-    assert_eq!(bytes.len(), 3 * 4096);
+    assert_eq!(bytes.len(), len);
     assert_eq!(&bytes[5000..5020], b"written by the child");
     assert!(bytes[..5000].iter().chain(&bytes[5020..]).all(|&b| b == 0));
 }
@@ -50,7 +51,7 @@ fn a_child_killed_right_after_its_flush_leaves_the_data_in_the_file() {
         unreachable!("SIGKILL ends the process");
     }
     let file = tempfile::NamedTempFile::new().unwrap();
-    file.as_file().set_len(4096).unwrap();
+    file.as_file().set_len(mman::page_size() as u64).unwrap();
     let status = common::child(test)
         .env(PATH, file.path())
         .output()

@@ -25,7 +25,7 @@ fn run_child(test: &str) -> Option<i32> {
 fn a_write_after_make_read_only_is_stopped_by_the_os() {
     let test = "a_write_after_make_read_only_is_stopped_by_the_os";
     if in_child(test) {
-        let mut map = MmapMut::map_anon(4096).unwrap();
+        let mut map = MmapMut::map_anon(mman::page_size()).unwrap();
         map[0] = 1;
         let ptr = map.as_mut_ptr();
         let read_only = map.make_read_only().unwrap();
@@ -48,7 +48,7 @@ fn a_write_after_make_read_only_is_stopped_by_the_os() {
 fn a_read_after_protect_none_is_stopped_by_the_os() {
     let test = "a_read_after_protect_none_is_stopped_by_the_os";
     if in_child(test) {
-        let map = MmapRaw::from(MmapMut::map_anon(4096).unwrap());
+        let map = MmapRaw::from(MmapMut::map_anon(mman::page_size()).unwrap());
         map.protect(Protection::empty()).unwrap();
         assert_eq!(permissions_at(map.as_ptr() as usize), "---p");
         // SAFETY: not sound on purpose, in a child process: the page allows no access now.
@@ -64,7 +64,7 @@ fn a_read_after_protect_none_is_stopped_by_the_os() {
 
 #[test]
 fn make_mut_and_make_read_only_round_trip() {
-    let mut map = MmapMut::map_anon(8192).unwrap();
+    let mut map = MmapMut::map_anon(2 * mman::page_size()).unwrap();
     map[100] = 5;
     let read_only: Mmap = map.make_read_only().unwrap();
     assert_eq!(read_only[100], 5);
@@ -78,7 +78,7 @@ fn make_mut_and_make_read_only_round_trip() {
 
 #[test]
 fn make_exec_makes_the_map_executable_not_writable_and_keeps_its_bytes() {
-    let mut map = MmapMut::map_anon(4096).unwrap();
+    let mut map = MmapMut::map_anon(mman::page_size()).unwrap();
     map[..4].copy_from_slice(&[0xC3, 0, 0, 0]);
     let exec = map.make_exec().unwrap();
     assert_eq!(exec[0], 0xC3);

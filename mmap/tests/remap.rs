@@ -165,7 +165,7 @@ fn bad_lengths_and_empty_maps_are_refused_before_mremap() {
 
     let mut empty = MmapMut::map_anon(0).unwrap();
     let error = empty
-        .remap(4096, RemapOptions::new().may_move(true))
+        .remap(page_size(), RemapOptions::new().may_move(true))
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert!(error.to_string().contains("the map is empty"), "{error}");

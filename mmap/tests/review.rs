@@ -183,10 +183,13 @@ fn every_safe_call_on_an_empty_map_succeeds_without_touching_its_address() {
     let mut buf = [1u8; 8];
     assert_eq!(empty.read_at(&mut buf, 0).unwrap(), 0);
     assert_eq!(buf, [1; 8]);
+    assert_eq!(empty.read_at(&mut buf, 1).unwrap(), 0, "past the end");
+    empty.read_exact_at(&mut [], 0).unwrap();
     assert_eq!(
-        empty.read_at(&mut buf, 1).unwrap_err().kind(),
-        ErrorKind::InvalidInput
+        empty.read_exact_at(&mut buf, 0).unwrap_err().kind(),
+        ErrorKind::UnexpectedEof
     );
+    assert_eq!(buf, [1; 8]);
     assert_eq!(
         (
             empty.resident_pages().unwrap(),
@@ -242,17 +245,17 @@ fn make_mut_of_a_shared_map_of_sealed_memory_is_refused() {
 /// `make_mut`) needs a new huge page at its first write: the kernel reserves it when mapping
 /// privately, so no other map can take it meanwhile, and the write cannot raise `SIGBUS`. With two
 /// huge pages reserved, one holds the memfd's page, the map reserves the other, and anonymous huge
-/// maps made until none is free take nothing it needs. Runs as root only (it changes
-/// `/proc/sys/vm/nr_hugepages`, restored afterwards).
+/// maps made until none is free take nothing it needs. Runs as root with `MMAN_TEST_MACHINE=1`
+/// only (it changes `/proc/sys/vm/nr_hugepages`, restored afterwards).
 #[test]
 #[cfg(mman_huge)]
 fn the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved() {
     const TEST: &str = "the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved";
-    let huge = mman::HugePageSize::system_default().unwrap().bytes() as usize;
     if !in_child(TEST) {
         run_with_huge_pages(TEST, 2);
         return;
     }
+    let huge = mman::HugePageSize::system_default().unwrap().bytes() as usize;
     let memory = common::huge_memfd(c"sealed-huge-copy", huge as u64);
     {
         let writer = memory.map_raw().unwrap();
@@ -277,10 +280,11 @@ fn the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved() {
 }
 
 /// Runs `test` in a child process with `pages` more huge pages of the default size reserved
-/// (`/proc/sys/vm/nr_hugepages`, restored afterwards), or says why it cannot (not root).
+/// (`/proc/sys/vm/nr_hugepages`, restored afterwards), or says why it cannot (not root, or
+/// `MMAN_TEST_MACHINE` not set).
 #[cfg(mman_huge)]
 fn run_with_huge_pages(test: &str, pages: u64) {
-    if let Some(_reserved) = common::reserve_huge_pages(pages) {
+    if let Some(_reserved) = common::reserve_huge_pages(test, pages) {
         assert_success(&mut child(test));
     }
 }
@@ -289,7 +293,7 @@ fn run_with_huge_pages(test: &str, pages: u64) {
 /// pages (`fstatfs`), then maps the number: another thread that puts a memfd of huge pages behind
 /// the number in between gets it mapped in whole huge pages while the map records the length asked
 /// for, which `munmap` then refuses (`EINVAL`): the map would leak. Every map made must unmap
-/// whole. Runs as root only (it reserves a huge page).
+/// whole. Runs as root with `MMAN_TEST_MACHINE=1` only (it reserves a huge page).
 #[test]
 #[cfg(mman_huge)]
 fn map_raw_of_a_number_swapped_for_huge_pages_leaks_nothing() {

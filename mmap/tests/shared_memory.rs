@@ -7,51 +7,78 @@
 mod common;
 
 use std::io::ErrorKind;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::RawFd;
+use std::os::unix::fs::FileExt;
 
 use mman::{MmapOptions, Seals, SharedMemory};
 
 /// The descriptor number the child gets its shared memory on.
 const FD: &str = "MMAP_TEST_SHARED_FD";
 
-/// The child's shared memory: the descriptor its parent left open for it.
+/// The child's shared memory: the descriptor its parent handed on with `share_with`, taken with
+/// `from_inherited`, which makes it close-on-exec again.
 fn inherited() -> SharedMemory {
-    let fd: i32 = std::env::var(FD).unwrap().parse().unwrap();
-    // SAFETY: the parent duplicated this descriptor for the child, which owns it alone.
-    SharedMemory::from(unsafe { OwnedFd::from_raw_fd(fd) })
+    let fd: RawFd = std::env::var(FD).unwrap().parse().unwrap();
+    assert_eq!(
+        close_on_exec(fd),
+        Some(false),
+        "inherited: open across exec"
+    );
+    // SAFETY: the parent handed this descriptor to this process with `share_with`, and nothing
+    // else here owns it.
+    let memory = unsafe { SharedMemory::from_inherited(fd) }.unwrap();
+    assert_eq!(
+        close_on_exec(fd),
+        Some(true),
+        "this child's own children do not inherit it"
+    );
+    memory
 }
 
-/// Runs `test`'s child part with a duplicate of `memory`'s descriptor, open across `exec`.
+/// Runs `test`'s child part with `memory` handed on by `share_with`.
 fn run_child_with(test: &str, memory: &SharedMemory) {
-    // SAFETY: dup of an open descriptor; the copy has no FD_CLOEXEC, so the child inherits it.
-    let fd = unsafe { libc::dup(memory.as_file().as_raw_fd()) };
-    assert!(fd >= 0);
-    // SAFETY: `fd` was just made and is owned here; dropping it closes the parent's copy.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    common::assert_success(common::child(test).env(FD, fd.as_raw_fd().to_string()));
+    let mut command = common::child(test);
+    let fd = memory.share_with(&mut command).unwrap();
+    common::assert_success(command.env(FD, fd.to_string()));
+}
+
+/// Whether descriptor `fd` of this process is close-on-exec (`fcntl(F_GETFD)`); `None` when it is
+/// not open.
+fn close_on_exec(fd: RawFd) -> Option<bool> {
+    // SAFETY: F_GETFD reads a descriptor's flags, or fails with EBADF.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    (flags >= 0).then_some(flags & libc::FD_CLOEXEC != 0)
+}
+
+/// Whether descriptor `fd` of this process is the memfd named `name` (`/proc/self/fd/<fd>` reads
+/// `/memfd:<name> (deleted)`).
+fn is_memfd(fd: RawFd, name: &str) -> bool {
+    std::fs::read_link(format!("/proc/self/fd/{fd}"))
+        .is_ok_and(|target| target.to_string_lossy() == format!("/memfd:{name} (deleted)"))
 }
 
 #[test]
 fn a_child_writes_shared_memory_and_the_parent_reads_it() {
     let test = "a_child_writes_shared_memory_and_the_parent_reads_it";
+    let page = mman::page_size();
     if common::in_child(test) {
         let memory = inherited();
-        assert_eq!(memory.len().unwrap(), 8192);
+        assert_eq!(memory.len().unwrap(), 2 * page as u64);
         let map = memory.map_raw().unwrap();
         // SAFETY: the parent waits for this process to exit before reading.
         unsafe {
             map.as_mut_ptr()
-                .add(4096)
+                .add(page)
                 .copy_from(b"from the child".as_ptr(), 14)
         };
         return;
     }
-    let memory = SharedMemory::create("mmap-test", 8192).unwrap();
+    let memory = SharedMemory::create("mmap-test", 2 * page as u64).unwrap();
     assert_eq!(memory.seals().unwrap(), Seals::empty());
     run_child_with(test, &memory);
     let map = memory.map_raw().unwrap();
     // SAFETY: the child has exited; nothing else writes the memory.
-    let bytes = unsafe { std::slice::from_raw_parts(map.as_ptr().add(4096), 14) };
+    let bytes = unsafe { std::slice::from_raw_parts(map.as_ptr().add(page), 14) };
     assert_eq!(bytes, b"from the child");
 }
 
@@ -82,7 +109,7 @@ fn sealed_memory_maps_safely_and_refuses_every_change() {
         assert_eq!(common::permissions_at(map.as_ptr() as usize), "r--p");
         return;
     }
-    let memory = SharedMemory::create("mmap-test-sealed", 4096).unwrap();
+    let memory = SharedMemory::create("mmap-test-sealed", mman::page_size() as u64).unwrap();
     {
         // SAFETY: no other process has the memory yet, and the map is gone before it is sealed.
         let mut map = unsafe { memory.map_mut().unwrap() };
@@ -108,7 +135,8 @@ fn sealed_memory_maps_safely_and_refuses_every_change() {
 
 #[test]
 fn map_sealed_refuses_what_may_still_change() {
-    let memory = SharedMemory::create("mmap-test-unsealed", 4096).unwrap();
+    let page = mman::page_size();
+    let memory = SharedMemory::create("mmap-test-unsealed", page as u64).unwrap();
     let error = memory.map_sealed().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert!(
@@ -125,14 +153,14 @@ fn map_sealed_refuses_what_may_still_change() {
 
     memory.add_seals(Seals::WRITE).unwrap();
     let error = MmapOptions::new()
-        .len(8192)
+        .len(2 * page)
         .map_sealed(&memory)
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert!(
         error
             .to_string()
-            .contains("past the end of the sealed file (4096 bytes)"),
+            .contains(&format!("past the end of the sealed file ({page} bytes)")),
         "{error}"
     );
     assert_eq!(
@@ -141,13 +169,55 @@ fn map_sealed_refuses_what_may_still_change() {
             .map_sealed(&memory)
             .unwrap()
             .len(),
-        3072
+        page - 1024
     );
 
     let file = tempfile::tempfile().unwrap();
-    file.set_len(4096).unwrap();
+    file.set_len(page as u64).unwrap();
     let error = MmapOptions::new().map_sealed(&file).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+}
+
+/// The bytes of memory a memfd holds: its `st_blocks` (of 512 bytes); a hole holds none.
+#[cfg(mman_populate)]
+fn allocated(memory: &SharedMemory) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    memory.as_file().metadata().unwrap().blocks() * 512
+}
+
+/// A sealed memfd's holes are allocated at the first read, which may fail (strict overcommit):
+/// `map_sealed` and `map_if_safe` fault in the holes of the range they map, and only those, so
+/// that a read of the map needs no more memory (the failure itself is in
+/// `soundness::a_sealed_memfd_with_holes_maps_without_sigbus_under_strict_overcommit`).
+#[test]
+#[cfg(mman_populate)]
+fn map_sealed_faults_in_the_holes_of_its_range() {
+    if !mman::Advice::PopulateRead.is_supported() {
+        println!("not run: the running kernel lacks MADV_POPULATE_READ (Linux 5.14)");
+        return;
+    }
+    let page = mman::page_size() as u64;
+    let len = 256 * page;
+    let memory = SharedMemory::create("mmap-test-holes", len).unwrap();
+    std::os::unix::fs::FileExt::write_all_at(memory.as_file(), b"data", 0).unwrap();
+    memory
+        .add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE)
+        .unwrap();
+    assert_eq!(allocated(&memory), page, "one page written, the rest holes");
+
+    let part = MmapOptions::new()
+        .offset(64 * page)
+        .len(64 * page as usize)
+        .map_sealed(&memory)
+        .unwrap();
+    assert_eq!(allocated(&memory), 65 * page, "the holes of the range only");
+    assert_eq!(part.resident_pages().unwrap(), 64);
+    assert!(part.iter().all(|&b| b == 0));
+
+    let whole = MmapOptions::new().map_if_safe(&memory).unwrap();
+    assert_eq!(allocated(&memory), len);
+    assert_eq!(&whole[..4], b"data");
+    assert!(whole[4..].iter().all(|&b| b == 0));
 }
 
 #[test]
@@ -160,4 +230,71 @@ fn bad_names_are_refused_before_memfd_create() {
     );
     let error = SharedMemory::create(&"n".repeat(250), 1).unwrap_err();
     assert!(error.to_string().contains("over 249"), "{error}");
+}
+
+/// Set in the children of the test below: the memfd's name, and whether the child should have it.
+const NAME: &str = "MMAP_TEST_MEMFD_NAME";
+const SHOULD_HAVE_IT: &str = "MMAP_TEST_SHOULD_HAVE_IT";
+
+#[test]
+fn share_with_hands_the_memory_to_that_commands_children_only() {
+    let test = "share_with_hands_the_memory_to_that_commands_children_only";
+    if common::in_child(test) {
+        let fd: RawFd = std::env::var(FD).unwrap().parse().unwrap();
+        let name = std::env::var(NAME).unwrap();
+        if std::env::var(SHOULD_HAVE_IT).unwrap() == "no" {
+            assert!(!is_memfd(fd, &name), "a child of another command got it");
+            return;
+        }
+        assert!(is_memfd(fd, &name));
+        let memory = inherited();
+        let map = memory.map_raw().unwrap();
+        let mut greeting = [0u8; 5];
+        map.read_exact_at(&mut greeting, 0).unwrap();
+        assert_eq!(&greeting, b"hello");
+        return;
+    }
+    let name = "mman-test-share-with";
+    let memory = SharedMemory::create(name, 4096).unwrap();
+    memory.as_file().write_all_at(b"hello", 0).unwrap();
+    let mut shared = common::child(test);
+    let fd = memory.share_with(&mut shared).unwrap();
+    assert!(fd > 2, "{fd}: not a standard stream's number");
+    assert!(is_memfd(fd, name));
+    assert_eq!(
+        close_on_exec(fd),
+        Some(true),
+        "in this process the descriptor stays close-on-exec"
+    );
+
+    // A child another command starts meanwhile, as another thread would, does not get it.
+    common::assert_success(
+        common::child(test)
+            .env(FD, fd.to_string())
+            .env(NAME, name)
+            .env(SHOULD_HAVE_IT, "no"),
+    );
+    // The command's children do, each one it starts.
+    shared
+        .env(FD, fd.to_string())
+        .env(NAME, name)
+        .env(SHOULD_HAVE_IT, "yes");
+    common::assert_success(&mut shared);
+    common::assert_success(&mut shared);
+    drop(shared);
+    assert!(
+        !is_memfd(fd, name),
+        "the command's descriptor is closed with it"
+    );
+}
+
+#[test]
+fn from_inherited_refuses_what_is_not_a_descriptor() {
+    // SAFETY: refused before any call: nothing is taken.
+    let error = unsafe { SharedMemory::from_inherited(-1) }.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+    assert_eq!(
+        error.to_string(),
+        "SharedMemory::from_inherited: file descriptor -1 is not a descriptor (negative)"
+    );
 }

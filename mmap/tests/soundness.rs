@@ -302,6 +302,68 @@ fn map_sealed_is_private_and_refuses_raw_flags() {
     assert!(!common::mapped(start, start + page_size()));
 }
 
+/// Under strict overcommit (`vm.overcommit_memory=2`) at its limit, the first read of a hole of a
+/// sealed memfd (a page never written) needs a page the kernel cannot account for: a touch would
+/// raise `SIGBUS`. `map_sealed` and `map_if_safe` fault the holes in when mapping, and fail then.
+/// The child makes the memory, turns strict overcommit on for processes without `CAP_SYS_ADMIN`,
+/// and becomes one (uid 65534); the parent puts the machine's settings back. Needs root, and
+/// `MADV_POPULATE_READ` (Linux 5.14, and headers that define it: not musl's).
+#[test]
+#[cfg(mman_populate)]
+fn a_sealed_memfd_with_holes_maps_without_sigbus_under_strict_overcommit() {
+    const TEST: &str = "a_sealed_memfd_with_holes_maps_without_sigbus_under_strict_overcommit";
+    if !in_child(TEST) {
+        if !mman::Advice::PopulateRead.is_supported() {
+            println!("not run: the running kernel lacks MADV_POPULATE_READ (Linux 5.14)");
+            return;
+        }
+        let Some(_settings) = common::OvercommitSettings::save() else {
+            return;
+        };
+        assert_success(&mut child(TEST));
+        return;
+    }
+    let len = 4 << 20;
+    let shared = SharedMemory::create("holes", len).unwrap();
+    shared.as_file().write_all(b"data, then holes").unwrap();
+    shared
+        .add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE)
+        .unwrap();
+    common::make_overcommit_strict_for_the_unprivileged();
+    // SAFETY: setuid has no memory preconditions.
+    let dropped = unsafe { libc::setuid(65534) };
+    assert_eq!(dropped, 0, "uid 65534 drops CAP_SYS_ADMIN");
+    let committed = MmapOptions::new().len(1 << 20).map_anon();
+    assert!(committed.is_err(), "strict overcommit at its limit");
+    drop(committed);
+
+    let read_all = |map: &Mmap| {
+        let sum = map
+            .iter()
+            .step_by(page_size())
+            .map(|&b| usize::from(b))
+            .sum::<usize>();
+        println!("read {} bytes of holes: {sum}", map.len());
+    };
+    match shared.map_sealed() {
+        Ok(map) => read_all(&map),
+        Err(error) => {
+            assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
+            assert!(error.to_string().starts_with("map_sealed: "), "{error}");
+            assert!(error.to_string().contains("SIGBUS"), "{error}");
+        }
+    }
+    match MmapOptions::new().map_if_safe(&shared) {
+        Ok(map) => read_all(&map),
+        Err(error) => {
+            assert!(error.map_failed(), "{error}");
+            let error = std::io::Error::from(error);
+            assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
+            assert!(error.to_string().starts_with("map_if_safe: "), "{error}");
+        }
+    }
+}
+
 /// A loop device attached to a file, detached when dropped.
 struct LoopDevice(String);
 
@@ -319,6 +381,9 @@ fn a_block_device_maps_at_its_size() {
     let len = 1 << 20;
     let pattern = |i: usize| (i % 251) as u8;
     if !in_child(TEST) {
+        if !common::may_change_the_machine(&format!("{TEST}: it attaches a loop device")) {
+            return;
+        }
         // SAFETY: geteuid has no preconditions.
         if unsafe { libc::geteuid() } != 0 {
             println!("not run: attaching a loop device needs root");
@@ -357,12 +422,13 @@ fn a_block_device_maps_at_its_size() {
         len,
         "the device's size, which fstat reports as 0"
     );
-    let mut buf = vec![0u8; 4096];
-    map.read_at(&mut buf, len - 4096).unwrap();
+    let page = page_size();
+    let mut buf = vec![0u8; page];
+    map.read_at(&mut buf, len - page).unwrap();
     assert!(buf
         .iter()
         .enumerate()
-        .all(|(i, &b)| b == pattern(len - 4096 + i)));
+        .all(|(i, &b)| b == pattern(len - page + i)));
     let start = map.as_ptr() as usize;
     drop(map);
     assert!(!common::mapped(start, start + len));

@@ -76,10 +76,11 @@ fn many_threads_read_one_map_at_once() {
 fn a_map_moves_to_another_thread_and_is_dropped_there() {
     // (That the drop unmaps is checked in `leaks.rs`, alone in its binary: here other tests map and
     // unmap at the same time, and may be given the same addresses.)
-    let mut map = MmapMut::map_anon(8192).unwrap();
-    map[8191] = 9;
+    let len = 2 * mman::page_size();
+    let mut map = MmapMut::map_anon(len).unwrap();
+    map[len - 1] = 9;
     let read = std::thread::spawn(move || {
-        let last = map[8191];
+        let last = map[len - 1];
         map.flush().unwrap();
         drop(map);
         last

@@ -72,27 +72,62 @@ fn advice_populate_read_reports_efault() {
     assert_eq!(mman::raw_os_error(&error), Some(libc::EFAULT), "{error}");
 }
 
+/// The bytes before the cut come back as a short count, as `pread` returns them from a file cut
+/// short; the next read, at the first byte the map cannot read, is an error that names it, where
+/// `pread` says 0 (the end of the file): the map's end is its length, and a page that cannot be
+/// read before it is the file ending early, or an I/O error, which the copy cannot tell apart.
 #[test]
-fn read_at_of_a_truncated_file_map_is_an_error_not_a_crash() {
+fn read_at_of_a_truncated_file_map_is_short_then_an_error_not_a_crash() {
+    use std::io::{Read, Seek, SeekFrom};
+    use std::os::unix::fs::FileExt;
     let page = page_size();
-    let (_file, map) = truncated_map(4);
+    let (file, map) = truncated_map(3);
 
+    // The issue's case: 2 pages asked for from the middle of the one page the file keeps.
     let mut buf = vec![0u8; 2 * page];
-    let error = map.read_at(&mut buf, page / 2).unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::UnexpectedEof, "{error}");
-    assert!(
-        error
-            .to_string()
-            .starts_with(&format!("read_at: byte {page} of the map cannot be read")),
-        "{error}"
-    );
+    assert_eq!(map.read_at(&mut buf, page / 2).unwrap(), page / 2);
     assert!(
         buf[..page / 2].iter().all(|&b| b == 5),
-        "the bytes before the end were copied"
+        "the bytes before the cut"
+    );
+    let mut pread = vec![0u8; 2 * page];
+    assert_eq!(
+        file.as_file()
+            .read_at(&mut pread, (page / 2) as u64)
+            .unwrap(),
+        page / 2,
+        "what FileExt::read_at gives"
+    );
+    assert_eq!(buf, pread);
+    let mut reader = map.reader();
+    reader.seek(SeekFrom::Start((page / 2) as u64)).unwrap();
+    assert_eq!(reader.read(&mut buf).unwrap(), page / 2, "and MmapReader");
+
+    // At the cut, and past it: nothing can be read, before the end of the map.
+    for offset in [page, page + 1, 3 * page - 1] {
+        let error = map.read_at(&mut buf, offset).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::UnexpectedEof, "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with(&format!("read_at: byte {offset} of the map cannot be read")),
+            "{error}"
+        );
+        assert_eq!(
+            file.as_file().read_at(&mut pread, offset as u64).unwrap(),
+            0
+        );
+    }
+    assert_eq!(
+        reader.read(&mut buf).unwrap_err().kind(),
+        ErrorKind::UnexpectedEof,
+        "the reader, at the cut"
     );
 
-    let error = map.read_at(&mut buf[..1], 3 * page).unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::UnexpectedEof, "{error}");
+    // Nothing asked, nothing read, even at the cut.
+    assert_eq!(map.read_at(&mut [], 2 * page).unwrap(), 0);
+    // The end of the map is the end, as for a file.
+    assert_eq!(map.read_at(&mut buf, 3 * page).unwrap(), 0);
 
     let mut head = [0u8; 16];
     assert_eq!(map.read_at(&mut head, page - 16).unwrap(), 16);
@@ -114,10 +149,117 @@ fn read_at_copies_like_file_read_at() {
     );
     assert_eq!(&buf[..2], b"89");
     assert_eq!(map.read_at(&mut buf, 8).unwrap(), 0, "nothing at the end");
-    let error = map.read_at(&mut buf, 9).unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    assert_eq!(map.read_at(&mut buf, 9).unwrap(), 0, "nor past it");
+}
+
+/// `read_at` returns what `FileExt::read_at` (`pread`) returns for a file of the map's bytes, at
+/// every offset from the start to past the end, for every length: the count, and the bytes. An
+/// offset no map can reach (past `isize::MAX`) is `InvalidInput`, as `pread`'s `EINVAL` for an
+/// offset past the largest `off_t`.
+#[test]
+fn read_at_returns_what_file_read_at_returns() {
+    use std::os::unix::fs::FileExt;
+    let page = page_size();
+    let bytes = common::pattern(2 * page + 100);
+    let file = common::file_of(&bytes);
+    // SAFETY: the temporary file is this test's alone.
+    let map = unsafe { Mmap::map(&file).unwrap() };
+    let len = map.len();
+    let offsets = [
+        0,
+        1,
+        page - 1,
+        page,
+        2 * page,
+        len - 1,
+        len,
+        len + 1,
+        3 * page,
+        1 << 40,
+    ];
+    for offset in offsets {
+        for want in [0, 1, 99, 100, 101, page, 3 * page] {
+            let (mut ours, mut std) = (vec![0xaa; want], vec![0xaa; want]);
+            let at = format!("offset {offset}, {want} bytes");
+            let got = map.read_at(&mut ours, offset).unwrap();
+            assert_eq!(got, file.read_at(&mut std, offset as u64).unwrap(), "{at}");
+            assert_eq!(ours, std, "{at}");
+        }
+    }
+
+    for offset in [isize::MAX as usize + 1, usize::MAX] {
+        let error = map.read_at(&mut [0; 4], offset).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+        assert_eq!(
+            error.to_string(),
+            format!("read_at: offset {offset} is past isize::MAX, the end of any map"),
+        );
+        let pread = file.read_at(&mut [0; 4], offset as u64).unwrap_err();
+        assert_eq!(pread.kind(), ErrorKind::InvalidInput, "{pread}");
+    }
+}
+
+/// `read_exact_at` fills the buffer where `FileExt::read_exact_at` fills it from a file of the
+/// map's bytes, and fails with `UnexpectedEof` where it fails, naming itself.
+#[test]
+fn read_exact_at_fills_the_buffer_where_file_read_exact_at_does() {
+    use std::os::unix::fs::FileExt;
+    let page = page_size();
+    let bytes = common::pattern(2 * page + 100);
+    let file = common::file_of(&bytes);
+    // SAFETY: the temporary file is this test's alone.
+    let map = unsafe { Mmap::map(&file).unwrap() };
+    let len = map.len();
+    for offset in [0, 1, page, len - 100, len - 1, len, len + 1, 1 << 40] {
+        for want in [0, 1, 99, 100, 101, page, 3 * page] {
+            let (mut ours, mut std) = (vec![0xaa; want], vec![0xaa; want]);
+            let at = format!("offset {offset}, {want} bytes");
+            match (
+                map.read_exact_at(&mut ours, offset),
+                file.read_exact_at(&mut std, offset as u64),
+            ) {
+                (Ok(()), Ok(())) => assert_eq!(ours, std, "{at}"),
+                (Err(error), Err(std)) => {
+                    assert_eq!(error.kind(), std.kind(), "{at}: {error}");
+                    assert_eq!(error.kind(), ErrorKind::UnexpectedEof, "{at}: {error}");
+                    let end = offset + want;
+                    assert_eq!(
+                        error.to_string(),
+                        format!(
+                            "read_exact_at: bytes {offset}..{end} reach past the end of the map \
+                             ({len} bytes): the buffer cannot be filled"
+                        ),
+                    );
+                }
+                (ours, std) => panic!("{at}: {ours:?} where FileExt gives {std:?}"),
+            }
+        }
+    }
+    let error = map.read_exact_at(&mut [0; 4], usize::MAX).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
     assert!(
-        error.to_string().starts_with("read_at: range 9..9"),
+        error.to_string().starts_with("read_exact_at: offset "),
         "{error}"
     );
+}
+
+#[test]
+fn read_exact_at_of_a_truncated_file_map_is_an_error_not_a_crash() {
+    let page = page_size();
+    let (_file, map) = truncated_map(3);
+    let mut buf = vec![0u8; page];
+    map.read_exact_at(&mut buf, 0).unwrap();
+    assert!(buf.iter().all(|&b| b == 5));
+    for offset in [page / 2, page, 2 * page] {
+        let error = map.read_exact_at(&mut buf, offset).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::UnexpectedEof, "{error}");
+        let at = offset.max(page);
+        assert!(
+            error.to_string().starts_with(&format!(
+                "read_exact_at: byte {at} of the map cannot be read (reading {page} bytes from \
+                 offset {offset})"
+            )),
+            "{error}"
+        );
+    }
 }

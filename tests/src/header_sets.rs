@@ -10,15 +10,27 @@ use std::process::Command;
 use crate::nested::SysBuild;
 use crate::FAMILIES;
 
-/// The cross header sets this workspace is verified on: GNU triples of Debian's `gcc-<triple>`
-/// with its `libc6-dev-<arch>-cross` (Alpha's is `libc6.1-dev-alpha-cross`).
+/// The cross header sets this workspace is verified on in host builds (clang and the C compiler
+/// pointed at them): GNU triples of Debian's `gcc-<triple>` with its `libc6-dev-<arch>-cross`
+/// (Alpha's is `libc6.1-dev-alpha-cross`), for architectures Rust has no installed target of.
 pub const CROSS: &[&str] = &[
     "mipsel-linux-gnu",
     "mips64el-linux-gnuabi64",
-    "powerpc-linux-gnu",
     "alpha-linux-gnu",
     "hppa-linux-gnu",
     "sparc64-linux-gnu",
+];
+
+/// The Rust targets this workspace is verified on in real cross builds (`--target`), each with the
+/// GNU triple of the Debian cross compiler that the cc crate picks for it (`<triple>-gcc`, with
+/// `libc6-dev-<arch>-cross`).
+pub const CROSS_TARGETS: &[(&str, &str)] = &[
+    ("aarch64-unknown-linux-gnu", "aarch64-linux-gnu"),
+    ("riscv64gc-unknown-linux-gnu", "riscv64-linux-gnu"),
+    ("s390x-unknown-linux-gnu", "s390x-linux-gnu"),
+    ("armv7-unknown-linux-gnueabihf", "arm-linux-gnueabihf"),
+    ("powerpc64le-unknown-linux-gnu", "powerpc64le-linux-gnu"),
+    ("powerpc-unknown-linux-gnu", "powerpc-linux-gnu"),
 ];
 
 /// The cross C compiler of a GNU triple.
@@ -42,7 +54,7 @@ pub fn bindgen_args(triple: &str) -> String {
 
 /// The clang arguments that replace the host's include directories by those of `triple`'s cross
 /// compiler and C library (Debian's layout: `/usr/<triple>/include`).
-pub fn cross_includes(triple: &str) -> String {
+fn cross_includes(triple: &str) -> String {
     let gcc_include = run(Command::new(gcc(triple)).arg("-print-file-name=include"));
     format!(
         "-nostdinc -isystem {} -isystem /usr/{triple}/include",

@@ -14,6 +14,12 @@ pub mod nested;
 pub use descriptions::describe;
 pub use families::FAMILIES;
 
+// The workspace README's examples run as doctests (with mman as a dev-dependency): what it shows
+// compiles and works.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 /// The placeholder a name resolves to where a crate lacks it (see [`mmap_sys_values`]).
 pub struct Missing;
 

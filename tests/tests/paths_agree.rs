@@ -72,18 +72,20 @@ fn bindgen_and_the_c_compiler_give_the_same_constants() {
 
     // In the same test, not in one of its own: all build in this target directory, one at a time.
     without_libclang_the_build_warns_and_takes_the_c_compiler_path();
+    without_a_c_compiler_the_build_says_what_to_do_and_no_more();
     a_changed_compiler_flag_or_clang_argument_rebuilds_with_its_headers(default.constants.len());
     a_declaration_mmap_sys_cannot_translate_stops_the_build_naming_it();
-    a_macro_defined_again_has_its_last_value_on_both_paths();
+    macros_defined_again_or_through_function_like_ones_have_cs_values_on_both_paths();
 }
 
-/// Headers that `#undef` a macro and define it again (`tests/fixtures/redefined-include`): both
-/// paths give the value the C compiler has at the end of `wrapper.h`, not the first definition, and
-/// leave out a macro undefined for good.
-fn a_macro_defined_again_has_its_last_value_on_both_paths() {
-    let fixture = workspace().join("tests/fixtures/redefined-include");
+/// Headers that `#undef` a macro and define it again, and define some through a function-like macro
+/// (`tests/fixtures/macros-include`): both paths give the value the C compiler has at the end of
+/// `wrapper.h`, not the first definition, leave out a macro undefined for good, and export the
+/// macros that call a function-like one.
+fn macros_defined_again_or_through_function_like_ones_have_cs_values_on_both_paths() {
+    let fixture = workspace().join("tests/fixtures/macros-include");
     let include = format!("-I{}", fixture.display());
-    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("redefined");
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("macros");
     let wrapper = workspace().join("mmap-sys/wrapper.h");
     let c = c_constants("cc", &[&include], &wrapper, &scratch);
     assert_eq!(
@@ -93,6 +95,9 @@ fn a_macro_defined_again_has_its_last_value_on_both_paths() {
     );
     assert_eq!(c["MAP_MMAP_SYS_FIXTURE_TWICE"], 2);
     assert!(!c.contains_key("MAP_MMAP_SYS_FIXTURE_GONE"));
+    assert_eq!(c["MAP_MMAP_SYS_FIXTURE_CALLED"], 1 << 24);
+    assert_eq!(c["MAP_MMAP_SYS_FIXTURE_MASK"], 0xff00_0000);
+    assert_eq!(c["MAP_MMAP_SYS_FIXTURE_NESTED"], 2 << 24);
     for (args, var) in [
         (&["--no-default-features"][..], "CFLAGS"),
         (&[][..], "BINDGEN_EXTRA_CLANG_ARGS"),
@@ -181,8 +186,62 @@ fn without_libclang_the_build_warns_and_takes_the_c_compiler_path() {
     assert!(stderr.contains("warning: mmap-sys@"), "{stderr}");
     assert!(stderr.contains("libclang could not be loaded"), "{stderr}");
     assert!(stderr.contains("apt-get install libclang-dev"), "{stderr}");
+    // A user of the wrapper is told the line of their own Cargo.toml that turns bindgen off.
+    let version = concat!(
+        env!("CARGO_PKG_VERSION_MAJOR"),
+        ".",
+        env!("CARGO_PKG_VERSION_MINOR")
+    );
+    let line = format!("mman = {{ version = \"{version}\", default-features = false }}");
+    assert!(
+        stderr.contains(&line),
+        "the warning does not say {line}:\n{stderr}"
+    );
     let (default, _) = build(&[], &[]);
     assert_eq!(fallback.constants, default.constants);
+}
+
+/// With no C compiler (`CC` naming no program), both paths stop with one message that says what
+/// to do (install one, or set `CC`) and names the command and the variable that chose it, and
+/// nothing else of the environment: build logs are often public.
+fn without_a_c_compiler_the_build_says_what_to_do_and_no_more() {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("paths");
+    let unrelated = "mman-test-unrelated-value";
+    for args in [&["--no-default-features"][..], &[][..]] {
+        let mut all = vec!["build", "--locked", "-p", "mmap-sys"];
+        all.extend_from_slice(args);
+        let envs = [
+            ("CC", "/nonexistent/cc"),
+            ("MMAN_TEST_UNRELATED", unrelated),
+        ];
+        let (success, _, stderr) = cargo_status(&target, &all, &envs);
+        assert!(
+            !success,
+            "{args:?}: the build should fail without a C compiler"
+        );
+        let message = stderr
+            .lines()
+            .find(|line| line.contains("error: mmap-sys:"))
+            .unwrap_or_else(|| panic!("{args:?}: no error from mmap-sys:\n{stderr}"));
+        for words in [
+            "cannot run the C compiler `/nonexistent/cc ",
+            "(set: CC=/nonexistent/cc)",
+        ] {
+            assert!(message.contains(words), "{args:?}: {words:?} in {message}");
+        }
+        for words in [
+            "install one (Debian/Ubuntu: `apt-get install gcc`",
+            "or set CC",
+        ] {
+            assert!(stderr.contains(words), "{args:?}: {words:?} in\n{stderr}");
+        }
+        for leaked in [unrelated, "env -i", "CARGO_MANIFEST_DIR", "OUT_DIR="] {
+            assert!(
+                !stderr.contains(leaked),
+                "{args:?}: {leaked:?} in\n{stderr}"
+            );
+        }
+    }
 }
 
 /// Whether a case that sets `var` can run here: a `BINDGEN_EXTRA_CLANG_ARGS` case needs the bindgen

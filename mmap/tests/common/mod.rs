@@ -1,4 +1,5 @@
-//! What the test files share: temporary files with given bytes and reading them back, readers of
+//! What the test files share: temporary files with given bytes and reading them back, a map of a
+//! file truncated under it and the byte a failed `read_at` names, readers of
 //! `/proc` (the mappings, their permissions and `smaps` entries, fields of `status`), the
 //! reservation of huge pages, and child processes (the test binary runs again, running only one
 //! test, with `MMAP_TEST_CHILD` naming it).
@@ -47,6 +48,69 @@ pub(crate) fn read_back(mut file: &File) -> Vec<u8> {
     bytes
 }
 
+/// Set to `1` to let the tests change the machine, as root: reserve huge pages
+/// (`/proc/sys/vm/nr_hugepages`), attach a loop device, make a cgroup; each test puts back what it
+/// changed. `.ci/run` sets it; a user's `cargo test` leaves the machine alone.
+const MACHINE: &str = "MMAN_TEST_MACHINE";
+
+/// Whether the tests may change the machine ([`MACHINE`]); where not, says that `what` was not
+/// run, and how to run it.
+pub(crate) fn may_change_the_machine(what: &str) -> bool {
+    if std::env::var(MACHINE).is_ok_and(|value| value == "1") {
+        return true;
+    }
+    not_run(&format!(
+        "{what} (set {MACHINE}=1, as root, to run the tests that change the machine; each puts \
+         back what it changed)"
+    ));
+    false
+}
+
+/// Says what a test did not run, and why, where `cargo test` shows it: on the standard error
+/// itself, which the test harness does not capture (it captures `println!` and `eprintln!`).
+pub(crate) fn not_run(what: &str) {
+    let _ = writeln!(std::io::stderr(), "not run: {what}");
+}
+
+/// The byte at `index` of [`pattern_file`]s: never 0, so a 0 read is a page the file no longer
+/// backs (zeros after a truncation and an extension), never a pattern byte.
+pub(crate) fn pattern_byte(index: usize) -> u8 {
+    (index % 251) as u8 + 1
+}
+
+/// A temporary file of `len` bytes of [`pattern_byte`].
+pub(crate) fn pattern_file(len: usize) -> NamedTempFile {
+    named_file_of(&(0..len).map(pattern_byte).collect::<Vec<u8>>())
+}
+
+/// A map of `pages` pages of [`pattern_file`], every page read in, then the file truncated to
+/// `keep` bytes from another handle. Not kept past a test; the bytes past `keep` are read only by
+/// checked copies (or, in the tests that die of it, on purpose).
+pub(crate) fn truncated_map(pages: usize, keep: usize) -> (NamedTempFile, mman::Mmap) {
+    let len = pages * mman::page_size();
+    let file = pattern_file(len);
+    // SAFETY: truncated below on purpose; see above.
+    let map = unsafe { mman::Mmap::map(file.as_file()).unwrap() };
+    assert_eq!(map[len - 1], pattern_byte(len - 1));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(file.path())
+        .unwrap()
+        .set_len(keep as u64)
+        .unwrap();
+    (file, map)
+}
+
+/// The byte a failed `read_at` names: "read_at: byte N of the map cannot be read".
+pub(crate) fn failed_byte(error: &std::io::Error) -> Option<usize> {
+    let text = error.to_string();
+    text.strip_prefix("read_at: byte ")?
+        .split(' ')
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// Set in the child: the name of the test whose child part should run.
 const CHILD: &str = "MMAP_TEST_CHILD";
 
@@ -62,6 +126,38 @@ pub(crate) fn child(test: &str) -> Command {
         .args([test, "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD, test);
     command
+}
+
+/// What the part of a child run on its main thread found ([`on_main_thread`]): `Err` holds the
+/// message of its panic.
+static MAIN_THREAD_PART: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+
+/// Runs `part` now if this process is the child run for `test`, for the work of a child that must
+/// run on the main thread: the main thread's stack (`[stack]`) is the one that grows down on
+/// demand, and the test harness runs each test on a thread of its own, with a fixed stack. So the
+/// test binary calls this from a function of its `.init_array`, which the C library runs on the
+/// main thread before `main`, hence before the harness. A panic of `part` is caught and kept; the
+/// child's test then asserts the outcome with [`assert_main_thread_part_passed`].
+pub(crate) fn on_main_thread(test: &str, part: fn()) {
+    if in_child(test) {
+        let outcome = std::panic::catch_unwind(part).map_err(|panic| {
+            panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|text| (*text).to_owned()))
+                .unwrap_or_else(|| "a panic without a message".to_owned())
+        });
+        let _ = MAIN_THREAD_PART.set(outcome);
+    }
+}
+
+/// In the child: asserts that the part [`on_main_thread`] ran before the harness passed.
+pub(crate) fn assert_main_thread_part_passed() {
+    match MAIN_THREAD_PART.get() {
+        Some(Ok(())) => {}
+        Some(Err(panic)) => panic!("the part on the main thread failed: {panic}"),
+        None => panic!("the part on the main thread did not run (is it in .init_array?)"),
+    }
 }
 
 /// Runs the command and asserts that the child ran its one test and passed, showing its output if
@@ -230,6 +326,85 @@ pub(crate) fn locked_and_size_kib_at(addr: usize) -> (u64, u64) {
     (kib("Locked:"), kib("Size:"))
 }
 
+/// Whether the mapping that holds `addr` has `flag` (`lo`, `hg`, ...) among its `VmFlags`.
+pub(crate) fn has_vm_flag(addr: usize, flag: &str) -> bool {
+    smaps_field(addr, "VmFlags")
+        .split_whitespace()
+        .any(|set| set == flag)
+}
+
+/// The name `/proc/self/smaps` gives `VM_LOCKONFAULT` among a mapping's `VmFlags` on this kernel:
+/// `lf`, or `??` where the kernel's table of names lacks it (Debian's 6.1 kernels). Found, not
+/// assumed: the flags of a page locked on fault (`mlock2`, called here, not through this crate)
+/// less those of a page locked with `mlock` leave one name. `None`, saying why, where `mlock2`
+/// fails (valgrind does not emulate it) or no one name tells the two apart.
+#[cfg(mman_has = "MLOCK_ONFAULT")]
+pub(crate) fn lock_on_fault_flag() -> Option<&'static str> {
+    static FLAG: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    FLAG.get_or_init(|| {
+        let page = mman::page_size();
+        let flags_of = |on_fault: bool| -> std::io::Result<Vec<String>> {
+            let map = mman::MmapMut::map_anon(page).unwrap();
+            let ptr = map.as_ptr().cast::<libc::c_void>();
+            // The system call itself, whose error is the kernel's (glibc's `mlock2` turns `ENOSYS`
+            // into `EINVAL`). SAFETY: locking a page of this map changes none of its bytes.
+            let ret = unsafe {
+                if on_fault {
+                    libc::syscall(libc::SYS_mlock2, ptr, page, libc::MLOCK_ONFAULT)
+                } else {
+                    libc::c_long::from(libc::mlock(ptr, page))
+                }
+            };
+            if ret != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let flags = smaps_field(ptr as usize, "VmFlags");
+            Ok(flags.split_whitespace().map(str::to_owned).collect())
+        };
+        let (locked, on_fault) = match (flags_of(false), flags_of(true)) {
+            (Ok(locked), Ok(on_fault)) => (locked, on_fault),
+            (Err(error), _) | (_, Err(error)) => {
+                println!("not run: VM_LOCKONFAULT in smaps: locking a page failed: {error}");
+                return None;
+            }
+        };
+        let own: Vec<&String> = on_fault
+            .iter()
+            .filter(|flag| !locked.contains(flag))
+            .collect();
+        match own[..] {
+            [flag] => Some(flag.clone()),
+            _ => {
+                println!(
+                    "not run: VM_LOCKONFAULT in smaps: a page locked on fault shows {on_fault:?}, \
+                     one locked shows {locked:?}: no one name tells them apart on this kernel"
+                );
+                None
+            }
+        }
+    })
+    .as_deref()
+}
+
+/// Whether `file` is on tmpfs (`fstatfs`'s `f_type`), as `/tmp` is on Fedora and Arch (and in
+/// `.ci/vm`'s machines): its files are shared memory, whose seals `F_GET_SEALS` reads (a file
+/// created there is sealed with `F_SEAL_SEAL` alone), where a disk file system's files fail it
+/// with `EINVAL`.
+#[cfg(linux_kernel)]
+pub(crate) fn on_tmpfs(file: &impl std::os::fd::AsRawFd) -> bool {
+    let mut stat = std::mem::MaybeUninit::<libc::statfs>::uninit();
+    // SAFETY: `stat` is a buffer of the size fstatfs fills; the descriptor is open for the call.
+    let ret = unsafe { libc::fstatfs(file.as_raw_fd(), stat.as_mut_ptr()) };
+    assert_eq!(ret, 0, "fstatfs: {}", std::io::Error::last_os_error());
+    // SAFETY: fstatfs succeeded, so it filled `stat`.
+    let stat = unsafe { stat.assume_init() };
+    // `f_type` and the constant differ in type across targets (`c_uint` on s390x), and are both
+    // `i64` on others, where the casts do nothing.
+    #[allow(clippy::unnecessary_cast)]
+    let on_tmpfs = stat.f_type as i64 == libc::TMPFS_MAGIC as i64;
+    on_tmpfs
+}
+
 /// Whether anything is mapped in `start..end`: after a map is dropped, nothing of it may be left.
 pub(crate) fn mapped(start: usize, end: usize) -> bool {
     mappings()
@@ -244,6 +419,22 @@ pub(crate) fn stack() -> (usize, usize) {
         .find(|(_, _, rest)| rest.ends_with("[stack]"))
         .map(|(s, e, _)| (s, e))
         .unwrap()
+}
+
+/// Where the kernel lists its huge page pools, one directory per size.
+#[cfg(mman_huge)]
+const POOLS: &str = "/sys/kernel/mm/hugepages";
+
+/// Whether this kernel offers huge pages of any size: `/sys/kernel/mm/hugepages` lists its pools.
+/// Some machines offer none (s390x without the EDAT facility, as under QEMU's emulation or z/VM);
+/// where so, this says what `what` could not check there, and the caller checks the rest.
+#[cfg(mman_huge)]
+pub(crate) fn huge_pages_offered(what: &str) -> bool {
+    let offered = std::path::Path::new(POOLS).exists();
+    if !offered {
+        println!("not run: {what}: this kernel offers no huge pages (no {POOLS})");
+    }
+    offered
 }
 
 /// The number of huge pages of the default size the kernel keeps: one setting for the whole
@@ -286,10 +477,15 @@ pub(crate) fn free_huge_pages() -> u64 {
         .free
 }
 
-/// Reserves `pages` more free huge pages of the default size (`/proc/sys/vm/nr_hugepages`, which
-/// needs root), or says why not and returns `None`.
+/// For `test`, reserves `pages` more free huge pages of the default size
+/// (`/proc/sys/vm/nr_hugepages`, which needs root, and [`may_change_the_machine`]), or says why not
+/// and returns `None`.
 #[cfg(mman_huge)]
-pub(crate) fn reserve_huge_pages(pages: u64) -> Option<HugePages> {
+pub(crate) fn reserve_huge_pages(test: &str, pages: u64) -> Option<HugePages> {
+    let what = format!("{test}: it reserves {pages} huge page(s) in {NR_HUGEPAGES}");
+    if !huge_pages_offered("reserving huge pages") || !may_change_the_machine(&what) {
+        return None;
+    }
     let turn = huge_page_turn();
     let before = std::fs::read_to_string(NR_HUGEPAGES).unwrap();
     let total: u64 = before.trim().parse().unwrap();
@@ -330,6 +526,68 @@ pub(crate) fn huge_memfd(name: &std::ffi::CStr, len: u64) -> mman::SharedMemory 
     let memory = mman::SharedMemory::from(unsafe { OwnedFd::from_raw_fd(fd) });
     memory.set_len(len).unwrap();
     memory
+}
+
+/// The settings of overcommit, machine-wide (`/proc/sys/vm`), as [`OvercommitSettings::save`] found
+/// them; dropping this puts them back, also when the test fails.
+pub(crate) struct OvercommitSettings {
+    memory: String,
+    ratio: String,
+    kbytes: String,
+    admin_reserve: String,
+}
+
+const OVERCOMMIT_MEMORY: &str = "/proc/sys/vm/overcommit_memory";
+const OVERCOMMIT_RATIO: &str = "/proc/sys/vm/overcommit_ratio";
+const OVERCOMMIT_KBYTES: &str = "/proc/sys/vm/overcommit_kbytes";
+const ADMIN_RESERVE_KBYTES: &str = "/proc/sys/vm/admin_reserve_kbytes";
+
+impl OvercommitSettings {
+    /// Saves the settings, or says why they cannot be changed (not asked to, or not root) and
+    /// returns `None`.
+    pub(crate) fn save() -> Option<Self> {
+        if !may_change_the_machine("strict overcommit (vm.overcommit_memory=2) for a moment") {
+            return None;
+        }
+        let read = |path| std::fs::read_to_string(path).unwrap().trim().to_owned();
+        let settings = OvercommitSettings {
+            memory: read(OVERCOMMIT_MEMORY),
+            ratio: read(OVERCOMMIT_RATIO),
+            kbytes: read(OVERCOMMIT_KBYTES),
+            admin_reserve: read(ADMIN_RESERVE_KBYTES),
+        };
+        if let Err(error) = std::fs::write(OVERCOMMIT_MEMORY, &settings.memory) {
+            println!("not run: cannot change {OVERCOMMIT_MEMORY}: {error}");
+            return None;
+        }
+        Some(settings)
+    }
+}
+
+impl Drop for OvercommitSettings {
+    fn drop(&mut self) {
+        // The mode first: the heuristic mode ignores the others.
+        std::fs::write(OVERCOMMIT_MEMORY, &self.memory).unwrap();
+        std::fs::write(ADMIN_RESERVE_KBYTES, &self.admin_reserve).unwrap();
+        // Writing either of these zeroes the other: only the one in use is written.
+        if self.kbytes == "0" {
+            std::fs::write(OVERCOMMIT_RATIO, &self.ratio).unwrap();
+        } else {
+            std::fs::write(OVERCOMMIT_KBYTES, &self.kbytes).unwrap();
+        }
+    }
+}
+
+/// Turns strict overcommit on (`vm.overcommit_memory=2`), machine-wide, such that a process
+/// without `CAP_SYS_ADMIN` may commit no more memory, while one with it (root's: other tests,
+/// other builds) may commit ten times RAM: the commit limit is RAM times `overcommit_ratio` 1000%,
+/// and `admin_reserve_kbytes`, which only processes with `CAP_SYS_ADMIN` may use, is twice that.
+/// For a child (see [`child`]) whose parent holds the [`OvercommitSettings`] that put them back.
+pub(crate) fn make_overcommit_strict_for_the_unprivileged() {
+    let ram_kib = meminfo("MemTotal") + meminfo("SwapTotal");
+    std::fs::write(OVERCOMMIT_RATIO, "1000").unwrap();
+    std::fs::write(ADMIN_RESERVE_KBYTES, (ram_kib * 20).to_string()).unwrap();
+    std::fs::write(OVERCOMMIT_MEMORY, "2").unwrap();
 }
 
 /// Installs a seccomp filter on this process that fails the system calls `numbers` with `errno`,
