@@ -281,12 +281,13 @@ impl Site {
     }
 }
 
-/// An inline copy of `len` bytes, with the overlapping moves that `$load` and `$store` name (the
-/// operands `s` = source, `d` = destination, `n` = len): returns whether a load faulted (then
-/// nothing was stored). Its entry in the table sends the handler to label 6, out of line, which
+/// An inline copy, with the moves that `$load` and `$store` name (the operands `s` = source, `d` =
+/// destination, and `n` = the length where it is given: the lengths the compiler may know have
+/// copies of their own, with constant offsets and one register less): returns whether a load
+/// faulted (then nothing was stored). Its entry in the table sends the handler to label 6, out of line, which
 /// goes on after the block (label 4) once `resync!` has run.
 macro_rules! inline_copy {
-    ($dst:expr, $src:expr, $len:expr, [$($load:literal),*], [$($store:literal),*]) => {{
+    ($dst:expr, $src:expr, [$($load:literal),*], [$($store:literal),*] $(, n = $len:expr)?) => {{
         let faulted: usize;
         // SAFETY: the caller's promise (see `copy`): the loads read `src..src + len`, the stores
         // write `dst..dst + len`; a fault on a load (its address is in the table) goes on at
@@ -315,7 +316,7 @@ macro_rules! inline_copy {
                 ".popsection",
                 s = in(reg) $src,
                 d = in(reg) $dst,
-                n = in(reg) $len,
+                $(n = in(reg) $len,)?
                 inlateout("rax") 0usize => faulted,
                 out("xmm0") _,
                 out("xmm1") _,
@@ -353,10 +354,15 @@ pub(super) unsafe fn copy(dst: *mut u8, src: *const u8, len: usize) -> usize {
 #[inline(always)]
 pub(super) unsafe fn copy_all(dst: *mut u8, src: *const u8, len: usize) -> bool {
     let faulted = match len {
-        8..=15 => inline_copy!(
+        8 => inline_copy!(
             dst,
             src,
-            len,
+            ["movq xmm0, qword ptr [{s}]"],
+            ["movq qword ptr [{d}], xmm0"]
+        ),
+        9..=15 => inline_copy!(
+            dst,
+            src,
             [
                 "movq xmm0, qword ptr [{s}]",
                 "movq xmm1, qword ptr [{s} + {n} - 8]"
@@ -364,12 +370,18 @@ pub(super) unsafe fn copy_all(dst: *mut u8, src: *const u8, len: usize) -> bool 
             [
                 "movq qword ptr [{d}], xmm0",
                 "movq qword ptr [{d} + {n} - 8], xmm1"
-            ]
+            ],
+            n = len
         ),
-        16..=32 => inline_copy!(
+        16 => inline_copy!(
             dst,
             src,
-            len,
+            ["movdqu xmm0, xmmword ptr [{s}]"],
+            ["movdqu xmmword ptr [{d}], xmm0"]
+        ),
+        17..=31 => inline_copy!(
+            dst,
+            src,
             [
                 "movdqu xmm0, xmmword ptr [{s}]",
                 "movdqu xmm1, xmmword ptr [{s} + {n} - 16]"
@@ -377,12 +389,24 @@ pub(super) unsafe fn copy_all(dst: *mut u8, src: *const u8, len: usize) -> bool 
             [
                 "movdqu xmmword ptr [{d}], xmm0",
                 "movdqu xmmword ptr [{d} + {n} - 16], xmm1"
-            ]
+            ],
+            n = len
         ),
-        33..=64 => inline_copy!(
+        32 => inline_copy!(
             dst,
             src,
-            len,
+            [
+                "movdqu xmm0, xmmword ptr [{s}]",
+                "movdqu xmm1, xmmword ptr [{s} + 16]"
+            ],
+            [
+                "movdqu xmmword ptr [{d}], xmm0",
+                "movdqu xmmword ptr [{d} + 16], xmm1"
+            ]
+        ),
+        33..=63 => inline_copy!(
+            dst,
+            src,
             [
                 "movdqu xmm0, xmmword ptr [{s}]",
                 "movdqu xmm1, xmmword ptr [{s} + 16]",
@@ -394,6 +418,23 @@ pub(super) unsafe fn copy_all(dst: *mut u8, src: *const u8, len: usize) -> bool 
                 "movdqu xmmword ptr [{d} + 16], xmm1",
                 "movdqu xmmword ptr [{d} + {n} - 32], xmm2",
                 "movdqu xmmword ptr [{d} + {n} - 16], xmm3"
+            ],
+            n = len
+        ),
+        64 => inline_copy!(
+            dst,
+            src,
+            [
+                "movdqu xmm0, xmmword ptr [{s}]",
+                "movdqu xmm1, xmmword ptr [{s} + 16]",
+                "movdqu xmm2, xmmword ptr [{s} + 32]",
+                "movdqu xmm3, xmmword ptr [{s} + 48]"
+            ],
+            [
+                "movdqu xmmword ptr [{d}], xmm0",
+                "movdqu xmmword ptr [{d} + 16], xmm1",
+                "movdqu xmmword ptr [{d} + 32], xmm2",
+                "movdqu xmmword ptr [{d} + 48], xmm3"
             ]
         ),
         // SAFETY: the caller's promise, passed on.
