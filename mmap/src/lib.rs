@@ -88,9 +88,9 @@
 //! `MADV_*`), protection, locking, residency, and the checked copy [`Mmap::read_at`], which copies
 //! through the kernel there: `write(2)` of the range into a pipe, which fails with `EFAULT` on a
 //! page the kernel cannot read (on Linux it is the fault-fixup copy on x86-64 and aarch64,
-//! `process_vm_readv` on other architectures or with `--cfg mman_no_fault_handler`). Their headers lack the
-//! constants of remap, populate, huge pages, `fixed_no_replace` and `lock_on_fault`, so those are
-//! not there. The Linux kernel's own calls are compiled only for Linux and Android
+//! `process_vm_readv` on other architectures or with `--cfg mman_no_fault_handler`). Their headers
+//! lack the constants of remap, populate, huge pages, `fixed_no_replace` and `lock_on_fault`, so
+//! those are not there. The Linux kernel's own calls are compiled only for Linux and Android
 //! (`cfg(linux_kernel)`, set by the build script): `SharedMemory` and `Seals` (`memfd_create`,
 //! `fcntl(F_ADD_SEALS)`) and `MmapOptions::map_sealed`. [`Advice::is_supported`] relies on Linux
 //! checking the advice before the range; elsewhere it says what `madvise(NULL, 0, advice)` returns.

@@ -6,18 +6,20 @@
 //! # Two ways
 //!
 //! - **The fault-fixup copy** (x86-64 and aarch64 Linux and Android, the default there): a copy
-//!   routine written in assembly (`x86_64.rs`, `aarch64.rs`), and a process-wide `SIGBUS`/`SIGSEGV` handler, installed with `sigaction` on the
-//!   first checked read. The handler acts on a signal only when all of these hold: the kernel
-//!   raised it for a fault (`si_code > 0`: not `kill`, `sigqueue` or `tgkill`), the faulting
-//!   instruction is inside the routine, and the fault address is inside the *source* range of the
-//!   copy (kept in registers by the routine, so the handler reads it from the interrupted
-//!   context). Then it moves the instruction pointer to a fixup in the routine, which returns the
-//!   bytes not copied, as the kernel's own `copy_from_user` does with its exception table (each
-//!   routine finds the first byte that cannot be read, whatever address the processor reports for
-//!   a wide load that crosses into its page). Every other signal goes on to the action the
-//!   handler replaced, as the kernel would have delivered it (`handler.rs` says how): std's
-//!   stack-overflow message still appears, a plain slice read of a truncated map still dies of
-//!   `SIGBUS`, a crash reporter installed before runs once with its mask. A fault on the
+//!   routine written in assembly (`x86_64.rs`, `aarch64.rs`), and a process-wide `SIGBUS`/`SIGSEGV`
+//!   handler, installed with `sigaction` on the first checked read. The handler acts on a signal
+//!   only when all of these hold: the kernel raised it for a fault (`si_code > 0`: not `kill`,
+//!   `sigqueue` or `tgkill`), the faulting instruction is a load of the routine from the *source*
+//!   range of the copy (kept in registers by the routine, so the handler reads it from the
+//!   interrupted context), or on x86-64 a load of one of the inline copies of 8 to 64 bytes, which
+//!   a table of their sites records (they load nothing but the source). Then it moves the
+//!   instruction pointer to a fixup (an inline copy's goes on to the routine, which copies again),
+//!   which returns the bytes not copied, as the kernel's own `copy_from_user` does with its
+//!   exception table (each routine finds the first byte that cannot be read, whatever address the
+//!   processor reports for a wide load that crosses into its page). Every other signal goes on to
+//!   the action the handler replaced, as the kernel would have delivered it (`handler.rs` says
+//!   how): std's stack-overflow message still appears, a plain slice read of a truncated map still
+//!   dies of `SIGBUS`, a crash reporter installed before runs once with its mask. A fault on the
 //!   destination is never excused. The copy costs what `memcpy` costs: no system call, one atomic
 //!   load (and a count of the thread's copies in progress, in memory of its own, which lets the
 //!   handler be removed safely).
