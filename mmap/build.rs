@@ -73,6 +73,7 @@ struct Target {
     os: String,
     arch: String,
     env: String,
+    pointer_width: String,
 }
 
 impl Target {
@@ -115,14 +116,19 @@ const CAPABILITIES: &[Capability] = &[
         target: |_| true,
     },
     // The targets that have the copy routine with a fault fixup and its SIGBUS/SIGSEGV handler
-    // (src/checked_copy). Whether the build uses it is the code's to say, with the user's
+    // (src/checked_copy): x86-64 and aarch64 Linux and Android, with 64-bit pointers (the routines
+    // take their arguments as 64-bit registers; x32 and ILP32 pass 32-bit ones). Whether the build uses it is the code's to say, with the user's
     // `--cfg mman_no_fault_handler`, which this script must not read: Cargo (1.77 at least) does
     // not run a build script again when RUSTFLAGS change in a `--target` build, and a cfg derived
     // from the opt-out would keep the handler the user just turned off.
     Capability {
         name: "fault_fixup_target",
         constants: &[],
-        target: |target| target.arch == "x86_64" && target.linux_kernel(),
+        target: |target| {
+            matches!(target.arch.as_str(), "x86_64" | "aarch64")
+                && target.pointer_width == "64"
+                && target.linux_kernel()
+        },
     },
     // `statx` in the libc crate (for fs-verity): Linux with glibc or musl.
     Capability {
@@ -153,6 +159,7 @@ fn main() {
         os: var("CARGO_CFG_TARGET_OS"),
         arch: var("CARGO_CFG_TARGET_ARCH"),
         env: var("CARGO_CFG_TARGET_ENV"),
+        pointer_width: var("CARGO_CFG_TARGET_POINTER_WIDTH"),
     };
     for capability in CAPABILITIES {
         println!("cargo::rustc-check-cfg=cfg({})", capability.name);

@@ -1,7 +1,8 @@
 //! One table of ratios: this crate against the raw `mmap-sys` calls, memmap2 and `std`, each row's
 //! contenders measured interleaved (so that machine noise hits them alike), the median of several
 //! runs. `cargo bench -p mman --bench ratios`; sizes from `MMAP_BENCH_FILE_MIB`,
-//! `MMAP_BENCH_ANON_MIB`, `MMAP_BENCH_READS` and `MMAP_BENCH_RUNS` (see `mmap/BENCHMARKS.md`).
+//! `MMAP_BENCH_ANON_MIB`, `MMAP_BENCH_RANDOM_MIB`, `MMAP_BENCH_READS` and `MMAP_BENCH_RUNS` (see
+//! `mmap/BENCHMARKS.md`); `MMAP_BENCH_ONLY=checked` runs only the rows of the checked reads.
 
 mod workloads;
 
@@ -66,11 +67,11 @@ fn interleaved(contenders: &mut [Contender<'_>], iters: usize, runs: usize) -> V
         rng.shuffle(&mut order);
         for &i in &order {
             let work = &mut contenders[i].1;
-            let start = Instant::now();
+            let start = now();
             for _ in 0..iters {
                 black_box(work());
             }
-            samples[i].push(start.elapsed().as_nanos() as f64 / iters as f64);
+            samples[i].push((now() - start) / iters as f64);
         }
     }
     samples
@@ -80,6 +81,34 @@ fn interleaved(contenders: &mut [Contender<'_>], iters: usize, runs: usize) -> V
             s[s.len() / 2]
         })
         .collect()
+}
+
+/// The clock samples are timed with, in ns: the wall clock, or with `MMAP_BENCH_CLOCK=cpu` the
+/// time this thread ran (`CLOCK_THREAD_CPUTIME_ID`), which leaves out the time other processes
+/// ran on its core: for rows that compute only (the checked reads) on a busy machine. (Not for
+/// the rows that wait for the disk, whose waits it leaves out too.)
+fn now() -> f64 {
+    static CPU: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *CPU.get_or_init(|| std::env::var("MMAP_BENCH_CLOCK").is_ok_and(|clock| clock == "cpu")) {
+        let mut time = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `time` is a timespec for the call to fill.
+        let ret = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut time) };
+        assert_eq!(ret, 0, "clock_gettime: {}", std::io::Error::last_os_error());
+        return time.tv_sec as f64 * 1e9 + time.tv_nsec as f64;
+    }
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_nanos() as f64
+}
+
+/// Which clock [`now`] reads, for the table's header.
+fn clock_name() -> &'static str {
+    match std::env::var("MMAP_BENCH_CLOCK") {
+        Ok(clock) if clock == "cpu" => "thread CPU time",
+        _ => "wall",
+    }
 }
 
 fn time(ns: f64) -> String {
@@ -158,6 +187,16 @@ fn rows_against<'a, const N: usize>(
     }
 }
 
+/// Where the reads of a row land: the same offsets in every run (after the first, their bytes
+/// and page table entries are in the caches), or new ones in every run, and for each contender,
+/// in a file much larger than the last-level cache (so that nearly every read misses it, and
+/// the TLB).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Offsets {
+    Same,
+    New,
+}
+
 /// One row of checked reads of N bytes at `reads` random offsets of `map` (of `file`, `len`
 /// bytes): the checked `read_at`, the slice copy (twice) and `pread`, interleaved.
 fn checked_reads<const N: usize>(
@@ -166,22 +205,48 @@ fn checked_reads<const N: usize>(
     len: usize,
     reads: usize,
     runs: usize,
+    offsets: Offsets,
 ) {
-    let offsets = random_offsets_for(len, reads, N);
-    let offsets = &offsets;
+    // One sequence of offsets per contender: with `Offsets::New`, long enough for a part of its
+    // own in each run (and in the uncounted first round).
+    let parts = match offsets {
+        Offsets::Same => 1,
+        Offsets::New => runs + 1,
+    };
+    let sequences: Vec<Vec<usize>> = (0..4)
+        .map(|contender| match offsets {
+            Offsets::Same => random_offsets_for(len, reads, N),
+            Offsets::New => random_offsets_seeded(len, reads * parts, N, 1 + contender),
+        })
+        .collect();
+    // Where a contender's offsets are, in its sequence, for its `calls`-th call (then counted).
+    let next = move |calls: &mut usize| {
+        let k = *calls % parts;
+        *calls += 1;
+        k * reads..(k + 1) * reads
+    };
+    let [s0, s1, s2, s3] = [0, 1, 2, 3].map(|i| sequences[i].as_slice());
+    let mut calls = [0usize; 4];
+    let [c0, c1, c2, c3] = &mut calls;
     let mut bufs = [vec![0u8; N], vec![0u8; N], vec![0u8; N], vec![0u8; N]];
     let [a, b, c, d] = &mut bufs;
     let t = interleaved(
         &mut [
             (
                 "checked read_at",
-                Box::new(|| reads_checked::<N>(map, offsets, a)),
+                Box::new(|| reads_checked::<N>(map, &s0[next(c0)], a)),
             ),
-            ("slice", Box::new(|| reads_slice::<N>(map, offsets, b))),
-            ("pread", Box::new(|| reads_pread::<N>(file, offsets, c))),
+            (
+                "slice",
+                Box::new(|| reads_slice::<N>(map, &s1[next(c1)], b)),
+            ),
+            (
+                "pread",
+                Box::new(|| reads_pread::<N>(file, &s2[next(c2)], c)),
+            ),
             (
                 "slice, again",
-                Box::new(|| reads_slice::<N>(map, offsets, d)),
+                Box::new(|| reads_slice::<N>(map, &s3[next(c3)], d)),
             ),
         ],
         1,
@@ -193,10 +258,14 @@ fn checked_reads<const N: usize>(
         n if n >= 1 << 10 => format!("{} KiB", n >> 10),
         n => format!("{n} B"),
     };
+    let where_ = match offsets {
+        Offsets::Same => "same offsets every run (cached)".to_owned(),
+        Offsets::New => format!("new offsets every run, {} MiB file (not cached)", len >> 20),
+    };
     line(
         &format!(
-            "{size} random reads (per read): checked `read_at` vs slice copy (raw) and `pread` \
-             (std)"
+            "{size} random reads (per read), {where_}: checked `read_at` vs slice copy (raw) and \
+             `pread` (std)"
         ),
         t[0] / n,
         Some(t[1] / n),
@@ -204,6 +273,35 @@ fn checked_reads<const N: usize>(
         Some(t[2] / n),
         Some(t[3] / n),
     );
+}
+
+/// The rows of the checked `read_at` against the slice copy it must keep up with (in the raw
+/// column: ours/raw is checked/slice) and `pread` (the std column), at 64 B, 4 KiB and 1 MiB, at
+/// the same offsets every run and at new ones, each in its own interleaved group, with the slice
+/// copy twice for the noise. They read a file of their own, `MMAP_BENCH_RANDOM_MIB`.
+fn checked_read_rows(files: &Files, sizes: &Sizes, runs: usize) {
+    let len = sizes.random;
+    let file = files.extra("random", len);
+    // SAFETY: the bench's files are its own, and never truncated.
+    let map = unsafe { prefaulting().map(&file).unwrap() };
+    let long = (sizes.reads / 256).max(8);
+    for offsets in [Offsets::Same, Offsets::New] {
+        checked_reads::<64>(&map, &file, len, sizes.reads, runs, offsets);
+    }
+    for offsets in [Offsets::Same, Offsets::New] {
+        checked_reads::<4096>(&map, &file, len, sizes.reads, runs, offsets);
+    }
+    for offsets in [Offsets::Same, Offsets::New] {
+        checked_reads::<{ 1 << 20 }>(&map, &file, len, long, runs, offsets);
+    }
+}
+
+/// The load averages (1, 5 and 15 minutes) from `/proc/loadavg`, to tell a busy machine's
+/// numbers; "-" where there is no such file.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| text.split(' ').take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "-".to_owned())
 }
 
 /// The head of the table of ratios the bench prints.
@@ -219,30 +317,45 @@ fn main() {
     }
     let sizes = Sizes::from_env();
     let runs = env("MMAP_BENCH_RUNS", 11);
-    // `MMAP_BENCH_ONLY=checked`: only the rows of the checked reads (3b), about 20 s.
+    // The checked reads' rows compare times a few percent apart, of reads that take nanoseconds:
+    // more runs, unless set.
+    let checked_runs = env("MMAP_BENCH_RUNS", 41);
+    let started = Instant::now();
+    // `MMAP_BENCH_ONLY=checked`: only the rows of the checked reads (3b), about a minute.
     if std::env::var("MMAP_BENCH_ONLY").is_ok_and(|only| only == "checked") {
-        let files = Files::new(&sizes);
-        // SAFETY: the bench's files are its own, and never truncated.
-        let map = unsafe { prefaulting().map(&files.big).unwrap() };
+        // The scanned file is not read: 1 MiB of it.
+        let files = Files::new(&Sizes {
+            file: 1 << 20,
+            ..sizes
+        });
+        println!(
+            "checked reads: file {} MiB, {} random reads, median of {checked_runs} interleaved \
+             runs, {} clock; load average {}\n",
+            sizes.random >> 20,
+            sizes.reads,
+            clock_name(),
+            load_average()
+        );
         println!("{TABLE_HEAD}");
-        checked_reads::<64>(&map, &files.big, sizes.file, sizes.reads, runs);
-        checked_reads::<4096>(&map, &files.big, sizes.file, sizes.reads, runs);
-        checked_reads::<{ 1 << 20 }>(
-            &map,
-            &files.big,
-            sizes.file,
-            (sizes.reads / 256).max(8),
-            runs,
+        checked_read_rows(&files, &sizes, checked_runs);
+        println!(
+            "\nload average {}; ran in {:.0} s",
+            load_average(),
+            started.elapsed().as_secs_f64()
         );
         return;
     }
-    let started = Instant::now();
     let files = Files::new(&sizes);
     println!(
-        "file {} MiB, anonymous {} MiB, {} random reads, median of {runs} interleaved runs\n",
+        "file {} MiB, anonymous {} MiB, checked reads' file {} MiB, {} random reads, median of \
+         {runs} interleaved runs ({checked_runs} for the checked reads), {} clock; load average \
+         {}\n",
         sizes.file >> 20,
         sizes.anon >> 20,
-        sizes.reads
+        sizes.random >> 20,
+        sizes.reads,
+        clock_name(),
+        load_average()
     );
     println!("{TABLE_HEAD}");
 
@@ -346,12 +459,8 @@ fn main() {
         None,
     );
 
-    // 3b. The checked `read_at` against the slice copy it must keep up with (in the raw column:
-    // ours/raw is checked/slice) and `pread` (the std column), at 64 B, 4 KiB and 1 MiB, each size
-    // in its own interleaved group, with the slice copy twice for the noise.
-    checked_reads::<64>(ours, big, sizes.file, sizes.reads, runs);
-    checked_reads::<4096>(ours, big, sizes.file, sizes.reads, runs);
-    checked_reads::<{ 1 << 20 }>(ours, big, sizes.file, (sizes.reads / 256).max(8), runs);
+    // 3b. The checked `read_at` against the slice copy, in and out of the caches.
+    checked_read_rows(&files, &sizes, checked_runs);
 
     // 4. Anonymous memory: allocate and write every page, each way in its own interleaved group
     // (a map that wants huge pages right after one that freed small pages pays for compaction).
@@ -440,7 +549,11 @@ fn main() {
         std::mem::size_of::<mman::Mmap>(),
         std::mem::size_of::<mman::MmapMut>()
     );
-    println!("ran in {:.0} s", started.elapsed().as_secs_f64());
+    println!(
+        "load average {}; ran in {:.0} s",
+        load_average(),
+        started.elapsed().as_secs_f64()
+    );
     assert_eq!(allocations, 0, "mapping and unmapping must not allocate");
     assert_eq!(std::mem::size_of::<mman::Mmap>(), 16);
 }

@@ -239,7 +239,37 @@ impl MmapInner {
     /// offset is past `isize::MAX`.
     #[inline]
     pub(crate) fn read_at(&self, buf: &mut [u8], offset: usize, via: Via) -> io::Result<usize> {
-        // Out of the copy's hot path, which makes no call but the copy.
+        // The hot path: all of `buf`, where the map has it, copied the fastest way, with `buf`'s
+        // own length (a constant where the caller's buffer has one, as a fixed-size record's,
+        // which the copy then branches on at compile time), and as few instructions as a slice
+        // copy: where every read misses the cache, the processor overlaps the misses of as many
+        // reads as its window of instructions holds (see BENCHMARKS.md). Every other case (the
+        // end of the map, a page that cannot be read, the kernel's copy) is `read_at_slow`'s, out
+        // of line.
+        if via == Via::Fastest
+            && self.fits(buf.len(), offset)
+            // SAFETY: `offset + buf.len() <= self.len()` (`fits`, tested first), so the source is
+            // within this mapping.
+            && unsafe { checked_copy::copy_all(self.ptr.add(offset), buf) }
+        {
+            return Ok(buf.len());
+        }
+        self.read_at_slow(buf, offset, via)
+    }
+
+    /// Whether `len` bytes from `offset` are within the map: `offset` compared with the last
+    /// offset where they fit, which a loop of reads of one length computes once.
+    #[inline(always)]
+    fn fits(&self, len: usize, offset: usize) -> bool {
+        self.len()
+            .checked_sub(len)
+            .is_some_and(|last| offset <= last)
+    }
+
+    /// `read_at` when its hot path did not copy all of `buf`.
+    #[cold]
+    #[inline(never)]
+    fn read_at_slow(&self, buf: &mut [u8], offset: usize, via: Via) -> io::Result<usize> {
         if offset >= self.len() {
             return check_read_offset(offset).map(|()| 0);
         }
@@ -258,6 +288,22 @@ impl MmapInner {
     /// unspecified, as with `FileExt::read_exact_at`.
     #[inline]
     pub(crate) fn read_exact_at(&self, buf: &mut [u8], offset: usize, via: Via) -> io::Result<()> {
+        // The hot path of `read_at`, for the same reasons.
+        if via == Via::Fastest
+            && self.fits(buf.len(), offset)
+            // SAFETY: `offset + buf.len() <= self.len()` (`fits`, tested first), so the source is
+            // within this mapping.
+            && unsafe { checked_copy::copy_all(self.ptr.add(offset), buf) }
+        {
+            return Ok(());
+        }
+        self.read_exact_at_slow(buf, offset, via)
+    }
+
+    /// `read_exact_at` when its hot path did not copy all of `buf`.
+    #[cold]
+    #[inline(never)]
+    fn read_exact_at_slow(&self, buf: &mut [u8], offset: usize, via: Via) -> io::Result<()> {
         check_read_offset(offset)?;
         if buf.is_empty() {
             return Ok(());

@@ -60,8 +60,9 @@
 //! - Resize: [`MmapMut::remap`] (`mremap`), which refuses to grow a file map past the file's end.
 //! - Prefault without `SIGBUS`: [`MmapMut::populate`], [`MmapMut::populate_write`]
 //!   (`MADV_POPULATE_READ` / `_WRITE`, Linux 5.14), and a checked copy with `pread`'s results,
-//!   [`Mmap::read_at`], [`Mmap::read_exact_at`] and [`Mmap::reader`] ([`MmapReader`]), about as
-//!   fast as a slice copy on x86-64 (with a signal handler: see [`install_fault_handler`]), through
+//!   [`Mmap::read_at`], [`Mmap::read_exact_at`] and [`Mmap::reader`] ([`MmapReader`]), with no
+//!   system call on x86-64 and aarch64 Linux (with a signal handler: see
+//!   [`install_fault_handler`]; as fast as a slice copy, measured on x86-64), through
 //!   `process_vm_readv` on other architectures.
 //! - Residency: [`Mmap::resident_pages`] and [`Mmap::residency`] (`mincore`).
 //! - Huge pages: [`HugePageSize`] (one constant per `MAP_HUGE_*`), [`HugePageSize::available`],
@@ -86,10 +87,10 @@
 //! On macOS and the BSDs this crate has what their headers define: maps, flush, advice (their own
 //! `MADV_*`), protection, locking, residency, and the checked copy [`Mmap::read_at`], which copies
 //! through the kernel there: `write(2)` of the range into a pipe, which fails with `EFAULT` on a
-//! page the kernel cannot read (on Linux it is the fault-fixup copy on x86-64, `process_vm_readv`
-//! on other architectures or with `--cfg mman_no_fault_handler`). Their headers lack the
-//! constants of remap, populate, huge pages, `fixed_no_replace` and `lock_on_fault`, so those are
-//! not there. The Linux kernel's own calls are compiled only for Linux and Android
+//! page the kernel cannot read (on Linux it is the fault-fixup copy on x86-64 and aarch64,
+//! `process_vm_readv` on other architectures or with `--cfg mman_no_fault_handler`). Their headers
+//! lack the constants of remap, populate, huge pages, `fixed_no_replace` and `lock_on_fault`, so
+//! those are not there. The Linux kernel's own calls are compiled only for Linux and Android
 //! (`cfg(linux_kernel)`, set by the build script): `SharedMemory` and `Seals` (`memfd_create`,
 //! `fcntl(F_ADD_SEALS)`) and `MmapOptions::map_sealed`. [`Advice::is_supported`] relies on Linux
 //! checking the advice before the range; elsewhere it says what `madvise(NULL, 0, advice)` returns.

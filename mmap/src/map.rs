@@ -227,13 +227,14 @@ macro_rules! impl_methods_of_every_map {
             /// reads zeros, as every map does, where `pread` says 0.)
             /// [`read_exact_at`](Self::read_exact_at) fills the buffer or fails.
             ///
-            /// On x86-64 Linux it costs what a plain copy costs: the copy is made by a routine that
-            /// a `SIGBUS`/`SIGSEGV` handler of this crate stops at such a page (installed with
-            /// `sigaction(2)` on the first call; every other fault goes on to the handler before
-            /// it). Elsewhere, or built with `--cfg mman_no_fault_handler`, the kernel makes the
-            /// copy: `process_vm_readv(2)` on this process (off Linux, `write(2)` of the range into
-            /// a pipe, read back). The results are the same; see
-            /// [`install_fault_handler`](crate::install_fault_handler) for what the handler needs.
+            /// On x86-64 and aarch64 Linux it makes no system call (on x86-64, measured, it costs
+            /// what a plain copy costs): the copy is made by a routine that a `SIGBUS`/`SIGSEGV`
+            /// handler of this crate stops at such a page (installed with `sigaction(2)` on the
+            /// first call; every other fault goes on to the handler before it). Elsewhere, or built
+            /// with `--cfg mman_no_fault_handler`, the kernel makes the copy: `process_vm_readv(2)`
+            /// on this process (off Linux, `write(2)` of the range into a pipe, read back). The
+            /// results are the same; see [`install_fault_handler`](crate::install_fault_handler)
+            /// for what the handler needs.
             ///
             /// ```
             /// use std::io::Write;

@@ -22,11 +22,14 @@ pub(crate) fn env(name: &str, default: usize) -> usize {
 }
 
 /// The bench's sizes: `MMAP_BENCH_FILE_MIB` (the scanned file, 1024), `MMAP_BENCH_ANON_MIB` (the
-/// anonymous maps, 256), `MMAP_BENCH_READS` (random reads per sample, 20000).
+/// anonymous maps, 256), `MMAP_BENCH_READS` (random reads per sample, 20000),
+/// `MMAP_BENCH_RANDOM_MIB` (the file of the checked reads' rows, 2048: much larger than the
+/// last-level cache, so that reads at new offsets miss it).
 pub(crate) struct Sizes {
     pub(crate) file: usize,
     pub(crate) anon: usize,
     pub(crate) reads: usize,
+    pub(crate) random: usize,
 }
 
 impl Sizes {
@@ -35,6 +38,7 @@ impl Sizes {
             file: env("MMAP_BENCH_FILE_MIB", 1024) << 20,
             anon: env("MMAP_BENCH_ANON_MIB", 256) << 20,
             reads: env("MMAP_BENCH_READS", 20_000),
+            random: env("MMAP_BENCH_RANDOM_MIB", 2048) << 20,
         }
     }
 }
@@ -69,6 +73,15 @@ impl Files {
             big_path,
             dirty,
         }
+    }
+}
+
+impl Files {
+    /// One more file of `len` pattern bytes in the bench's directory, page-cached.
+    pub(crate) fn extra(&self, name: &str, len: usize) -> File {
+        let file = file_with(&self.dir, name, len);
+        black_box(scan_std(&self.dir.path().join(name)));
+        file
     }
 }
 
@@ -289,8 +302,18 @@ pub(crate) fn random_reads_pread(file: &File, offsets: &[usize]) -> u64 {
 /// `count` offsets within `len` bytes, multiples of `size` (at most a page) so that a read does
 /// not cross more pages than it must, the same on every call.
 pub(crate) fn random_offsets_for(len: usize, count: usize, size: usize) -> Vec<usize> {
+    random_offsets_seeded(len, count, size, 0)
+}
+
+/// As `random_offsets_for`, another sequence for each `seed`.
+pub(crate) fn random_offsets_seeded(
+    len: usize,
+    count: usize,
+    size: usize,
+    seed: u64,
+) -> Vec<usize> {
     let step = size.clamp(1, 4096);
-    let mut rng = fastrand::Rng::with_seed(0x6d6d6170 + size as u64);
+    let mut rng = fastrand::Rng::with_seed(0x6d6d6170 + size as u64 + (seed << 32));
     (0..count)
         .map(|_| rng.usize(0..(len - size) / step) * step)
         .collect()

@@ -5,20 +5,24 @@
 //!
 //! # Two ways
 //!
-//! - **The fault-fixup copy** (x86-64 Linux, the default there): a copy routine written in
-//!   assembly, and a process-wide `SIGBUS`/`SIGSEGV` handler, installed with `sigaction` on the
-//!   first checked read. The handler acts on a signal only when all of these hold: the kernel
-//!   raised it for a fault (`si_code > 0`: not `kill`, `sigqueue` or `tgkill`), the faulting
-//!   instruction is inside the routine, and the fault address is inside the *source* range of the
-//!   copy (kept in registers by the routine, so the handler reads it from the interrupted
-//!   context). Then it moves the instruction pointer to a fixup in the routine, which returns the
-//!   bytes not copied, as the kernel's own `copy_from_user` does with its exception table. Every
-//!   other signal goes on to the action the handler replaced, as the kernel would have delivered
-//!   it (`handler.rs` says how): std's stack-overflow message still appears, a plain slice read of
-//!   a truncated map still dies of `SIGBUS`, a crash reporter installed before runs once with its
-//!   mask. A fault on the destination is never excused. The copy costs what `memcpy` costs: no
-//!   system call, one atomic load (and a count of the thread's copies in progress, in memory of
-//!   its own, which lets the handler be removed safely).
+//! - **The fault-fixup copy** (x86-64 and aarch64 Linux and Android, the default there): a copy
+//!   routine written in assembly (`x86_64.rs`, `aarch64.rs`), and a process-wide `SIGBUS`/`SIGSEGV`
+//!   handler, installed with `sigaction` on the first checked read. The handler acts on a signal
+//!   only when all of these hold: the kernel raised it for a fault (`si_code > 0`: not `kill`,
+//!   `sigqueue` or `tgkill`), the faulting instruction is a load of the routine from the *source*
+//!   range of the copy (kept in registers by the routine, so the handler reads it from the
+//!   interrupted context), or on x86-64 a load of one of the inline copies of 8 to 64 bytes, which
+//!   a table of their sites records (they load nothing but the source). Then it moves the
+//!   instruction pointer to a fixup (an inline copy's goes on to the routine, which copies again),
+//!   which returns the bytes not copied, as the kernel's own `copy_from_user` does with its
+//!   exception table (each routine finds the first byte that cannot be read, whatever address the
+//!   processor reports for a wide load that crosses into its page). Every other signal goes on to
+//!   the action the handler replaced, as the kernel would have delivered it (`handler.rs` says
+//!   how): std's stack-overflow message still appears, a plain slice read of a truncated map still
+//!   dies of `SIGBUS`, a crash reporter installed before runs once with its mask. A fault on the
+//!   destination is never excused. The copy costs what `memcpy` costs: no system call, one atomic
+//!   load (and a count of the thread's copies in progress, in memory of its own, which lets the
+//!   handler be removed safely).
 //! - **Through the kernel** (every other target, or by choice): `process_vm_readv` on this
 //!   process, which the kernel checks page by page. It needs no handler, and costs a system call
 //!   and the pinning of every page: 3 to 30 times a plain copy.
@@ -46,10 +50,10 @@
 //!
 //! - The routine's symbols carry the crate's version and are hidden: two versions of this crate in
 //!   one binary each install their own handler, the later one passing signals on to the earlier.
-//! - Under valgrind, which emulates the copy, the registers at a fault can lag behind (the
-//!   instruction pointer at the jump to `rep movsb`, `rcx` stale or one byte off): the handler
-//!   takes the count from the fault address, at the page it falls in, and the results stay the
-//!   kernel's (the valgrind CI step runs the tests that compare them).
+//! - Under valgrind, which emulates the copy, the registers at a fault can lag behind (on x86-64:
+//!   the instruction pointer at the jump to `rep movsb`, `rcx` stale or one byte off): the x86-64
+//!   handler takes the count from the fault address, at the page it falls in, and the results stay
+//!   the kernel's (the valgrind CI step runs the tests that compare them).
 
 use std::io;
 
@@ -59,7 +63,8 @@ use crate::sys;
 // the user did not opt out. The opt-out is read here, by rustc, and not by the build script: see
 // the capability's comment in build.rs.
 #[cfg(all(fault_fixup_target, not(mman_no_fault_handler)))]
-#[path = "x86_64.rs"]
+#[cfg_attr(target_arch = "x86_64", path = "x86_64.rs")]
+#[cfg_attr(target_arch = "aarch64", path = "aarch64.rs")]
 mod arch;
 
 #[cfg(all(fault_fixup_target, not(mman_no_fault_handler)))]
@@ -104,6 +109,24 @@ pub(crate) unsafe fn copy(src: *const u8, dst: &mut [u8], via: Via) -> io::Resul
     unsafe { sys::copy_checked(src, dst) }
 }
 
+/// Copies all of `dst` from `src` the fastest way, if that way makes no system call and no page
+/// of the source faults: returns whether it did. When not, `dst` holds some of the bytes, and
+/// [`copy`] makes the copy (again).
+///
+/// # Safety
+///
+/// As [`copy`].
+#[inline(always)]
+pub(crate) unsafe fn copy_all(src: *const u8, dst: &mut [u8]) -> bool {
+    #[cfg(all(fault_fixup_target, not(mman_no_fault_handler)))]
+    if let Some(_held) = handler::hold(dst.len()) {
+        // SAFETY: as in `copy`, the handler held installed by `_held` until the copy returns.
+        return unsafe { arch::copy_all(dst.as_mut_ptr(), src, dst.len()) };
+    }
+    let _ = src;
+    false
+}
+
 /// Installs the `SIGBUS`/`SIGSEGV` handler that makes the checked reads (`read_at`,
 /// [`MmapReader`](crate::MmapReader)) as fast as a plain copy, with `sigaction(2)`, unless it is
 /// the process's handler already. The first checked read installs it (unless
@@ -113,8 +136,8 @@ pub(crate) unsafe fn copy(src: *const u8, dst: &mut [u8], via: Via) -> io::Resul
 /// to that one.
 ///
 /// Returns whether the checked reads use the handler: `false` in builds without it (other than
-/// x86-64 Linux, or built with `--cfg mman_no_fault_handler`), where they copy through the kernel
-/// (`process_vm_readv(2)`), 3 to 30 times slower, and need no handler.
+/// x86-64 and aarch64 Linux and Android, or built with `--cfg mman_no_fault_handler`), where they
+/// copy through the kernel (`process_vm_readv(2)`), 3 to 30 times slower, and need no handler.
 ///
 /// # How it works
 ///

@@ -1,15 +1,28 @@
 //! The x86-64 copy routine and the part of the handler that reads and moves its registers.
 //!
-//! The routine, `mmap_checked_copy_<version>(dst, src, len) -> not_copied` (System V ABI), keeps
-//! its source range in `r8` (start) and `r9` (end) and its destination in `r10` from its first
-//! instructions to its return, and touches no stack. Up to 2 KiB (`vector_max!`) it copies with
-//! overlapping 8- and 16-byte moves (`rep movsb` has a start-up cost that a 64-byte copy feels);
-//! above, with `rep movsb`, which a fault stops with `rcx` holding the bytes not copied. A fault on
-//! a load of the vector path restarts the whole copy with `rep movsb` (the fixup `vector_fixup`),
-//! so that the count returned is always the one `rep movsb` stops at: every byte before the first
-//! one the kernel cannot read, as `process_vm_readv` copies.
+//! The routine, `mman_checked_copy_copy_v<major>_<minor>_<patch>(dst, src, len) -> not_copied`
+//! (System V ABI), keeps its source range in `r8` (start) and `r9` (end) and its destination in
+//! `r10` from its first instructions to its return, and touches no stack. Up to 2 KiB
+//! (`vector_max!`) it copies with overlapping 8- and 16-byte moves (`rep movsb` has a start-up
+//! cost that a 64-byte copy feels); above, with `rep movsb`, which a fault stops with `rcx`
+//! holding the bytes not copied. A fault on a load of the vector path restarts the whole copy with
+//! `rep movsb` (the fixup `vector_fixup`), so that the count returned is always the one `rep
+//! movsb` stops at: every byte before the first one the kernel cannot read, as `process_vm_readv`
+//! copies.
+//!
+//! Copies of 8 to 64 bytes are not calls: [`copy_all`] makes them in the caller, with the same
+//! overlapping moves, all loads first, in an inline `asm!` block whose loads are recorded in a
+//! table, as the kernel's exception table records its user copies: the section
+//! `mman_checked_copy_sites_v<major>_<minor>_<patch>`, one entry per block (each inlined copy of
+//! it), with the addresses of its first load, of the end of its loads, and of where the handler
+//! resumes it, as 32-bit offsets from the entry. A fault on such a load (one of the source: the
+//! block loads nothing else) resumes the block past its stores with `rax` set to 1, and the copy
+//! is made again by the routine, which stops at the exact byte. A call, its argument moves and the
+//! registers the compiler saves around it are instructions, and where every read misses the cache
+//! the processor overlaps the misses of fewer reads the more instructions each takes: a random
+//! 64-byte checked read cost 1.5 times a slice copy as a call (see BENCHMARKS.md).
 
-use std::arch::global_asm;
+use std::arch::{asm, global_asm};
 use std::ffi::c_void;
 use std::ptr::addr_of;
 
@@ -53,6 +66,21 @@ macro_rules! label {
             versioned!($name),
             ":\n"
         )
+    };
+}
+
+/// The first instructions wherever the handler resumes a copy: the stack pointer moved down by
+/// 136 bytes and back, nothing written (the `cmp` reads the word at the stack pointer: a memory
+/// access, which keeps valgrind's translator from folding the two moves into none). For
+/// valgrind's memcheck: when another thread ran while the handler ran on the alternate signal
+/// stack (`SA_ONSTACK`), memcheck takes the next move of the stack pointer by an amount it has no
+/// special case for (136 is not one; a function's frame size may be) for a switch to another
+/// stack, and leaves the bytes it uncovers unaddressable: without this, the first function called
+/// after the copy with such a frame reports invalid reads and writes of its own frame. Natively,
+/// three instructions on the fault path.
+macro_rules! resync {
+    () => {
+        "lea rsp, [rsp - 136]\ncmp qword ptr [rsp + 136], 0\nlea rsp, [rsp + 136]\n"
     };
 }
 
@@ -169,11 +197,13 @@ global_asm!(concat!(
     "ret\n",
     // The handler moves a fault of `rep movsb` on the source here: rcx bytes were not copied.
     label!("rep_fixup"),
+    resync!(),
     "mov rax, rcx\n",
     "ret\n",
     // And a fault of a vector load on the source here: copy it all again with rep movsb,
     // which stops at the exact byte.
     label!("vector_fixup"),
+    resync!(),
     "mov rsi, r8\n",
     "mov rdi, r10\n",
     "mov rcx, r9\n",
@@ -184,6 +214,33 @@ global_asm!(concat!(
     label!("end"),
     ".popsection\n",
 ),);
+
+/// The section of the table of the inline copies' loads: a C identifier, so that the linker
+/// defines `__start_` and `__stop_` symbols for it, and keeps it (with `R`, `SHF_GNU_RETAIN`,
+/// for the linkers that would otherwise collect it).
+macro_rules! sites_section {
+    () => {
+        concat!(
+            ".pushsection ",
+            versioned!("sites"),
+            ",\"aR\",@progbits\n.balign 4\n"
+        )
+    };
+}
+
+// The table always exists (an empty entry: its load range is empty), even in a binary with no
+// inline copy, and its bounds are this object's own (hidden): a shared object that holds this
+// crate looks up its own copies.
+global_asm!(concat!(
+    sites_section!(),
+    ".long 0, 0, 0\n",
+    ".popsection\n",
+    ".hidden __start_",
+    versioned!("sites"),
+    "\n.hidden __stop_",
+    versioned!("sites"),
+    "\n",
+));
 
 extern "C" {
     /// Copies `len` bytes from `src` to `dst`; returns the bytes not copied (0 unless the handler
@@ -200,6 +257,76 @@ extern "C" {
     static VECTOR_FIXUP: u8;
     #[link_name = versioned!("end")]
     static END: u8;
+    #[link_name = concat!("__start_", versioned!("sites"))]
+    static SITES_START: Site;
+    #[link_name = concat!("__stop_", versioned!("sites"))]
+    static SITES_STOP: Site;
+}
+
+/// An entry of the table of inline copies: the addresses of the first load, of the end of the
+/// loads, and of where the handler resumes the block after a fault, as offsets from the entry (32 bits, as the code
+/// model allows: no relocation is left for the dynamic loader, and the table stays read-only).
+#[repr(C)]
+struct Site {
+    loads: i32,
+    loads_end: i32,
+    resume: i32,
+}
+
+impl Site {
+    /// The three addresses.
+    fn addresses(&self) -> [usize; 3] {
+        let base = self as *const Site as usize;
+        [self.loads, self.loads_end, self.resume].map(|offset| base.wrapping_add(offset as usize))
+    }
+}
+
+/// An inline copy, with the moves that `$load` and `$store` name (the operands `s` = source, `d` =
+/// destination, and `n` = the length where it is given: the lengths the compiler may know have
+/// copies of their own, with constant offsets and one register less): returns whether a load
+/// faulted (then nothing was stored). Its entry in the table sends the handler to label 6, out of line, which
+/// goes on after the block (label 4) once `resync!` has run.
+macro_rules! inline_copy {
+    ($dst:expr, $src:expr, [$($load:literal),*], [$($store:literal),*] $(, n = $len:expr)?) => {{
+        let faulted: usize;
+        // SAFETY: the caller's promise (see `copy`): the loads read `src..src + len`, the stores
+        // write `dst..dst + len`; a fault on a load (its address is in the table) goes on at
+        // label 4 with rax = 1, and the stores are not made; the registers named (and the flags,
+        // on that path) are the only ones written; the stack pointer moves on that path, and
+        // comes back, with nothing written below it.
+        unsafe {
+            asm!(
+                "2:",
+                $($load,)*
+                "3:",
+                $($store,)*
+                "4:",
+                sites_section!(),
+                "5:",
+                ".long 2b - 5b, 3b - 5b, 6f - 5b",
+                ".popsection",
+                concat!(
+                    ".pushsection .text.",
+                    versioned!("resume"),
+                    ",\"ax\",@progbits"
+                ),
+                "6:",
+                resync!(),
+                "jmp 4b",
+                ".popsection",
+                s = in(reg) $src,
+                d = in(reg) $dst,
+                $(n = in(reg) $len,)?
+                inlateout("rax") 0usize => faulted,
+                out("xmm0") _,
+                out("xmm1") _,
+                out("xmm2") _,
+                out("xmm3") _,
+                options(nostack),
+            );
+        }
+        faulted != 0
+    }};
 }
 
 /// Copies `len` bytes from `src` to `dst` with the routine; returns how many were copied: `len`,
@@ -216,6 +343,104 @@ pub(super) unsafe fn copy(dst: *mut u8, src: *const u8, len: usize) -> usize {
     // uses the System V calling convention, and clobbers only the caller-saved registers it may
     // (rax, rcx, rdx, rsi, rdi, r8-r11, xmm0-xmm7); it leaves the direction flag clear.
     len - unsafe { routine(dst, src, len) }
+}
+
+/// Copies `len` bytes from `src` to `dst`, 8 to 64 inline, the others with the routine; returns
+/// whether all were copied (if not, a page of the source faulted, and `dst` holds some of them).
+///
+/// # Safety
+///
+/// As [`copy`].
+#[inline(always)]
+pub(super) unsafe fn copy_all(dst: *mut u8, src: *const u8, len: usize) -> bool {
+    let faulted = match len {
+        8 => inline_copy!(
+            dst,
+            src,
+            ["movq xmm0, qword ptr [{s}]"],
+            ["movq qword ptr [{d}], xmm0"]
+        ),
+        9..=15 => inline_copy!(
+            dst,
+            src,
+            [
+                "movq xmm0, qword ptr [{s}]",
+                "movq xmm1, qword ptr [{s} + {n} - 8]"
+            ],
+            [
+                "movq qword ptr [{d}], xmm0",
+                "movq qword ptr [{d} + {n} - 8], xmm1"
+            ],
+            n = len
+        ),
+        16 => inline_copy!(
+            dst,
+            src,
+            ["movdqu xmm0, xmmword ptr [{s}]"],
+            ["movdqu xmmword ptr [{d}], xmm0"]
+        ),
+        17..=31 => inline_copy!(
+            dst,
+            src,
+            [
+                "movdqu xmm0, xmmword ptr [{s}]",
+                "movdqu xmm1, xmmword ptr [{s} + {n} - 16]"
+            ],
+            [
+                "movdqu xmmword ptr [{d}], xmm0",
+                "movdqu xmmword ptr [{d} + {n} - 16], xmm1"
+            ],
+            n = len
+        ),
+        32 => inline_copy!(
+            dst,
+            src,
+            [
+                "movdqu xmm0, xmmword ptr [{s}]",
+                "movdqu xmm1, xmmword ptr [{s} + 16]"
+            ],
+            [
+                "movdqu xmmword ptr [{d}], xmm0",
+                "movdqu xmmword ptr [{d} + 16], xmm1"
+            ]
+        ),
+        33..=63 => inline_copy!(
+            dst,
+            src,
+            [
+                "movdqu xmm0, xmmword ptr [{s}]",
+                "movdqu xmm1, xmmword ptr [{s} + 16]",
+                "movdqu xmm2, xmmword ptr [{s} + {n} - 32]",
+                "movdqu xmm3, xmmword ptr [{s} + {n} - 16]"
+            ],
+            [
+                "movdqu xmmword ptr [{d}], xmm0",
+                "movdqu xmmword ptr [{d} + 16], xmm1",
+                "movdqu xmmword ptr [{d} + {n} - 32], xmm2",
+                "movdqu xmmword ptr [{d} + {n} - 16], xmm3"
+            ],
+            n = len
+        ),
+        64 => inline_copy!(
+            dst,
+            src,
+            [
+                "movdqu xmm0, xmmword ptr [{s}]",
+                "movdqu xmm1, xmmword ptr [{s} + 16]",
+                "movdqu xmm2, xmmword ptr [{s} + 32]",
+                "movdqu xmm3, xmmword ptr [{s} + 48]"
+            ],
+            [
+                "movdqu xmmword ptr [{d}], xmm0",
+                "movdqu xmmword ptr [{d} + 16], xmm1",
+                "movdqu xmmword ptr [{d} + 32], xmm2",
+                "movdqu xmmword ptr [{d} + 48], xmm3"
+            ]
+        ),
+        // SAFETY: the caller's promise, passed on.
+        _ => return unsafe { copy(dst, src, len) } == len,
+    };
+    !faulted
 }
 
 /// The addresses of the routine's labels: `[start, end)`, `rep movsb`, and the two fixups.
@@ -237,6 +462,23 @@ fn labels() -> [usize; 5] {
     labels.map(|label| label as usize)
 }
 
+/// If `ip` is a load of an inline copy, the address after its block.
+fn inline_load(ip: usize) -> Option<usize> {
+    // (Rust before 1.82 wants `unsafe` for the address of an extern static; later ones do not.)
+    #[allow(unused_unsafe)]
+    // SAFETY: only the addresses are taken; the linker defines both symbols, at the bounds of the
+    // table (the `global_asm!` above puts an entry in it, so it exists).
+    let (first, stop) = unsafe { (addr_of!(SITES_START), addr_of!(SITES_STOP)) };
+    let count = (stop as usize - first as usize) / std::mem::size_of::<Site>();
+    // SAFETY: the table is `count` entries from `first`, written by the assembler (each `asm!`
+    // block adds one, of three `.long`s) and read-only.
+    let sites = unsafe { std::slice::from_raw_parts(first, count) };
+    sites.iter().find_map(|site| {
+        let [loads, loads_end, resume] = site.addresses();
+        (loads..loads_end).contains(&ip).then_some(resume)
+    })
+}
+
 /// Called by the handler: if the fault at `fault` (the `si_addr` of a signal the kernel raised)
 /// is a load of the routine from its source range, moves the instruction pointer in `context`
 /// to the fixup and returns `true`; the signal is then handled. Anything else, `false`.
@@ -252,6 +494,13 @@ pub(super) unsafe fn fixup(fault: usize, context: *mut c_void, page_size: usize)
     // sigreturn reads back when the handler returns.
     let regs = unsafe { &mut (*context.cast::<libc::ucontext_t>()).uc_mcontext.gregs };
     let ip = regs[libc::REG_RIP as usize] as usize;
+    // An inline copy's load: of the source (the block loads nothing else), which the routine
+    // copies again.
+    if let Some(resume) = inline_load(ip) {
+        regs[libc::REG_RAX as usize] = 1;
+        regs[libc::REG_RIP as usize] = resume as libc::greg_t;
+        return true;
+    }
     let [start, end, rep, rep_fixup, vector_fixup] = labels();
     if !(start..end).contains(&ip) {
         return false;
