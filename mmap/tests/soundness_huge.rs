@@ -12,7 +12,7 @@ use std::io::ErrorKind;
 
 use common::{
     assert_success, child, free_huge_pages, huge_memfd, huge_page_turn, in_child,
-    may_change_the_machine, reserve_huge_pages,
+    reserve_huge_pages,
 };
 use mman::{HugePageSize, MapFlags, MmapOptions, MmapRaw, RemapOptions, Seals};
 
@@ -275,7 +275,7 @@ impl Drop for NoHugePages {
 fn a_hugetlb_cgroup_limit_fails_the_map_not_a_touch() {
     const TEST: &str = "a_hugetlb_cgroup_limit_fails_the_map_not_a_touch";
     if !in_child(TEST) {
-        if !may_change_the_machine(&format!("{TEST}: it makes a cgroup")) {
+        if !common::may_change_the_machine(&format!("{TEST}: it makes a cgroup")) {
             return;
         }
         let Some(root) = cgroup2_root() else {

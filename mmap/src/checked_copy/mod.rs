@@ -123,7 +123,7 @@ pub(crate) unsafe fn copy_all(src: *const u8, dst: &mut [u8]) -> bool {
         // SAFETY: as in `copy`, the handler held installed by `_held` until the copy returns.
         return unsafe { arch::copy_all(dst.as_mut_ptr(), src, dst.len()) };
     }
-    let _ = src;
+    let _ = (src, dst);
     false
 }
 
