@@ -596,6 +596,43 @@ fn a_handler_installed_after_ours_that_passes_faults_on_keeps_them_fixed() {
 }
 
 #[test]
+fn a_reset_of_one_signal_leaves_a_later_handler_of_the_other_in_front() {
+    // A handler installed after ours passes both signals on to ours. A `kill -BUS` resets the
+    // action of SIGBUS (std's handler, behind ours, does): the next checked read installs ours
+    // again for SIGBUS, and must not go in front of the later handler of SIGSEGV, which passes
+    // faults on to ours: ours would pass them back to it, and each call the other until the
+    // stack overflows. A fault neither's (the first handler's guard page) still reaches the
+    // first handler, once.
+    let test = "a_reset_of_one_signal_leaves_a_later_handler_of_the_other_in_front";
+    if common::in_child(test) {
+        install(
+            libc::SIGSEGV,
+            recovering as *const () as usize,
+            libc::SA_SIGINFO,
+            &[],
+        );
+        let (_file, map) = truncated_map(4, page_size());
+        checked_read_of_a_cut(&map);
+        install_passing_on();
+        kill_this_process(libc::SIGBUS);
+        assert_eq!(action_of(libc::SIGBUS).sa_sigaction, libc::SIG_DFL);
+        checked_read_of_a_cut(&map);
+        let guard = guard_page();
+        assert_eq!(touch_guard(guard), 0);
+        assert_eq!(HITS.load(Ordering::SeqCst), 1, "recovered by the first handler");
+        assert_eq!(
+            action_of(libc::SIGSEGV).sa_sigaction,
+            passing_on as *const () as usize,
+            "the later handler stays in front"
+        );
+        checked_read_of_a_cut(&map);
+        checked_read_of_an_unreadable_page(&map_with_an_unreadable_page().1);
+        return;
+    }
+    common::assert_success(&mut common::child(test));
+}
+
+#[test]
 fn install_fault_handler_goes_back_in_front_of_a_handler_that_does_not_chain() {
     let test = "install_fault_handler_goes_back_in_front_of_a_handler_that_does_not_chain";
     if common::in_child(test) {
