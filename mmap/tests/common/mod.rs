@@ -250,7 +250,11 @@ pub(crate) fn mappings_of(file: &std::fs::File) -> Vec<(usize, usize)> {
     let metadata = file.metadata().unwrap();
     let dev = metadata.dev();
     // `/proc/self/maps` writes the device as `major:minor` in hexadecimal, the inode in decimal.
-    let device = format!("{:02x}:{:02x}", libc::major(dev as _), libc::minor(dev as _));
+    let device = format!(
+        "{:02x}:{:02x}",
+        libc::major(dev as _),
+        libc::minor(dev as _)
+    );
     let inode = metadata.ino().to_string();
     mappings()
         .into_iter()
