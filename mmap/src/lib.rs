@@ -197,7 +197,9 @@
 //!   what they see without it, and a plain read of a truncated map still dies of `SIGBUS`. The
 //!   checked reads stay errors, not deaths, after a `kill -BUS` or `kill -SEGV` of the process
 //!   (std's handler, behind ours, resets the action: the next checked read installs ours again)
-//!   and under a handler installed later that passes faults on. [`disable_fault_handler`] keeps
+//!   and under a handler installed later that passes faults on, which stays in front of ours when
+//!   the other signal's action is reset (ours in front of it would pass its faults back to it,
+//!   until the stack overflowed). [`disable_fault_handler`] keeps
 //!   it out; [`uninstall_fault_handler`] restores exactly the actions it replaced, after the
 //!   checked reads in progress in other threads have returned, and never from under a later
 //!   handler. Tests (each in a child process):
@@ -208,6 +210,7 @@
 //!   `fault_handler::checked_reads_after_a_kill_of_the_process_are_errors_not_deaths`,
 //!   `fault_handler::a_signal_another_process_sends_is_handled_as_before`,
 //!   `fault_handler::a_handler_installed_after_ours_that_passes_faults_on_keeps_them_fixed`,
+//!   `fault_handler::a_reset_of_one_signal_leaves_a_later_handler_of_the_other_in_front`,
 //!   `fault_handler::install_fault_handler_goes_back_in_front_of_a_handler_that_does_not_chain`,
 //!   `fault_handler::a_plain_slice_read_of_a_truncated_map_still_dies_of_sigbus`,
 //!   `fault_handler::a_fault_on_the_destination_is_not_turned_into_a_short_read`,

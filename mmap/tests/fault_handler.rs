@@ -619,7 +619,11 @@ fn a_reset_of_one_signal_leaves_a_later_handler_of_the_other_in_front() {
         checked_read_of_a_cut(&map);
         let guard = guard_page();
         assert_eq!(touch_guard(guard), 0);
-        assert_eq!(HITS.load(Ordering::SeqCst), 1, "recovered by the first handler");
+        assert_eq!(
+            HITS.load(Ordering::SeqCst),
+            1,
+            "recovered by the first handler"
+        );
         assert_eq!(
             action_of(libc::SIGSEGV).sa_sigaction,
             passing_on as *const () as usize,

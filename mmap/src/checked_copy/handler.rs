@@ -8,10 +8,11 @@
 //! the routine only if it says `INSTALLED`. It stops saying so when the application disables or
 //! removes the handler, and when the handler sees that a handler it passed a signal to changed the
 //! process's action for `SIGBUS` or `SIGSEGV` (std's, after a `kill -SEGV`, resets it to the
-//! default): the next checked read then installs ours again, on top of whatever is there, as the
-//! first one did. (Copying through the kernel instead would make one `kill` cost every later read
-//! 3 to 30 times more, for no difference a program could see: ours passes on every signal that is
-//! not its own.)
+//! default): the next checked read then installs ours again, in front of the default action or
+//! `SIG_IGN`, but not in front of another handler of a signal ours was installed for: that one
+//! was installed after ours, and may pass faults on to ours (see [`install_both`]). (Copying
+//! through the kernel instead would make one `kill` cost every later read 3 to 30 times more, for
+//! no difference a program could see: ours passes on every signal that is not its own.)
 //!
 //! A copy that read `INSTALLED` relies on the handler until it returns, so [`uninstall`] must not
 //! restore the replaced actions while such a copy runs: each thread counts its copies in progress
@@ -410,7 +411,7 @@ pub(super) fn install(asked: Asked) -> io::Result<()> {
     crate::sys::page_size();
     loop {
         STATE.store(INSTALLING, Ordering::SeqCst);
-        if let Err(error) = install_both(&mut replaced) {
+        if let Err(error) = install_both(&mut replaced, asked) {
             STATE.store(FAILED, Ordering::Release);
             return Err(error);
         }
@@ -425,13 +426,22 @@ pub(super) fn install(asked: Asked) -> io::Result<()> {
 }
 
 /// Installs ours for both signals; on failure, puts back what it replaced.
-fn install_both(replaced: &mut [Option<libc::sigaction>; 2]) -> io::Result<()> {
+///
+/// Installed lazily again (a handler ours called reset the action of one signal), ours does not
+/// go in front of another handler of a signal it was installed for and not removed from: that
+/// handler was installed after ours, and may pass faults on to ours, which would pass them back
+/// to it, each calling the other until the stack overflows. It stays in front, as it was before
+/// the reset; [`install`] called explicitly goes in front of it (its documentation warns).
+fn install_both(replaced: &mut [Option<libc::sigaction>; 2], asked: Asked) -> io::Result<()> {
     let ours = ours();
     let mut newly = [false; 2];
     for index in 0..SIGNALS.len() {
         let sig = SIGNALS[index];
+        let was_ours = replaced[index].is_some();
         let installed = current_action(sig).and_then(|current| {
-            if current.sa_sigaction == ours {
+            let later_handler = !matches!(current.sa_sigaction, libc::SIG_DFL | libc::SIG_IGN);
+            if current.sa_sigaction == ours || (asked == Asked::Lazily && was_ours && later_handler)
+            {
                 return Ok(None);
             }
             install_one(sig, index, &current).map(Some)
