@@ -116,16 +116,18 @@
 //!   A sealed file cannot shrink under a [`map_sealed`](MmapOptions::map_sealed) map, and its
 //!   holes (pages never written, which the kernel allocates at the first read, and which strict
 //!   overcommit at its limit refuses with `SIGBUS`) are faulted in by `map_sealed` and
-//!   `map_if_safe` when mapping: the map fails instead (`OutOfMemory`). Huge pages
-//!   are reserved when mapping: [`no_reserve_swap`](MmapOptions::no_reserve_swap)
-//!   (`MAP_NORESERVE`), which would reserve none, is refused with them, and every huge page of a
-//!   new map is faulted in at once (Linux 5.14), so a hugetlb cgroup limit fails the map instead of
-//!   a later touch. `remap` grows a file map only as far as the file, also where a seccomp filter
+//!   `map_if_safe` when mapping, and by `remap` in what it grows a map of a memfd by: the call
+//!   fails instead (`OutOfMemory`). Huge pages are reserved when mapping:
+//!   [`no_reserve_swap`](MmapOptions::no_reserve_swap) (`MAP_NORESERVE`), which would reserve
+//!   none, is refused with them, and every huge page of a new map is faulted in at once (Linux
+//!   5.14), so a hugetlb cgroup limit fails the map instead of a later touch. `remap` grows a file map only as far as the file, also where a seccomp filter
 //!   denies `process_vm_readv`; `read_at` and `read_exact_at` stop at a truncated end (a short
 //!   count, then `UnexpectedEof`), and `populate` reports it as an error. The holes of a sealed
 //!   memfd are faulted in when it is mapped. Tests:
 //!   `soundness::a_sealed_memfd_with_holes_maps_without_sigbus_under_strict_overcommit`,
 //!   `shared_memory::map_sealed_faults_in_the_holes_of_its_range`,
+//!   `remap::a_sealed_map_grown_over_holes_never_raises_sigbus_under_strict_overcommit`,
+//!   `remap::a_sealed_map_grown_over_holes_has_them_faulted_in`,
 //!   `soundness_huge::hugetlb_without_reserve_is_refused`,
 //!   `soundness_huge::a_hugetlb_cgroup_limit_fails_the_map_not_a_touch`,
 //!   `soundness_huge::a_sealed_hugetlb_memfd_maps_without_sigbus`,

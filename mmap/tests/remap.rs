@@ -281,6 +281,7 @@ fn a_sealed_map_grown_over_holes_never_raises_sigbus_under_strict_overcommit() {
                 );
             }
             Err(error) => {
+                println!("{what}: {error}");
                 assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{what}: {error}");
                 assert!(error.to_string().starts_with("remap: "), "{error}");
                 assert!(error.to_string().contains("SIGBUS"), "{error}");
@@ -289,4 +290,39 @@ fn a_sealed_map_grown_over_holes_never_raises_sigbus_under_strict_overcommit() {
             }
         }
     }
+}
+
+/// Without strict overcommit: the holes `remap` grew a sealed map over are faulted in (resident),
+/// where only the pages written would be.
+#[test]
+#[cfg(all(mman_memfd, mman_populate))]
+fn a_sealed_map_grown_over_holes_has_them_faulted_in() {
+    use std::os::unix::fs::FileExt;
+
+    use mman::{Seals, SharedMemory};
+
+    if !mman::Advice::PopulateRead.is_supported() {
+        common::not_run("the running kernel lacks MADV_POPULATE_READ (Linux 5.14)");
+        return;
+    }
+    let page = page_size();
+    let shared = SharedMemory::create("holes", 16 * page as u64).unwrap();
+    shared.as_file().write_all_at(b"first", 0).unwrap();
+    shared
+        .as_file()
+        .write_all_at(b"last", 16 * page as u64 - 4)
+        .unwrap();
+    shared.add_seals(Seals::SHRINK | Seals::WRITE).unwrap();
+    let mut map = MmapOptions::new().len(page).map_sealed(&shared).unwrap();
+    map.remap(16 * page, RemapOptions::new().may_move(true))
+        .unwrap();
+    assert_eq!(
+        map.resident_pages().unwrap(),
+        16,
+        "every page, holes included"
+    );
+    assert_eq!(
+        (&map[..5], &map[16 * page - 4..]),
+        (&b"first"[..], &b"last"[..])
+    );
 }
