@@ -213,6 +213,7 @@
 //!   `fault_handler::a_signal_another_process_sends_is_handled_as_before`,
 //!   `fault_handler::a_handler_installed_after_ours_that_passes_faults_on_keeps_them_fixed`,
 //!   `fault_handler::a_reset_of_one_signal_leaves_a_later_handler_of_the_other_in_front`,
+//!   `fault_handler::a_handler_before_ours_that_installs_itself_again_goes_behind_ours_again`,
 //!   `fault_handler::install_fault_handler_goes_back_in_front_of_a_handler_that_does_not_chain`,
 //!   `fault_handler::a_plain_slice_read_of_a_truncated_map_still_dies_of_sigbus`,
 //!   `fault_handler::a_fault_on_the_destination_is_not_turned_into_a_short_read`,

@@ -636,6 +636,53 @@ fn a_reset_of_one_signal_leaves_a_later_handler_of_the_other_in_front() {
     common::assert_success(&mut common::child(test));
 }
 
+/// A `SA_SIGINFO` handler that installs itself again when called (as code written for
+/// `sysv_signal` does, first thing), counts the signals a process sent, and exits with 3 on a
+/// fault: it knows nothing of ours.
+extern "C" fn rearming(sig: libc::c_int, info: *mut libc::siginfo_t, _context: *mut libc::c_void) {
+    install(sig, rearming as *const () as usize, libc::SA_SIGINFO, &[]);
+    // SAFETY: the kernel's siginfo.
+    if unsafe { (*info).si_code } > 0 {
+        // SAFETY: ends the process, as a handler may.
+        unsafe { libc::_exit(3) };
+    }
+    SENT.fetch_add(1, Ordering::SeqCst);
+}
+
+#[test]
+fn a_handler_before_ours_that_installs_itself_again_goes_behind_ours_again() {
+    // The handler ours replaced installs itself again when ours passes it a `kill -SEGV`: it then
+    // stands in front of ours, knowing nothing of it. The next checked read puts ours back in
+    // front, so that the routine's faults stay ours.
+    let test = "a_handler_before_ours_that_installs_itself_again_goes_behind_ours_again";
+    if common::in_child(test) {
+        install(
+            libc::SIGSEGV,
+            rearming as *const () as usize,
+            libc::SA_SIGINFO,
+            &[],
+        );
+        let (_file, unreadable) = map_with_an_unreadable_page();
+        checked_read_of_an_unreadable_page(&unreadable);
+        let fast = mman::install_fault_handler().unwrap();
+        kill_this_process(libc::SIGSEGV);
+        assert_eq!(SENT.load(Ordering::SeqCst), 1);
+        checked_read_of_an_unreadable_page(&unreadable);
+        if fast {
+            assert_ne!(
+                action_of(libc::SIGSEGV).sa_sigaction,
+                rearming as *const () as usize,
+                "ours, in front again"
+            );
+        }
+        kill_this_process(libc::SIGSEGV);
+        assert_eq!(SENT.load(Ordering::SeqCst), 2, "passed on, once");
+        checked_read_of_an_unreadable_page(&unreadable);
+        return;
+    }
+    common::assert_success(&mut common::child(test));
+}
+
 #[test]
 fn install_fault_handler_goes_back_in_front_of_a_handler_that_does_not_chain() {
     let test = "install_fault_handler_goes_back_in_front_of_a_handler_that_does_not_chain";

@@ -8,8 +8,8 @@
 //! the routine only if it says `INSTALLED`. It stops saying so when the application disables or
 //! removes the handler, and when the handler sees that a handler it passed a signal to changed the
 //! process's action for `SIGBUS` or `SIGSEGV` (std's, after a `kill -SEGV`, resets it to the
-//! default): the next checked read then installs ours again, in front of the default action or
-//! `SIG_IGN`, but not in front of another handler of a signal ours was installed for: that one
+//! default): the next checked read then installs ours again, in front of what the call left,
+//! but not in front of another handler of a signal whose action that call did not change: that one
 //! was installed after ours, and may pass faults on to ours (see [`install_both`]). (Copying
 //! through the kernel instead would make one `kill` cost every later read 3 to 30 times more, for
 //! no difference a program could see: ours passes on every signal that is not its own.)
@@ -89,6 +89,11 @@ const INSTALLING: u8 = 4;
 /// handler, which turns `INSTALLED` or `INSTALLING` into `UNSET` when a handler it called changed
 /// the process's actions.
 static STATE: AtomicU8 = AtomicU8::new(UNSET);
+
+/// The signals (bit `i` for `SIGNALS[i]`) whose action a handler ours passed a signal to changed
+/// (set by the handler, with `STATE` turned `UNSET`); [`install_both`] clears a signal's bit when it
+/// looks at its action.
+static CHANGED: AtomicU8 = AtomicU8::new(0);
 
 /// Held by whoever installs, removes or disables the handler; holds the actions ours replaced,
 /// exactly as `sigaction` returned them, which [`uninstall`] restores (`None`: ours is not known
@@ -427,21 +432,25 @@ pub(super) fn install(asked: Asked) -> io::Result<()> {
 
 /// Installs ours for both signals; on failure, puts back what it replaced.
 ///
-/// Installed lazily again (a handler ours called reset the action of one signal), ours does not
-/// go in front of another handler of a signal it was installed for and not removed from: that
-/// handler was installed after ours, and may pass faults on to ours, which would pass them back
-/// to it, each calling the other until the stack overflows. It stays in front, as it was before
-/// the reset; [`install`] called explicitly goes in front of it (its documentation warns).
+/// Installed lazily again (a handler ours called changed the action of a signal), ours goes in
+/// front of what that handler left (the default action after std's reset; the handler itself,
+/// installed again by code written for `sysv_signal`), but not in front of another handler of a
+/// signal ours was installed for and that no call of ours changed: that handler was installed
+/// after ours, and may pass faults on to ours, which would pass them back to it, each calling the
+/// other until the stack overflows. It stays in front, as before; [`install`] called explicitly
+/// goes in front of it (its documentation warns).
 fn install_both(replaced: &mut [Option<libc::sigaction>; 2], asked: Asked) -> io::Result<()> {
     let ours = ours();
     let mut newly = [false; 2];
     for index in 0..SIGNALS.len() {
         let sig = SIGNALS[index];
-        let was_ours = replaced[index].is_some();
+        let bit = 1 << index;
+        let changed_by_a_call = CHANGED.fetch_and(!bit, Ordering::AcqRel) & bit != 0;
+        let installed_after_ours = replaced[index].is_some() && !changed_by_a_call;
         let installed = current_action(sig).and_then(|current| {
-            let later_handler = !matches!(current.sa_sigaction, libc::SIG_DFL | libc::SIG_IGN);
-            if current.sa_sigaction == ours || (asked == Asked::Lazily && was_ours && later_handler)
-            {
+            let handler = !matches!(current.sa_sigaction, libc::SIG_DFL | libc::SIG_IGN);
+            let keep_in_front = asked == Asked::Lazily && installed_after_ours && handler;
+            if current.sa_sigaction == ours || keep_in_front {
                 return Ok(None);
             }
             install_one(sig, index, &current).map(Some)
@@ -743,7 +752,12 @@ unsafe fn chain(sig: c_int, info: *mut libc::siginfo_t, context: *mut c_void, co
             unsafe { call(sig, info, context, &action, errno) }
         }
     };
-    if SIGNALS.map(current_handler) != before {
+    let after = SIGNALS.map(current_handler);
+    if after != before {
+        let changed = (0..SIGNALS.len())
+            .filter(|&i| after[i] != before[i])
+            .fold(0, |bits, i| bits | 1 << i);
+        CHANGED.fetch_or(changed, Ordering::AcqRel);
         // Ours may be gone (std's handler resets the action to the default): no copy relies on
         // it until it is installed again, by the next checked read.
         let _ = STATE.fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {

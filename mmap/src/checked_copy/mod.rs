@@ -132,11 +132,12 @@ pub(crate) unsafe fn copy(src: *const u8, dst: &mut [u8], via: Via) -> io::Resul
 /// stack-overflow message still appears, a plain read of a truncated map still dies of `SIGBUS`,
 /// a crash reporter installed with `SA_RESETHAND` runs once and the process dies, and a fault on
 /// the destination is never excused. If the handler it called changed the process's action
-/// (std's resets it to `SIG_DFL` after a `kill -SEGV`), the next checked read installs ours
-/// again in front of the default action, but not in front of a handler installed after ours
-/// (which may pass faults on to ours: each would pass the other's faults back and forth until
-/// the stack overflowed). It is on by default, because a checked read that costs 3 to
-/// 30 plain ones is one users skip, and keep the crash.
+/// (std's resets it to `SIG_DFL` after a `kill -SEGV`; code written for `sysv_signal` installs
+/// itself again), the next checked read installs ours again in front of what it left; a handler
+/// installed after ours that the call did not touch stays in front (it may pass faults on to
+/// ours: each would pass the other's faults back and forth until the stack overflowed). It is on
+/// by default, because a checked read that costs 3 to 30 plain ones is one users skip, and keep
+/// the crash.
 ///
 /// # What breaks it
 ///
