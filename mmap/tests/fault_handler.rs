@@ -751,6 +751,46 @@ fn a_fault_on_the_destination_is_not_turned_into_a_short_read() {
     assert_dies_of(test, libc::SIGBUS);
 }
 
+/// Blocks (`how` = `SIG_BLOCK`) or unblocks (`SIG_UNBLOCK`) `SIGBUS` and `SIGSEGV` in this thread.
+fn mask_faults(how: libc::c_int) {
+    // SAFETY: valid set operations on a local set; this thread's own mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGBUS);
+        libc::sigaddset(&mut set, libc::SIGSEGV);
+        assert_eq!(libc::pthread_sigmask(how, &set, std::ptr::null_mut()), 0);
+    }
+}
+
+#[test]
+fn short_reads_in_a_thread_started_with_the_faults_blocked_go_through_the_kernel() {
+    // A program that blocks every signal before starting its threads (one thread then takes them
+    // with `sigwait`): its threads block SIGBUS and SIGSEGV from their start, and a fault the
+    // kernel cannot deliver kills the process. Their checked reads, short ones included, copy
+    // through the kernel; once a thread unblocks them, its reads are the routine's again.
+    let test = "short_reads_in_a_thread_started_with_the_faults_blocked_go_through_the_kernel";
+    if common::in_child(test) {
+        let (_file, map) = truncated_map(4, page_size());
+        let (_unreadable_file, unreadable) = map_with_an_unreadable_page();
+        mask_faults(libc::SIG_BLOCK);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                assert!(blocked(libc::SIGBUS) && blocked(libc::SIGSEGV));
+                for _ in 0..2 {
+                    checked_read_of_a_cut(&map);
+                    checked_read_of_an_unreadable_page(&unreadable);
+                }
+                mask_faults(libc::SIG_UNBLOCK);
+                checked_read_of_a_cut(&map);
+                checked_read_of_an_unreadable_page(&unreadable);
+            });
+        });
+        return;
+    }
+    common::assert_success(&mut common::child(test));
+}
+
 #[test]
 fn std_still_reports_a_stack_overflow() {
     let test = "std_still_reports_a_stack_overflow";
