@@ -201,10 +201,13 @@
 //!   (std's handler, behind ours, resets the action: the next checked read installs ours again)
 //!   and under a handler installed later that passes faults on, which stays in front of ours when
 //!   the other signal's action is reset (ours in front of it would pass its faults back to it,
-//!   until the stack overflowed). [`disable_fault_handler`] keeps
-//!   it out; [`uninstall_fault_handler`] restores exactly the actions it replaced, after the
-//!   checked reads in progress in other threads have returned, and never from under a later
-//!   handler. Tests (each in a child process):
+//!   until the stack overflowed). A thread that blocks `SIGBUS` and `SIGSEGV` from its start (a
+//!   program that blocks every signal before starting its threads) makes its checked reads
+//!   through the kernel, as every thread does for reads of 1 MiB or more while it blocks them: the
+//!   kernel kills a process whose fault it cannot deliver. [`disable_fault_handler`] keeps it out;
+//!   [`uninstall_fault_handler`] restores exactly the actions it replaced, after the checked reads
+//!   in progress in other threads have returned, and never from under a later handler. Tests
+//!   (each in a child process):
 //!   `fault_handler::handlers_installed_before_ours_still_get_their_faults`,
 //!   `fault_handler::a_reporter_with_sa_resethand_that_returns_runs_once_and_the_process_dies`,
 //!   `fault_handler::a_reporter_with_sa_resethand_that_raises_runs_once_and_the_process_dies`,
@@ -218,6 +221,9 @@
 //!   `fault_handler::a_plain_slice_read_of_a_truncated_map_still_dies_of_sigbus`,
 //!   `fault_handler::a_fault_on_the_destination_is_not_turned_into_a_short_read`,
 //!   `fault_handler::std_still_reports_a_stack_overflow`,
+//!   `fault_handler::short_reads_in_a_thread_started_with_the_faults_blocked_go_through_the_kernel`,
+//!   `checked_copy::a_long_read_in_a_thread_that_blocks_sigbus_goes_through_the_kernel` (not in a
+//!   child),
 //!   `fault_handler::disable_fault_handler_keeps_it_from_being_installed`,
 //!   `fault_handler::uninstall_fault_handler_restores_exactly_the_actions_it_replaced`,
 //!   `fault_handler::uninstall_fault_handler_leaves_a_later_handler_in_place`,
@@ -234,6 +240,16 @@
 //!   And a checked read in progress in one thread while another thread runs a handler that resets
 //!   the action (std's, after a `kill -SEGV` of the process): until ours is installed again (by
 //!   the next checked read), a fault of that read meets the default action.
+//! - A checked read shorter than 1 MiB of a page that faults, in a thread that blocks `SIGBUS` or
+//!   `SIGSEGV` but did not at its first checked read, or in a handler of either signal (which runs
+//!   with it blocked, unless `SA_NODEFER`): the kernel kills the process on a fault it cannot
+//!   deliver. Reading the thread's mask at every read would cost each a system call, more than
+//!   the copy; it is read at a thread's first checked read, and by every read of 1 MiB or more.
+//! - Calls from a signal handler: no function of this crate is async-signal-safe. Errors allocate
+//!   their message, a thread's first checked read allocates its count of copies in progress, and
+//!   installing or removing the fault handler takes a lock: a handler that interrupted the same
+//!   thread in the middle of one of those may deadlock. A thread's later checked reads that
+//!   return bytes allocate nothing and take no lock.
 //! - A child made with `fork` (which is `unsafe`): it shares private huge pages copy-on-write and
 //!   may get `SIGBUS` when none is free; `Advice::DontFork` leaves it no map at all.
 //! - A process at `vm.max_map_count` mappings (safe code gets there by splitting a map with

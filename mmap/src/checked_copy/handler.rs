@@ -253,6 +253,11 @@ static PREVIOUS: [Previous; 2] = [Previous::new(), Previous::new()];
 /// gives it back for another one to take.
 struct Copies {
     count: AtomicUsize,
+    /// Whether the thread blocked `SIGBUS` or `SIGSEGV` when last asked: when it took this count
+    /// (its first checked read), then at each of its reads while it did. A fault the kernel cannot
+    /// deliver kills the process, so such a thread's copies go through the kernel. Read and written
+    /// by its thread only (atomic because the count is shared).
+    blocks_faults: AtomicBool,
     /// The process its thread belongs to: after `fork`, the child holds copies of the counts of
     /// the parent's other threads, which no thread of the child lowers.
     pid: AtomicI32,
@@ -301,6 +306,7 @@ fn take_copies() -> Option<&'static Copies> {
     let copies = free.unwrap_or_else(|| {
         let copies: &'static Copies = Box::leak(Box::new(Copies {
             count: AtomicUsize::new(0),
+            blocks_faults: AtomicBool::new(false),
             pid: AtomicI32::new(0),
             taken: AtomicBool::new(true),
         }));
@@ -309,6 +315,13 @@ fn take_copies() -> Option<&'static Copies> {
     });
     // A thread that ended inside a copy (`pthread_exit` from a signal handler) left its count.
     copies.count.store(0, Ordering::Relaxed);
+    // Checked once here, at the thread's first checked read, where a thread that blocks the
+    // signals from its start (a program that blocks every signal before starting its threads, and
+    // takes them with `sigwait` in one) is found: checking at every read would cost each a system
+    // call.
+    copies
+        .blocks_faults
+        .store(blocks_faults(), Ordering::Relaxed);
     // SAFETY: getpid has no preconditions.
     copies
         .pid
@@ -346,9 +359,13 @@ pub(super) fn hold(len: usize) -> Option<Held> {
     hold_slow(len)
 }
 
-/// Counts a copy in progress, then reads the state: held if the handler is installed.
+/// Counts a copy in progress, then reads the state: held if the handler is installed (and the
+/// thread was not found blocking the signals).
 #[inline(always)]
 fn try_hold(copies: &'static Copies) -> Option<Held> {
+    if copies.blocks_faults.load(Ordering::Relaxed) {
+        return None;
+    }
     let count = copies.count.load(Ordering::Relaxed);
     copies.count.store(count + 1, Ordering::Relaxed);
     // The count is stored before the state is read: the compiler keeps the order, and `uninstall`
@@ -363,6 +380,14 @@ fn try_hold(copies: &'static Copies) -> Option<Held> {
 #[inline(never)]
 fn hold_slow(len: usize) -> Option<Held> {
     let copies = COPIES.with(Cell::get).or_else(take_copies)?;
+    if copies.blocks_faults.load(Ordering::Relaxed) {
+        // Found blocking them: asked again at each read (which goes through the kernel, at the
+        // cost of a system call already) until it does not.
+        if blocks_faults() {
+            return None;
+        }
+        copies.blocks_faults.store(false, Ordering::Relaxed);
+    }
     if STATE.load(Ordering::Acquire) == UNSET {
         // A failure leaves FAILED: the checked reads go through the kernel.
         let _ = install(Asked::Lazily);
@@ -380,17 +405,22 @@ fn in_place() -> bool {
     let current = SIGNALS
         .iter()
         .all(|&sig| current_handler(sig) == Some(ours));
+    current && !blocks_faults()
+}
+
+/// Whether this thread blocks `SIGBUS` or `SIGSEGV` (or its mask cannot be read): one system call.
+fn blocks_faults() -> bool {
     let mut mask = MaybeUninit::<libc::sigset_t>::zeroed();
     let (unchanged, into) = (ptr::null(), mask.as_mut_ptr());
     // SAFETY: a null set only reads this thread's mask into `mask`.
     let ret = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, unchanged, into) };
     // SAFETY: filled by pthread_sigmask (and all zeros, an empty set, anyway).
     let mask = unsafe { mask.assume_init() };
-    let blocked = SIGNALS.iter().any(|&sig| {
-        // SAFETY: `mask` is a valid set.
-        unsafe { libc::sigismember(&mask, sig) == 1 }
-    });
-    current && ret == 0 && !blocked
+    ret != 0
+        || SIGNALS.iter().any(|&sig| {
+            // SAFETY: `mask` is a valid set.
+            unsafe { libc::sigismember(&mask, sig) == 1 }
+        })
 }
 
 // ---- Installing, removing, disabling ------------------------------------------------------------

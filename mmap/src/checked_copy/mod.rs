@@ -40,7 +40,8 @@
 //! and `dlclose`: documented, with what the caller can do, on
 //! [`install_fault_handler`](crate::install_fault_handler). Reads of 1 MiB or more check for the
 //! first two with system calls (`sigaction`, `pthread_sigmask`, which shorter reads cannot pay
-//! for: 0.2 µs each) and go through the kernel when either holds.
+//! for: 0.2 µs each) and go through the kernel when either holds; a thread's mask is also read at
+//! its first checked read, and its reads go through the kernel while it blocks either signal.
 //!
 //! # Details
 //!
@@ -148,14 +149,19 @@ pub(crate) unsafe fn copy(src: *const u8, dst: &mut [u8], via: Via) -> io::Resul
 ///   function after installing one that does not. Do not call it while the later handler passes
 ///   faults on to ours: each would pass the other's faults back and forth.
 /// - `SIGBUS` or `SIGSEGV` blocked in the reading thread (`pthread_sigmask`): the kernel kills the
-///   process on a fault it cannot deliver.
+///   process on a fault it cannot deliver. The thread's mask is read at its first checked read:
+///   a thread that blocks them from its start (a program that blocks every signal before it
+///   starts its threads, and takes them with `sigwait` in one) copies through the kernel, and
+///   asks again at each read, until it unblocks them. A thread that blocks them after its first
+///   checked read, and a checked read in a handler of `SIGBUS` or `SIGSEGV` (which runs with its
+///   signal blocked, unless `SA_NODEFER`), are trusted by reads shorter than 1 MiB.
 /// - `dlclose` of a shared object that holds this crate leaves the handler pointing at unmapped
 ///   code: call [`uninstall_fault_handler`] first, or build such an object with `--cfg
 ///   mman_no_fault_handler`.
 ///
 /// Checking for the first two costs system calls (0.2 µs each, more than a 64-byte copy), so reads
 /// of 1 MiB or more check, and copy through the kernel if the handler is not the process's or a
-/// signal is blocked; shorter reads trust the handler.
+/// signal is blocked; shorter reads trust the handler, and the mask read as above.
 ///
 /// Under AddressSanitizer (with its default `ASAN_OPTIONS`), ours goes in front of ASan's
 /// handler and passes it every fault that is not the routine's: ASan still reports them. With
