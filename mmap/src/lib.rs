@@ -248,8 +248,7 @@
 //! - Calls from a signal handler: no function of this crate is async-signal-safe. Errors allocate
 //!   their message, a thread's first checked read allocates its count of copies in progress, and
 //!   installing or removing the fault handler takes a lock: a handler that interrupted the same
-//!   thread in the middle of one of those may deadlock. A thread's later checked reads that
-//!   return bytes allocate nothing and take no lock.
+//!   thread in the middle of one of those may deadlock.
 //! - A child made with `fork` (which is `unsafe`): it shares private huge pages copy-on-write and
 //!   may get `SIGBUS` when none is free; `Advice::DontFork` leaves it no map at all.
 //! - A process at `vm.max_map_count` mappings (safe code gets there by splitting a map with
