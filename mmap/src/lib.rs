@@ -261,6 +261,13 @@
 //!   `CAP_IPC_LOCK`) leaves the stack locked: should the limit come to apply later (lowered by
 //!   `setrlimit` or by another process's `prlimit`, the capability given up), every later lock
 //!   takes from the stack's room. [`lock_all_unchecked`] makes no check.
+//! - `lock_all(LockAll::FUTURE)` under a finite `RLIMIT_MEMLOCK` (without `CAP_IPC_LOCK`): every
+//!   later map counts against the limit, the allocator's too, and past it std's allocation
+//!   functions abort the process, as when memory runs out (`handle_alloc_error`), and
+//!   `std::thread::spawn` panics. The limit is then a budget the caller chose for all the
+//!   process's memory, as a small `RLIMIT_AS` is; refusing `FUTURE` under it as well would leave
+//!   `lock_all` nothing to do for most processes. Test:
+//!   `lock_all::an_allocation_past_the_limit_after_lock_all_future_aborts`.
 //! - A memory cgroup's limit, met by the first read of a sealed memfd's hole as by any other
 //!   fault that needs memory: the cgroup's out-of-memory killer ends a process (or, with
 //!   `oom_kill_disable`, the fault waits); no signal of the map.
