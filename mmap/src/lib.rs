@@ -227,6 +227,7 @@
 //!   `fault_handler::disable_fault_handler_keeps_it_from_being_installed`,
 //!   `fault_handler::uninstall_fault_handler_restores_exactly_the_actions_it_replaced`,
 //!   `fault_handler::uninstall_fault_handler_leaves_a_later_handler_in_place`,
+//!   `fault_handler::uninstall_fault_handler_where_membarrier_is_denied_fails_and_keeps_it`,
 //!   `fault_handler::removing_the_handler_while_threads_copy_kills_none`; and, built with
 //!   AddressSanitizer in `.ci/run`, `checked_copy`, `truncation`, `threads` and
 //!   `fault_handler::address_sanitizer_still_reports_after_a_checked_read`.
@@ -241,9 +242,10 @@
 //!   the action (std's, after a `kill -SEGV` of the process): until ours is installed again (by
 //!   the next checked read), a fault of that read meets the default action.
 //! - A checked read shorter than 1 MiB of a page that faults, in a thread that blocks `SIGBUS` or
-//!   `SIGSEGV` but did not at its first checked read, or in a handler of either signal (which runs
-//!   with it blocked, unless `SA_NODEFER`): the kernel kills the process on a fault it cannot
-//!   deliver. Reading the thread's mask at every read would cost each a system call, more than
+//!   `SIGSEGV` but did not at its first checked read, or in a signal handler that runs with one
+//!   blocked: a handler of either signal (unless `SA_NODEFER`), or any handler the kernel runs
+//!   while it delivers one (ours included, when another signal was pending at a fault of the
+//!   routine): the kernel kills the process on a fault it cannot deliver. Reading the thread's mask at every read would cost each a system call, more than
 //!   the copy; it is read at a thread's first checked read, and by every read of 1 MiB or more.
 //! - Calls from a signal handler: no function of this crate is async-signal-safe. Errors allocate
 //!   their message, a thread's first checked read allocates its count of copies in progress, and

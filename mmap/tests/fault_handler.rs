@@ -974,6 +974,45 @@ fn uninstall_fault_handler_leaves_a_later_handler_in_place() {
 }
 
 #[test]
+#[cfg(target_os = "linux")]
+fn uninstall_fault_handler_where_membarrier_is_denied_fails_and_keeps_it() {
+    // A seccomp filter (a container's profile) denies membarrier, which the removal needs to see
+    // every thread's copies in progress: the call fails, and the handler stays installed, unused;
+    // the checked reads go through the kernel, and asked for, it is used again.
+    let test = "uninstall_fault_handler_where_membarrier_is_denied_fails_and_keeps_it";
+    if common::in_child(test) {
+        let (_file, map) = truncated_map(4, page_size());
+        let (_unreadable_file, unreadable) = map_with_an_unreadable_page();
+        checked_read_of_a_cut(&map);
+        let fast = mman::install_fault_handler().unwrap();
+        let installed = actions();
+        common::deny_syscalls(&[libc::SYS_membarrier], libc::EPERM as u32);
+        match mman::uninstall_fault_handler() {
+            Err(error) => {
+                assert!(fast, "{error}");
+                assert_eq!(error.kind(), std::io::ErrorKind::PermissionDenied);
+                let text = error.to_string();
+                assert!(
+                    text.starts_with("uninstall_fault_handler: membarrier"),
+                    "{text}"
+                );
+            }
+            Ok(removed) => assert!(!fast && !removed),
+        }
+        for (got, want) in actions().iter().zip(&installed) {
+            assert_same_action(got, want, "kept");
+        }
+        checked_read_of_a_cut(&map);
+        checked_read_of_an_unreadable_page(&unreadable);
+        assert_eq!(mman::install_fault_handler().unwrap(), fast);
+        checked_read_of_a_cut(&map);
+        checked_read_of_an_unreadable_page(&unreadable);
+        return;
+    }
+    common::assert_success(&mut common::child(test));
+}
+
+#[test]
 fn removing_the_handler_while_threads_copy_kills_none() {
     // Two threads make checked reads that copy a little under 1 MiB and fault at its end, without
     // pause; meanwhile the handler is removed and installed again, 50 times, each time after the
