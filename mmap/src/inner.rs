@@ -86,7 +86,8 @@ impl MmapInner {
         self
     }
 
-    /// Faults in every huge page of a map just made, so that a page the kernel cannot give (over a
+    /// Faults in every huge page of a map just made (or just made writable: a private map's first
+    /// write to a page copies it into a new one), so that a page the kernel cannot give (over a
     /// hugetlb cgroup's fault limit, which is charged at the first touch and not when mapping) is
     /// an error now instead of a `SIGBUS` at that touch: `MADV_POPULATE_WRITE` for a writable map,
     /// `MADV_POPULATE_READ` otherwise (Linux 5.14; on an older kernel nothing is done).
@@ -100,7 +101,7 @@ impl MmapInner {
                 Ok(()) => {}
                 Err(error) if error.kind() == io::ErrorKind::Unsupported => {}
                 Err(error) => {
-                    let why = "the huge pages of the new map cannot all be faulted in (over a \
+                    let why = "the huge pages of the map cannot all be faulted in (over a \
                          hugetlb cgroup limit, or past the end of the file), where a touch would \
                          raise SIGBUS; the map is undone";
                     return Err(sys::explain(error, io::ErrorKind::OutOfMemory, why));
@@ -113,9 +114,9 @@ impl MmapInner {
     }
 
     /// Whether the map is one of huge pages.
-    #[cfg_attr(not(mman_has = "MREMAP_MAYMOVE"), allow(dead_code))]
+    #[cfg_attr(not(any(mman_huge, mman_has = "MREMAP_MAYMOVE")), allow(dead_code))]
     #[inline]
-    fn is_hugetlb(&self) -> bool {
+    pub(crate) fn is_hugetlb(&self) -> bool {
         self.len & HUGETLB != 0
     }
 

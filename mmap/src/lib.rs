@@ -119,8 +119,9 @@
 //!   `map_if_safe` when mapping, and by `remap` in what it grows a map of a memfd by: the call
 //!   fails instead (`OutOfMemory`). Huge pages are reserved when mapping:
 //!   [`no_reserve_swap`](MmapOptions::no_reserve_swap) (`MAP_NORESERVE`), which would reserve
-//!   none, is refused with them, and every huge page of a new map is faulted in at once (Linux
-//!   5.14), so a hugetlb cgroup limit fails the map instead of a later touch. `remap` grows a file map only as far as the file, also where a seccomp filter
+//!   none, is refused with them, and every huge page of a new map (and of a private one
+//!   [`make_mut`](Mmap::make_mut) makes writable, whose writes copy each page) is faulted in at
+//!   once (Linux 5.14), so a hugetlb cgroup limit fails the call instead of a later touch. `remap` grows a file map only as far as the file, also where a seccomp filter
 //!   denies `process_vm_readv`; `read_at` and `read_exact_at` stop at a truncated end (a short
 //!   count, then `UnexpectedEof`), and `populate` reports it as an error. The holes of a sealed
 //!   memfd are faulted in when it is mapped. Tests:
@@ -130,6 +131,7 @@
 //!   `remap::a_sealed_map_grown_over_holes_has_them_faulted_in`,
 //!   `soundness_huge::hugetlb_without_reserve_is_refused`,
 //!   `soundness_huge::a_hugetlb_cgroup_limit_fails_the_map_not_a_touch`,
+//!   `soundness_huge::make_mut_of_a_sealed_hugetlb_map_fails_at_a_cgroup_limit_not_a_write`,
 //!   `soundness_huge::a_sealed_hugetlb_memfd_maps_without_sigbus`,
 //!   `soundness::remap_grows_where_process_vm_readv_is_denied`,
 //!   `remap::a_file_map_grows_only_as_far_as_the_file`, `truncation`.
