@@ -226,6 +226,7 @@
 //!   `fault_handler::short_reads_in_a_thread_started_with_the_faults_blocked_go_through_the_kernel`,
 //!   `checked_copy::a_long_read_in_a_thread_that_blocks_sigbus_goes_through_the_kernel` (not in a
 //!   child),
+//!   `fault_handler::checked_reads_on_a_small_thread_without_an_alternate_stack_are_errors_not_deaths`,
 //!   `fault_handler::disable_fault_handler_keeps_it_from_being_installed`,
 //!   `fault_handler::uninstall_fault_handler_restores_exactly_the_actions_it_replaced`,
 //!   `fault_handler::uninstall_fault_handler_leaves_a_later_handler_in_place`,

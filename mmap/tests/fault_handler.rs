@@ -791,6 +791,58 @@ fn short_reads_in_a_thread_started_with_the_faults_blocked_go_through_the_kernel
     common::assert_success(&mut common::child(test));
 }
 
+/// The maps [`on_a_small_c_thread`] reads, set before the thread starts.
+static SMALL_THREAD_MAPS: std::sync::OnceLock<(Mmap, MmapRaw)> = std::sync::OnceLock::new();
+
+/// A thread's start routine: checked reads of [`SMALL_THREAD_MAPS`], which fault.
+extern "C" fn on_a_small_c_thread(_: *mut libc::c_void) -> *mut libc::c_void {
+    let (cut, unreadable) = SMALL_THREAD_MAPS.get().unwrap();
+    for _ in 0..3 {
+        checked_read_of_a_cut(cut);
+        checked_read_of_an_unreadable_page(unreadable);
+    }
+    std::ptr::null_mut()
+}
+
+#[test]
+fn checked_reads_on_a_small_thread_without_an_alternate_stack_are_errors_not_deaths() {
+    // A thread made by C code (`pthread_create`), with the smallest stack the C library allows
+    // and no alternate signal stack (std gives its own threads one): the handler runs on the
+    // thread's stack, and the faults of the routine are still errors.
+    let test = "checked_reads_on_a_small_thread_without_an_alternate_stack_are_errors_not_deaths";
+    if common::in_child(test) {
+        let (_file, cut) = truncated_map(4, page_size());
+        let (_unreadable_file, unreadable) = map_with_an_unreadable_page();
+        checked_read_of_a_cut(&cut);
+        assert!(SMALL_THREAD_MAPS.set((cut, unreadable)).is_ok());
+        // SAFETY: the attributes are initialized before use and destroyed after; the start
+        // routine has the signature pthread_create wants, and reads statics set above.
+        unsafe {
+            let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+            assert_eq!(libc::pthread_attr_init(&mut attr), 0);
+            // The C library's least, which leaves room for a signal frame.
+            let least = libc::sysconf(libc::_SC_THREAD_STACK_MIN) as usize;
+            let size = least
+                .max(libc::PTHREAD_STACK_MIN)
+                .next_multiple_of(page_size());
+            assert_eq!(libc::pthread_attr_setstacksize(&mut attr, size), 0);
+            let mut thread: libc::pthread_t = std::mem::zeroed();
+            let started = libc::pthread_create(
+                &mut thread,
+                &attr,
+                on_a_small_c_thread,
+                std::ptr::null_mut(),
+            );
+            assert_eq!(started, 0);
+            assert_eq!(libc::pthread_join(thread, std::ptr::null_mut()), 0);
+            libc::pthread_attr_destroy(&mut attr);
+            println!("a thread of {size} bytes of stack");
+        }
+        return;
+    }
+    common::assert_success(&mut common::child(test));
+}
+
 #[test]
 fn std_still_reports_a_stack_overflow() {
     let test = "std_still_reports_a_stack_overflow";
