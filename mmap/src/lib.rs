@@ -273,6 +273,14 @@
 //!   process's memory, as a small `RLIMIT_AS` is; refusing `FUTURE` under it as well would leave
 //!   `lock_all` nothing to do for most processes. Test:
 //!   `lock_all::an_allocation_past_the_limit_after_lock_all_future_aborts`.
+//! - A page the kernel must read from storage and cannot: a page of a file with fs-verity (mapped
+//!   by `map_if_safe`) that the disk fails to read or that fs-verity finds corrupted, a memfd's
+//!   page that the swap device fails to read back, a page with a hardware memory error. The kernel
+//!   raises `SIGBUS` at the read, as for any map of such a page, and may do so at any later read
+//!   (after it evicted the page). [`Mmap::lock`] keeps a map's pages in memory once read.
+//! - A `SIGBUS` or `SIGSEGV` another process sends while the action ours replaced is `SIG_IGN`:
+//!   the kernel would discard it; ours takes it and returns, so a system call it interrupts may
+//!   fail with `EINTR` (ours has the replaced action's `SA_RESTART`, which `SIG_IGN` does not).
 //! - A memory cgroup's limit, met by the first read of a sealed memfd's hole as by any other
 //!   fault that needs memory: the cgroup's out-of-memory killer ends a process (or, with
 //!   `oom_kill_disable`, the fault waits); no signal of the map.
