@@ -806,8 +806,8 @@ extern "C" fn on_a_small_c_thread(_: *mut libc::c_void) -> *mut libc::c_void {
 
 #[test]
 fn checked_reads_on_a_small_thread_without_an_alternate_stack_are_errors_not_deaths() {
-    // A thread made by C code (`pthread_create`), with the smallest stack the C library allows
-    // and no alternate signal stack (std gives its own threads one): the handler runs on the
+    // A thread made by C code (`pthread_create`), with a small stack (16 KiB, or the C library's
+    // least if more) and no alternate signal stack (std gives its own threads one): the handler runs on the
     // thread's stack, and the faults of the routine are still errors.
     let test = "checked_reads_on_a_small_thread_without_an_alternate_stack_are_errors_not_deaths";
     if common::in_child(test) {
@@ -820,10 +820,12 @@ fn checked_reads_on_a_small_thread_without_an_alternate_stack_are_errors_not_dea
         unsafe {
             let mut attr: libc::pthread_attr_t = std::mem::zeroed();
             assert_eq!(libc::pthread_attr_init(&mut attr), 0);
-            // The C library's least, which leaves room for a signal frame.
-            let least = libc::sysconf(libc::_SC_THREAD_STACK_MIN) as usize;
+            // The C library's least (glibc's leaves room for a signal frame; musl's is 2 KiB,
+            // which no Rust code fits in), and no less than 16 KiB.
+            let least = usize::try_from(libc::sysconf(libc::_SC_THREAD_STACK_MIN)).unwrap_or(0);
             let size = least
                 .max(libc::PTHREAD_STACK_MIN)
+                .max(16 << 10)
                 .next_multiple_of(page_size());
             assert_eq!(libc::pthread_attr_setstacksize(&mut attr, size), 0);
             let mut thread: libc::pthread_t = std::mem::zeroed();
