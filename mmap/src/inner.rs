@@ -86,7 +86,8 @@ impl MmapInner {
         self
     }
 
-    /// Faults in every huge page of a map just made, so that a page the kernel cannot give (over a
+    /// Faults in every huge page of a map just made (or just made writable: a private map's first
+    /// write to a page copies it into a new one), so that a page the kernel cannot give (over a
     /// hugetlb cgroup's fault limit, which is charged at the first touch and not when mapping) is
     /// an error now instead of a `SIGBUS` at that touch: `MADV_POPULATE_WRITE` for a writable map,
     /// `MADV_POPULATE_READ` otherwise (Linux 5.14; on an older kernel nothing is done).
@@ -100,7 +101,7 @@ impl MmapInner {
                 Ok(()) => {}
                 Err(error) if error.kind() == io::ErrorKind::Unsupported => {}
                 Err(error) => {
-                    let why = "the huge pages of the new map cannot all be faulted in (over a \
+                    let why = "the huge pages of the map cannot all be faulted in (over a \
                          hugetlb cgroup limit, or past the end of the file), where a touch would \
                          raise SIGBUS; the map is undone";
                     return Err(sys::explain(error, io::ErrorKind::OutOfMemory, why));
@@ -113,9 +114,9 @@ impl MmapInner {
     }
 
     /// Whether the map is one of huge pages.
-    #[cfg_attr(not(mman_has = "MREMAP_MAYMOVE"), allow(dead_code))]
+    #[cfg_attr(not(any(mman_huge, mman_has = "MREMAP_MAYMOVE")), allow(dead_code))]
     #[inline]
-    fn is_hugetlb(&self) -> bool {
+    pub(crate) fn is_hugetlb(&self) -> bool {
         self.len & HUGETLB != 0
     }
 
@@ -323,7 +324,9 @@ impl MmapInner {
 
     /// Resizes the mapping to `new_len` bytes with `mremap`, moving it if `may_move`. A grown map
     /// is then probed at its last byte, through the kernel: if the file ends before it, the map is
-    /// shrunk back to its old length and the call fails, where a read would raise `SIGBUS`.
+    /// shrunk back to its old length and the call fails, where a read would raise `SIGBUS`. A grown
+    /// map of a memfd has the holes of its new part faulted in, as `map_sealed` faults in those of
+    /// its range (see [`fault_in_grown_holes`]); where they cannot be, it is shrunk back too.
     /// Refused: a map of huge pages (`mremap` cannot grow one and rounds a shrunk one up), and
     /// growing in place where the stack may grow (the stack guard check, after the call: the map
     /// is shrunk back).
@@ -394,21 +397,22 @@ impl MmapInner {
         if new_len > old_len {
             // SAFETY: the last byte of the mapping just grown.
             let copied = unsafe { last_byte_backed(self.ptr.add(new_len - 1)) };
-            if !matches!(copied, Ok(1)) {
+            let grown = match copied {
+                Ok(1) => fault_in_grown_holes(self, old_len),
+                Ok(_) => Err(invalid(format_args!(
+                    "new_len {new_len} reaches past the end of the mapped file (extend the file \
+                     first), or the map is not readable; the map keeps its {old_len} bytes"
+                ))),
+                Err(error) => Err(error),
+            };
+            if let Err(error) = grown {
                 // SAFETY: shrinking in place always succeeds, and the cut pages were never handed
                 // out.
                 let base = unsafe { sys::mremap(base, new_len + prefix, old_whole, 0)? };
                 // SAFETY: as above.
                 self.ptr = unsafe { base.cast::<u8>().add(prefix) };
                 self.len = old_len;
-                return Err(match copied {
-                    Err(error) => error,
-                    Ok(_) => invalid(format_args!(
-                        "new_len {new_len} reaches past the end of the mapped file (extend the \
-                             file first), or the map is not readable; the map keeps its {old_len} \
-                             bytes"
-                    )),
-                });
+                return Err(error);
             }
         }
         Ok(())
@@ -486,23 +490,78 @@ unsafe fn last_byte_backed(ptr: *const u8) -> io::Result<usize> {
     Err(sys::explain(error, io::ErrorKind::Unsupported, why))
 }
 
-/// Whether the mapping holding `addr` is anonymous memory, private to this process: its line of
-/// `/proc/self/maps` has inode 0 and no file name (an anonymous shared map shows `/dev/zero`, a
-/// memfd its name). `false` when it cannot be told.
+/// Faults in the pages `map` grew by from `old_len`, if it maps a memfd (or what it maps cannot be
+/// told). A memfd allocates a page never written (a hole) at its first read, and where the kernel
+/// cannot account for it (strict overcommit at its limit) that read raises `SIGBUS`: `map_sealed`
+/// and `map_if_safe` fault in the holes of a sealed memfd's range when mapping, and a range grown
+/// into needs the same (the seals forbid punching the pages out again). `MADV_POPULATE_READ`
+/// (Linux 5.14; before, or in a build without it, nothing is done), as `map_sealed` does.
+#[cfg(mman_has = "MREMAP_MAYMOVE")]
+fn fault_in_grown_holes(map: &MmapInner, old_len: usize) -> io::Result<()> {
+    #[cfg(mman_populate)]
+    if !matches!(
+        backing(map.ptr as usize),
+        Some(Backing::Anonymous | Backing::Other)
+    ) {
+        let grown = map.len() - old_len;
+        match map.populate(old_len, grown, Populate::Read) {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::Unsupported => {}
+            Err(error) => {
+                let why = format!(
+                    "the {grown} bytes the map of a memfd grew by hold pages never written \
+                     (holes, which the kernel allocates at the first read) that cannot all be \
+                     faulted in (strict overcommit at its limit?), where a read would raise \
+                     SIGBUS; the map keeps its {old_len} bytes"
+                );
+                return Err(sys::explain(error, io::ErrorKind::OutOfMemory, why));
+            }
+        }
+    }
+    #[cfg(not(mman_populate))]
+    let _ = (map, old_len);
+    Ok(())
+}
+
+/// What backs a mapping, as its line of `/proc/self/maps` says.
+#[cfg(mman_has = "MREMAP_MAYMOVE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backing {
+    /// Anonymous memory, private to this process: inode 0 and no file name (an anonymous shared
+    /// map shows `/dev/zero`).
+    Anonymous,
+    /// A memfd: the kernel names it `/memfd:<name> (deleted)`.
+    Memfd,
+    /// Any other file.
+    Other,
+}
+
+/// What backs the mapping holding `addr`; `None` when it cannot be told (no `/proc`, or nothing
+/// mapped there).
+#[cfg(mman_has = "MREMAP_MAYMOVE")]
+fn backing(addr: usize) -> Option<Backing> {
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    maps.lines().find_map(|line| {
+        let mut fields = line.split_whitespace();
+        let (from, to) = fields.next()?.split_once('-')?;
+        let range = usize::from_str_radix(from, 16).ok()?..usize::from_str_radix(to, 16).ok()?;
+        if !range.contains(&addr) {
+            return None;
+        }
+        let (inode, path) = (fields.nth(3), fields.next());
+        Some(match path {
+            None if inode == Some("0") => Backing::Anonymous,
+            Some(path) if path.starts_with("/memfd:") => Backing::Memfd,
+            _ => Backing::Other,
+        })
+    })
+}
+
+/// Whether the mapping holding `addr` is anonymous memory, private to this process. `false` when
+/// it cannot be told.
 #[cfg(mman_has = "MREMAP_MAYMOVE")]
 fn mapped_anonymous(addr: usize) -> bool {
-    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
-        return false;
-    };
-    maps.lines().any(|line| {
-        let mut fields = line.split_whitespace();
-        let range = fields.next().and_then(|range| {
-            let (from, to) = range.split_once('-')?;
-            Some(usize::from_str_radix(from, 16).ok()?..usize::from_str_radix(to, 16).ok()?)
-        });
-        let (inode, path) = (fields.nth(3), fields.next());
-        range.is_some_and(|range| range.contains(&addr)) && inode == Some("0") && path.is_none()
-    })
+    backing(addr) == Some(Backing::Anonymous)
 }
 
 /// How [`MmapInner::flush`] calls `msync`.
@@ -614,7 +673,7 @@ fn huge_page_extent(start: *mut c_void, len: usize) -> Option<usize> {
 
 #[cfg(all(test, mman_has = "MREMAP_MAYMOVE"))]
 mod tests {
-    use super::mapped_anonymous;
+    use super::{backing, mapped_anonymous, Backing};
 
     #[test]
     fn mapped_anonymous_tells_anonymous_memory_from_a_file() {
@@ -624,7 +683,17 @@ mod tests {
         file.set_len(4096).unwrap();
         let map = crate::MmapOptions::new().map_raw(&file).unwrap();
         assert!(!mapped_anonymous(map.as_ptr() as usize));
+        assert_eq!(backing(map.as_ptr() as usize), Some(Backing::Other));
         assert!(!mapped_anonymous(0), "nothing is mapped at 0");
+        assert_eq!(backing(0), None);
+    }
+
+    #[test]
+    #[cfg(mman_memfd)]
+    fn backing_tells_a_memfd() {
+        let memory = crate::SharedMemory::create("a name with spaces", 4096).unwrap();
+        let map = memory.map_raw().unwrap();
+        assert_eq!(backing(map.as_ptr() as usize + 100), Some(Backing::Memfd));
     }
 }
 

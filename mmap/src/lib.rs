@@ -117,18 +117,22 @@
 //!   A sealed file cannot shrink under a [`map_sealed`](MmapOptions::map_sealed) map, and its
 //!   holes (pages never written, which the kernel allocates at the first read, and which strict
 //!   overcommit at its limit refuses with `SIGBUS`) are faulted in by `map_sealed` and
-//!   `map_if_safe` when mapping: the map fails instead (`OutOfMemory`). Huge pages
-//!   are reserved when mapping: [`no_reserve_swap`](MmapOptions::no_reserve_swap)
-//!   (`MAP_NORESERVE`), which would reserve none, is refused with them, and every huge page of a
-//!   new map is faulted in at once (Linux 5.14), so a hugetlb cgroup limit fails the map instead of
-//!   a later touch. `remap` grows a file map only as far as the file, also where a seccomp filter
+//!   `map_if_safe` when mapping, and by `remap` in what it grows a map of a memfd by: the call
+//!   fails instead (`OutOfMemory`). Huge pages are reserved when mapping:
+//!   [`no_reserve_swap`](MmapOptions::no_reserve_swap) (`MAP_NORESERVE`), which would reserve
+//!   none, is refused with them, and every huge page of a new map (and of a private one
+//!   [`make_mut`](Mmap::make_mut) makes writable, whose writes copy each page) is faulted in at
+//!   once (Linux 5.14), so a hugetlb cgroup limit fails the call instead of a later touch. `remap` grows a file map only as far as the file, also where a seccomp filter
 //!   denies `process_vm_readv`; `read_at` and `read_exact_at` stop at a truncated end (a short
 //!   count, then `UnexpectedEof`), and `populate` reports it as an error. The holes of a sealed
 //!   memfd are faulted in when it is mapped. Tests:
 //!   `soundness::a_sealed_memfd_with_holes_maps_without_sigbus_under_strict_overcommit`,
 //!   `shared_memory::map_sealed_faults_in_the_holes_of_its_range`,
+//!   `remap::a_sealed_map_grown_over_holes_never_raises_sigbus_under_strict_overcommit`,
+//!   `remap::a_sealed_map_grown_over_holes_has_them_faulted_in`,
 //!   `soundness_huge::hugetlb_without_reserve_is_refused`,
 //!   `soundness_huge::a_hugetlb_cgroup_limit_fails_the_map_not_a_touch`,
+//!   `soundness_huge::make_mut_of_a_sealed_hugetlb_map_fails_at_a_cgroup_limit_not_a_write`,
 //!   `soundness_huge::a_sealed_hugetlb_memfd_maps_without_sigbus`,
 //!   `soundness::remap_grows_where_process_vm_readv_is_denied`,
 //!   `remap::a_file_map_grows_only_as_far_as_the_file`, `truncation`.
@@ -198,10 +202,15 @@
 //!   what they see without it, and a plain read of a truncated map still dies of `SIGBUS`. The
 //!   checked reads stay errors, not deaths, after a `kill -BUS` or `kill -SEGV` of the process
 //!   (std's handler, behind ours, resets the action: the next checked read installs ours again)
-//!   and under a handler installed later that passes faults on. [`disable_fault_handler`] keeps
-//!   it out; [`uninstall_fault_handler`] restores exactly the actions it replaced, after the
-//!   checked reads in progress in other threads have returned, and never from under a later
-//!   handler. Tests (each in a child process):
+//!   and under a handler installed later that passes faults on, which stays in front of ours when
+//!   the other signal's action is reset (ours in front of it would pass its faults back to it,
+//!   until the stack overflowed). A thread that blocks `SIGBUS` and `SIGSEGV` from its start (a
+//!   program that blocks every signal before starting its threads) makes its checked reads
+//!   through the kernel, as every thread does for reads of 1 MiB or more while it blocks them: the
+//!   kernel kills a process whose fault it cannot deliver. [`disable_fault_handler`] keeps it out;
+//!   [`uninstall_fault_handler`] restores exactly the actions it replaced, after the checked reads
+//!   in progress in other threads have returned, and never from under a later handler. Tests
+//!   (each in a child process):
 //!   `fault_handler::handlers_installed_before_ours_still_get_their_faults`,
 //!   `fault_handler::a_reporter_with_sa_resethand_that_returns_runs_once_and_the_process_dies`,
 //!   `fault_handler::a_reporter_with_sa_resethand_that_raises_runs_once_and_the_process_dies`,
@@ -209,13 +218,20 @@
 //!   `fault_handler::checked_reads_after_a_kill_of_the_process_are_errors_not_deaths`,
 //!   `fault_handler::a_signal_another_process_sends_is_handled_as_before`,
 //!   `fault_handler::a_handler_installed_after_ours_that_passes_faults_on_keeps_them_fixed`,
+//!   `fault_handler::a_reset_of_one_signal_leaves_a_later_handler_of_the_other_in_front`,
+//!   `fault_handler::a_handler_before_ours_that_installs_itself_again_goes_behind_ours_again`,
 //!   `fault_handler::install_fault_handler_goes_back_in_front_of_a_handler_that_does_not_chain`,
 //!   `fault_handler::a_plain_slice_read_of_a_truncated_map_still_dies_of_sigbus`,
 //!   `fault_handler::a_fault_on_the_destination_is_not_turned_into_a_short_read`,
 //!   `fault_handler::std_still_reports_a_stack_overflow`,
+//!   `fault_handler::short_reads_in_a_thread_started_with_the_faults_blocked_go_through_the_kernel`,
+//!   `checked_copy::a_long_read_in_a_thread_that_blocks_sigbus_goes_through_the_kernel` (not in a
+//!   child),
+//!   `fault_handler::checked_reads_on_a_small_thread_without_an_alternate_stack_are_errors_not_deaths`,
 //!   `fault_handler::disable_fault_handler_keeps_it_from_being_installed`,
 //!   `fault_handler::uninstall_fault_handler_restores_exactly_the_actions_it_replaced`,
 //!   `fault_handler::uninstall_fault_handler_leaves_a_later_handler_in_place`,
+//!   `fault_handler::uninstall_fault_handler_where_membarrier_is_denied_fails_and_keeps_it`,
 //!   `fault_handler::removing_the_handler_while_threads_copy_kills_none`; and, built with
 //!   AddressSanitizer in `.ci/run`, `checked_copy`, `truncation`, `threads` and
 //!   `fault_handler::address_sanitizer_still_reports_after_a_checked_read`.
@@ -229,6 +245,16 @@
 //!   And a checked read in progress in one thread while another thread runs a handler that resets
 //!   the action (std's, after a `kill -SEGV` of the process): until ours is installed again (by
 //!   the next checked read), a fault of that read meets the default action.
+//! - A checked read shorter than 1 MiB of a page that faults, in a thread that blocks `SIGBUS` or
+//!   `SIGSEGV` but did not at its first checked read, or in a signal handler that runs with one
+//!   blocked: a handler of either signal (unless `SA_NODEFER`), or any handler the kernel runs
+//!   while it delivers one (ours included, when another signal was pending at a fault of the
+//!   routine): the kernel kills the process on a fault it cannot deliver. Reading the thread's mask at every read would cost each a system call, more than
+//!   the copy; it is read at a thread's first checked read, and by every read of 1 MiB or more.
+//! - Calls from a signal handler: no function of this crate is async-signal-safe. Errors allocate
+//!   their message, a thread's first checked read allocates its count of copies in progress, and
+//!   installing or removing the fault handler takes a lock: a handler that interrupted the same
+//!   thread in the middle of one of those may deadlock.
 //! - A child made with `fork` (which is `unsafe`): it shares private huge pages copy-on-write and
 //!   may get `SIGBUS` when none is free; `Advice::DontFork` leaves it no map at all.
 //! - A process at `vm.max_map_count` mappings (safe code gets there by splitting a map with
@@ -241,6 +267,21 @@
 //!   `CAP_IPC_LOCK`) leaves the stack locked: should the limit come to apply later (lowered by
 //!   `setrlimit` or by another process's `prlimit`, the capability given up), every later lock
 //!   takes from the stack's room. [`lock_all_unchecked`] makes no check.
+//! - `lock_all(LockAll::FUTURE)` under a finite `RLIMIT_MEMLOCK` (without `CAP_IPC_LOCK`): every
+//!   later map counts against the limit, the allocator's too, and past it std's allocation
+//!   functions abort the process, as when memory runs out (`handle_alloc_error`), and
+//!   `std::thread::spawn` panics. The limit is then a budget the caller chose for all the
+//!   process's memory, as a small `RLIMIT_AS` is; refusing `FUTURE` under it as well would leave
+//!   `lock_all` nothing to do for most processes. Test:
+//!   `lock_all::an_allocation_past_the_limit_after_lock_all_future_aborts`.
+//! - A page the kernel must read from storage and cannot: a page of a file with fs-verity (mapped
+//!   by `map_if_safe`) that the disk fails to read or that fs-verity finds corrupted, a memfd's
+//!   page that the swap device fails to read back, a page with a hardware memory error. The kernel
+//!   raises `SIGBUS` at the read, as for any map of such a page, and may do so at any later read
+//!   (after it evicted the page). [`Mmap::lock`] keeps a map's pages in memory once read.
+//! - A `SIGBUS` or `SIGSEGV` another process sends while the action ours replaced is `SIG_IGN`:
+//!   the kernel would discard it; ours takes it and returns, so a system call it interrupts may
+//!   fail with `EINTR` (ours has the replaced action's `SA_RESTART`, which `SIG_IGN` does not).
 //! - A memory cgroup's limit, met by the first read of a sealed memfd's hole as by any other
 //!   fault that needs memory: the cgroup's out-of-memory killer ends a process (or, with
 //!   `oom_kill_disable`, the fault waits); no signal of the map.

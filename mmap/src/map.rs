@@ -813,16 +813,23 @@ impl Mmap {
     }
 
     /// Makes the map writable (`mprotect(2)` with `PROT_READ | PROT_WRITE`). A shared map needs a
-    /// file open for writing; a private one (from `map_copy_read_only`) becomes copy-on-write.
+    /// file open for writing; a private one (from `map_copy_read_only` or `map_sealed`) becomes
+    /// copy-on-write.
+    ///
+    /// A map of huge pages then has every page faulted in for writing (`MADV_POPULATE_WRITE`,
+    /// Linux 5.14), as a new one has: a private map's first write to a page copies it into a new
+    /// huge page, which a hugetlb cgroup's limit refuses with `SIGBUS`; this call fails instead.
     ///
     /// # Errors
     ///
-    /// `PermissionDenied` for a shared map of a file open read-only; otherwise the error of
-    /// `mprotect`. The map is unmapped on error.
+    /// `PermissionDenied` for a shared map of a file open read-only; `OutOfMemory` when the huge
+    /// pages cannot all be faulted in; otherwise the error of `mprotect`. The map is unmapped on
+    /// error.
     ///
     /// # References
     ///
     /// - [`mprotect(2)`](https://man7.org/linux/man-pages/man2/mprotect.2.html)
+    /// - [`madvise(2)`](https://man7.org/linux/man-pages/man2/madvise.2.html)
     #[doc(alias = "mprotect")]
     pub fn make_mut(self) -> io::Result<MmapMut> {
         // SAFETY: adding write access takes nothing away from the reads of the map.
@@ -831,7 +838,17 @@ impl Mmap {
                 .protect_all((Protection::READ | Protection::WRITE).bits())
                 .map_err(crate::error::named("make_mut"))?
         };
-        Ok(MmapMut::from_inner(self.inner))
+        #[cfg(mman_huge)]
+        let inner = if self.inner.is_hugetlb() {
+            self.inner
+                .prefault_huge_pages(crate::inner::Populate::Write)
+                .map_err(crate::error::named("make_mut"))?
+        } else {
+            self.inner
+        };
+        #[cfg(not(mman_huge))]
+        let inner = self.inner;
+        Ok(MmapMut::from_inner(inner))
     }
 
     /// Makes the map executable (`mprotect(2)` with `PROT_READ | PROT_EXEC`).

@@ -16,6 +16,21 @@ use crate::inner::MmapInner;
 ///
 /// Past the end of the map a read returns 0, as at the end of a file; seeking there is allowed.
 ///
+/// The reader borrows the map: a map cannot be resized (or dropped) while a reader of it lives.
+///
+// The example needs `remap`, which headers without `MREMAP_MAYMOVE` lack.
+#[cfg_attr(mman_has = "MREMAP_MAYMOVE", doc = "```compile_fail,E0502")]
+#[cfg_attr(not(mman_has = "MREMAP_MAYMOVE"), doc = "```ignore")]
+/// # fn main() -> std::io::Result<()> {
+/// let mut memory = mman::MmapMut::map_anon(4096)?;
+/// let reader = memory.reader();
+/// // error[E0502]: `memory` is borrowed by the reader
+/// memory.remap(4096 * 16, mman::RemapOptions::new().may_move(true))?;
+/// println!("{}", reader.position());
+/// # Ok(())
+/// # }
+/// ```
+///
 /// ```
 /// use std::io::{BufRead, BufReader, Write};
 ///

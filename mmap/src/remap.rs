@@ -42,6 +42,13 @@ impl MmapMut {
     /// would have killed the process with `SIGBUS`. (Like any map, one may end within the file's
     /// last page, past its last byte: those bytes read as zeros and are not part of the file.)
     ///
+    /// A grown map of a memfd ([`SharedMemory`](crate::SharedMemory), as `/proc/self/maps` names
+    /// it) has the pages it grew by faulted in (`MADV_POPULATE_READ`, Linux 5.14), as
+    /// [`MmapOptions::map_sealed`](crate::MmapOptions::map_sealed) faults in its range: a page
+    /// never written (a hole) is allocated at its first read, which strict overcommit at its limit
+    /// refuses with `SIGBUS`. Where they cannot all be, the map is shrunk back and the call fails
+    /// with `OutOfMemory`.
+    ///
     /// This is safe, even when the map moves: `&mut self` means no reference into the map is left.
     /// A slice kept across the call does not compile:
     ///
@@ -75,7 +82,8 @@ impl MmapMut {
     ///
     /// `InvalidInput` before any call for a `new_len` of 0 or over `isize::MAX`, or an empty map;
     /// `InvalidInput` after the call when the file ends before `new_len` (the map is unchanged,
-    /// though it may have moved); `OutOfMemory` when the map cannot grow in place and may not move;
+    /// though it may have moved); `OutOfMemory` when the map cannot grow in place and may not move,
+    /// or when the holes of a memfd it grew over cannot be faulted in (unchanged, as above);
     /// `Unsupported` when part of the map was given its own advice, protection or lock by a
     /// `*_range` call (the kernel then keeps it in pieces, and `mremap` resizes one piece only), or
     /// for a map of huge pages (`mremap` cannot grow one, and rounds a shrunk one up);

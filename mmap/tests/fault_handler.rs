@@ -596,6 +596,94 @@ fn a_handler_installed_after_ours_that_passes_faults_on_keeps_them_fixed() {
 }
 
 #[test]
+fn a_reset_of_one_signal_leaves_a_later_handler_of_the_other_in_front() {
+    // A handler installed after ours passes both signals on to ours. A `kill -BUS` resets the
+    // action of SIGBUS (std's handler, behind ours, does): the next checked read installs ours
+    // again for SIGBUS, and must not go in front of the later handler of SIGSEGV, which passes
+    // faults on to ours: ours would pass them back to it, and each call the other until the
+    // stack overflows. A fault neither's (the first handler's guard page) still reaches the
+    // first handler, once.
+    let test = "a_reset_of_one_signal_leaves_a_later_handler_of_the_other_in_front";
+    if common::in_child(test) {
+        install(
+            libc::SIGSEGV,
+            recovering as *const () as usize,
+            libc::SA_SIGINFO,
+            &[],
+        );
+        let (_file, map) = truncated_map(4, page_size());
+        checked_read_of_a_cut(&map);
+        install_passing_on();
+        kill_this_process(libc::SIGBUS);
+        assert_eq!(action_of(libc::SIGBUS).sa_sigaction, libc::SIG_DFL);
+        checked_read_of_a_cut(&map);
+        let guard = guard_page();
+        assert_eq!(touch_guard(guard), 0);
+        assert_eq!(
+            HITS.load(Ordering::SeqCst),
+            1,
+            "recovered by the first handler"
+        );
+        assert_eq!(
+            action_of(libc::SIGSEGV).sa_sigaction,
+            passing_on as *const () as usize,
+            "the later handler stays in front"
+        );
+        checked_read_of_a_cut(&map);
+        checked_read_of_an_unreadable_page(&map_with_an_unreadable_page().1);
+        return;
+    }
+    common::assert_success(&mut common::child(test));
+}
+
+/// A `SA_SIGINFO` handler that installs itself again when called (as code written for
+/// `sysv_signal` does, first thing), counts the signals a process sent, and exits with 3 on a
+/// fault: it knows nothing of ours.
+extern "C" fn rearming(sig: libc::c_int, info: *mut libc::siginfo_t, _context: *mut libc::c_void) {
+    install(sig, rearming as *const () as usize, libc::SA_SIGINFO, &[]);
+    // SAFETY: the kernel's siginfo.
+    if unsafe { (*info).si_code } > 0 {
+        // SAFETY: ends the process, as a handler may.
+        unsafe { libc::_exit(3) };
+    }
+    SENT.fetch_add(1, Ordering::SeqCst);
+}
+
+#[test]
+fn a_handler_before_ours_that_installs_itself_again_goes_behind_ours_again() {
+    // The handler ours replaced installs itself again when ours passes it a `kill -SEGV`: it then
+    // stands in front of ours, knowing nothing of it. The next checked read puts ours back in
+    // front, so that the routine's faults stay ours.
+    let test = "a_handler_before_ours_that_installs_itself_again_goes_behind_ours_again";
+    if common::in_child(test) {
+        install(
+            libc::SIGSEGV,
+            rearming as *const () as usize,
+            libc::SA_SIGINFO,
+            &[],
+        );
+        let (_file, unreadable) = map_with_an_unreadable_page();
+        checked_read_of_an_unreadable_page(&unreadable);
+        let fast = mman::install_fault_handler().unwrap();
+        kill_this_process(libc::SIGSEGV);
+        assert_eq!(SENT.load(Ordering::SeqCst), 1);
+        checked_read_of_an_unreadable_page(&unreadable);
+        if fast {
+            assert_ne!(
+                action_of(libc::SIGSEGV).sa_sigaction,
+                rearming as *const () as usize,
+                "ours, in front again"
+            );
+        }
+        kill_this_process(libc::SIGSEGV);
+        assert_eq!(SENT.load(Ordering::SeqCst), 2, "passed on, once");
+        checked_read_of_an_unreadable_page(&unreadable);
+        return;
+    }
+    common::assert_success(&mut common::child(test));
+}
+
+#[test]
 fn install_fault_handler_goes_back_in_front_of_a_handler_that_does_not_chain() {
     let test = "install_fault_handler_goes_back_in_front_of_a_handler_that_does_not_chain";
     if common::in_child(test) {
@@ -661,6 +749,100 @@ fn a_fault_on_the_destination_is_not_turned_into_a_short_read() {
         return;
     }
     assert_dies_of(test, libc::SIGBUS);
+}
+
+/// Blocks (`how` = `SIG_BLOCK`) or unblocks (`SIG_UNBLOCK`) `SIGBUS` and `SIGSEGV` in this thread.
+fn mask_faults(how: libc::c_int) {
+    // SAFETY: valid set operations on a local set; this thread's own mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGBUS);
+        libc::sigaddset(&mut set, libc::SIGSEGV);
+        assert_eq!(libc::pthread_sigmask(how, &set, std::ptr::null_mut()), 0);
+    }
+}
+
+#[test]
+fn short_reads_in_a_thread_started_with_the_faults_blocked_go_through_the_kernel() {
+    // A program that blocks every signal before starting its threads (one thread then takes them
+    // with `sigwait`): its threads block SIGBUS and SIGSEGV from their start, and a fault the
+    // kernel cannot deliver kills the process. Their checked reads, short ones included, copy
+    // through the kernel; once a thread unblocks them, its reads are the routine's again.
+    let test = "short_reads_in_a_thread_started_with_the_faults_blocked_go_through_the_kernel";
+    if common::in_child(test) {
+        let (_file, map) = truncated_map(4, page_size());
+        let (_unreadable_file, unreadable) = map_with_an_unreadable_page();
+        mask_faults(libc::SIG_BLOCK);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                assert!(blocked(libc::SIGBUS) && blocked(libc::SIGSEGV));
+                for _ in 0..2 {
+                    checked_read_of_a_cut(&map);
+                    checked_read_of_an_unreadable_page(&unreadable);
+                }
+                mask_faults(libc::SIG_UNBLOCK);
+                checked_read_of_a_cut(&map);
+                checked_read_of_an_unreadable_page(&unreadable);
+            });
+        });
+        return;
+    }
+    common::assert_success(&mut common::child(test));
+}
+
+/// The maps [`on_a_small_c_thread`] reads, set before the thread starts.
+static SMALL_THREAD_MAPS: std::sync::OnceLock<(Mmap, MmapRaw)> = std::sync::OnceLock::new();
+
+/// A thread's start routine: checked reads of [`SMALL_THREAD_MAPS`], which fault.
+extern "C" fn on_a_small_c_thread(_: *mut libc::c_void) -> *mut libc::c_void {
+    let (cut, unreadable) = SMALL_THREAD_MAPS.get().unwrap();
+    for _ in 0..3 {
+        checked_read_of_a_cut(cut);
+        checked_read_of_an_unreadable_page(unreadable);
+    }
+    std::ptr::null_mut()
+}
+
+#[test]
+fn checked_reads_on_a_small_thread_without_an_alternate_stack_are_errors_not_deaths() {
+    // A thread made by C code (`pthread_create`), with a small stack (16 KiB, or the C library's
+    // least if more) and no alternate signal stack (std gives its own threads one): the handler runs on the
+    // thread's stack, and the faults of the routine are still errors.
+    let test = "checked_reads_on_a_small_thread_without_an_alternate_stack_are_errors_not_deaths";
+    if common::in_child(test) {
+        let (_file, cut) = truncated_map(4, page_size());
+        let (_unreadable_file, unreadable) = map_with_an_unreadable_page();
+        checked_read_of_a_cut(&cut);
+        assert!(SMALL_THREAD_MAPS.set((cut, unreadable)).is_ok());
+        // SAFETY: the attributes are initialized before use and destroyed after; the start
+        // routine has the signature pthread_create wants, and reads statics set above.
+        unsafe {
+            let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+            assert_eq!(libc::pthread_attr_init(&mut attr), 0);
+            // The C library's least (glibc's leaves room for a signal frame; musl's is 2 KiB,
+            // which no Rust code fits in), and no less than 16 KiB.
+            let least = usize::try_from(libc::sysconf(libc::_SC_THREAD_STACK_MIN)).unwrap_or(0);
+            let size = least
+                .max(libc::PTHREAD_STACK_MIN)
+                .max(16 << 10)
+                .next_multiple_of(page_size());
+            assert_eq!(libc::pthread_attr_setstacksize(&mut attr, size), 0);
+            let mut thread: libc::pthread_t = std::mem::zeroed();
+            let started = libc::pthread_create(
+                &mut thread,
+                &attr,
+                on_a_small_c_thread,
+                std::ptr::null_mut(),
+            );
+            assert_eq!(started, 0);
+            assert_eq!(libc::pthread_join(thread, std::ptr::null_mut()), 0);
+            libc::pthread_attr_destroy(&mut attr);
+            println!("a thread of {size} bytes of stack");
+        }
+        return;
+    }
+    common::assert_success(&mut common::child(test));
 }
 
 #[test]
@@ -849,6 +1031,45 @@ fn uninstall_fault_handler_leaves_a_later_handler_in_place() {
                 "still fixed, through it"
             );
         }
+        return;
+    }
+    common::assert_success(&mut common::child(test));
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn uninstall_fault_handler_where_membarrier_is_denied_fails_and_keeps_it() {
+    // A seccomp filter (a container's profile) denies membarrier, which the removal needs to see
+    // every thread's copies in progress: the call fails, and the handler stays installed, unused;
+    // the checked reads go through the kernel, and asked for, it is used again.
+    let test = "uninstall_fault_handler_where_membarrier_is_denied_fails_and_keeps_it";
+    if common::in_child(test) {
+        let (_file, map) = truncated_map(4, page_size());
+        let (_unreadable_file, unreadable) = map_with_an_unreadable_page();
+        checked_read_of_a_cut(&map);
+        let fast = mman::install_fault_handler().unwrap();
+        let installed = actions();
+        common::deny_syscalls(&[libc::SYS_membarrier], libc::EPERM as u32);
+        match mman::uninstall_fault_handler() {
+            Err(error) => {
+                assert!(fast, "{error}");
+                assert_eq!(error.kind(), std::io::ErrorKind::PermissionDenied);
+                let text = error.to_string();
+                assert!(
+                    text.starts_with("uninstall_fault_handler: membarrier"),
+                    "{text}"
+                );
+            }
+            Ok(removed) => assert!(!fast && !removed),
+        }
+        for (got, want) in actions().iter().zip(&installed) {
+            assert_same_action(got, want, "kept");
+        }
+        checked_read_of_a_cut(&map);
+        checked_read_of_an_unreadable_page(&unreadable);
+        assert_eq!(mman::install_fault_handler().unwrap(), fast);
+        checked_read_of_a_cut(&map);
+        checked_read_of_an_unreadable_page(&unreadable);
         return;
     }
     common::assert_success(&mut common::child(test));

@@ -702,3 +702,38 @@ fn lock_all_needs_current_or_future() {
         );
     }
 }
+
+#[test]
+fn an_allocation_past_the_limit_after_lock_all_future_aborts() {
+    // What `lock_all` does not cover: under `FUTURE`, every later map counts against
+    // `RLIMIT_MEMLOCK`, the allocator's too, and std's allocation functions abort the process
+    // when the allocator fails, as when memory runs out (`handle_alloc_error`).
+    let test = "an_allocation_past_the_limit_after_lock_all_future_aborts";
+    if common::in_child(test) {
+        if !set_memlock_limit(8 << 20) || !drop_cap_ipc_lock() {
+            return;
+        }
+        lock_all(LockAll::FUTURE).unwrap();
+        let bytes = std::hint::black_box(vec![1u8; 64 << 20]);
+        println!("allocated {} bytes", bytes.len());
+        return;
+    }
+    let output = common::child(test).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if output.status.success() && stdout.contains("not run:") {
+        print!("{stdout}");
+        return;
+    }
+    use std::os::unix::process::ExitStatusExt;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.signal(),
+        Some(libc::SIGABRT),
+        "{}\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert!(
+        stderr.contains("memory allocation of 67108864 bytes failed"),
+        "{stderr}"
+    );
+}

@@ -223,3 +223,106 @@ fn a_map_split_by_advice_on_part_of_it_is_not_resized() {
         .unwrap();
     assert_eq!((map.len(), map[0]), (8 * page, 1));
 }
+
+/// A sealed memfd whose first and last pages were written and whose pages between are holes: a
+/// map of its first page has no hole, and `remap` grows it over them. A hole is allocated at its
+/// first read, which strict overcommit at its limit refuses with `SIGBUS`: grown, the map must
+/// have its holes faulted in (as `map_sealed` and `map_if_safe` fault in those of their range),
+/// or the call fail. Run in a child process, which makes overcommit strict for processes without
+/// `CAP_SYS_ADMIN`, at its limit, then drops root; as root with `MMAN_TEST_MACHINE=1`, where the
+/// kernel has `MADV_POPULATE_READ` (Linux 5.14).
+#[test]
+#[cfg(all(mman_memfd, mman_populate))]
+fn a_sealed_map_grown_over_holes_never_raises_sigbus_under_strict_overcommit() {
+    use std::os::unix::fs::FileExt;
+
+    use mman::{Seals, SharedMemory};
+
+    const TEST: &str = "a_sealed_map_grown_over_holes_never_raises_sigbus_under_strict_overcommit";
+    if !common::in_child(TEST) {
+        if !mman::Advice::PopulateRead.is_supported() {
+            common::not_run("the running kernel lacks MADV_POPULATE_READ (Linux 5.14)");
+            return;
+        }
+        let Some(_settings) = common::OvercommitSettings::save() else {
+            return;
+        };
+        common::assert_success(&mut common::child(TEST));
+        return;
+    }
+    let page = page_size();
+    let len = 4 << 20;
+    let shared = SharedMemory::create("holes", len as u64).unwrap();
+    shared.as_file().write_all_at(b"first", 0).unwrap();
+    shared
+        .as_file()
+        .write_all_at(b"last", (len - 4) as u64)
+        .unwrap();
+    shared
+        .add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE)
+        .unwrap();
+    let mut sealed = MmapOptions::new().len(page).map_sealed(&shared).unwrap();
+    let mut if_safe = MmapOptions::new().len(page).map_if_safe(&shared).unwrap();
+    common::make_overcommit_strict_for_the_unprivileged();
+    // SAFETY: setuid has no memory preconditions.
+    let dropped = unsafe { libc::setuid(65534) };
+    assert_eq!(dropped, 0, "uid 65534 drops CAP_SYS_ADMIN");
+    let committed = MmapOptions::new().len(1 << 20).map_anon();
+    assert!(committed.is_err(), "strict overcommit at its limit");
+    drop(committed);
+
+    for (what, map) in [("map_sealed", &mut sealed), ("map_if_safe", &mut if_safe)] {
+        match map.remap(len, RemapOptions::new().may_move(true)) {
+            Ok(()) => {
+                let sum: usize = map.iter().step_by(page).map(|&b| usize::from(b)).sum();
+                println!(
+                    "{what}: read the {} bytes grown over holes: {sum}",
+                    map.len()
+                );
+            }
+            Err(error) => {
+                println!("{what}: {error}");
+                assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{what}: {error}");
+                assert!(error.to_string().starts_with("remap: "), "{error}");
+                assert!(error.to_string().contains("SIGBUS"), "{error}");
+                assert_eq!(map.len(), page, "{what}: the map keeps its length");
+                assert_eq!(&map[..5], b"first");
+            }
+        }
+    }
+}
+
+/// Without strict overcommit: the holes `remap` grew a sealed map over are faulted in (resident),
+/// where only the pages written would be.
+#[test]
+#[cfg(all(mman_memfd, mman_populate))]
+fn a_sealed_map_grown_over_holes_has_them_faulted_in() {
+    use std::os::unix::fs::FileExt;
+
+    use mman::{Seals, SharedMemory};
+
+    if !mman::Advice::PopulateRead.is_supported() {
+        common::not_run("the running kernel lacks MADV_POPULATE_READ (Linux 5.14)");
+        return;
+    }
+    let page = page_size();
+    let shared = SharedMemory::create("holes", 16 * page as u64).unwrap();
+    shared.as_file().write_all_at(b"first", 0).unwrap();
+    shared
+        .as_file()
+        .write_all_at(b"last", 16 * page as u64 - 4)
+        .unwrap();
+    shared.add_seals(Seals::SHRINK | Seals::WRITE).unwrap();
+    let mut map = MmapOptions::new().len(page).map_sealed(&shared).unwrap();
+    map.remap(16 * page, RemapOptions::new().may_move(true))
+        .unwrap();
+    assert_eq!(
+        map.resident_pages().unwrap(),
+        16,
+        "every page, holes included"
+    );
+    assert_eq!(
+        (&map[..5], &map[16 * page - 4..]),
+        (&b"first"[..], &b"last"[..])
+    );
+}

@@ -268,6 +268,58 @@ impl Drop for NoHugePages {
     }
 }
 
+/// Runs `test`'s child part in a [`NoHugePages`] cgroup (named in the environment's `CGROUP`, which
+/// the child joins with [`join_the_cgroup`]), with `pages` huge pages reserved; or says why it
+/// cannot (not asked to change the machine, no hugetlb controller, no huge pages).
+#[cfg(mman_populate)]
+fn run_in_a_cgroup_without_huge_pages(test: &str, pages: u64) {
+    if !common::may_change_the_machine(&format!("{test}: it makes a cgroup")) {
+        return;
+    }
+    let Some(root) = cgroup2_root() else {
+        println!("not run: no cgroup v2 hierarchy with the hugetlb controller");
+        return;
+    };
+    let Some(_reserved) = reserve_huge_pages(test, pages) else {
+        return;
+    };
+    let control = format!("{root}/cgroup.subtree_control");
+    let on = std::fs::read_to_string(&control)
+        .unwrap_or_default()
+        .split_whitespace()
+        .any(|c| c == "hugetlb");
+    let enable = if on {
+        Ok(())
+    } else {
+        std::fs::write(&control, "+hugetlb")
+    };
+    let group = NoHugePages {
+        path: format!("{root}/mmap-soundness-{}", std::process::id()),
+        turned_on: (!on && enable.is_ok()).then_some(control),
+    };
+    let size = HugePageSize::system_default().unwrap();
+    let limit = format!("{}/hugetlb.{}MB.max", group.path, size.bytes() >> 20);
+    if let Err(error) = enable
+        .and_then(|()| std::fs::create_dir(&group.path))
+        .and_then(|()| std::fs::write(&limit, "0"))
+    {
+        println!("not run: cannot make a cgroup with no huge pages ({limit}): {error}");
+        return;
+    }
+    assert_success(child(test).env("CGROUP", &group.path));
+}
+
+/// In a child of [`run_in_a_cgroup_without_huge_pages`]: moves this process into the cgroup.
+#[cfg(mman_populate)]
+fn join_the_cgroup() {
+    let group = std::env::var("CGROUP").unwrap();
+    std::fs::write(
+        format!("{group}/cgroup.procs"),
+        std::process::id().to_string(),
+    )
+    .unwrap();
+}
+
 // The prefault needs MADV_POPULATE_READ and _WRITE, which some headers lack (musl's): a build
 // without them cannot fault huge pages in when mapping, as the crate docs say.
 #[test]
@@ -275,48 +327,10 @@ impl Drop for NoHugePages {
 fn a_hugetlb_cgroup_limit_fails_the_map_not_a_touch() {
     const TEST: &str = "a_hugetlb_cgroup_limit_fails_the_map_not_a_touch";
     if !in_child(TEST) {
-        if !common::may_change_the_machine(&format!("{TEST}: it makes a cgroup")) {
-            return;
-        }
-        let Some(root) = cgroup2_root() else {
-            println!("not run: no cgroup v2 hierarchy with the hugetlb controller");
-            return;
-        };
-        let Some(_reserved) = reserve_huge_pages(TEST, 1) else {
-            return;
-        };
-        let control = format!("{root}/cgroup.subtree_control");
-        let on = std::fs::read_to_string(&control)
-            .unwrap_or_default()
-            .split_whitespace()
-            .any(|c| c == "hugetlb");
-        let enable = if on {
-            Ok(())
-        } else {
-            std::fs::write(&control, "+hugetlb")
-        };
-        let group = NoHugePages {
-            path: format!("{root}/mmap-soundness-{}", std::process::id()),
-            turned_on: (!on && enable.is_ok()).then_some(control),
-        };
-        let size = HugePageSize::system_default().unwrap();
-        let limit = format!("{}/hugetlb.{}MB.max", group.path, size.bytes() >> 20);
-        if let Err(error) = enable
-            .and_then(|()| std::fs::create_dir(&group.path))
-            .and_then(|()| std::fs::write(&limit, "0"))
-        {
-            println!("not run: cannot make a cgroup with no huge pages ({limit}): {error}");
-            return;
-        }
-        assert_success(child(TEST).env("CGROUP", &group.path));
+        run_in_a_cgroup_without_huge_pages(TEST, 1);
         return;
     }
-    let group = std::env::var("CGROUP").unwrap();
-    std::fs::write(
-        format!("{group}/cgroup.procs"),
-        std::process::id().to_string(),
-    )
-    .unwrap();
+    join_the_cgroup();
     assert!(
         free_huge_pages() > 0,
         "a huge page is free: the map itself is not what fails"
@@ -345,4 +359,40 @@ fn a_hugetlb_cgroup_limit_fails_the_map_not_a_touch() {
             .any(|(_, _, rest)| rest.contains("anon_hugepage")),
         "the map was undone"
     );
+}
+
+#[test]
+#[cfg(mman_populate)]
+fn make_mut_of_a_sealed_hugetlb_map_fails_at_a_cgroup_limit_not_a_write() {
+    // A private map of a sealed memfd of huge pages shows the memfd's pages; made writable, its
+    // first write to a page copies it into a new huge page, which the hugetlb cgroup charges then
+    // (the reservation made when mapping is charged apart): over its limit, that write raised
+    // SIGBUS. `make_mut` faults the copies in, and fails instead.
+    const TEST: &str = "make_mut_of_a_sealed_hugetlb_map_fails_at_a_cgroup_limit_not_a_write";
+    if !in_child(TEST) {
+        // One huge page for the memfd, one for the copy the private map reserves.
+        run_in_a_cgroup_without_huge_pages(TEST, 2);
+        return;
+    }
+    let huge = huge_page();
+    let memory = huge_memfd(c"copied-on-write", huge as u64);
+    let writer = memory.map_raw().unwrap();
+    // SAFETY: the map is a huge page long; nothing else uses the memory.
+    unsafe { writer.as_mut_ptr().copy_from(b"frozen".as_ptr(), 6) };
+    drop(writer);
+    memory.add_seals(Seals::SHRINK | Seals::WRITE).unwrap();
+    join_the_cgroup();
+    let map = memory.map_sealed().unwrap();
+    assert_eq!(&map[..6], b"frozen");
+    match map.make_mut() {
+        Ok(mut map) => {
+            map[0] = b'F'; // SIGBUS: the cgroup allows no new huge page
+            panic!("a copy over the cgroup's limit was made: {:?}", &map[..6]);
+        }
+        Err(error) => {
+            assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
+            assert!(error.to_string().starts_with("make_mut: "), "{error}");
+            assert!(error.to_string().contains("cgroup"), "{error}");
+        }
+    }
 }

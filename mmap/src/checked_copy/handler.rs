@@ -8,10 +8,11 @@
 //! the routine only if it says `INSTALLED`. It stops saying so when the application disables or
 //! removes the handler, and when the handler sees that a handler it passed a signal to changed the
 //! process's action for `SIGBUS` or `SIGSEGV` (std's, after a `kill -SEGV`, resets it to the
-//! default): the next checked read then installs ours again, on top of whatever is there, as the
-//! first one did. (Copying through the kernel instead would make one `kill` cost every later read
-//! 3 to 30 times more, for no difference a program could see: ours passes on every signal that is
-//! not its own.)
+//! default): the next checked read then installs ours again, in front of what the call left,
+//! but not in front of another handler of a signal whose action that call did not change: that one
+//! was installed after ours, and may pass faults on to ours (see [`install_both`]). (Copying
+//! through the kernel instead would make one `kill` cost every later read 3 to 30 times more, for
+//! no difference a program could see: ours passes on every signal that is not its own.)
 //!
 //! A copy that read `INSTALLED` relies on the handler until it returns, so [`uninstall`] must not
 //! restore the replaced actions while such a copy runs: each thread counts its copies in progress
@@ -88,6 +89,11 @@ const INSTALLING: u8 = 4;
 /// handler, which turns `INSTALLED` or `INSTALLING` into `UNSET` when a handler it called changed
 /// the process's actions.
 static STATE: AtomicU8 = AtomicU8::new(UNSET);
+
+/// The signals (bit `i` for `SIGNALS[i]`) whose action a handler ours passed a signal to changed
+/// (set by the handler, with `STATE` turned `UNSET`); [`install_both`] clears a signal's bit when it
+/// looks at its action.
+static CHANGED: AtomicU8 = AtomicU8::new(0);
 
 /// Held by whoever installs, removes or disables the handler; holds the actions ours replaced,
 /// exactly as `sigaction` returned them, which [`uninstall`] restores (`None`: ours is not known
@@ -247,6 +253,11 @@ static PREVIOUS: [Previous; 2] = [Previous::new(), Previous::new()];
 /// gives it back for another one to take.
 struct Copies {
     count: AtomicUsize,
+    /// Whether the thread blocked `SIGBUS` or `SIGSEGV` when last asked: when it took this count
+    /// (its first checked read), then at each of its reads while it did. A fault the kernel cannot
+    /// deliver kills the process, so such a thread's copies go through the kernel. Read and written
+    /// by its thread only (atomic because the count is shared).
+    blocks_faults: AtomicBool,
     /// The process its thread belongs to: after `fork`, the child holds copies of the counts of
     /// the parent's other threads, which no thread of the child lowers.
     pid: AtomicI32,
@@ -295,6 +306,7 @@ fn take_copies() -> Option<&'static Copies> {
     let copies = free.unwrap_or_else(|| {
         let copies: &'static Copies = Box::leak(Box::new(Copies {
             count: AtomicUsize::new(0),
+            blocks_faults: AtomicBool::new(false),
             pid: AtomicI32::new(0),
             taken: AtomicBool::new(true),
         }));
@@ -303,6 +315,13 @@ fn take_copies() -> Option<&'static Copies> {
     });
     // A thread that ended inside a copy (`pthread_exit` from a signal handler) left its count.
     copies.count.store(0, Ordering::Relaxed);
+    // Checked once here, at the thread's first checked read, where a thread that blocks the
+    // signals from its start (a program that blocks every signal before starting its threads, and
+    // takes them with `sigwait` in one) is found: checking at every read would cost each a system
+    // call.
+    copies
+        .blocks_faults
+        .store(blocks_faults(), Ordering::Relaxed);
     // SAFETY: getpid has no preconditions.
     copies
         .pid
@@ -340,9 +359,13 @@ pub(super) fn hold(len: usize) -> Option<Held> {
     hold_slow(len)
 }
 
-/// Counts a copy in progress, then reads the state: held if the handler is installed.
+/// Counts a copy in progress, then reads the state: held if the handler is installed (and the
+/// thread was not found blocking the signals).
 #[inline(always)]
 fn try_hold(copies: &'static Copies) -> Option<Held> {
+    if copies.blocks_faults.load(Ordering::Relaxed) {
+        return None;
+    }
     let count = copies.count.load(Ordering::Relaxed);
     copies.count.store(count + 1, Ordering::Relaxed);
     // The count is stored before the state is read: the compiler keeps the order, and `uninstall`
@@ -357,6 +380,14 @@ fn try_hold(copies: &'static Copies) -> Option<Held> {
 #[inline(never)]
 fn hold_slow(len: usize) -> Option<Held> {
     let copies = COPIES.with(Cell::get).or_else(take_copies)?;
+    if copies.blocks_faults.load(Ordering::Relaxed) {
+        // Found blocking them: asked again at each read (which goes through the kernel, at the
+        // cost of a system call already) until it does not.
+        if blocks_faults() {
+            return None;
+        }
+        copies.blocks_faults.store(false, Ordering::Relaxed);
+    }
     if STATE.load(Ordering::Acquire) == UNSET {
         // A failure leaves FAILED: the checked reads go through the kernel.
         let _ = install(Asked::Lazily);
@@ -374,17 +405,22 @@ fn in_place() -> bool {
     let current = SIGNALS
         .iter()
         .all(|&sig| current_handler(sig) == Some(ours));
+    current && !blocks_faults()
+}
+
+/// Whether this thread blocks `SIGBUS` or `SIGSEGV` (or its mask cannot be read): one system call.
+fn blocks_faults() -> bool {
     let mut mask = MaybeUninit::<libc::sigset_t>::zeroed();
     let (unchanged, into) = (ptr::null(), mask.as_mut_ptr());
     // SAFETY: a null set only reads this thread's mask into `mask`.
     let ret = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, unchanged, into) };
     // SAFETY: filled by pthread_sigmask (and all zeros, an empty set, anyway).
     let mask = unsafe { mask.assume_init() };
-    let blocked = SIGNALS.iter().any(|&sig| {
-        // SAFETY: `mask` is a valid set.
-        unsafe { libc::sigismember(&mask, sig) == 1 }
-    });
-    current && ret == 0 && !blocked
+    ret != 0
+        || SIGNALS.iter().any(|&sig| {
+            // SAFETY: `mask` is a valid set.
+            unsafe { libc::sigismember(&mask, sig) == 1 }
+        })
 }
 
 // ---- Installing, removing, disabling ------------------------------------------------------------
@@ -410,7 +446,7 @@ pub(super) fn install(asked: Asked) -> io::Result<()> {
     crate::sys::page_size();
     loop {
         STATE.store(INSTALLING, Ordering::SeqCst);
-        if let Err(error) = install_both(&mut replaced) {
+        if let Err(error) = install_both(&mut replaced, asked) {
             STATE.store(FAILED, Ordering::Release);
             return Err(error);
         }
@@ -425,13 +461,26 @@ pub(super) fn install(asked: Asked) -> io::Result<()> {
 }
 
 /// Installs ours for both signals; on failure, puts back what it replaced.
-fn install_both(replaced: &mut [Option<libc::sigaction>; 2]) -> io::Result<()> {
+///
+/// Installed lazily again (a handler ours called changed the action of a signal), ours goes in
+/// front of what that handler left (the default action after std's reset; the handler itself,
+/// installed again by code written for `sysv_signal`), but not in front of another handler of a
+/// signal ours was installed for and that no call of ours changed: that handler was installed
+/// after ours, and may pass faults on to ours, which would pass them back to it, each calling the
+/// other until the stack overflows. It stays in front, as before; [`install`] called explicitly
+/// goes in front of it (its documentation warns).
+fn install_both(replaced: &mut [Option<libc::sigaction>; 2], asked: Asked) -> io::Result<()> {
     let ours = ours();
     let mut newly = [false; 2];
     for index in 0..SIGNALS.len() {
         let sig = SIGNALS[index];
+        let bit = 1 << index;
+        let changed_by_a_call = CHANGED.fetch_and(!bit, Ordering::AcqRel) & bit != 0;
+        let installed_after_ours = replaced[index].is_some() && !changed_by_a_call;
         let installed = current_action(sig).and_then(|current| {
-            if current.sa_sigaction == ours {
+            let handler = !matches!(current.sa_sigaction, libc::SIG_DFL | libc::SIG_IGN);
+            let keep_in_front = asked == Asked::Lazily && installed_after_ours && handler;
+            if current.sa_sigaction == ours || keep_in_front {
                 return Ok(None);
             }
             install_one(sig, index, &current).map(Some)
@@ -733,7 +782,12 @@ unsafe fn chain(sig: c_int, info: *mut libc::siginfo_t, context: *mut c_void, co
             unsafe { call(sig, info, context, &action, errno) }
         }
     };
-    if SIGNALS.map(current_handler) != before {
+    let after = SIGNALS.map(current_handler);
+    if after != before {
+        let changed = (0..SIGNALS.len())
+            .filter(|&i| after[i] != before[i])
+            .fold(0, |bits, i| bits | 1 << i);
+        CHANGED.fetch_or(changed, Ordering::AcqRel);
         // Ours may be gone (std's handler resets the action to the default): no copy relies on
         // it until it is installed again, by the next checked read.
         let _ = STATE.fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {

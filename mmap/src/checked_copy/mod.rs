@@ -44,7 +44,8 @@
 //! and `dlclose`: documented, with what the caller can do, on
 //! [`install_fault_handler`](crate::install_fault_handler). Reads of 1 MiB or more check for the
 //! first two with system calls (`sigaction`, `pthread_sigmask`, which shorter reads cannot pay
-//! for: 0.2 µs each) and go through the kernel when either holds.
+//! for: 0.2 µs each) and go through the kernel when either holds; a thread's mask is also read at
+//! its first checked read, and its reads go through the kernel while it blocks either signal.
 //!
 //! # Details
 //!
@@ -155,9 +156,12 @@ pub(crate) unsafe fn copy_all(src: *const u8, dst: &mut [u8]) -> bool {
 /// stack-overflow message still appears, a plain read of a truncated map still dies of `SIGBUS`,
 /// a crash reporter installed with `SA_RESETHAND` runs once and the process dies, and a fault on
 /// the destination is never excused. If the handler it called changed the process's action
-/// (std's resets it to `SIG_DFL` after a `kill -SEGV`), the next checked read installs ours
-/// again, on top of what is there. It is on by default, because a checked read that costs 3 to
-/// 30 plain ones is one users skip, and keep the crash.
+/// (std's resets it to `SIG_DFL` after a `kill -SEGV`; code written for `sysv_signal` installs
+/// itself again), the next checked read installs ours again in front of what it left; a handler
+/// installed after ours that the call did not touch stays in front (it may pass faults on to
+/// ours: each would pass the other's faults back and forth until the stack overflowed). It is on
+/// by default, because a checked read that costs 3 to 30 plain ones is one users skip, and keep
+/// the crash.
 ///
 /// # What breaks it
 ///
@@ -168,14 +172,19 @@ pub(crate) unsafe fn copy_all(src: *const u8, dst: &mut [u8]) -> bool {
 ///   function after installing one that does not. Do not call it while the later handler passes
 ///   faults on to ours: each would pass the other's faults back and forth.
 /// - `SIGBUS` or `SIGSEGV` blocked in the reading thread (`pthread_sigmask`): the kernel kills the
-///   process on a fault it cannot deliver.
+///   process on a fault it cannot deliver. The thread's mask is read at its first checked read:
+///   a thread that blocks them from its start (a program that blocks every signal before it
+///   starts its threads, and takes them with `sigwait` in one) copies through the kernel, and
+///   asks again at each read, until it unblocks them. A thread that blocks them after its first
+///   checked read, and a checked read in a handler of `SIGBUS` or `SIGSEGV` (which runs with its
+///   signal blocked, unless `SA_NODEFER`), are trusted by reads shorter than 1 MiB.
 /// - `dlclose` of a shared object that holds this crate leaves the handler pointing at unmapped
 ///   code: call [`uninstall_fault_handler`] first, or build such an object with `--cfg
 ///   mman_no_fault_handler`.
 ///
 /// Checking for the first two costs system calls (0.2 µs each, more than a 64-byte copy), so reads
 /// of 1 MiB or more check, and copy through the kernel if the handler is not the process's or a
-/// signal is blocked; shorter reads trust the handler.
+/// signal is blocked; shorter reads trust the handler, and the mask read as above.
 ///
 /// Under AddressSanitizer (with its default `ASAN_OPTIONS`), ours goes in front of ASan's
 /// handler and passes it every fault that is not the routine's: ASan still reports them. With
@@ -243,7 +252,9 @@ pub fn disable_fault_handler() {
 ///
 /// Checked reads in progress in other threads finish first: this call waits for them (each thread
 /// counts its copies in progress, and `membarrier(2)` makes every count visible here), so none of
-/// them meets a fault without the handler. It does not remove ours from under a handler installed
+/// them meets a fault without the handler. It waits however long they take: a read of a page that
+/// does not come (one a `userfaultfd` holds, a file system that does not answer), or one that a
+/// signal handler interrupted and does not return to, keeps it waiting. It does not remove ours from under a handler installed
 /// after it, which may pass faults on to ours, and which restoring the replaced action would
 /// remove: remove that one first.
 ///
