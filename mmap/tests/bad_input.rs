@@ -19,6 +19,51 @@ use mman::{
     Protection, RemapOptions, SharedMemory, UncheckedAdvice,
 };
 
+/// This binary's allocator: every allocation comes from a static arena, and nothing is given
+/// back. C libraries' allocators map and unmap memory of their own as they please (musl's gives
+/// freed areas back to the kernel, and maps new ones for small allocations too), which the
+/// comparisons of `/proc/self/maps` below would read as the crate's doing.
+struct Arena {
+    bytes: std::cell::UnsafeCell<[u8; ARENA_BYTES]>,
+    used: std::sync::atomic::AtomicUsize,
+}
+
+/// Enough for the whole table twice, with room to spare: each case allocates a few pages (errors,
+/// and `/proc/self/maps` read by the crate's placement checks).
+const ARENA_BYTES: usize = 256 << 20;
+
+// SAFETY: `used` hands each byte of `bytes` to one allocation only, by an atomic update.
+unsafe impl Sync for Arena {}
+
+// SAFETY: each allocation is a range of the arena no other allocation overlaps, aligned as asked,
+// and valid for the program's life; null when the arena is used up.
+unsafe impl std::alloc::GlobalAlloc for Arena {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        use std::sync::atomic::Ordering;
+        let base = self.bytes.get() as usize;
+        let mut start = 0;
+        let taken = self
+            .used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+                start = (base + used).checked_next_multiple_of(layout.align())? - base;
+                let end = start.checked_add(layout.size())?;
+                (end <= ARENA_BYTES).then_some(end)
+            });
+        match taken {
+            Ok(_) => self.bytes.get().cast::<u8>().wrapping_add(start),
+            Err(_) => std::ptr::null_mut(),
+        }
+    }
+
+    unsafe fn dealloc(&self, _ptr: *mut u8, _layout: std::alloc::Layout) {}
+}
+
+#[global_allocator]
+static ARENA: Arena = Arena {
+    bytes: std::cell::UnsafeCell::new([0; ARENA_BYTES]),
+    used: std::sync::atomic::AtomicUsize::new(0),
+};
+
 /// One bad input: the call, the kind of error it must get, and words its message must hold.
 struct Case {
     name: &'static str,
