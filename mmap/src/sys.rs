@@ -291,10 +291,13 @@ pub(crate) unsafe fn mlock_on_fault(ptr: *mut c_void, len: usize) -> io::Result<
     // SAFETY: locking does not change memory contents; the range is mapped (caller).
     let ret = unsafe { c::mlock2(ptr, len, c::MLOCK_ONFAULT) };
     check(ret, what).map_err(|error| {
-        // The range is checked and the flag known since `mlock2` itself, so `EINVAL` here is
-        // glibc's word for `ENOSYS`: the kernel, asked directly to lock nothing, tells which.
+        // musl passes the kernel's `ENOSYS` on. The range is checked and the flag known since
+        // `mlock2` itself, so glibc's `EINVAL` here is its word for `ENOSYS`: the kernel, asked
+        // directly to lock nothing, tells which.
         #[cfg(target_os = "linux")]
-        if errno(&error) == Some(libc::EINVAL) && !kernel_has_mlock2(ptr) {
+        if errno(&error) == Some(libc::ENOSYS)
+            || errno(&error) == Some(libc::EINVAL) && !kernel_has_mlock2(ptr)
+        {
             let why = format!(
                 "mlock2(MLOCK_ONFAULT) of {len} bytes at {ptr:p}: the kernel has no mlock2 \
                  (Linux 4.4), or a seccomp filter denies it"
