@@ -1,35 +1,58 @@
-//! Generates mmap-sys from the host's memory-mapping headers (`wrapper.h`), by one of two paths:
+//! Generates mmap-sys from the target's memory-mapping headers, top to bottom: the header, the
+//! generator, the output, when cargo reruns this script, and what dependents learn.
 //!
-//! - **bindgen** (the default feature `bindgen`): libclang parses `wrapper.h`; bindgen declares the
-//!   functions and types of the memory-mapping headers and names the integer macros, and clang
-//!   evaluates each macro's final definition (`build/bindgen.rs`).
-//! - **the C compiler** (without the feature, or when libclang cannot be loaded, then with a cargo
-//!   warning): the `cc` crate's compiler preprocesses `wrapper.h`, which gives the names, the
-//!   values and the declarations without running anything compiled (`build/c_compiler.rs`,
-//!   `build/c_declarations.rs`).
+//! - **The header**: `wrapper.h`, read as the target's C compiler reads it, on both paths
+//!   (`build/target_compiler.rs`); the build stops where those headers are not the target's
+//!   (`build/target_headers.rs`).
+//! - **The generator**, one of two paths:
+//!   - **bindgen** (the default feature `bindgen`): libclang parses `wrapper.h`; bindgen declares the
+//!     functions and types of the memory-mapping headers and names the integer macros, and clang
+//!     evaluates each macro's final definition (`build/bindgen_path.rs`, which reads bindgen's
+//!     output back with `build/bindgen_output.rs`).
+//!   - **the C compiler** (without the feature, or when libclang cannot be loaded, then with a
+//!     cargo warning): the `cc` crate's compiler preprocesses `wrapper.h`, which gives the names,
+//!     the values and the declarations without running anything compiled
+//!     (`build/c_compiler_path.rs`, which reads the preprocessed headers as C with
+//!     `build/preprocessed_c.rs`).
 //!
-//! Either path gives one [`Generated`]: the constants, written to `constants.rs` by one writer
-//! (`build/constants.rs`, which holds the exported families), each typed as the C parameter it is
-//! passed to; the declarations, written to `functions.rs` by one writer (`build/declarations.rs`),
-//! so that the paths can be compared byte for byte; and the header files read. Dependents learn
-//! which constants exist (`DEP_MMAN_DEFINED`), which functions (`DEP_MMAN_FUNCTIONS`), which header
-//! they come from (`DEP_MMAN_WRAPPER`) and which path made them (`DEP_MMAN_PATH`).
+//!   Either gives one [`Generated`]: the constants of the exported families (`build/families.rs`),
+//!   chosen by one rule (`build/constant_macros.rs`); the declarations (`build/declarations.rs`);
+//!   and the header files read.
+//! - **The output**: `constants.rs` and `functions.rs` in `OUT_DIR`, each by one writer for both
+//!   paths (`build/output.rs`), so that the paths' outputs can be compared byte for byte.
+//! - **When cargo reruns this script**: a header read, `wrapper.h`, or a variable that chooses the
+//!   compiler, its flags or libclang changes.
+//! - **What dependents learn**, as `DEP_MMAN_*`: which constants exist (`DEFINED`), which functions
+//!   (`FUNCTIONS`), which header they come from (`WRAPPER`), where the declarations are
+//!   (`FUNCTIONS_RS`) and which path made them (`PATH`).
 
+// The header.
+#[path = "build/target_compiler.rs"]
+mod target_compiler;
+#[path = "build/target_headers.rs"]
+mod target_headers;
+
+// The generator.
 #[cfg(feature = "bindgen")]
-#[path = "build/bindgen.rs"]
+#[path = "build/bindgen_output.rs"]
+mod bindgen_output;
+#[cfg(feature = "bindgen")]
+#[path = "build/bindgen_path.rs"]
 mod bindgen_path;
-#[path = "build/c_compiler.rs"]
-mod c_compiler;
-#[path = "build/c_declarations.rs"]
-mod c_declarations;
-#[path = "build/constants.rs"]
-mod constants;
+#[path = "build/c_compiler_path.rs"]
+mod c_compiler_path;
+#[path = "build/constant_macros.rs"]
+mod constant_macros;
 #[path = "build/declarations.rs"]
 mod declarations;
-#[path = "build/macros.rs"]
-mod macros;
-#[path = "build/target.rs"]
-mod target;
+#[path = "build/families.rs"]
+mod families;
+#[path = "build/preprocessed_c.rs"]
+mod preprocessed_c;
+
+// The output.
+#[path = "build/output.rs"]
+mod output;
 
 use std::collections::BTreeMap;
 use std::env;
@@ -48,7 +71,8 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
-    // The headers: `wrapper.h` includes them, as the target's C compiler finds them.
+    // The header: `wrapper.h` includes the memory-mapping headers, as the target's C compiler finds
+    // them.
     let manifest_dir = PathBuf::from(env_var("CARGO_MANIFEST_DIR")?);
     let out_dir = PathBuf::from(env_var("OUT_DIR")?);
     let target = env_var("TARGET")?;
@@ -57,15 +81,18 @@ fn run() -> Result<(), String> {
     // The generator: bindgen where it can run, the C compiler otherwise.
     let generated = match with_bindgen(&wrapper, &target)? {
         Some(generated) => generated,
-        None => c_compiler::run(&wrapper, &out_dir)?,
+        None => c_compiler_path::run(&wrapper, &out_dir)?,
     };
     generated.declarations.check()?;
 
     // The output.
     let constants_rs = out_dir.join("constants.rs");
     let functions_rs = out_dir.join("functions.rs");
-    write(&constants_rs, &constants::to_rust(&generated.values)?)?;
-    write(&functions_rs, &generated.declarations.to_rust())?;
+    write(&constants_rs, &output::constants_rs(&generated.values)?)?;
+    write(
+        &functions_rs,
+        &output::functions_rs(&generated.declarations),
+    )?;
 
     // When cargo reruns this script. (The cc crate and bindgen also name each variable they read,
     // as they read it.)
@@ -73,7 +100,7 @@ fn run() -> Result<(), String> {
     for header in &generated.headers {
         println!("cargo::rerun-if-changed={header}");
     }
-    target::rerun_if_env_changed(&target);
+    target_compiler::rerun_if_env_changed(&target);
     #[cfg(feature = "bindgen")]
     for var in bindgen_path::ENV_VARS {
         println!("cargo::rerun-if-env-changed={var}");

@@ -1,5 +1,5 @@
 /// The constant families mmap-sys exports: the prefixes of the `FAMILIES` table in
-/// `mmap-sys/build/constants.rs`. One list for this crate's library, tests and build script (which
+/// `mmap-sys/build/families.rs`. One list for this crate's library, tests and build script (which
 /// includes this file by path).
 pub const FAMILIES: &[&str] = &[
     "PROT_",

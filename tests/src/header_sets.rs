@@ -1,13 +1,15 @@
-//! Header sets other than the host's, and what their own C compiler says of them: the names and
-//! values of the exported families, found with the cross compiler alone (`-dM -E` for the names,
-//! `-S` of a table of the values for the values), so nothing foreign runs. A test builds mmap-sys
-//! against the same headers on either path and compares what the build wrote with [`c_constants`].
+//! Header sets other than the host's (Debian's cross compilers' and C libraries', a fixture's), and
+//! what their C compiler says of them: the names and values of the exported families, found with
+//! the compiler alone (`-dM -E` for the names, `-S` of a table of the values for the values), so
+//! nothing foreign runs. A test builds mmap-sys against the same headers on either path and
+//! compares what the build wrote ([`SysBuild::values`]) with [`c_constants`]: [`differences`].
+//!
+//! [`SysBuild::values`]: crate::nested::SysBuild::values
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use crate::nested::SysBuild;
 use crate::FAMILIES;
 
 /// The cross header sets this workspace is verified on in host builds (clang and the C compiler
@@ -136,33 +138,10 @@ fn words_after_label(assembly: &str, label: &str) -> Vec<u32> {
     words
 }
 
-/// The constants a build of mmap-sys wrote, each with the 32 bits of its value.
-pub fn built_constants(build: &SysBuild) -> BTreeMap<String, u32> {
-    build
-        .constants
-        .iter()
-        .map(|(name, declaration)| {
-            // `c_int = 32;` or `c_int = 0x88000000_u32 as ::core::ffi::c_int;`
-            let value = declaration.split_once(" = ").expect("a typed constant").1;
-            let value = value
-                .trim_end_matches(';')
-                .split(' ')
-                .next()
-                .unwrap_or_default();
-            let bits = if let Some(hex) = value.strip_prefix("0x") {
-                u32::from_str_radix(hex.trim_end_matches("_u32"), 16).ok()
-            } else {
-                value.parse::<i64>().ok().map(|v| v as u32)
-            };
-            (
-                name.clone(),
-                bits.unwrap_or_else(|| panic!("{name}: cannot read {declaration}")),
-            )
-        })
-        .collect()
-}
-
-/// Where `built` differs from `c`, name for name and value for value, one line each.
+/// Where `built` (a build's [`SysBuild::values`]) differs from `c` ([`c_constants`]), name for name
+/// and value for value, one line each.
+///
+/// [`SysBuild::values`]: crate::nested::SysBuild::values
 pub fn differences(c: &BTreeMap<String, u32>, built: &BTreeMap<String, u32>) -> Vec<String> {
     let mut lines = Vec::new();
     for (name, value) in c {

@@ -1,8 +1,8 @@
 //! Builds of the workspace inside a test: cargo run in a target directory of the test's own, with
-//! the environment a test asks for, and the output of mmap-sys's build script read back.
+//! the environment a test asks for; the output of mmap-sys's build script read back; and the path a
+//! default build takes on this machine.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::{env, fs};
@@ -62,6 +62,33 @@ pub struct SysBuild {
     pub out_dir: PathBuf,
 }
 
+impl SysBuild {
+    /// Each constant it wrote, with the 32 bits of its value (`c_int = 32;`, or
+    /// `c_int = 0x88000000_u32 as ::core::ffi::c_int;` for one whose bits make a negative `c_int`).
+    pub fn values(&self) -> BTreeMap<String, u32> {
+        self.constants
+            .iter()
+            .map(|(name, declaration)| {
+                let value = declaration.split_once(" = ").expect("a typed constant").1;
+                let value = value
+                    .trim_end_matches(';')
+                    .split(' ')
+                    .next()
+                    .unwrap_or_default();
+                let bits = if let Some(hex) = value.strip_prefix("0x") {
+                    u32::from_str_radix(hex.trim_end_matches("_u32"), 16).ok()
+                } else {
+                    value.parse::<i64>().ok().map(|v| v as u32)
+                };
+                (
+                    name.clone(),
+                    bits.unwrap_or_else(|| panic!("{name}: cannot read {declaration}")),
+                )
+            })
+            .collect()
+    }
+}
+
 /// The run of mmap-sys's build script that a cargo command with `--message-format=json` used (ran,
 /// or found fresh), from the `build-script-executed` message on its standard output.
 pub fn sys_build(stdout: &str) -> SysBuild {
@@ -114,17 +141,10 @@ pub fn default_path(unchecked: &str) -> &'static str {
     match libclang() {
         Ok(()) => "bindgen",
         Err(reason) => {
-            not_checked(&format!(
+            crate::not_checked(&format!(
                 "{unchecked}: libclang cannot be loaded here ({reason})"
             ));
             "c-compiler"
         }
     }
-}
-
-/// Says what a test could not check here. Written to the standard error itself, not through
-/// `eprintln!`, which the test harness captures: the line shows in `cargo test`'s output although
-/// the test passes.
-pub fn not_checked(what: &str) {
-    let _ = writeln!(std::io::stderr(), "not checked: {what}");
 }

@@ -4,7 +4,7 @@
 
 use core::ptr;
 
-use mmap_conformance::nested::not_checked;
+use mmap_conformance::not_checked;
 use mmap_sys::*;
 
 /// The address the dynamic linker gives the symbol `name` (`dlsym` over every loaded object), or

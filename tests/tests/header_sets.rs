@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 
 use mmap_conformance::header_sets::{
-    bindgen_args, built_constants, c_constants, differences, gcc, CROSS, CROSS_TARGETS,
+    bindgen_args, c_constants, differences, gcc, CROSS, CROSS_TARGETS,
 };
 use mmap_conformance::nested::{cargo, sys_build, workspace, SysBuild, SYS_BUILD};
 
@@ -69,7 +69,7 @@ fn every_cross_header_set_gives_the_cross_compilers_constants_on_both_paths() {
         }
         for (path, built) in [("bindgen", &bindgen), ("c-compiler", &c_path)] {
             assert_eq!(built.metadata["path"], path);
-            for line in differences(&c, &built_constants(built)) {
+            for line in differences(&c, &built.values()) {
                 failures.push(format!("{triple}, {path} path: {line}"));
             }
         }
@@ -112,7 +112,7 @@ fn every_cross_target_gives_the_cross_compilers_constants_on_both_paths_and_its_
         for (path, built) in [("bindgen", &bindgen), ("c-compiler", &c_path)] {
             assert_eq!(built.metadata["path"], path, "{target}");
             failures.extend(
-                differences(&c, &built_constants(built))
+                differences(&c, &built.values())
                     .into_iter()
                     .map(|line| format!("{target}, {path} path: {line}")),
             );

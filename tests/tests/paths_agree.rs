@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use mmap_conformance::header_sets::{built_constants, c_constants, differences};
+use mmap_conformance::header_sets::{c_constants, differences};
 use mmap_conformance::nested::{
     cargo, cargo_status, default_path, sys_build, workspace, SysBuild, SYS_BUILD,
 };
@@ -106,7 +106,7 @@ fn macros_defined_again_or_through_function_like_ones_have_cs_values_on_both_pat
             continue;
         }
         let (built, _) = build(args, &[(var, &include)]);
-        let differences = differences(&c, &built_constants(&built));
+        let differences = differences(&c, &built.values());
         assert!(
             differences.is_empty(),
             "{var}={include}:\n{}",

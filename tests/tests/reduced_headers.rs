@@ -1,7 +1,7 @@
-//! A host whose headers lack constants: mmap-sys reports them missing, and `mmap` compiles without
+//! A host whose headers lack constants: mmap-sys reports them missing, and `mman` compiles without
 //! warnings, passes its tests, and reports what it lacks.
 //!
-//! Builds the workspace's `mmap` in a target directory of its own with
+//! Builds the workspace's `mman` in a target directory of its own with
 //! `-I tests/fixtures/reduced-include` (in `BINDGEN_EXTRA_CLANG_ARGS` for the bindgen path, in
 //! `CFLAGS` for the C-compiler path, which a machine without libclang takes), whose
 //! `<sys/mman.h>` is reduced (like musl's) and whose `<linux/mman.h>` is empty.
@@ -29,7 +29,7 @@ fn cargo_with_reduced_headers(args: &[&str]) -> (SysBuild, String) {
 
 #[test]
 fn reduced_headers_report_missing_names_and_mman_passes_its_tests() {
-    // Every target of mmap (its tests, examples and benchmarks) compiles with warnings denied; then
+    // Every target of mman (its tests, examples and benchmarks) compiles with warnings denied; then
     // its whole test suite, doctests included, passes: the tests of features the headers lack are
     // left out with them.
     cargo_with_reduced_headers(&[
@@ -76,7 +76,7 @@ fn reduced_headers_report_missing_names_and_mman_passes_its_tests() {
         "the fixture defines 35 constants of the exported families: {defined:?}"
     );
 
-    // And mmap reports, at run time, what this build lacks.
+    // And mman reports, at run time, what this build lacks.
     let args = [
         "test",
         "--locked",

@@ -23,8 +23,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use mmap_conformance::nested::{not_checked, sys_build, workspace, SysBuild, SYS_BUILD};
-use mmap_conformance::FAMILIES;
+use mmap_conformance::nested::{sys_build, workspace, SysBuild, SYS_BUILD};
+use mmap_conformance::{not_checked, FAMILIES};
 
 fn target_dir() -> PathBuf {
     // The directory of paths_agree.rs: bindgen, a build dependency, is built once for both.
@@ -62,21 +62,6 @@ fn build(target: &str, args: &[&str], envs: &[(String, String)]) -> Result<SysBu
     Ok(sys_build(&stdout))
 }
 
-/// A constant's value as mmap-sys writes it (`c_int = 4;`, `c_int = 0x88000000_u32 as c_int;`), as
-/// the preprocessor computes it (in 64 bits: the second is 0x88000000).
-fn value(declaration: &str) -> i64 {
-    let (_, value) = declaration.split_once(" = ").expect("`type = value;`");
-    let value = value.trim_end_matches(';');
-    match value.split_once("_u32 as ") {
-        Some((hex, _)) => {
-            i64::from_str_radix(hex.trim_start_matches("0x"), 16).expect("a hex pattern")
-        }
-        None => value
-            .parse()
-            .unwrap_or_else(|_| panic!("an integer: {value}")),
-    }
-}
-
 /// Runs `compiler` (a command and its arguments) with `args` more; its standard output, or its
 /// standard error when it fails.
 fn run(compiler: &[String], args: &[&str]) -> Result<String, String> {
@@ -102,17 +87,19 @@ fn check_against_the_c_compiler(what: &str, build: &SysBuild, compiler: &[String
         .filter_map(|line| line.strip_prefix("#define ")?.split(' ').next())
         .filter(|name| !name.contains('(') && FAMILIES.iter().any(|f| name.starts_with(f)))
         .collect();
-    let values: BTreeMap<&str, i64> = build
-        .constants
-        .iter()
-        .map(|(name, declaration)| (name.as_str(), value(declaration)))
+    // Each value as the preprocessor computes it, in 64 bits: 0x88000000 for a `c_int` written as
+    // that bit pattern.
+    let values: BTreeMap<String, i64> = build
+        .values()
+        .into_iter()
+        .map(|(name, bits)| (name, i64::from(bits)))
         .collect();
 
     // Every exported value, checked by the target's preprocessor.
     let mut probe = format!("#include \"{wrapper}\"\n");
     for (name, value) in &values {
         assert!(
-            in_c.contains(name),
+            in_c.contains(&name.as_str()),
             "{what}: {name} is exported, and the C headers do not define it"
         );
         let _ = writeln!(
@@ -132,7 +119,7 @@ fn check_against_the_c_compiler(what: &str, build: &SysBuild, compiler: &[String
     let lacking: Vec<&str> = in_c
         .iter()
         .copied()
-        .filter(|name| !values.contains_key(name))
+        .filter(|name| !values.contains_key(*name))
         .filter(|name| {
             let probe = format!(
                 "#include \"{wrapper}\"\n\

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::constants::family_of;
+use crate::families::family_of;
 
 /// The macros the headers define, each with its last definition.
 #[derive(Debug, Default)]

@@ -1,13 +1,14 @@
-//! The light path, with no libclang: the C compiler (through the `cc` crate) preprocesses
-//! `wrapper.h`, and nothing compiled is ever run, so cross-compiling works.
+//! The C-compiler path, with no libclang: the target's C compiler (through the `cc` crate)
+//! preprocesses `wrapper.h`, and nothing compiled is ever run, so cross-compiling works.
 //!
-//! - Names: `cc -E -dM` lists every macro the headers define; those of the exported families whose
-//!   definition is an integer expression are kept, by the rule both paths share (`macros.rs`).
+//! - Names: `cc -E -dM` lists every macro the headers define, and says whether the headers are the
+//!   target's (`target_headers.rs`); those of the exported families whose definition is an integer
+//!   expression are kept, by the rule both paths share (`constant_macros.rs`).
 //! - Values: a generated file asks the preprocessor for each bit of each value, with
 //!   `#if ((NAME) + 0ULL) >> k & 1`, and writes a string literal for each set bit; the preprocessed
 //!   output is read back. The values are the preprocessor's, over the same headers.
 //! - Functions and types: the preprocessed headers are read as C, by bindgen's rules
-//!   (`c_declarations.rs`), into the same declarations as bindgen's; the conformance tests hold
+//!   (`preprocessed_c.rs`), into the same declarations as bindgen's; the conformance tests hold
 //!   them against the C compiler, and against bindgen's.
 //! - Headers: `cc -M` lists the headers read, for `rerun-if-changed`; the compiler and its flags
 //!   rerun the build when they change (`rerun-if-env-changed`, printed by cc).
@@ -17,8 +18,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use crate::macros::Macros;
-use crate::{c_declarations, Generated};
+use crate::constant_macros::Macros;
+use crate::{preprocessed_c, target_compiler, target_headers, Generated};
 
 /// What the C compiler says of the headers, and the header files it read.
 pub(crate) fn run(wrapper: &Path, out_dir: &Path) -> Result<Generated, String> {
@@ -30,7 +31,7 @@ pub(crate) fn run(wrapper: &Path, out_dir: &Path) -> Result<Generated, String> {
         .map_err(|e| format!("no C compiler for the target: {e}"))?;
     let preprocess = |file: &Path, args: &[&str]| preprocess(&compiler, file, args);
     let defines = preprocess(wrapper, &["-dM"])?;
-    crate::target::check(&defines)?;
+    target_headers::check(&defines)?;
     let mut macros = Macros::default();
     for definition in defines
         .lines()
@@ -71,7 +72,7 @@ pub(crate) fn run(wrapper: &Path, out_dir: &Path) -> Result<Generated, String> {
         }
     }
 
-    let declarations = c_declarations::declarations(&preprocess(wrapper, &[])?)?;
+    let declarations = preprocessed_c::declarations(&preprocess(wrapper, &[])?)?;
     let headers = dependencies(&preprocess(wrapper, &["-M"])?);
     Ok(Generated {
         path: "c-compiler",
@@ -87,7 +88,7 @@ fn preprocess(compiler: &cc::Tool, file: &Path, args: &[&str]) -> Result<String,
     command.arg("-E").args(args).arg(file);
     let output = command
         .output()
-        .map_err(|e| crate::target::cannot_run(&command, &e))?;
+        .map_err(|e| target_compiler::cannot_run(&command, &e))?;
     if !output.status.success() {
         return Err(format!(
             "the C compiler could not preprocess {}:\n{}",
