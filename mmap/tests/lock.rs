@@ -112,11 +112,7 @@ fn lock_on_fault_locks_without_faulting_in() {
 #[test]
 #[cfg(all(mman_has = "MLOCK_ONFAULT", target_os = "linux"))]
 fn lock_on_fault_without_mlock2_is_unsupported() {
-    const TEST: &str = "lock_on_fault_without_mlock2_is_unsupported";
-    if !common::in_child(TEST) {
-        common::assert_success(&mut common::child(TEST));
-        return;
-    }
+    common::run_the_rest_in_a_child!();
     let page = page_size();
     let map = MmapMut::map_anon(2 * page).unwrap();
     common::deny_syscalls(&[libc::SYS_mlock2], libc::ENOSYS as u32);

@@ -238,8 +238,7 @@ fn a_sealed_map_grown_over_holes_never_raises_sigbus_under_strict_overcommit() {
 
     use mman::{Seals, SharedMemory};
 
-    const TEST: &str = "a_sealed_map_grown_over_holes_never_raises_sigbus_under_strict_overcommit";
-    if !common::in_child(TEST) {
+    common::run_the_rest_in_a_child!(|child| {
         if !mman::Advice::PopulateRead.is_supported() {
             common::not_run("the running kernel lacks MADV_POPULATE_READ (Linux 5.14)");
             return;
@@ -247,9 +246,8 @@ fn a_sealed_map_grown_over_holes_never_raises_sigbus_under_strict_overcommit() {
         let Some(_settings) = common::OvercommitSettings::save() else {
             return;
         };
-        common::assert_success(&mut common::child(TEST));
-        return;
-    }
+        child.assert_passes();
+    });
     let page = page_size();
     let len = 4 << 20;
     let shared = SharedMemory::create("holes", len as u64).unwrap();
