@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{assert_success, child, in_child};
 use std::io::ErrorKind;
 
 use mman::{page_size, Advice, Mmap, MmapOptions, Seals, SharedMemory};
@@ -108,11 +107,7 @@ fn a_number_swapped_after_the_check_is_never_mapped(map: MapByNumber) {
 
 #[test]
 fn map_sealed_of_a_number_swapped_after_the_check_is_never_made() {
-    const TEST: &str = "map_sealed_of_a_number_swapped_after_the_check_is_never_made";
-    if !in_child(TEST) {
-        assert_success(&mut child(TEST));
-        return;
-    }
+    common::run_the_rest_in_a_child!();
     a_number_swapped_after_the_check_is_never_mapped(|number| {
         MmapOptions::new().map_sealed(number).ok()
     });
@@ -120,11 +115,7 @@ fn map_sealed_of_a_number_swapped_after_the_check_is_never_made() {
 
 #[test]
 fn map_if_safe_of_a_number_swapped_after_the_check_is_never_made() {
-    const TEST: &str = "map_if_safe_of_a_number_swapped_after_the_check_is_never_made";
-    if !in_child(TEST) {
-        assert_success(&mut child(TEST));
-        return;
-    }
+    common::run_the_rest_in_a_child!();
     a_number_swapped_after_the_check_is_never_mapped(|number| Mmap::map_if_safe(number).ok());
 }
 
@@ -250,11 +241,7 @@ fn make_mut_of_a_shared_map_of_sealed_memory_is_refused() {
 #[test]
 #[cfg(mman_huge)]
 fn the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved() {
-    const TEST: &str = "the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved";
-    if !in_child(TEST) {
-        run_with_huge_pages(TEST, 2);
-        return;
-    }
+    common::run_the_rest_in_a_child!(|child| child.assert_passes_with_huge_pages(2));
     let huge = mman::HugePageSize::system_default().unwrap().bytes() as usize;
     let memory = common::huge_memfd(c"sealed-huge-copy", huge as u64);
     {
@@ -279,16 +266,6 @@ fn the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved() {
     assert_eq!((&copy[..6], &read), (&b"Frozen"[..], b"frozen"));
 }
 
-/// Runs `test` in a child process with `pages` more huge pages of the default size reserved
-/// (`/proc/sys/vm/nr_hugepages`, restored afterwards), or says why it cannot (not root, or
-/// `MMAN_TEST_MACHINE` not set).
-#[cfg(mman_huge)]
-fn run_with_huge_pages(test: &str, pages: u64) {
-    if let Some(_reserved) = common::reserve_huge_pages(test, pages) {
-        assert_success(&mut child(test));
-    }
-}
-
 /// The safe `map_raw` of a `RawFd` learns from the file behind the number whether it has huge
 /// pages (`fstatfs`), then maps the number: another thread that puts a memfd of huge pages behind
 /// the number in between gets it mapped in whole huge pages while the map records the length asked
@@ -297,11 +274,7 @@ fn run_with_huge_pages(test: &str, pages: u64) {
 #[test]
 #[cfg(mman_huge)]
 fn map_raw_of_a_number_swapped_for_huge_pages_leaks_nothing() {
-    const TEST: &str = "map_raw_of_a_number_swapped_for_huge_pages_leaks_nothing";
-    if !in_child(TEST) {
-        run_with_huge_pages(TEST, 1);
-        return;
-    }
+    common::run_the_rest_in_a_child!(|child| child.assert_passes_with_huge_pages(1));
     let huge = mman::HugePageSize::system_default().unwrap().bytes() as usize;
     let regular = tempfile::tempfile().unwrap();
     regular.set_len(page_size() as u64).unwrap();

@@ -9,7 +9,6 @@ mod common;
 
 use std::io::{ErrorKind, Write};
 
-use common::{assert_success, child, in_child};
 use mman::{page_size, MapFlags, Mmap, MmapOptions, RemapOptions, Seals, SharedMemory};
 
 /// `RLIMIT_STACK`'s soft limit, or `None` when unlimited.
@@ -40,11 +39,7 @@ fn assert_stack_refusal(error: &std::io::Error, call: &str) {
 #[test]
 #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
 fn fixed_no_replace_right_below_the_stack_is_refused() {
-    const TEST: &str = "fixed_no_replace_right_below_the_stack_is_refused";
-    if !in_child(TEST) {
-        assert_success(&mut child(TEST));
-        return;
-    }
+    common::run_the_rest_in_a_child!();
     let page = page_size();
     let (stack_start, _) = common::stack();
     let result = MmapOptions::new()
@@ -61,11 +56,7 @@ fn fixed_no_replace_right_below_the_stack_is_refused() {
 
 #[test]
 fn address_hint_within_the_stack_limit_is_refused() {
-    const TEST: &str = "address_hint_within_the_stack_limit_is_refused";
-    if !in_child(TEST) {
-        assert_success(&mut child(TEST));
-        return;
-    }
+    common::run_the_rest_in_a_child!();
     let page = page_size();
     let (stack_start, _) = common::stack();
     // 4 MiB below the stack: out of the kernel's guard gap (1 MiB), so it honours the hint, but
@@ -83,11 +74,7 @@ fn address_hint_within_the_stack_limit_is_refused() {
 
 #[test]
 fn remap_does_not_grow_a_map_into_the_stack_limit() {
-    const TEST: &str = "remap_does_not_grow_a_map_into_the_stack_limit";
-    if !in_child(TEST) {
-        assert_success(&mut child(TEST));
-        return;
-    }
+    common::run_the_rest_in_a_child!();
     let Some(limit) = stack_limit() else {
         println!("not run: RLIMIT_STACK is unlimited, so no map may sit below the stack");
         return;
@@ -138,11 +125,7 @@ fn remap_does_not_grow_a_map_into_the_stack_limit() {
 #[test]
 #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
 fn a_map_right_below_a_grows_down_mapping_is_refused() {
-    const TEST: &str = "a_map_right_below_a_grows_down_mapping_is_refused";
-    if !in_child(TEST) {
-        assert_success(&mut child(TEST));
-        return;
-    }
+    common::run_the_rest_in_a_child!();
     let page = page_size();
     // The grows-down mapping takes the top 4 pages of a reservation of 64, whose other 60 pages are
     // then unmapped: the pages right below it are free. (One the kernel places where it likes may
@@ -199,13 +182,11 @@ fn a_map_right_below_a_grows_down_mapping_is_refused() {
 
 #[test]
 fn remap_grows_where_process_vm_readv_is_denied() {
-    const TEST: &str = "remap_grows_where_process_vm_readv_is_denied";
-    if !in_child(TEST) {
+    common::run_the_rest_in_a_child!(|child| {
         for errno in ["EPERM", "ENOSYS"] {
-            assert_success(child(TEST).env("DENY_WITH", errno));
+            common::assert_passes(child.command().env("DENY_WITH", errno));
         }
-        return;
-    }
+    });
     let errno = match std::env::var("DENY_WITH").unwrap().as_str() {
         "EPERM" => libc::EPERM,
         _ => libc::ENOSYS,
@@ -263,11 +244,7 @@ fn remap_grows_where_process_vm_readv_is_denied() {
 
 #[test]
 fn map_sealed_is_private_and_refuses_raw_flags() {
-    const TEST: &str = "map_sealed_is_private_and_refuses_raw_flags";
-    if !in_child(TEST) {
-        assert_success(&mut child(TEST));
-        return;
-    }
+    common::run_the_rest_in_a_child!();
     let shared = SharedMemory::create("sealed", page_size() as u64).unwrap();
     shared.as_file().write_all(b"frozen").unwrap();
     shared
@@ -311,8 +288,7 @@ fn map_sealed_is_private_and_refuses_raw_flags() {
 #[test]
 #[cfg(mman_populate)]
 fn a_sealed_memfd_with_holes_maps_without_sigbus_under_strict_overcommit() {
-    const TEST: &str = "a_sealed_memfd_with_holes_maps_without_sigbus_under_strict_overcommit";
-    if !in_child(TEST) {
+    common::run_the_rest_in_a_child!(|child| {
         if !mman::Advice::PopulateRead.is_supported() {
             println!("not run: the running kernel lacks MADV_POPULATE_READ (Linux 5.14)");
             return;
@@ -320,9 +296,8 @@ fn a_sealed_memfd_with_holes_maps_without_sigbus_under_strict_overcommit() {
         let Some(_settings) = common::OvercommitSettings::save() else {
             return;
         };
-        assert_success(&mut child(TEST));
-        return;
-    }
+        child.assert_passes();
+    });
     let len = 4 << 20;
     let shared = SharedMemory::create("holes", len).unwrap();
     shared.as_file().write_all(b"data, then holes").unwrap();
@@ -377,11 +352,11 @@ impl Drop for LoopDevice {
 
 #[test]
 fn a_block_device_maps_at_its_size() {
-    const TEST: &str = "a_block_device_maps_at_its_size";
     let len = 1 << 20;
     let pattern = |i: usize| (i % 251) as u8;
-    if !in_child(TEST) {
-        if !common::may_change_the_machine(&format!("{TEST}: it attaches a loop device")) {
+    common::run_the_rest_in_a_child!(|child| {
+        let test = child.test();
+        if !common::may_change_the_machine(&format!("{test}: it attaches a loop device")) {
             return;
         }
         // SAFETY: geteuid has no preconditions.
@@ -412,9 +387,8 @@ fn a_block_device_maps_at_its_size() {
                 return;
             }
         };
-        assert_success(child(TEST).env("LOOP_DEVICE", &device.0));
-        return;
-    }
+        common::assert_passes(child.command().env("LOOP_DEVICE", &device.0));
+    });
     let device = std::fs::File::open(std::env::var("LOOP_DEVICE").unwrap()).unwrap();
     let map = MmapOptions::new().map_raw_read_only(&device).unwrap();
     assert_eq!(

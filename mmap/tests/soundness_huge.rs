@@ -10,27 +10,8 @@ mod common;
 
 use std::io::ErrorKind;
 
-use common::{
-    assert_success, child, free_huge_pages, huge_memfd, huge_page_turn, in_child,
-    reserve_huge_pages,
-};
+use common::{free_huge_pages, huge_memfd, huge_page_turn, reserve_huge_pages};
 use mman::{HugePageSize, MapFlags, MmapOptions, MmapRaw, RemapOptions, Seals};
-
-/// In the test itself: runs `test` again in a child with `pages` huge pages reserved (or says why
-/// it cannot) and returns `false`. In that child: `true`, to run the case.
-fn in_child_with_huge_pages(test: &str, pages: u64) -> bool {
-    if in_child(test) {
-        return true;
-    }
-    if !common::huge_pages_offered(test) {
-        return false;
-    }
-    match reserve_huge_pages(test, pages) {
-        Some(_reserved) => drop(assert_success(&mut child(test))),
-        None => println!("not run: {test} needs {pages} free huge page(s)"),
-    }
-    false
-}
 
 fn huge_page() -> usize {
     HugePageSize::system_default().unwrap().bytes() as usize
@@ -38,12 +19,10 @@ fn huge_page() -> usize {
 
 #[test]
 fn hugetlb_without_reserve_is_refused() {
-    const TEST: &str = "hugetlb_without_reserve_is_refused";
-    if !in_child(TEST) {
+    common::run_the_rest_in_a_child!(|child| {
         let _turn = huge_page_turn();
-        assert_success(&mut child(TEST));
-        return;
-    }
+        child.assert_passes()
+    });
     let offered = common::huge_pages_offered("the refusal's reason (no_reserve_swap)");
     if offered && free_huge_pages() > 0 {
         println!("note: huge pages are free here, so the old failure (SIGBUS) would not show");
@@ -83,20 +62,18 @@ fn hugetlb_without_reserve_is_refused() {
 
 #[test]
 fn a_sealed_hugetlb_memfd_maps_without_sigbus() {
-    const TEST: &str = "a_sealed_hugetlb_memfd_maps_without_sigbus";
-    if !in_child(TEST) {
-        if !common::huge_pages_offered(TEST) {
+    common::run_the_rest_in_a_child!(|child| {
+        if !common::huge_pages_offered(child.test()) {
             return;
         }
         {
             let _turn = huge_page_turn();
-            assert_success(child(TEST).env("RESERVED", "0"));
+            common::assert_passes(child.command().env("RESERVED", "0"));
         }
-        if let Some(_reserved) = reserve_huge_pages(TEST, 2) {
-            assert_success(child(TEST).env("RESERVED", "2"));
+        if let Some(_reserved) = reserve_huge_pages(child.test(), 2) {
+            common::assert_passes(child.command().env("RESERVED", "2"));
         }
-        return;
-    }
+    });
     let huge = huge_page();
     let memory = huge_memfd(c"sealed-huge", huge as u64);
     if std::env::var("RESERVED").unwrap() == "2" {
@@ -139,10 +116,7 @@ fn a_sealed_hugetlb_memfd_maps_without_sigbus() {
 
 #[test]
 fn hugetlb_through_flags_records_the_rounded_length() {
-    const TEST: &str = "hugetlb_through_flags_records_the_rounded_length";
-    if !in_child_with_huge_pages(TEST, 1) {
-        return;
-    }
+    common::run_the_rest_in_a_child!(|child| child.assert_passes_with_huge_pages(1));
     let huge = huge_page();
     let mut map = MmapOptions::new()
         .len(mman::page_size())
@@ -161,10 +135,7 @@ fn hugetlb_through_flags_records_the_rounded_length() {
 
 #[test]
 fn remap_of_a_hugetlb_map_is_refused_and_leaks_nothing() {
-    const TEST: &str = "remap_of_a_hugetlb_map_is_refused_and_leaks_nothing";
-    if !in_child_with_huge_pages(TEST, 2) {
-        return;
-    }
+    common::run_the_rest_in_a_child!(|child| child.assert_passes_with_huge_pages(2));
     let huge = huge_page();
     let mut map = MmapOptions::new()
         .len(2 * huge)
@@ -190,10 +161,7 @@ fn remap_of_a_hugetlb_map_is_refused_and_leaks_nothing() {
 
 #[test]
 fn map_sealed_of_part_of_a_hugetlb_memfd_records_the_rounded_length() {
-    const TEST: &str = "map_sealed_of_part_of_a_hugetlb_memfd_records_the_rounded_length";
-    if !in_child_with_huge_pages(TEST, 1) {
-        return;
-    }
+    common::run_the_rest_in_a_child!(|child| child.assert_passes_with_huge_pages(1));
     let huge = huge_page();
     let memory = huge_memfd(c"sealed-part", huge as u64);
     memory.add_seals(Seals::SHRINK | Seals::WRITE).unwrap();
@@ -217,10 +185,7 @@ fn map_sealed_of_part_of_a_hugetlb_memfd_records_the_rounded_length() {
 
 #[test]
 fn an_empty_hugetlb_memfd_maps_empty_and_leaks_nothing() {
-    const TEST: &str = "an_empty_hugetlb_memfd_maps_empty_and_leaks_nothing";
-    if !in_child_with_huge_pages(TEST, 1) {
-        return;
-    }
+    common::run_the_rest_in_a_child!(|child| child.assert_passes_with_huge_pages(1));
     let memory = huge_memfd(c"empty-huge", 0);
     let free = free_huge_pages();
     let map = MmapRaw::map_raw(&memory).unwrap();
@@ -268,11 +233,13 @@ impl Drop for NoHugePages {
     }
 }
 
-/// Runs `test`'s child part in a [`NoHugePages`] cgroup (named in the environment's `CGROUP`, which
-/// the child joins with [`join_the_cgroup`]), with `pages` huge pages reserved; or says why it
-/// cannot (not asked to change the machine, no hugetlb controller, no huge pages).
+/// Starts `child` with `pages` huge pages reserved, and a [`NoHugePages`] cgroup named in the
+/// environment's `CGROUP` (which the child joins with [`join_the_cgroup`]), and asserts that it
+/// passed; or says why it cannot (not asked to change the machine, no hugetlb controller, no huge
+/// pages).
 #[cfg(mman_populate)]
-fn run_in_a_cgroup_without_huge_pages(test: &str, pages: u64) {
+fn assert_passes_in_a_cgroup_without_huge_pages(child: &common::ChildProcess, pages: u64) {
+    let test = child.test();
     if !common::may_change_the_machine(&format!("{test}: it makes a cgroup")) {
         return;
     }
@@ -306,10 +273,10 @@ fn run_in_a_cgroup_without_huge_pages(test: &str, pages: u64) {
         println!("not run: cannot make a cgroup with no huge pages ({limit}): {error}");
         return;
     }
-    assert_success(child(test).env("CGROUP", &group.path));
+    common::assert_passes(child.command().env("CGROUP", &group.path));
 }
 
-/// In a child of [`run_in_a_cgroup_without_huge_pages`]: moves this process into the cgroup.
+/// In a child of [`assert_passes_in_a_cgroup_without_huge_pages`]: moves this process into the cgroup.
 #[cfg(mman_populate)]
 fn join_the_cgroup() {
     let group = std::env::var("CGROUP").unwrap();
@@ -325,11 +292,9 @@ fn join_the_cgroup() {
 #[test]
 #[cfg(mman_populate)]
 fn a_hugetlb_cgroup_limit_fails_the_map_not_a_touch() {
-    const TEST: &str = "a_hugetlb_cgroup_limit_fails_the_map_not_a_touch";
-    if !in_child(TEST) {
-        run_in_a_cgroup_without_huge_pages(TEST, 1);
-        return;
-    }
+    common::run_the_rest_in_a_child!(|child| assert_passes_in_a_cgroup_without_huge_pages(
+        child, 1
+    ));
     join_the_cgroup();
     assert!(
         free_huge_pages() > 0,
@@ -368,12 +333,10 @@ fn make_mut_of_a_sealed_hugetlb_map_fails_at_a_cgroup_limit_not_a_write() {
     // first write to a page copies it into a new huge page, which the hugetlb cgroup charges then
     // (the reservation made when mapping is charged apart): over its limit, that write raised
     // SIGBUS. `make_mut` faults the copies in, and fails instead.
-    const TEST: &str = "make_mut_of_a_sealed_hugetlb_map_fails_at_a_cgroup_limit_not_a_write";
-    if !in_child(TEST) {
-        // One huge page for the memfd, one for the copy the private map reserves.
-        run_in_a_cgroup_without_huge_pages(TEST, 2);
-        return;
-    }
+    // One huge page for the memfd, one for the copy the private map reserves.
+    common::run_the_rest_in_a_child!(|child| assert_passes_in_a_cgroup_without_huge_pages(
+        child, 2
+    ));
     let huge = huge_page();
     let memory = huge_memfd(c"copied-on-write", huge as u64);
     let writer = memory.map_raw().unwrap();
