@@ -35,11 +35,11 @@ fn inherited() -> SharedMemory {
     memory
 }
 
-/// Runs `test`'s child part with `memory` handed on by `share_with`.
-fn run_child_with(test: &str, memory: &SharedMemory) {
-    let mut command = common::child(test);
+/// Starts `child` with `memory` handed on by `share_with`, and asserts that it passed.
+fn assert_passes_with(child: &common::ChildProcess, memory: &SharedMemory) {
+    let mut command = child.command();
     let fd = memory.share_with(&mut command).unwrap();
-    common::assert_success(command.env(FD, fd.to_string()));
+    common::assert_passes(command.env(FD, fd.to_string()));
 }
 
 /// Whether descriptor `fd` of this process is close-on-exec (`fcntl(F_GETFD)`); `None` when it is
@@ -59,78 +59,74 @@ fn is_memfd(fd: RawFd, name: &str) -> bool {
 
 #[test]
 fn a_child_writes_shared_memory_and_the_parent_reads_it() {
-    let test = "a_child_writes_shared_memory_and_the_parent_reads_it";
     let page = mman::page_size();
-    if common::in_child(test) {
-        let memory = inherited();
-        assert_eq!(memory.len().unwrap(), 2 * page as u64);
+    common::run_the_rest_in_a_child!(|child| {
+        let memory = SharedMemory::create("mmap-test", 2 * page as u64).unwrap();
+        assert_eq!(memory.seals().unwrap(), Seals::empty());
+        assert_passes_with(child, &memory);
         let map = memory.map_raw().unwrap();
-        // SAFETY: the parent waits for this process to exit before reading.
-        unsafe {
-            map.as_mut_ptr()
-                .add(page)
-                .copy_from(b"from the child".as_ptr(), 14)
-        };
-        return;
-    }
-    let memory = SharedMemory::create("mmap-test", 2 * page as u64).unwrap();
-    assert_eq!(memory.seals().unwrap(), Seals::empty());
-    run_child_with(test, &memory);
+        // SAFETY: the child has exited; nothing else writes the memory.
+        let bytes = unsafe { std::slice::from_raw_parts(map.as_ptr().add(page), 14) };
+        assert_eq!(bytes, b"from the child");
+    });
+    let memory = inherited();
+    assert_eq!(memory.len().unwrap(), 2 * page as u64);
     let map = memory.map_raw().unwrap();
-    // SAFETY: the child has exited; nothing else writes the memory.
-    let bytes = unsafe { std::slice::from_raw_parts(map.as_ptr().add(page), 14) };
-    assert_eq!(bytes, b"from the child");
+    // SAFETY: the parent waits for this process to exit before reading.
+    unsafe {
+        map.as_mut_ptr()
+            .add(page)
+            .copy_from(b"from the child".as_ptr(), 14)
+    };
 }
 
 #[test]
 fn sealed_memory_maps_safely_and_refuses_every_change() {
-    let test = "sealed_memory_maps_safely_and_refuses_every_change";
-    if common::in_child(test) {
-        let memory = inherited();
-        let seals = memory.seals().unwrap();
-        assert!(
-            seals.contains(Seals::SHRINK | Seals::GROW | Seals::WRITE),
-            "{seals:?}"
-        );
-        let error = memory.map_raw().unwrap_err();
-        assert_eq!(
-            error.kind(),
-            ErrorKind::PermissionDenied,
-            "a writable map of sealed memory: {error}"
-        );
-        assert_eq!(
-            memory.set_len(1).unwrap_err().kind(),
-            ErrorKind::PermissionDenied
-        );
+    common::run_the_rest_in_a_child!(|child| {
+        let memory = SharedMemory::create("mmap-test-sealed", mman::page_size() as u64).unwrap();
+        {
+            // SAFETY: no other process has the memory yet, and the map is gone before it is sealed.
+            let mut map = unsafe { memory.map_mut().unwrap() };
+            map[..6].copy_from_slice(b"sealed");
+            let error = memory.add_seals(Seals::WRITE).unwrap_err();
+            // EBUSY's kind, taken from an error of that number: `ErrorKind::ResourceBusy` can be
+            // written only from Rust 1.83, past the declared minimum, 1.77.0.
+            assert_eq!(
+                mman::raw_os_error(&error),
+                Some(libc::EBUSY),
+                "WRITE while a writable map exists: {error}"
+            );
+            let busy = std::io::Error::from_raw_os_error(libc::EBUSY).kind();
+            assert_eq!(error.kind(), busy, "{error}");
+        }
+        memory
+            .add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE)
+            .unwrap();
+        assert_passes_with(child, &memory);
         let map = memory.map_sealed().unwrap();
         assert_eq!(&map[..6], b"sealed");
-        // Read-only, and private as documented: Linux before 6.7 refuses a shared map of a
-        // write-sealed memfd.
-        assert_eq!(common::permissions_at(map.as_ptr() as usize), "r--p");
-        return;
-    }
-    let memory = SharedMemory::create("mmap-test-sealed", mman::page_size() as u64).unwrap();
-    {
-        // SAFETY: no other process has the memory yet, and the map is gone before it is sealed.
-        let mut map = unsafe { memory.map_mut().unwrap() };
-        map[..6].copy_from_slice(b"sealed");
-        let error = memory.add_seals(Seals::WRITE).unwrap_err();
-        // EBUSY's kind, taken from an error of that number: `ErrorKind::ResourceBusy` can be
-        // written only from Rust 1.83, past the declared minimum, 1.77.0.
-        assert_eq!(
-            mman::raw_os_error(&error),
-            Some(libc::EBUSY),
-            "WRITE while a writable map exists: {error}"
-        );
-        let busy = std::io::Error::from_raw_os_error(libc::EBUSY).kind();
-        assert_eq!(error.kind(), busy, "{error}");
-    }
-    memory
-        .add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE)
-        .unwrap();
-    run_child_with(test, &memory);
+    });
+    let memory = inherited();
+    let seals = memory.seals().unwrap();
+    assert!(
+        seals.contains(Seals::SHRINK | Seals::GROW | Seals::WRITE),
+        "{seals:?}"
+    );
+    let error = memory.map_raw().unwrap_err();
+    assert_eq!(
+        error.kind(),
+        ErrorKind::PermissionDenied,
+        "a writable map of sealed memory: {error}"
+    );
+    assert_eq!(
+        memory.set_len(1).unwrap_err().kind(),
+        ErrorKind::PermissionDenied
+    );
     let map = memory.map_sealed().unwrap();
     assert_eq!(&map[..6], b"sealed");
+    // Read-only, and private as documented: Linux before 6.7 refuses a shared map of a
+    // write-sealed memfd.
+    assert_eq!(common::permissions_at(map.as_ptr() as usize), "r--p");
 }
 
 #[test]
@@ -238,54 +234,53 @@ const SHOULD_HAVE_IT: &str = "MMAP_TEST_SHOULD_HAVE_IT";
 
 #[test]
 fn share_with_hands_the_memory_to_that_commands_children_only() {
-    let test = "share_with_hands_the_memory_to_that_commands_children_only";
-    if common::in_child(test) {
-        let fd: RawFd = std::env::var(FD).unwrap().parse().unwrap();
-        let name = std::env::var(NAME).unwrap();
-        if std::env::var(SHOULD_HAVE_IT).unwrap() == "no" {
-            assert!(!is_memfd(fd, &name), "a child of another command got it");
-            return;
-        }
-        assert!(is_memfd(fd, &name));
-        let memory = inherited();
-        let map = memory.map_raw().unwrap();
-        let mut greeting = [0u8; 5];
-        map.read_exact_at(&mut greeting, 0).unwrap();
-        assert_eq!(&greeting, b"hello");
-        return;
-    }
-    let name = "mman-test-share-with";
-    let memory = SharedMemory::create(name, 4096).unwrap();
-    memory.as_file().write_all_at(b"hello", 0).unwrap();
-    let mut shared = common::child(test);
-    let fd = memory.share_with(&mut shared).unwrap();
-    assert!(fd > 2, "{fd}: not a standard stream's number");
-    assert!(is_memfd(fd, name));
-    assert_eq!(
-        close_on_exec(fd),
-        Some(true),
-        "in this process the descriptor stays close-on-exec"
-    );
+    common::run_the_rest_in_a_child!(|child| {
+        let name = "mman-test-share-with";
+        let memory = SharedMemory::create(name, 4096).unwrap();
+        memory.as_file().write_all_at(b"hello", 0).unwrap();
+        let mut shared = child.command();
+        let fd = memory.share_with(&mut shared).unwrap();
+        assert!(fd > 2, "{fd}: not a standard stream's number");
+        assert!(is_memfd(fd, name));
+        assert_eq!(
+            close_on_exec(fd),
+            Some(true),
+            "in this process the descriptor stays close-on-exec"
+        );
 
-    // A child another command starts meanwhile, as another thread would, does not get it.
-    common::assert_success(
-        common::child(test)
+        // A child another command starts meanwhile, as another thread would, does not get it.
+        common::assert_passes(
+            child
+                .command()
+                .env(FD, fd.to_string())
+                .env(NAME, name)
+                .env(SHOULD_HAVE_IT, "no"),
+        );
+        // The command's children do, each one it starts.
+        shared
             .env(FD, fd.to_string())
             .env(NAME, name)
-            .env(SHOULD_HAVE_IT, "no"),
-    );
-    // The command's children do, each one it starts.
-    shared
-        .env(FD, fd.to_string())
-        .env(NAME, name)
-        .env(SHOULD_HAVE_IT, "yes");
-    common::assert_success(&mut shared);
-    common::assert_success(&mut shared);
-    drop(shared);
-    assert!(
-        !is_memfd(fd, name),
-        "the command's descriptor is closed with it"
-    );
+            .env(SHOULD_HAVE_IT, "yes");
+        common::assert_passes(&mut shared);
+        common::assert_passes(&mut shared);
+        drop(shared);
+        assert!(
+            !is_memfd(fd, name),
+            "the command's descriptor is closed with it"
+        );
+    });
+    let fd: RawFd = std::env::var(FD).unwrap().parse().unwrap();
+    let name = std::env::var(NAME).unwrap();
+    if std::env::var(SHOULD_HAVE_IT).unwrap() == "no" {
+        assert!(!is_memfd(fd, &name), "a child of another command got it");
+        return;
+    }
+    assert!(is_memfd(fd, &name));
+    let memory = inherited();
+    let map = memory.map_raw().unwrap();
+    let mut greeting = [0u8; 5];
+    map.read_exact_at(&mut greeting, 0).unwrap();
+    assert_eq!(&greeting, b"hello");
 }
 
 #[test]
