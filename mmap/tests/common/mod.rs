@@ -306,17 +306,6 @@ pub(crate) fn assert_main_thread_part_passed() {
     }
 }
 
-// The prelude each test wrote; gone once every test runs its child with `run_the_rest_in_a_child!`.
-pub(crate) fn in_child(test: &str) -> bool {
-    ChildProcess::of(Box::leak(test.into())).is_this_process()
-}
-pub(crate) fn child(test: &str) -> Command {
-    ChildProcess::of(Box::leak(test.into())).command()
-}
-pub(crate) fn assert_success(command: &mut Command) -> Output {
-    assert_passes(command)
-}
-
 /// Whether this process runs under valgrind (`.ci/valgrind`). Its emulated kernel lacks
 /// `MAP_FIXED_NOREPLACE` (taken for a hint, which `mmap` reports as `Unsupported`) and `mlock2`, it
 /// cannot move every map `mremap` is asked to grow (`ENOMEM`), and its own mappings show in
