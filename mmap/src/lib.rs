@@ -130,10 +130,10 @@
 //!   `shared_memory::map_sealed_faults_in_the_holes_of_its_range`,
 //!   `remap::a_sealed_map_grown_over_holes_never_raises_sigbus_under_strict_overcommit`,
 //!   `remap::a_sealed_map_grown_over_holes_has_them_faulted_in`,
-//!   `soundness_huge::hugetlb_without_reserve_is_refused`,
-//!   `soundness_huge::a_hugetlb_cgroup_limit_fails_the_map_not_a_touch`,
-//!   `soundness_huge::make_mut_of_a_sealed_hugetlb_map_fails_at_a_cgroup_limit_not_a_write`,
-//!   `soundness_huge::a_sealed_hugetlb_memfd_maps_without_sigbus`,
+//!   `huge_pages::hugetlb_without_reserve_is_refused`,
+//!   `huge_pages::a_hugetlb_cgroup_limit_fails_the_map_not_a_touch`,
+//!   `huge_pages::make_mut_of_a_sealed_hugetlb_map_fails_at_a_cgroup_limit_not_a_write`,
+//!   `huge_pages::a_sealed_hugetlb_memfd_maps_without_sigbus`,
 //!   `soundness::remap_grows_where_process_vm_readv_is_denied`,
 //!   `remap::a_file_map_grows_only_as_far_as_the_file`, `truncation`.
 //! - **No raw value reaches the kernel unchecked from safe code.** [`MmapOptions::flags`] takes
@@ -171,10 +171,10 @@
 //!   file's own (a file on hugetlbfs, or a memfd made with `MFD_HUGETLB`), on every path; an empty
 //!   hugetlbfs file is not probed; `remap` of a map of huge pages is refused (`Unsupported`). So
 //!   dropping a map unmaps all of it (a debug assertion checks `munmap`'s result). Tests:
-//!   `soundness_huge::hugetlb_through_flags_records_the_rounded_length`,
-//!   `soundness_huge::remap_of_a_hugetlb_map_is_refused_and_leaks_nothing`,
-//!   `soundness_huge::map_sealed_of_part_of_a_hugetlb_memfd_records_the_rounded_length`,
-//!   `soundness_huge::an_empty_hugetlb_memfd_maps_empty_and_leaks_nothing`,
+//!   `huge_pages::hugetlb_through_flags_records_the_rounded_length`,
+//!   `huge_pages::remap_of_a_hugetlb_map_is_refused_and_leaks_nothing`,
+//!   `huge_pages::map_sealed_of_part_of_a_hugetlb_memfd_records_the_rounded_length`,
+//!   `huge_pages::an_empty_hugetlb_memfd_maps_empty_and_leaks_nothing`,
 //!   `leaks::dropping_a_map_unmaps_exactly_what_was_mapped`, `leaks`.
 //! - **A sealed map never changes, and maps on every kernel that can seal.** `map_sealed` needs
 //!   the `SHRINK` and `WRITE` seals, which are never removed, and maps privately and read-only (a
