@@ -184,10 +184,10 @@
 //!   thread closes and reuses for another file between the two cannot map that file. (The other
 //!   constructors map the caller's descriptor; should a swapped number slip a file of huge pages in
 //!   with another's length, dropping the map still unmaps all the kernel mapped:
-//!   `review::map_raw_of_a_number_swapped_for_huge_pages_leaks_nothing`.) Tests:
+//!   `descriptors::map_raw_of_a_number_swapped_for_huge_pages_leaks_nothing`.) Tests:
 //!   `soundness::map_sealed_is_private_and_refuses_raw_flags`, `shared_memory`,
-//!   `review::map_sealed_of_a_number_swapped_after_the_check_is_never_made`,
-//!   `review::map_if_safe_of_a_number_swapped_after_the_check_is_never_made`.
+//!   `descriptors::map_sealed_of_a_number_swapped_after_the_check_is_never_made`,
+//!   `descriptors::map_if_safe_of_a_number_swapped_after_the_check_is_never_made`.
 //! - **A map covers what the file holds.** Block devices map at their size (`BLKGETSIZE64`; `fstat`
 //!   says 0). Test: `soundness::a_block_device_maps_at_its_size`.
 //! - **Bad input is an error, never a panic**, naming the public call: `bad_input`. Every error
