@@ -121,37 +121,3 @@ fn make_mut_of_a_shared_map_of_sealed_memory_is_refused() {
     std::os::unix::fs::FileExt::read_exact_at(memory.as_file(), &mut read, 0).unwrap();
     assert_eq!(&read, b"sealed");
 }
-
-/// A copy-on-write map of sealed huge pages (`map_sealed` of an `MFD_HUGETLB` memfd, then
-/// `make_mut`) needs a new huge page at its first write: the kernel reserves it when mapping
-/// privately, so no other map can take it meanwhile, and the write cannot raise `SIGBUS`. With two
-/// huge pages reserved, one holds the memfd's page, the map reserves the other, and anonymous huge
-/// maps made until none is free take nothing it needs. Runs as root with `MMAN_TEST_MACHINE=1`
-/// only (it changes `/proc/sys/vm/nr_hugepages`, restored afterwards).
-#[test]
-#[cfg(mman_huge)]
-fn the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved() {
-    common::run_the_rest_in_a_child!(|child| child.assert_passes_with_huge_pages(2));
-    let huge = mman::HugePageSize::system_default().unwrap().bytes() as usize;
-    let memory = common::huge_memfd(c"sealed-huge-copy", huge as u64);
-    {
-        let writer = memory.map_raw().unwrap();
-        // SAFETY: the map is a huge page long; nothing else uses the memory yet.
-        unsafe { writer.as_mut_ptr().copy_from(b"frozen".as_ptr(), 6) };
-    }
-    memory
-        .add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE)
-        .unwrap();
-    let map = memory.map_sealed().unwrap();
-    assert_eq!(&map[..6], b"frozen");
-    let mut hogs = Vec::new();
-    while let Ok(hog) = MmapOptions::new().len(huge).huge(None).map_anon() {
-        hogs.push(hog);
-    }
-    println!("{} huge pages taken by other maps", hogs.len());
-    let mut copy = map.make_mut().unwrap();
-    copy[0] = b'F';
-    let mut read = [0u8; 6];
-    std::os::unix::fs::FileExt::read_exact_at(memory.as_file(), &mut read, 0).unwrap();
-    assert_eq!((&copy[..6], &read), (&b"Frozen"[..], b"frozen"));
-}
