@@ -149,10 +149,10 @@
 //!   ([`address_hint`](MmapOptions::address_hint), `fixed_no_replace`) or grown in place by `remap`
 //!   into the main thread's stack's reach (below `[stack]` by `RLIMIT_STACK` and the guard gap,
 //!   `stack_guard_gap`, 256 pages by default) or within the guard gap below any other grows-down
-//!   mapping. Tests: `soundness::fixed_no_replace_right_below_the_stack_is_refused`,
-//!   `soundness::address_hint_within_the_stack_limit_is_refused`,
-//!   `soundness::remap_does_not_grow_a_map_into_the_stack_limit`,
-//!   `soundness::a_map_right_below_a_grows_down_mapping_is_refused`.
+//!   mapping. Tests: `placement::fixed_no_replace_right_below_the_stack_is_refused`,
+//!   `placement::address_hint_within_the_stack_limit_is_refused`,
+//!   `placement::remap_does_not_grow_a_map_into_the_stack_limit`,
+//!   `placement::a_map_right_below_a_grows_down_mapping_is_refused`.
 //! - **A locked stack can still grow.** The kernel grows a locked main thread's stack only while
 //!   locked memory stays within `RLIMIT_MEMLOCK` (without `CAP_IPC_LOCK`), and past it ends the
 //!   process with `SIGSEGV` at the next frame; whatever is locked later takes from that room, safe
