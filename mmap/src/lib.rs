@@ -135,7 +135,7 @@
 //!   `huge_pages::make_mut_of_a_sealed_hugetlb_map_fails_at_a_cgroup_limit_not_a_write`,
 //!   `huge_pages::a_sealed_hugetlb_memfd_maps_without_sigbus`,
 //!   `huge_pages::the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved`,
-//!   `soundness::remap_grows_where_process_vm_readv_is_denied`,
+//!   `remap::remap_grows_where_process_vm_readv_is_denied`,
 //!   `remap::a_file_map_grows_only_as_far_as_the_file`, `truncation`.
 //! - **No raw value reaches the kernel unchecked from safe code.** [`MmapOptions::flags`] takes
 //!   only the flags [`MapFlags`] names, each sound with every other option; raw `MAP_` bits go

@@ -9,69 +9,7 @@ mod common;
 
 use std::io::{ErrorKind, Write};
 
-use mman::{page_size, MapFlags, Mmap, MmapOptions, RemapOptions, Seals, SharedMemory};
-
-#[test]
-fn remap_grows_where_process_vm_readv_is_denied() {
-    common::run_the_rest_in_a_child!(|child| {
-        for errno in ["EPERM", "ENOSYS"] {
-            common::assert_passes(child.command().env("DENY_WITH", errno));
-        }
-    });
-    let errno = match std::env::var("DENY_WITH").unwrap().as_str() {
-        "EPERM" => libc::EPERM,
-        _ => libc::ENOSYS,
-    };
-    common::deny_syscalls(&[libc::SYS_process_vm_readv], errno as u32);
-    let page = page_size();
-    let mut buf = [0u8; 1];
-    // SAFETY: reading a byte of this process with an empty list copies nothing; here it only
-    // shows the filter works.
-    let denied = unsafe {
-        let local = libc::iovec {
-            iov_base: buf.as_mut_ptr().cast(),
-            iov_len: 1,
-        };
-        libc::process_vm_readv(libc::getpid(), &local, 1, &local, 1, 0)
-    };
-    assert_eq!(
-        (denied, std::io::Error::last_os_error().raw_os_error()),
-        (-1, Some(errno))
-    );
-
-    let mut anon = mman::MmapMut::map_anon(page).unwrap();
-    anon[0] = 1;
-    anon.remap(8 * page, RemapOptions::new().may_move(true))
-        .unwrap();
-    anon[8 * page - 1] = 2;
-    assert_eq!((anon.len(), anon[0]), (8 * page, 1));
-
-    let file = common::file_of(&vec![7u8; 2 * page]);
-    // SAFETY: the temporary file is this process's alone, and nothing truncates it.
-    let mut map = unsafe { MmapOptions::new().len(page).map(&file) }.unwrap();
-    let grown = map.remap(2 * page, RemapOptions::new().may_move(true));
-    if cfg!(not(mman_has = "MADV_POPULATE_READ")) {
-        // Without MADV_POPULATE_READ (headers like musl's), the end of a file cannot be checked.
-        let error = grown.unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::Unsupported, "{error}");
-        assert!(error.to_string().starts_with("remap: "), "{error}");
-        assert_eq!(map.len(), page, "the map keeps its length");
-        return;
-    }
-    grown.unwrap();
-    assert_eq!((map.len(), map[2 * page - 1]), (2 * page, 7));
-    let error = map
-        .remap(3 * page, RemapOptions::new().may_move(true))
-        .unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
-    assert!(error.to_string().starts_with("remap: "), "{error}");
-    assert_eq!(map.len(), 2 * page, "the map keeps its length");
-
-    match map.read_at(&mut buf, 5) {
-        Ok(n) => assert_eq!((n, buf[0]), (1, 7)),
-        Err(error) => assert!(error.to_string().starts_with("read_at: "), "{error}"),
-    }
-}
+use mman::{page_size, MapFlags, Mmap, MmapOptions, Seals, SharedMemory};
 
 #[test]
 fn map_sealed_is_private_and_refuses_raw_flags() {
