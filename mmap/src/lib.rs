@@ -126,7 +126,7 @@
 //!   denies `process_vm_readv`; `read_at` and `read_exact_at` stop at a truncated end (a short
 //!   count, then `UnexpectedEof`), and `populate` reports it as an error. The holes of a sealed
 //!   memfd are faulted in when it is mapped. Tests:
-//!   `soundness::a_sealed_memfd_with_holes_maps_without_sigbus_under_strict_overcommit`,
+//!   `shared_memory::a_sealed_memfd_with_holes_maps_without_sigbus_under_strict_overcommit`,
 //!   `shared_memory::map_sealed_faults_in_the_holes_of_its_range`,
 //!   `remap::a_sealed_map_grown_over_holes_never_raises_sigbus_under_strict_overcommit`,
 //!   `remap::a_sealed_map_grown_over_holes_has_them_faulted_in`,
@@ -142,7 +142,7 @@
 //!   through the `unsafe` [`MmapOptions::flags_unchecked`]. [`MmapRaw::protect_range`] takes only
 //!   the bits [`Protection`] names. Advice that can change what a map reads is [`UncheckedAdvice`],
 //!   given through `unsafe` methods only. Tests:
-//!   `soundness::map_sealed_is_private_and_refuses_raw_flags`,
+//!   `shared_memory::map_sealed_is_private_and_refuses_raw_flags`,
 //!   `lock::map_locked_through_raw_extra_flags_locks_at_once`, `advice`.
 //! - **No map where a stack grows.** The kernel keeps its stack guard gap only for the addresses it
 //!   picks; the crate refuses, with `InvalidInput` naming the stack, a map placed by address
@@ -186,7 +186,7 @@
 //!   constructors map the caller's descriptor; should a swapped number slip a file of huge pages in
 //!   with another's length, dropping the map still unmaps all the kernel mapped:
 //!   `descriptors::map_raw_of_a_number_swapped_for_huge_pages_leaks_nothing`.) Tests:
-//!   `soundness::map_sealed_is_private_and_refuses_raw_flags`, `shared_memory`,
+//!   `shared_memory::map_sealed_is_private_and_refuses_raw_flags`, `shared_memory`,
 //!   `descriptors::map_sealed_of_a_number_swapped_after_the_check_is_never_made`,
 //!   `descriptors::map_if_safe_of_a_number_swapped_after_the_check_is_never_made`.
 //! - **A map covers what the file holds.** Block devices map at their size (`BLKGETSIZE64`; `fstat`

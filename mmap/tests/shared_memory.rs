@@ -1,16 +1,19 @@
-//! Shared memory between processes: a memfd written by a child and read by the parent, sealed, and
-//! then mapped without `unsafe` by a child that cannot write it.
+//! Shared memory (`SharedMemory`, a memfd): handed on to a child process (by `share_with`, to that
+//! command's children only), written by one and read by the other; sealed, then mapped without
+//! `unsafe` (`map_sealed`, `map_if_safe`). A sealed map is private and read-only, refuses raw
+//! flags, and its copy (`make_mut`) keeps its bytes under every safe advice; its holes are faulted
+//! in when mapping, so that a read never meets strict overcommit's `SIGBUS`.
 
 // memfd_create and its seals: Linux's.
 #![cfg(linux_kernel)]
 
 mod common;
 
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Write};
 use std::os::fd::RawFd;
 use std::os::unix::fs::FileExt;
 
-use mman::{page_size, Advice, Mmap, MmapOptions, Seals, SharedMemory};
+use mman::{page_size, Advice, MapFlags, Mmap, MmapOptions, Seals, SharedMemory};
 
 /// The descriptor number the child gets its shared memory on.
 const FD: &str = "MMAP_TEST_SHARED_FD";
@@ -174,6 +177,43 @@ fn map_sealed_refuses_what_may_still_change() {
     assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
 }
 
+#[test]
+fn map_sealed_is_private_and_refuses_raw_flags() {
+    common::run_the_rest_in_a_child!();
+    let shared = SharedMemory::create("sealed", page_size() as u64).unwrap();
+    shared.as_file().write_all(b"frozen").unwrap();
+    shared
+        .add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE)
+        .unwrap();
+
+    // A raw MAP_ANONYMOUS would map zeros in place of the sealed bytes.
+    let raw = MapFlags::from_bits_retain(mmap_sys::MAP_ANONYMOUS);
+    let error = MmapOptions::new()
+        .flags(raw)
+        .map_sealed(&shared)
+        .map(drop)
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+    assert!(error.to_string().starts_with("map_sealed: "), "{error}");
+
+    let map = shared.map_sealed().unwrap();
+    assert_eq!(&map[..6], b"frozen");
+    let start = map.as_ptr() as usize;
+    // Private and read-only: what Linux before 6.7 maps from a write-sealed memfd.
+    assert_eq!(common::permissions_at(start), "r--p");
+    let mut copy = map.make_mut().unwrap();
+    copy[0] = b'F';
+    let mut read = [0u8; 6];
+    std::os::unix::fs::FileExt::read_at(shared.as_file(), &mut read, 0).unwrap();
+    assert_eq!(
+        (&copy[..6], &read),
+        (&b"Frozen"[..], b"frozen"),
+        "the write stayed in the copy"
+    );
+    drop(copy);
+    assert!(!common::mapped(start, start + page_size()));
+}
+
 /// `map_if_safe` maps sealed memory shared (read-only), through a descriptor open for writing:
 /// the safe `make_mut` must not make that map writable, or its writes would change sealed memory
 /// under every other map of it. The kernel (6.7 on) takes `VM_MAYWRITE` from a shared map of
@@ -249,8 +289,8 @@ fn allocated(memory: &SharedMemory) -> u64 {
 
 /// A sealed memfd's holes are allocated at the first read, which may fail (strict overcommit):
 /// `map_sealed` and `map_if_safe` fault in the holes of the range they map, and only those, so
-/// that a read of the map needs no more memory (the failure itself is in
-/// `soundness::a_sealed_memfd_with_holes_maps_without_sigbus_under_strict_overcommit`).
+/// that a read of the map needs no more memory (the failure itself is
+/// `a_sealed_memfd_with_holes_maps_without_sigbus_under_strict_overcommit`'s).
 #[test]
 #[cfg(mman_populate)]
 fn map_sealed_faults_in_the_holes_of_its_range() {
@@ -280,6 +320,66 @@ fn map_sealed_faults_in_the_holes_of_its_range() {
     assert_eq!(allocated(&memory), len);
     assert_eq!(&whole[..4], b"data");
     assert!(whole[4..].iter().all(|&b| b == 0));
+}
+
+/// Under strict overcommit (`vm.overcommit_memory=2`) at its limit, the first read of a hole of a
+/// sealed memfd (a page never written) needs a page the kernel cannot account for: a touch would
+/// raise `SIGBUS`. `map_sealed` and `map_if_safe` fault the holes in when mapping, and fail then.
+/// The child makes the memory, turns strict overcommit on for processes without `CAP_SYS_ADMIN`,
+/// and becomes one (uid 65534); the parent puts the machine's settings back. Needs root, and
+/// `MADV_POPULATE_READ` (Linux 5.14, and headers that define it: not musl's).
+#[test]
+#[cfg(mman_populate)]
+fn a_sealed_memfd_with_holes_maps_without_sigbus_under_strict_overcommit() {
+    common::run_the_rest_in_a_child!(|child| {
+        if !mman::Advice::PopulateRead.is_supported() {
+            println!("not run: the running kernel lacks MADV_POPULATE_READ (Linux 5.14)");
+            return;
+        }
+        let Some(_settings) = common::OvercommitSettings::save() else {
+            return;
+        };
+        child.assert_passes();
+    });
+    let len = 4 << 20;
+    let shared = SharedMemory::create("holes", len).unwrap();
+    shared.as_file().write_all(b"data, then holes").unwrap();
+    shared
+        .add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE)
+        .unwrap();
+    common::make_overcommit_strict_for_the_unprivileged();
+    // SAFETY: setuid has no memory preconditions.
+    let dropped = unsafe { libc::setuid(65534) };
+    assert_eq!(dropped, 0, "uid 65534 drops CAP_SYS_ADMIN");
+    let committed = MmapOptions::new().len(1 << 20).map_anon();
+    assert!(committed.is_err(), "strict overcommit at its limit");
+    drop(committed);
+
+    let read_all = |map: &Mmap| {
+        let sum = map
+            .iter()
+            .step_by(page_size())
+            .map(|&b| usize::from(b))
+            .sum::<usize>();
+        println!("read {} bytes of holes: {sum}", map.len());
+    };
+    match shared.map_sealed() {
+        Ok(map) => read_all(&map),
+        Err(error) => {
+            assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
+            assert!(error.to_string().starts_with("map_sealed: "), "{error}");
+            assert!(error.to_string().contains("SIGBUS"), "{error}");
+        }
+    }
+    match MmapOptions::new().map_if_safe(&shared) {
+        Ok(map) => read_all(&map),
+        Err(error) => {
+            assert!(error.map_failed(), "{error}");
+            let error = std::io::Error::from(error);
+            assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
+            assert!(error.to_string().starts_with("map_if_safe: "), "{error}");
+        }
+    }
 }
 
 #[test]
