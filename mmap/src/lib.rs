@@ -106,11 +106,11 @@
 //!
 //! Code without `unsafe` of its own (and maps from the safe constructors:
 //! [`MmapOptions::map_anon`], [`MmapOptions::map_sealed`], [`MmapOptions::map_raw`]) can rely on
-//! the following. Each promise names the tests (in `mmap/tests/`) that hold it; the `soundness`
-//! ones run the safe code in a child process and check that no signal ended it and that
-//! `/proc/self/maps` keeps nothing of the map. Those that change the machine for a moment (reserve
-//! huge pages, attach a loop device, make a cgroup) run as root with `MMAN_TEST_MACHINE=1`, as the
-//! workspace's CI runs them; otherwise they say they did not run.
+//! the following. Each promise names the tests (in `mmap/tests/`, as `file::test`, or a whole file)
+//! that hold it; those where safe code could crash run it in a child process and check that no
+//! signal ended it and that `/proc/self/maps` keeps nothing of the map. Those that change the
+//! machine for a moment (reserve huge pages, attach a loop device, make a cgroup) run as root with
+//! `MMAN_TEST_MACHINE=1`, as the workspace's CI runs them; otherwise they say they did not run.
 //!
 //! - **No signal from a safe call, nor from touching a map made safely.** Anonymous maps are backed
 //!   by memory (running out of it is the out-of-memory killer's business, not a fault of the map).
@@ -190,7 +190,7 @@
 //!   `descriptors::map_sealed_of_a_number_swapped_after_the_check_is_never_made`,
 //!   `descriptors::map_if_safe_of_a_number_swapped_after_the_check_is_never_made`.
 //! - **A map covers what the file holds.** Block devices map at their size (`BLKGETSIZE64`; `fstat`
-//!   says 0). Test: `soundness::a_block_device_maps_at_its_size`.
+//!   says 0). Test: `file_maps::a_block_device_maps_at_its_size`.
 //! - **Bad input is an error, never a panic**, naming the public call: `bad_input`. Every error
 //!   names the public method that failed, once and first, whether it failed before any system
 //!   call or after one: `errors::each_method_names_itself_once_before_any_call`,
