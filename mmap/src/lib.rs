@@ -217,7 +217,7 @@
 //!   `fault_handler::a_reporter_with_sa_resethand_that_raises_runs_once_and_the_process_dies`,
 //!   `fault_handler::a_handler_before_ours_runs_with_the_mask_the_kernel_gives_it`,
 //!   `fault_handler::checked_reads_after_a_kill_of_the_process_are_errors_not_deaths`,
-//!   `fault_handler::a_signal_another_process_sends_is_handled_as_before`,
+//!   `fault_handler::a_signal_another_process_sends_is_handled_as_without_our_handler`,
 //!   `fault_handler::a_handler_installed_after_ours_that_passes_faults_on_keeps_them_fixed`,
 //!   `fault_handler::a_reset_of_one_signal_leaves_a_later_handler_of_the_other_in_front`,
 //!   `fault_handler::a_handler_before_ours_that_installs_itself_again_goes_behind_ours_again`,

@@ -70,7 +70,7 @@ type MapByNumber = fn(std::os::fd::RawFd) -> Option<Mmap>;
 /// memfd it owns, then cloning an unsealed file, which takes the lowest free number), can put
 /// another file behind the number between the check and the `mmap`. The map must never show the
 /// unsealed file: its `&[u8]` could then change, or its file be truncated under it (`SIGBUS`).
-fn a_number_swapped_after_the_check_is_never_mapped(map: MapByNumber) {
+fn assert_a_number_swapped_after_the_check_is_never_mapped(map: MapByNumber) {
     let len = page_size() as u64;
     let sealed = SharedMemory::create("sealed", len).unwrap();
     std::os::unix::fs::FileExt::write_all_at(sealed.as_file(), &vec![0xAA; len as usize], 0)
@@ -109,7 +109,7 @@ fn a_number_swapped_after_the_check_is_never_mapped(map: MapByNumber) {
 #[test]
 fn map_sealed_of_a_number_swapped_after_the_check_is_never_made() {
     common::run_the_rest_in_a_child!();
-    a_number_swapped_after_the_check_is_never_mapped(|number| {
+    assert_a_number_swapped_after_the_check_is_never_mapped(|number| {
         MmapOptions::new().map_sealed(number).ok()
     });
 }
@@ -117,7 +117,9 @@ fn map_sealed_of_a_number_swapped_after_the_check_is_never_made() {
 #[test]
 fn map_if_safe_of_a_number_swapped_after_the_check_is_never_made() {
     common::run_the_rest_in_a_child!();
-    a_number_swapped_after_the_check_is_never_mapped(|number| Mmap::map_if_safe(number).ok());
+    assert_a_number_swapped_after_the_check_is_never_mapped(|number| {
+        Mmap::map_if_safe(number).ok()
+    });
 }
 
 /// The safe `map_raw` of a `RawFd` learns from the file behind the number whether it has huge

@@ -482,7 +482,7 @@ fn checked_reads_after_a_kill_of_the_process_are_errors_not_deaths() {
 }
 
 #[test]
-fn a_signal_another_process_sends_is_handled_as_before() {
+fn a_signal_another_process_sends_is_handled_as_without_our_handler() {
     // std's own handler, the one before ours, takes a SIGSEGV that a process sends (here `raise`,
     // to this thread): it restores the default action and returns, so the first one is survived
     // and the second kills. The same, with ours in front.

@@ -225,7 +225,7 @@ fn hugetlb_without_reserve_is_refused() {
     });
     let offered = common::huge_pages_offered("the refusal's reason (no_reserve_swap)");
     if offered && free_huge_pages() > 0 {
-        println!("note: huge pages are free here, so the old failure (SIGBUS) would not show");
+        println!("note: huge pages are free here, where a map without reserve would not fault");
     }
     let via_huge = MmapOptions::new()
         .len(mman::page_size())
@@ -471,7 +471,7 @@ impl Drop for NoHugePages {
 /// passed; or says why it cannot (not asked to change the machine, no hugetlb controller, no huge
 /// pages).
 #[cfg(mman_populate)]
-fn assert_passes_in_a_cgroup_without_huge_pages(child: &common::ChildProcess, pages: u64) {
+fn assert_passes_in_a_no_huge_pages_cgroup(child: &common::ChildProcess, pages: u64) {
     let test = child.test();
     if !common::may_change_the_machine(&format!("{test}: it makes a cgroup")) {
         return;
@@ -494,7 +494,7 @@ fn assert_passes_in_a_cgroup_without_huge_pages(child: &common::ChildProcess, pa
         std::fs::write(&control, "+hugetlb")
     };
     let group = NoHugePages {
-        path: format!("{root}/mmap-soundness-{}", std::process::id()),
+        path: format!("{root}/mman-test-no-huge-pages-{}", std::process::id()),
         turned_on: (!on && enable.is_ok()).then_some(control),
     };
     let size = HugePageSize::system_default().unwrap();
@@ -509,7 +509,7 @@ fn assert_passes_in_a_cgroup_without_huge_pages(child: &common::ChildProcess, pa
     common::assert_passes(child.command().env("CGROUP", &group.path));
 }
 
-/// In a child of [`assert_passes_in_a_cgroup_without_huge_pages`]: moves this process into the cgroup.
+/// In a child of [`assert_passes_in_a_no_huge_pages_cgroup`]: moves this process into the cgroup.
 #[cfg(mman_populate)]
 fn join_the_cgroup() {
     let group = std::env::var("CGROUP").unwrap();
@@ -525,9 +525,7 @@ fn join_the_cgroup() {
 #[test]
 #[cfg(mman_populate)]
 fn a_hugetlb_cgroup_limit_fails_the_map_not_a_touch() {
-    common::run_the_rest_in_a_child!(|child| assert_passes_in_a_cgroup_without_huge_pages(
-        child, 1
-    ));
+    common::run_the_rest_in_a_child!(|child| assert_passes_in_a_no_huge_pages_cgroup(child, 1));
     join_the_cgroup();
     assert!(
         free_huge_pages() > 0,
@@ -564,12 +562,10 @@ fn a_hugetlb_cgroup_limit_fails_the_map_not_a_touch() {
 fn make_mut_of_a_sealed_hugetlb_map_fails_at_a_cgroup_limit_not_a_write() {
     // A private map of a sealed memfd of huge pages shows the memfd's pages; made writable, its
     // first write to a page copies it into a new huge page, which the hugetlb cgroup charges then
-    // (the reservation made when mapping is charged apart): over its limit, that write raised
+    // (the reservation made when mapping is charged apart): over its limit, that write would raise
     // SIGBUS. `make_mut` faults the copies in, and fails instead.
     // One huge page for the memfd, one for the copy the private map reserves.
-    common::run_the_rest_in_a_child!(|child| assert_passes_in_a_cgroup_without_huge_pages(
-        child, 2
-    ));
+    common::run_the_rest_in_a_child!(|child| assert_passes_in_a_no_huge_pages_cgroup(child, 2));
     let huge = huge_page();
     let memory = huge_memfd(c"copied-on-write", huge as u64);
     let writer = memory.map_raw().unwrap();

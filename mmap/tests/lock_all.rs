@@ -372,8 +372,8 @@ const VEC_GROWTH: &str = "a_vec_grown_after_lock_all_leaves_the_main_thread_stac
 /// stack may still grow by, less 128 KiB, then the stack grows to 256 KiB short of `RLIMIT_STACK`.
 /// Had `CURRENT` locked, glibc's realloc would grow the locked block with `mremap`, which keeps it
 /// locked, within the limit, and the stack's growth would then be past it: `SIGSEGV` (a check of
-/// the stack's room when locking let it lock). `lock_all` refuses, before any call, and the stack
-/// grows.
+/// the stack's room at the time of locking alone would let it lock). `lock_all` refuses, before any
+/// call, and the stack grows.
 fn vec_growth_on_the_main_thread() {
     let mut vec: Vec<u8> = Vec::with_capacity(1 << 20);
     let Some((limit, stack_limit)) = memlock_with_room_for_the_stack(256 << 10) else {
