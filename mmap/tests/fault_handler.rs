@@ -103,6 +103,11 @@ extern "C" fn recovering(
     }
 }
 
+/// Installs [`recovering`] for `sig`, blocking no other signal while it runs.
+fn install_recovering(sig: libc::c_int) {
+    install(sig, recovering as *const () as usize, libc::SA_SIGINFO, &[]);
+}
+
 /// A plain handler (no `SA_SIGINFO`) for `SIGBUS` that extends the file whose descriptor is in
 /// `FD` back to `FD_LEN`, so the faulting read succeeds when it runs again.
 static FD: AtomicUsize = AtomicUsize::new(0);
@@ -273,12 +278,7 @@ fn with_and_without_the_handler(child: &common::ChildProcess) -> (Output, Output
 #[test]
 fn handlers_installed_before_ours_still_get_their_faults() {
     common::run_the_rest_in_a_child!();
-    install(
-        libc::SIGSEGV,
-        recovering as *const () as usize,
-        libc::SA_SIGINFO,
-        &[],
-    );
+    install_recovering(libc::SIGSEGV);
     install(libc::SIGBUS, extending as *const () as usize, 0, &[]);
     let (file, map) = truncated_map(4, page_size());
     checked_read_of_a_cut(&map);
@@ -517,12 +517,7 @@ fn a_handler_installed_after_ours_that_passes_faults_on_keeps_them_fixed() {
     // handler, behind ours, resets the action of SIGBUS, removing the later handler too) the
     // checked reads are still errors.
     common::run_the_rest_in_a_child!();
-    install(
-        libc::SIGSEGV,
-        recovering as *const () as usize,
-        libc::SA_SIGINFO,
-        &[],
-    );
+    install_recovering(libc::SIGSEGV);
     let (_file, map) = truncated_map(4, page_size());
     checked_read_of_a_cut(&map);
     let fast = mman::install_fault_handler().unwrap();
@@ -563,12 +558,7 @@ fn a_reset_of_one_signal_leaves_a_later_handler_of_the_other_in_front() {
     // stack overflows. A fault neither's (the first handler's guard page) still reaches the
     // first handler, once.
     common::run_the_rest_in_a_child!();
-    install(
-        libc::SIGSEGV,
-        recovering as *const () as usize,
-        libc::SA_SIGINFO,
-        &[],
-    );
+    install_recovering(libc::SIGSEGV);
     let (_file, map) = truncated_map(4, page_size());
     checked_read_of_a_cut(&map);
     install_passing_on();
@@ -639,18 +629,8 @@ fn install_fault_handler_goes_back_in_front_of_a_handler_that_does_not_chain() {
     common::run_the_rest_in_a_child!();
     let (_file, map) = truncated_map(4, page_size());
     checked_read_of_a_cut(&map);
-    install(
-        libc::SIGSEGV,
-        recovering as *const () as usize,
-        libc::SA_SIGINFO,
-        &[],
-    );
-    install(
-        libc::SIGBUS,
-        recovering as *const () as usize,
-        libc::SA_SIGINFO,
-        &[],
-    );
+    install_recovering(libc::SIGSEGV);
+    install_recovering(libc::SIGBUS);
     // `recovering` would exit with 3 on a fault of the routine: ours goes back in front.
     mman::install_fault_handler().unwrap();
     checked_read_of_a_cut(&map);
@@ -918,12 +898,7 @@ fn uninstall_fault_handler_leaves_a_later_handler_in_place() {
     // A handler installed after ours may pass faults on to ours: removing ours would remove it
     // (restoring what ours replaced). The call refuses, and changes nothing.
     common::run_the_rest_in_a_child!();
-    install(
-        libc::SIGSEGV,
-        recovering as *const () as usize,
-        libc::SA_SIGINFO,
-        &[],
-    );
+    install_recovering(libc::SIGSEGV);
     let (_file, map) = truncated_map(4, page_size());
     checked_read_of_a_cut(&map);
     let fast = mman::install_fault_handler().unwrap();
