@@ -325,13 +325,7 @@ fn a_sealed_map_grown_over_holes_never_raises_sigbus_under_strict_overcommit() {
         .unwrap();
     let mut sealed = MmapOptions::new().len(page).map_sealed(&shared).unwrap();
     let mut if_safe = MmapOptions::new().len(page).map_if_safe(&shared).unwrap();
-    common::make_overcommit_strict_for_the_unprivileged();
-    // SAFETY: setuid has no memory preconditions.
-    let dropped = unsafe { libc::setuid(65534) };
-    assert_eq!(dropped, 0, "uid 65534 drops CAP_SYS_ADMIN");
-    let committed = MmapOptions::new().len(1 << 20).map_anon();
-    assert!(committed.is_err(), "strict overcommit at its limit");
-    drop(committed);
+    common::become_unprivileged_under_strict_overcommit();
 
     for (what, map) in [("map_sealed", &mut sealed), ("map_if_safe", &mut if_safe)] {
         match map.remap(len, RemapOptions::new().may_move(true)) {

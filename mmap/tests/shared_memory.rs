@@ -347,13 +347,7 @@ fn a_sealed_memfd_with_holes_maps_without_sigbus_under_strict_overcommit() {
     shared
         .add_seals(Seals::SHRINK | Seals::GROW | Seals::WRITE)
         .unwrap();
-    common::make_overcommit_strict_for_the_unprivileged();
-    // SAFETY: setuid has no memory preconditions.
-    let dropped = unsafe { libc::setuid(65534) };
-    assert_eq!(dropped, 0, "uid 65534 drops CAP_SYS_ADMIN");
-    let committed = MmapOptions::new().len(1 << 20).map_anon();
-    assert!(committed.is_err(), "strict overcommit at its limit");
-    drop(committed);
+    common::become_unprivileged_under_strict_overcommit();
 
     let read_all = |map: &Mmap| {
         let sum = map

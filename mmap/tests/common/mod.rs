@@ -710,16 +710,23 @@ impl Drop for OvercommitSettings {
 /// without `CAP_SYS_ADMIN` may commit no more memory, while one with it (root's: other tests,
 /// other builds) may commit ten times RAM: the commit limit is RAM times `overcommit_ratio` 1000%,
 /// and `admin_reserve_kbytes`, which only processes with `CAP_SYS_ADMIN` may use, is twice that.
-/// For a child (see [`child`]) whose parent holds the [`OvercommitSettings`] that put them back.
-pub(crate) fn make_overcommit_strict_for_the_unprivileged() {
+/// Then makes this process one without `CAP_SYS_ADMIN` (uid 65534), and asserts that it is at the
+/// limit: a map of 1 MiB is refused. For a child ([`ChildProcess`]) whose parent holds the
+/// [`OvercommitSettings`] that put them back.
+pub(crate) fn become_unprivileged_under_strict_overcommit() {
     let ram_kib = meminfo("MemTotal") + meminfo("SwapTotal");
     std::fs::write(OVERCOMMIT_RATIO, "1000").unwrap();
     std::fs::write(ADMIN_RESERVE_KBYTES, (ram_kib * 20).to_string()).unwrap();
     std::fs::write(OVERCOMMIT_MEMORY, "2").unwrap();
+    // SAFETY: setuid has no memory preconditions.
+    let dropped = unsafe { libc::setuid(65534) };
+    assert_eq!(dropped, 0, "uid 65534 drops CAP_SYS_ADMIN");
+    let committed = mman::MmapOptions::new().len(1 << 20).map_anon();
+    assert!(committed.is_err(), "strict overcommit at its limit");
 }
 
 /// Installs a seccomp filter on this process that fails the system calls `numbers` with `errno`,
-/// as container profiles do. For a child process (see [`child`]): there is no way back.
+/// as container profiles do. For a child process ([`ChildProcess`]): there is no way back.
 #[cfg(target_os = "linux")]
 pub(crate) fn deny_syscalls(numbers: &[libc::c_long], errno: u32) {
     let filter = |code: u32, k: u32, jt: u8, jf: u8| libc::sock_filter {
