@@ -123,6 +123,18 @@ extern "C" fn extending(_sig: libc::c_int) {
     };
 }
 
+/// Opens the file at `path` for writing, for [`extending`] to extend back to `len` bytes; returns
+/// the handle, which the test keeps open while the handler may run.
+fn open_for_extending(path: &std::path::Path, len: usize) -> std::fs::File {
+    let handle = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    FD.store(
+        std::os::fd::AsRawFd::as_raw_fd(&handle) as usize,
+        Ordering::SeqCst,
+    );
+    FD_LEN.store(len, Ordering::SeqCst);
+    handle
+}
+
 /// The handlers `passing_on` passes each signal on to (the ones it replaced), by `index`.
 static PASSED_TO: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
 static PASSED: AtomicUsize = AtomicUsize::new(0);
@@ -299,15 +311,7 @@ fn handlers_installed_before_ours_still_get_their_faults() {
     assert_eq!(SENT.load(Ordering::SeqCst), 1);
 
     // A SIGBUS of a plain slice read reaches the plain handler, which extends the file.
-    let handle = std::fs::OpenOptions::new()
-        .write(true)
-        .open(file.path())
-        .unwrap();
-    FD.store(
-        std::os::fd::AsRawFd::as_raw_fd(&handle) as usize,
-        Ordering::SeqCst,
-    );
-    FD_LEN.store(4 * page_size(), Ordering::SeqCst);
+    let _handle = open_for_extending(file.path(), 4 * page_size());
     assert_eq!(
         black_box(&map[..])[3 * page_size()],
         0,
@@ -418,15 +422,7 @@ fn a_handler_before_ours_runs_with_the_mask_the_kernel_gives_it() {
     );
     let page = page_size();
     let (file, map) = truncated_map(4, page);
-    let handle = std::fs::OpenOptions::new()
-        .write(true)
-        .open(file.path())
-        .unwrap();
-    FD.store(
-        std::os::fd::AsRawFd::as_raw_fd(&handle) as usize,
-        Ordering::SeqCst,
-    );
-    FD_LEN.store(4 * page, Ordering::SeqCst);
+    let handle = open_for_extending(file.path(), 4 * page);
     let guard = guard_page();
     // Each handler once delivered by the kernel, then (after a checked read) through ours.
     let mut seen = Vec::new();
