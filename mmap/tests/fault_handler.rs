@@ -166,6 +166,18 @@ fn install_passing_on() {
     }
 }
 
+/// The handlers of the tests of a handler installed after ours: [`recovering`] for `SIGSEGV`, ours
+/// in front of it (installed by a checked read of the map returned, then by
+/// `install_fault_handler`, whose result comes back), and [`passing_on`] in front of ours.
+fn install_ours_between_recovering_and_passing_on() -> (tempfile::NamedTempFile, Mmap, bool) {
+    install_recovering(libc::SIGSEGV);
+    let (file, map) = truncated_map(4, page_size());
+    checked_read_of_a_cut(&map);
+    let fast = mman::install_fault_handler().unwrap();
+    install_passing_on();
+    (file, map, fast)
+}
+
 /// Installs `handler` for `sig` with `flags` and the signals of `mask` in its `sa_mask`; returns
 /// the action it replaced.
 fn install(
@@ -513,11 +525,7 @@ fn a_handler_installed_after_ours_that_passes_faults_on_keeps_them_fixed() {
     // handler, behind ours, resets the action of SIGBUS, removing the later handler too) the
     // checked reads are still errors.
     common::run_the_rest_in_a_child!();
-    install_recovering(libc::SIGSEGV);
-    let (_file, map) = truncated_map(4, page_size());
-    checked_read_of_a_cut(&map);
-    let fast = mman::install_fault_handler().unwrap();
-    install_passing_on();
+    let (_file, map, fast) = install_ours_between_recovering_and_passing_on();
     checked_read_of_a_cut(&map);
     if fast {
         assert!(
@@ -894,11 +902,7 @@ fn uninstall_fault_handler_leaves_a_later_handler_in_place() {
     // A handler installed after ours may pass faults on to ours: removing ours would remove it
     // (restoring what ours replaced). The call refuses, and changes nothing.
     common::run_the_rest_in_a_child!();
-    install_recovering(libc::SIGSEGV);
-    let (_file, map) = truncated_map(4, page_size());
-    checked_read_of_a_cut(&map);
-    let fast = mman::install_fault_handler().unwrap();
-    install_passing_on();
+    let (_file, map, fast) = install_ours_between_recovering_and_passing_on();
     match mman::uninstall_fault_handler() {
         Err(error) => {
             assert!(fast, "{error}");
