@@ -176,7 +176,8 @@
 //!   `huge_pages::remap_of_a_hugetlb_map_is_refused_and_leaks_nothing`,
 //!   `huge_pages::map_sealed_of_part_of_a_hugetlb_memfd_records_the_rounded_length`,
 //!   `huge_pages::an_empty_hugetlb_memfd_maps_empty_and_leaks_nothing`,
-//!   `leaks::dropping_a_map_unmaps_exactly_what_was_mapped`, `leaks`.
+//!   `leaks::create_drop_cycles_leak_no_mapping_and_no_descriptor` (which checks first that a
+//!   drop unmaps exactly what a map at an unaligned offset mapped).
 //! - **A sealed map never changes, and maps on every kernel that can seal.** `map_sealed` needs
 //!   the `SHRINK` and `WRITE` seals, which are never removed, and maps privately and read-only (a
 //!   shared map of a write-sealed memfd is refused before Linux 6.7); [`Mmap::make_mut`] of it is
