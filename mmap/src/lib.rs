@@ -106,11 +106,11 @@
 //!
 //! Code without `unsafe` of its own (and maps from the safe constructors:
 //! [`MmapOptions::map_anon`], [`MmapOptions::map_sealed`], [`MmapOptions::map_raw`]) can rely on
-//! the following. Each promise names the tests (in `mmap/tests/`) that hold it; the `soundness`
-//! ones run the safe code in a child process and check that no signal ended it and that
-//! `/proc/self/maps` keeps nothing of the map. Those that change the machine for a moment (reserve
-//! huge pages, attach a loop device, make a cgroup) run as root with `MMAN_TEST_MACHINE=1`, as the
-//! workspace's CI runs them; otherwise they say they did not run.
+//! the following. Each promise names the tests (in `mmap/tests/`, as `file::test`, or a whole file)
+//! that hold it; those where safe code could crash run it in a child process and check that no
+//! signal ended it and that `/proc/self/maps` keeps nothing of the map. Those that change the
+//! machine for a moment (reserve huge pages, attach a loop device, make a cgroup) run as root with
+//! `MMAN_TEST_MACHINE=1`, as the workspace's CI runs them; otherwise they say they did not run.
 //!
 //! - **No signal from a safe call, nor from touching a map made safely.** Anonymous maps are backed
 //!   by memory (running out of it is the out-of-memory killer's business, not a fault of the map).
@@ -126,32 +126,33 @@
 //!   denies `process_vm_readv`; `read_at` and `read_exact_at` stop at a truncated end (a short
 //!   count, then `UnexpectedEof`), and `populate` reports it as an error. The holes of a sealed
 //!   memfd are faulted in when it is mapped. Tests:
-//!   `soundness::a_sealed_memfd_with_holes_maps_without_sigbus_under_strict_overcommit`,
+//!   `shared_memory::a_sealed_memfd_with_holes_maps_without_sigbus_under_strict_overcommit`,
 //!   `shared_memory::map_sealed_faults_in_the_holes_of_its_range`,
 //!   `remap::a_sealed_map_grown_over_holes_never_raises_sigbus_under_strict_overcommit`,
 //!   `remap::a_sealed_map_grown_over_holes_has_them_faulted_in`,
-//!   `soundness_huge::hugetlb_without_reserve_is_refused`,
-//!   `soundness_huge::a_hugetlb_cgroup_limit_fails_the_map_not_a_touch`,
-//!   `soundness_huge::make_mut_of_a_sealed_hugetlb_map_fails_at_a_cgroup_limit_not_a_write`,
-//!   `soundness_huge::a_sealed_hugetlb_memfd_maps_without_sigbus`,
-//!   `soundness::remap_grows_where_process_vm_readv_is_denied`,
+//!   `huge_pages::hugetlb_without_reserve_is_refused`,
+//!   `huge_pages::a_hugetlb_cgroup_limit_fails_the_map_not_a_touch`,
+//!   `huge_pages::make_mut_of_a_sealed_hugetlb_map_fails_at_a_cgroup_limit_not_a_write`,
+//!   `huge_pages::a_sealed_hugetlb_memfd_maps_without_sigbus`,
+//!   `huge_pages::the_first_write_to_a_copy_of_sealed_huge_pages_has_its_page_reserved`,
+//!   `remap::remap_grows_where_process_vm_readv_is_denied`,
 //!   `remap::a_file_map_grows_only_as_far_as_the_file`, `truncation`.
 //! - **No raw value reaches the kernel unchecked from safe code.** [`MmapOptions::flags`] takes
 //!   only the flags [`MapFlags`] names, each sound with every other option; raw `MAP_` bits go
 //!   through the `unsafe` [`MmapOptions::flags_unchecked`]. [`MmapRaw::protect_range`] takes only
 //!   the bits [`Protection`] names. Advice that can change what a map reads is [`UncheckedAdvice`],
 //!   given through `unsafe` methods only. Tests:
-//!   `soundness::map_sealed_is_private_and_refuses_raw_flags`,
+//!   `shared_memory::map_sealed_is_private_and_refuses_raw_flags`,
 //!   `lock::map_locked_through_raw_extra_flags_locks_at_once`, `advice`.
 //! - **No map where a stack grows.** The kernel keeps its stack guard gap only for the addresses it
 //!   picks; the crate refuses, with `InvalidInput` naming the stack, a map placed by address
 //!   ([`address_hint`](MmapOptions::address_hint), `fixed_no_replace`) or grown in place by `remap`
 //!   into the main thread's stack's reach (below `[stack]` by `RLIMIT_STACK` and the guard gap,
 //!   `stack_guard_gap`, 256 pages by default) or within the guard gap below any other grows-down
-//!   mapping. Tests: `soundness::fixed_no_replace_right_below_the_stack_is_refused`,
-//!   `soundness::address_hint_within_the_stack_limit_is_refused`,
-//!   `soundness::remap_does_not_grow_a_map_into_the_stack_limit`,
-//!   `soundness::a_map_right_below_a_grows_down_mapping_is_refused`.
+//!   mapping. Tests: `placement::fixed_no_replace_right_below_the_stack_is_refused`,
+//!   `placement::address_hint_within_the_stack_limit_is_refused`,
+//!   `placement::remap_does_not_grow_a_map_into_the_stack_limit`,
+//!   `placement::a_map_right_below_a_grows_down_mapping_is_refused`.
 //! - **A locked stack can still grow.** The kernel grows a locked main thread's stack only while
 //!   locked memory stays within `RLIMIT_MEMLOCK` (without `CAP_IPC_LOCK`), and past it ends the
 //!   process with `SIGSEGV` at the next frame; whatever is locked later takes from that room, safe
@@ -171,11 +172,12 @@
 //!   file's own (a file on hugetlbfs, or a memfd made with `MFD_HUGETLB`), on every path; an empty
 //!   hugetlbfs file is not probed; `remap` of a map of huge pages is refused (`Unsupported`). So
 //!   dropping a map unmaps all of it (a debug assertion checks `munmap`'s result). Tests:
-//!   `soundness_huge::hugetlb_through_flags_records_the_rounded_length`,
-//!   `soundness_huge::remap_of_a_hugetlb_map_is_refused_and_leaks_nothing`,
-//!   `soundness_huge::map_sealed_of_part_of_a_hugetlb_memfd_records_the_rounded_length`,
-//!   `soundness_huge::an_empty_hugetlb_memfd_maps_empty_and_leaks_nothing`,
-//!   `leaks::dropping_a_map_unmaps_exactly_what_was_mapped`, `leaks`.
+//!   `huge_pages::hugetlb_through_flags_records_the_rounded_length`,
+//!   `huge_pages::remap_of_a_hugetlb_map_is_refused_and_leaks_nothing`,
+//!   `huge_pages::map_sealed_of_part_of_a_hugetlb_memfd_records_the_rounded_length`,
+//!   `huge_pages::an_empty_hugetlb_memfd_maps_empty_and_leaks_nothing`,
+//!   `leaks::create_drop_cycles_leak_no_mapping_and_no_descriptor` (which checks first that a
+//!   drop unmaps exactly what a map at an unaligned offset mapped).
 //! - **A sealed map never changes, and maps on every kernel that can seal.** `map_sealed` needs
 //!   the `SHRINK` and `WRITE` seals, which are never removed, and maps privately and read-only (a
 //!   shared map of a write-sealed memfd is refused before Linux 6.7); [`Mmap::make_mut`] of it is
@@ -184,12 +186,12 @@
 //!   thread closes and reuses for another file between the two cannot map that file. (The other
 //!   constructors map the caller's descriptor; should a swapped number slip a file of huge pages in
 //!   with another's length, dropping the map still unmaps all the kernel mapped:
-//!   `review::map_raw_of_a_number_swapped_for_huge_pages_leaks_nothing`.) Tests:
-//!   `soundness::map_sealed_is_private_and_refuses_raw_flags`, `shared_memory`,
-//!   `review::map_sealed_of_a_number_swapped_after_the_check_is_never_made`,
-//!   `review::map_if_safe_of_a_number_swapped_after_the_check_is_never_made`.
+//!   `descriptors::map_raw_of_a_number_swapped_for_huge_pages_leaks_nothing`.) Tests:
+//!   `shared_memory::map_sealed_is_private_and_refuses_raw_flags`, `shared_memory`,
+//!   `descriptors::map_sealed_of_a_number_swapped_after_the_check_is_never_made`,
+//!   `descriptors::map_if_safe_of_a_number_swapped_after_the_check_is_never_made`.
 //! - **A map covers what the file holds.** Block devices map at their size (`BLKGETSIZE64`; `fstat`
-//!   says 0). Test: `soundness::a_block_device_maps_at_its_size`.
+//!   says 0). Test: `file_maps::a_block_device_maps_at_its_size`.
 //! - **Bad input is an error, never a panic**, naming the public call: `bad_input`. Every error
 //!   names the public method that failed, once and first, whether it failed before any system
 //!   call or after one: `errors::each_method_names_itself_once_before_any_call`,
@@ -216,7 +218,7 @@
 //!   `fault_handler::a_reporter_with_sa_resethand_that_raises_runs_once_and_the_process_dies`,
 //!   `fault_handler::a_handler_before_ours_runs_with_the_mask_the_kernel_gives_it`,
 //!   `fault_handler::checked_reads_after_a_kill_of_the_process_are_errors_not_deaths`,
-//!   `fault_handler::a_signal_another_process_sends_is_handled_as_before`,
+//!   `fault_handler::a_signal_another_process_sends_is_handled_as_without_our_handler`,
 //!   `fault_handler::a_handler_installed_after_ours_that_passes_faults_on_keeps_them_fixed`,
 //!   `fault_handler::a_reset_of_one_signal_leaves_a_later_handler_of_the_other_in_front`,
 //!   `fault_handler::a_handler_before_ours_that_installs_itself_again_goes_behind_ours_again`,

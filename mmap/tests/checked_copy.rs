@@ -45,11 +45,7 @@ fn the_fault_handler_is_installed_exactly_where_the_build_has_it() {
 #[test]
 #[cfg(target_os = "linux")]
 fn checked_reads_make_no_system_call_where_the_build_has_the_routine() {
-    const TEST: &str = "checked_reads_make_no_system_call_where_the_build_has_the_routine";
-    if !common::in_child(TEST) {
-        common::assert_success(&mut common::child(TEST));
-        return;
-    }
+    common::run_the_rest_in_a_child!();
     let page = page_size();
     let (_file, map) = truncated_map(4, page + 10);
     let fast = mman::install_fault_handler().unwrap();

@@ -1,7 +1,5 @@
-//! What memmap2 users asked for and memmap2 lacks: `MAP_SYNC` for DAX (`dax_sync`), `MS_INVALIDATE`
-//! (`flush_invalidate`), and `mlock2(MLOCK_ONFAULT)` on a range (`lock_range_on_fault`).
-
-mod common;
+//! Durability beyond `flush`: `MAP_SYNC` for DAX (`dax_sync`), and `MS_INVALIDATE`
+//! (`flush_invalidate`), which writes the file for every map of it to read.
 
 use std::io::{ErrorKind, Read, Seek, SeekFrom};
 
@@ -108,46 +106,4 @@ fn flush_invalidate_of_locked_pages_is_busy_and_names_flush_invalidate() {
     assert!(error.to_string().starts_with(&expected), "{error}");
     map.unlock().unwrap();
     map.flush_invalidate().unwrap();
-}
-
-#[test]
-#[cfg(mman_has = "MLOCK_ONFAULT")]
-fn lock_range_on_fault_locks_the_range_as_it_is_touched() {
-    if common::skip_under_valgrind("mlock2, which valgrind does not emulate") {
-        return;
-    }
-    let page = page_size();
-    let mut map = MmapMut::map_anon(4 * page).unwrap();
-    map.lock_range_on_fault(page, 2 * page).unwrap();
-    assert_eq!(
-        map.resident_pages().unwrap(),
-        0,
-        "MLOCK_ONFAULT faults nothing in"
-    );
-    map[page] = 1;
-    assert_eq!(
-        map.residency(0, map.len()).unwrap(),
-        [false, true, false, false]
-    );
-    // The locked pages are the range's: smaps shows them as their own mapping, locked on fault.
-    let start = map.as_ptr() as usize + page;
-    assert_eq!(
-        common::mapping_at(start).0,
-        start,
-        "the locked range is a mapping of its own"
-    );
-    if let Some(name) = common::lock_on_fault_flag() {
-        assert!(
-            common::has_vm_flag(start, name),
-            "VM_LOCKONFAULT ({name}): {}",
-            common::smaps_field(start, "VmFlags")
-        );
-    }
-    let error = map.lock_range_on_fault(3 * page, 2 * page).unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::InvalidInput);
-    assert!(
-        error.to_string().starts_with("lock_range_on_fault: range"),
-        "{error}"
-    );
-    map.unlock().unwrap();
 }

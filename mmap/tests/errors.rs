@@ -493,11 +493,7 @@ fn assert_named<T: std::fmt::Debug>(method: &str, errno: i32, result: io::Result
 #[test]
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 fn methods_that_read_files_name_themselves_when_the_kernel_refuses() {
-    const TEST: &str = "methods_that_read_files_name_themselves_when_the_kernel_refuses";
-    if !common::in_child(TEST) {
-        common::assert_success(&mut common::child(TEST));
-        return;
-    }
+    common::run_the_rest_in_a_child!();
     #[cfg(mman_memfd)]
     let memory = mman::SharedMemory::create("errors", mman::page_size() as u64).unwrap();
     // From here on, this child process can open no file and stat none: EACCES, as a sandbox says.
@@ -535,11 +531,7 @@ fn methods_that_read_files_name_themselves_when_the_kernel_refuses() {
 #[cfg(all(mman_memfd, target_os = "linux", target_arch = "x86_64"))]
 fn the_shared_memory_hand_off_names_itself_when_fcntl_fails() {
     use std::os::fd::{IntoRawFd, OwnedFd};
-    const TEST: &str = "the_shared_memory_hand_off_names_itself_when_fcntl_fails";
-    if !common::in_child(TEST) {
-        common::assert_success(&mut common::child(TEST));
-        return;
-    }
+    common::run_the_rest_in_a_child!();
     let memory = mman::SharedMemory::create("errors", 4096).unwrap();
     let spare = OwnedFd::from(memory.as_file().try_clone().unwrap()).into_raw_fd();
     // From here on, this child process's `fcntl` fails with EMFILE, as at `RLIMIT_NOFILE`.

@@ -103,6 +103,11 @@ extern "C" fn recovering(
     }
 }
 
+/// Installs [`recovering`] for `sig`, blocking no other signal while it runs.
+fn install_recovering(sig: libc::c_int) {
+    install(sig, recovering as *const () as usize, libc::SA_SIGINFO, &[]);
+}
+
 /// A plain handler (no `SA_SIGINFO`) for `SIGBUS` that extends the file whose descriptor is in
 /// `FD` back to `FD_LEN`, so the faulting read succeeds when it runs again.
 static FD: AtomicUsize = AtomicUsize::new(0);
@@ -116,6 +121,18 @@ extern "C" fn extending(_sig: libc::c_int) {
             FD_LEN.load(Ordering::SeqCst) as libc::off_t,
         )
     };
+}
+
+/// Opens the file at `path` for writing, for [`extending`] to extend back to `len` bytes; returns
+/// the handle, which the test keeps open while the handler may run.
+fn open_for_extending(path: &std::path::Path, len: usize) -> std::fs::File {
+    let handle = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    FD.store(
+        std::os::fd::AsRawFd::as_raw_fd(&handle) as usize,
+        Ordering::SeqCst,
+    );
+    FD_LEN.store(len, Ordering::SeqCst);
+    handle
 }
 
 /// The handlers `passing_on` passes each signal on to (the ones it replaced), by `index`.
@@ -147,6 +164,18 @@ fn install_passing_on() {
         assert_ne!(replaced.sa_flags & libc::SA_SIGINFO, 0);
         PASSED_TO[index(sig)].store(replaced.sa_sigaction, Ordering::SeqCst);
     }
+}
+
+/// The handlers of the tests of a handler installed after ours: [`recovering`] for `SIGSEGV`, ours
+/// in front of it (installed by a checked read of the map returned, then by
+/// `install_fault_handler`, whose result comes back), and [`passing_on`] in front of ours.
+fn install_ours_between_recovering_and_passing_on() -> (tempfile::NamedTempFile, Mmap, bool) {
+    install_recovering(libc::SIGSEGV);
+    let (file, map) = truncated_map(4, page_size());
+    checked_read_of_a_cut(&map);
+    let fast = mman::install_fault_handler().unwrap();
+    install_passing_on();
+    (file, map, fast)
 }
 
 /// Installs `handler` for `sig` with `flags` and the signals of `mask` in its `sa_mask`; returns
@@ -243,25 +272,6 @@ fn checked_read_of_an_unreadable_page(map: &MmapRaw) {
     assert_eq!(failed_byte(&error), Some(page_size()), "{error}");
 }
 
-/// Runs `test`'s child part, which must die of `signal`, and returns its stderr.
-fn assert_dies_of(test: &str, signal: libc::c_int) -> String {
-    let output = common::child(test).output().unwrap();
-    assert_killed_by(&output, signal)
-}
-
-/// Asserts that `output`'s process died of `signal`; returns its stderr.
-fn assert_killed_by(output: &Output, signal: libc::c_int) -> String {
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert_eq!(
-        output.status.signal(),
-        Some(signal),
-        "{}\n{}\n{stderr}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout)
-    );
-    stderr
-}
-
 /// Set for the control run of a child: the same steps without the checked read, so without our
 /// handler.
 const WITHOUT_CHECKED_READ: &str = "MMAP_TEST_WITHOUT_CHECKED_READ";
@@ -276,14 +286,14 @@ fn checked_read_unless_control() -> Option<(tempfile::NamedTempFile, Mmap)> {
     Some((file, map))
 }
 
-/// Runs `test`'s child part with and without the checked read; returns both outputs (control
-/// first).
-fn with_and_without_the_handler(test: &str) -> (Output, Output) {
-    let control = common::child(test)
+/// Starts `child` with and without the checked read; returns both outputs (control first).
+fn with_and_without_the_handler(child: &common::ChildProcess) -> (Output, Output) {
+    let control = child
+        .command()
         .env(WITHOUT_CHECKED_READ, "1")
         .output()
         .unwrap();
-    let with = common::child(test).output().unwrap();
+    let with = child.command().output().unwrap();
     (control, with)
 }
 
@@ -291,53 +301,36 @@ fn with_and_without_the_handler(test: &str) -> (Output, Output) {
 
 #[test]
 fn handlers_installed_before_ours_still_get_their_faults() {
-    let test = "handlers_installed_before_ours_still_get_their_faults";
-    if common::in_child(test) {
-        install(
-            libc::SIGSEGV,
-            recovering as *const () as usize,
-            libc::SA_SIGINFO,
-            &[],
-        );
-        install(libc::SIGBUS, extending as *const () as usize, 0, &[]);
-        let (file, map) = truncated_map(4, page_size());
-        checked_read_of_a_cut(&map);
-        assert_eq!(
-            HITS.load(Ordering::SeqCst),
-            0,
-            "the routine's faults stay ours"
-        );
-        let fast = mman::install_fault_handler().unwrap();
+    common::run_the_rest_in_a_child!();
+    install_recovering(libc::SIGSEGV);
+    install(libc::SIGBUS, extending as *const () as usize, 0, &[]);
+    let (file, map) = truncated_map(4, page_size());
+    checked_read_of_a_cut(&map);
+    assert_eq!(
+        HITS.load(Ordering::SeqCst),
+        0,
+        "the routine's faults stay ours"
+    );
+    let fast = mman::install_fault_handler().unwrap();
 
-        // A fault outside the routine reaches the SA_SIGINFO handler, which recovers it.
-        let guard = guard_page();
-        assert_eq!(touch_guard(guard), 0);
-        assert_eq!(HITS.load(Ordering::SeqCst), 1);
-        // A signal a process sends, even with an address-like payload, goes to it too.
-        // SAFETY: raise has no memory preconditions; `recovering` counts it.
-        unsafe { libc::raise(libc::SIGSEGV) };
-        assert_eq!(SENT.load(Ordering::SeqCst), 1);
+    // A fault outside the routine reaches the SA_SIGINFO handler, which recovers it.
+    let guard = guard_page();
+    assert_eq!(touch_guard(guard), 0);
+    assert_eq!(HITS.load(Ordering::SeqCst), 1);
+    // A signal a process sends, even with an address-like payload, goes to it too.
+    // SAFETY: raise has no memory preconditions; `recovering` counts it.
+    unsafe { libc::raise(libc::SIGSEGV) };
+    assert_eq!(SENT.load(Ordering::SeqCst), 1);
 
-        // A SIGBUS of a plain slice read reaches the plain handler, which extends the file.
-        let handle = std::fs::OpenOptions::new()
-            .write(true)
-            .open(file.path())
-            .unwrap();
-        FD.store(
-            std::os::fd::AsRawFd::as_raw_fd(&handle) as usize,
-            Ordering::SeqCst,
-        );
-        FD_LEN.store(4 * page_size(), Ordering::SeqCst);
-        assert_eq!(
-            black_box(&map[..])[3 * page_size()],
-            0,
-            "extended by the handler: zeros"
-        );
-        assert_eq!(HITS.load(Ordering::SeqCst), 2);
-        println!("fast copy: {fast}");
-        return;
-    }
-    common::assert_success(&mut common::child(test));
+    // A SIGBUS of a plain slice read reaches the plain handler, which extends the file.
+    let _handle = open_for_extending(file.path(), 4 * page_size());
+    assert_eq!(
+        black_box(&map[..])[3 * page_size()],
+        0,
+        "extended by the handler: zeros"
+    );
+    assert_eq!(HITS.load(Ordering::SeqCst), 2);
+    println!("fast copy: {fast}");
 }
 
 /// A crash reporter installed with `SA_RESETHAND`: it counts its calls (and exits with 3 on a
@@ -358,11 +351,11 @@ extern "C" fn reporter(sig: libc::c_int, _info: *mut libc::siginfo_t, _context: 
     }
 }
 
-/// The child part of the two reporter tests: the reporter, then our handler (a checked read),
+/// The child part of the two reporter tests: installs the reporter, then our handler (a checked read),
 /// then a fault outside the routine. The kernel resets the reporter's action to `SIG_DFL` when it
 /// delivers the fault, so the fault, run again when the reporter returns (or the signal it raised,
 /// blocked while it runs), kills the process: the reporter runs once.
-fn a_fault_reaches_a_reporter_with_sa_resethand(raises: bool) {
+fn install_a_reporter_with_sa_resethand_and_fault(raises: bool) {
     REPORTER_RAISES.store(usize::from(raises), Ordering::SeqCst);
     let flags = libc::SA_SIGINFO | libc::SA_RESETHAND | libc::SA_ONSTACK;
     install(libc::SIGSEGV, reporter as *const () as usize, flags, &[]);
@@ -371,31 +364,27 @@ fn a_fault_reaches_a_reporter_with_sa_resethand(raises: bool) {
     unreachable!("the fault kills the process");
 }
 
-/// Runs `test` with and without our handler: both die of `SIGSEGV`, the reporter having run once.
-fn assert_the_reporter_runs_once(test: &str) {
-    let (control, with) = with_and_without_the_handler(test);
+/// Starts `child` with and without our handler: both die of `SIGSEGV`, the reporter having run
+/// once.
+fn assert_the_reporter_runs_once(child: &common::ChildProcess) {
+    let (control, with) = with_and_without_the_handler(child);
     for output in [&control, &with] {
-        let stderr = assert_killed_by(output, libc::SIGSEGV);
+        common::assert_died_of(output, libc::SIGSEGV);
+        let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(stderr.matches("reporter ran").count(), 1, "{stderr}");
     }
 }
 
 #[test]
 fn a_reporter_with_sa_resethand_that_returns_runs_once_and_the_process_dies() {
-    let test = "a_reporter_with_sa_resethand_that_returns_runs_once_and_the_process_dies";
-    if common::in_child(test) {
-        a_fault_reaches_a_reporter_with_sa_resethand(false);
-    }
-    assert_the_reporter_runs_once(test);
+    common::run_the_rest_in_a_child!(assert_the_reporter_runs_once);
+    install_a_reporter_with_sa_resethand_and_fault(false);
 }
 
 #[test]
 fn a_reporter_with_sa_resethand_that_raises_runs_once_and_the_process_dies() {
-    let test = "a_reporter_with_sa_resethand_that_raises_runs_once_and_the_process_dies";
-    if common::in_child(test) {
-        a_fault_reaches_a_reporter_with_sa_resethand(true);
-    }
-    assert_the_reporter_runs_once(test);
+    common::run_the_rest_in_a_child!(assert_the_reporter_runs_once);
+    install_a_reporter_with_sa_resethand_and_fault(true);
 }
 
 /// What the handlers of the mask test saw blocked while they ran: bit 0 the other signal of their
@@ -430,61 +419,49 @@ fn a_handler_before_ours_runs_with_the_mask_the_kernel_gives_it() {
     // SIGUSR1 and SIGSEGV blocked; a plain SIGBUS handler with `{SIGUSR2}` and SA_NODEFER with
     // SIGUSR2 blocked and SIGBUS not. The same when our handler passes their faults on, and the
     // thread's mask is as it was when they return.
-    let test = "a_handler_before_ours_runs_with_the_mask_the_kernel_gives_it";
-    if common::in_child(test) {
-        install(
-            libc::SIGSEGV,
-            masked_segv as *const () as usize,
-            libc::SA_SIGINFO,
-            &[libc::SIGUSR1],
-        );
-        install(
-            libc::SIGBUS,
-            masked_bus as *const () as usize,
-            libc::SA_NODEFER,
-            &[libc::SIGUSR2],
-        );
-        let page = page_size();
-        let (file, map) = truncated_map(4, page);
-        let handle = std::fs::OpenOptions::new()
-            .write(true)
-            .open(file.path())
-            .unwrap();
-        FD.store(
-            std::os::fd::AsRawFd::as_raw_fd(&handle) as usize,
-            Ordering::SeqCst,
-        );
-        FD_LEN.store(4 * page, Ordering::SeqCst);
-        let guard = guard_page();
-        // Each handler once delivered by the kernel, then (after a checked read) through ours.
-        let mut seen = Vec::new();
-        for round in ["the kernel's", "through ours"] {
-            if round == "through ours" {
-                handle.set_len(page as u64).unwrap();
-                protect_guard();
-                checked_read_of_a_cut(&map);
-            }
-            touch_guard(guard);
-            assert_eq!(black_box(&map[..])[2 * page], 0, "extended by the handler");
-            let (segv, bus) = (
-                SEEN_SEGV.swap(0, Ordering::SeqCst),
-                SEEN_BUS.swap(0, Ordering::SeqCst),
-            );
-            println!("{round}: SIGSEGV handler saw {segv:#b}, SIGBUS handler {bus:#b}");
-            assert!(
-                !blocked(libc::SIGUSR1) && !blocked(libc::SIGUSR2),
-                "the mask, restored"
-            );
-            seen.push((segv, bus));
+    common::run_the_rest_in_a_child!();
+    install(
+        libc::SIGSEGV,
+        masked_segv as *const () as usize,
+        libc::SA_SIGINFO,
+        &[libc::SIGUSR1],
+    );
+    install(
+        libc::SIGBUS,
+        masked_bus as *const () as usize,
+        libc::SA_NODEFER,
+        &[libc::SIGUSR2],
+    );
+    let page = page_size();
+    let (file, map) = truncated_map(4, page);
+    let handle = open_for_extending(file.path(), 4 * page);
+    let guard = guard_page();
+    // Each handler once delivered by the kernel, then (after a checked read) through ours.
+    let mut seen = Vec::new();
+    for round in ["the kernel's", "through ours"] {
+        if round == "through ours" {
+            handle.set_len(page as u64).unwrap();
+            protect_guard();
+            checked_read_of_a_cut(&map);
         }
-        assert_eq!(
-            seen,
-            [(0b111, 0b101), (0b111, 0b101)],
-            "(SIGSEGV handler: SIGUSR1 and SIGSEGV blocked; SIGBUS handler: SIGUSR2 only)"
+        touch_guard(guard);
+        assert_eq!(black_box(&map[..])[2 * page], 0, "extended by the handler");
+        let (segv, bus) = (
+            SEEN_SEGV.swap(0, Ordering::SeqCst),
+            SEEN_BUS.swap(0, Ordering::SeqCst),
         );
-        return;
+        println!("{round}: SIGSEGV handler saw {segv:#b}, SIGBUS handler {bus:#b}");
+        assert!(
+            !blocked(libc::SIGUSR1) && !blocked(libc::SIGUSR2),
+            "the mask, restored"
+        );
+        seen.push((segv, bus));
     }
-    common::assert_success(&mut common::child(test));
+    assert_eq!(
+        seen,
+        [(0b111, 0b101), (0b111, 0b101)],
+        "(SIGSEGV handler: SIGUSR1 and SIGSEGV blocked; SIGBUS handler: SIGUSR2 only)"
+    );
 }
 
 // ---- Signals a process sends -------------------------------------------------------------------
@@ -494,54 +471,48 @@ fn checked_reads_after_a_kill_of_the_process_are_errors_not_deaths() {
     // `kill -BUS <pid>`, then `kill -SEGV`: std's handler (behind ours) resets the action to the
     // default and returns, and the process lives; the checked reads of a truncated page and of a
     // PROT_NONE page still return errors.
-    let test = "checked_reads_after_a_kill_of_the_process_are_errors_not_deaths";
-    if common::in_child(test) {
-        let (_file, map) = truncated_map(4, page_size());
-        let (_unreadable_file, unreadable) = map_with_an_unreadable_page();
+    common::run_the_rest_in_a_child!();
+    let (_file, map) = truncated_map(4, page_size());
+    let (_unreadable_file, unreadable) = map_with_an_unreadable_page();
+    checked_read_of_a_cut(&map);
+    checked_read_of_an_unreadable_page(&unreadable);
+    for sig in [libc::SIGBUS, libc::SIGSEGV] {
+        kill_this_process(sig);
+        assert_eq!(
+            action_of(sig).sa_sigaction,
+            libc::SIG_DFL,
+            "std's handler reset the action of {sig}"
+        );
         checked_read_of_a_cut(&map);
         checked_read_of_an_unreadable_page(&unreadable);
-        for sig in [libc::SIGBUS, libc::SIGSEGV] {
-            kill_this_process(sig);
-            assert_eq!(
-                action_of(sig).sa_sigaction,
-                libc::SIG_DFL,
-                "std's handler reset the action of {sig}"
-            );
-            checked_read_of_a_cut(&map);
-            checked_read_of_an_unreadable_page(&unreadable);
-            println!("survived signal {sig} and read on");
-        }
-        return;
+        println!("survived signal {sig} and read on");
     }
-    common::assert_success(&mut common::child(test));
 }
 
 #[test]
-fn a_signal_another_process_sends_is_handled_as_before() {
+fn a_signal_another_process_sends_is_handled_as_without_our_handler() {
     // std's own handler, the one before ours, takes a SIGSEGV that a process sends (here `raise`,
     // to this thread): it restores the default action and returns, so the first one is survived
     // and the second kills. The same, with ours in front.
-    let test = "a_signal_another_process_sends_is_handled_as_before";
-    if common::in_child(test) {
-        let _read = checked_read_unless_control();
-        for round in 0..2 {
-            // SAFETY: sends a signal to this thread, delivered before raise returns.
-            unsafe { libc::raise(libc::SIGSEGV) };
-            println!("survived SIGSEGV {round}");
-        }
-        return;
+    common::run_the_rest_in_a_child!(|child| {
+        let (before, after) = with_and_without_the_handler(child);
+        assert_eq!(
+            after.status.signal(),
+            before.status.signal(),
+            "{before:?}\n{after:?}"
+        );
+        assert_eq!(after.stdout, before.stdout, "{before:?}\n{after:?}");
+        println!(
+            "without the fault handler: {}; with it: {}",
+            before.status, after.status
+        );
+    });
+    let _read = checked_read_unless_control();
+    for round in 0..2 {
+        // SAFETY: sends a signal to this thread, delivered before raise returns.
+        unsafe { libc::raise(libc::SIGSEGV) };
+        println!("survived SIGSEGV {round}");
     }
-    let (before, after) = with_and_without_the_handler(test);
-    assert_eq!(
-        after.status.signal(),
-        before.status.signal(),
-        "{before:?}\n{after:?}"
-    );
-    assert_eq!(after.stdout, before.stdout, "{before:?}\n{after:?}");
-    println!(
-        "without the fault handler: {}; with it: {}",
-        before.status, after.status
-    );
 }
 
 // ---- Handlers installed after ours -------------------------------------------------------------
@@ -553,46 +524,33 @@ fn a_handler_installed_after_ours_that_passes_faults_on_keeps_them_fixed() {
     // of it (each would pass the other's faults back and forth), and after a `kill -BUS` (std's
     // handler, behind ours, resets the action of SIGBUS, removing the later handler too) the
     // checked reads are still errors.
-    let test = "a_handler_installed_after_ours_that_passes_faults_on_keeps_them_fixed";
-    if common::in_child(test) {
-        install(
-            libc::SIGSEGV,
-            recovering as *const () as usize,
-            libc::SA_SIGINFO,
-            &[],
+    common::run_the_rest_in_a_child!();
+    let (_file, map, fast) = install_ours_between_recovering_and_passing_on();
+    checked_read_of_a_cut(&map);
+    if fast {
+        assert!(
+            PASSED.load(Ordering::SeqCst) >= 1,
+            "the fault went through the later handler first"
         );
-        let (_file, map) = truncated_map(4, page_size());
-        checked_read_of_a_cut(&map);
-        let fast = mman::install_fault_handler().unwrap();
-        install_passing_on();
-        checked_read_of_a_cut(&map);
-        if fast {
-            assert!(
-                PASSED.load(Ordering::SeqCst) >= 1,
-                "the fault went through the later handler first"
-            );
-        }
-        let guard = guard_page();
-        assert_eq!(touch_guard(guard), 0);
-        assert_eq!(
-            HITS.load(Ordering::SeqCst),
-            1,
-            "recovered by the first handler"
-        );
-        checked_read_of_a_cut(&map);
-        assert_eq!(
-            action_of(libc::SIGSEGV).sa_sigaction,
-            passing_on as *const () as usize,
-            "the later handler stays in front"
-        );
-
-        kill_this_process(libc::SIGBUS);
-        assert_eq!(action_of(libc::SIGBUS).sa_sigaction, libc::SIG_DFL);
-        checked_read_of_a_cut(&map);
-        checked_read_of_a_cut(&map);
-        return;
     }
-    common::assert_success(&mut common::child(test));
+    let guard = guard_page();
+    assert_eq!(touch_guard(guard), 0);
+    assert_eq!(
+        HITS.load(Ordering::SeqCst),
+        1,
+        "recovered by the first handler"
+    );
+    checked_read_of_a_cut(&map);
+    assert_eq!(
+        action_of(libc::SIGSEGV).sa_sigaction,
+        passing_on as *const () as usize,
+        "the later handler stays in front"
+    );
+
+    kill_this_process(libc::SIGBUS);
+    assert_eq!(action_of(libc::SIGBUS).sa_sigaction, libc::SIG_DFL);
+    checked_read_of_a_cut(&map);
+    checked_read_of_a_cut(&map);
 }
 
 #[test]
@@ -603,37 +561,28 @@ fn a_reset_of_one_signal_leaves_a_later_handler_of_the_other_in_front() {
     // faults on to ours: ours would pass them back to it, and each call the other until the
     // stack overflows. A fault neither's (the first handler's guard page) still reaches the
     // first handler, once.
-    let test = "a_reset_of_one_signal_leaves_a_later_handler_of_the_other_in_front";
-    if common::in_child(test) {
-        install(
-            libc::SIGSEGV,
-            recovering as *const () as usize,
-            libc::SA_SIGINFO,
-            &[],
-        );
-        let (_file, map) = truncated_map(4, page_size());
-        checked_read_of_a_cut(&map);
-        install_passing_on();
-        kill_this_process(libc::SIGBUS);
-        assert_eq!(action_of(libc::SIGBUS).sa_sigaction, libc::SIG_DFL);
-        checked_read_of_a_cut(&map);
-        let guard = guard_page();
-        assert_eq!(touch_guard(guard), 0);
-        assert_eq!(
-            HITS.load(Ordering::SeqCst),
-            1,
-            "recovered by the first handler"
-        );
-        assert_eq!(
-            action_of(libc::SIGSEGV).sa_sigaction,
-            passing_on as *const () as usize,
-            "the later handler stays in front"
-        );
-        checked_read_of_a_cut(&map);
-        checked_read_of_an_unreadable_page(&map_with_an_unreadable_page().1);
-        return;
-    }
-    common::assert_success(&mut common::child(test));
+    common::run_the_rest_in_a_child!();
+    install_recovering(libc::SIGSEGV);
+    let (_file, map) = truncated_map(4, page_size());
+    checked_read_of_a_cut(&map);
+    install_passing_on();
+    kill_this_process(libc::SIGBUS);
+    assert_eq!(action_of(libc::SIGBUS).sa_sigaction, libc::SIG_DFL);
+    checked_read_of_a_cut(&map);
+    let guard = guard_page();
+    assert_eq!(touch_guard(guard), 0);
+    assert_eq!(
+        HITS.load(Ordering::SeqCst),
+        1,
+        "recovered by the first handler"
+    );
+    assert_eq!(
+        action_of(libc::SIGSEGV).sa_sigaction,
+        passing_on as *const () as usize,
+        "the later handler stays in front"
+    );
+    checked_read_of_a_cut(&map);
+    checked_read_of_an_unreadable_page(&map_with_an_unreadable_page().1);
 }
 
 /// A `SA_SIGINFO` handler that installs itself again when called (as code written for
@@ -654,76 +603,55 @@ fn a_handler_before_ours_that_installs_itself_again_goes_behind_ours_again() {
     // The handler ours replaced installs itself again when ours passes it a `kill -SEGV`: it then
     // stands in front of ours, knowing nothing of it. The next checked read puts ours back in
     // front, so that the routine's faults stay ours.
-    let test = "a_handler_before_ours_that_installs_itself_again_goes_behind_ours_again";
-    if common::in_child(test) {
-        install(
-            libc::SIGSEGV,
+    common::run_the_rest_in_a_child!();
+    install(
+        libc::SIGSEGV,
+        rearming as *const () as usize,
+        libc::SA_SIGINFO,
+        &[],
+    );
+    let (_file, unreadable) = map_with_an_unreadable_page();
+    checked_read_of_an_unreadable_page(&unreadable);
+    let fast = mman::install_fault_handler().unwrap();
+    kill_this_process(libc::SIGSEGV);
+    assert_eq!(SENT.load(Ordering::SeqCst), 1);
+    checked_read_of_an_unreadable_page(&unreadable);
+    if fast {
+        assert_ne!(
+            action_of(libc::SIGSEGV).sa_sigaction,
             rearming as *const () as usize,
-            libc::SA_SIGINFO,
-            &[],
+            "ours, in front again"
         );
-        let (_file, unreadable) = map_with_an_unreadable_page();
-        checked_read_of_an_unreadable_page(&unreadable);
-        let fast = mman::install_fault_handler().unwrap();
-        kill_this_process(libc::SIGSEGV);
-        assert_eq!(SENT.load(Ordering::SeqCst), 1);
-        checked_read_of_an_unreadable_page(&unreadable);
-        if fast {
-            assert_ne!(
-                action_of(libc::SIGSEGV).sa_sigaction,
-                rearming as *const () as usize,
-                "ours, in front again"
-            );
-        }
-        kill_this_process(libc::SIGSEGV);
-        assert_eq!(SENT.load(Ordering::SeqCst), 2, "passed on, once");
-        checked_read_of_an_unreadable_page(&unreadable);
-        return;
     }
-    common::assert_success(&mut common::child(test));
+    kill_this_process(libc::SIGSEGV);
+    assert_eq!(SENT.load(Ordering::SeqCst), 2, "passed on, once");
+    checked_read_of_an_unreadable_page(&unreadable);
 }
 
 #[test]
 fn install_fault_handler_goes_back_in_front_of_a_handler_that_does_not_chain() {
-    let test = "install_fault_handler_goes_back_in_front_of_a_handler_that_does_not_chain";
-    if common::in_child(test) {
-        let (_file, map) = truncated_map(4, page_size());
-        checked_read_of_a_cut(&map);
-        install(
-            libc::SIGSEGV,
-            recovering as *const () as usize,
-            libc::SA_SIGINFO,
-            &[],
-        );
-        install(
-            libc::SIGBUS,
-            recovering as *const () as usize,
-            libc::SA_SIGINFO,
-            &[],
-        );
-        // `recovering` would exit with 3 on a fault of the routine: ours goes back in front.
-        mman::install_fault_handler().unwrap();
-        checked_read_of_a_cut(&map);
-        let guard = guard_page();
-        assert_eq!(touch_guard(guard), 0);
-        assert_eq!(HITS.load(Ordering::SeqCst), 1, "and chains to it");
-        return;
-    }
-    common::assert_success(&mut common::child(test));
+    common::run_the_rest_in_a_child!();
+    let (_file, map) = truncated_map(4, page_size());
+    checked_read_of_a_cut(&map);
+    install_recovering(libc::SIGSEGV);
+    install_recovering(libc::SIGBUS);
+    // `recovering` would exit with 3 on a fault of the routine: ours goes back in front.
+    mman::install_fault_handler().unwrap();
+    checked_read_of_a_cut(&map);
+    let guard = guard_page();
+    assert_eq!(touch_guard(guard), 0);
+    assert_eq!(HITS.load(Ordering::SeqCst), 1, "and chains to it");
 }
 
 // ---- Deaths that stay deaths -------------------------------------------------------------------
 
 #[test]
 fn a_plain_slice_read_of_a_truncated_map_still_dies_of_sigbus() {
-    let test = "a_plain_slice_read_of_a_truncated_map_still_dies_of_sigbus";
-    if common::in_child(test) {
-        let (_file, map) = truncated_map(4, page_size());
-        checked_read_of_a_cut(&map);
-        black_box(black_box(&map[..])[2 * page_size()]);
-        unreachable!("SIGBUS");
-    }
-    assert_dies_of(test, libc::SIGBUS);
+    common::run_the_rest_in_a_child!(|child| child.assert_dies_of(libc::SIGBUS));
+    let (_file, map) = truncated_map(4, page_size());
+    checked_read_of_a_cut(&map);
+    black_box(black_box(&map[..])[2 * page_size()]);
+    unreachable!("SIGBUS");
 }
 
 #[test]
@@ -731,24 +659,22 @@ fn a_fault_on_the_destination_is_not_turned_into_a_short_read() {
     // The destination is `&mut [u8]`: only a broken promise (a truncated `MmapMut`) makes it
     // fault. That is the caller's bug, and dies as a plain write would (the kernel's copy would
     // report a short read).
-    let test = "a_fault_on_the_destination_is_not_turned_into_a_short_read";
-    if common::in_child(test) {
-        let source = pattern_file(4 * page_size());
-        // SAFETY: the source is not truncated.
-        let source = unsafe { Mmap::map(source.as_file()).unwrap() };
-        let target = pattern_file(4 * page_size());
-        // SAFETY: truncated below on purpose: the test is that writing into it kills the process.
-        let mut dst = unsafe { MmapOptions::new().map_mut(target.as_file()).unwrap() };
-        target.as_file().set_len(page_size() as u64).unwrap();
-        let result = source.read_at(&mut dst[..], 0);
-        println!("read_at returned {result:?}");
-        return;
-    }
-    if !mman::install_fault_handler().unwrap() {
-        println!("not run: this build copies through the kernel, which reports a short read");
-        return;
-    }
-    assert_dies_of(test, libc::SIGBUS);
+    common::run_the_rest_in_a_child!(|child| {
+        if !mman::install_fault_handler().unwrap() {
+            println!("not run: this build copies through the kernel, which reports a short read");
+            return;
+        }
+        child.assert_dies_of(libc::SIGBUS);
+    });
+    let source = pattern_file(4 * page_size());
+    // SAFETY: the source is not truncated.
+    let source = unsafe { Mmap::map(source.as_file()).unwrap() };
+    let target = pattern_file(4 * page_size());
+    // SAFETY: truncated below on purpose: the test is that writing into it kills the process.
+    let mut dst = unsafe { MmapOptions::new().map_mut(target.as_file()).unwrap() };
+    target.as_file().set_len(page_size() as u64).unwrap();
+    let result = source.read_at(&mut dst[..], 0);
+    println!("read_at returned {result:?}");
 }
 
 /// Blocks (`how` = `SIG_BLOCK`) or unblocks (`SIG_UNBLOCK`) `SIGBUS` and `SIGSEGV` in this thread.
@@ -769,26 +695,22 @@ fn short_reads_in_a_thread_started_with_the_faults_blocked_go_through_the_kernel
     // with `sigwait`): its threads block SIGBUS and SIGSEGV from their start, and a fault the
     // kernel cannot deliver kills the process. Their checked reads, short ones included, copy
     // through the kernel; once a thread unblocks them, its reads are the routine's again.
-    let test = "short_reads_in_a_thread_started_with_the_faults_blocked_go_through_the_kernel";
-    if common::in_child(test) {
-        let (_file, map) = truncated_map(4, page_size());
-        let (_unreadable_file, unreadable) = map_with_an_unreadable_page();
-        mask_faults(libc::SIG_BLOCK);
-        std::thread::scope(|scope| {
-            scope.spawn(|| {
-                assert!(blocked(libc::SIGBUS) && blocked(libc::SIGSEGV));
-                for _ in 0..2 {
-                    checked_read_of_a_cut(&map);
-                    checked_read_of_an_unreadable_page(&unreadable);
-                }
-                mask_faults(libc::SIG_UNBLOCK);
+    common::run_the_rest_in_a_child!();
+    let (_file, map) = truncated_map(4, page_size());
+    let (_unreadable_file, unreadable) = map_with_an_unreadable_page();
+    mask_faults(libc::SIG_BLOCK);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            assert!(blocked(libc::SIGBUS) && blocked(libc::SIGSEGV));
+            for _ in 0..2 {
                 checked_read_of_a_cut(&map);
                 checked_read_of_an_unreadable_page(&unreadable);
-            });
+            }
+            mask_faults(libc::SIG_UNBLOCK);
+            checked_read_of_a_cut(&map);
+            checked_read_of_an_unreadable_page(&unreadable);
         });
-        return;
-    }
-    common::assert_success(&mut common::child(test));
+    });
 }
 
 /// The maps [`on_a_small_c_thread`] reads, set before the thread starts.
@@ -809,59 +731,55 @@ fn checked_reads_on_a_small_thread_without_an_alternate_stack_are_errors_not_dea
     // A thread made by C code (`pthread_create`), with a small stack (16 KiB, or the C library's
     // least if more) and no alternate signal stack (std gives its own threads one): the handler runs on the
     // thread's stack, and the faults of the routine are still errors.
-    let test = "checked_reads_on_a_small_thread_without_an_alternate_stack_are_errors_not_deaths";
-    if common::in_child(test) {
-        let (_file, cut) = truncated_map(4, page_size());
-        let (_unreadable_file, unreadable) = map_with_an_unreadable_page();
-        checked_read_of_a_cut(&cut);
-        assert!(SMALL_THREAD_MAPS.set((cut, unreadable)).is_ok());
-        // SAFETY: the attributes are initialized before use and destroyed after; the start
-        // routine has the signature pthread_create wants, and reads statics set above.
-        unsafe {
-            let mut attr: libc::pthread_attr_t = std::mem::zeroed();
-            assert_eq!(libc::pthread_attr_init(&mut attr), 0);
-            // The C library's least (glibc's leaves room for a signal frame; musl's is 2 KiB,
-            // which no Rust code fits in), and no less than 16 KiB.
-            let least = usize::try_from(libc::sysconf(libc::_SC_THREAD_STACK_MIN)).unwrap_or(0);
-            let size = least
-                .max(libc::PTHREAD_STACK_MIN)
-                .max(16 << 10)
-                .next_multiple_of(page_size());
-            assert_eq!(libc::pthread_attr_setstacksize(&mut attr, size), 0);
-            let mut thread: libc::pthread_t = std::mem::zeroed();
-            let started = libc::pthread_create(
-                &mut thread,
-                &attr,
-                on_a_small_c_thread,
-                std::ptr::null_mut(),
-            );
-            assert_eq!(started, 0);
-            assert_eq!(libc::pthread_join(thread, std::ptr::null_mut()), 0);
-            libc::pthread_attr_destroy(&mut attr);
-            println!("a thread of {size} bytes of stack");
-        }
-        return;
+    common::run_the_rest_in_a_child!();
+    let (_file, cut) = truncated_map(4, page_size());
+    let (_unreadable_file, unreadable) = map_with_an_unreadable_page();
+    checked_read_of_a_cut(&cut);
+    assert!(SMALL_THREAD_MAPS.set((cut, unreadable)).is_ok());
+    // SAFETY: the attributes are initialized before use and destroyed after; the start
+    // routine has the signature pthread_create wants, and reads statics set above.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        assert_eq!(libc::pthread_attr_init(&mut attr), 0);
+        // The C library's least (glibc's leaves room for a signal frame; musl's is 2 KiB,
+        // which no Rust code fits in), and no less than 16 KiB.
+        let least = usize::try_from(libc::sysconf(libc::_SC_THREAD_STACK_MIN)).unwrap_or(0);
+        let size = least
+            .max(libc::PTHREAD_STACK_MIN)
+            .max(16 << 10)
+            .next_multiple_of(page_size());
+        assert_eq!(libc::pthread_attr_setstacksize(&mut attr, size), 0);
+        let mut thread: libc::pthread_t = std::mem::zeroed();
+        let started = libc::pthread_create(
+            &mut thread,
+            &attr,
+            on_a_small_c_thread,
+            std::ptr::null_mut(),
+        );
+        assert_eq!(started, 0);
+        assert_eq!(libc::pthread_join(thread, std::ptr::null_mut()), 0);
+        libc::pthread_attr_destroy(&mut attr);
+        println!("a thread of {size} bytes of stack");
     }
-    common::assert_success(&mut common::child(test));
 }
 
 #[test]
 fn std_still_reports_a_stack_overflow() {
-    let test = "std_still_reports_a_stack_overflow";
-    if common::in_child(test) {
-        let (_file, map) = truncated_map(4, page_size());
-        checked_read_of_a_cut(&map);
-        #[allow(unconditional_recursion)]
-        fn recurse(depth: u64) -> u64 {
-            let frame = black_box([depth as u8; 256]);
-            recurse(black_box(depth + 1)) + u64::from(frame[0])
-        }
-        // On a thread of std's, which has its guard page and alternate signal stack.
-        std::thread::spawn(|| recurse(0)).join().unwrap();
-        unreachable!("stack overflow");
+    common::run_the_rest_in_a_child!(|child| {
+        let output = child.assert_dies_of(libc::SIGABRT);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("has overflowed its stack"), "{stderr}");
+    });
+    let (_file, map) = truncated_map(4, page_size());
+    checked_read_of_a_cut(&map);
+    #[allow(unconditional_recursion)]
+    fn recurse(depth: u64) -> u64 {
+        let frame = black_box([depth as u8; 256]);
+        recurse(black_box(depth + 1)) + u64::from(frame[0])
     }
-    let stderr = assert_dies_of(test, libc::SIGABRT);
-    assert!(stderr.contains("has overflowed its stack"), "{stderr}");
+    // On a thread of std's, which has its guard page and alternate signal stack.
+    std::thread::spawn(|| recurse(0)).join().unwrap();
+    unreachable!("stack overflow");
 }
 
 // ---- The application's decision, at run time ---------------------------------------------------
@@ -916,124 +834,103 @@ fn install_a_component_for_sigsegv() {
 
 #[test]
 fn disable_fault_handler_keeps_it_from_being_installed() {
-    let test = "disable_fault_handler_keeps_it_from_being_installed";
-    if common::in_child(test) {
-        let before = actions();
-        mman::disable_fault_handler();
-        let (_file, map) = truncated_map(4, page_size());
-        let (_unreadable_file, unreadable) = map_with_an_unreadable_page();
-        checked_read_of_a_cut(&map);
-        checked_read_of_an_unreadable_page(&unreadable);
-        for (got, want) in actions().iter().zip(&before) {
-            assert_same_action(got, want, "after checked reads, disabled");
-        }
-        // Asked for, it is installed again.
-        let fast = mman::install_fault_handler().unwrap();
-        assert_eq!(
-            action_of(libc::SIGSEGV).sa_sigaction != before[1].sa_sigaction,
-            fast
-        );
-        checked_read_of_a_cut(&map);
-        checked_read_of_an_unreadable_page(&unreadable);
-        return;
+    common::run_the_rest_in_a_child!();
+    let before = actions();
+    mman::disable_fault_handler();
+    let (_file, map) = truncated_map(4, page_size());
+    let (_unreadable_file, unreadable) = map_with_an_unreadable_page();
+    checked_read_of_a_cut(&map);
+    checked_read_of_an_unreadable_page(&unreadable);
+    for (got, want) in actions().iter().zip(&before) {
+        assert_same_action(got, want, "after checked reads, disabled");
     }
-    common::assert_success(&mut common::child(test));
+    // Asked for, it is installed again.
+    let fast = mman::install_fault_handler().unwrap();
+    assert_eq!(
+        action_of(libc::SIGSEGV).sa_sigaction != before[1].sa_sigaction,
+        fast
+    );
+    checked_read_of_a_cut(&map);
+    checked_read_of_an_unreadable_page(&unreadable);
 }
 
 #[test]
 fn uninstall_fault_handler_restores_exactly_the_actions_it_replaced() {
-    let test = "uninstall_fault_handler_restores_exactly_the_actions_it_replaced";
-    if common::in_child(test) {
-        install_a_component_for_sigsegv();
-        let before = actions();
-        let (_file, map) = truncated_map(4, page_size());
-        let (_unreadable_file, unreadable) = map_with_an_unreadable_page();
-        let guard = guard_page();
-        for round in 0..2 {
-            // The first checked read installs ours, then an explicit call does.
-            checked_read_of_a_cut(&map);
-            let fast = mman::install_fault_handler().unwrap();
-            if fast {
-                // Ours, with the flags and mask of the component's action (but SA_SIGINFO).
-                let ours = action_of(libc::SIGSEGV);
-                assert_ne!(ours.sa_sigaction, before[1].sa_sigaction);
-                let mut like_it = before[1];
-                like_it.sa_sigaction = ours.sa_sigaction;
-                assert_same_action(&ours, &like_it, "ours, in place of the component's");
-            }
-            checked_read_of_an_unreadable_page(&unreadable);
-            assert_eq!(touch_guard(guard), 0, "the component recovers the fault");
-            protect_guard();
-
-            assert_eq!(
-                mman::uninstall_fault_handler().unwrap(),
-                fast,
-                "round {round}"
-            );
-            for (got, want) in actions().iter().zip(&before) {
-                assert_same_action(got, want, "restored");
-            }
-            // Removed, it stays so: the checked reads go through the kernel.
-            checked_read_of_a_cut(&map);
-            checked_read_of_an_unreadable_page(&unreadable);
-            for (got, want) in actions().iter().zip(&before) {
-                assert_same_action(got, want, "after checked reads, removed");
-            }
-            assert!(!mman::uninstall_fault_handler().unwrap(), "removed already");
-            mman::install_fault_handler().unwrap();
+    common::run_the_rest_in_a_child!();
+    install_a_component_for_sigsegv();
+    let before = actions();
+    let (_file, map) = truncated_map(4, page_size());
+    let (_unreadable_file, unreadable) = map_with_an_unreadable_page();
+    let guard = guard_page();
+    for round in 0..2 {
+        // The first checked read installs ours, then an explicit call does.
+        checked_read_of_a_cut(&map);
+        let fast = mman::install_fault_handler().unwrap();
+        if fast {
+            // Ours, with the flags and mask of the component's action (but SA_SIGINFO).
+            let ours = action_of(libc::SIGSEGV);
+            assert_ne!(ours.sa_sigaction, before[1].sa_sigaction);
+            let mut like_it = before[1];
+            like_it.sa_sigaction = ours.sa_sigaction;
+            assert_same_action(&ours, &like_it, "ours, in place of the component's");
         }
-        return;
+        checked_read_of_an_unreadable_page(&unreadable);
+        assert_eq!(touch_guard(guard), 0, "the component recovers the fault");
+        protect_guard();
+
+        assert_eq!(
+            mman::uninstall_fault_handler().unwrap(),
+            fast,
+            "round {round}"
+        );
+        for (got, want) in actions().iter().zip(&before) {
+            assert_same_action(got, want, "restored");
+        }
+        // Removed, it stays so: the checked reads go through the kernel.
+        checked_read_of_a_cut(&map);
+        checked_read_of_an_unreadable_page(&unreadable);
+        for (got, want) in actions().iter().zip(&before) {
+            assert_same_action(got, want, "after checked reads, removed");
+        }
+        assert!(!mman::uninstall_fault_handler().unwrap(), "removed already");
+        mman::install_fault_handler().unwrap();
     }
-    common::assert_success(&mut common::child(test));
 }
 
 #[test]
 fn uninstall_fault_handler_leaves_a_later_handler_in_place() {
     // A handler installed after ours may pass faults on to ours: removing ours would remove it
     // (restoring what ours replaced). The call refuses, and changes nothing.
-    let test = "uninstall_fault_handler_leaves_a_later_handler_in_place";
-    if common::in_child(test) {
-        install(
-            libc::SIGSEGV,
-            recovering as *const () as usize,
-            libc::SA_SIGINFO,
-            &[],
-        );
-        let (_file, map) = truncated_map(4, page_size());
-        checked_read_of_a_cut(&map);
-        let fast = mman::install_fault_handler().unwrap();
-        install_passing_on();
-        match mman::uninstall_fault_handler() {
-            Err(error) => {
-                assert!(fast, "{error}");
-                assert_eq!(error.kind(), std::io::ErrorKind::Other);
-                let text = error.to_string();
-                assert!(
-                    text.starts_with(
-                        "uninstall_fault_handler: the action of SIGBUS is another handler"
-                    ) && text.contains("installed after ours"),
-                    "{text}"
-                );
-            }
-            Ok(installed) => assert!(!fast && !installed),
-        }
-        for sig in [libc::SIGBUS, libc::SIGSEGV] {
-            assert_eq!(
-                action_of(sig).sa_sigaction,
-                passing_on as *const () as usize
-            );
-        }
-        let passed = PASSED.load(Ordering::SeqCst);
-        checked_read_of_a_cut(&map);
-        if fast {
+    common::run_the_rest_in_a_child!();
+    let (_file, map, fast) = install_ours_between_recovering_and_passing_on();
+    match mman::uninstall_fault_handler() {
+        Err(error) => {
+            assert!(fast, "{error}");
+            assert_eq!(error.kind(), std::io::ErrorKind::Other);
+            let text = error.to_string();
             assert!(
-                PASSED.load(Ordering::SeqCst) > passed,
-                "still fixed, through it"
+                text.starts_with(
+                    "uninstall_fault_handler: the action of SIGBUS is another handler"
+                ) && text.contains("installed after ours"),
+                "{text}"
             );
         }
-        return;
+        Ok(installed) => assert!(!fast && !installed),
     }
-    common::assert_success(&mut common::child(test));
+    for sig in [libc::SIGBUS, libc::SIGSEGV] {
+        assert_eq!(
+            action_of(sig).sa_sigaction,
+            passing_on as *const () as usize
+        );
+    }
+    let passed = PASSED.load(Ordering::SeqCst);
+    checked_read_of_a_cut(&map);
+    if fast {
+        assert!(
+            PASSED.load(Ordering::SeqCst) > passed,
+            "still fixed, through it"
+        );
+    }
 }
 
 #[test]
@@ -1042,37 +939,33 @@ fn uninstall_fault_handler_where_membarrier_is_denied_fails_and_keeps_it() {
     // A seccomp filter (a container's profile) denies membarrier, which the removal needs to see
     // every thread's copies in progress: the call fails, and the handler stays installed, unused;
     // the checked reads go through the kernel, and asked for, it is used again.
-    let test = "uninstall_fault_handler_where_membarrier_is_denied_fails_and_keeps_it";
-    if common::in_child(test) {
-        let (_file, map) = truncated_map(4, page_size());
-        let (_unreadable_file, unreadable) = map_with_an_unreadable_page();
-        checked_read_of_a_cut(&map);
-        let fast = mman::install_fault_handler().unwrap();
-        let installed = actions();
-        common::deny_syscalls(&[libc::SYS_membarrier], libc::EPERM as u32);
-        match mman::uninstall_fault_handler() {
-            Err(error) => {
-                assert!(fast, "{error}");
-                assert_eq!(error.kind(), std::io::ErrorKind::PermissionDenied);
-                let text = error.to_string();
-                assert!(
-                    text.starts_with("uninstall_fault_handler: membarrier"),
-                    "{text}"
-                );
-            }
-            Ok(removed) => assert!(!fast && !removed),
+    common::run_the_rest_in_a_child!();
+    let (_file, map) = truncated_map(4, page_size());
+    let (_unreadable_file, unreadable) = map_with_an_unreadable_page();
+    checked_read_of_a_cut(&map);
+    let fast = mman::install_fault_handler().unwrap();
+    let installed = actions();
+    common::deny_syscalls(&[libc::SYS_membarrier], libc::EPERM as u32);
+    match mman::uninstall_fault_handler() {
+        Err(error) => {
+            assert!(fast, "{error}");
+            assert_eq!(error.kind(), std::io::ErrorKind::PermissionDenied);
+            let text = error.to_string();
+            assert!(
+                text.starts_with("uninstall_fault_handler: membarrier"),
+                "{text}"
+            );
         }
-        for (got, want) in actions().iter().zip(&installed) {
-            assert_same_action(got, want, "kept");
-        }
-        checked_read_of_a_cut(&map);
-        checked_read_of_an_unreadable_page(&unreadable);
-        assert_eq!(mman::install_fault_handler().unwrap(), fast);
-        checked_read_of_a_cut(&map);
-        checked_read_of_an_unreadable_page(&unreadable);
-        return;
+        Ok(removed) => assert!(!fast && !removed),
     }
-    common::assert_success(&mut common::child(test));
+    for (got, want) in actions().iter().zip(&installed) {
+        assert_same_action(got, want, "kept");
+    }
+    checked_read_of_a_cut(&map);
+    checked_read_of_an_unreadable_page(&unreadable);
+    assert_eq!(mman::install_fault_handler().unwrap(), fast);
+    checked_read_of_a_cut(&map);
+    checked_read_of_an_unreadable_page(&unreadable);
 }
 
 #[test]
@@ -1082,56 +975,54 @@ fn removing_the_handler_while_threads_copy_kills_none() {
     // readers have made two more reads. A copy that read "installed" and faults after the replaced
     // action is back (std's, which resets to the default and lets the fault run again) would die
     // of SIGBUS: the removal waits for the copies in progress.
-    let test = "removing_the_handler_while_threads_copy_kills_none";
-    if common::in_child(test) {
-        let page = page_size();
-        let pages = (1 << 20) / page;
-        let (_file, map) = truncated_map(pages, (pages - 8) * page);
-        let done = std::sync::atomic::AtomicBool::new(false);
-        let reads = AtomicUsize::new(0);
-        let fast = mman::install_fault_handler().unwrap();
-        // Set by a reader that stops (a failed assertion): the waits below then fail, not hang.
-        let stopped = std::sync::atomic::AtomicBool::new(false);
-        let two_more_reads = || {
-            let start = reads.load(Ordering::SeqCst);
-            while reads.load(Ordering::SeqCst) < start + 2 {
-                assert!(!stopped.load(Ordering::SeqCst), "a reader stopped");
-                std::thread::yield_now();
-            }
-        };
-        std::thread::scope(|scope| {
-            for _ in 0..2 {
-                scope.spawn(|| {
-                    struct Stopped<'a>(&'a std::sync::atomic::AtomicBool);
-                    impl Drop for Stopped<'_> {
-                        fn drop(&mut self) {
-                            self.0.store(true, Ordering::SeqCst);
-                        }
+    common::run_the_rest_in_a_child!(|child| {
+        let output = child.assert_passes();
+        print!("{}", String::from_utf8_lossy(&output.stdout));
+    });
+    let page = page_size();
+    let pages = (1 << 20) / page;
+    let (_file, map) = truncated_map(pages, (pages - 8) * page);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let reads = AtomicUsize::new(0);
+    let fast = mman::install_fault_handler().unwrap();
+    // Set by a reader that stops (a failed assertion): the waits below then fail, not hang.
+    let stopped = std::sync::atomic::AtomicBool::new(false);
+    let two_more_reads = || {
+        let start = reads.load(Ordering::SeqCst);
+        while reads.load(Ordering::SeqCst) < start + 2 {
+            assert!(!stopped.load(Ordering::SeqCst), "a reader stopped");
+            std::thread::yield_now();
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                struct Stopped<'a>(&'a std::sync::atomic::AtomicBool);
+                impl Drop for Stopped<'_> {
+                    fn drop(&mut self) {
+                        self.0.store(true, Ordering::SeqCst);
                     }
-                    let _stopped = Stopped(&stopped);
-                    let mut buf = vec![0u8; (pages - 1) * page];
-                    while !done.load(Ordering::SeqCst) {
-                        // The bytes before the cut: a short count, after a fault on the cut.
-                        let copied = map.read_at(&mut buf, 0).unwrap();
-                        assert_eq!(copied, (pages - 8) * page);
-                        reads.fetch_add(1, Ordering::SeqCst);
-                    }
-                });
-            }
-            for round in 0..50 {
-                two_more_reads();
-                assert_eq!(mman::uninstall_fault_handler().unwrap(), fast, "{round}");
-                two_more_reads();
-                assert_eq!(mman::install_fault_handler().unwrap(), fast);
-            }
-            done.store(true, Ordering::SeqCst);
-        });
-        let reads = reads.into_inner();
-        println!("{reads} checked reads while the handler was removed and installed 50 times");
-        return;
-    }
-    let output = common::assert_success(&mut common::child(test));
-    print!("{}", String::from_utf8_lossy(&output.stdout));
+                }
+                let _stopped = Stopped(&stopped);
+                let mut buf = vec![0u8; (pages - 1) * page];
+                while !done.load(Ordering::SeqCst) {
+                    // The bytes before the cut: a short count, after a fault on the cut.
+                    let copied = map.read_at(&mut buf, 0).unwrap();
+                    assert_eq!(copied, (pages - 8) * page);
+                    reads.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+        }
+        for round in 0..50 {
+            two_more_reads();
+            assert_eq!(mman::uninstall_fault_handler().unwrap(), fast, "{round}");
+            two_more_reads();
+            assert_eq!(mman::install_fault_handler().unwrap(), fast);
+        }
+        done.store(true, Ordering::SeqCst);
+    });
+    let reads = reads.into_inner();
+    println!("{reads} checked reads while the handler was removed and installed 50 times");
 }
 
 // ---- A sanitizer in the process ----------------------------------------------------------------
@@ -1147,75 +1038,78 @@ fn address_sanitizer_still_reports_after_a_checked_read() {
     // without a signal), and a fault that is not the routine's (passed on by ours). With
     // `handle_segv=2` (or `allow_user_segv_handler=0`) ASan keeps SIGSEGV to itself and drops our
     // `sigaction`: `install_fault_handler` says so, and the checked reads go through the kernel.
-    let test = "address_sanitizer_still_reports_after_a_checked_read";
-    if common::in_child(test) {
-        let asan = action_of(libc::SIGSEGV).sa_sigaction;
-        assert!(
-            asan != libc::SIG_DFL && asan != libc::SIG_IGN,
-            "ASan's handler"
-        );
-        let (_file, map) = truncated_map(4, page_size());
-        checked_read_of_a_cut(&map);
-        // ASan's options that keep SIGSEGV or SIGBUS to itself.
-        let exclusive = std::env::var("ASAN_OPTIONS").is_ok_and(|options| {
-            [
-                "handle_segv=2",
-                "handle_sigbus=2",
-                "allow_user_segv_handler=0",
-            ]
-            .iter()
-            .any(|exclusive| options.contains(exclusive))
-        });
-        let installed = mman::install_fault_handler();
-        if exclusive {
-            let error = installed.unwrap_err();
-            assert_eq!(error.kind(), std::io::ErrorKind::Unsupported, "{error}");
-            println!("refused: {error}");
-            assert_eq!(action_of(libc::SIGSEGV).sa_sigaction, asan, "ASan's, still");
-            checked_read_of_a_cut(&map);
+    common::run_the_rest_in_a_child!(|child| {
+        if std::env::var_os(UNDER_ASAN).is_none() {
+            println!(
+                "not run: set {UNDER_ASAN}=1 in a build with -Zsanitizer=address (.ci/run does)"
+            );
             return;
         }
-        assert!(installed.unwrap());
-        assert_ne!(
-            action_of(libc::SIGSEGV).sa_sigaction,
-            asan,
-            "ours, in front"
-        );
-        if std::env::var_os("MMAN_TEST_WILD_READ").is_some() {
-            touch_guard(guard_page());
-        } else {
-            let bytes = black_box(vec![1u8; 16]);
-            // SAFETY: none: the out-of-bounds read ASan must report.
-            let byte = unsafe { *bytes.as_ptr().add(black_box(24)) };
-            println!("read {byte} out of bounds, unreported");
+        for (wild, report) in [
+            (false, "ERROR: AddressSanitizer: heap-buffer-overflow"),
+            (true, "ERROR: AddressSanitizer: SEGV on unknown address"),
+        ] {
+            let mut command = child.command();
+            if wild {
+                command.env("MMAN_TEST_WILD_READ", "1");
+            }
+            let output = command.output().unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                !output.status.success() && stderr.contains(report),
+                "{}\n{}\n{stderr}",
+                output.status,
+                String::from_utf8_lossy(&output.stdout)
+            );
         }
-        unreachable!("ASan ends the process");
-    }
-    if std::env::var_os(UNDER_ASAN).is_none() {
-        println!("not run: set {UNDER_ASAN}=1 in a build with -Zsanitizer=address (.ci/run does)");
+        let options = std::env::var("ASAN_OPTIONS").unwrap_or_default();
+        for exclusive in ["handle_segv=2", "allow_user_segv_handler=0"] {
+            common::assert_passes(
+                child
+                    .command()
+                    .env("ASAN_OPTIONS", format!("{options}:{exclusive}")),
+            );
+        }
+    });
+    let asan = action_of(libc::SIGSEGV).sa_sigaction;
+    assert!(
+        asan != libc::SIG_DFL && asan != libc::SIG_IGN,
+        "ASan's handler"
+    );
+    let (_file, map) = truncated_map(4, page_size());
+    checked_read_of_a_cut(&map);
+    // ASan's options that keep SIGSEGV or SIGBUS to itself.
+    let exclusive = std::env::var("ASAN_OPTIONS").is_ok_and(|options| {
+        [
+            "handle_segv=2",
+            "handle_sigbus=2",
+            "allow_user_segv_handler=0",
+        ]
+        .iter()
+        .any(|exclusive| options.contains(exclusive))
+    });
+    let installed = mman::install_fault_handler();
+    if exclusive {
+        let error = installed.unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::Unsupported, "{error}");
+        println!("refused: {error}");
+        assert_eq!(action_of(libc::SIGSEGV).sa_sigaction, asan, "ASan's, still");
+        checked_read_of_a_cut(&map);
         return;
     }
-    for (wild, report) in [
-        (false, "ERROR: AddressSanitizer: heap-buffer-overflow"),
-        (true, "ERROR: AddressSanitizer: SEGV on unknown address"),
-    ] {
-        let mut child = common::child(test);
-        if wild {
-            child.env("MMAN_TEST_WILD_READ", "1");
-        }
-        let output = child.output().unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(
-            !output.status.success() && stderr.contains(report),
-            "{}\n{}\n{stderr}",
-            output.status,
-            String::from_utf8_lossy(&output.stdout)
-        );
+    assert!(installed.unwrap());
+    assert_ne!(
+        action_of(libc::SIGSEGV).sa_sigaction,
+        asan,
+        "ours, in front"
+    );
+    if std::env::var_os("MMAN_TEST_WILD_READ").is_some() {
+        touch_guard(guard_page());
+    } else {
+        let bytes = black_box(vec![1u8; 16]);
+        // SAFETY: none: the out-of-bounds read ASan must report.
+        let byte = unsafe { *bytes.as_ptr().add(black_box(24)) };
+        println!("read {byte} out of bounds, unreported");
     }
-    let options = std::env::var("ASAN_OPTIONS").unwrap_or_default();
-    for exclusive in ["handle_segv=2", "allow_user_segv_handler=0"] {
-        common::assert_success(
-            common::child(test).env("ASAN_OPTIONS", format!("{options}:{exclusive}")),
-        );
-    }
+    unreachable!("ASan ends the process");
 }

@@ -1,4 +1,5 @@
-//! Maps of real files: what they read equals the file, at any offset, and the empty cases.
+//! Maps of real files: what they read equals the file, at any offset, a block device at its size;
+//! and the empty cases, on which every safe call succeeds without a system call.
 
 mod common;
 
@@ -77,6 +78,134 @@ fn an_offset_at_the_end_of_the_file_gives_an_empty_map() {
             .unwrap()
     };
     assert!(map.is_empty());
+}
+
+/// An empty map's address is a dangling (page-aligned) pointer: no safe call on it may pass it to
+/// the kernel, and each succeeds without a system call, reading nothing.
+#[test]
+#[cfg(linux_kernel)]
+fn every_safe_call_on_an_empty_map_succeeds_without_touching_its_address() {
+    use mman::Advice;
+    use std::io::ErrorKind;
+
+    let empty = MmapOptions::new().map_anon().unwrap();
+    assert_eq!((empty.len(), empty.as_ptr() as usize % page_size()), (0, 0));
+    empty.advise(Advice::WillNeed).unwrap();
+    empty.advise_range(Advice::Random, 0, 0).unwrap();
+    #[cfg(mman_populate)]
+    {
+        empty.populate().unwrap();
+        empty.populate_write().unwrap();
+    }
+    let mut buf = [1u8; 8];
+    assert_eq!(empty.read_at(&mut buf, 0).unwrap(), 0);
+    assert_eq!(buf, [1; 8]);
+    assert_eq!(empty.read_at(&mut buf, 1).unwrap(), 0, "past the end");
+    empty.read_exact_at(&mut [], 0).unwrap();
+    assert_eq!(
+        empty.read_exact_at(&mut buf, 0).unwrap_err().kind(),
+        ErrorKind::UnexpectedEof
+    );
+    assert_eq!(buf, [1; 8]);
+    assert_eq!(
+        (
+            empty.resident_pages().unwrap(),
+            empty.residency(0, 0).unwrap()
+        ),
+        (0, vec![])
+    );
+    empty.lock().unwrap();
+    empty.unlock().unwrap();
+    empty.flush().unwrap();
+    empty.flush_async().unwrap();
+    empty.flush_invalidate().unwrap();
+    let empty = empty
+        .make_read_only()
+        .unwrap()
+        .make_exec()
+        .unwrap()
+        .make_mut()
+        .unwrap();
+    let raw = mman::MmapRaw::from(empty);
+    raw.protect(mman::Protection::empty()).unwrap();
+    raw.flush().unwrap();
+}
+
+/// A loop device attached to a file, detached when dropped.
+#[cfg(linux_kernel)]
+struct LoopDevice(String);
+
+#[cfg(linux_kernel)]
+impl Drop for LoopDevice {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("losetup")
+            .args(["-d", &self.0])
+            .status();
+    }
+}
+
+#[test]
+#[cfg(linux_kernel)]
+fn a_block_device_maps_at_its_size() {
+    use std::io::Write;
+
+    let len = 1 << 20;
+    let pattern = |i: usize| (i % 251) as u8;
+    common::run_the_rest_in_a_child!(|child| {
+        let test = child.test();
+        if !common::may_change_the_machine(&format!("{test}: it attaches a loop device")) {
+            return;
+        }
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            println!("not run: attaching a loop device needs root");
+            return;
+        }
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(&(0..len).map(pattern).collect::<Vec<u8>>())
+            .unwrap();
+        let attach = std::process::Command::new("losetup")
+            .args(["--find", "--show"])
+            .arg(file.path())
+            .output();
+        let device = match attach {
+            Ok(output) if output.status.success() => {
+                LoopDevice(String::from_utf8(output.stdout).unwrap().trim().to_owned())
+            }
+            Ok(output) => {
+                println!(
+                    "not run: losetup failed: {}",
+                    String::from_utf8_lossy(&output.stderr).trim()
+                );
+                return;
+            }
+            Err(error) => {
+                println!("not run: no losetup: {error}");
+                return;
+            }
+        };
+        common::assert_passes(child.command().env("LOOP_DEVICE", &device.0));
+    });
+    let device = std::fs::File::open(std::env::var("LOOP_DEVICE").unwrap()).unwrap();
+    let map = MmapOptions::new().map_raw_read_only(&device).unwrap();
+    assert_eq!(
+        map.len(),
+        len,
+        "the device's size, which fstat reports as 0"
+    );
+    let page = page_size();
+    let mut buf = vec![0u8; page];
+    map.read_at(&mut buf, len - page).unwrap();
+    assert!(buf
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b == pattern(len - page + i)));
+    let start = map.as_ptr() as usize;
+    drop(map);
+    assert!(!common::mapped(start, start + len));
+    // SAFETY: nothing writes the loop device but this test, which does not.
+    let map = unsafe { Mmap::map(&device) }.unwrap();
+    assert_eq!(map.len(), len);
 }
 
 #[test]

@@ -1,6 +1,6 @@
-//! Locking pages in RAM: `lock`, `lock_range`, `lock_on_fault`, `unlock`, seen in `mincore`'s
-//! view of the pages, in the map's own `smaps` entry (`Locked`, and `lo`/`lf` in `VmFlags`) and in
-//! the process's `VmLck`.
+//! Locking pages in RAM: `lock`, `lock_range`, `lock_on_fault`, `lock_range_on_fault`, `unlock`,
+//! seen in `mincore`'s view of the pages, in the map's own `smaps` entry (`Locked`, and `lo`/`lf`
+//! in `VmFlags`) and in the process's `VmLck`.
 
 mod common;
 
@@ -105,6 +105,48 @@ fn lock_on_fault_locks_without_faulting_in() {
     assert_lock_flags(addr, false, false, "unlocked");
 }
 
+#[test]
+#[cfg(mman_has = "MLOCK_ONFAULT")]
+fn lock_range_on_fault_locks_the_range_as_it_is_touched() {
+    if common::skip_under_valgrind("mlock2, which valgrind does not emulate") {
+        return;
+    }
+    let page = page_size();
+    let mut map = MmapMut::map_anon(4 * page).unwrap();
+    map.lock_range_on_fault(page, 2 * page).unwrap();
+    assert_eq!(
+        map.resident_pages().unwrap(),
+        0,
+        "MLOCK_ONFAULT faults nothing in"
+    );
+    map[page] = 1;
+    assert_eq!(
+        map.residency(0, map.len()).unwrap(),
+        [false, true, false, false]
+    );
+    // The locked pages are the range's: smaps shows them as their own mapping, locked on fault.
+    let start = map.as_ptr() as usize + page;
+    assert_eq!(
+        common::mapping_at(start).0,
+        start,
+        "the locked range is a mapping of its own"
+    );
+    if let Some(name) = common::lock_on_fault_flag() {
+        assert!(
+            common::has_vm_flag(start, name),
+            "VM_LOCKONFAULT ({name}): {}",
+            common::smaps_field(start, "VmFlags")
+        );
+    }
+    let error = map.lock_range_on_fault(3 * page, 2 * page).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    assert!(
+        error.to_string().starts_with("lock_range_on_fault: range"),
+        "{error}"
+    );
+    map.unlock().unwrap();
+}
+
 /// Where the kernel has no `mlock2` (Linux before 4.4, or a seccomp filter that answers `ENOSYS`,
 /// as container profiles written for older kernels do), locking on fault is `Unsupported`, as
 /// documented, with the kernel's `ENOSYS`: not the `EINVAL` glibc's `mlock2` makes of it, which
@@ -112,11 +154,7 @@ fn lock_on_fault_locks_without_faulting_in() {
 #[test]
 #[cfg(all(mman_has = "MLOCK_ONFAULT", target_os = "linux"))]
 fn lock_on_fault_without_mlock2_is_unsupported() {
-    const TEST: &str = "lock_on_fault_without_mlock2_is_unsupported";
-    if !common::in_child(TEST) {
-        common::assert_success(&mut common::child(TEST));
-        return;
-    }
+    common::run_the_rest_in_a_child!();
     let page = page_size();
     let map = MmapMut::map_anon(2 * page).unwrap();
     common::deny_syscalls(&[libc::SYS_mlock2], libc::ENOSYS as u32);

@@ -256,10 +256,8 @@ fn refused_on_the_main_thread() {
 
 #[test]
 fn lock_all_refuses_to_lock_a_stack_the_memlock_limit_would_stop() {
-    if common::in_child(REFUSED) {
-        return common::assert_main_thread_part_passed();
-    }
-    common::assert_success(&mut common::child(REFUSED));
+    common::run_the_rest_in_a_child!();
+    common::assert_main_thread_part_passed();
 }
 
 const ANY_LIMIT: &str = "lock_all_refuses_current_under_any_memlock_limit_the_process_is_held_to";
@@ -333,10 +331,8 @@ fn any_limit_on_the_main_thread() {
 
 #[test]
 fn lock_all_refuses_current_under_any_memlock_limit_the_process_is_held_to() {
-    if common::in_child(ANY_LIMIT) {
-        return common::assert_main_thread_part_passed();
-    }
-    common::assert_success(&mut common::child(ANY_LIMIT));
+    common::run_the_rest_in_a_child!();
+    common::assert_main_thread_part_passed();
 }
 
 /// Sets `RLIMIT_MEMLOCK` `margin` bytes over what is mapped and what the main thread's stack,
@@ -376,8 +372,8 @@ const VEC_GROWTH: &str = "a_vec_grown_after_lock_all_leaves_the_main_thread_stac
 /// stack may still grow by, less 128 KiB, then the stack grows to 256 KiB short of `RLIMIT_STACK`.
 /// Had `CURRENT` locked, glibc's realloc would grow the locked block with `mremap`, which keeps it
 /// locked, within the limit, and the stack's growth would then be past it: `SIGSEGV` (a check of
-/// the stack's room when locking let it lock). `lock_all` refuses, before any call, and the stack
-/// grows.
+/// the stack's room at the time of locking alone would let it lock). `lock_all` refuses, before any
+/// call, and the stack grows.
 fn vec_growth_on_the_main_thread() {
     let mut vec: Vec<u8> = Vec::with_capacity(1 << 20);
     let Some((limit, stack_limit)) = memlock_with_room_for_the_stack(256 << 10) else {
@@ -400,10 +396,8 @@ fn vec_growth_on_the_main_thread() {
 
 #[test]
 fn a_vec_grown_after_lock_all_leaves_the_main_thread_stack_room() {
-    if common::in_child(VEC_GROWTH) {
-        return common::assert_main_thread_part_passed();
-    }
-    common::assert_success(&mut common::child(VEC_GROWTH));
+    common::run_the_rest_in_a_child!();
+    common::assert_main_thread_part_passed();
 }
 
 #[cfg(target_os = "linux")]
@@ -465,74 +459,68 @@ fn limit_unknown_on_the_main_thread() {
 #[test]
 #[cfg(target_os = "linux")]
 fn lock_all_refuses_current_where_the_memlock_limit_cannot_be_read() {
-    if common::in_child(LIMIT_UNKNOWN) {
-        return common::assert_main_thread_part_passed();
-    }
-    common::assert_success(&mut common::child(LIMIT_UNKNOWN));
+    common::run_the_rest_in_a_child!();
+    common::assert_main_thread_part_passed();
 }
 
 #[test]
 fn lock_all_locks_current_and_future_maps_and_unlock_all_undoes_it() {
-    let test = "lock_all_locks_current_and_future_maps_and_unlock_all_undoes_it";
-    if common::in_child(test) {
-        if !has_cap_ipc_lock() && memlock_limit() != libc::RLIM_INFINITY {
-            println!(
-                "not run: without CAP_IPC_LOCK, RLIMIT_MEMLOCK is too low to lock a whole process"
-            );
-            return;
-        }
-        assert_eq!(common::locked_kib(), 0);
-        // Found before `lock_all`, which would lock the pages it compares.
-        #[cfg(all(mman_has = "MCL_ONFAULT", mman_has = "MLOCK_ONFAULT"))]
-        let on_fault_flag = common::lock_on_fault_flag();
-        lock_all(LockAll::CURRENT | LockAll::FUTURE).unwrap();
-        let before = common::locked_kib();
-        assert!(before > 0, "MCL_CURRENT locks what is mapped");
-        let map = MmapMut::map_anon(1 << 20).unwrap();
-        assert_eq!(
-            map.resident_pages().unwrap(),
-            map.len() / mman::page_size(),
-            "MCL_FUTURE faults new maps in"
+    common::run_the_rest_in_a_child!();
+    if !has_cap_ipc_lock() && memlock_limit() != libc::RLIM_INFINITY {
+        println!(
+            "not run: without CAP_IPC_LOCK, RLIMIT_MEMLOCK is too low to lock a whole process"
         );
-        assert!(
-            common::locked_kib() >= before + 1024,
-            "MCL_FUTURE locks new maps"
-        );
-        let (locked, size) = common::locked_and_size_kib_at(map.as_ptr() as usize);
-        assert!(
-            locked == size && size >= 1024,
-            "every page of the new map is locked: {locked} of {size} KiB"
-        );
-        unlock_all().unwrap();
-        assert_eq!(common::locked_kib(), 0);
-        // MCL_ONFAULT (Linux 4.4): locks what is mapped as it is touched, not all at once.
-        #[cfg(mman_has = "MCL_ONFAULT")]
-        {
-            let map = MmapMut::map_anon(1 << 20).unwrap();
-            lock_all(LockAll::CURRENT | LockAll::ON_FAULT).unwrap();
-            assert_eq!(
-                map.resident_pages().unwrap(),
-                0,
-                "MCL_ONFAULT faults nothing in"
-            );
-            assert!(common::locked_kib() > 0);
-            let flags = common::smaps_field(map.as_ptr() as usize, "VmFlags");
-            let has = |flag| flags.split_whitespace().any(|set| set == flag);
-            assert!(has("lo"), "locked: {flags}");
-            #[cfg(mman_has = "MLOCK_ONFAULT")]
-            if let Some(name) = on_fault_flag {
-                assert!(has(name), "locked on fault ({name}): {flags}");
-            }
-            unlock_all().unwrap();
-            let flags = common::smaps_field(map.as_ptr() as usize, "VmFlags");
-            assert!(
-                !flags.split_whitespace().any(|set| set == "lo"),
-                "unlocked: {flags}"
-            );
-        }
         return;
     }
-    common::assert_success(&mut common::child(test));
+    assert_eq!(common::locked_kib(), 0);
+    // Found before `lock_all`, which would lock the pages it compares.
+    #[cfg(all(mman_has = "MCL_ONFAULT", mman_has = "MLOCK_ONFAULT"))]
+    let on_fault_flag = common::lock_on_fault_flag();
+    lock_all(LockAll::CURRENT | LockAll::FUTURE).unwrap();
+    let before = common::locked_kib();
+    assert!(before > 0, "MCL_CURRENT locks what is mapped");
+    let map = MmapMut::map_anon(1 << 20).unwrap();
+    assert_eq!(
+        map.resident_pages().unwrap(),
+        map.len() / mman::page_size(),
+        "MCL_FUTURE faults new maps in"
+    );
+    assert!(
+        common::locked_kib() >= before + 1024,
+        "MCL_FUTURE locks new maps"
+    );
+    let (locked, size) = common::locked_and_size_kib_at(map.as_ptr() as usize);
+    assert!(
+        locked == size && size >= 1024,
+        "every page of the new map is locked: {locked} of {size} KiB"
+    );
+    unlock_all().unwrap();
+    assert_eq!(common::locked_kib(), 0);
+    // MCL_ONFAULT (Linux 4.4): locks what is mapped as it is touched, not all at once.
+    #[cfg(mman_has = "MCL_ONFAULT")]
+    {
+        let map = MmapMut::map_anon(1 << 20).unwrap();
+        lock_all(LockAll::CURRENT | LockAll::ON_FAULT).unwrap();
+        assert_eq!(
+            map.resident_pages().unwrap(),
+            0,
+            "MCL_ONFAULT faults nothing in"
+        );
+        assert!(common::locked_kib() > 0);
+        let flags = common::smaps_field(map.as_ptr() as usize, "VmFlags");
+        let has = |flag| flags.split_whitespace().any(|set| set == flag);
+        assert!(has("lo"), "locked: {flags}");
+        #[cfg(mman_has = "MLOCK_ONFAULT")]
+        if let Some(name) = on_fault_flag {
+            assert!(has(name), "locked on fault ({name}): {flags}");
+        }
+        unlock_all().unwrap();
+        let flags = common::smaps_field(map.as_ptr() as usize, "VmFlags");
+        assert!(
+            !flags.split_whitespace().any(|set| set == "lo"),
+            "unlocked: {flags}"
+        );
+    }
 }
 
 const USER_NAMESPACE: &str = "lock_all_counts_no_cap_ipc_lock_of_a_user_namespace";
@@ -563,10 +551,8 @@ fn user_namespace_on_the_main_thread() {
 
 #[test]
 fn lock_all_counts_no_cap_ipc_lock_of_a_user_namespace() {
-    if common::in_child(USER_NAMESPACE) {
-        return common::assert_main_thread_part_passed();
-    }
-    common::assert_success(&mut common::child(USER_NAMESPACE));
+    common::run_the_rest_in_a_child!();
+    common::assert_main_thread_part_passed();
 }
 
 const UNCHECKED: &str = "lock_all_unchecked_locks_a_stack_that_then_cannot_grow";
@@ -593,86 +579,74 @@ fn unchecked_on_the_main_thread() {
 
 #[test]
 fn lock_all_unchecked_locks_a_stack_that_then_cannot_grow() {
-    use std::os::unix::process::ExitStatusExt;
-
-    if common::in_child(UNCHECKED) {
-        return common::assert_main_thread_part_passed();
-    }
-    let output = common::child(UNCHECKED).output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if let Some(not_run) = stdout.lines().find(|line| line.starts_with("not run:")) {
-        println!("child: {not_run}");
-        return;
-    }
-    assert!(stdout.contains("locked under RLIMIT_MEMLOCK"), "{stdout}");
-    assert_eq!(
-        output.status.signal(),
-        Some(libc::SIGSEGV),
-        "the child's stack grew past the limit ({}):\n{stdout}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::run_the_rest_in_a_child!(|child| {
+        let output = child.command().output().unwrap();
+        if common::passed_saying_not_run(&output) {
+            return;
+        }
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains("locked under RLIMIT_MEMLOCK"), "{stdout}");
+        // The child's stack grew past the limit.
+        common::assert_died_of(&output, libc::SIGSEGV);
+    });
+    common::assert_main_thread_part_passed();
 }
 
 #[test]
 fn lock_all_fails_clearly_under_a_low_memlock_limit() {
-    let test = "lock_all_fails_clearly_under_a_low_memlock_limit";
-    if common::in_child(test) {
-        if !set_memlock_limit(64 * 1024) || !drop_cap_ipc_lock() {
-            return;
-        }
-        // lock_all refuses before the call (the stack could not grow); the kernel's own refusal
-        // is what lock_all_unchecked meets.
-        assert_refused_for_the_stack(lock_all(LockAll::CURRENT), 64 * 1024);
-        // SAFETY: the kernel refuses the call under this limit: nothing is locked.
-        let error = unsafe { mman::lock_all_unchecked(LockAll::CURRENT) }.unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
-        let message = error.to_string();
-        assert!(
-            message.starts_with(
-                "lock_all_unchecked: mlockall(MCL_CURRENT) (RLIMIT_MEMLOCK: 65536 bytes) failed"
-            ),
-            "{message}"
-        );
-        assert_eq!(mman::raw_os_error(&error), Some(libc::ENOMEM), "{error}");
-        assert_eq!(
-            common::locked_kib(),
-            0,
-            "nothing stays locked after the failure"
-        );
-        // A map locked past the limit fails the same way, naming the limit.
-        let map = MmapMut::map_anon(1 << 20).unwrap();
-        let error = map.lock().unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
-        assert!(error.to_string().starts_with("lock: mlock of"), "{error}");
-        assert!(
-            error
-                .to_string()
-                .contains("(RLIMIT_MEMLOCK: 65536 bytes) failed"),
-            "{error}"
-        );
-        assert_eq!(mman::raw_os_error(&error), Some(libc::ENOMEM), "{error}");
-        assert_eq!(
-            map.resident_pages().unwrap(),
-            0,
-            "nothing was locked or faulted in"
-        );
-        // Under a limit of 0, the kernel refuses every lock with EPERM; lock_all refuses CURRENT
-        // first, with the same kind.
-        assert!(set_memlock_limit(0));
-        assert_refused_for_the_stack(lock_all(LockAll::CURRENT), 0);
-        let error = lock_all(LockAll::FUTURE).unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::PermissionDenied, "{error}");
-        assert_eq!(mman::raw_os_error(&error), Some(libc::EPERM), "{error}");
-        assert!(
-            error
-                .to_string()
-                .starts_with("lock_all: mlockall(MCL_FUTURE) (RLIMIT_MEMLOCK: 0 bytes) failed"),
-            "{error}"
-        );
+    common::run_the_rest_in_a_child!();
+    if !set_memlock_limit(64 * 1024) || !drop_cap_ipc_lock() {
         return;
     }
-    common::assert_success(&mut common::child(test));
+    // lock_all refuses before the call (the stack could not grow); the kernel's own refusal
+    // is what lock_all_unchecked meets.
+    assert_refused_for_the_stack(lock_all(LockAll::CURRENT), 64 * 1024);
+    // SAFETY: the kernel refuses the call under this limit: nothing is locked.
+    let error = unsafe { mman::lock_all_unchecked(LockAll::CURRENT) }.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
+    let message = error.to_string();
+    assert!(
+        message.starts_with(
+            "lock_all_unchecked: mlockall(MCL_CURRENT) (RLIMIT_MEMLOCK: 65536 bytes) failed"
+        ),
+        "{message}"
+    );
+    assert_eq!(mman::raw_os_error(&error), Some(libc::ENOMEM), "{error}");
+    assert_eq!(
+        common::locked_kib(),
+        0,
+        "nothing stays locked after the failure"
+    );
+    // A map locked past the limit fails the same way, naming the limit.
+    let map = MmapMut::map_anon(1 << 20).unwrap();
+    let error = map.lock().unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::OutOfMemory, "{error}");
+    assert!(error.to_string().starts_with("lock: mlock of"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("(RLIMIT_MEMLOCK: 65536 bytes) failed"),
+        "{error}"
+    );
+    assert_eq!(mman::raw_os_error(&error), Some(libc::ENOMEM), "{error}");
+    assert_eq!(
+        map.resident_pages().unwrap(),
+        0,
+        "nothing was locked or faulted in"
+    );
+    // Under a limit of 0, the kernel refuses every lock with EPERM; lock_all refuses CURRENT
+    // first, with the same kind.
+    assert!(set_memlock_limit(0));
+    assert_refused_for_the_stack(lock_all(LockAll::CURRENT), 0);
+    let error = lock_all(LockAll::FUTURE).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::PermissionDenied, "{error}");
+    assert_eq!(mman::raw_os_error(&error), Some(libc::EPERM), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("lock_all: mlockall(MCL_FUTURE) (RLIMIT_MEMLOCK: 0 bytes) failed"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -708,32 +682,22 @@ fn an_allocation_past_the_limit_after_lock_all_future_aborts() {
     // What `lock_all` does not cover: under `FUTURE`, every later map counts against
     // `RLIMIT_MEMLOCK`, the allocator's too, and std's allocation functions abort the process
     // when the allocator fails, as when memory runs out (`handle_alloc_error`).
-    let test = "an_allocation_past_the_limit_after_lock_all_future_aborts";
-    if common::in_child(test) {
-        if !set_memlock_limit(8 << 20) || !drop_cap_ipc_lock() {
+    common::run_the_rest_in_a_child!(|child| {
+        let output = child.command().output().unwrap();
+        if common::passed_saying_not_run(&output) {
             return;
         }
-        lock_all(LockAll::FUTURE).unwrap();
-        let bytes = std::hint::black_box(vec![1u8; 64 << 20]);
-        println!("allocated {} bytes", bytes.len());
+        common::assert_died_of(&output, libc::SIGABRT);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("memory allocation of 67108864 bytes failed"),
+            "{stderr}"
+        );
+    });
+    if !set_memlock_limit(8 << 20) || !drop_cap_ipc_lock() {
         return;
     }
-    let output = common::child(test).output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if output.status.success() && stdout.contains("not run:") {
-        print!("{stdout}");
-        return;
-    }
-    use std::os::unix::process::ExitStatusExt;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(
-        output.status.signal(),
-        Some(libc::SIGABRT),
-        "{}\n{stdout}\n{stderr}",
-        output.status
-    );
-    assert!(
-        stderr.contains("memory allocation of 67108864 bytes failed"),
-        "{stderr}"
-    );
+    lock_all(LockAll::FUTURE).unwrap();
+    let bytes = std::hint::black_box(vec![1u8; 64 << 20]);
+    println!("allocated {} bytes", bytes.len());
 }

@@ -1,11 +1,16 @@
 //! Placement: an address hint, and `fixed_no_replace`, which fails with `AlreadyExists` instead of
-//! replacing a mapping (plain `MAP_FIXED` would replace it silently).
+//! replacing a mapping (plain `MAP_FIXED` would replace it silently); and no map placed, or grown
+//! in place by `remap`, where a stack may grow: within the main thread's `RLIMIT_STACK`, or the
+//! guard gap below another grows-down mapping. Those run each in a child process, away from the
+//! other tests' maps.
 
 mod common;
 
-#[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
+#[cfg(any(linux_kernel, mman_has = "MAP_FIXED_NOREPLACE"))]
 use std::io::ErrorKind;
 
+#[cfg(all(linux_kernel, mman_has = "MREMAP_MAYMOVE"))]
+use mman::RemapOptions;
 use mman::{page_size, MmapMut, MmapOptions};
 
 /// An address range of `len` bytes that was free a moment ago: mapped, then unmapped.
@@ -130,4 +135,180 @@ fn an_address_hint_is_followed_where_the_range_is_free() {
         .unwrap();
     assert_ne!(other.as_ptr() as usize, addr);
     assert_eq!(map[0], 7, "the map at the hint keeps its bytes");
+}
+
+// ---- Where a stack may grow --------------------------------------------------------------------
+
+/// `RLIMIT_STACK`'s soft limit, or `None` when unlimited.
+#[cfg(linux_kernel)]
+fn stack_limit() -> Option<usize> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
+    let got = unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut limit) };
+    assert_eq!(got, 0);
+    (limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur as usize)
+}
+
+/// The kernel's default stack guard gap, 256 pages (`stack_guard_gap`, mm/mmap.c), in bytes.
+#[cfg(linux_kernel)]
+fn guard_gap() -> usize {
+    256 * page_size()
+}
+
+/// Asserts that `error` is the crate's refusal of a place where the stack may grow.
+#[cfg(linux_kernel)]
+fn assert_stack_refusal(error: &std::io::Error, call: &str) {
+    assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+    let message = error.to_string();
+    assert!(message.starts_with(&format!("{call}: ")), "{message}");
+    assert!(message.contains("stack"), "{message}");
+}
+
+#[test]
+#[cfg(all(linux_kernel, mman_has = "MAP_FIXED_NOREPLACE"))]
+fn fixed_no_replace_right_below_the_stack_is_refused() {
+    common::run_the_rest_in_a_child!();
+    let page = page_size();
+    let (stack_start, _) = common::stack();
+    let result = MmapOptions::new()
+        .len(page)
+        .fixed_no_replace(stack_start - page)
+        .map_anon();
+    let error = result.map(drop).unwrap_err();
+    assert_stack_refusal(&error, "map_anon");
+    assert!(
+        !common::mapped(stack_start - page, stack_start),
+        "nothing was mapped below the stack"
+    );
+}
+
+#[test]
+#[cfg(linux_kernel)]
+fn address_hint_within_the_stack_limit_is_refused() {
+    common::run_the_rest_in_a_child!();
+    let page = page_size();
+    let (stack_start, _) = common::stack();
+    // 4 MiB below the stack: out of the kernel's guard gap (1 MiB), so it honours the hint, but
+    // within the 8 MiB the stack may grow.
+    let hint = stack_start - (4 << 20);
+    let error = MmapOptions::new()
+        .len(page)
+        .address_hint(hint)
+        .map_anon()
+        .map(drop)
+        .unwrap_err();
+    assert_stack_refusal(&error, "map_anon");
+    assert!(!common::mapped(hint, hint + page));
+}
+
+#[test]
+#[cfg(all(linux_kernel, mman_has = "MREMAP_MAYMOVE"))]
+fn remap_does_not_grow_a_map_into_the_stack_limit() {
+    common::run_the_rest_in_a_child!();
+    let Some(limit) = stack_limit() else {
+        println!("not run: RLIMIT_STACK is unlimited, so no map may sit below the stack");
+        return;
+    };
+    let page = page_size();
+    let (_, stack_end) = common::stack();
+    // The lowest address the stack may reach, less the guard gap the kernel keeps below it.
+    let low = stack_end - limit - guard_gap();
+    let hint = low - 16 * page;
+    let mut map = MmapOptions::new()
+        .len(2 * page)
+        .address_hint(hint)
+        .map_anon()
+        .unwrap();
+    if map.as_ptr() as usize != hint {
+        println!(
+            "not run: the kernel did not honour the hint {hint:#x} (placed at {:p})",
+            map.as_ptr()
+        );
+        return;
+    }
+    for may_move in [false, true] {
+        let error = map
+            .remap(32 * page, RemapOptions::new().may_move(may_move))
+            .unwrap_err();
+        assert_stack_refusal(&error, "remap");
+        assert_eq!(
+            (map.as_ptr() as usize, map.len()),
+            (hint, 2 * page),
+            "the map is unchanged"
+        );
+        assert!(
+            !common::mapped(hint + 2 * page, low + 16 * page),
+            "nothing grew toward the stack"
+        );
+    }
+    map.remap(16 * page, RemapOptions::new()).unwrap();
+    assert_eq!(
+        (map.as_ptr() as usize, map.len()),
+        (hint, 16 * page),
+        "up to the limit is allowed"
+    );
+    map[16 * page - 1] = 1;
+    drop(map);
+    assert!(!common::mapped(hint, low));
+}
+
+#[test]
+#[cfg(all(linux_kernel, mman_has = "MAP_FIXED_NOREPLACE"))]
+fn a_map_right_below_a_grows_down_mapping_is_refused() {
+    common::run_the_rest_in_a_child!();
+    let page = page_size();
+    // The grows-down mapping takes the top 4 pages of a reservation of 64, whose other 60 pages are
+    // then unmapped: the pages right below it are free. (One the kernel places where it likes may
+    // sit right above another mapping, a library's, say: then no map can go below it anyway.)
+    // SAFETY: a new reservation at an address the kernel picks; nothing else uses it.
+    let reserved = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            64 * page,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    assert_ne!(reserved, libc::MAP_FAILED);
+    let start = reserved as usize + 60 * page;
+    // SAFETY: MAP_FIXED over the top of the reservation made above, which nothing else uses.
+    let grows_down = unsafe {
+        libc::mmap(
+            start as *mut libc::c_void,
+            4 * page,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_GROWSDOWN | libc::MAP_FIXED,
+            -1,
+            0,
+        )
+    };
+    assert_eq!(grows_down as usize, start);
+    // SAFETY: the lower 60 pages of the reservation made above, which nothing else uses.
+    assert_eq!(unsafe { libc::munmap(reserved, 60 * page) }, 0);
+    assert!(
+        !common::mapped(start - 2 * page, start),
+        "the pages below the grows-down mapping are free"
+    );
+    let error = MmapOptions::new()
+        .len(page)
+        .fixed_no_replace(start - page)
+        .map_anon()
+        .map(drop)
+        .unwrap_err();
+    assert_stack_refusal(&error, "map_anon");
+    let error = MmapOptions::new()
+        .len(page)
+        .address_hint(start - 2 * page)
+        .map_anon()
+        .map(drop)
+        .unwrap_err();
+    assert_stack_refusal(&error, "map_anon");
+    assert!(!common::mapped(start - 2 * page, start));
+    // SAFETY: the mapping made above, used by nothing.
+    assert_eq!(unsafe { libc::munmap(grows_down, 4 * page) }, 0);
 }

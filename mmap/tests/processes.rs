@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::os::unix::process::ExitStatusExt;
-
 use common::read_back;
 use mman::MmapOptions;
 
@@ -26,41 +24,29 @@ fn child_writes(message: &[u8], offset: usize) {
 
 #[test]
 fn a_child_writes_through_a_shared_map_and_the_parent_reads_the_file() {
-    let test = "a_child_writes_through_a_shared_map_and_the_parent_reads_the_file";
-    if common::in_child(test) {
-        child_writes(b"written by the child", 5000);
-        return;
-    }
-    let file = tempfile::NamedTempFile::new().unwrap();
-    let len = 3 * mman::page_size();
-    file.as_file().set_len(len as u64).unwrap();
-    common::assert_success(common::child(test).env(PATH, file.path()));
-    let bytes = read_back(file.as_file());
-    assert_eq!(bytes.len(), len);
-    assert_eq!(&bytes[5000..5020], b"written by the child");
-    assert!(bytes[..5000].iter().chain(&bytes[5020..]).all(|&b| b == 0));
+    common::run_the_rest_in_a_child!(|child| {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let len = 3 * mman::page_size();
+        file.as_file().set_len(len as u64).unwrap();
+        common::assert_passes(child.command().env(PATH, file.path()));
+        let bytes = read_back(file.as_file());
+        assert_eq!(bytes.len(), len);
+        assert_eq!(&bytes[5000..5020], b"written by the child");
+        assert!(bytes[..5000].iter().chain(&bytes[5020..]).all(|&b| b == 0));
+    });
+    child_writes(b"written by the child", 5000);
 }
 
 #[test]
 fn a_child_killed_right_after_its_flush_leaves_the_data_in_the_file() {
-    let test = "a_child_killed_right_after_its_flush_leaves_the_data_in_the_file";
-    if common::in_child(test) {
-        child_writes(b"flushed, then killed", 0);
-        // SAFETY: kill and getpid have no memory preconditions; the process ends here.
-        unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
-        unreachable!("SIGKILL ends the process");
-    }
-    let file = tempfile::NamedTempFile::new().unwrap();
-    file.as_file().set_len(mman::page_size() as u64).unwrap();
-    let status = common::child(test)
-        .env(PATH, file.path())
-        .output()
-        .unwrap()
-        .status;
-    assert_eq!(
-        status.signal(),
-        Some(libc::SIGKILL),
-        "the child was killed: {status}"
-    );
-    assert_eq!(&read_back(file.as_file())[..20], b"flushed, then killed");
+    common::run_the_rest_in_a_child!(|child| {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        file.as_file().set_len(mman::page_size() as u64).unwrap();
+        common::assert_dies_of(child.command().env(PATH, file.path()), libc::SIGKILL);
+        assert_eq!(&read_back(file.as_file())[..20], b"flushed, then killed");
+    });
+    child_writes(b"flushed, then killed", 0);
+    // SAFETY: kill and getpid have no memory preconditions; the process ends here.
+    unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+    unreachable!("SIGKILL ends the process");
 }

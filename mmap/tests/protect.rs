@@ -3,63 +3,37 @@
 //! observed in a child process.
 
 use std::io::ErrorKind;
-use std::os::unix::process::ExitStatusExt;
-use std::process::Stdio;
 
 use mman::{Mmap, MmapMut, MmapOptions, MmapRaw, Protection};
 
 mod common;
-use common::{in_child, permissions_at, read_only_file_of};
-
-/// Runs `test` again in a child process; returns the signal that ended it.
-fn run_child(test: &str) -> Option<i32> {
-    let status = common::child(test)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    status.signal()
-}
+use common::{permissions_at, read_only_file_of};
 
 #[test]
 fn a_write_after_make_read_only_is_stopped_by_the_os() {
-    let test = "a_write_after_make_read_only_is_stopped_by_the_os";
-    if in_child(test) {
-        let mut map = MmapMut::map_anon(mman::page_size()).unwrap();
-        map[0] = 1;
-        let ptr = map.as_mut_ptr();
-        let read_only = map.make_read_only().unwrap();
-        assert_eq!(read_only[0], 1);
-        assert_eq!(permissions_at(ptr as usize), "r--p");
-        // SAFETY: not sound on purpose, in a child process: the page is read-only now, and the
-        // volatile write must fault with SIGSEGV.
-        unsafe { ptr.write_volatile(2) };
-        // Not reached when the OS stops the write.
-        std::process::exit(0);
-    }
-    assert_eq!(
-        run_child(test),
-        Some(11),
-        "the child's write was not stopped with SIGSEGV"
-    );
+    common::run_the_rest_in_a_child!(|child| child.assert_dies_of(libc::SIGSEGV));
+    let mut map = MmapMut::map_anon(mman::page_size()).unwrap();
+    map[0] = 1;
+    let ptr = map.as_mut_ptr();
+    let read_only = map.make_read_only().unwrap();
+    assert_eq!(read_only[0], 1);
+    assert_eq!(permissions_at(ptr as usize), "r--p");
+    // SAFETY: not sound on purpose, in a child process: the page is read-only now, and the
+    // volatile write must fault with SIGSEGV.
+    unsafe { ptr.write_volatile(2) };
+    // Not reached when the OS stops the write.
+    std::process::exit(0);
 }
 
 #[test]
 fn a_read_after_protect_none_is_stopped_by_the_os() {
-    let test = "a_read_after_protect_none_is_stopped_by_the_os";
-    if in_child(test) {
-        let map = MmapRaw::from(MmapMut::map_anon(mman::page_size()).unwrap());
-        map.protect(Protection::empty()).unwrap();
-        assert_eq!(permissions_at(map.as_ptr() as usize), "---p");
-        // SAFETY: not sound on purpose, in a child process: the page allows no access now.
-        let _ = unsafe { map.as_ptr().read_volatile() };
-        std::process::exit(0);
-    }
-    assert_eq!(
-        run_child(test),
-        Some(11),
-        "the child's read was not stopped with SIGSEGV"
-    );
+    common::run_the_rest_in_a_child!(|child| child.assert_dies_of(libc::SIGSEGV));
+    let map = MmapRaw::from(MmapMut::map_anon(mman::page_size()).unwrap());
+    map.protect(Protection::empty()).unwrap();
+    assert_eq!(permissions_at(map.as_ptr() as usize), "---p");
+    // SAFETY: not sound on purpose, in a child process: the page allows no access now.
+    let _ = unsafe { map.as_ptr().read_volatile() };
+    std::process::exit(0);
 }
 
 #[test]

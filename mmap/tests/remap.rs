@@ -1,5 +1,6 @@
 //! Resizing maps with `remap` (`mremap`): anonymous and file maps, in place and moved, and growth
-//! past the end of a file refused.
+//! past the end of a file refused, also where `process_vm_readv` is denied; sealed maps grown over
+//! holes have them faulted in.
 
 #![cfg(mman_has = "MREMAP_MAYMOVE")]
 
@@ -224,6 +225,69 @@ fn a_map_split_by_advice_on_part_of_it_is_not_resized() {
     assert_eq!((map.len(), map[0]), (8 * page, 1));
 }
 
+#[test]
+#[cfg(target_os = "linux")]
+fn remap_grows_where_process_vm_readv_is_denied() {
+    common::run_the_rest_in_a_child!(|child| {
+        for errno in ["EPERM", "ENOSYS"] {
+            common::assert_passes(child.command().env("DENY_WITH", errno));
+        }
+    });
+    let errno = match std::env::var("DENY_WITH").unwrap().as_str() {
+        "EPERM" => libc::EPERM,
+        _ => libc::ENOSYS,
+    };
+    common::deny_syscalls(&[libc::SYS_process_vm_readv], errno as u32);
+    let page = page_size();
+    let mut buf = [0u8; 1];
+    // SAFETY: reading a byte of this process with an empty list copies nothing; here it only
+    // shows the filter works.
+    let denied = unsafe {
+        let local = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: 1,
+        };
+        libc::process_vm_readv(libc::getpid(), &local, 1, &local, 1, 0)
+    };
+    assert_eq!(
+        (denied, std::io::Error::last_os_error().raw_os_error()),
+        (-1, Some(errno))
+    );
+
+    let mut anon = mman::MmapMut::map_anon(page).unwrap();
+    anon[0] = 1;
+    anon.remap(8 * page, RemapOptions::new().may_move(true))
+        .unwrap();
+    anon[8 * page - 1] = 2;
+    assert_eq!((anon.len(), anon[0]), (8 * page, 1));
+
+    let file = common::file_of(&vec![7u8; 2 * page]);
+    // SAFETY: the temporary file is this process's alone, and nothing truncates it.
+    let mut map = unsafe { MmapOptions::new().len(page).map(&file) }.unwrap();
+    let grown = map.remap(2 * page, RemapOptions::new().may_move(true));
+    if cfg!(not(mman_has = "MADV_POPULATE_READ")) {
+        // Without MADV_POPULATE_READ (headers like musl's), the end of a file cannot be checked.
+        let error = grown.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Unsupported, "{error}");
+        assert!(error.to_string().starts_with("remap: "), "{error}");
+        assert_eq!(map.len(), page, "the map keeps its length");
+        return;
+    }
+    grown.unwrap();
+    assert_eq!((map.len(), map[2 * page - 1]), (2 * page, 7));
+    let error = map
+        .remap(3 * page, RemapOptions::new().may_move(true))
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+    assert!(error.to_string().starts_with("remap: "), "{error}");
+    assert_eq!(map.len(), 2 * page, "the map keeps its length");
+
+    match map.read_at(&mut buf, 5) {
+        Ok(n) => assert_eq!((n, buf[0]), (1, 7)),
+        Err(error) => assert!(error.to_string().starts_with("read_at: "), "{error}"),
+    }
+}
+
 /// A sealed memfd whose first and last pages were written and whose pages between are holes: a
 /// map of its first page has no hole, and `remap` grows it over them. A hole is allocated at its
 /// first read, which strict overcommit at its limit refuses with `SIGBUS`: grown, the map must
@@ -238,8 +302,7 @@ fn a_sealed_map_grown_over_holes_never_raises_sigbus_under_strict_overcommit() {
 
     use mman::{Seals, SharedMemory};
 
-    const TEST: &str = "a_sealed_map_grown_over_holes_never_raises_sigbus_under_strict_overcommit";
-    if !common::in_child(TEST) {
+    common::run_the_rest_in_a_child!(|child| {
         if !mman::Advice::PopulateRead.is_supported() {
             common::not_run("the running kernel lacks MADV_POPULATE_READ (Linux 5.14)");
             return;
@@ -247,9 +310,8 @@ fn a_sealed_map_grown_over_holes_never_raises_sigbus_under_strict_overcommit() {
         let Some(_settings) = common::OvercommitSettings::save() else {
             return;
         };
-        common::assert_success(&mut common::child(TEST));
-        return;
-    }
+        child.assert_passes();
+    });
     let page = page_size();
     let len = 4 << 20;
     let shared = SharedMemory::create("holes", len as u64).unwrap();
@@ -263,13 +325,7 @@ fn a_sealed_map_grown_over_holes_never_raises_sigbus_under_strict_overcommit() {
         .unwrap();
     let mut sealed = MmapOptions::new().len(page).map_sealed(&shared).unwrap();
     let mut if_safe = MmapOptions::new().len(page).map_if_safe(&shared).unwrap();
-    common::make_overcommit_strict_for_the_unprivileged();
-    // SAFETY: setuid has no memory preconditions.
-    let dropped = unsafe { libc::setuid(65534) };
-    assert_eq!(dropped, 0, "uid 65534 drops CAP_SYS_ADMIN");
-    let committed = MmapOptions::new().len(1 << 20).map_anon();
-    assert!(committed.is_err(), "strict overcommit at its limit");
-    drop(committed);
+    common::become_unprivileged_under_strict_overcommit();
 
     for (what, map) in [("map_sealed", &mut sealed), ("map_if_safe", &mut if_safe)] {
         match map.remap(len, RemapOptions::new().may_move(true)) {

@@ -83,7 +83,7 @@ fn read_at_of_a_truncated_file_map_is_short_then_an_error_not_a_crash() {
     let page = page_size();
     let (file, map) = truncated_map(3);
 
-    // The case: 2 pages asked for from the middle of the one page the file keeps.
+    // 2 pages asked for from the middle of the one page the file keeps.
     let mut buf = vec![0u8; 2 * page];
     assert_eq!(map.read_at(&mut buf, page / 2).unwrap(), page / 2);
     assert!(

@@ -2,7 +2,7 @@
 //! file truncated under it and the byte a failed `read_at` names, readers of
 //! `/proc` (the mappings, their permissions and `smaps` entries, fields of `status`), the
 //! reservation of huge pages, and child processes (the test binary runs again, running only one
-//! test, with `MMAP_TEST_CHILD` naming it).
+//! test: [`run_the_rest_in_a_child!`]).
 
 #![allow(dead_code)] // each test file uses part of this
 
@@ -114,18 +114,164 @@ pub(crate) fn failed_byte(error: &std::io::Error) -> Option<usize> {
 /// Set in the child: the name of the test whose child part should run.
 const CHILD: &str = "MMAP_TEST_CHILD";
 
-/// Whether this process is the child run for `test`.
-pub(crate) fn in_child(test: &str) -> bool {
-    std::env::var(CHILD).is_ok_and(|name| name == test)
+/// Runs the rest of the calling test in a child process ([`ChildProcess`]: the test binary again,
+/// running this test alone; its name is the calling function's). In that child, does nothing, and
+/// the test goes on. In the test itself, runs the parent's part, the closure given (by default
+/// [`ChildProcess::assert_passes`]), which starts the child and checks how it ended, then returns
+/// from the test.
+///
+/// ```ignore
+/// #[test]
+/// fn a_write_to_a_read_only_page_dies() {
+///     common::run_the_rest_in_a_child!(|child| child.assert_dies_of(libc::SIGSEGV));
+///     // Only in the child: ...
+/// }
+/// ```
+#[allow(unused_macros)] // each test file uses part of this
+macro_rules! run_the_rest_in_a_child {
+    () => {
+        $crate::common::run_the_rest_in_a_child!(|child| child.assert_passes())
+    };
+    ($parent:expr) => {
+        let child = $crate::common::ChildProcess::of({
+            fn here() {}
+            $crate::common::test_named_by(here)
+        });
+        if !child.is_this_process() {
+            child.run_the_parents_part($parent);
+            return;
+        }
+    };
+}
+#[allow(unused_imports)] // each test file uses part of this
+pub(crate) use run_the_rest_in_a_child;
+
+/// The name the test harness gives the test function that holds `here`, a function defined
+/// inside it: its path, without the crate's name (`module::test`, or `test` at the top).
+pub(crate) fn test_named_by<F>(_here: F) -> &'static str {
+    let path = std::any::type_name::<F>();
+    let test = path
+        .strip_suffix("::here")
+        .and_then(|path| path.split_once("::"))
+        .map(|(_crate, test)| test)
+        .unwrap_or_else(|| panic!("{path}: not a function defined in a test"));
+    assert!(!test.contains('{'), "{path}: not called in the test itself");
+    test
 }
 
-/// The command that runs `test` again in a child process; add to it, then run it.
-pub(crate) fn child(test: &str) -> Command {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD, test);
-    command
+/// A test's run in a child process: its test binary started again, running only this test, with
+/// [`CHILD`] naming it, so that the test can tell the child from itself.
+pub(crate) struct ChildProcess {
+    test: &'static str,
+}
+
+impl ChildProcess {
+    /// The child run of the test named `test`.
+    pub(crate) fn of(test: &'static str) -> Self {
+        ChildProcess { test }
+    }
+
+    /// The test's name.
+    pub(crate) fn test(&self) -> &'static str {
+        self.test
+    }
+
+    /// Whether this process is the child.
+    pub(crate) fn is_this_process(&self) -> bool {
+        std::env::var(CHILD).is_ok_and(|name| name == self.test)
+    }
+
+    /// The command that starts the child; add to it (an environment, a descriptor), then run it.
+    pub(crate) fn command(&self) -> Command {
+        let mut command = Command::new(std::env::current_exe().unwrap());
+        command
+            .args([self.test, "--exact", "--nocapture", "--test-threads=1"])
+            .env(CHILD, self.test);
+        command
+    }
+
+    /// Runs `parent`, the test's part in its own process: what [`run_the_rest_in_a_child!`] runs.
+    pub(crate) fn run_the_parents_part<R>(&self, parent: impl FnOnce(&Self) -> R) {
+        let _ = parent(self);
+    }
+
+    /// Starts the child and asserts that it passed ([`assert_passes`]).
+    pub(crate) fn assert_passes(&self) -> Output {
+        assert_passes(&mut self.command())
+    }
+
+    /// Starts the child and asserts that `signal` ended it ([`assert_dies_of`]).
+    pub(crate) fn assert_dies_of(&self, signal: libc::c_int) -> Output {
+        assert_dies_of(&mut self.command(), signal)
+    }
+
+    /// Starts the child with `pages` more huge pages of the default size reserved
+    /// ([`reserve_huge_pages`]: as root with [`MACHINE`] set, restored afterwards) and asserts that
+    /// it passed; or says why it could not.
+    #[cfg(mman_huge)]
+    pub(crate) fn assert_passes_with_huge_pages(&self, pages: u64) {
+        match reserve_huge_pages(self.test, pages) {
+            Some(_reserved) => drop(self.assert_passes()),
+            None => println!("not run: {} needs {pages} free huge page(s)", self.test),
+        }
+    }
+}
+
+/// Runs the command, a [`ChildProcess`]'s, and asserts that the child ran its one test and
+/// passed, showing its output if not; shows what the child said it did not run, and why.
+pub(crate) fn assert_passes(command: &mut Command) -> Output {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success()
+            && String::from_utf8_lossy(&output.stdout).contains("test result: ok. 1 passed"),
+        "the child failed ({}):\n{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // What the child did not run, and why, shows in the parent's output.
+    for line in String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|line| line.starts_with("not run:"))
+    {
+        println!("child: {line}");
+    }
+    output
+}
+
+/// Runs the command, a [`ChildProcess`]'s, and asserts that `signal` ended the child
+/// ([`assert_died_of`]).
+pub(crate) fn assert_dies_of(command: &mut Command, signal: libc::c_int) -> Output {
+    let output = command.output().unwrap();
+    assert_died_of(&output, signal);
+    output
+}
+
+/// Asserts that `signal` ended the child whose output this is, showing its output if not.
+pub(crate) fn assert_died_of(output: &Output, signal: libc::c_int) {
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        output.status.signal(),
+        Some(signal),
+        "{}\n{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Whether the child whose output this is passed without running its case, saying why (`not
+/// run: ...`, shown here): for the tests whose child otherwise dies.
+pub(crate) fn passed_saying_not_run(output: &Output) -> bool {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let not_run: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.starts_with("not run:"))
+        .collect();
+    for line in &not_run {
+        println!("child: {line}");
+    }
+    output.status.success() && !not_run.is_empty()
 }
 
 /// What the part of a child run on its main thread found ([`on_main_thread`]): `Err` holds the
@@ -138,8 +284,8 @@ static MAIN_THREAD_PART: std::sync::OnceLock<Result<(), String>> = std::sync::On
 /// test binary calls this from a function of its `.init_array`, which the C library runs on the
 /// main thread before `main`, hence before the harness. A panic of `part` is caught and kept; the
 /// child's test then asserts the outcome with [`assert_main_thread_part_passed`].
-pub(crate) fn on_main_thread(test: &str, part: fn()) {
-    if in_child(test) {
+pub(crate) fn on_main_thread(test: &'static str, part: fn()) {
+    if ChildProcess::of(test).is_this_process() {
         let outcome = std::panic::catch_unwind(part).map_err(|panic| {
             panic
                 .downcast_ref::<String>()
@@ -158,28 +304,6 @@ pub(crate) fn assert_main_thread_part_passed() {
         Some(Err(panic)) => panic!("the part on the main thread failed: {panic}"),
         None => panic!("the part on the main thread did not run (is it in .init_array?)"),
     }
-}
-
-/// Runs the command and asserts that the child ran its one test and passed, showing its output if
-/// not.
-pub(crate) fn assert_success(command: &mut Command) -> Output {
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success()
-            && String::from_utf8_lossy(&output.stdout).contains("test result: ok. 1 passed"),
-        "the child failed ({}):\n{}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    // What the child did not run, and why, shows in the parent's output.
-    for line in String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter(|line| line.starts_with("not run:"))
-    {
-        println!("child: {line}");
-    }
-    output
 }
 
 /// Whether this process runs under valgrind (`.ci/valgrind`). Its emulated kernel lacks
@@ -586,16 +710,23 @@ impl Drop for OvercommitSettings {
 /// without `CAP_SYS_ADMIN` may commit no more memory, while one with it (root's: other tests,
 /// other builds) may commit ten times RAM: the commit limit is RAM times `overcommit_ratio` 1000%,
 /// and `admin_reserve_kbytes`, which only processes with `CAP_SYS_ADMIN` may use, is twice that.
-/// For a child (see [`child`]) whose parent holds the [`OvercommitSettings`] that put them back.
-pub(crate) fn make_overcommit_strict_for_the_unprivileged() {
+/// Then makes this process one without `CAP_SYS_ADMIN` (uid 65534), and asserts that it is at the
+/// limit: a map of 1 MiB is refused. For a child ([`ChildProcess`]) whose parent holds the
+/// [`OvercommitSettings`] that put them back.
+pub(crate) fn become_unprivileged_under_strict_overcommit() {
     let ram_kib = meminfo("MemTotal") + meminfo("SwapTotal");
     std::fs::write(OVERCOMMIT_RATIO, "1000").unwrap();
     std::fs::write(ADMIN_RESERVE_KBYTES, (ram_kib * 20).to_string()).unwrap();
     std::fs::write(OVERCOMMIT_MEMORY, "2").unwrap();
+    // SAFETY: setuid has no memory preconditions.
+    let dropped = unsafe { libc::setuid(65534) };
+    assert_eq!(dropped, 0, "uid 65534 drops CAP_SYS_ADMIN");
+    let committed = mman::MmapOptions::new().len(1 << 20).map_anon();
+    assert!(committed.is_err(), "strict overcommit at its limit");
 }
 
 /// Installs a seccomp filter on this process that fails the system calls `numbers` with `errno`,
-/// as container profiles do. For a child process (see [`child`]): there is no way back.
+/// as container profiles do. For a child process ([`ChildProcess`]): there is no way back.
 #[cfg(target_os = "linux")]
 pub(crate) fn deny_syscalls(numbers: &[libc::c_long], errno: u32) {
     let filter = |code: u32, k: u32, jt: u8, jf: u8| libc::sock_filter {
