@@ -8,7 +8,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::range::invalid;
+use crate::error::invalid;
 
 /// A file descriptor given to a `map*` constructor: made by [`MmapAsRawDesc::as_raw_desc`].
 #[derive(Debug, Clone, Copy)]

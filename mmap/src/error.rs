@@ -2,10 +2,9 @@
 //! an [`Error`], made here and only here. Its message names the public method and the argument or
 //! the call that failed; the OS error below it keeps its number, which [`raw_os_error`] returns.
 
+use std::ffi::c_int;
 use std::fmt;
 use std::io;
-
-use crate::sys::c_int;
 
 /// What this crate adds to an `io::Error`: a message that says what was asked and what went wrong,
 /// and the error below it (the OS error of the system call that failed), if any.
@@ -147,11 +146,6 @@ pub fn raw_os_error(error: &io::Error) -> Option<c_int> {
             .as_ref()
             .and_then(raw_os_error)
     })
-}
-
-/// The OS error number behind `error`: [`raw_os_error`], for the crate's own checks.
-pub(crate) fn errno(error: &io::Error) -> Option<c_int> {
-    raw_os_error(error)
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
 //! Huge pages: the sizes the host's headers name, and the sizes and pools the system offers.
 
+use std::ffi::c_int;
 use std::fmt;
 use std::io;
 
-use crate::range::invalid;
-use crate::sys::c_int;
+use crate::error::{explain, invalid};
 use mmap_sys as c;
 
 /// Where Linux lists its huge page pools, one directory per size (`hugepages-2048kB`).
@@ -134,7 +134,7 @@ impl HugePageSize {
                 io::ErrorKind::NotFound => io::ErrorKind::Unsupported,
                 kind => kind,
             };
-            crate::sys::explain(error, kind, format_args!("huge pages: cannot list {POOLS}"))
+            explain(error, kind, format_args!("huge pages: cannot list {POOLS}"))
         })?;
         let mut pools = Vec::new();
         for entry in entries {
@@ -320,7 +320,7 @@ pub(crate) fn explain_map_error(size: HugePageSize, error: io::Error) -> io::Err
                 pool.total,
                 size.pool_dir()
             );
-            crate::sys::explain(error, io::ErrorKind::OutOfMemory, why)
+            explain(error, io::ErrorKind::OutOfMemory, why)
         }
         _ => error,
     }

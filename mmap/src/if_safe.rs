@@ -110,6 +110,7 @@ impl From<MapIfSafeError> for io::Error {
 /// shrinking (`fcntl(F_GET_SEALS)`), or, not being sealable, has fs-verity (`statx`).
 #[cfg(mman_memfd)]
 pub(crate) fn check_file(fd: BorrowedFd<'_>) -> Result<(), MapIfSafeError> {
+    use crate::error::{invalid, raw_os_error};
     use crate::seals::Seals;
     use crate::sys;
 
@@ -120,16 +121,14 @@ pub(crate) fn check_file(fd: BorrowedFd<'_>) -> Result<(), MapIfSafeError> {
             if seals.contains(needed) {
                 Ok(())
             } else {
-                Err(MapIfSafeError::new_not_safe(crate::range::invalid(
-                    format_args!(
-                        "the file's seals {seals:?} lack {:?}: its contents may change",
-                        needed - seals
-                    ),
-                )))
+                Err(MapIfSafeError::new_not_safe(invalid(format_args!(
+                    "the file's seals {seals:?} lack {:?}: its contents may change",
+                    needed - seals
+                ))))
             }
         }
         // EINVAL: a file that cannot be sealed, not a memfd.
-        Err(error) if sys::errno(&error) == Some(libc::EINVAL) => {
+        Err(error) if raw_os_error(&error) == Some(libc::EINVAL) => {
             #[cfg(libc_statx)]
             let verity = sys::has_fs_verity(fd);
             // Without `statx`, no file is known to have fs-verity.
@@ -138,7 +137,7 @@ pub(crate) fn check_file(fd: BorrowedFd<'_>) -> Result<(), MapIfSafeError> {
             if verity {
                 Ok(())
             } else {
-                Err(MapIfSafeError::new_not_safe(crate::range::invalid(
+                Err(MapIfSafeError::new_not_safe(invalid(
                     "the file is neither a memfd sealed against writing and shrinking nor a file \
                      with fs-verity: its contents may change",
                 )))

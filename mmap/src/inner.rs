@@ -1,12 +1,13 @@
 //! The mapping itself, shared by every public map type: where it starts, how long it is, and the
 //! calls on a range of it. Two words, so that `size_of::<Mmap>() == 16`.
 
-use std::ffi::c_void;
+use std::ffi::{c_int, c_void};
 use std::io;
 
 use crate::checked_copy::{self, Via};
+use crate::error::{explain, raw_os_error};
 use crate::range::{check_range, check_read_offset};
-use crate::sys::{self, c_int};
+use crate::sys;
 use mmap_sys as c;
 
 /// A live mapping of `len` bytes at `ptr`, or an empty one (`len == 0`, `ptr` the page size,
@@ -104,7 +105,7 @@ impl MmapInner {
                     let why = "the huge pages of the map cannot all be faulted in (over a \
                          hugetlb cgroup limit, or past the end of the file), where a touch would \
                          raise SIGBUS; the map is undone";
-                    return Err(sys::explain(error, io::ErrorKind::OutOfMemory, why));
+                    return Err(explain(error, io::ErrorKind::OutOfMemory, why));
                 }
             }
         }
@@ -220,12 +221,12 @@ impl MmapInner {
         // SAFETY: populating reads (or, for a writable map, write-faults without writing) the
         // pages: it changes no byte any reference sees.
         unsafe { self.advise(offset, len, advice) }.map_err(|error| {
-            if sys::errno(&error) == Some(libc::EFAULT) {
+            if raw_os_error(&error) == Some(libc::EFAULT) {
                 let why = format!(
                     "part of the range (offset {offset}, len {len}) is past the end of the \
                      file (truncated under the map?), where a read would raise SIGBUS"
                 );
-                sys::explain(error, io::ErrorKind::UnexpectedEof, why)
+                explain(error, io::ErrorKind::UnexpectedEof, why)
             } else {
                 error
             }
@@ -336,7 +337,8 @@ impl MmapInner {
     /// Nothing may use the map's old addresses if it moves, or its cut tail if it shrinks.
     #[cfg(mman_has = "MREMAP_MAYMOVE")]
     pub(crate) unsafe fn remap(&mut self, new_len: usize, may_move: bool) -> io::Result<()> {
-        use crate::range::{check_len, invalid};
+        use crate::error::invalid;
+        use crate::range::check_len;
         check_len(new_len)?;
         if new_len == 0 {
             return Err(invalid(
@@ -375,18 +377,18 @@ impl MmapInner {
         // caller's.
         let resized = unsafe { sys::mremap(start, old_whole, new_len + prefix, flags) };
         let base = resized.map_err(|error| {
-            if sys::errno(&error) == Some(libc::EFAULT) {
+            if raw_os_error(&error) == Some(libc::EFAULT) {
                 // The range is more than one VMA: a `*_range` call gave part of it other flags.
                 let why = "the map is in pieces the kernel keeps apart (part of it has its own \
                      advice, protection or lock, from a *_range call), and mremap resizes only a \
                      map in one piece";
-                sys::explain(error, io::ErrorKind::Unsupported, why)
+                explain(error, io::ErrorKind::Unsupported, why)
             } else if error.kind() == io::ErrorKind::OutOfMemory && !may_move {
                 let why = format!(
                     "no room to grow the map in place to {new_len} bytes \
                      (RemapOptions::may_move(true) lets it move)"
                 );
-                sys::explain(error, io::ErrorKind::OutOfMemory, why)
+                explain(error, io::ErrorKind::OutOfMemory, why)
             } else {
                 error
             }
@@ -459,7 +461,7 @@ unsafe fn last_byte_backed(ptr: *const u8) -> io::Result<usize> {
     let mut last = [0u8];
     // SAFETY: the caller's promise.
     let error = match unsafe { sys::copy_checked(ptr, &mut last) } {
-        Err(error) if matches!(sys::errno(&error), Some(libc::EPERM | libc::ENOSYS)) => error,
+        Err(error) if matches!(raw_os_error(&error), Some(libc::EPERM | libc::ENOSYS)) => error,
         result => return result,
     };
     #[cfg(mman_has = "MADV_POPULATE_READ")]
@@ -477,7 +479,7 @@ unsafe fn last_byte_backed(ptr: *const u8) -> io::Result<usize> {
         };
         match populated {
             Ok(()) => return Ok(1),
-            Err(error) if sys::errno(&error) == Some(libc::EFAULT) => return Ok(0),
+            Err(error) if raw_os_error(&error) == Some(libc::EFAULT) => return Ok(0),
             Err(_) => {}
         }
     }
@@ -487,7 +489,7 @@ unsafe fn last_byte_backed(ptr: *const u8) -> io::Result<usize> {
     let why = "the grown map's last byte cannot be checked against the end of the file: \
          process_vm_readv is denied (a seccomp filter?) and MADV_POPULATE_READ (Linux 5.14) is not \
          at hand";
-    Err(sys::explain(error, io::ErrorKind::Unsupported, why))
+    Err(explain(error, io::ErrorKind::Unsupported, why))
 }
 
 /// Faults in the pages `map` grew by from `old_len`, if it maps a memfd (or what it maps cannot be
@@ -514,7 +516,7 @@ fn fault_in_grown_holes(map: &MmapInner, old_len: usize) -> io::Result<()> {
                      faulted in (strict overcommit at its limit?), where a read would raise \
                      SIGBUS; the map keeps its {old_len} bytes"
                 );
-                return Err(sys::explain(error, io::ErrorKind::OutOfMemory, why));
+                return Err(explain(error, io::ErrorKind::OutOfMemory, why));
             }
         }
     }
@@ -626,7 +628,7 @@ impl Drop for MmapInner {
             let mut result = unsafe { sys::munmap(start, len) };
             if result
                 .as_ref()
-                .is_err_and(|error| sys::errno(error) == Some(libc::EINVAL))
+                .is_err_and(|error| raw_os_error(error) == Some(libc::EINVAL))
             {
                 if let Some(whole) = huge_page_extent(start, len) {
                     // SAFETY: as above: the kernel mapped `whole` bytes here for this map.
@@ -640,7 +642,7 @@ impl Drop for MmapInner {
             debug_assert!(
                 result
                     .as_ref()
-                    .map_or_else(|error| sys::errno(error) != Some(libc::EINVAL), |()| true),
+                    .map_or_else(|error| raw_os_error(error) != Some(libc::EINVAL), |()| true),
                 "munmap of a map this crate made failed: {result:?}"
             );
         }

@@ -1,10 +1,11 @@
 //! Locking all of the process's memory: `mlockall(2)` and `munlockall(2)`, and the refusal to
 //! lock the main thread's stack under a `RLIMIT_MEMLOCK` the process is held to.
 
+use std::ffi::c_int;
 use std::io;
 
-use crate::error::{explain, invalid, other};
-use crate::sys::{self, c_int, Limit};
+use crate::error::{explain, invalid, other, raw_os_error};
+use crate::sys::{self, Limit};
 use mmap_sys as c;
 
 bitflags::bitflags! {
@@ -173,7 +174,7 @@ fn lock_all_flags(flags: LockAll, names: &str) -> io::Result<()> {
     // A kernel older than 4.4 refuses MCL_ONFAULT with EINVAL.
     #[cfg(mman_has = "MCL_ONFAULT")]
     let locked = locked.map_err(|error| {
-        if flags.contains(LockAll::ON_FAULT) && crate::error::errno(&error) == Some(libc::EINVAL) {
+        if flags.contains(LockAll::ON_FAULT) && raw_os_error(&error) == Some(libc::EINVAL) {
             let why = "the running kernel does not support MCL_ONFAULT (Linux 4.4)";
             return explain(error, io::ErrorKind::Unsupported, why);
         }

@@ -2,10 +2,12 @@
 //! constructors that wrap the mapping in a map type (`map`, `map_mut`, `map_raw`...) are with the
 //! map types, in `map.rs`.
 
+use std::ffi::c_int;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use crate::desc::{borrow, pin, MmapAsRawDesc};
+use crate::error::{explain, invalid, raw_os_error};
 use crate::flags::{MapFlags, Protection};
 #[cfg(mman_huge)]
 use crate::huge::HugePageSize;
@@ -13,8 +15,8 @@ use crate::if_safe::MapIfSafeError;
 use crate::inner::MmapInner;
 #[cfg(mman_huge)]
 use crate::inner::Populate;
-use crate::range::{check_file_range, check_len, invalid};
-use crate::sys::{self, c_int, FileKind};
+use crate::range::{check_file_range, check_len};
+use crate::sys::{self, FileKind};
 use mmap_sys as c;
 
 /// What to map and how: a builder for every kind of map, as in memmap2.
@@ -535,13 +537,13 @@ impl MmapOptions {
             .map(drop)
             .map_err(|error| {
                 let kind = error.kind();
-                let why = if sys::errno(&error) == Some(libc::ENODEV) {
+                let why = if raw_os_error(&error) == Some(libc::ENODEV) {
                     "the file reports a size of 0, and the kernel cannot map this kind of \
                      file (those of /proc and /sys report 0 bytes whatever they hold)"
                 } else {
                     "the file is empty, and the kernel refuses to map it"
                 };
-                sys::explain(error, kind, why)
+                explain(error, kind, why)
             })
     }
 
@@ -810,19 +812,19 @@ impl MmapOptions {
     /// (`hint`, 0 for a map placed anywhere) means something is mapped there; `EOPNOTSUPP` with
     /// `dax_sync`, that the file is not on a DAX file system.
     fn explain_failure(&self, error: io::Error, hint: usize, len: usize, offset: u64) -> io::Error {
-        match sys::errno(&error) {
+        match raw_os_error(&error) {
             Some(libc::EEXIST) if hint != 0 => {
                 let end = hint.saturating_add(len + (offset % sys::page_size() as u64) as usize);
                 let why = format!(
                     "fixed_no_replace({hint:#x}): something is already mapped in \
                      {hint:#x}..{end:#x}, which MAP_FIXED_NOREPLACE does not replace"
                 );
-                sys::explain(error, io::ErrorKind::AlreadyExists, why)
+                explain(error, io::ErrorKind::AlreadyExists, why)
             }
             Some(libc::EOPNOTSUPP) if self.dax_sync => {
                 let why = "dax_sync: the file is not on a file system mounted with DAX (-o dax), \
                      the only files MAP_SYNC maps";
-                sys::explain(error, io::ErrorKind::Unsupported, why)
+                explain(error, io::ErrorKind::Unsupported, why)
             }
             _ => error,
         }

@@ -3,7 +3,7 @@
 
 use std::io;
 
-pub(crate) use crate::error::invalid;
+use crate::error::invalid;
 
 /// A map's length must fit `isize`, as every Rust slice's.
 pub(crate) fn check_len(len: usize) -> io::Result<()> {

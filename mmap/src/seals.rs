@@ -5,7 +5,7 @@
 use std::io;
 use std::os::fd::BorrowedFd;
 
-use crate::error::invalid;
+use crate::error::{explain, invalid, raw_os_error};
 use crate::inner::MmapInner;
 use crate::sys;
 
@@ -44,7 +44,7 @@ pub(crate) fn check_sealed(fd: BorrowedFd<'_>) -> io::Result<()> {
     let needed = Seals::SHRINK | Seals::WRITE;
     let seals = match sys::get_seals(fd) {
         Ok(seals) => Seals::from_bits_retain(seals),
-        Err(error) if sys::errno(&error) == Some(libc::EINVAL) => {
+        Err(error) if raw_os_error(&error) == Some(libc::EINVAL) => {
             return Err(invalid(
                 "the file cannot be sealed (not a memfd): its contents may change",
             ))
@@ -87,7 +87,7 @@ pub(crate) fn fault_in_holes(
                  kernel allocates at the first read) that cannot all be faulted in (strict \
                  overcommit at its limit?), where a read would raise SIGBUS; the map is undone"
             );
-            return Err(sys::explain(error, io::ErrorKind::OutOfMemory, why));
+            return Err(explain(error, io::ErrorKind::OutOfMemory, why));
         }
     }
     Ok(map)

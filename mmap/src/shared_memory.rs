@@ -8,9 +8,9 @@ use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 use crate::desc::{MmapAsRawDesc, MmapRawDescriptor};
+use crate::error::invalid;
 use crate::map::{Mmap, MmapMut, MmapRaw};
 use crate::options::MmapOptions;
-use crate::range::invalid;
 use crate::seals::Seals;
 use crate::sys;
 use mmap_sys as c;

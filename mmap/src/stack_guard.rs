@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::io::{self, Read};
 use std::thread::LocalKey;
 
-use crate::range::invalid;
+use crate::error::{explain, invalid};
 use crate::sys;
 
 /// Refuses `start..end`, about to be mapped (`what` says how: "fixed_no_replace(0x...)"),
@@ -24,7 +24,7 @@ pub(crate) fn check_stack_guard(what: &str, start: usize, end: usize) -> io::Res
         Ok(checked) => checked,
         // Without /proc (a chroot, a sandbox) nothing can be checked: placing by address is
         // refused.
-        Err(error) => Err(sys::explain(
+        Err(error) => Err(explain(
             error,
             io::ErrorKind::Unsupported,
             format_args!(
