@@ -124,11 +124,11 @@ impl HugePageSize {
     /// `Unsupported` when the directory is missing (a kernel without huge pages); otherwise the
     /// error of reading it.
     pub fn available() -> io::Result<Vec<HugePagePool>> {
-        Self::pools().map_err(crate::error::named("HugePageSize::available"))
+        crate::error::in_call("HugePageSize::available", Self::available_body)
     }
 
-    /// [`HugePageSize::available`], for the crate's calls, which add their own names to its error.
-    pub(crate) fn pools() -> io::Result<Vec<HugePagePool>> {
+    /// `available`'s body, for it and the crate's checks.
+    pub(crate) fn available_body() -> io::Result<Vec<HugePagePool>> {
         let entries = std::fs::read_dir(POOLS).map_err(|error| {
             let kind = match error.kind() {
                 io::ErrorKind::NotFound => io::ErrorKind::Unsupported,
@@ -187,12 +187,11 @@ impl HugePageSize {
     ///
     /// `Unsupported` when `/proc/meminfo` names none; otherwise the error of reading it.
     pub fn system_default() -> io::Result<HugePageSize> {
-        Self::default_size().map_err(crate::error::named("HugePageSize::system_default"))
+        crate::error::in_call("HugePageSize::system_default", Self::system_default_body)
     }
 
-    /// [`HugePageSize::system_default`], for the crate's calls, which add their own names to its
-    /// error.
-    pub(crate) fn default_size() -> io::Result<HugePageSize> {
+    /// `system_default`'s body, for it and the crate's checks.
+    pub(crate) fn system_default_body() -> io::Result<HugePageSize> {
         let meminfo = std::fs::read_to_string("/proc/meminfo")
             .map_err(|error| crate::error::failed("huge pages: reading /proc/meminfo", error))?;
         meminfo
@@ -215,7 +214,7 @@ impl HugePageSize {
 
     /// The pool of this size, checked before a map: the system must offer the size.
     pub(crate) fn pool(self) -> io::Result<HugePagePool> {
-        let pools = HugePageSize::pools()?;
+        let pools = HugePageSize::available_body()?;
         pools
             .iter()
             .find(|pool| pool.size == self)

@@ -5,6 +5,8 @@ use std::fmt;
 use std::io;
 use std::os::fd::BorrowedFd;
 
+use crate::error::Named;
+
 /// The error of [`MmapOptions::map_if_safe`](crate::MmapOptions::map_if_safe) and
 /// [`Mmap::map_if_safe`](crate::Mmap::map_if_safe), as in memmap2: it says which of three things
 /// happened, and converts into the [`io::Error`] it holds (`?` in a function returning
@@ -65,17 +67,6 @@ impl MapIfSafeError {
         matches!(self.inner, Inner::MapFailed(_))
     }
 
-    /// The error, with the public method's name in its message ([`crate::error::named`]).
-    pub(crate) fn named(self, call: &'static str) -> Self {
-        let name = crate::error::named(call);
-        let inner = match self.inner {
-            Inner::NotSupported(error) => Inner::NotSupported(name(error)),
-            Inner::NotSafe(error) => Inner::NotSafe(name(error)),
-            Inner::MapFailed(error) => Inner::MapFailed(name(error)),
-        };
-        MapIfSafeError { inner }
-    }
-
     fn io_error(&self) -> &io::Error {
         match &self.inner {
             Inner::NotSupported(error) | Inner::NotSafe(error) | Inner::MapFailed(error) => error,
@@ -92,6 +83,18 @@ impl fmt::Display for MapIfSafeError {
 impl fmt::Debug for MapIfSafeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.inner, f)
+    }
+}
+
+/// The error held takes the public method's name.
+impl Named for MapIfSafeError {
+    fn named(self, call: &'static str) -> Self {
+        let inner = match self.inner {
+            Inner::NotSupported(error) => Inner::NotSupported(error.named(call)),
+            Inner::NotSafe(error) => Inner::NotSafe(error.named(call)),
+            Inner::MapFailed(error) => Inner::MapFailed(error.named(call)),
+        };
+        MapIfSafeError { inner }
     }
 }
 

@@ -110,7 +110,7 @@ pub fn lock_all(flags: LockAll) -> io::Result<()> {
     crate::error::in_call("lock_all", || {
         let names = names(flags)?;
         refuse_to_lock_the_stack(flags, &names)?;
-        lock_all_flags(flags, &names)
+        lock_all_unchecked_body(flags, &names)
     })
 }
 
@@ -145,7 +145,7 @@ pub fn lock_all(flags: LockAll) -> io::Result<()> {
 #[doc(alias = "mlockall")]
 pub unsafe fn lock_all_unchecked(flags: LockAll) -> io::Result<()> {
     crate::error::in_call("lock_all_unchecked", || {
-        lock_all_flags(flags, &names(flags)?)
+        lock_all_unchecked_body(flags, &names(flags)?)
     })
 }
 
@@ -169,7 +169,8 @@ fn names(flags: LockAll) -> io::Result<String> {
     Ok(names.join(" | "))
 }
 
-fn lock_all_flags(flags: LockAll, names: &str) -> io::Result<()> {
+/// `lock_all_unchecked`'s body (`flags` spelt `names`), for it and `lock_all`.
+fn lock_all_unchecked_body(flags: LockAll, names: &str) -> io::Result<()> {
     let locked = sys::mlockall(flags.bits(), names);
     // A kernel older than 4.4 refuses MCL_ONFAULT with EINVAL.
     #[cfg(mman_has = "MCL_ONFAULT")]
@@ -260,5 +261,5 @@ fn refuse_to_lock_the_stack(flags: LockAll, names: &str) -> io::Result<()> {
 /// - [`munlockall(2)`](https://man7.org/linux/man-pages/man2/munlockall.2.html)
 #[doc(alias = "munlockall")]
 pub fn unlock_all() -> io::Result<()> {
-    sys::munlockall().map_err(crate::error::named("unlock_all"))
+    crate::error::in_call("unlock_all", sys::munlockall)
 }

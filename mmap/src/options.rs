@@ -389,9 +389,9 @@ impl MmapOptions {
         self
     }
 
-    /// The mapping of a constructor of a shared or private map of `file` (`map`, `map_mut`,
-    /// `map_raw`...): every check, then the map.
-    pub(crate) fn mapping(
+    /// The body of every constructor of a shared or private map of `file` (`map`, `map_mut`,
+    /// `map_raw`...), in `map.rs`: every check, then the map.
+    pub(crate) fn map_body(
         &self,
         file: &impl MmapAsRawDesc,
         prot: Protection,
@@ -401,10 +401,10 @@ impl MmapOptions {
         self.map_file(fd, prot, sharing)
     }
 
-    /// The mapping of [`MmapOptions::map_sealed`]: the seals and the range are checked on a
+    /// `map_sealed`'s body: the seals and the range are checked on a
     /// descriptor of the call's own, which is then mapped.
     #[cfg(mman_memfd)]
-    pub(crate) fn sealed_mapping(&self, file: &impl MmapAsRawDesc) -> io::Result<MmapInner> {
+    pub(crate) fn map_sealed_body(&self, file: &impl MmapAsRawDesc) -> io::Result<MmapInner> {
         let pinned = pin(file)?;
         let fd = pinned.as_fd();
         crate::seals::check_sealed(fd)?;
@@ -429,9 +429,9 @@ impl MmapOptions {
         crate::seals::fault_in_holes(fd, map, self.offset)
     }
 
-    /// The mapping of [`MmapOptions::map_if_safe`]: the file is checked (sealed, or fs-verity),
+    /// `map_if_safe`'s body: the file is checked (sealed, or fs-verity),
     /// and so is the range, on a descriptor of the call's own, which is then mapped.
-    pub(crate) fn if_safe_mapping(
+    pub(crate) fn map_if_safe_body(
         &self,
         file: &impl MmapAsRawDesc,
     ) -> Result<MmapInner, MapIfSafeError> {
@@ -472,8 +472,8 @@ impl MmapOptions {
         Ok(map)
     }
 
-    /// The mapping of [`MmapOptions::map_anon`]: anonymous memory, private to this process.
-    pub(crate) fn anon_mapping(&self) -> io::Result<MmapInner> {
+    /// `map_anon`'s body: anonymous memory, private to this process.
+    pub(crate) fn map_anon_body(&self) -> io::Result<MmapInner> {
         let len = self.len.unwrap_or(0);
         let flags = c::MAP_PRIVATE | c::MAP_ANONYMOUS;
         self.map_checked(len, Protection::READ | Protection::WRITE, flags, None, 0)
@@ -711,7 +711,7 @@ impl MmapOptions {
         };
         let asked = match asked {
             Huge::Off => None,
-            Huge::DefaultSize => Some(HugePageSize::default_size()?),
+            Huge::DefaultSize => Some(HugePageSize::system_default_body()?),
             Huge::Bits(bits) => Some(
                 1u64.checked_shl(u32::from(bits))
                     .and_then(HugePageSize::from_bytes)

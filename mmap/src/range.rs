@@ -59,6 +59,7 @@ pub(crate) fn check_read_offset(offset: usize) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Named;
 
     #[test]
     fn ranges_within_the_map_pass() {
@@ -69,7 +70,7 @@ mod tests {
 
     #[test]
     fn ranges_outside_the_map_name_the_call_and_the_arguments() {
-        let error = crate::error::named("advise_range")(check_range(8, 4, 10).unwrap_err());
+        let error = check_range(8, 4, 10).unwrap_err().named("advise_range");
         assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
         assert_eq!(
             error.to_string(),
@@ -84,7 +85,7 @@ mod tests {
     fn read_offsets_past_the_end_pass_and_past_isize_max_fail() {
         assert!(check_read_offset(0).is_ok());
         assert!(check_read_offset(isize::MAX as usize).is_ok());
-        let error = crate::error::named("read_at")(check_read_offset(usize::MAX).unwrap_err());
+        let error = check_read_offset(usize::MAX).unwrap_err().named("read_at");
         assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
         assert_eq!(
             error.to_string(),
@@ -97,7 +98,7 @@ mod tests {
 
     #[test]
     fn file_ranges_must_fit_u64_and_off_t() {
-        let error = crate::error::named("map")(check_file_range(u64::MAX - 1, 2).unwrap_err());
+        let error = check_file_range(u64::MAX - 1, 2).unwrap_err().named("map");
         assert_eq!(
             error.to_string(),
             format!("map: offset {} + len 2 overflows u64", u64::MAX - 1)

@@ -101,8 +101,10 @@ impl MmapMut {
     #[doc(alias = "MREMAP_MAYMOVE")]
     #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
     pub fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
-        // SAFETY: `&mut self`: no reference into the map outlives this call.
-        unsafe { self.inner.remap(new_len, options.may_move) }.map_err(crate::error::named("remap"))
+        crate::error::in_call("remap", || {
+            // SAFETY: `&mut self`: no reference into the map outlives this call.
+            unsafe { self.inner.remap(new_len, options.may_move) }
+        })
     }
 }
 
@@ -146,8 +148,10 @@ impl Mmap {
     #[doc(alias = "MREMAP_MAYMOVE")]
     #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
     pub fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
-        // SAFETY: `&mut self`: no reference into the map outlives this call.
-        unsafe { self.inner.remap(new_len, options.may_move) }.map_err(crate::error::named("remap"))
+        crate::error::in_call("remap", || {
+            // SAFETY: `&mut self`: no reference into the map outlives this call.
+            unsafe { self.inner.remap(new_len, options.may_move) }
+        })
     }
 }
 
@@ -175,7 +179,9 @@ impl MmapRaw {
     #[doc(alias = "MREMAP_MAYMOVE")]
     #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
     pub unsafe fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
-        // SAFETY: the caller's promise above.
-        unsafe { self.inner.remap(new_len, options.may_move) }.map_err(crate::error::named("remap"))
+        crate::error::in_call("remap", || {
+            // SAFETY: the caller's promise above.
+            unsafe { self.inner.remap(new_len, options.may_move) }
+        })
     }
 }
