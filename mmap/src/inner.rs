@@ -5,7 +5,7 @@ use std::ffi::{c_int, c_void};
 use std::io;
 
 use crate::checked_copy::{self, Via};
-use crate::error::{explain, raw_os_error};
+use crate::error::{self, raw_os_error};
 use crate::range::{check_range, check_read_offset};
 use crate::sys;
 use mmap_sys as c;
@@ -105,7 +105,7 @@ impl MmapInner {
                     let why = "the huge pages of the map cannot all be faulted in (over a \
                          hugetlb cgroup limit, or past the end of the file), where a touch would \
                          raise SIGBUS; the map is undone";
-                    return Err(explain(error, io::ErrorKind::OutOfMemory, why));
+                    return Err(error::explain(error, io::ErrorKind::OutOfMemory, why));
                 }
             }
         }
@@ -226,7 +226,7 @@ impl MmapInner {
                     "part of the range (offset {offset}, len {len}) is past the end of the \
                      file (truncated under the map?), where a read would raise SIGBUS"
                 );
-                explain(error, io::ErrorKind::UnexpectedEof, why)
+                error::explain(error, io::ErrorKind::UnexpectedEof, why)
             } else {
                 error
             }
@@ -349,7 +349,7 @@ impl MmapInner {
             return Err(invalid("the map is empty: nothing is mapped to resize"));
         };
         if self.is_hugetlb() {
-            return Err(crate::error::other(
+            return Err(error::other(
                 io::ErrorKind::Unsupported,
                 "the map has huge pages, which mremap cannot grow and rounds up when shrinking; map \
                  anew instead",
@@ -382,13 +382,13 @@ impl MmapInner {
                 let why = "the map is in pieces the kernel keeps apart (part of it has its own \
                      advice, protection or lock, from a *_range call), and mremap resizes only a \
                      map in one piece";
-                explain(error, io::ErrorKind::Unsupported, why)
+                error::explain(error, io::ErrorKind::Unsupported, why)
             } else if error.kind() == io::ErrorKind::OutOfMemory && !may_move {
                 let why = format!(
                     "no room to grow the map in place to {new_len} bytes \
                      (RemapOptions::may_move(true) lets it move)"
                 );
-                explain(error, io::ErrorKind::OutOfMemory, why)
+                error::explain(error, io::ErrorKind::OutOfMemory, why)
             } else {
                 error
             }
@@ -489,7 +489,7 @@ unsafe fn last_byte_backed(ptr: *const u8) -> io::Result<usize> {
     let why = "the grown map's last byte cannot be checked against the end of the file: \
          process_vm_readv is denied (a seccomp filter?) and MADV_POPULATE_READ (Linux 5.14) is not \
          at hand";
-    Err(explain(error, io::ErrorKind::Unsupported, why))
+    Err(error::explain(error, io::ErrorKind::Unsupported, why))
 }
 
 /// Faults in the pages `map` grew by from `old_len`, if it maps a memfd (or what it maps cannot be
@@ -516,7 +516,7 @@ fn fault_in_grown_holes(map: &MmapInner, old_len: usize) -> io::Result<()> {
                      faulted in (strict overcommit at its limit?), where a read would raise \
                      SIGBUS; the map keeps its {old_len} bytes"
                 );
-                return Err(explain(error, io::ErrorKind::OutOfMemory, why));
+                return Err(error::explain(error, io::ErrorKind::OutOfMemory, why));
             }
         }
     }
@@ -703,7 +703,7 @@ mod tests {
 /// which cannot be read: out of the hot path of `read_at`.
 #[cold]
 fn unreadable(offset: usize, len: usize, at: usize) -> io::Error {
-    crate::error::other(
+    error::other(
         io::ErrorKind::UnexpectedEof,
         format_args!(
             "byte {at} of the map cannot be read (reading {len} bytes from offset {offset}): the \
@@ -716,7 +716,7 @@ fn unreadable(offset: usize, len: usize, at: usize) -> io::Error {
 /// The error of `read_exact_at` for a range that ends past the end of the map.
 #[cold]
 fn past_the_end(offset: usize, end: usize, map_len: usize) -> io::Error {
-    crate::error::other(
+    error::other(
         io::ErrorKind::UnexpectedEof,
         format_args!(
             "bytes {offset}..{end} reach past the end of the map ({map_len} bytes): the buffer \

@@ -4,7 +4,7 @@
 use std::ffi::c_int;
 use std::io;
 
-use crate::error::{explain, invalid, other, raw_os_error};
+use crate::error::{explain, invalid, other};
 use crate::sys::{self, Limit};
 use mmap_sys as c;
 
@@ -175,7 +175,9 @@ fn lock_all_unchecked_body(flags: LockAll, names: &str) -> io::Result<()> {
     // A kernel older than 4.4 refuses MCL_ONFAULT with EINVAL.
     #[cfg(mman_has = "MCL_ONFAULT")]
     let locked = locked.map_err(|error| {
-        if flags.contains(LockAll::ON_FAULT) && raw_os_error(&error) == Some(libc::EINVAL) {
+        if flags.contains(LockAll::ON_FAULT)
+            && crate::error::raw_os_error(&error) == Some(libc::EINVAL)
+        {
             let why = "the running kernel does not support MCL_ONFAULT (Linux 4.4)";
             return explain(error, io::ErrorKind::Unsupported, why);
         }

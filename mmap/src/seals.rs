@@ -5,7 +5,7 @@
 use std::io;
 use std::os::fd::BorrowedFd;
 
-use crate::error::{explain, invalid, raw_os_error};
+use crate::error::{invalid, raw_os_error};
 use crate::inner::MmapInner;
 use crate::sys;
 
@@ -87,7 +87,11 @@ pub(crate) fn fault_in_holes(
                  kernel allocates at the first read) that cannot all be faulted in (strict \
                  overcommit at its limit?), where a read would raise SIGBUS; the map is undone"
             );
-            return Err(explain(error, io::ErrorKind::OutOfMemory, why));
+            return Err(crate::error::explain(
+                error,
+                io::ErrorKind::OutOfMemory,
+                why,
+            ));
         }
     }
     Ok(map)

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 // module) its wrapper.
 use mmap_sys as c;
 
-use crate::error::{explain, last_error, raw_os_error};
+use crate::error::{explain, last_error};
 
 /// The size of a page, from `sysconf(_SC_PAGESIZE)`, read once.
 #[inline]
@@ -292,7 +292,7 @@ pub(crate) unsafe fn mlock_on_fault(ptr: *mut c_void, len: usize) -> io::Result<
         // The range is checked and the flag known since `mlock2` itself, so `EINVAL` here is
         // glibc's word for `ENOSYS`: the kernel, asked directly to lock nothing, tells which.
         #[cfg(target_os = "linux")]
-        if raw_os_error(&error) == Some(libc::EINVAL) && !kernel_has_mlock2(ptr) {
+        if crate::error::raw_os_error(&error) == Some(libc::EINVAL) && !kernel_has_mlock2(ptr) {
             let why = format!(
                 "mlock2(MLOCK_ONFAULT) of {len} bytes at {ptr:p}: the kernel has no mlock2 \
                  (Linux 4.4), or a seccomp filter denies it"
