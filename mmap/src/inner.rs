@@ -460,7 +460,7 @@ impl MmapInner {
 unsafe fn last_byte_backed(ptr: *const u8) -> io::Result<usize> {
     let mut last = [0u8];
     // SAFETY: the caller's promise.
-    let error = match unsafe { sys::copy_checked(ptr, &mut last) } {
+    let error = match unsafe { checked_copy::copy(ptr, &mut last, Via::Kernel) } {
         Err(error) if matches!(raw_os_error(&error), Some(libc::EPERM | libc::ENOSYS)) => error,
         result => return result,
     };

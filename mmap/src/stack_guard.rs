@@ -167,17 +167,18 @@ fn stack_guard_gap() -> usize {
 #[cfg(all(test, linux_kernel))]
 mod tests {
     use super::grows_down;
+    use crate::sys;
 
     /// A private anonymous mapping of 4 pages with `extra` flags, unmapped when done.
-    fn with_mapping(extra: libc::c_int, check: impl FnOnce(usize)) {
-        let len = 4 * crate::sys::page_size();
+    fn with_mapping(extra: std::ffi::c_int, check: impl FnOnce(usize)) {
+        let len = 4 * sys::page_size();
         let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | extra;
         // SAFETY: a new mapping where the kernel picks; nothing else uses it.
-        let ptr = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, flags, -1, 0) };
-        assert_ne!(ptr, libc::MAP_FAILED);
+        let ptr = unsafe { sys::mmap(std::ptr::null_mut(), len, libc::PROT_READ, flags, -1, 0) };
+        let ptr = ptr.unwrap();
         check(ptr as usize);
         // SAFETY: the mapping made above.
-        assert_eq!(unsafe { libc::munmap(ptr, len) }, 0);
+        unsafe { sys::munmap(ptr, len) }.unwrap();
     }
 
     #[test]
