@@ -10,7 +10,8 @@ use crate::desc::{borrow, pin, MmapAsRawDesc};
 use crate::error::{explain, invalid, raw_os_error};
 use crate::flags::{MapFlags, Protection};
 #[cfg(mman_huge)]
-use crate::huge::HugePageSize;
+use crate::huge::sizes::HugePageSize;
+use crate::huge::Huge;
 use crate::if_safe::MapIfSafeError;
 use crate::inner::MmapInner;
 #[cfg(mman_huge)]
@@ -44,27 +45,11 @@ pub struct MmapOptions {
     flags: MapFlags,
     /// Raw `MAP_` bits from [`MmapOptions::flags_unchecked`], which the caller vouched for.
     raw_flags: c_int,
-    // Read only where the host can map huge pages.
-    #[cfg_attr(not(mman_huge), allow(dead_code))]
     huge: Huge,
     placement: Placement,
     // Read only where the host has MAP_SYNC.
     #[cfg_attr(not(mman_sync), allow(dead_code))]
     dax_sync: bool,
-}
-
-/// The huge pages asked for with [`MmapOptions::huge`] or [`MmapOptions::huge_page_size`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-enum Huge {
-    /// None asked for (a file on hugetlbfs, or `MAP_HUGETLB` in the flags, still has them).
-    #[default]
-    Off,
-    /// Of the system's default size: `huge(None)`.
-    #[cfg(mman_huge)]
-    DefaultSize,
-    /// Of `2^bits` bytes: `huge(Some(bits))`.
-    #[cfg(mman_huge)]
-    Bits(u8),
 }
 
 /// Where a new map goes.
@@ -560,7 +545,8 @@ impl MmapOptions {
         check_len(len)?;
         check_file_range(offset, len)?;
         self.check_flags()?;
-        let huge_page = self.huge_page(offset, fd)?;
+        let huge_page =
+            crate::huge::page_size_of_map(self.huge, self.flags, self.raw_flags, offset, fd)?;
         if len == 0 {
             return Ok(MmapInner::empty());
         }
@@ -578,11 +564,12 @@ impl MmapOptions {
             Some(size) => {
                 // A whole number of huge pages, as the kernel maps: the map's `len()` is that, so
                 // that `munmap`, `mprotect` and `madvise` later get a length the kernel accepts.
-                let len = crate::huge::round_up(len, size.bytes() as usize).ok_or_else(|| {
-                    invalid(format_args!(
-                        "len {len} rounded up to whole {size} pages overflows"
-                    ))
-                })?;
+                let len =
+                    crate::huge::sizes::round_up(len, size.bytes() as usize).ok_or_else(|| {
+                        invalid(format_args!(
+                            "len {len} rounded up to whole {size} pages overflows"
+                        ))
+                    })?;
                 check_len(len)?;
                 self.check_placement(hint, len, offset, size.bytes() as usize)?;
                 // A file's huge pages are its file system's: the flags would not change them.
@@ -592,7 +579,7 @@ impl MmapOptions {
                 };
                 MmapInner::new(hint, len, prot.bits(), flags, raw_fd, offset)
                     .map_err(|error| self.explain_failure(error, hint, len, offset))
-                    .map_err(|error| crate::huge::explain_map_error(size, error))?
+                    .map_err(|error| crate::huge::sizes::explain_map_error(size, error))?
                     .hugetlb()
                     .prefault_huge_pages(if prot.contains(Protection::WRITE) {
                         Populate::Write
@@ -685,109 +672,6 @@ impl MmapOptions {
             #[cfg(mman_has = "MAP_FIXED_NOREPLACE")]
             Placement::At(addr) => Ok((addr, c::MAP_FIXED_NOREPLACE)),
         }
-    }
-
-    /// The size of the huge pages the map will have, if any, checked: one the system offers, with
-    /// the offset a multiple of it. For anonymous memory, the size asked for with `huge` or with
-    /// `MAP_HUGETLB` in the flags (its `MAP_HUGETLB | MAP_HUGE_*` flags go to `mmap`); for a file,
-    /// the size of its file system's pages if that is hugetlbfs, which the kernel uses whatever the
-    /// flags say. `MAP_NORESERVE` from the safe flags is refused with huge pages.
-    #[cfg(mman_huge)]
-    fn huge_page(
-        &self,
-        offset: u64,
-        fd: Option<sys::MapFd<'_>>,
-    ) -> io::Result<Option<HugePageSize>> {
-        let all = self.flags.bits() | self.raw_flags;
-        let asked = match self.huge {
-            Huge::Off if all & c::MAP_HUGETLB != 0 => {
-                // The size field of raw flags, or (0) the default size.
-                match (all as u32 >> c::MAP_HUGE_SHIFT) & c::MAP_HUGE_MASK as u32 {
-                    0 => Huge::DefaultSize,
-                    bits => Huge::Bits(bits as u8),
-                }
-            }
-            huge => huge,
-        };
-        let asked = match asked {
-            Huge::Off => None,
-            Huge::DefaultSize => Some(HugePageSize::system_default_body()?),
-            Huge::Bits(bits) => Some(
-                1u64.checked_shl(u32::from(bits))
-                    .and_then(HugePageSize::from_bytes)
-                    .ok_or_else(|| {
-                        invalid(format_args!(
-                            "huge page size 2^{bits} cannot be encoded in the flags of mmap"
-                        ))
-                    })?,
-            ),
-        };
-        let size = match fd {
-            None => asked,
-            Some(fd) => {
-                let file = fd.hugetlb_page_size()?.and_then(HugePageSize::from_bytes);
-                match (asked, file) {
-                    (Some(asked), None) => {
-                        return Err(invalid(format_args!(
-                            "huge pages of {asked}: the file is not on hugetlbfs, and a file \
-                                 is mapped in its file system's pages"
-                        )))
-                    }
-                    (Some(asked), Some(file)) if asked != file && self.huge != Huge::Off => {
-                        return Err(invalid(format_args!(
-                            "huge pages of {asked}: the file's huge pages are {file}"
-                        )))
-                    }
-                    (_, file) => file,
-                }
-            }
-        };
-        let Some(size) = size else {
-            return Ok(None);
-        };
-        #[cfg(mman_has = "MAP_NORESERVE")]
-        if self.flags.contains(MapFlags::NO_RESERVE) {
-            return Err(invalid(format_args!(
-                "no_reserve_swap (MAP_NORESERVE) with huge pages of {size}: with no huge page \
-                     reserved, the first touch of a page none is free for raises SIGBUS"
-            )));
-        }
-        if fd.is_none() {
-            size.pool()?;
-        }
-        if usize::try_from(size.bytes()).is_err() || offset % size.bytes() != 0 {
-            return Err(invalid(format_args!(
-                "offset {offset} is not a multiple of the huge page size {size}"
-            )));
-        }
-        Ok(Some(size))
-    }
-
-    #[cfg(not(mman_huge))]
-    /// Without the `MAP_HUGE_*` constants this build cannot size huge pages, so it cannot record
-    /// the length the kernel maps with them: `MAP_HUGETLB` and files of hugetlbfs are refused.
-    fn huge_page(
-        &self,
-        _offset: u64,
-        fd: Option<sys::MapFd<'_>>,
-    ) -> io::Result<Option<std::convert::Infallible>> {
-        #[cfg(mman_has = "MAP_HUGETLB")]
-        let hugetlb_flag = (self.flags.bits() | self.raw_flags) & c::MAP_HUGETLB != 0;
-        #[cfg(not(mman_has = "MAP_HUGETLB"))]
-        let hugetlb_flag = false;
-        let hugetlb_file = match fd {
-            Some(fd) => fd.hugetlb_page_size()?.is_some(),
-            None => false,
-        };
-        if hugetlb_flag || hugetlb_file {
-            return Err(crate::error::other(
-                io::ErrorKind::Unsupported,
-                "huge pages (MAP_HUGETLB, or a file of hugetlbfs) need MAP_HUGE_SHIFT and \
-                 MAP_HUGE_MASK, which the host's headers lack: this build cannot tell the length \
-                 the kernel would map",
-            ));
-        }
-        Ok(None)
     }
 
     /// The sharing type with [`MmapOptions::dax_sync`]: `MAP_SHARED_VALIDATE | MAP_SYNC` in place

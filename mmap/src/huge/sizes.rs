@@ -1,4 +1,5 @@
-//! Huge pages: the sizes the host's headers name, and the sizes and pools the system offers.
+//! The sizes of huge pages the host's headers name ([`HugePageSize`]), and the sizes and pools the
+//! system offers ([`HugePagePool`]).
 
 use std::ffi::c_int;
 use std::fmt;
