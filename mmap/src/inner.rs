@@ -454,19 +454,10 @@ impl Drop for MmapInner {
 /// reused for a file of huge pages between the checks and the map.
 #[cold]
 fn huge_page_extent(start: *mut c_void, len: usize) -> Option<usize> {
-    let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
-    let header = format!("{:x}-", start as usize);
-    let kib: usize = smaps
-        .lines()
-        .skip_while(|line| !line.starts_with(&header))
-        .skip(1)
-        .find_map(|line| line.strip_prefix("KernelPageSize:"))?
-        .trim()
-        .strip_suffix("kB")?
-        .trim()
-        .parse()
-        .ok()?;
-    let page = kib.checked_mul(1024)?;
+    let kib = crate::proc_maps::with_smaps_field(start as usize, "KernelPageSize", |value| {
+        value?.strip_suffix("kB")?.trim().parse::<usize>().ok()
+    });
+    let page = kib.ok().flatten().flatten()?.checked_mul(1024)?;
     (page > sys::page_size())
         .then(|| len.checked_next_multiple_of(page))
         .flatten()

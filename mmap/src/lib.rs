@@ -364,6 +364,7 @@ mod inner;
 mod lock_all;
 mod map;
 mod options;
+mod proc_maps;
 mod range;
 mod reader;
 #[cfg(mman_has = "MREMAP_MAYMOVE")]

@@ -11,6 +11,7 @@ use crate::inner::MmapInner;
 #[cfg(mman_populate)]
 use crate::inner::Populate;
 use crate::map::{Mmap, MmapMut, MmapRaw};
+use crate::proc_maps::{backing, Backing};
 use crate::range::check_len;
 use crate::sys;
 use mmap_sys as c;
@@ -366,38 +367,6 @@ fn fault_in_grown_holes(map: &MmapInner, old_len: usize) -> io::Result<()> {
     Ok(())
 }
 
-/// What backs a mapping, as its line of `/proc/self/maps` says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Backing {
-    /// Anonymous memory, private to this process: inode 0 and no file name (an anonymous shared
-    /// map shows `/dev/zero`).
-    Anonymous,
-    /// A memfd: the kernel names it `/memfd:<name> (deleted)`.
-    Memfd,
-    /// Any other file.
-    Other,
-}
-
-/// What backs the mapping holding `addr`; `None` when it cannot be told (no `/proc`, or nothing
-/// mapped there).
-fn backing(addr: usize) -> Option<Backing> {
-    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
-    maps.lines().find_map(|line| {
-        let mut fields = line.split_whitespace();
-        let (from, to) = fields.next()?.split_once('-')?;
-        let range = usize::from_str_radix(from, 16).ok()?..usize::from_str_radix(to, 16).ok()?;
-        if !range.contains(&addr) {
-            return None;
-        }
-        let (inode, path) = (fields.nth(3), fields.next());
-        Some(match path {
-            None if inode == Some("0") => Backing::Anonymous,
-            Some(path) if path.starts_with("/memfd:") => Backing::Memfd,
-            _ => Backing::Other,
-        })
-    })
-}
-
 /// Whether the mapping holding `addr` is anonymous memory, private to this process. `false` when
 /// it cannot be told.
 fn mapped_anonymous(addr: usize) -> bool {
@@ -406,7 +375,8 @@ fn mapped_anonymous(addr: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{backing, mapped_anonymous, Backing};
+    use super::mapped_anonymous;
+    use crate::proc_maps::{backing, Backing};
 
     #[test]
     fn mapped_anonymous_tells_anonymous_memory_from_a_file() {
@@ -419,13 +389,5 @@ mod tests {
         assert_eq!(backing(map.as_ptr() as usize), Some(Backing::Other));
         assert!(!mapped_anonymous(0), "nothing is mapped at 0");
         assert_eq!(backing(0), None);
-    }
-
-    #[test]
-    #[cfg(mman_memfd)]
-    fn backing_tells_a_memfd() {
-        let memory = crate::SharedMemory::create("a name with spaces", 4096).unwrap();
-        let map = memory.map_raw().unwrap();
-        assert_eq!(backing(map.as_ptr() as usize + 100), Some(Backing::Memfd));
     }
 }
