@@ -113,34 +113,21 @@ impl From<MapIfSafeError> for io::Error {
 /// shrinking (`fcntl(F_GET_SEALS)`), or, not being sealable, has fs-verity (`statx`).
 #[cfg(mman_memfd)]
 pub(crate) fn check_file(fd: BorrowedFd<'_>) -> Result<(), MapIfSafeError> {
-    use crate::error::{invalid, raw_os_error};
-    use crate::seals::Seals;
-    use crate::sys;
+    use crate::seals::{sealing, Sealing};
 
-    let needed = Seals::SHRINK | Seals::WRITE;
-    match sys::get_seals(fd) {
-        Ok(seals) => {
-            let seals = Seals::from_bits_retain(seals);
-            if seals.contains(needed) {
-                Ok(())
-            } else {
-                Err(MapIfSafeError::new_not_safe(invalid(format_args!(
-                    "the file's seals {seals:?} lack {:?}: its contents may change",
-                    needed - seals
-                ))))
-            }
-        }
-        // EINVAL: a file that cannot be sealed, not a memfd.
-        Err(error) if raw_os_error(&error) == Some(libc::EINVAL) => {
+    match sealing(fd) {
+        Ok(Sealing::Fixed) => Ok(()),
+        Ok(Sealing::Lacking(error)) => Err(MapIfSafeError::new_not_safe(error)),
+        Ok(Sealing::Unsealable) => {
             #[cfg(libc_statx)]
-            let verity = sys::has_fs_verity(fd);
+            let verity = crate::sys::has_fs_verity(fd);
             // Without `statx`, no file is known to have fs-verity.
             #[cfg(not(libc_statx))]
             let verity = false;
             if verity {
                 Ok(())
             } else {
-                Err(MapIfSafeError::new_not_safe(invalid(
+                Err(MapIfSafeError::new_not_safe(crate::error::invalid(
                     "the file is neither a memfd sealed against writing and shrinking nor a file \
                      with fs-verity: its contents may change",
                 )))
