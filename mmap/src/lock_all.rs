@@ -223,11 +223,7 @@ fn refuse_to_lock_the_stack(flags: LockAll, names: &str) -> io::Result<()> {
     } else {
         io::ErrorKind::OutOfMemory
     };
-    let stack_limit = match sys::soft_limit(Limit::Stack) {
-        Ok(Some(bytes)) => format!("{bytes} bytes"),
-        Ok(None) => "unlimited".to_owned(),
-        Err(_) => "unknown".to_owned(),
-    };
+    let stack_limit = sys::soft_limit_text(Limit::Stack);
     let what = if flags.contains(LockAll::CURRENT) {
         "the main thread's stack"
     } else {

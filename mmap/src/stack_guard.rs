@@ -53,7 +53,7 @@ fn check_maps(what: &str, start: usize, end: usize, mappings: Mappings<'_>) -> i
                     "{what}: the range {start:#x}..{end:#x} is where the main thread's stack \
                          may grow ({zone:#x}..{to:#x}: the stack at {from:#x}..{to:#x}, \
                          RLIMIT_STACK {}, and the kernel's guard gap of {gap} bytes)",
-                    stack_limit().map_or("unlimited".to_owned(), |limit| format!("{limit} bytes")),
+                    sys::soft_limit_text(sys::Limit::Stack),
                 )));
             }
         } else if first_above && from - end < gap && grows_down(from) {

@@ -269,7 +269,7 @@ pub(crate) unsafe fn mlock(ptr: *mut c_void, len: usize) -> io::Result<()> {
     check(ret, || {
         format!(
             "mlock of {len} bytes at {ptr:p} (RLIMIT_MEMLOCK: {})",
-            memlock_limit()
+            soft_limit_text(Limit::MemLock)
         )
     })
 }
@@ -286,7 +286,7 @@ pub(crate) unsafe fn mlock_on_fault(ptr: *mut c_void, len: usize) -> io::Result<
     let what = || {
         format!(
             "mlock2(MLOCK_ONFAULT) of {len} bytes at {ptr:p} (RLIMIT_MEMLOCK: {})",
-            memlock_limit()
+            soft_limit_text(Limit::MemLock)
         )
     };
     // SAFETY: locking does not change memory contents; the range is mapped (caller).
@@ -396,10 +396,11 @@ pub(crate) fn soft_limit(which: Limit) -> io::Result<Option<u64>> {
     Ok((limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur as u64))
 }
 
-/// The soft `RLIMIT_MEMLOCK`, for the messages of failed locks: `ENOMEM` and `EPERM` there mean
-/// the limit was reached.
-fn memlock_limit() -> String {
-    match soft_limit(Limit::MemLock) {
+/// The soft limit as messages give it: `"8388608 bytes"`, `"unlimited"`, or `"unknown"` where it
+/// cannot be read. (The messages of failed locks give `RLIMIT_MEMLOCK`: `ENOMEM` and `EPERM` there
+/// mean the limit was reached.)
+pub(crate) fn soft_limit_text(which: Limit) -> String {
+    match soft_limit(which) {
         Ok(None) => "unlimited".to_owned(),
         Ok(Some(bytes)) => format!("{bytes} bytes"),
         Err(_) => "unknown".to_owned(),
@@ -475,7 +476,10 @@ pub(crate) fn mlockall(flags: c_int, names: &str) -> io::Result<()> {
     // SAFETY: locking changes no memory contents.
     let ret = unsafe { c::mlockall(flags) };
     check(ret, || {
-        format!("mlockall({names}) (RLIMIT_MEMLOCK: {})", memlock_limit())
+        format!(
+            "mlockall({names}) (RLIMIT_MEMLOCK: {})",
+            soft_limit_text(Limit::MemLock)
+        )
     })
 }
 
