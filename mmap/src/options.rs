@@ -16,7 +16,7 @@ use crate::if_safe::MapIfSafeError;
 use crate::inner::MmapInner;
 #[cfg(mman_huge)]
 use crate::inner::Populate;
-use crate::range::{check_file_range, check_len};
+use crate::range::{check_file_range, check_len, check_within_file};
 use crate::sys::{self, FileKind};
 use mmap_sys as c;
 
@@ -402,13 +402,7 @@ impl MmapOptions {
                     .unwrap_or(u64::MAX),
                 None => len as u64,
             };
-            if self.offset.checked_add(len).map_or(true, |end| end > size) {
-                return Err(invalid(format_args!(
-                    "offset {} + len {len} reaches past the end of the sealed file \
-                         ({size} bytes)",
-                    self.offset
-                )));
-            }
+            check_within_file(self.offset, Some(len), size, "the sealed file")?;
         }
         let map = self.map_file(fd, Protection::READ, Sharing::Private)?;
         crate::seals::fault_in_holes(fd, map, self.offset)
@@ -426,22 +420,13 @@ impl MmapOptions {
         let size = sys::file_info(fd)
             .map_err(MapIfSafeError::new_map_failed)?
             .len;
-        let len = match self.len {
-            Some(len) => len as u64,
-            None => size.checked_sub(self.offset).ok_or_else(|| {
-                MapIfSafeError::new_map_failed(invalid(format_args!(
-                    "offset {} is past the end of the file ({size} bytes)",
-                    self.offset
-                )))
-            })?,
-        };
-        if self.offset.checked_add(len).map_or(true, |end| end > size) {
-            return Err(MapIfSafeError::new_not_safe(invalid(format_args!(
-                "offset {} + len {len} reaches past the end of the file ({size} bytes), which \
-                     may grow there",
-                self.offset
-            ))));
-        }
+        // A range past the end is not safe (the file may grow there); without `len`, an offset
+        // past the end fails the map, as in memmap2.
+        let len = self.len.map(|len| len as u64);
+        check_within_file(self.offset, len, size, "the file").map_err(|error| match len {
+            Some(_) => MapIfSafeError::new_not_safe(error),
+            None => MapIfSafeError::new_map_failed(error),
+        })?;
         let map = self
             .map_file(fd, Protection::READ, Sharing::Shared)
             .map_err(MapIfSafeError::new_map_failed)?;
@@ -492,19 +477,14 @@ impl MmapOptions {
                         )))
                     }
                 }
-                if self.offset > info.len {
-                    return Err(invalid(format_args!(
-                        "offset {} is past the end of the file ({} bytes)",
-                        self.offset, info.len
-                    )));
-                }
+                let rest = check_within_file(self.offset, None, info.len, "the file")?;
                 // An empty file maps to an empty map, but only if the kernel would map this
                 // descriptor at all: files of /proc report size 0 and cannot be mapped. Files of
                 // hugetlbfs can, and are not probed (a probe would reserve a huge page).
                 if info.len == 0 && file.hugetlb_page_size()?.is_none() {
                     self.probe(fd, prot, flags)?;
                 }
-                usize::try_from(info.len - self.offset).map_err(|_| {
+                usize::try_from(rest).map_err(|_| {
                     invalid(format_args!(
                         "the file's {} bytes from offset {} do not fit usize",
                         info.len, self.offset

@@ -27,6 +27,30 @@ pub(crate) fn check_file_range(offset: u64, len: usize) -> io::Result<()> {
     }
 }
 
+/// The one check of a range that must lie within `file` (`"the file"`, for messages) of `size`
+/// bytes: `offset + len`, or where `len` is `None` (the range runs to the end of the file) the
+/// offset alone. Returns the range's length.
+pub(crate) fn check_within_file(
+    offset: u64,
+    len: Option<u64>,
+    size: u64,
+    file: &str,
+) -> io::Result<u64> {
+    match len {
+        None => size.checked_sub(offset).ok_or_else(|| {
+            invalid(format_args!(
+                "offset {offset} is past the end of {file} ({size} bytes)"
+            ))
+        }),
+        Some(len) if offset.checked_add(len).map_or(true, |end| end > size) => {
+            Err(invalid(format_args!(
+                "offset {offset} + len {len} reaches past the end of {file} ({size} bytes)"
+            )))
+        }
+        Some(len) => Ok(len),
+    }
+}
+
 /// The one check of every `(offset, len)` range within a map of `map_len` bytes: the range must not
 /// overflow and must end within the map. An empty range at `map_len` is within it.
 pub(crate) fn check_range(offset: usize, len: usize, map_len: usize) -> io::Result<()> {
