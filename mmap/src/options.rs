@@ -544,8 +544,9 @@ impl MmapOptions {
             Some(size) => {
                 // A whole number of huge pages, as the kernel maps: the map's `len()` is that, so
                 // that `munmap`, `mprotect` and `madvise` later get a length the kernel accepts.
-                let len =
-                    crate::huge::sizes::round_up(len, size.bytes() as usize).ok_or_else(|| {
+                let len = len
+                    .checked_next_multiple_of(size.bytes() as usize)
+                    .ok_or_else(|| {
                         invalid(format_args!(
                             "len {len} rounded up to whole {size} pages overflows"
                         ))

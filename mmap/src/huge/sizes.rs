@@ -325,8 +325,3 @@ pub(crate) fn explain_map_error(size: HugePageSize, error: io::Error) -> io::Err
         _ => error,
     }
 }
-
-/// `n` rounded up to a multiple of `granule` (a power of two), or `None` on overflow.
-pub(crate) fn round_up(n: usize, granule: usize) -> Option<usize> {
-    Some(n.checked_add(granule - 1)? & !(granule - 1))
-}
