@@ -229,7 +229,7 @@ impl MmapInner {
     }
 
     /// Prefaults a range: `madvise` with `MADV_POPULATE_READ` (or `_WRITE`), whose `EFAULT` (a page
-    /// the file no longer backs: "a SIGBUS would have been generated") becomes `UnexpectedEof`.
+    /// past the end of the file: "a SIGBUS would have been generated") becomes `UnexpectedEof`.
     #[cfg(mman_populate)]
     pub(crate) fn populate(&self, offset: usize, len: usize, populate: Populate) -> io::Result<()> {
         let advice = populate.advice();

@@ -141,8 +141,8 @@ macro_rules! impl_methods_of_every_map {
 
             /// Prefaults the whole map, reading every page in now: `madvise(2)` with
             /// [`MADV_POPULATE_READ`](mmap_sys::MADV_POPULATE_READ) (Linux 5.14). Unlike touching
-            /// the bytes, it fails with an error where the file no longer backs a page (it was
-            /// truncated under the map), instead of killing the process with `SIGBUS`.
+            /// the bytes, it fails with an error where a page lies past the end of the file (it
+            /// was truncated under the map), instead of killing the process with `SIGBUS`.
             ///
             /// ```
             /// # fn main() -> std::io::Result<()> {
@@ -201,7 +201,7 @@ macro_rules! impl_methods_of_every_map {
             }
 
             /// Copies the map's bytes from `offset` into `buf`, as `FileExt::read_at` (`pread(2)`)
-            /// reads a file, but checked: a page the file no longer backs (it was truncated under
+            /// reads a file, but checked: a page past the end of the file (it was truncated under
             /// the map), or that cannot be read, ends the copy, where reading the slice would kill
             /// the process with `SIGBUS`. Returns the number of bytes copied, by `pread`'s rules,
             /// the map's length standing for the file's:
@@ -309,8 +309,8 @@ macro_rules! impl_methods_of_every_map {
                 })
             }
 
-            /// `read_at` through the kernel (`process_vm_readv(2)`) in every build: the copy
-            /// `read_at` made before the fault-fixup copy, kept for the tests that compare the two.
+            /// `read_at` through the kernel in every build (`process_vm_readv(2)`; off Linux, a
+            /// pipe), whatever way `read_at` copies: for the tests that compare the two ways.
             ///
             /// # Errors
             ///
@@ -530,7 +530,7 @@ macro_rules! impl_methods_of_every_map {
 /// The methods of a writable map type (`MmapMut`, `MmapRaw`): `flush`, `flush_async`,
 /// `flush_range`, `flush_async_range`, `flush_invalidate`, `flush_invalidate_range` (`msync`) and
 /// `populate_write` (`MADV_POPULATE_WRITE`).
-macro_rules! impl_flush_methods {
+macro_rules! impl_methods_of_writable_maps {
     ($ty:ident) => {
         impl $ty {
             /// Writes the map's changes to the file and waits until they are there:
@@ -636,7 +636,7 @@ macro_rules! impl_flush_methods {
             /// [`MADV_POPULATE_WRITE`](mmap_sys::MADV_POPULATE_WRITE) (Linux 5.14). An anonymous
             /// map gets all its memory now; a file map's pages are read in and made writable (and
             /// marked dirty: a flush writes them back). Fails with an error, not `SIGBUS`, where
-            /// the file no longer backs a page.
+            /// a page lies past the end of the file.
             ///
             /// ```
             /// # fn main() -> std::io::Result<()> {
@@ -906,7 +906,7 @@ pub struct MmapMut {
 }
 
 impl_methods_of_every_map!(MmapMut);
-impl_flush_methods!(MmapMut);
+impl_methods_of_writable_maps!(MmapMut);
 
 impl MmapMut {
     pub(crate) fn from_inner(inner: MmapInner) -> Self {
@@ -1067,7 +1067,7 @@ pub struct MmapRaw {
 }
 
 impl_methods_of_every_map!(MmapRaw);
-impl_flush_methods!(MmapRaw);
+impl_methods_of_writable_maps!(MmapRaw);
 
 impl MmapRaw {
     pub(crate) fn from_inner(inner: MmapInner) -> Self {
