@@ -1,6 +1,8 @@
 //! Advice for `madvise(2)`, split by whether it can change what safe code reads.
 
-use crate::sys::{self, c_int};
+use std::ffi::c_int;
+
+use crate::sys;
 use mmap_sys as c;
 
 /// Declares an advice enum from one list: each variant with its docs, its `MADV_` constant and,

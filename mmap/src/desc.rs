@@ -1,6 +1,7 @@
 //! What the `map*` constructors take: memmap2's `MmapAsRawDesc`, so that memmap2's callers compile
-//! unchanged (`&File`, a `RawFd`, `&T` of any `AsRawFd`), and the owned and borrowed descriptors
-//! this crate took before through `AsFd`.
+//! unchanged (`&File`, a `RawFd`, `&T` of any `AsRawFd`), and descriptors by value (`File`,
+//! `OwnedFd`, `BorrowedFd`, `SharedMemory`, and `Box`, `Rc` or `Arc` of a descriptor); and how a
+//! constructor takes the descriptor, borrowed or its own.
 
 use std::fs::File;
 use std::io;
@@ -8,7 +9,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::range::invalid;
+use crate::error::invalid;
 
 /// A file descriptor given to a `map*` constructor: made by [`MmapAsRawDesc::as_raw_desc`].
 #[derive(Debug, Clone, Copy)]

@@ -1,11 +1,15 @@
 //! The crate's one error: every `io::Error` this crate makes (rather than passes on from std) holds
 //! an [`Error`], made here and only here. Its message names the public method and the argument or
 //! the call that failed; the OS error below it keeps its number, which [`raw_os_error`] returns.
+//!
+//! A public method names itself once, around its body: `error::in_call("flush", || body)`. Where
+//! a body is needed without that name (by another public method, or by the crate's own calls, which
+//! name themselves), it is a function of its own, named for the method: `set_len_body` is the body
+//! of `set_len`.
 
+use std::ffi::c_int;
 use std::fmt;
 use std::io;
-
-use crate::sys::c_int;
 
 /// What this crate adds to an `io::Error`: a message that says what was asked and what went wrong,
 /// and the error below it (the OS error of the system call that failed), if any.
@@ -47,16 +51,24 @@ pub(crate) fn invalid(message: impl fmt::Display) -> io::Error {
 /// Adds the public method's name to the errors of its body: `body`'s errors made by this crate
 /// say `"{call}: {what}"` (then the OS error's text, if any). The one place a public method's
 /// name enters an error; the functions below say only what failed.
-pub(crate) fn in_call<T>(
+#[inline]
+pub(crate) fn in_call<T, E: Named>(
     call: &'static str,
-    body: impl FnOnce() -> io::Result<T>,
-) -> io::Result<T> {
-    body().map_err(named(call))
+    body: impl FnOnce() -> Result<T, E>,
+) -> Result<T, E> {
+    body().map_err(|error| error.named(call))
 }
 
-/// [`in_call`] for a `map_err`: `result.map_err(error::named("flush"))`.
-pub(crate) fn named(call: &'static str) -> impl Fn(io::Error) -> io::Error {
-    move |error| name(call, error)
+/// An error that [`in_call`] names: `io::Error`, and `MapIfSafeError`, which holds one.
+pub(crate) trait Named {
+    /// The error, its message prefixed with the public method's name, `call`.
+    fn named(self, call: &'static str) -> Self;
+}
+
+impl Named for io::Error {
+    fn named(self, call: &'static str) -> io::Error {
+        name(call, self)
+    }
 }
 
 /// `error`, its message prefixed with `call`. An error this crate did not make (a bare OS error
@@ -149,11 +161,6 @@ pub fn raw_os_error(error: &io::Error) -> Option<c_int> {
     })
 }
 
-/// The OS error number behind `error`: [`raw_os_error`], for the crate's own checks.
-pub(crate) fn errno(error: &io::Error) -> Option<c_int> {
-    raw_os_error(error)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,7 +214,7 @@ mod tests {
             "mlock of 4096 bytes",
             io::Error::from_raw_os_error(libc::ENOMEM),
         );
-        let error = named("lock")(error);
+        let error = error.named("lock");
         let os = io::Error::from_raw_os_error(libc::ENOMEM).to_string();
         assert_eq!(
             error.to_string(),
@@ -215,7 +222,7 @@ mod tests {
         );
         assert_eq!(error.kind(), io::ErrorKind::OutOfMemory);
         assert_eq!(raw_os_error(&error), Some(libc::ENOMEM));
-        let bare = named("lock")(io::Error::from_raw_os_error(libc::ENOMEM));
+        let bare = io::Error::from_raw_os_error(libc::ENOMEM).named("lock");
         assert_eq!(bare.raw_os_error(), Some(libc::ENOMEM));
         assert_eq!(bare.to_string(), os);
     }

@@ -1,6 +1,7 @@
 //! Typed flags: each bit is the host's constant from `mmap-sys`, named in its docs.
 
-use crate::sys::c_int;
+use std::ffi::c_int;
+
 use mmap_sys as c;
 
 bitflags::bitflags! {

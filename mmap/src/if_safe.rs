@@ -5,6 +5,8 @@ use std::fmt;
 use std::io;
 use std::os::fd::BorrowedFd;
 
+use crate::error::Named;
+
 /// The error of [`MmapOptions::map_if_safe`](crate::MmapOptions::map_if_safe) and
 /// [`Mmap::map_if_safe`](crate::Mmap::map_if_safe), as in memmap2: it says which of three things
 /// happened, and converts into the [`io::Error`] it holds (`?` in a function returning
@@ -65,17 +67,6 @@ impl MapIfSafeError {
         matches!(self.inner, Inner::MapFailed(_))
     }
 
-    /// The error, with the public method's name in its message ([`crate::error::named`]).
-    pub(crate) fn named(self, call: &'static str) -> Self {
-        let name = crate::error::named(call);
-        let inner = match self.inner {
-            Inner::NotSupported(error) => Inner::NotSupported(name(error)),
-            Inner::NotSafe(error) => Inner::NotSafe(name(error)),
-            Inner::MapFailed(error) => Inner::MapFailed(name(error)),
-        };
-        MapIfSafeError { inner }
-    }
-
     fn io_error(&self) -> &io::Error {
         match &self.inner {
             Inner::NotSupported(error) | Inner::NotSafe(error) | Inner::MapFailed(error) => error,
@@ -95,6 +86,18 @@ impl fmt::Debug for MapIfSafeError {
     }
 }
 
+/// The error held takes the public method's name.
+impl Named for MapIfSafeError {
+    fn named(self, call: &'static str) -> Self {
+        let inner = match self.inner {
+            Inner::NotSupported(error) => Inner::NotSupported(error.named(call)),
+            Inner::NotSafe(error) => Inner::NotSafe(error.named(call)),
+            Inner::MapFailed(error) => Inner::MapFailed(error.named(call)),
+        };
+        MapIfSafeError { inner }
+    }
+}
+
 /// The message is the held error's, so it is not a source too.
 impl std::error::Error for MapIfSafeError {}
 
@@ -110,35 +113,21 @@ impl From<MapIfSafeError> for io::Error {
 /// shrinking (`fcntl(F_GET_SEALS)`), or, not being sealable, has fs-verity (`statx`).
 #[cfg(mman_memfd)]
 pub(crate) fn check_file(fd: BorrowedFd<'_>) -> Result<(), MapIfSafeError> {
-    use crate::seals::Seals;
-    use crate::sys;
+    use crate::seals::{sealing, Sealing};
 
-    let needed = Seals::SHRINK | Seals::WRITE;
-    match sys::get_seals(fd) {
-        Ok(seals) => {
-            let seals = Seals::from_bits_retain(seals);
-            if seals.contains(needed) {
-                Ok(())
-            } else {
-                Err(MapIfSafeError::new_not_safe(crate::range::invalid(
-                    format_args!(
-                        "the file's seals {seals:?} lack {:?}: its contents may change",
-                        needed - seals
-                    ),
-                )))
-            }
-        }
-        // EINVAL: a file that cannot be sealed, not a memfd.
-        Err(error) if sys::errno(&error) == Some(libc::EINVAL) => {
+    match sealing(fd) {
+        Ok(Sealing::Fixed) => Ok(()),
+        Ok(Sealing::Lacking(error)) => Err(MapIfSafeError::new_not_safe(error)),
+        Ok(Sealing::Unsealable) => {
             #[cfg(libc_statx)]
-            let verity = sys::has_fs_verity(fd);
+            let verity = crate::sys::has_fs_verity(fd);
             // Without `statx`, no file is known to have fs-verity.
             #[cfg(not(libc_statx))]
             let verity = false;
             if verity {
                 Ok(())
             } else {
-                Err(MapIfSafeError::new_not_safe(crate::range::invalid(
+                Err(MapIfSafeError::new_not_safe(crate::error::invalid(
                     "the file is neither a memfd sealed against writing and shrinking nor a file \
                      with fs-verity: its contents may change",
                 )))

@@ -1,12 +1,13 @@
 //! The mapping itself, shared by every public map type: where it starts, how long it is, and the
 //! calls on a range of it. Two words, so that `size_of::<Mmap>() == 16`.
 
-use std::ffi::c_void;
+use std::ffi::{c_int, c_void};
 use std::io;
 
 use crate::checked_copy::{self, Via};
+use crate::error::{self, raw_os_error};
 use crate::range::{check_range, check_read_offset};
-use crate::sys::{self, c_int};
+use crate::sys;
 use mmap_sys as c;
 
 /// A live mapping of `len` bytes at `ptr`, or an empty one (`len == 0`, `ptr` the page size,
@@ -104,7 +105,7 @@ impl MmapInner {
                     let why = "the huge pages of the map cannot all be faulted in (over a \
                          hugetlb cgroup limit, or past the end of the file), where a touch would \
                          raise SIGBUS; the map is undone";
-                    return Err(sys::explain(error, io::ErrorKind::OutOfMemory, why));
+                    return Err(error::explain(error, io::ErrorKind::OutOfMemory, why));
                 }
             }
         }
@@ -122,7 +123,7 @@ impl MmapInner {
 
     /// The bytes before `ptr` that were mapped with it.
     #[inline]
-    fn prefix(&self) -> usize {
+    pub(crate) fn prefix(&self) -> usize {
         self.ptr as usize % sys::page_size()
     }
 
@@ -145,13 +146,28 @@ impl MmapInner {
 
     /// The whole mapping, hidden prefix included. `None` for an empty map.
     #[inline]
-    fn whole(&self) -> Option<(*mut c_void, usize)> {
+    pub(crate) fn whole(&self) -> Option<(*mut c_void, usize)> {
         (self.len() > 0).then(|| {
             let prefix = self.prefix();
             // SAFETY: the mapping starts `prefix` bytes before `ptr`.
             let start = unsafe { self.ptr.sub(prefix) };
             (start.cast::<c_void>(), self.len() + prefix)
         })
+    }
+
+    /// Records the mapping as `mremap` left it: it starts at `base` (the hidden prefix, as before,
+    /// then `len` bytes).
+    ///
+    /// # Safety
+    ///
+    /// `mremap` resized (or moved) this mapping, of base pages, to `base..base + prefix + len`.
+    #[cfg(mman_has = "MREMAP_MAYMOVE")]
+    pub(crate) unsafe fn resized(&mut self, base: *mut c_void, len: usize) {
+        let prefix = self.prefix();
+        // SAFETY: `prefix < page_size() <= prefix + len`, within the mapping (the caller's
+        // promise).
+        self.ptr = unsafe { base.cast::<u8>().add(prefix) };
+        self.len = len;
     }
 
     /// `msync` of a range, as `how` says.
@@ -213,19 +229,19 @@ impl MmapInner {
     }
 
     /// Prefaults a range: `madvise` with `MADV_POPULATE_READ` (or `_WRITE`), whose `EFAULT` (a page
-    /// the file no longer backs: "a SIGBUS would have been generated") becomes `UnexpectedEof`.
+    /// past the end of the file: "a SIGBUS would have been generated") becomes `UnexpectedEof`.
     #[cfg(mman_populate)]
     pub(crate) fn populate(&self, offset: usize, len: usize, populate: Populate) -> io::Result<()> {
         let advice = populate.advice();
         // SAFETY: populating reads (or, for a writable map, write-faults without writing) the
         // pages: it changes no byte any reference sees.
         unsafe { self.advise(offset, len, advice) }.map_err(|error| {
-            if sys::errno(&error) == Some(libc::EFAULT) {
+            if raw_os_error(&error) == Some(libc::EFAULT) {
                 let why = format!(
                     "part of the range (offset {offset}, len {len}) is past the end of the \
                      file (truncated under the map?), where a read would raise SIGBUS"
                 );
-                sys::explain(error, io::ErrorKind::UnexpectedEof, why)
+                error::explain(error, io::ErrorKind::UnexpectedEof, why)
             } else {
                 error
             }
@@ -322,102 +338,6 @@ impl MmapInner {
         Ok(())
     }
 
-    /// Resizes the mapping to `new_len` bytes with `mremap`, moving it if `may_move`. A grown map
-    /// is then probed at its last byte, through the kernel: if the file ends before it, the map is
-    /// shrunk back to its old length and the call fails, where a read would raise `SIGBUS`. A grown
-    /// map of a memfd has the holes of its new part faulted in, as `map_sealed` faults in those of
-    /// its range (see [`fault_in_grown_holes`]); where they cannot be, it is shrunk back too.
-    /// Refused: a map of huge pages (`mremap` cannot grow one and rounds a shrunk one up), and
-    /// growing in place where the stack may grow (the stack guard check, after the call: the map
-    /// is shrunk back).
-    ///
-    /// # Safety
-    ///
-    /// Nothing may use the map's old addresses if it moves, or its cut tail if it shrinks.
-    #[cfg(mman_has = "MREMAP_MAYMOVE")]
-    pub(crate) unsafe fn remap(&mut self, new_len: usize, may_move: bool) -> io::Result<()> {
-        use crate::range::{check_len, invalid};
-        check_len(new_len)?;
-        if new_len == 0 {
-            return Err(invalid(
-                "new_len 0: a map cannot be resized to nothing (drop it instead)",
-            ));
-        }
-        let Some((start, old_whole)) = self.whole() else {
-            return Err(invalid("the map is empty: nothing is mapped to resize"));
-        };
-        if self.is_hugetlb() {
-            return Err(crate::error::other(
-                io::ErrorKind::Unsupported,
-                "the map has huge pages, which mremap cannot grow and rounds up when shrinking; map \
-                 anew instead",
-            ));
-        }
-        let (old_len, prefix) = (self.len(), self.prefix());
-        if new_len > old_len {
-            // The kernel grows a map in place whenever it can (even with MREMAP_MAYMOVE), and
-            // without the stack guard gap it keeps for the addresses it picks: the pages in-place
-            // growth would take are checked before the call, so that no map ever sits, even for a
-            // moment, where a stack may grow. (A range past the end of the address space cannot be
-            // taken in place: the kernel moves the map or fails.)
-            let (end, grown) = (
-                start as usize + old_whole,
-                (start as usize).checked_add(new_len + prefix),
-            );
-            if let Some(grown) = grown {
-                let what =
-                    format!("growing the map at {start:p} from {old_len} to {new_len} bytes");
-                crate::stack_guard::check_stack_guard(&what, end, grown)?;
-            }
-        }
-        let flags = if may_move { c::MREMAP_MAYMOVE } else { 0 };
-        // SAFETY: the whole mapping, from its page-aligned start; the old addresses are the
-        // caller's.
-        let resized = unsafe { sys::mremap(start, old_whole, new_len + prefix, flags) };
-        let base = resized.map_err(|error| {
-            if sys::errno(&error) == Some(libc::EFAULT) {
-                // The range is more than one VMA: a `*_range` call gave part of it other flags.
-                let why = "the map is in pieces the kernel keeps apart (part of it has its own \
-                     advice, protection or lock, from a *_range call), and mremap resizes only a \
-                     map in one piece";
-                sys::explain(error, io::ErrorKind::Unsupported, why)
-            } else if error.kind() == io::ErrorKind::OutOfMemory && !may_move {
-                let why = format!(
-                    "no room to grow the map in place to {new_len} bytes \
-                     (RemapOptions::may_move(true) lets it move)"
-                );
-                sys::explain(error, io::ErrorKind::OutOfMemory, why)
-            } else {
-                error
-            }
-        })?;
-        // SAFETY: `prefix < page_size()`, within the mapping.
-        self.ptr = unsafe { base.cast::<u8>().add(prefix) };
-        self.len = new_len;
-        if new_len > old_len {
-            // SAFETY: the last byte of the mapping just grown.
-            let copied = unsafe { last_byte_backed(self.ptr.add(new_len - 1)) };
-            let grown = match copied {
-                Ok(1) => fault_in_grown_holes(self, old_len),
-                Ok(_) => Err(invalid(format_args!(
-                    "new_len {new_len} reaches past the end of the mapped file (extend the file \
-                     first), or the map is not readable; the map keeps its {old_len} bytes"
-                ))),
-                Err(error) => Err(error),
-            };
-            if let Err(error) = grown {
-                // SAFETY: shrinking in place always succeeds, and the cut pages were never handed
-                // out.
-                let base = unsafe { sys::mremap(base, new_len + prefix, old_whole, 0)? };
-                // SAFETY: as above.
-                self.ptr = unsafe { base.cast::<u8>().add(prefix) };
-                self.len = old_len;
-                return Err(error);
-            }
-        }
-        Ok(())
-    }
-
     /// `mprotect` of a range.
     ///
     /// # Safety
@@ -443,125 +363,6 @@ impl MmapInner {
             None => Ok(()),
         }
     }
-}
-
-/// Whether the byte at `ptr` of a map just grown can be read, without reading it: 1 if so, 0 if not
-/// (past the end of the file, or not readable). Through the kernel: `process_vm_readv`, or where a
-/// seccomp filter denies it (`EPERM`, `ENOSYS`), `MADV_POPULATE_READ` of its page, whose `EFAULT`
-/// means a read would raise `SIGBUS`; on a kernel without that (before 5.14), a map that
-/// `/proc/self/maps` shows is anonymous (inode 0), which no file end can cut short.
-///
-/// # Safety
-///
-/// `ptr` is within a live mapping of this process.
-#[cfg(mman_has = "MREMAP_MAYMOVE")]
-unsafe fn last_byte_backed(ptr: *const u8) -> io::Result<usize> {
-    let mut last = [0u8];
-    // SAFETY: the caller's promise.
-    let error = match unsafe { sys::copy_checked(ptr, &mut last) } {
-        Err(error) if matches!(sys::errno(&error), Some(libc::EPERM | libc::ENOSYS)) => error,
-        result => return result,
-    };
-    #[cfg(mman_has = "MADV_POPULATE_READ")]
-    {
-        let page = ptr as usize - ptr as usize % sys::page_size();
-        // SAFETY: a page of a live mapping (the caller's promise); populating reads it in without
-        // changing a byte.
-        let populated = unsafe {
-            sys::madvise(
-                page as *mut c_void,
-                sys::page_size(),
-                c::MADV_POPULATE_READ,
-                "MADV_POPULATE_READ",
-            )
-        };
-        match populated {
-            Ok(()) => return Ok(1),
-            Err(error) if sys::errno(&error) == Some(libc::EFAULT) => return Ok(0),
-            Err(_) => {}
-        }
-    }
-    if mapped_anonymous(ptr as usize) {
-        return Ok(1);
-    }
-    let why = "the grown map's last byte cannot be checked against the end of the file: \
-         process_vm_readv is denied (a seccomp filter?) and MADV_POPULATE_READ (Linux 5.14) is not \
-         at hand";
-    Err(sys::explain(error, io::ErrorKind::Unsupported, why))
-}
-
-/// Faults in the pages `map` grew by from `old_len`, if it maps a memfd (or what it maps cannot be
-/// told). A memfd allocates a page never written (a hole) at its first read, and where the kernel
-/// cannot account for it (strict overcommit at its limit) that read raises `SIGBUS`: `map_sealed`
-/// and `map_if_safe` fault in the holes of a sealed memfd's range when mapping, and a range grown
-/// into needs the same (the seals forbid punching the pages out again). `MADV_POPULATE_READ`
-/// (Linux 5.14; before, or in a build without it, nothing is done), as `map_sealed` does.
-#[cfg(mman_has = "MREMAP_MAYMOVE")]
-fn fault_in_grown_holes(map: &MmapInner, old_len: usize) -> io::Result<()> {
-    #[cfg(mman_populate)]
-    if !matches!(
-        backing(map.ptr as usize),
-        Some(Backing::Anonymous | Backing::Other)
-    ) {
-        let grown = map.len() - old_len;
-        match map.populate(old_len, grown, Populate::Read) {
-            Ok(()) => {}
-            Err(error) if error.kind() == io::ErrorKind::Unsupported => {}
-            Err(error) => {
-                let why = format!(
-                    "the {grown} bytes the map of a memfd grew by hold pages never written \
-                     (holes, which the kernel allocates at the first read) that cannot all be \
-                     faulted in (strict overcommit at its limit?), where a read would raise \
-                     SIGBUS; the map keeps its {old_len} bytes"
-                );
-                return Err(sys::explain(error, io::ErrorKind::OutOfMemory, why));
-            }
-        }
-    }
-    #[cfg(not(mman_populate))]
-    let _ = (map, old_len);
-    Ok(())
-}
-
-/// What backs a mapping, as its line of `/proc/self/maps` says.
-#[cfg(mman_has = "MREMAP_MAYMOVE")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Backing {
-    /// Anonymous memory, private to this process: inode 0 and no file name (an anonymous shared
-    /// map shows `/dev/zero`).
-    Anonymous,
-    /// A memfd: the kernel names it `/memfd:<name> (deleted)`.
-    Memfd,
-    /// Any other file.
-    Other,
-}
-
-/// What backs the mapping holding `addr`; `None` when it cannot be told (no `/proc`, or nothing
-/// mapped there).
-#[cfg(mman_has = "MREMAP_MAYMOVE")]
-fn backing(addr: usize) -> Option<Backing> {
-    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
-    maps.lines().find_map(|line| {
-        let mut fields = line.split_whitespace();
-        let (from, to) = fields.next()?.split_once('-')?;
-        let range = usize::from_str_radix(from, 16).ok()?..usize::from_str_radix(to, 16).ok()?;
-        if !range.contains(&addr) {
-            return None;
-        }
-        let (inode, path) = (fields.nth(3), fields.next());
-        Some(match path {
-            None if inode == Some("0") => Backing::Anonymous,
-            Some(path) if path.starts_with("/memfd:") => Backing::Memfd,
-            _ => Backing::Other,
-        })
-    })
-}
-
-/// Whether the mapping holding `addr` is anonymous memory, private to this process. `false` when
-/// it cannot be told.
-#[cfg(mman_has = "MREMAP_MAYMOVE")]
-fn mapped_anonymous(addr: usize) -> bool {
-    backing(addr) == Some(Backing::Anonymous)
 }
 
 /// How [`MmapInner::flush`] calls `msync`.
@@ -626,7 +427,7 @@ impl Drop for MmapInner {
             let mut result = unsafe { sys::munmap(start, len) };
             if result
                 .as_ref()
-                .is_err_and(|error| sys::errno(error) == Some(libc::EINVAL))
+                .is_err_and(|error| raw_os_error(error) == Some(libc::EINVAL))
             {
                 if let Some(whole) = huge_page_extent(start, len) {
                     // SAFETY: as above: the kernel mapped `whole` bytes here for this map.
@@ -640,7 +441,7 @@ impl Drop for MmapInner {
             debug_assert!(
                 result
                     .as_ref()
-                    .map_or_else(|error| sys::errno(error) != Some(libc::EINVAL), |()| true),
+                    .map_or_else(|error| raw_os_error(error) != Some(libc::EINVAL), |()| true),
                 "munmap of a map this crate made failed: {result:?}"
             );
         }
@@ -653,55 +454,20 @@ impl Drop for MmapInner {
 /// reused for a file of huge pages between the checks and the map.
 #[cold]
 fn huge_page_extent(start: *mut c_void, len: usize) -> Option<usize> {
-    let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
-    let header = format!("{:x}-", start as usize);
-    let kib: usize = smaps
-        .lines()
-        .skip_while(|line| !line.starts_with(&header))
-        .skip(1)
-        .find_map(|line| line.strip_prefix("KernelPageSize:"))?
-        .trim()
-        .strip_suffix("kB")?
-        .trim()
-        .parse()
-        .ok()?;
-    let page = kib.checked_mul(1024)?;
+    let kib = crate::proc_maps::with_smaps_field(start as usize, "KernelPageSize", |value| {
+        value?.strip_suffix("kB")?.trim().parse::<usize>().ok()
+    });
+    let page = kib.ok().flatten().flatten()?.checked_mul(1024)?;
     (page > sys::page_size())
         .then(|| len.checked_next_multiple_of(page))
         .flatten()
-}
-
-#[cfg(all(test, mman_has = "MREMAP_MAYMOVE"))]
-mod tests {
-    use super::{backing, mapped_anonymous, Backing};
-
-    #[test]
-    fn mapped_anonymous_tells_anonymous_memory_from_a_file() {
-        let anon = crate::MmapOptions::new().len(4096).map_anon().unwrap();
-        assert!(mapped_anonymous(anon.as_ptr() as usize + 100));
-        let file = tempfile::tempfile().unwrap();
-        file.set_len(4096).unwrap();
-        let map = crate::MmapOptions::new().map_raw(&file).unwrap();
-        assert!(!mapped_anonymous(map.as_ptr() as usize));
-        assert_eq!(backing(map.as_ptr() as usize), Some(Backing::Other));
-        assert!(!mapped_anonymous(0), "nothing is mapped at 0");
-        assert_eq!(backing(0), None);
-    }
-
-    #[test]
-    #[cfg(mman_memfd)]
-    fn backing_tells_a_memfd() {
-        let memory = crate::SharedMemory::create("a name with spaces", 4096).unwrap();
-        let map = memory.map_raw().unwrap();
-        assert_eq!(backing(map.as_ptr() as usize + 100), Some(Backing::Memfd));
-    }
 }
 
 /// The error of a checked read of `len` bytes from `offset` that stopped at byte `at` of the map,
 /// which cannot be read: out of the hot path of `read_at`.
 #[cold]
 fn unreadable(offset: usize, len: usize, at: usize) -> io::Error {
-    crate::error::other(
+    error::other(
         io::ErrorKind::UnexpectedEof,
         format_args!(
             "byte {at} of the map cannot be read (reading {len} bytes from offset {offset}): the \
@@ -714,7 +480,7 @@ fn unreadable(offset: usize, len: usize, at: usize) -> io::Error {
 /// The error of `read_exact_at` for a range that ends past the end of the map.
 #[cold]
 fn past_the_end(offset: usize, end: usize, map_len: usize) -> io::Error {
-    crate::error::other(
+    error::other(
         io::ErrorKind::UnexpectedEof,
         format_args!(
             "bytes {offset}..{end} reach past the end of the map ({map_len} bytes): the buffer \

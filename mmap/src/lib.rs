@@ -360,13 +360,13 @@ mod checked_copy;
 mod desc;
 mod error;
 mod flags;
-#[cfg(mman_huge)]
 mod huge;
 mod if_safe;
 mod inner;
 mod lock_all;
 mod map;
 mod options;
+mod proc_maps;
 mod range;
 mod reader;
 #[cfg(mman_has = "MREMAP_MAYMOVE")]
@@ -390,7 +390,7 @@ pub use error::raw_os_error;
 pub use flags::{MapFlags, Protection};
 #[cfg(mman_huge)]
 #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
-pub use huge::{HugePagePool, HugePageSize};
+pub use huge::sizes::{HugePagePool, HugePageSize};
 pub use if_safe::MapIfSafeError;
 pub use lock_all::{lock_all, lock_all_unchecked, unlock_all, LockAll};
 pub use map::{Mmap, MmapMut, MmapRaw};

@@ -1,10 +1,11 @@
 //! Locking all of the process's memory: `mlockall(2)` and `munlockall(2)`, and the refusal to
 //! lock the main thread's stack under a `RLIMIT_MEMLOCK` the process is held to.
 
+use std::ffi::c_int;
 use std::io;
 
 use crate::error::{explain, invalid, other};
-use crate::sys::{self, c_int, Limit};
+use crate::sys::{self, Limit};
 use mmap_sys as c;
 
 bitflags::bitflags! {
@@ -109,7 +110,7 @@ pub fn lock_all(flags: LockAll) -> io::Result<()> {
     crate::error::in_call("lock_all", || {
         let names = names(flags)?;
         refuse_to_lock_the_stack(flags, &names)?;
-        lock_all_flags(flags, &names)
+        lock_all_unchecked_body(flags, &names)
     })
 }
 
@@ -144,7 +145,7 @@ pub fn lock_all(flags: LockAll) -> io::Result<()> {
 #[doc(alias = "mlockall")]
 pub unsafe fn lock_all_unchecked(flags: LockAll) -> io::Result<()> {
     crate::error::in_call("lock_all_unchecked", || {
-        lock_all_flags(flags, &names(flags)?)
+        lock_all_unchecked_body(flags, &names(flags)?)
     })
 }
 
@@ -168,12 +169,15 @@ fn names(flags: LockAll) -> io::Result<String> {
     Ok(names.join(" | "))
 }
 
-fn lock_all_flags(flags: LockAll, names: &str) -> io::Result<()> {
+/// `lock_all_unchecked`'s body (`flags` spelt `names`), for it and `lock_all`.
+fn lock_all_unchecked_body(flags: LockAll, names: &str) -> io::Result<()> {
     let locked = sys::mlockall(flags.bits(), names);
     // A kernel older than 4.4 refuses MCL_ONFAULT with EINVAL.
     #[cfg(mman_has = "MCL_ONFAULT")]
     let locked = locked.map_err(|error| {
-        if flags.contains(LockAll::ON_FAULT) && crate::error::errno(&error) == Some(libc::EINVAL) {
+        if flags.contains(LockAll::ON_FAULT)
+            && crate::error::raw_os_error(&error) == Some(libc::EINVAL)
+        {
             let why = "the running kernel does not support MCL_ONFAULT (Linux 4.4)";
             return explain(error, io::ErrorKind::Unsupported, why);
         }
@@ -219,11 +223,7 @@ fn refuse_to_lock_the_stack(flags: LockAll, names: &str) -> io::Result<()> {
     } else {
         io::ErrorKind::OutOfMemory
     };
-    let stack_limit = match sys::soft_limit(Limit::Stack) {
-        Ok(Some(bytes)) => format!("{bytes} bytes"),
-        Ok(None) => "unlimited".to_owned(),
-        Err(_) => "unknown".to_owned(),
-    };
+    let stack_limit = sys::soft_limit_text(Limit::Stack);
     let what = if flags.contains(LockAll::CURRENT) {
         "the main thread's stack"
     } else {
@@ -259,5 +259,5 @@ fn refuse_to_lock_the_stack(flags: LockAll, names: &str) -> io::Result<()> {
 /// - [`munlockall(2)`](https://man7.org/linux/man-pages/man2/munlockall.2.html)
 #[doc(alias = "munlockall")]
 pub fn unlock_all() -> io::Result<()> {
-    sys::munlockall().map_err(crate::error::named("unlock_all"))
+    crate::error::in_call("unlock_all", sys::munlockall)
 }

@@ -10,6 +10,7 @@ use std::ops::{Deref, DerefMut};
 use crate::advice::{Advice, UncheckedAdvice};
 use crate::checked_copy::Via;
 use crate::desc::MmapAsRawDesc;
+use crate::error;
 use crate::flags::Protection;
 use crate::if_safe::MapIfSafeError;
 #[cfg(mman_populate)]
@@ -56,12 +57,10 @@ macro_rules! impl_methods_of_every_map {
             /// - [`madvise(2)`](https://man7.org/linux/man-pages/man2/madvise.2.html)
             #[doc(alias = "madvise")]
             pub fn advise(&self, advice: Advice) -> io::Result<()> {
-                // SAFETY: an `Advice` never changes what the map reads.
-                unsafe {
-                    self.inner
-                        .advise(0, self.len(), advice.raw())
-                        .map_err(crate::error::named("advise"))
-                }
+                error::in_call("advise", || {
+                    // SAFETY: an `Advice` never changes what the map reads.
+                    unsafe { self.inner.advise(0, self.len(), advice.raw()) }
+                })
             }
 
             /// As `advise`, for the `len` bytes from `offset`, widened to whole pages.
@@ -81,12 +80,10 @@ macro_rules! impl_methods_of_every_map {
                 offset: usize,
                 len: usize,
             ) -> io::Result<()> {
-                // SAFETY: an `Advice` never changes what the map reads.
-                unsafe {
-                    self.inner
-                        .advise(offset, len, advice.raw())
-                        .map_err(crate::error::named("advise_range"))
-                }
+                error::in_call("advise_range", || {
+                    // SAFETY: an `Advice` never changes what the map reads.
+                    unsafe { self.inner.advise(offset, len, advice.raw()) }
+                })
             }
 
             /// Gives the kernel advice that can change what the map reads (`madvise(2)`), for the
@@ -108,12 +105,10 @@ macro_rules! impl_methods_of_every_map {
             #[doc(alias = "madvise")]
             #[doc(alias = "MADV_DONTNEED")]
             pub unsafe fn unchecked_advise(&self, advice: UncheckedAdvice) -> io::Result<()> {
-                // SAFETY: the caller's promise above.
-                unsafe {
-                    self.inner
-                        .advise(0, self.len(), advice.raw())
-                        .map_err(crate::error::named("unchecked_advise"))
-                }
+                error::in_call("unchecked_advise", || {
+                    // SAFETY: the caller's promise above.
+                    unsafe { self.inner.advise(0, self.len(), advice.raw()) }
+                })
             }
 
             /// As `unchecked_advise`, for the `len` bytes from `offset`, widened to whole pages.
@@ -138,18 +133,16 @@ macro_rules! impl_methods_of_every_map {
                 offset: usize,
                 len: usize,
             ) -> io::Result<()> {
-                // SAFETY: the caller's promise above.
-                unsafe {
-                    self.inner
-                        .advise(offset, len, advice.raw())
-                        .map_err(crate::error::named("unchecked_advise_range"))
-                }
+                error::in_call("unchecked_advise_range", || {
+                    // SAFETY: the caller's promise above.
+                    unsafe { self.inner.advise(offset, len, advice.raw()) }
+                })
             }
 
             /// Prefaults the whole map, reading every page in now: `madvise(2)` with
             /// [`MADV_POPULATE_READ`](mmap_sys::MADV_POPULATE_READ) (Linux 5.14). Unlike touching
-            /// the bytes, it fails with an error where the file no longer backs a page (it was
-            /// truncated under the map), instead of killing the process with `SIGBUS`.
+            /// the bytes, it fails with an error where a page lies past the end of the file (it
+            /// was truncated under the map), instead of killing the process with `SIGBUS`.
             ///
             /// ```
             /// # fn main() -> std::io::Result<()> {
@@ -180,9 +173,9 @@ macro_rules! impl_methods_of_every_map {
             #[doc(alias = "MADV_POPULATE_READ")]
             #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
             pub fn populate(&self) -> io::Result<()> {
-                self.inner
-                    .populate(0, self.len(), Populate::Read)
-                    .map_err(crate::error::named("populate"))
+                error::in_call("populate", || {
+                    self.inner.populate(0, self.len(), Populate::Read)
+                })
             }
 
             /// As `populate`, for the `len` bytes from `offset`, widened to whole pages.
@@ -202,13 +195,13 @@ macro_rules! impl_methods_of_every_map {
             #[doc(alias = "MADV_POPULATE_READ")]
             #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
             pub fn populate_range(&self, offset: usize, len: usize) -> io::Result<()> {
-                self.inner
-                    .populate(offset, len, Populate::Read)
-                    .map_err(crate::error::named("populate_range"))
+                error::in_call("populate_range", || {
+                    self.inner.populate(offset, len, Populate::Read)
+                })
             }
 
             /// Copies the map's bytes from `offset` into `buf`, as `FileExt::read_at` (`pread(2)`)
-            /// reads a file, but checked: a page the file no longer backs (it was truncated under
+            /// reads a file, but checked: a page past the end of the file (it was truncated under
             /// the map), or that cannot be read, ends the copy, where reading the slice would kill
             /// the process with `SIGBUS`. Returns the number of bytes copied, by `pread`'s rules,
             /// the map's length standing for the file's:
@@ -270,9 +263,7 @@ macro_rules! impl_methods_of_every_map {
             #[doc(alias = "process_vm_readv")]
             #[doc(alias = "pread")]
             pub fn read_at(&self, buf: &mut [u8], offset: usize) -> io::Result<usize> {
-                self.inner
-                    .read_at(buf, offset, Via::Fastest)
-                    .map_err(crate::error::named("read_at"))
+                error::in_call("read_at", || self.inner.read_at(buf, offset, Via::Fastest))
             }
 
             /// Fills `buf` with the map's bytes from `offset`, as `FileExt::read_exact_at`, by
@@ -313,22 +304,20 @@ macro_rules! impl_methods_of_every_map {
             #[doc(alias = "process_vm_readv")]
             #[doc(alias = "pread")]
             pub fn read_exact_at(&self, buf: &mut [u8], offset: usize) -> io::Result<()> {
-                self.inner
-                    .read_exact_at(buf, offset, Via::Fastest)
-                    .map_err(crate::error::named("read_exact_at"))
+                error::in_call("read_exact_at", || {
+                    self.inner.read_exact_at(buf, offset, Via::Fastest)
+                })
             }
 
-            /// `read_at` through the kernel (`process_vm_readv(2)`) in every build: the copy
-            /// `read_at` made before the fault-fixup copy, kept for the tests that compare the two.
+            /// `read_at` through the kernel in every build (`process_vm_readv(2)`; off Linux, a
+            /// pipe), whatever way `read_at` copies: for the tests that compare the two ways.
             ///
             /// # Errors
             ///
             /// As `read_at`.
             #[doc(hidden)]
             pub fn read_at_via_kernel(&self, buf: &mut [u8], offset: usize) -> io::Result<usize> {
-                self.inner
-                    .read_at(buf, offset, Via::Kernel)
-                    .map_err(crate::error::named("read_at"))
+                error::in_call("read_at", || self.inner.read_at(buf, offset, Via::Kernel))
             }
 
             /// A reader of the map's bytes, from its start: `io::Read` and `io::Seek` over
@@ -377,11 +366,10 @@ macro_rules! impl_methods_of_every_map {
             /// - [`mincore(2)`](https://man7.org/linux/man-pages/man2/mincore.2.html)
             #[doc(alias = "mincore")]
             pub fn resident_pages(&self) -> io::Result<usize> {
-                let pages = self
-                    .inner
-                    .residency(0, self.len())
-                    .map_err(crate::error::named("resident_pages"))?;
-                Ok(pages.into_iter().filter(|&resident| resident).count())
+                error::in_call("resident_pages", || {
+                    let pages = self.inner.residency(0, self.len())?;
+                    Ok(pages.into_iter().filter(|&resident| resident).count())
+                })
             }
 
             /// Which pages of the `len` bytes from `offset` are in RAM: one `bool` per page the
@@ -397,9 +385,7 @@ macro_rules! impl_methods_of_every_map {
             /// - [`mincore(2)`](https://man7.org/linux/man-pages/man2/mincore.2.html)
             #[doc(alias = "mincore")]
             pub fn residency(&self, offset: usize, len: usize) -> io::Result<Vec<bool>> {
-                self.inner
-                    .residency(offset, len)
-                    .map_err(crate::error::named("residency"))
+                error::in_call("residency", || self.inner.residency(offset, len))
             }
 
             /// Locks the whole map in RAM, faulting every page in now: `mlock(2)`.
@@ -414,9 +400,9 @@ macro_rules! impl_methods_of_every_map {
             /// - [`mlock(2)`](https://man7.org/linux/man-pages/man2/mlock.2.html)
             #[doc(alias = "mlock")]
             pub fn lock(&self) -> io::Result<()> {
-                self.inner
-                    .set_locking(0, self.len(), Locking::Locked)
-                    .map_err(crate::error::named("lock"))
+                error::in_call("lock", || {
+                    self.inner.set_locking(0, self.len(), Locking::Locked)
+                })
             }
 
             /// As `lock`, for the `len` bytes from `offset`.
@@ -431,9 +417,9 @@ macro_rules! impl_methods_of_every_map {
             /// - [`mlock(2)`](https://man7.org/linux/man-pages/man2/mlock.2.html)
             #[doc(alias = "mlock")]
             pub fn lock_range(&self, offset: usize, len: usize) -> io::Result<()> {
-                self.inner
-                    .set_locking(offset, len, Locking::Locked)
-                    .map_err(crate::error::named("lock_range"))
+                error::in_call("lock_range", || {
+                    self.inner.set_locking(offset, len, Locking::Locked)
+                })
             }
 
             /// Locks the whole map in RAM as its pages are first touched, not now:
@@ -454,9 +440,10 @@ macro_rules! impl_methods_of_every_map {
             #[doc(alias = "MLOCK_ONFAULT")]
             #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
             pub fn lock_on_fault(&self) -> io::Result<()> {
-                self.inner
-                    .set_locking(0, self.len(), Locking::LockedOnFault)
-                    .map_err(crate::error::named("lock_on_fault"))
+                error::in_call("lock_on_fault", || {
+                    self.inner
+                        .set_locking(0, self.len(), Locking::LockedOnFault)
+                })
             }
 
             /// As `lock_on_fault`, for the `len` bytes from `offset`: `mlock2(2)` with
@@ -490,9 +477,9 @@ macro_rules! impl_methods_of_every_map {
             #[doc(alias = "MLOCK_ONFAULT")]
             #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
             pub fn lock_range_on_fault(&self, offset: usize, len: usize) -> io::Result<()> {
-                self.inner
-                    .set_locking(offset, len, Locking::LockedOnFault)
-                    .map_err(crate::error::named("lock_range_on_fault"))
+                error::in_call("lock_range_on_fault", || {
+                    self.inner.set_locking(offset, len, Locking::LockedOnFault)
+                })
             }
 
             /// Unlocks the whole map: `munlock(2)`.
@@ -506,9 +493,9 @@ macro_rules! impl_methods_of_every_map {
             /// - [`munlock(2)`](https://man7.org/linux/man-pages/man2/munlock.2.html)
             #[doc(alias = "munlock")]
             pub fn unlock(&self) -> io::Result<()> {
-                self.inner
-                    .set_locking(0, self.len(), Locking::Unlocked)
-                    .map_err(crate::error::named("unlock"))
+                error::in_call("unlock", || {
+                    self.inner.set_locking(0, self.len(), Locking::Unlocked)
+                })
             }
 
             /// As `unlock`, for the `len` bytes from `offset`.
@@ -523,9 +510,9 @@ macro_rules! impl_methods_of_every_map {
             /// - [`munlock(2)`](https://man7.org/linux/man-pages/man2/munlock.2.html)
             #[doc(alias = "munlock")]
             pub fn unlock_range(&self, offset: usize, len: usize) -> io::Result<()> {
-                self.inner
-                    .set_locking(offset, len, Locking::Unlocked)
-                    .map_err(crate::error::named("unlock_range"))
+                error::in_call("unlock_range", || {
+                    self.inner.set_locking(offset, len, Locking::Unlocked)
+                })
             }
         }
 
@@ -543,7 +530,7 @@ macro_rules! impl_methods_of_every_map {
 /// The methods of a writable map type (`MmapMut`, `MmapRaw`): `flush`, `flush_async`,
 /// `flush_range`, `flush_async_range`, `flush_invalidate`, `flush_invalidate_range` (`msync`) and
 /// `populate_write` (`MADV_POPULATE_WRITE`).
-macro_rules! impl_flush_methods {
+macro_rules! impl_methods_of_writable_maps {
     ($ty:ident) => {
         impl $ty {
             /// Writes the map's changes to the file and waits until they are there:
@@ -577,9 +564,7 @@ macro_rules! impl_flush_methods {
             #[doc(alias = "msync")]
             #[doc(alias = "MS_SYNC")]
             pub fn flush(&self) -> io::Result<()> {
-                self.inner
-                    .flush(0, self.len(), Flush::Sync)
-                    .map_err(crate::error::named("flush"))
+                error::in_call("flush", || self.inner.flush(0, self.len(), Flush::Sync))
             }
 
             /// Starts writing the map's changes to the file and returns:
@@ -609,9 +594,9 @@ macro_rules! impl_flush_methods {
             #[doc(alias = "msync")]
             #[doc(alias = "MS_ASYNC")]
             pub fn flush_async(&self) -> io::Result<()> {
-                self.inner
-                    .flush(0, self.len(), Flush::Async)
-                    .map_err(crate::error::named("flush_async"))
+                error::in_call("flush_async", || {
+                    self.inner.flush(0, self.len(), Flush::Async)
+                })
             }
 
             /// As `flush`, for the `len` bytes from `offset`, widened to whole pages.
@@ -644,16 +629,14 @@ macro_rules! impl_flush_methods {
             #[doc(alias = "msync")]
             #[doc(alias = "MS_SYNC")]
             pub fn flush_range(&self, offset: usize, len: usize) -> io::Result<()> {
-                self.inner
-                    .flush(offset, len, Flush::Sync)
-                    .map_err(crate::error::named("flush_range"))
+                error::in_call("flush_range", || self.inner.flush(offset, len, Flush::Sync))
             }
 
             /// Prefaults the whole map for writing: `madvise(2)` with
             /// [`MADV_POPULATE_WRITE`](mmap_sys::MADV_POPULATE_WRITE) (Linux 5.14). An anonymous
             /// map gets all its memory now; a file map's pages are read in and made writable (and
             /// marked dirty: a flush writes them back). Fails with an error, not `SIGBUS`, where
-            /// the file no longer backs a page.
+            /// a page lies past the end of the file.
             ///
             /// ```
             /// # fn main() -> std::io::Result<()> {
@@ -678,9 +661,9 @@ macro_rules! impl_flush_methods {
             #[doc(alias = "MADV_POPULATE_WRITE")]
             #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
             pub fn populate_write(&self) -> io::Result<()> {
-                self.inner
-                    .populate(0, self.len(), Populate::Write)
-                    .map_err(crate::error::named("populate_write"))
+                error::in_call("populate_write", || {
+                    self.inner.populate(0, self.len(), Populate::Write)
+                })
             }
 
             /// As `flush`, and asks the kernel to drop other maps' cached copies of the file's
@@ -699,9 +682,9 @@ macro_rules! impl_flush_methods {
             #[doc(alias = "msync")]
             #[doc(alias = "MS_INVALIDATE")]
             pub fn flush_invalidate(&self) -> io::Result<()> {
-                self.inner
-                    .flush(0, self.len(), Flush::SyncInvalidate)
-                    .map_err(crate::error::named("flush_invalidate"))
+                error::in_call("flush_invalidate", || {
+                    self.inner.flush(0, self.len(), Flush::SyncInvalidate)
+                })
             }
 
             /// As `flush_invalidate`, for the `len` bytes from `offset`, widened to whole pages.
@@ -717,9 +700,9 @@ macro_rules! impl_flush_methods {
             #[doc(alias = "msync")]
             #[doc(alias = "MS_INVALIDATE")]
             pub fn flush_invalidate_range(&self, offset: usize, len: usize) -> io::Result<()> {
-                self.inner
-                    .flush(offset, len, Flush::SyncInvalidate)
-                    .map_err(crate::error::named("flush_invalidate_range"))
+                error::in_call("flush_invalidate_range", || {
+                    self.inner.flush(offset, len, Flush::SyncInvalidate)
+                })
             }
 
             /// As `flush_async`, for the `len` bytes from `offset`, widened to whole pages.
@@ -735,9 +718,9 @@ macro_rules! impl_flush_methods {
             #[doc(alias = "msync")]
             #[doc(alias = "MS_ASYNC")]
             pub fn flush_async_range(&self, offset: usize, len: usize) -> io::Result<()> {
-                self.inner
-                    .flush(offset, len, Flush::Async)
-                    .map_err(crate::error::named("flush_async_range"))
+                error::in_call("flush_async_range", || {
+                    self.inner.flush(offset, len, Flush::Async)
+                })
             }
         }
     };
@@ -832,23 +815,21 @@ impl Mmap {
     /// - [`madvise(2)`](https://man7.org/linux/man-pages/man2/madvise.2.html)
     #[doc(alias = "mprotect")]
     pub fn make_mut(self) -> io::Result<MmapMut> {
-        // SAFETY: adding write access takes nothing away from the reads of the map.
-        unsafe {
-            self.inner
-                .protect_all((Protection::READ | Protection::WRITE).bits())
-                .map_err(crate::error::named("make_mut"))?
-        };
-        #[cfg(mman_huge)]
-        let inner = if self.inner.is_hugetlb() {
-            self.inner
-                .prefault_huge_pages(crate::inner::Populate::Write)
-                .map_err(crate::error::named("make_mut"))?
-        } else {
-            self.inner
-        };
-        #[cfg(not(mman_huge))]
-        let inner = self.inner;
-        Ok(MmapMut::from_inner(inner))
+        error::in_call("make_mut", || {
+            // SAFETY: adding write access takes nothing away from the reads of the map.
+            unsafe {
+                self.inner
+                    .protect_all((Protection::READ | Protection::WRITE).bits())?
+            };
+            #[cfg(mman_huge)]
+            if self.inner.is_hugetlb() {
+                let inner = self
+                    .inner
+                    .prefault_huge_pages(crate::inner::Populate::Write)?;
+                return Ok(MmapMut::from_inner(inner));
+            }
+            Ok(MmapMut::from_inner(self.inner))
+        })
     }
 
     /// Makes the map executable (`mprotect(2)` with `PROT_READ | PROT_EXEC`).
@@ -863,12 +844,13 @@ impl Mmap {
     /// - [`mprotect(2)`](https://man7.org/linux/man-pages/man2/mprotect.2.html)
     #[doc(alias = "mprotect")]
     pub fn make_exec(self) -> io::Result<Mmap> {
-        // SAFETY: reads stay allowed.
-        unsafe {
-            self.inner
-                .protect_all((Protection::READ | Protection::EXEC).bits())
-                .map_err(crate::error::named("make_exec"))?
-        };
+        error::in_call("make_exec", || {
+            // SAFETY: reads stay allowed.
+            unsafe {
+                self.inner
+                    .protect_all((Protection::READ | Protection::EXEC).bits())
+            }
+        })?;
         Ok(self)
     }
 }
@@ -924,7 +906,7 @@ pub struct MmapMut {
 }
 
 impl_methods_of_every_map!(MmapMut);
-impl_flush_methods!(MmapMut);
+impl_methods_of_writable_maps!(MmapMut);
 
 impl MmapMut {
     pub(crate) fn from_inner(inner: MmapInner) -> Self {
@@ -993,12 +975,10 @@ impl MmapMut {
     /// - [`mprotect(2)`](https://man7.org/linux/man-pages/man2/mprotect.2.html)
     #[doc(alias = "mprotect")]
     pub fn make_read_only(self) -> io::Result<Mmap> {
-        // SAFETY: `self` is consumed, so no `&mut [u8]` into the map is left to write through.
-        unsafe {
-            self.inner
-                .protect_all(Protection::READ.bits())
-                .map_err(crate::error::named("make_read_only"))?
-        };
+        error::in_call("make_read_only", || {
+            // SAFETY: `self` is consumed, so no `&mut [u8]` into the map is left to write through.
+            unsafe { self.inner.protect_all(Protection::READ.bits()) }
+        })?;
         Ok(Mmap::from_inner(self.inner))
     }
 
@@ -1014,12 +994,13 @@ impl MmapMut {
     /// - [`mprotect(2)`](https://man7.org/linux/man-pages/man2/mprotect.2.html)
     #[doc(alias = "mprotect")]
     pub fn make_exec(self) -> io::Result<Mmap> {
-        // SAFETY: `self` is consumed, so no `&mut [u8]` into the map is left to write through.
-        unsafe {
-            self.inner
-                .protect_all((Protection::READ | Protection::EXEC).bits())
-                .map_err(crate::error::named("make_exec"))?
-        };
+        error::in_call("make_exec", || {
+            // SAFETY: `self` is consumed, so no `&mut [u8]` into the map is left to write through.
+            unsafe {
+                self.inner
+                    .protect_all((Protection::READ | Protection::EXEC).bits())
+            }
+        })?;
         Ok(Mmap::from_inner(self.inner))
     }
 }
@@ -1086,7 +1067,7 @@ pub struct MmapRaw {
 }
 
 impl_methods_of_every_map!(MmapRaw);
-impl_flush_methods!(MmapRaw);
+impl_methods_of_writable_maps!(MmapRaw);
 
 impl MmapRaw {
     pub(crate) fn from_inner(inner: MmapInner) -> Self {
@@ -1136,8 +1117,9 @@ impl MmapRaw {
     /// - [`mprotect(2)`](https://man7.org/linux/man-pages/man2/mprotect.2.html)
     #[doc(alias = "mprotect")]
     pub fn protect(&self, protection: Protection) -> io::Result<()> {
-        self.protect_pages(0, self.len(), protection)
-            .map_err(crate::error::named("protect"))
+        error::in_call("protect", || {
+            self.protect_range_body(0, self.len(), protection)
+        })
     }
 
     /// Changes the access the `len` bytes from `offset` allow, widened to whole pages:
@@ -1172,15 +1154,21 @@ impl MmapRaw {
         len: usize,
         protection: Protection,
     ) -> io::Result<()> {
-        self.protect_pages(offset, len, protection)
-            .map_err(crate::error::named("protect_range"))
+        error::in_call("protect_range", || {
+            self.protect_range_body(offset, len, protection)
+        })
     }
 
-    /// `protect_range`'s body, for it and `protect`, which add their names to its errors.
-    fn protect_pages(&self, offset: usize, len: usize, protection: Protection) -> io::Result<()> {
+    /// `protect_range`'s body, for it and `protect`.
+    fn protect_range_body(
+        &self,
+        offset: usize,
+        len: usize,
+        protection: Protection,
+    ) -> io::Result<()> {
         let unnamed = protection.bits() & !Protection::all().bits();
         if unnamed != 0 {
-            return Err(crate::error::invalid(format_args!(
+            return Err(error::invalid(format_args!(
                 "protection: {unnamed:#x} are bits Protection does not name"
             )));
         }
@@ -1225,9 +1213,10 @@ impl MmapOptions {
     /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[doc(alias = "mmap")]
     pub unsafe fn map<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        self.mapping(&file, Protection::READ, Sharing::Shared)
-            .map_err(crate::error::named("map"))
-            .map(Mmap::from_inner)
+        error::in_call("map", || {
+            self.map_body(&file, Protection::READ, Sharing::Shared)
+        })
+        .map(Mmap::from_inner)
     }
 
     /// A read-only shared map that may be executed ([`PROT_READ`](mmap_sys::PROT_READ) `|`
@@ -1247,9 +1236,10 @@ impl MmapOptions {
     #[doc(alias = "mmap")]
     #[doc(alias = "PROT_EXEC")]
     pub unsafe fn map_exec<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        self.mapping(&file, Protection::READ | Protection::EXEC, Sharing::Shared)
-            .map_err(crate::error::named("map_exec"))
-            .map(Mmap::from_inner)
+        error::in_call("map_exec", || {
+            self.map_body(&file, Protection::READ | Protection::EXEC, Sharing::Shared)
+        })
+        .map(Mmap::from_inner)
     }
 
     /// A writable shared map of the file ([`PROT_READ`](mmap_sys::PROT_READ) `|`
@@ -1271,9 +1261,10 @@ impl MmapOptions {
     /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[doc(alias = "mmap")]
     pub unsafe fn map_mut<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapMut> {
-        self.mapping(&file, Protection::READ | Protection::WRITE, Sharing::Shared)
-            .map_err(crate::error::named("map_mut"))
-            .map(MmapMut::from_inner)
+        error::in_call("map_mut", || {
+            self.map_body(&file, Protection::READ | Protection::WRITE, Sharing::Shared)
+        })
+        .map(MmapMut::from_inner)
     }
 
     /// A private copy-on-write map of the file ([`MAP_PRIVATE`](mmap_sys::MAP_PRIVATE)): writable,
@@ -1312,12 +1303,13 @@ impl MmapOptions {
     #[doc(alias = "mmap")]
     #[doc(alias = "MAP_PRIVATE")]
     pub unsafe fn map_copy<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapMut> {
-        self.mapping(
-            &file,
-            Protection::READ | Protection::WRITE,
-            Sharing::Private,
-        )
-        .map_err(crate::error::named("map_copy"))
+        error::in_call("map_copy", || {
+            self.map_body(
+                &file,
+                Protection::READ | Protection::WRITE,
+                Sharing::Private,
+            )
+        })
         .map(MmapMut::from_inner)
     }
 
@@ -1338,9 +1330,10 @@ impl MmapOptions {
     #[doc(alias = "mmap")]
     #[doc(alias = "MAP_PRIVATE")]
     pub unsafe fn map_copy_read_only<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        self.mapping(&file, Protection::READ, Sharing::Private)
-            .map_err(crate::error::named("map_copy_read_only"))
-            .map(Mmap::from_inner)
+        error::in_call("map_copy_read_only", || {
+            self.map_body(&file, Protection::READ, Sharing::Private)
+        })
+        .map(Mmap::from_inner)
     }
 
     /// A read-only shared map that needs no `unsafe`, of a file whose contents can never change: a
@@ -1382,9 +1375,7 @@ impl MmapOptions {
     #[doc(alias = "F_GET_SEALS")]
     #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
     pub fn map_sealed<T: MmapAsRawDesc>(&self, file: T) -> io::Result<Mmap> {
-        self.sealed_mapping(&file)
-            .map_err(crate::error::named("map_sealed"))
-            .map(Mmap::from_inner)
+        error::in_call("map_sealed", || self.map_sealed_body(&file)).map(Mmap::from_inner)
     }
 
     /// A read-only shared map made without `unsafe`, after checking that nothing can change the
@@ -1428,9 +1419,7 @@ impl MmapOptions {
     #[doc(alias = "mmap")]
     #[doc(alias = "F_GET_SEALS")]
     pub fn map_if_safe<T: MmapAsRawDesc>(&self, file: T) -> Result<Mmap, MapIfSafeError> {
-        self.if_safe_mapping(&file)
-            .map_err(|error| error.named("map_if_safe"))
-            .map(Mmap::from_inner)
+        error::in_call("map_if_safe", || self.map_if_safe_body(&file)).map(Mmap::from_inner)
     }
 
     /// A writable shared map of the file that gives out raw pointers only, so making it is safe:
@@ -1464,9 +1453,10 @@ impl MmapOptions {
     /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[doc(alias = "mmap")]
     pub fn map_raw<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapRaw> {
-        self.mapping(&file, Protection::READ | Protection::WRITE, Sharing::Shared)
-            .map_err(crate::error::named("map_raw"))
-            .map(MmapRaw::from_inner)
+        error::in_call("map_raw", || {
+            self.map_body(&file, Protection::READ | Protection::WRITE, Sharing::Shared)
+        })
+        .map(MmapRaw::from_inner)
     }
 
     /// As [`MmapOptions::map_raw`], read-only: for a file open for reading only.
@@ -1480,9 +1470,10 @@ impl MmapOptions {
     /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
     #[doc(alias = "mmap")]
     pub fn map_raw_read_only<T: MmapAsRawDesc>(&self, file: T) -> io::Result<MmapRaw> {
-        self.mapping(&file, Protection::READ, Sharing::Shared)
-            .map_err(crate::error::named("map_raw_read_only"))
-            .map(MmapRaw::from_inner)
+        error::in_call("map_raw_read_only", || {
+            self.map_body(&file, Protection::READ, Sharing::Shared)
+        })
+        .map(MmapRaw::from_inner)
     }
 
     /// Anonymous memory of the `len` set with [`MmapOptions::len`] (0 without it), zero-filled and
@@ -1509,8 +1500,6 @@ impl MmapOptions {
     #[doc(alias = "mmap")]
     #[doc(alias = "MAP_ANONYMOUS")]
     pub fn map_anon(&self) -> io::Result<MmapMut> {
-        self.anon_mapping()
-            .map_err(crate::error::named("map_anon"))
-            .map(MmapMut::from_inner)
+        error::in_call("map_anon", || self.map_anon_body()).map(MmapMut::from_inner)
     }
 }

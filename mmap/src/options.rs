@@ -2,19 +2,22 @@
 //! constructors that wrap the mapping in a map type (`map`, `map_mut`, `map_raw`...) are with the
 //! map types, in `map.rs`.
 
+use std::ffi::c_int;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use crate::desc::{borrow, pin, MmapAsRawDesc};
+use crate::error::{explain, invalid, raw_os_error};
 use crate::flags::{MapFlags, Protection};
 #[cfg(mman_huge)]
-use crate::huge::HugePageSize;
+use crate::huge::sizes::HugePageSize;
+use crate::huge::Huge;
 use crate::if_safe::MapIfSafeError;
 use crate::inner::MmapInner;
 #[cfg(mman_huge)]
 use crate::inner::Populate;
-use crate::range::{check_file_range, check_len, invalid};
-use crate::sys::{self, c_int, FileKind};
+use crate::range::{check_file_range, check_len, check_within_file};
+use crate::sys::{self, FileKind};
 use mmap_sys as c;
 
 /// What to map and how: a builder for every kind of map, as in memmap2.
@@ -42,27 +45,11 @@ pub struct MmapOptions {
     flags: MapFlags,
     /// Raw `MAP_` bits from [`MmapOptions::flags_unchecked`], which the caller vouched for.
     raw_flags: c_int,
-    // Read only where the host can map huge pages.
-    #[cfg_attr(not(mman_huge), allow(dead_code))]
     huge: Huge,
     placement: Placement,
     // Read only where the host has MAP_SYNC.
     #[cfg_attr(not(mman_sync), allow(dead_code))]
     dax_sync: bool,
-}
-
-/// The huge pages asked for with [`MmapOptions::huge`] or [`MmapOptions::huge_page_size`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-enum Huge {
-    /// None asked for (a file on hugetlbfs, or `MAP_HUGETLB` in the flags, still has them).
-    #[default]
-    Off,
-    /// Of the system's default size: `huge(None)`.
-    #[cfg(mman_huge)]
-    DefaultSize,
-    /// Of `2^bits` bytes: `huge(Some(bits))`.
-    #[cfg(mman_huge)]
-    Bits(u8),
 }
 
 /// Where a new map goes.
@@ -387,9 +374,9 @@ impl MmapOptions {
         self
     }
 
-    /// The mapping of a constructor of a shared or private map of `file` (`map`, `map_mut`,
-    /// `map_raw`...): every check, then the map.
-    pub(crate) fn mapping(
+    /// The body of every constructor of a shared or private map of `file` (`map`, `map_mut`,
+    /// `map_raw`...), in `map.rs`: every check, then the map.
+    pub(crate) fn map_body(
         &self,
         file: &impl MmapAsRawDesc,
         prot: Protection,
@@ -399,10 +386,10 @@ impl MmapOptions {
         self.map_file(fd, prot, sharing)
     }
 
-    /// The mapping of [`MmapOptions::map_sealed`]: the seals and the range are checked on a
+    /// `map_sealed`'s body: the seals and the range are checked on a
     /// descriptor of the call's own, which is then mapped.
     #[cfg(mman_memfd)]
-    pub(crate) fn sealed_mapping(&self, file: &impl MmapAsRawDesc) -> io::Result<MmapInner> {
+    pub(crate) fn map_sealed_body(&self, file: &impl MmapAsRawDesc) -> io::Result<MmapInner> {
         let pinned = pin(file)?;
         let fd = pinned.as_fd();
         crate::seals::check_sealed(fd)?;
@@ -415,21 +402,15 @@ impl MmapOptions {
                     .unwrap_or(u64::MAX),
                 None => len as u64,
             };
-            if self.offset.checked_add(len).map_or(true, |end| end > size) {
-                return Err(invalid(format_args!(
-                    "offset {} + len {len} reaches past the end of the sealed file \
-                         ({size} bytes)",
-                    self.offset
-                )));
-            }
+            check_within_file(self.offset, Some(len), size, "the sealed file")?;
         }
         let map = self.map_file(fd, Protection::READ, Sharing::Private)?;
         crate::seals::fault_in_holes(fd, map, self.offset)
     }
 
-    /// The mapping of [`MmapOptions::map_if_safe`]: the file is checked (sealed, or fs-verity),
+    /// `map_if_safe`'s body: the file is checked (sealed, or fs-verity),
     /// and so is the range, on a descriptor of the call's own, which is then mapped.
-    pub(crate) fn if_safe_mapping(
+    pub(crate) fn map_if_safe_body(
         &self,
         file: &impl MmapAsRawDesc,
     ) -> Result<MmapInner, MapIfSafeError> {
@@ -439,22 +420,13 @@ impl MmapOptions {
         let size = sys::file_info(fd)
             .map_err(MapIfSafeError::new_map_failed)?
             .len;
-        let len = match self.len {
-            Some(len) => len as u64,
-            None => size.checked_sub(self.offset).ok_or_else(|| {
-                MapIfSafeError::new_map_failed(invalid(format_args!(
-                    "offset {} is past the end of the file ({size} bytes)",
-                    self.offset
-                )))
-            })?,
-        };
-        if self.offset.checked_add(len).map_or(true, |end| end > size) {
-            return Err(MapIfSafeError::new_not_safe(invalid(format_args!(
-                "offset {} + len {len} reaches past the end of the file ({size} bytes), which \
-                     may grow there",
-                self.offset
-            ))));
-        }
+        // A range past the end is not safe (the file may grow there); without `len`, an offset
+        // past the end fails the map, as in memmap2.
+        let len = self.len.map(|len| len as u64);
+        check_within_file(self.offset, len, size, "the file").map_err(|error| match len {
+            Some(_) => MapIfSafeError::new_not_safe(error),
+            None => MapIfSafeError::new_map_failed(error),
+        })?;
         let map = self
             .map_file(fd, Protection::READ, Sharing::Shared)
             .map_err(MapIfSafeError::new_map_failed)?;
@@ -470,8 +442,8 @@ impl MmapOptions {
         Ok(map)
     }
 
-    /// The mapping of [`MmapOptions::map_anon`]: anonymous memory, private to this process.
-    pub(crate) fn anon_mapping(&self) -> io::Result<MmapInner> {
+    /// `map_anon`'s body: anonymous memory, private to this process.
+    pub(crate) fn map_anon_body(&self) -> io::Result<MmapInner> {
         let len = self.len.unwrap_or(0);
         let flags = c::MAP_PRIVATE | c::MAP_ANONYMOUS;
         self.map_checked(len, Protection::READ | Protection::WRITE, flags, None, 0)
@@ -505,19 +477,14 @@ impl MmapOptions {
                         )))
                     }
                 }
-                if self.offset > info.len {
-                    return Err(invalid(format_args!(
-                        "offset {} is past the end of the file ({} bytes)",
-                        self.offset, info.len
-                    )));
-                }
+                let rest = check_within_file(self.offset, None, info.len, "the file")?;
                 // An empty file maps to an empty map, but only if the kernel would map this
                 // descriptor at all: files of /proc report size 0 and cannot be mapped. Files of
                 // hugetlbfs can, and are not probed (a probe would reserve a huge page).
                 if info.len == 0 && file.hugetlb_page_size()?.is_none() {
                     self.probe(fd, prot, flags)?;
                 }
-                usize::try_from(info.len - self.offset).map_err(|_| {
+                usize::try_from(rest).map_err(|_| {
                     invalid(format_args!(
                         "the file's {} bytes from offset {} do not fit usize",
                         info.len, self.offset
@@ -535,13 +502,13 @@ impl MmapOptions {
             .map(drop)
             .map_err(|error| {
                 let kind = error.kind();
-                let why = if sys::errno(&error) == Some(libc::ENODEV) {
+                let why = if raw_os_error(&error) == Some(libc::ENODEV) {
                     "the file reports a size of 0, and the kernel cannot map this kind of \
                      file (those of /proc and /sys report 0 bytes whatever they hold)"
                 } else {
                     "the file is empty, and the kernel refuses to map it"
                 };
-                sys::explain(error, kind, why)
+                explain(error, kind, why)
             })
     }
 
@@ -558,7 +525,8 @@ impl MmapOptions {
         check_len(len)?;
         check_file_range(offset, len)?;
         self.check_flags()?;
-        let huge_page = self.huge_page(offset, fd)?;
+        let huge_page =
+            crate::huge::page_size_of_map(self.huge, self.flags, self.raw_flags, offset, fd)?;
         if len == 0 {
             return Ok(MmapInner::empty());
         }
@@ -576,11 +544,13 @@ impl MmapOptions {
             Some(size) => {
                 // A whole number of huge pages, as the kernel maps: the map's `len()` is that, so
                 // that `munmap`, `mprotect` and `madvise` later get a length the kernel accepts.
-                let len = crate::huge::round_up(len, size.bytes() as usize).ok_or_else(|| {
-                    invalid(format_args!(
-                        "len {len} rounded up to whole {size} pages overflows"
-                    ))
-                })?;
+                let len = len
+                    .checked_next_multiple_of(size.bytes() as usize)
+                    .ok_or_else(|| {
+                        invalid(format_args!(
+                            "len {len} rounded up to whole {size} pages overflows"
+                        ))
+                    })?;
                 check_len(len)?;
                 self.check_placement(hint, len, offset, size.bytes() as usize)?;
                 // A file's huge pages are its file system's: the flags would not change them.
@@ -590,7 +560,7 @@ impl MmapOptions {
                 };
                 MmapInner::new(hint, len, prot.bits(), flags, raw_fd, offset)
                     .map_err(|error| self.explain_failure(error, hint, len, offset))
-                    .map_err(|error| crate::huge::explain_map_error(size, error))?
+                    .map_err(|error| crate::huge::sizes::explain_map_error(size, error))?
                     .hugetlb()
                     .prefault_huge_pages(if prot.contains(Protection::WRITE) {
                         Populate::Write
@@ -685,109 +655,6 @@ impl MmapOptions {
         }
     }
 
-    /// The size of the huge pages the map will have, if any, checked: one the system offers, with
-    /// the offset a multiple of it. For anonymous memory, the size asked for with `huge` or with
-    /// `MAP_HUGETLB` in the flags (its `MAP_HUGETLB | MAP_HUGE_*` flags go to `mmap`); for a file,
-    /// the size of its file system's pages if that is hugetlbfs, which the kernel uses whatever the
-    /// flags say. `MAP_NORESERVE` from the safe flags is refused with huge pages.
-    #[cfg(mman_huge)]
-    fn huge_page(
-        &self,
-        offset: u64,
-        fd: Option<sys::MapFd<'_>>,
-    ) -> io::Result<Option<HugePageSize>> {
-        let all = self.flags.bits() | self.raw_flags;
-        let asked = match self.huge {
-            Huge::Off if all & c::MAP_HUGETLB != 0 => {
-                // The size field of raw flags, or (0) the default size.
-                match (all as u32 >> c::MAP_HUGE_SHIFT) & c::MAP_HUGE_MASK as u32 {
-                    0 => Huge::DefaultSize,
-                    bits => Huge::Bits(bits as u8),
-                }
-            }
-            huge => huge,
-        };
-        let asked = match asked {
-            Huge::Off => None,
-            Huge::DefaultSize => Some(HugePageSize::default_size()?),
-            Huge::Bits(bits) => Some(
-                1u64.checked_shl(u32::from(bits))
-                    .and_then(HugePageSize::from_bytes)
-                    .ok_or_else(|| {
-                        invalid(format_args!(
-                            "huge page size 2^{bits} cannot be encoded in the flags of mmap"
-                        ))
-                    })?,
-            ),
-        };
-        let size = match fd {
-            None => asked,
-            Some(fd) => {
-                let file = fd.hugetlb_page_size()?.and_then(HugePageSize::from_bytes);
-                match (asked, file) {
-                    (Some(asked), None) => {
-                        return Err(invalid(format_args!(
-                            "huge pages of {asked}: the file is not on hugetlbfs, and a file \
-                                 is mapped in its file system's pages"
-                        )))
-                    }
-                    (Some(asked), Some(file)) if asked != file && self.huge != Huge::Off => {
-                        return Err(invalid(format_args!(
-                            "huge pages of {asked}: the file's huge pages are {file}"
-                        )))
-                    }
-                    (_, file) => file,
-                }
-            }
-        };
-        let Some(size) = size else {
-            return Ok(None);
-        };
-        #[cfg(mman_has = "MAP_NORESERVE")]
-        if self.flags.contains(MapFlags::NO_RESERVE) {
-            return Err(invalid(format_args!(
-                "no_reserve_swap (MAP_NORESERVE) with huge pages of {size}: with no huge page \
-                     reserved, the first touch of a page none is free for raises SIGBUS"
-            )));
-        }
-        if fd.is_none() {
-            size.pool()?;
-        }
-        if usize::try_from(size.bytes()).is_err() || offset % size.bytes() != 0 {
-            return Err(invalid(format_args!(
-                "offset {offset} is not a multiple of the huge page size {size}"
-            )));
-        }
-        Ok(Some(size))
-    }
-
-    #[cfg(not(mman_huge))]
-    /// Without the `MAP_HUGE_*` constants this build cannot size huge pages, so it cannot record
-    /// the length the kernel maps with them: `MAP_HUGETLB` and files of hugetlbfs are refused.
-    fn huge_page(
-        &self,
-        _offset: u64,
-        fd: Option<sys::MapFd<'_>>,
-    ) -> io::Result<Option<std::convert::Infallible>> {
-        #[cfg(mman_has = "MAP_HUGETLB")]
-        let hugetlb_flag = (self.flags.bits() | self.raw_flags) & c::MAP_HUGETLB != 0;
-        #[cfg(not(mman_has = "MAP_HUGETLB"))]
-        let hugetlb_flag = false;
-        let hugetlb_file = match fd {
-            Some(fd) => fd.hugetlb_page_size()?.is_some(),
-            None => false,
-        };
-        if hugetlb_flag || hugetlb_file {
-            return Err(crate::error::other(
-                io::ErrorKind::Unsupported,
-                "huge pages (MAP_HUGETLB, or a file of hugetlbfs) need MAP_HUGE_SHIFT and \
-                 MAP_HUGE_MASK, which the host's headers lack: this build cannot tell the length \
-                 the kernel would map",
-            ));
-        }
-        Ok(None)
-    }
-
     /// The sharing type with [`MmapOptions::dax_sync`]: `MAP_SHARED_VALIDATE | MAP_SYNC` in place
     /// of `MAP_SHARED`; refused before the call for a private or anonymous map.
     #[cfg(mman_sync)]
@@ -810,19 +677,19 @@ impl MmapOptions {
     /// (`hint`, 0 for a map placed anywhere) means something is mapped there; `EOPNOTSUPP` with
     /// `dax_sync`, that the file is not on a DAX file system.
     fn explain_failure(&self, error: io::Error, hint: usize, len: usize, offset: u64) -> io::Error {
-        match sys::errno(&error) {
+        match raw_os_error(&error) {
             Some(libc::EEXIST) if hint != 0 => {
                 let end = hint.saturating_add(len + (offset % sys::page_size() as u64) as usize);
                 let why = format!(
                     "fixed_no_replace({hint:#x}): something is already mapped in \
                      {hint:#x}..{end:#x}, which MAP_FIXED_NOREPLACE does not replace"
                 );
-                sys::explain(error, io::ErrorKind::AlreadyExists, why)
+                explain(error, io::ErrorKind::AlreadyExists, why)
             }
             Some(libc::EOPNOTSUPP) if self.dax_sync => {
                 let why = "dax_sync: the file is not on a file system mounted with DAX (-o dax), \
                      the only files MAP_SYNC maps";
-                sys::explain(error, io::ErrorKind::Unsupported, why)
+                explain(error, io::ErrorKind::Unsupported, why)
             }
             _ => error,
         }

@@ -3,7 +3,7 @@
 
 use std::io;
 
-pub(crate) use crate::error::invalid;
+use crate::error::invalid;
 
 /// A map's length must fit `isize`, as every Rust slice's.
 pub(crate) fn check_len(len: usize) -> io::Result<()> {
@@ -24,6 +24,30 @@ pub(crate) fn check_file_range(offset: u64, len: usize) -> io::Result<()> {
             "offset {offset} + len {len} is past the largest file offset, i64::MAX"
         ))),
         Some(_) => Ok(()),
+    }
+}
+
+/// The one check of a range that must lie within `file` (`"the file"`, for messages) of `size`
+/// bytes: `offset + len`, or where `len` is `None` (the range runs to the end of the file) the
+/// offset alone. Returns the range's length.
+pub(crate) fn check_within_file(
+    offset: u64,
+    len: Option<u64>,
+    size: u64,
+    file: &str,
+) -> io::Result<u64> {
+    match len {
+        None => size.checked_sub(offset).ok_or_else(|| {
+            invalid(format_args!(
+                "offset {offset} is past the end of {file} ({size} bytes)"
+            ))
+        }),
+        Some(len) if offset.checked_add(len).map_or(true, |end| end > size) => {
+            Err(invalid(format_args!(
+                "offset {offset} + len {len} reaches past the end of {file} ({size} bytes)"
+            )))
+        }
+        Some(len) => Ok(len),
     }
 }
 
@@ -59,6 +83,7 @@ pub(crate) fn check_read_offset(offset: usize) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Named;
 
     #[test]
     fn ranges_within_the_map_pass() {
@@ -69,7 +94,7 @@ mod tests {
 
     #[test]
     fn ranges_outside_the_map_name_the_call_and_the_arguments() {
-        let error = crate::error::named("advise_range")(check_range(8, 4, 10).unwrap_err());
+        let error = check_range(8, 4, 10).unwrap_err().named("advise_range");
         assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
         assert_eq!(
             error.to_string(),
@@ -84,7 +109,7 @@ mod tests {
     fn read_offsets_past_the_end_pass_and_past_isize_max_fail() {
         assert!(check_read_offset(0).is_ok());
         assert!(check_read_offset(isize::MAX as usize).is_ok());
-        let error = crate::error::named("read_at")(check_read_offset(usize::MAX).unwrap_err());
+        let error = check_read_offset(usize::MAX).unwrap_err().named("read_at");
         assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
         assert_eq!(
             error.to_string(),
@@ -97,7 +122,7 @@ mod tests {
 
     #[test]
     fn file_ranges_must_fit_u64_and_off_t() {
-        let error = crate::error::named("map")(check_file_range(u64::MAX - 1, 2).unwrap_err());
+        let error = check_file_range(u64::MAX - 1, 2).unwrap_err().named("map");
         assert_eq!(
             error.to_string(),
             format!("map: offset {} + len 2 overflows u64", u64::MAX - 1)

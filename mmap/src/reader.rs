@@ -3,6 +3,7 @@
 use std::io::{self, Read, Seek, SeekFrom};
 
 use crate::checked_copy::Via;
+use crate::error::invalid;
 use crate::inner::MmapInner;
 
 /// A reader of a map's bytes, made by [`Mmap::reader`](crate::Mmap::reader) (and the same method
@@ -85,10 +86,9 @@ impl Read for MmapReader<'_> {
             Ok(start) if start < self.inner.len() => start,
             _ => return Ok(0),
         };
-        let copied = self
-            .inner
-            .read_at(buf, start, Via::Fastest)
-            .map_err(crate::error::named("MmapReader::read"))?;
+        let copied = crate::error::in_call("MmapReader::read", || {
+            self.inner.read_at(buf, start, Via::Fastest)
+        })?;
         self.position += copied as u64;
         Ok(copied)
     }
@@ -101,27 +101,20 @@ impl Seek for MmapReader<'_> {
     ///
     /// `InvalidInput` for a position before the start, or past `u64::MAX`.
     fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        let (base, delta) = match pos {
-            SeekFrom::Start(to) => {
-                self.position = to;
-                return Ok(to);
-            }
-            SeekFrom::End(delta) => (self.inner.len() as u64, delta),
-            SeekFrom::Current(delta) => (self.position, delta),
-        };
-        match base.checked_add_signed(delta) {
-            Some(to) => {
-                self.position = to;
-                Ok(to)
-            }
-            None => Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "MmapReader::seek: {pos:?} from {base} is before the start of the map or past \
-                     u64::MAX"
-                ),
-            )),
-        }
+        crate::error::in_call("MmapReader::seek", || {
+            let (base, delta) = match pos {
+                SeekFrom::Start(to) => (to, 0),
+                SeekFrom::End(delta) => (self.inner.len() as u64, delta),
+                SeekFrom::Current(delta) => (self.position, delta),
+            };
+            let to = base.checked_add_signed(delta).ok_or_else(|| {
+                invalid(format_args!(
+                    "{pos:?} from {base} is before the start of the map or past u64::MAX"
+                ))
+            })?;
+            self.position = to;
+            Ok(to)
+        })
     }
 
     fn stream_position(&mut self) -> io::Result<u64> {

@@ -1,8 +1,20 @@
-//! Resizing a map in place or by moving it: `mremap(2)` (Linux).
+//! Resizing a map in place or by moving it: `mremap(2)` (Linux). The options, the `remap` method of
+//! each map type, and what they all do ([`MmapInner::remap`]): the checks before the call, and
+//! after it, for a grown map, the check of its last byte against the end of the file and the
+//! faulting in of a memfd's holes.
 
 use std::io;
 
+use crate::checked_copy::{self, Via};
+use crate::error::{self, invalid, raw_os_error};
+use crate::inner::MmapInner;
+#[cfg(mman_populate)]
+use crate::inner::Populate;
 use crate::map::{Mmap, MmapMut, MmapRaw};
+use crate::proc_maps::{backing, Backing};
+use crate::range::check_len;
+use crate::sys;
+use mmap_sys as c;
 
 /// How [`MmapMut::remap`] (and [`Mmap::remap`], [`MmapRaw::remap`]) may resize a map.
 ///
@@ -87,10 +99,10 @@ impl MmapMut {
     /// `Unsupported` when part of the map was given its own advice, protection or lock by a
     /// `*_range` call (the kernel then keeps it in pieces, and `mremap` resizes one piece only), or
     /// for a map of huge pages (`mremap` cannot grow one, and rounds a shrunk one up);
-    /// `InvalidInput` when the map grew in place where the main thread's stack may grow (below it
-    /// by `RLIMIT_STACK` and the stack guard gap) or right below another grows-down mapping: the
-    /// map is shrunk back (see "What the safe API guarantees" in the crate documentation);
-    /// otherwise the error of `mremap`. The grown map's last byte is checked with
+    /// `InvalidInput` before the call when growing the map in place (which the kernel does wherever
+    /// it can, also when the map may move) would take addresses where the main thread's stack may
+    /// grow (below it by `RLIMIT_STACK` and the stack guard gap) or right below another grows-down
+    /// mapping (see "What the safe API guarantees" in the crate documentation); otherwise the error of `mremap`. The grown map's last byte is checked with
     /// `process_vm_readv`, or where a seccomp filter denies it, with `MADV_POPULATE_READ` (Linux
     /// 5.14) or, for anonymous memory, not at all.
     ///
@@ -101,8 +113,10 @@ impl MmapMut {
     #[doc(alias = "MREMAP_MAYMOVE")]
     #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
     pub fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
-        // SAFETY: `&mut self`: no reference into the map outlives this call.
-        unsafe { self.inner.remap(new_len, options.may_move) }.map_err(crate::error::named("remap"))
+        error::in_call("remap", || {
+            // SAFETY: `&mut self`: no reference into the map outlives this call.
+            unsafe { self.inner.remap(new_len, options.may_move) }
+        })
     }
 }
 
@@ -146,8 +160,10 @@ impl Mmap {
     #[doc(alias = "MREMAP_MAYMOVE")]
     #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
     pub fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
-        // SAFETY: `&mut self`: no reference into the map outlives this call.
-        unsafe { self.inner.remap(new_len, options.may_move) }.map_err(crate::error::named("remap"))
+        error::in_call("remap", || {
+            // SAFETY: `&mut self`: no reference into the map outlives this call.
+            unsafe { self.inner.remap(new_len, options.may_move) }
+        })
     }
 }
 
@@ -175,7 +191,203 @@ impl MmapRaw {
     #[doc(alias = "MREMAP_MAYMOVE")]
     #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
     pub unsafe fn remap(&mut self, new_len: usize, options: RemapOptions) -> io::Result<()> {
-        // SAFETY: the caller's promise above.
-        unsafe { self.inner.remap(new_len, options.may_move) }.map_err(crate::error::named("remap"))
+        error::in_call("remap", || {
+            // SAFETY: the caller's promise above.
+            unsafe { self.inner.remap(new_len, options.may_move) }
+        })
+    }
+}
+
+impl MmapInner {
+    /// Resizes the mapping to `new_len` bytes with `mremap`, moving it if `may_move`. A grown map
+    /// is then probed at its last byte, through the kernel: if the file ends before it, the map is
+    /// shrunk back to its old length and the call fails, where a read would raise `SIGBUS`. A grown
+    /// map of a memfd has the holes of its new part faulted in, as `map_sealed` faults in those of
+    /// its range (see [`fault_in_grown_holes`]); where they cannot be, it is shrunk back too.
+    /// Refused before the call: a map of huge pages (`mremap` cannot grow one and rounds a shrunk
+    /// one up), and growing in place where a stack may grow (the stack guard check).
+    ///
+    /// # Safety
+    ///
+    /// Nothing may use the map's old addresses if it moves, or its cut tail if it shrinks.
+    pub(crate) unsafe fn remap(&mut self, new_len: usize, may_move: bool) -> io::Result<()> {
+        check_len(new_len)?;
+        if new_len == 0 {
+            return Err(invalid(
+                "new_len 0: a map cannot be resized to nothing (drop it instead)",
+            ));
+        }
+        let Some((start, old_whole)) = self.whole() else {
+            return Err(invalid("the map is empty: nothing is mapped to resize"));
+        };
+        if self.is_hugetlb() {
+            return Err(error::other(
+                io::ErrorKind::Unsupported,
+                "the map has huge pages, which mremap cannot grow and rounds up when shrinking; map \
+                 anew instead",
+            ));
+        }
+        let (old_len, prefix) = (self.len(), self.prefix());
+        if new_len > old_len {
+            // The kernel grows a map in place whenever it can (even with MREMAP_MAYMOVE), and
+            // without the stack guard gap it keeps for the addresses it picks: the pages in-place
+            // growth would take are checked before the call, so that no map ever sits, even for a
+            // moment, where a stack may grow. (A range past the end of the address space cannot be
+            // taken in place: the kernel moves the map or fails.)
+            let (end, grown) = (
+                start as usize + old_whole,
+                (start as usize).checked_add(new_len + prefix),
+            );
+            if let Some(grown) = grown {
+                let what =
+                    format!("growing the map at {start:p} from {old_len} to {new_len} bytes");
+                crate::stack_guard::check_stack_guard(&what, end, grown)?;
+            }
+        }
+        let flags = if may_move { c::MREMAP_MAYMOVE } else { 0 };
+        // SAFETY: the whole mapping, from its page-aligned start; the old addresses are the
+        // caller's.
+        let resized = unsafe { sys::mremap(start, old_whole, new_len + prefix, flags) };
+        let base = resized.map_err(|error| {
+            if raw_os_error(&error) == Some(libc::EFAULT) {
+                // The range is more than one VMA: a `*_range` call gave part of it other flags.
+                let why = "the map is in pieces the kernel keeps apart (part of it has its own \
+                     advice, protection or lock, from a *_range call), and mremap resizes only a \
+                     map in one piece";
+                error::explain(error, io::ErrorKind::Unsupported, why)
+            } else if error.kind() == io::ErrorKind::OutOfMemory && !may_move {
+                let why = format!(
+                    "no room to grow the map in place to {new_len} bytes \
+                     (RemapOptions::may_move(true) lets it move)"
+                );
+                error::explain(error, io::ErrorKind::OutOfMemory, why)
+            } else {
+                error
+            }
+        })?;
+        // SAFETY: `mremap` resized this mapping, of base pages, to `new_len` bytes past its prefix.
+        unsafe { self.resized(base, new_len) };
+        if new_len > old_len {
+            // SAFETY: the last byte of the mapping just grown.
+            let copied = unsafe { last_byte_backed(self.ptr().add(new_len - 1)) };
+            let grown = match copied {
+                Ok(1) => fault_in_grown_holes(self, old_len),
+                Ok(_) => Err(invalid(format_args!(
+                    "new_len {new_len} reaches past the end of the mapped file (extend the file \
+                     first), or the map is not readable; the map keeps its {old_len} bytes"
+                ))),
+                Err(error) => Err(error),
+            };
+            if let Err(error) = grown {
+                // SAFETY: shrinking in place always succeeds, and the cut pages were never handed
+                // out.
+                let base = unsafe { sys::mremap(base, new_len + prefix, old_whole, 0)? };
+                // SAFETY: as above: back to `old_len` bytes past its prefix.
+                unsafe { self.resized(base, old_len) };
+                return Err(error);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether the byte at `ptr` of a map just grown can be read, without reading it: 1 if so, 0 if not
+/// (past the end of the file, or not readable). Through the kernel: `process_vm_readv`, or where a
+/// seccomp filter denies it (`EPERM`, `ENOSYS`), `MADV_POPULATE_READ` of its page, whose `EFAULT`
+/// means a read would raise `SIGBUS`; on a kernel without that (before 5.14), a map that
+/// `/proc/self/maps` shows is anonymous (inode 0), which no file end can cut short.
+///
+/// # Safety
+///
+/// `ptr` is within a live mapping of this process.
+unsafe fn last_byte_backed(ptr: *const u8) -> io::Result<usize> {
+    let mut last = [0u8];
+    // SAFETY: the caller's promise.
+    let error = match unsafe { checked_copy::copy(ptr, &mut last, Via::Kernel) } {
+        Err(error) if matches!(raw_os_error(&error), Some(libc::EPERM | libc::ENOSYS)) => error,
+        result => return result,
+    };
+    #[cfg(mman_has = "MADV_POPULATE_READ")]
+    {
+        let page = ptr as usize - ptr as usize % sys::page_size();
+        // SAFETY: a page of a live mapping (the caller's promise); populating reads it in without
+        // changing a byte.
+        let populated = unsafe {
+            sys::madvise(
+                page as *mut std::ffi::c_void,
+                sys::page_size(),
+                c::MADV_POPULATE_READ,
+                "MADV_POPULATE_READ",
+            )
+        };
+        match populated {
+            Ok(()) => return Ok(1),
+            Err(error) if raw_os_error(&error) == Some(libc::EFAULT) => return Ok(0),
+            Err(_) => {}
+        }
+    }
+    if mapped_anonymous(ptr as usize) {
+        return Ok(1);
+    }
+    let why = "the grown map's last byte cannot be checked against the end of the file: \
+         process_vm_readv is denied (a seccomp filter?) and MADV_POPULATE_READ (Linux 5.14) is not \
+         at hand";
+    Err(error::explain(error, io::ErrorKind::Unsupported, why))
+}
+
+/// Faults in the pages `map` grew by from `old_len`, if it maps a memfd (or what it maps cannot be
+/// told). A memfd allocates a page never written (a hole) at its first read, and where the kernel
+/// cannot account for it (strict overcommit at its limit) that read raises `SIGBUS`: `map_sealed`
+/// and `map_if_safe` fault in the holes of a sealed memfd's range when mapping, and a range grown
+/// into needs the same (the seals forbid punching the pages out again). `MADV_POPULATE_READ`
+/// (Linux 5.14; before, or in a build without it, nothing is done), as `map_sealed` does.
+fn fault_in_grown_holes(map: &MmapInner, old_len: usize) -> io::Result<()> {
+    #[cfg(mman_populate)]
+    if !matches!(
+        backing(map.ptr() as usize),
+        Some(Backing::Anonymous | Backing::Other)
+    ) {
+        let grown = map.len() - old_len;
+        match map.populate(old_len, grown, Populate::Read) {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::Unsupported => {}
+            Err(error) => {
+                let why = format!(
+                    "the {grown} bytes the map of a memfd grew by hold pages never written \
+                     (holes, which the kernel allocates at the first read) that cannot all be \
+                     faulted in (strict overcommit at its limit?), where a read would raise \
+                     SIGBUS; the map keeps its {old_len} bytes"
+                );
+                return Err(error::explain(error, io::ErrorKind::OutOfMemory, why));
+            }
+        }
+    }
+    #[cfg(not(mman_populate))]
+    let _ = (map, old_len);
+    Ok(())
+}
+
+/// Whether the mapping holding `addr` is anonymous memory, private to this process. `false` when
+/// it cannot be told.
+fn mapped_anonymous(addr: usize) -> bool {
+    backing(addr) == Some(Backing::Anonymous)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mapped_anonymous;
+    use crate::proc_maps::{backing, Backing};
+
+    #[test]
+    fn mapped_anonymous_tells_anonymous_memory_from_a_file() {
+        let anon = crate::MmapOptions::new().len(4096).map_anon().unwrap();
+        assert!(mapped_anonymous(anon.as_ptr() as usize + 100));
+        let file = tempfile::tempfile().unwrap();
+        file.set_len(4096).unwrap();
+        let map = crate::MmapOptions::new().map_raw(&file).unwrap();
+        assert!(!mapped_anonymous(map.as_ptr() as usize));
+        assert_eq!(backing(map.as_ptr() as usize), Some(Backing::Other));
+        assert!(!mapped_anonymous(0), "nothing is mapped at 0");
+        assert_eq!(backing(0), None);
     }
 }

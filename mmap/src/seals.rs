@@ -5,7 +5,7 @@
 use std::io;
 use std::os::fd::BorrowedFd;
 
-use crate::error::invalid;
+use crate::error::{invalid, raw_os_error};
 use crate::inner::MmapInner;
 use crate::sys;
 
@@ -39,25 +39,43 @@ bitflags::bitflags! {
     }
 }
 
-/// Checks that `fd` is sealed against shrinking and writing: its contents are fixed for good.
-pub(crate) fn check_sealed(fd: BorrowedFd<'_>) -> io::Result<()> {
+/// What the seals of a file say of its contents.
+pub(crate) enum Sealing {
+    /// Sealed against shrinking and writing: its contents are fixed for good.
+    Fixed,
+    /// Its seals lack `SHRINK` or `WRITE`: the error (`InvalidInput`) says which.
+    Lacking(io::Error),
+    /// The file cannot be sealed: not a memfd (`F_GET_SEALS` fails with `EINVAL`).
+    Unsealable,
+}
+
+/// Whether `fd` is sealed against shrinking and writing, the seals that fix its contents for good:
+/// the one check of a file's seals, for `map_sealed` and `map_if_safe`.
+pub(crate) fn sealing(fd: BorrowedFd<'_>) -> io::Result<Sealing> {
     let needed = Seals::SHRINK | Seals::WRITE;
     let seals = match sys::get_seals(fd) {
         Ok(seals) => Seals::from_bits_retain(seals),
-        Err(error) if sys::errno(&error) == Some(libc::EINVAL) => {
-            return Err(invalid(
-                "the file cannot be sealed (not a memfd): its contents may change",
-            ))
-        }
+        Err(error) if raw_os_error(&error) == Some(libc::EINVAL) => return Ok(Sealing::Unsealable),
         Err(error) => return Err(error),
     };
     if !seals.contains(needed) {
-        return Err(invalid(format_args!(
+        return Ok(Sealing::Lacking(invalid(format_args!(
             "the file's seals {seals:?} lack {:?}: its contents may change",
             needed - seals
-        )));
+        ))));
     }
-    Ok(())
+    Ok(Sealing::Fixed)
+}
+
+/// Checks that `fd` is sealed against shrinking and writing: its contents are fixed for good.
+pub(crate) fn check_sealed(fd: BorrowedFd<'_>) -> io::Result<()> {
+    match sealing(fd)? {
+        Sealing::Fixed => Ok(()),
+        Sealing::Lacking(error) => Err(error),
+        Sealing::Unsealable => Err(invalid(
+            "the file cannot be sealed (not a memfd): its contents may change",
+        )),
+    }
 }
 
 /// Faults in every page of `map`, a new read-only map of the sealed memfd `fd` from `offset`, if
@@ -87,7 +105,11 @@ pub(crate) fn fault_in_holes(
                  kernel allocates at the first read) that cannot all be faulted in (strict \
                  overcommit at its limit?), where a read would raise SIGBUS; the map is undone"
             );
-            return Err(sys::explain(error, io::ErrorKind::OutOfMemory, why));
+            return Err(crate::error::explain(
+                error,
+                io::ErrorKind::OutOfMemory,
+                why,
+            ));
         }
     }
     Ok(map)

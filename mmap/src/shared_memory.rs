@@ -8,9 +8,9 @@ use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 use crate::desc::{MmapAsRawDesc, MmapRawDescriptor};
+use crate::error::{self, invalid};
 use crate::map::{Mmap, MmapMut, MmapRaw};
 use crate::options::MmapOptions;
-use crate::range::invalid;
 use crate::seals::Seals;
 use crate::sys;
 use mmap_sys as c;
@@ -68,7 +68,7 @@ impl SharedMemory {
     #[doc(alias = "memfd_create")]
     #[doc(alias = "MFD_ALLOW_SEALING")]
     pub fn create(name: &str, len: u64) -> io::Result<SharedMemory> {
-        crate::error::in_call("SharedMemory::create", || {
+        error::in_call("SharedMemory::create", || {
             if name.len() > 249 {
                 return Err(invalid(format_args!(
                     "name is {} bytes long, over 249",
@@ -81,7 +81,7 @@ impl SharedMemory {
             let memory = SharedMemory {
                 file: File::from(fd),
             };
-            memory.resize(len)?;
+            memory.set_len_body(len)?;
             Ok(memory)
         })
     }
@@ -97,8 +97,7 @@ impl SharedMemory {
     /// - [`fstat(2)`](https://man7.org/linux/man-pages/man2/fstat.2.html)
     #[doc(alias = "fstat")]
     pub fn len(&self) -> io::Result<u64> {
-        self.size()
-            .map_err(crate::error::named("SharedMemory::len"))
+        error::in_call("SharedMemory::len", || self.len_body())
     }
 
     /// Whether the memory's size is 0: `fstat(2)`.
@@ -112,16 +111,14 @@ impl SharedMemory {
     /// - [`fstat(2)`](https://man7.org/linux/man-pages/man2/fstat.2.html)
     #[doc(alias = "fstat")]
     pub fn is_empty(&self) -> io::Result<bool> {
-        self.size()
-            .map(|size| size == 0)
-            .map_err(crate::error::named("SharedMemory::is_empty"))
+        error::in_call("SharedMemory::is_empty", || Ok(self.len_body()? == 0))
     }
 
-    /// `fstat(2)`'s size, for `len` and `is_empty`, which add their names to its error.
-    fn size(&self) -> io::Result<u64> {
+    /// `len`'s body, for it and `is_empty`.
+    fn len_body(&self) -> io::Result<u64> {
         match self.file.metadata() {
             Ok(metadata) => Ok(metadata.len()),
-            Err(error) => Err(crate::error::failed("fstat", error)),
+            Err(error) => Err(error::failed("fstat", error)),
         }
     }
 
@@ -137,16 +134,14 @@ impl SharedMemory {
     /// - [`ftruncate(2)`](https://man7.org/linux/man-pages/man2/ftruncate.2.html)
     #[doc(alias = "ftruncate")]
     pub fn set_len(&self, len: u64) -> io::Result<()> {
-        self.resize(len)
-            .map_err(crate::error::named("SharedMemory::set_len"))
+        error::in_call("SharedMemory::set_len", || self.set_len_body(len))
     }
 
-    /// `ftruncate(2)` to `len` bytes, for `set_len` and `create`, which add their names to its
-    /// error.
-    fn resize(&self, len: u64) -> io::Result<()> {
+    /// `set_len`'s body, for it and `create`.
+    fn set_len_body(&self, len: u64) -> io::Result<()> {
         self.file
             .set_len(len)
-            .map_err(|error| crate::error::failed(format_args!("ftruncate to {len} bytes"), error))
+            .map_err(|error| error::failed(format_args!("ftruncate to {len} bytes"), error))
     }
 
     /// Adds seals: `fcntl(2)` with `F_ADD_SEALS`. Seals are never removed.
@@ -162,8 +157,9 @@ impl SharedMemory {
     #[doc(alias = "fcntl")]
     #[doc(alias = "F_ADD_SEALS")]
     pub fn add_seals(&self, seals: Seals) -> io::Result<()> {
-        sys::add_seals(self.file.as_fd(), seals.bits())
-            .map_err(crate::error::named("SharedMemory::add_seals"))
+        error::in_call("SharedMemory::add_seals", || {
+            sys::add_seals(self.file.as_fd(), seals.bits())
+        })
     }
 
     /// The seals set: `fcntl(2)` with `F_GET_SEALS`.
@@ -178,8 +174,7 @@ impl SharedMemory {
     #[doc(alias = "fcntl")]
     #[doc(alias = "F_GET_SEALS")]
     pub fn seals(&self) -> io::Result<Seals> {
-        sys::get_seals(self.file.as_fd())
-            .map_err(crate::error::named("SharedMemory::seals"))
+        error::in_call("SharedMemory::seals", || sys::get_seals(self.file.as_fd()))
             .map(Seals::from_bits_retain)
     }
 
@@ -283,8 +278,9 @@ impl SharedMemory {
     #[doc(alias = "F_SETFD")]
     #[doc(alias = "pre_exec")]
     pub fn share_with(&self, command: &mut Command) -> io::Result<RawFd> {
-        let fd = sys::dup_above_stdio(self.file.as_fd())
-            .map_err(crate::error::named("SharedMemory::share_with"))?;
+        let fd = error::in_call("SharedMemory::share_with", || {
+            sys::dup_above_stdio(self.file.as_fd())
+        })?;
         let number = fd.as_raw_fd();
         // SAFETY: the hook runs in the child between `fork` and `exec`, where only
         // async-signal-safe calls may be made: it makes one (`fcntl`), allocates nothing and takes
@@ -329,7 +325,7 @@ impl SharedMemory {
     /// - [`fcntl(2)`](https://man7.org/linux/man-pages/man2/fcntl.2.html)
     #[doc(alias = "FD_CLOEXEC")]
     pub unsafe fn from_inherited(fd: RawFd) -> io::Result<SharedMemory> {
-        crate::error::in_call("SharedMemory::from_inherited", || {
+        error::in_call("SharedMemory::from_inherited", || {
             if fd < 0 {
                 return Err(invalid(format_args!(
                     "file descriptor {fd} is not a descriptor (negative)"

@@ -7,24 +7,21 @@
 //! stack, where the stack's next frames land in the map instead of faulting. So before such a call
 //! the crate checks the range against `/proc/self/maps`, and refuses one in that zone.
 
-use std::cell::RefCell;
-use std::io::{self, Read};
-use std::thread::LocalKey;
+use std::io;
 
-use crate::range::invalid;
+use crate::error::{explain, invalid};
+use crate::proc_maps::{self, Mappings};
 use crate::sys;
 
 /// Refuses `start..end`, about to be mapped (`what` says how: "fixed_no_replace(0x...)"),
 /// if a stack may grow into it: within `RLIMIT_STACK` plus the guard gap below the top of the main
 /// thread's stack, or within the guard gap below any other grows-down mapping.
 pub(crate) fn check_stack_guard(what: &str, start: usize, end: usize) -> io::Result<()> {
-    match with_proc_text(&MAPS, "/proc/self/maps", |maps| {
-        check_maps(what, start, end, maps)
-    }) {
+    match proc_maps::with_maps(|mappings| check_maps(what, start, end, mappings)) {
         Ok(checked) => checked,
         // Without /proc (a chroot, a sandbox) nothing can be checked: placing by address is
         // refused.
-        Err(error) => Err(sys::explain(
+        Err(error) => Err(explain(
             error,
             io::ErrorKind::Unsupported,
             format_args!(
@@ -35,16 +32,14 @@ pub(crate) fn check_stack_guard(what: &str, start: usize, end: usize) -> io::Res
     }
 }
 
-/// [`check_stack_guard`] over the text of `/proc/self/maps`.
-fn check_maps(what: &str, start: usize, end: usize, maps: &str) -> io::Result<()> {
+/// [`check_stack_guard`] over the mappings of `/proc/self/maps`.
+fn check_maps(what: &str, start: usize, end: usize, mappings: Mappings<'_>) -> io::Result<()> {
     let gap = stack_guard_gap();
     // Only the first mapping above the range can be the one a stack grows down from into it: one
     // further up meets that one first.
     let mut above_checked = false;
-    for line in maps.lines() {
-        let Some((from, to, path)) = parse_line(line) else {
-            continue;
-        };
+    for mapping in mappings {
+        let (from, to, path) = (mapping.start, mapping.end, mapping.path);
         let first_above = from >= end && !std::mem::replace(&mut above_checked, true);
         if path == "[stack]" {
             // The lowest address the stack may reach, then the gap the kernel keeps below it.
@@ -58,7 +53,7 @@ fn check_maps(what: &str, start: usize, end: usize, maps: &str) -> io::Result<()
                     "{what}: the range {start:#x}..{end:#x} is where the main thread's stack \
                          may grow ({zone:#x}..{to:#x}: the stack at {from:#x}..{to:#x}, \
                          RLIMIT_STACK {}, and the kernel's guard gap of {gap} bytes)",
-                    stack_limit().map_or("unlimited".to_owned(), |limit| format!("{limit} bytes")),
+                    sys::soft_limit_text(sys::Limit::Stack),
                 )));
             }
         } else if first_above && from - end < gap && grows_down(from) {
@@ -71,74 +66,21 @@ fn check_maps(what: &str, start: usize, end: usize, maps: &str) -> io::Result<()
     Ok(())
 }
 
-/// Start, end and path of a line of `/proc/self/maps`.
-fn parse_line(line: &str) -> Option<(usize, usize, &str)> {
-    let (range, rest) = line.split_once(' ')?;
-    let (from, to) = range.split_once('-')?;
-    // The path is the sixth field; it may hold spaces, and may be missing.
-    let path = rest
-        .split_whitespace()
-        .nth(4)
-        .map_or("", |first| &rest[rest.find(first).unwrap_or(0)..]);
-    Some((
-        usize::from_str_radix(from, 16).ok()?,
-        usize::from_str_radix(to, 16).ok()?,
-        path,
-    ))
-}
-
 /// Whether the mapping that starts at `start` grows down: `gd` in its `VmFlags` line of
 /// `/proc/self/smaps` (slow to read: only asked for a mapping right above a new range). A mapping
 /// whose flags cannot be read counts as one that grows down; one gone since `/proc/self/maps` was
 /// read (another thread unmapped it) does not.
 fn grows_down(start: usize) -> bool {
-    let header = format!("{start:x}-");
-    let flags = with_smaps(|smaps| {
-        let mut lines = smaps.lines().skip_while(|line| !line.starts_with(&header));
-        lines.next()?;
-        let flags = lines
-            .take_while(|line| parse_line(line).is_none())
-            .find_map(|line| line.strip_prefix("VmFlags:"));
-        Some(flags.map_or(true, |flags| {
+    let flags = proc_maps::with_smaps_field(start, "VmFlags", |flags| {
+        flags.map_or(true, |flags| {
             flags.split_whitespace().any(|flag| flag == "gd")
-        }))
+        })
     });
     match flags {
         Ok(Some(grows_down)) => grows_down,
         Ok(None) => false,
         Err(_) => true,
     }
-}
-
-thread_local! {
-    /// The text of `/proc/self/maps` and `/proc/self/smaps`, in buffers each thread keeps: once
-    /// they have grown, the checks allocate nothing, and leave the allocator's own mappings alone
-    /// (musl's allocator maps and keeps areas for new allocations of that size).
-    static MAPS: RefCell<String> = const { RefCell::new(String::new()) };
-    static SMAPS: RefCell<String> = const { RefCell::new(String::new()) };
-}
-
-/// Reads `/proc/self/smaps` (into this thread's buffer) and gives its text to `with`.
-fn with_smaps<R>(with: impl FnOnce(&str) -> R) -> io::Result<R> {
-    with_proc_text(&SMAPS, "/proc/self/smaps", with)
-}
-
-/// Reads the file at `path` into `buffer` (or, should it be in use, a new one) and gives its text
-/// to `with`.
-fn with_proc_text<R>(
-    buffer: &'static LocalKey<RefCell<String>>,
-    path: &str,
-    with: impl FnOnce(&str) -> R,
-) -> io::Result<R> {
-    let read = |text: &mut String| -> io::Result<R> {
-        text.clear();
-        std::fs::File::open(path)?.read_to_string(text)?;
-        Ok(with(text))
-    };
-    buffer.with(|buffer| match buffer.try_borrow_mut() {
-        Ok(mut text) => read(&mut text),
-        Err(_) => read(&mut String::new()),
-    })
 }
 
 /// The soft `RLIMIT_STACK` in bytes; `None` when unlimited, or unknown.
@@ -167,17 +109,18 @@ fn stack_guard_gap() -> usize {
 #[cfg(all(test, linux_kernel))]
 mod tests {
     use super::grows_down;
+    use crate::sys;
 
     /// A private anonymous mapping of 4 pages with `extra` flags, unmapped when done.
-    fn with_mapping(extra: libc::c_int, check: impl FnOnce(usize)) {
-        let len = 4 * crate::sys::page_size();
+    fn with_mapping(extra: std::ffi::c_int, check: impl FnOnce(usize)) {
+        let len = 4 * sys::page_size();
         let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | extra;
         // SAFETY: a new mapping where the kernel picks; nothing else uses it.
-        let ptr = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, flags, -1, 0) };
-        assert_ne!(ptr, libc::MAP_FAILED);
+        let ptr = unsafe { sys::mmap(std::ptr::null_mut(), len, libc::PROT_READ, flags, -1, 0) };
+        let ptr = ptr.unwrap();
         check(ptr as usize);
         // SAFETY: the mapping made above.
-        assert_eq!(unsafe { libc::munmap(ptr, len) }, 0);
+        unsafe { sys::munmap(ptr, len) }.unwrap();
     }
 
     #[test]

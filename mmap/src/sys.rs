@@ -1,9 +1,12 @@
-//! The operating system's calls: the only module that calls `mmap-sys` (and `libc`, for what
-//! `<sys/mman.h>` does not declare). Each wrapper turns a failure into an `io::Error` (made by
+//! The operating system's calls, wrapped: the only module that calls `mmap-sys`, and the one that
+//! calls `libc` for everything but the checked copy, which makes its own calls in `checked_copy/`
+//! (`kernel.rs`: `process_vm_readv`, a pipe's `write` and `read`; `handler.rs`: `sigaction`,
+//! `pthread_sigmask` and `membarrier`, some of them from the signal handler itself, where only
+//! async-signal-safe calls may be made). Each wrapper turns a failure into an `io::Error` (made by
 //! `crate::error`) that names the system call and its arguments, and keeps the OS error; the public
-//! method adds its own name in front (`crate::error::named`).
+//! method adds its own name in front (`crate::error::in_call`).
 
-use std::ffi::c_void;
+use std::ffi::{c_int, c_void};
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,9 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 // module) its wrapper.
 use mmap_sys as c;
 
-pub(crate) use std::ffi::c_int;
-
-pub(crate) use crate::error::{errno, explain, last_error};
+use crate::error::{explain, last_error};
 
 /// The size of a page, from `sysconf(_SC_PAGESIZE)`, read once.
 #[inline]
@@ -268,7 +269,7 @@ pub(crate) unsafe fn mlock(ptr: *mut c_void, len: usize) -> io::Result<()> {
     check(ret, || {
         format!(
             "mlock of {len} bytes at {ptr:p} (RLIMIT_MEMLOCK: {})",
-            memlock_limit()
+            soft_limit_text(Limit::MemLock)
         )
     })
 }
@@ -285,7 +286,7 @@ pub(crate) unsafe fn mlock_on_fault(ptr: *mut c_void, len: usize) -> io::Result<
     let what = || {
         format!(
             "mlock2(MLOCK_ONFAULT) of {len} bytes at {ptr:p} (RLIMIT_MEMLOCK: {})",
-            memlock_limit()
+            soft_limit_text(Limit::MemLock)
         )
     };
     // SAFETY: locking does not change memory contents; the range is mapped (caller).
@@ -295,9 +296,8 @@ pub(crate) unsafe fn mlock_on_fault(ptr: *mut c_void, len: usize) -> io::Result<
         // `mlock2` itself, so glibc's `EINVAL` here is its word for `ENOSYS`: the kernel, asked
         // directly to lock nothing, tells which.
         #[cfg(target_os = "linux")]
-        if errno(&error) == Some(libc::ENOSYS)
-            || errno(&error) == Some(libc::EINVAL) && !kernel_has_mlock2(ptr)
-        {
+        let errno = crate::error::raw_os_error(&error);
+        if errno == Some(libc::ENOSYS) || errno == Some(libc::EINVAL) && !kernel_has_mlock2(ptr) {
             let why = format!(
                 "mlock2(MLOCK_ONFAULT) of {len} bytes at {ptr:p}: the kernel has no mlock2 \
                  (Linux 4.4), or a seccomp filter denies it"
@@ -370,148 +370,6 @@ pub(crate) unsafe fn mremap(
     }
 }
 
-/// Copies `buf.len()` bytes from `src` of this process into `buf`, through the kernel, which checks
-/// every page: a page it cannot read (past the end of a truncated file, or not readable) stops the
-/// copy where a plain read would raise `SIGBUS` or `SIGSEGV`. Returns how many bytes were copied:
-/// fewer than `buf.len()` only when such a page was reached, or a call failed after some were
-/// copied (the error is returned only when none was, as `pread` does).
-///
-/// On Linux and Android, one call: `process_vm_readv(getpid(), ...)`. Elsewhere,
-/// [`copy_through_pipe`].
-///
-/// # Safety
-///
-/// `src..src + buf.len()` lies within one live mapping of this process (its pages may be unbacked).
-#[cfg(not(linux_kernel))]
-pub(crate) unsafe fn copy_checked(src: *const u8, buf: &mut [u8]) -> io::Result<usize> {
-    // SAFETY: the caller upholds the same contract.
-    unsafe { copy_through_pipe(src, buf) }
-}
-
-/// [`copy_checked`] on Linux and Android: `process_vm_readv(getpid(), ...)`.
-///
-/// # Safety
-///
-/// As [`copy_checked`].
-#[cfg(linux_kernel)]
-pub(crate) unsafe fn copy_checked(src: *const u8, buf: &mut [u8]) -> io::Result<usize> {
-    let mut done = 0;
-    while done < buf.len() {
-        let local = libc::iovec {
-            iov_base: buf[done..].as_mut_ptr().cast(),
-            iov_len: buf.len() - done,
-        };
-        // The address is only passed to the kernel, which checks it: no need for `add`'s promise.
-        let remote = libc::iovec {
-            iov_base: src.wrapping_add(done) as *mut c_void,
-            iov_len: local.iov_len,
-        };
-        // SAFETY: the kernel writes at most `local.iov_len` bytes into `buf`, which this function
-        // borrows mutably, and reads `remote` with its own checks: a bad page is an error, not a
-        // fault.
-        let copied = unsafe { libc::process_vm_readv(libc::getpid(), &local, 1, &remote, 1, 0) };
-        match copied {
-            0 => break,
-            n if n > 0 => done += n as usize,
-            _ => {
-                let error = io::Error::last_os_error();
-                // A page that cannot be read ends the copy; so does any error once bytes were
-                // copied, as `pread` returns them: the next copy, from there, gets the error.
-                if error.raw_os_error() == Some(libc::EFAULT) || done > 0 {
-                    break;
-                }
-                let what = format!("process_vm_readv of {} bytes at {src:p}", buf.len());
-                return Err(crate::error::failed(what, error));
-            }
-        }
-    }
-    Ok(done)
-}
-
-/// [`copy_checked`] where `process_vm_readv` does not exist: `write(2)` of the source into a pipe,
-/// then `read(2)` back into `buf`, at most a page at a time. `write` reads the source with the
-/// kernel's checks, as every system call reads user memory: a page it cannot read fails with
-/// `EFAULT` instead of faulting, and a page copies whole or not at all. The pipe is the call's own,
-/// non-blocking, and closed on return; each write goes into an empty pipe, so it never blocks.
-///
-/// # Safety
-///
-/// As [`copy_checked`].
-#[cfg(any(test, not(linux_kernel)))]
-pub(crate) unsafe fn copy_through_pipe(src: *const u8, buf: &mut [u8]) -> io::Result<usize> {
-    let len = buf.len();
-    let failed = |what: &str| {
-        let source = io::Error::last_os_error();
-        crate::error::failed(
-            format!("{what} of the checked copy of {len} bytes at {src:p}"),
-            source,
-        )
-    };
-    let (read_end, write_end) = nonblocking_pipe().map_err(|_| failed("pipe"))?;
-    let page = page_size();
-    let mut done = 0;
-    while done < buf.len() {
-        // The address is only passed to the kernel, which checks it: no need for `add`'s promise.
-        let from = src.wrapping_add(done);
-        let chunk = (page - from as usize % page).min(buf.len() - done);
-        // SAFETY: write only reads `chunk` bytes at `from`, through the kernel's checks: a page it
-        // cannot read is `EFAULT`, not a fault.
-        let written = unsafe { libc::write(write_end.as_raw_fd(), from.cast(), chunk) };
-        if written <= 0 {
-            // As `copy_checked` on Linux: an unreadable page, or an error once bytes were copied,
-            // ends the copy.
-            if io::Error::last_os_error().raw_os_error() == Some(libc::EFAULT) || done > 0 {
-                break;
-            }
-            return Err(failed("write"));
-        }
-        let end = done + written as usize;
-        while done < end {
-            let into = buf[done..].as_mut_ptr().cast();
-            // SAFETY: read writes at most `end - done` bytes into `buf[done..]`, which this
-            // function borrows mutably; the pipe holds that many.
-            let got = unsafe { libc::read(read_end.as_raw_fd(), into, end - done) };
-            if got <= 0 {
-                return Err(failed("read"));
-            }
-            done += got as usize;
-        }
-    }
-    Ok(done)
-}
-
-/// A pipe whose two ends are non-blocking and close on `exec`: (read end, write end).
-#[cfg(any(test, not(linux_kernel)))]
-fn nonblocking_pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
-    use std::os::fd::FromRawFd;
-    let mut fds = [0 as c_int; 2];
-    // Apple's systems have no pipe2: the flags are set right after, by fcntl.
-    #[cfg(target_vendor = "apple")]
-    // SAFETY: `fds` has room for the two descriptors pipe writes.
-    let ret = unsafe { libc::pipe(fds.as_mut_ptr()) };
-    #[cfg(not(target_vendor = "apple"))]
-    // SAFETY: as above.
-    let ret = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) };
-    if ret != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    use std::os::fd::OwnedFd;
-    // SAFETY: pipe just returned these two descriptors, and nothing else owns them.
-    let ends = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    #[cfg(target_vendor = "apple")]
-    for fd in [fds[0], fds[1]] {
-        // SAFETY: fcntl changes the flags of a descriptor this function owns.
-        let ok = unsafe {
-            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) == 0
-                && libc::fcntl(fd, libc::F_SETFL, libc::O_NONBLOCK) == 0
-        };
-        if !ok {
-            return Err(io::Error::last_os_error());
-        }
-    }
-    Ok(ends)
-}
-
 /// A resource limit the crate reads.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Limit {
@@ -540,10 +398,11 @@ pub(crate) fn soft_limit(which: Limit) -> io::Result<Option<u64>> {
     Ok((limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur as u64))
 }
 
-/// The soft `RLIMIT_MEMLOCK`, for the messages of failed locks: `ENOMEM` and `EPERM` there mean
-/// the limit was reached.
-fn memlock_limit() -> String {
-    match soft_limit(Limit::MemLock) {
+/// The soft limit as messages give it: `"8388608 bytes"`, `"unlimited"`, or `"unknown"` where it
+/// cannot be read. (The messages of failed locks give `RLIMIT_MEMLOCK`: `ENOMEM` and `EPERM` there
+/// mean the limit was reached.)
+pub(crate) fn soft_limit_text(which: Limit) -> String {
+    match soft_limit(which) {
         Ok(None) => "unlimited".to_owned(),
         Ok(Some(bytes)) => format!("{bytes} bytes"),
         Err(_) => "unknown".to_owned(),
@@ -619,7 +478,10 @@ pub(crate) fn mlockall(flags: c_int, names: &str) -> io::Result<()> {
     // SAFETY: locking changes no memory contents.
     let ret = unsafe { c::mlockall(flags) };
     check(ret, || {
-        format!("mlockall({names}) (RLIMIT_MEMLOCK: {})", memlock_limit())
+        format!(
+            "mlockall({names}) (RLIMIT_MEMLOCK: {})",
+            soft_limit_text(Limit::MemLock)
+        )
     })
 }
 
@@ -768,69 +630,4 @@ pub(crate) fn has_fs_verity(fd: BorrowedFd<'_>) -> bool {
     let stat = unsafe { stat.assume_init() };
     let verity = libc::STATX_ATTR_VERITY as u64;
     stat.stx_attributes_mask & verity != 0 && stat.stx_attributes & verity != 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A file of `pages` pages, byte `i` holding `i % 251`, mapped shared and read-only.
-    fn mapped_file(pages: usize) -> (std::fs::File, *mut c_void, Vec<u8>) {
-        use std::io::Write;
-        let bytes: Vec<u8> = (0..pages * page_size()).map(|i| (i % 251) as u8).collect();
-        let mut file = tempfile::tempfile().unwrap();
-        file.write_all(&bytes).unwrap();
-        let fd = file.as_raw_fd();
-        // SAFETY: a new shared map at an address the kernel picks; `file` outlives every read of
-        // it.
-        let ptr = unsafe {
-            mmap(
-                std::ptr::null_mut(),
-                bytes.len(),
-                c::PROT_READ,
-                c::MAP_SHARED,
-                fd,
-                0,
-            )
-        };
-        (file, ptr.unwrap(), bytes)
-    }
-
-    // The checked copy of macOS and the BSDs, run here too: what `read_at` does there.
-    #[test]
-    fn copy_through_pipe_stops_at_the_first_page_past_the_end_of_the_file() {
-        let page = page_size();
-        let (file, ptr, bytes) = mapped_file(3);
-        // The second page keeps half of its bytes (the rest reads as zeroes); the third is gone,
-        // and reading it would raise SIGBUS.
-        file.set_len((page + page / 2) as u64).unwrap();
-        let mut buf = vec![0xff; 3 * page];
-        // SAFETY: the three pages lie within the map made above.
-        let copied = unsafe { copy_through_pipe(ptr.cast(), &mut buf) }.unwrap();
-        assert_eq!(copied, 2 * page);
-        assert_eq!(buf[..page + page / 2], bytes[..page + page / 2]);
-        assert!(buf[page + page / 2..2 * page].iter().all(|&b| b == 0));
-        // From the middle of a page, across the gone one.
-        let from = ptr.cast::<u8>().wrapping_add(10);
-        // SAFETY: the two pages from byte 10 on lie within the map made above.
-        let copied = unsafe { copy_through_pipe(from, &mut buf[..2 * page]) }.unwrap();
-        assert_eq!(copied, 2 * page - 10);
-        // SAFETY: the map made above, no longer read.
-        unsafe { munmap(ptr, 3 * page) }.unwrap();
-    }
-
-    #[test]
-    fn copy_through_pipe_stops_at_a_page_that_cannot_be_read() {
-        let page = page_size();
-        let (_file, ptr, bytes) = mapped_file(2);
-        // SAFETY: the second page of the map made above, which nothing reads but the kernel.
-        unsafe { mprotect(ptr.cast::<u8>().add(page).cast(), page, c::PROT_NONE) }.unwrap();
-        let mut buf = vec![0; 2 * page];
-        // SAFETY: the two pages lie within the map made above.
-        let copied = unsafe { copy_through_pipe(ptr.cast(), &mut buf) }.unwrap();
-        assert_eq!(copied, page);
-        assert_eq!(buf[..page], bytes[..page]);
-        // SAFETY: the map made above, no longer read.
-        unsafe { munmap(ptr, 2 * page) }.unwrap();
-    }
 }

@@ -23,9 +23,10 @@
 //!   destination is never excused. The copy costs what `memcpy` costs: no system call, one atomic
 //!   load (and a count of the thread's copies in progress, in memory of its own, which lets the
 //!   handler be removed safely).
-//! - **Through the kernel** (every other target, or by choice): `process_vm_readv` on this
-//!   process, which the kernel checks page by page. It needs no handler, and costs a system call
-//!   and the pinning of every page: 3 to 30 times a plain copy.
+//! - **Through the kernel** (every other target, or by choice; `kernel.rs`): `process_vm_readv`
+//!   on this process, which the kernel checks page by page (off Linux, `write(2)` of the source
+//!   into a pipe, read back). It needs no handler, and costs a system call and the pinning of
+//!   every page: 3 to 30 times a plain copy.
 //!
 //! Both give the same results: the bytes before the first page that cannot be read, and their
 //! count. The fast way is on by default where it exists, because the point of `read_at` is a read
@@ -58,8 +59,6 @@
 
 use std::io;
 
-use crate::sys;
-
 // The fault-fixup copy: where the target has it (`fault_fixup_target`, from the build script), and
 // the user did not opt out. The opt-out is read here, by rustc, and not by the build script: see
 // the capability's comment in build.rs.
@@ -70,6 +69,8 @@ mod arch;
 
 #[cfg(all(fault_fixup_target, not(mman_no_fault_handler)))]
 mod handler;
+
+mod kernel;
 
 /// Which copy to make: the fastest this build has, or the kernel's (for the tests that compare).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,7 +108,7 @@ pub(crate) unsafe fn copy(src: *const u8, dst: &mut [u8], via: Via) -> io::Resul
     }
     let _ = via;
     // SAFETY: the caller's promise, passed on.
-    unsafe { sys::copy_checked(src, dst) }
+    unsafe { kernel::copy(src, dst) }
 }
 
 /// Copies all of `dst` from `src` the fastest way, if that way makes no system call and no page

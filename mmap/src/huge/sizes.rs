@@ -1,10 +1,11 @@
-//! Huge pages: the sizes the host's headers name, and the sizes and pools the system offers.
+//! The sizes of huge pages the host's headers name ([`HugePageSize`]), and the sizes and pools the
+//! system offers ([`HugePagePool`]).
 
+use std::ffi::c_int;
 use std::fmt;
 use std::io;
 
-use crate::range::invalid;
-use crate::sys::c_int;
+use crate::error::{explain, invalid};
 use mmap_sys as c;
 
 /// Where Linux lists its huge page pools, one directory per size (`hugepages-2048kB`).
@@ -124,17 +125,17 @@ impl HugePageSize {
     /// `Unsupported` when the directory is missing (a kernel without huge pages); otherwise the
     /// error of reading it.
     pub fn available() -> io::Result<Vec<HugePagePool>> {
-        Self::pools().map_err(crate::error::named("HugePageSize::available"))
+        crate::error::in_call("HugePageSize::available", Self::available_body)
     }
 
-    /// [`HugePageSize::available`], for the crate's calls, which add their own names to its error.
-    pub(crate) fn pools() -> io::Result<Vec<HugePagePool>> {
+    /// `available`'s body, for it and the crate's checks.
+    pub(crate) fn available_body() -> io::Result<Vec<HugePagePool>> {
         let entries = std::fs::read_dir(POOLS).map_err(|error| {
             let kind = match error.kind() {
                 io::ErrorKind::NotFound => io::ErrorKind::Unsupported,
                 kind => kind,
             };
-            crate::sys::explain(error, kind, format_args!("huge pages: cannot list {POOLS}"))
+            explain(error, kind, format_args!("huge pages: cannot list {POOLS}"))
         })?;
         let mut pools = Vec::new();
         for entry in entries {
@@ -187,12 +188,11 @@ impl HugePageSize {
     ///
     /// `Unsupported` when `/proc/meminfo` names none; otherwise the error of reading it.
     pub fn system_default() -> io::Result<HugePageSize> {
-        Self::default_size().map_err(crate::error::named("HugePageSize::system_default"))
+        crate::error::in_call("HugePageSize::system_default", Self::system_default_body)
     }
 
-    /// [`HugePageSize::system_default`], for the crate's calls, which add their own names to its
-    /// error.
-    pub(crate) fn default_size() -> io::Result<HugePageSize> {
+    /// `system_default`'s body, for it and the crate's checks.
+    pub(crate) fn system_default_body() -> io::Result<HugePageSize> {
         let meminfo = std::fs::read_to_string("/proc/meminfo")
             .map_err(|error| crate::error::failed("huge pages: reading /proc/meminfo", error))?;
         meminfo
@@ -215,7 +215,7 @@ impl HugePageSize {
 
     /// The pool of this size, checked before a map: the system must offer the size.
     pub(crate) fn pool(self) -> io::Result<HugePagePool> {
-        let pools = HugePageSize::pools()?;
+        let pools = HugePageSize::available_body()?;
         pools
             .iter()
             .find(|pool| pool.size == self)
@@ -320,13 +320,8 @@ pub(crate) fn explain_map_error(size: HugePageSize, error: io::Error) -> io::Err
                 pool.total,
                 size.pool_dir()
             );
-            crate::sys::explain(error, io::ErrorKind::OutOfMemory, why)
+            explain(error, io::ErrorKind::OutOfMemory, why)
         }
         _ => error,
     }
-}
-
-/// `n` rounded up to a multiple of `granule` (a power of two), or `None` on overflow.
-pub(crate) fn round_up(n: usize, granule: usize) -> Option<usize> {
-    Some(n.checked_add(granule - 1)? & !(granule - 1))
 }
