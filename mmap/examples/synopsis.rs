@@ -1,5 +1,5 @@
 //! The synopsis of the Raku module this project started from, in Rust: map the first 50 bytes of
-//! the workspace's `Cargo.toml`, read-only and shared, and print them as text.
+//! mman's own `Cargo.toml` (packaged with the crate), read-only and shared, and print them as text.
 //!
 //! Run: `cargo run --example synopsis`.
 
@@ -8,7 +8,7 @@ use std::fs::File;
 use mman::MmapOptions;
 
 fn main() -> std::io::Result<()> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
     let file = File::open(path)?;
     // No more than the file holds: a map's bytes past the end of its file cannot be read.
     let len = file.metadata()?.len().min(50) as usize;
