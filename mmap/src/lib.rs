@@ -122,10 +122,10 @@
 //!   [`no_reserve_swap`](MmapOptions::no_reserve_swap) (`MAP_NORESERVE`), which would reserve
 //!   none, is refused with them, and every huge page of a new map (and of a private one
 //!   [`make_mut`](Mmap::make_mut) makes writable, whose writes copy each page) is faulted in at
-//!   once (Linux 5.14), so a hugetlb cgroup limit fails the call instead of a later touch. `remap` grows a file map only as far as the file, also where a seccomp filter
-//!   denies `process_vm_readv`; `read_at` and `read_exact_at` stop at a truncated end (a short
-//!   count, then `UnexpectedEof`), and `populate` reports it as an error. The holes of a sealed
-//!   memfd are faulted in when it is mapped. Tests:
+//!   once (Linux 5.14), so a hugetlb cgroup limit fails the call instead of a later touch.
+//!   `remap` grows a file map only as far as the file, also where a seccomp filter denies
+//!   `process_vm_readv`; `read_at` and `read_exact_at` stop at a truncated end (a short count,
+//!   then `UnexpectedEof`), and `populate` reports it as an error. Tests:
 //!   `shared_memory::a_sealed_memfd_with_holes_maps_without_sigbus_under_strict_overcommit`,
 //!   `shared_memory::map_sealed_faults_in_the_holes_of_its_range`,
 //!   `remap::a_sealed_map_grown_over_holes_never_raises_sigbus_under_strict_overcommit`,
@@ -251,8 +251,9 @@
 //!   `SIGSEGV` but did not at its first checked read, or in a signal handler that runs with one
 //!   blocked: a handler of either signal (unless `SA_NODEFER`), or any handler the kernel runs
 //!   while it delivers one (ours included, when another signal was pending at a fault of the
-//!   routine): the kernel kills the process on a fault it cannot deliver. Reading the thread's mask at every read would cost each a system call, more than
-//!   the copy; it is read at a thread's first checked read, and by every read of 1 MiB or more.
+//!   routine): the kernel kills the process on a fault it cannot deliver. Reading the thread's
+//!   mask at every read would cost each a system call, more than the copy; it is read at a
+//!   thread's first checked read, and by every read of 1 MiB or more.
 //! - Calls from a signal handler: no function of this crate is async-signal-safe. Errors allocate
 //!   their message, a thread's first checked read allocates its count of copies in progress, and
 //!   installing or removing the fault handler takes a lock: a handler that interrupted the same

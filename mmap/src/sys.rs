@@ -1,8 +1,9 @@
 //! The operating system's calls, wrapped: the only module that calls `mmap-sys`, and the one that
 //! calls `libc` for everything but the checked copy, which makes its own calls in `checked_copy/`
-//! (`kernel.rs`: `process_vm_readv`, a pipe's `write` and `read`; `handler.rs`: `sigaction`,
-//! `pthread_sigmask` and `membarrier`, some of them from the signal handler itself, where only
-//! async-signal-safe calls may be made). Each wrapper turns a failure into an `io::Error` (made by
+//! (`kernel.rs`: `process_vm_readv` and `getpid`, and a pipe of its own: `pipe2` or `pipe` and
+//! `fcntl`, `write`, `read`; `handler.rs`: signal handling, `sigaction`, `pthread_sigmask`, the
+//! `sigset` functions, `raise`, `getpid` and `errno`, and `membarrier`, some of them from the
+//! signal handler itself, where only async-signal-safe calls may be made). Each wrapper turns a failure into an `io::Error` (made by
 //! `crate::error`) that names the system call and its arguments, and keeps the OS error; the public
 //! method adds its own name in front (`crate::error::in_call`).
 
@@ -296,14 +297,17 @@ pub(crate) unsafe fn mlock_on_fault(ptr: *mut c_void, len: usize) -> io::Result<
         // `mlock2` itself, so glibc's `EINVAL` here is its word for `ENOSYS`: the kernel, asked
         // directly to lock nothing, tells which.
         #[cfg(target_os = "linux")]
-        let errno = crate::error::raw_os_error(&error);
-        if errno == Some(libc::ENOSYS) || errno == Some(libc::EINVAL) && !kernel_has_mlock2(ptr) {
-            let why = format!(
-                "mlock2(MLOCK_ONFAULT) of {len} bytes at {ptr:p}: the kernel has no mlock2 \
-                 (Linux 4.4), or a seccomp filter denies it"
-            );
-            let enosys = io::Error::from_raw_os_error(libc::ENOSYS);
-            return explain(enosys, io::ErrorKind::Unsupported, why);
+        {
+            let errno = crate::error::raw_os_error(&error);
+            if errno == Some(libc::ENOSYS) || errno == Some(libc::EINVAL) && !kernel_has_mlock2(ptr)
+            {
+                let why = format!(
+                    "mlock2(MLOCK_ONFAULT) of {len} bytes at {ptr:p}: the kernel has no mlock2 \
+                     (Linux 4.4), or a seccomp filter denies it"
+                );
+                let enosys = io::Error::from_raw_os_error(libc::ENOSYS);
+                return explain(enosys, io::ErrorKind::Unsupported, why);
+            }
         }
         error
     })

@@ -24,14 +24,7 @@ fn has_cap_ipc_lock() -> bool {
 
 /// The soft and hard `RLIMIT_MEMLOCK`.
 fn memlock_limits() -> libc::rlimit {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
-    let got = unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) };
-    assert_eq!(got, 0);
-    limit
+    common::rlimit(common::Limit::MemLock)
 }
 
 fn memlock_limit() -> libc::rlim_t {
@@ -64,13 +57,7 @@ fn set_memlock_limit(bytes: u64) -> bool {
 /// Sets the soft `RLIMIT_STACK` (`None`: unlimited), keeping the hard one; `false` if the hard
 /// limit is below it.
 fn set_stack_limit(bytes: Option<u64>) -> bool {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
-    let got = unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut limit) };
-    assert_eq!(got, 0);
+    let mut limit = common::rlimit(common::Limit::Stack);
     let soft = bytes.map_or(libc::RLIM_INFINITY, |bytes| bytes as libc::rlim_t);
     if limit.rlim_max != libc::RLIM_INFINITY
         && (soft == libc::RLIM_INFINITY || soft > limit.rlim_max)
@@ -86,13 +73,7 @@ fn set_stack_limit(bytes: Option<u64>) -> bool {
 
 /// The soft `RLIMIT_STACK` as `lock_all`'s messages give it: `"8388608 bytes"`, or `"unlimited"`.
 fn stack_limit_text() -> String {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
-    let got = unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut limit) };
-    assert_eq!(got, 0);
+    let limit = common::rlimit(common::Limit::Stack);
     if limit.rlim_cur == libc::RLIM_INFINITY {
         "unlimited".to_owned()
     } else {

@@ -142,13 +142,7 @@ fn an_address_hint_is_followed_where_the_range_is_free() {
 /// `RLIMIT_STACK`'s soft limit, or `None` when unlimited.
 #[cfg(linux_kernel)]
 fn stack_limit() -> Option<usize> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
-    let got = unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut limit) };
-    assert_eq!(got, 0);
+    let limit = common::rlimit(common::Limit::Stack);
     (limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur as usize)
 }
 

@@ -82,14 +82,14 @@ pub(super) unsafe fn copy(src: *const u8, buf: &mut [u8]) -> io::Result<usize> {
 #[cfg(any(test, not(linux_kernel)))]
 unsafe fn copy_through_pipe(src: *const u8, buf: &mut [u8]) -> io::Result<usize> {
     let len = buf.len();
-    let call_failed = |what: &str| {
-        let source = io::Error::last_os_error();
+    let failed_with = |what: &str, source: io::Error| {
         failed(
             format!("{what} of the checked copy of {len} bytes at {src:p}"),
             source,
         )
     };
-    let (read_end, write_end) = nonblocking_pipe().map_err(|_| call_failed("pipe"))?;
+    let call_failed = |what: &str| failed_with(what, io::Error::last_os_error());
+    let (read_end, write_end) = nonblocking_pipe().map_err(|error| failed_with("pipe", error))?;
     let page = page_size();
     let mut done = 0;
     while done < buf.len() {

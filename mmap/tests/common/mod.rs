@@ -1,8 +1,8 @@
 //! What the test files share: temporary files with given bytes and reading them back, a map of a
-//! file truncated under it and the byte a failed `read_at` names, readers of
-//! `/proc` (the mappings, their permissions and `smaps` entries, fields of `status`), the
-//! reservation of huge pages, and child processes (the test binary runs again, running only one
-//! test: [`run_the_rest_in_a_child!`]).
+//! file truncated under it and the byte a failed `read_at` names, readers of `/proc` (the
+//! mappings, their permissions and `smaps` entries, fields of `status`), the reservation of huge
+//! pages, resource limits, and child processes (the test binary runs again, running only one test:
+//! [`run_the_rest_in_a_child!`]).
 
 #![allow(dead_code)] // each test file uses part of this
 
@@ -11,6 +11,30 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::process::{Command, Output};
 
 use tempfile::NamedTempFile;
+
+/// A resource limit that tests read: [`rlimit`].
+pub(crate) enum Limit {
+    /// `RLIMIT_STACK`.
+    Stack,
+    /// `RLIMIT_MEMLOCK`.
+    MemLock,
+}
+
+/// The soft and hard limit (`getrlimit`) of `which`.
+pub(crate) fn rlimit(which: Limit) -> libc::rlimit {
+    let resource = match which {
+        Limit::Stack => libc::RLIMIT_STACK,
+        Limit::MemLock => libc::RLIMIT_MEMLOCK,
+    };
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
+    let got = unsafe { libc::getrlimit(resource, &mut limit) };
+    assert_eq!(got, 0, "getrlimit: {}", std::io::Error::last_os_error());
+    limit
+}
 
 /// A temporary file holding `bytes`, deleted when closed.
 pub(crate) fn file_of(bytes: &[u8]) -> File {
