@@ -5,10 +5,10 @@
 //!   (`build/target_compiler.rs`); the build stops where those headers are not the target's
 //!   (`build/target_headers.rs`).
 //! - **The generator**, one of two paths:
-//!   - **bindgen** (the default feature `bindgen`): libclang parses `wrapper.h`; bindgen declares the
-//!     functions and types of the memory-mapping headers and names the integer macros, and clang
-//!     evaluates each macro's final definition (`build/bindgen_path.rs`, which reads bindgen's
-//!     output back with `build/bindgen_output.rs`).
+//!   - **bindgen** (the default feature `bindgen`): libclang parses `wrapper.h`; bindgen declares
+//!     the functions and types of the memory-mapping headers and names the integer macros, and
+//!     clang evaluates each macro's final definition (`build/bindgen_path.rs`, which reads
+//!     bindgen's output back with `build/bindgen_output.rs`).
 //!   - **the C compiler** (without the feature, or when libclang cannot be loaded, then with a
 //!     cargo warning): the `cc` crate's compiler preprocesses `wrapper.h`, which gives the names,
 //!     the values and the declarations without running anything compiled

@@ -5,8 +5,8 @@
 //!    families whose definition is an integer expression, by the rule both paths share
 //!    (`constant_macros.rs`). bindgen's own evaluation of a macro is not used: it evaluates a macro
 //!    once, at its first definition, where headers `#undef` and define some again (alpha's
-//!    `MAP_FIXED`, mips' `MAP_RENAME`, powerpc's `PKEY_ACCESS_MASK`), and not at all where it calls a
-//!    function-like macro (FreeBSD's `MAP_ALIGNED_SUPER`, `MAP_ALIGNED(1)`).
+//!    `MAP_FIXED`, mips' `MAP_RENAME`, powerpc's `PKEY_ACCESS_MASK`), and not at all where it calls
+//!    a function-like macro (FreeBSD's `MAP_ALIGNED_SUPER`, `MAP_ALIGNED(1)`).
 //! 2. A generated header includes `wrapper.h` and then gives each found name to a constant, `static
 //!    const long long mmap_sys_value_NAME = (long long)((NAME) + 0ULL);`: clang evaluates it where
 //!    the preprocessor has the final definition, exactly as the C compiler does.

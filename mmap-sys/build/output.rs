@@ -1,8 +1,8 @@
 //! What the build writes, on either path: one writer for each file, so that the two paths'
 //! outputs can be compared byte for byte.
 //!
-//! - [`constants_rs`]: `constants.rs`, each constant of an exported family (`families.rs`), typed as
-//!   the C parameter it is passed to.
+//! - [`constants_rs`]: `constants.rs`, each constant of an exported family (`families.rs`), typed
+//!   as the C parameter it is passed to.
 //! - [`functions_rs`]: `functions.rs`, the functions and types the memory-mapping headers declare
 //!   (`declarations.rs`).
 

@@ -250,10 +250,10 @@ impl MmapInner {
 
     /// Copies the bytes from `offset` into `buf`, checked (`checked_copy`: a fault-fixup copy, or
     /// `process_vm_readv`), so that a page gone from under the map is an error and not `SIGBUS`:
-    /// `pread`'s rules, with the map's length for the file's. Returns the bytes copied: `buf.len()`,
-    /// or fewer at the end of the map or before the first byte that cannot be read, 0 at or past
-    /// the end. An error only when nothing was copied: the byte at `offset` cannot be read, or the
-    /// offset is past `isize::MAX`.
+    /// `pread`'s rules, with the map's length for the file's. Returns the bytes copied:
+    /// `buf.len()`, or fewer at the end of the map or before the first byte that cannot be read, 0
+    /// at or past the end. An error only when nothing was copied: the byte at `offset` cannot be
+    /// read, or the offset is past `isize::MAX`.
     #[inline]
     pub(crate) fn read_at(&self, buf: &mut [u8], offset: usize, via: Via) -> io::Result<usize> {
         // The hot path: all of `buf`, where the map has it, copied the fastest way, with `buf`'s

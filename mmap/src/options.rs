@@ -424,7 +424,9 @@ impl MmapOptions {
         // past the end fails the map, as in memmap2.
         let len = self.len.map(|len| len as u64);
         check_within_file(self.offset, len, size, "the file").map_err(|error| match len {
-            Some(_) => MapIfSafeError::new_not_safe(error),
+            Some(_) => {
+                MapIfSafeError::new_not_safe(invalid(format_args!("{error}, which may grow there")))
+            }
             None => MapIfSafeError::new_map_failed(error),
         })?;
         let map = self

@@ -1,6 +1,6 @@
 //! The process's mappings as `/proc/self/maps` and `/proc/self/smaps` list them: the one reader and
-//! parser of those files, for the checks that ask the kernel what is mapped (where a stack may grow,
-//! what backs a map, the size of the pages the kernel mapped).
+//! parser of those files, for the checks that ask the kernel what is mapped (where a stack may
+//! grow, what backs a map, the size of the pages the kernel mapped).
 
 use std::cell::RefCell;
 use std::io::{self, Read};
@@ -139,6 +139,42 @@ fn with_proc_text<R>(
 
 #[cfg(test)]
 mod tests {
+    use super::Mapping;
+
+    #[test]
+    fn parse_reads_every_kind_of_line() {
+        let parse = |line| Mapping::parse(line).map(|m| (m.start, m.end, m.inode, m.path));
+        assert_eq!(
+            parse("b7a00000-b7a01000 r--p 00000000 fd:01 1234   /usr/lib/a file (x).so"),
+            Some((0xb7a00000, 0xb7a01000, 1234, "/usr/lib/a file (x).so"))
+        );
+        assert_eq!(
+            parse("a0000000-a0200000 rw-s 00000000 00:01 42 /memfd:a name (deleted)"),
+            Some((0xa0000000, 0xa0200000, 42, "/memfd:a name (deleted)"))
+        );
+        assert_eq!(
+            parse("bffdf000-c0000000 rw-p 00000000 00:00 0                  [stack]"),
+            Some((0xbffdf000, 0xc0000000, 0, "[stack]"))
+        );
+        // Anonymous memory: no path, and on some kernels no space after the inode.
+        assert_eq!(
+            parse("10000-11000 ---p 00000000 00:00 0"),
+            Some((0x10000, 0x11000, 0, ""))
+        );
+        // An address as wide as the kernel's: a mapping where `usize` holds it.
+        let vsyscall = "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0   [vsyscall]";
+        #[cfg(target_pointer_width = "64")]
+        assert_eq!(
+            parse(vsyscall),
+            Some((0xffffffffff600000, 0xffffffffff601000, 0, "[vsyscall]"))
+        );
+        #[cfg(not(target_pointer_width = "64"))]
+        assert_eq!(parse(vsyscall), None);
+        // The field lines of /proc/self/smaps describe no mapping.
+        assert_eq!(parse("VmFlags: rd wr mr mw me ac sd"), None);
+        assert_eq!(parse("KernelPageSize:        4 kB"), None);
+        assert_eq!(parse(""), None);
+    }
     #[test]
     #[cfg(all(mman_memfd, mman_has = "MREMAP_MAYMOVE"))]
     fn backing_tells_a_memfd() {

@@ -102,9 +102,10 @@ impl MmapMut {
     /// `InvalidInput` before the call when growing the map in place (which the kernel does wherever
     /// it can, also when the map may move) would take addresses where the main thread's stack may
     /// grow (below it by `RLIMIT_STACK` and the stack guard gap) or right below another grows-down
-    /// mapping (see "What the safe API guarantees" in the crate documentation); otherwise the error of `mremap`. The grown map's last byte is checked with
-    /// `process_vm_readv`, or where a seccomp filter denies it, with `MADV_POPULATE_READ` (Linux
-    /// 5.14) or, for anonymous memory, not at all.
+    /// mapping (see "What the safe API guarantees" in the crate documentation); otherwise the error
+    /// of `mremap`. The grown map's last byte is checked with `process_vm_readv`, or where a
+    /// seccomp filter denies it, with `MADV_POPULATE_READ` (Linux 5.14) or, for anonymous memory,
+    /// not at all.
     ///
     /// # References
     ///

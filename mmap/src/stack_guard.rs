@@ -43,7 +43,9 @@ fn check_maps(what: &str, start: usize, end: usize, mappings: Mappings<'_>) -> i
         let first_above = from >= end && !std::mem::replace(&mut above_checked, true);
         if path == "[stack]" {
             // The lowest address the stack may reach, then the gap the kernel keeps below it.
-            let lowest = match stack_limit() {
+            // The limit read once: the message says the limit the check used.
+            let limit = stack_limit();
+            let lowest = match limit {
                 Some(limit) => from.min(to.saturating_sub(limit)),
                 None => 0,
             };
@@ -53,7 +55,7 @@ fn check_maps(what: &str, start: usize, end: usize, mappings: Mappings<'_>) -> i
                     "{what}: the range {start:#x}..{end:#x} is where the main thread's stack \
                          may grow ({zone:#x}..{to:#x}: the stack at {from:#x}..{to:#x}, \
                          RLIMIT_STACK {}, and the kernel's guard gap of {gap} bytes)",
-                    sys::soft_limit_text(sys::Limit::Stack),
+                    limit.map_or("unlimited".to_owned(), |limit| format!("{limit} bytes")),
                 )));
             }
         } else if first_above && from - end < gap && grows_down(from) {

@@ -3,9 +3,10 @@
 //! (`kernel.rs`: `process_vm_readv` and `getpid`, and a pipe of its own: `pipe2` or `pipe` and
 //! `fcntl`, `write`, `read`; `handler.rs`: signal handling, `sigaction`, `pthread_sigmask`, the
 //! `sigset` functions, `raise`, `getpid` and `errno`, and `membarrier`, some of them from the
-//! signal handler itself, where only async-signal-safe calls may be made). Each wrapper turns a failure into an `io::Error` (made by
-//! `crate::error`) that names the system call and its arguments, and keeps the OS error; the public
-//! method adds its own name in front (`crate::error::in_call`).
+//! signal handler itself, where only async-signal-safe calls may be made). Each wrapper turns a
+//! failure into an `io::Error` (made by `crate::error`) that names the system call and its
+//! arguments, and keeps the OS error; the public method adds its own name in front
+//! (`crate::error::in_call`).
 
 use std::ffi::{c_int, c_void};
 use std::io;

@@ -1,7 +1,8 @@
 //! The checked copy of `read_at` and `MmapReader`: on x86-64 and aarch64 Linux a fault-fixup copy
-//! with a `SIGBUS`/`SIGSEGV` handler, elsewhere `process_vm_readv`. It gives the same results as the
-//! kernel's copy at every edge, and survives a file truncated and extended under it while threads
-//! copy. How the handler lives with the process's other signal handlers is `fault_handler.rs`'s.
+//! with a `SIGBUS`/`SIGSEGV` handler, elsewhere `process_vm_readv`. It gives the same results as
+//! the kernel's copy at every edge, and survives a file truncated and extended under it while
+//! threads copy. How the handler lives with the process's other signal handlers is
+//! `fault_handler.rs`'s.
 
 mod common;
 

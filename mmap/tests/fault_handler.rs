@@ -351,10 +351,10 @@ extern "C" fn reporter(sig: libc::c_int, _info: *mut libc::siginfo_t, _context: 
     }
 }
 
-/// The child part of the two reporter tests: installs the reporter, then our handler (a checked read),
-/// then a fault outside the routine. The kernel resets the reporter's action to `SIG_DFL` when it
-/// delivers the fault, so the fault, run again when the reporter returns (or the signal it raised,
-/// blocked while it runs), kills the process: the reporter runs once.
+/// The child part of the two reporter tests: installs the reporter, then our handler (a checked
+/// read), then a fault outside the routine. The kernel resets the reporter's action to `SIG_DFL`
+/// when it delivers the fault, so the fault, run again when the reporter returns (or the signal it
+/// raised, blocked while it runs), kills the process: the reporter runs once.
 fn install_a_reporter_with_sa_resethand_and_fault(raises: bool) {
     REPORTER_RAISES.store(usize::from(raises), Ordering::SeqCst);
     let flags = libc::SA_SIGINFO | libc::SA_RESETHAND | libc::SA_ONSTACK;
@@ -729,8 +729,8 @@ extern "C" fn on_a_small_c_thread(_: *mut libc::c_void) -> *mut libc::c_void {
 #[test]
 fn checked_reads_on_a_small_thread_without_an_alternate_stack_are_errors_not_deaths() {
     // A thread made by C code (`pthread_create`), with a small stack (16 KiB, or the C library's
-    // least if more) and no alternate signal stack (std gives its own threads one): the handler runs on the
-    // thread's stack, and the faults of the routine are still errors.
+    // least if more) and no alternate signal stack (std gives its own threads one): the handler
+    // runs on the thread's stack, and the faults of the routine are still errors.
     common::run_the_rest_in_a_child!();
     let (_file, cut) = truncated_map(4, page_size());
     let (_unreadable_file, unreadable) = map_with_an_unreadable_page();
@@ -784,8 +784,8 @@ fn std_still_reports_a_stack_overflow() {
 
 // ---- The application's decision, at run time ---------------------------------------------------
 
-/// Asserts that `got` is `want`, field by field: handler, flags, mask (every signal), restorer (where
-/// the kernel uses it).
+/// Asserts that `got` is `want`, field by field: handler, flags, mask (every signal), restorer
+/// (where the kernel uses it).
 fn assert_same_action(got: &libc::sigaction, want: &libc::sigaction, what: &str) {
     let members = |action: &libc::sigaction| -> Vec<libc::c_int> {
         (1..=libc::SIGRTMAX())

@@ -95,7 +95,8 @@ fn drop_cap_ipc_lock() -> bool {
     true
 }
 
-/// The bytes this process has mapped: `VmSize`, which is what `mlockall(MCL_CURRENT)` locks at most.
+/// The bytes this process has mapped: `VmSize`, which is what `mlockall(MCL_CURRENT)` locks at
+/// most.
 fn mapped_bytes() -> u64 {
     common::status("VmSize").parse::<u64>().unwrap() * 1024
 }
@@ -385,9 +386,9 @@ fn a_vec_grown_after_lock_all_leaves_the_main_thread_stack_room() {
 const LIMIT_UNKNOWN: &str = "lock_all_refuses_current_where_the_memlock_limit_cannot_be_read";
 
 /// Where a seccomp filter denies `getrlimit` (`prlimit64`, and `getrlimit` and `ugetrlimit` where
-/// they are calls of their own), under `RLIMIT_MEMLOCK` 1 MiB over what is mapped: `CURRENT` is refused with the
-/// error of `getrlimit` (`EPERM`), before any call, and the stack grows; `FUTURE` alone, which
-/// needs no limit, locks.
+/// they are calls of their own), under `RLIMIT_MEMLOCK` 1 MiB over what is mapped: `CURRENT` is
+/// refused with the error of `getrlimit` (`EPERM`), before any call, and the stack grows; `FUTURE`
+/// alone, which needs no limit, locks.
 #[cfg(target_os = "linux")]
 fn limit_unknown_on_the_main_thread() {
     if !set_stack_limit(Some(8 << 20)) {

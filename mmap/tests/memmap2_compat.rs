@@ -152,13 +152,18 @@ fn map_if_safe_with_offset() {
     let mmap = MmapOptions::new().offset(7).map_if_safe(&file).unwrap();
     assert_eq!(&mmap[..], b"world!");
 
-    // Mapping beyond file size should report not-safe
-    assert!(MmapOptions::new()
+    // Mapping beyond file size should report not-safe, and say why.
+    let error = MmapOptions::new()
         .offset(7)
         .len(100)
         .map_if_safe(&file)
-        .unwrap_err()
-        .not_safe());
+        .unwrap_err();
+    assert!(error.not_safe());
+    assert_eq!(
+        error.to_string(),
+        "map_if_safe: offset 7 + len 100 reaches past the end of the file (13 bytes), which may \
+         grow there"
+    );
 }
 
 #[test]

@@ -16,8 +16,8 @@ fn dlsym(name: &str) -> Option<usize> {
     (!address.is_null()).then_some(address as usize)
 }
 
-/// Whether the dynamic linker has the C library's symbols: not in a statically linked binary (musl's
-/// default), where `dlsym` finds none. Says so where it does not.
+/// Whether the dynamic linker has the C library's symbols: not in a statically linked binary
+/// (musl's default), where `dlsym` finds none. Says so where it does not.
 fn dynamically_linked(unchecked: &str) -> bool {
     let dynamic = dlsym("munmap").is_some();
     if !dynamic {

@@ -83,9 +83,9 @@ fn every_cross_header_set_gives_the_cross_compilers_constants_on_both_paths() {
 }
 
 /// The target directory of the real cross builds: `targets.rs`'s, whose builds name a `--target`
-/// and give clang no arguments of their own either, so that bindgen, a build dependency, is compiled
-/// once for all of them. (The header sets' builds above change `BINDGEN_EXTRA_CLANG_ARGS`, which
-/// recompiles bindgen each time.)
+/// and give clang no arguments of their own either, so that bindgen, a build dependency, is
+/// compiled once for all of them. (The header sets' builds above change `BINDGEN_EXTRA_CLANG_ARGS`,
+/// which recompiles bindgen each time.)
 fn cross_target_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("paths")
 }
@@ -142,10 +142,10 @@ fn every_cross_target_gives_the_cross_compilers_constants_on_both_paths_and_its_
             }
         }
         // The conformance crate's own checks, compiled for the target and linked against its C
-        // library, not run: its build compiles `prototypes.c` (each declaration of mmap-sys assigned
-        // to a pointer of the C prototype, each type alias held to its `typedef`) and `probe.c`
-        // with `-Werror` by the cross compiler, and the test binaries link every function mmap-sys
-        // declares. The paths write the same files (above), so one path serves.
+        // library, not run: its build compiles `prototypes.c` (each declaration of mmap-sys
+        // assigned to a pointer of the C prototype, each type alias held to its `typedef`) and
+        // `probe.c` with `-Werror` by the cross compiler, and the test binaries link every function
+        // mmap-sys declares. The paths write the same files (above), so one path serves.
         let linker = format!(
             "CARGO_TARGET_{}_LINKER",
             target.replace('-', "_").to_uppercase()

@@ -114,8 +114,9 @@ fn check_against_the_c_compiler(what: &str, build: &SysBuild, compiler: &[String
     }
 
     // Every constant left out is one that is not an integer constant expression in C (`MAP_FAILED`,
-    // a pointer): the target's C compiler refuses it as a `case` label. Macros whose expansion calls
-    // a function-like macro (FreeBSD's `MAP_ALIGNED_SUPER`, `MAP_ALIGNED(1)`) are constants too.
+    // a pointer): the target's C compiler refuses it as a `case` label. Macros whose expansion
+    // calls a function-like macro (FreeBSD's `MAP_ALIGNED_SUPER`, `MAP_ALIGNED(1)`) are constants
+    // too.
     let lacking: Vec<&str> = in_c
         .iter()
         .copied()

@@ -91,8 +91,8 @@ const INSTALLING: u8 = 4;
 static STATE: AtomicU8 = AtomicU8::new(UNSET);
 
 /// The signals (bit `i` for `SIGNALS[i]`) whose action a handler ours passed a signal to changed
-/// (set by the handler, with `STATE` turned `UNSET`); [`install_both`] clears a signal's bit when it
-/// looks at its action.
+/// (set by the handler, with `STATE` turned `UNSET`); [`install_both`] clears a signal's bit when
+/// it looks at its action.
 static CHANGED: AtomicU8 = AtomicU8::new(0);
 
 /// Held by whoever installs, removes or disables the handler; holds the actions ours replaced,

@@ -1,8 +1,8 @@
 //! The checked copy through the kernel, which reads the source with its own checks, as every
 //! system call reads user memory: a page it cannot read ends the copy with `EFAULT` instead of
-//! raising a signal. On Linux and Android, `process_vm_readv` on this process; elsewhere, `write(2)`
-//! into a pipe and `read(2)` back. The way every checked copy goes where the fault-fixup copy is
-//! not at hand, and the way its results are compared with.
+//! raising a signal. On Linux and Android, `process_vm_readv` on this process; elsewhere,
+//! `write(2)` into a pipe and `read(2)` back. The way every checked copy goes where the fault-fixup
+//! copy is not at hand, and the way its results are compared with.
 
 use std::io;
 #[cfg(any(test, not(linux_kernel)))]

@@ -255,9 +255,9 @@ pub fn disable_fault_handler() {
 /// counts its copies in progress, and `membarrier(2)` makes every count visible here), so none of
 /// them meets a fault without the handler. It waits however long they take: a read of a page that
 /// does not come (one a `userfaultfd` holds, a file system that does not answer), or one that a
-/// signal handler interrupted and does not return to, keeps it waiting. It does not remove ours from under a handler installed
-/// after it, which may pass faults on to ours, and which restoring the replaced action would
-/// remove: remove that one first.
+/// signal handler interrupted and does not return to, keeps it waiting. It does not remove ours
+/// from under a handler installed after it, which may pass faults on to ours, and which restoring
+/// the replaced action would remove: remove that one first.
 ///
 /// Returns whether the handler was installed: `false` if it never was (the call then only keeps it
 /// from being installed), if a handler it passed a signal to had reset the action (std's does after

@@ -264,8 +264,9 @@ extern "C" {
 }
 
 /// An entry of the table of inline copies: the addresses of the first load, of the end of the
-/// loads, and of where the handler resumes the block after a fault, as offsets from the entry (32 bits, as the code
-/// model allows: no relocation is left for the dynamic loader, and the table stays read-only).
+/// loads, and of where the handler resumes the block after a fault, as offsets from the entry (32
+/// bits, as the code model allows: no relocation is left for the dynamic loader, and the table
+/// stays read-only).
 #[repr(C)]
 struct Site {
     loads: i32,
@@ -284,8 +285,8 @@ impl Site {
 /// An inline copy, with the moves that `$load` and `$store` name (the operands `s` = source, `d` =
 /// destination, and `n` = the length where it is given: the lengths the compiler may know have
 /// copies of their own, with constant offsets and one register less): returns whether a load
-/// faulted (then nothing was stored). Its entry in the table sends the handler to label 6, out of line, which
-/// goes on after the block (label 4) once `resync!` has run.
+/// faulted (then nothing was stored). Its entry in the table sends the handler to label 6, out of
+/// line, which goes on after the block (label 4) once `resync!` has run.
 macro_rules! inline_copy {
     ($dst:expr, $src:expr, [$($load:literal),*], [$($store:literal),*] $(, n = $len:expr)?) => {{
         let faulted: usize;

@@ -1,7 +1,7 @@
-//! Huge pages: the size of a new map's pages, as its options ask for them or its file has them, and,
-//! where the host's headers encode sizes in the flags of `mmap` (`MAP_HUGE_SHIFT` and
-//! `MAP_HUGE_MASK`: `cfg(mman_huge)`), the sizes and the system's pools of each
-//! (`sizes.rs`: [`HugePageSize`], [`HugePagePool`]).
+//! Huge pages: the size of a new map's pages, as its options ask for them or its file has them,
+//! and, where the host's headers encode sizes in the flags of `mmap` (`MAP_HUGE_SHIFT` and
+//! `MAP_HUGE_MASK`: `cfg(mman_huge)`), the sizes and the system's pools of each (`sizes.rs`:
+//! [`HugePageSize`], [`HugePagePool`]).
 
 use std::ffi::c_int;
 use std::io;
