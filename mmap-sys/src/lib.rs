@@ -73,8 +73,8 @@
 //! use core::ptr;
 //! use mmap_sys::*;
 //!
-//! // SAFETY: an anonymous private map of one page at an address the kernel picks.
 //! let (prot, flags) = (PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+//! // SAFETY: an anonymous private map of one page at an address the kernel picks.
 //! let p = unsafe { mmap(ptr::null_mut(), 4096, prot, flags, -1, 0) };
 //! assert_ne!(p, MAP_FAILED);
 //! // SAFETY: `p` is the start of the 4096 bytes mapped above, which nothing else uses.

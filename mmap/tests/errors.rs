@@ -321,11 +321,12 @@ fn each_method_names_itself_once_before_any_call() {
         "SharedMemory::create",
         mman::SharedMemory::create("a\0b", 0),
     );
-    // SAFETY: refused before any call: nothing is taken.
     #[cfg(mman_memfd)]
-    names.check("SharedMemory::from_inherited", unsafe {
-        mman::SharedMemory::from_inherited(-1)
-    });
+    {
+        // SAFETY: refused before any call: nothing is taken.
+        let inherited = unsafe { mman::SharedMemory::from_inherited(-1) };
+        names.check("SharedMemory::from_inherited", inherited);
+    }
     names.assert_all_named();
 }
 

@@ -323,9 +323,8 @@ fn take_copies() -> Option<&'static Copies> {
         .blocks_faults
         .store(blocks_faults(), Ordering::Relaxed);
     // SAFETY: getpid has no preconditions.
-    copies
-        .pid
-        .store(unsafe { libc::getpid() }, Ordering::Relaxed);
+    let pid = unsafe { libc::getpid() };
+    copies.pid.store(pid, Ordering::Relaxed);
     COPIES.with(|cell| cell.set(Some(copies)));
     Some(copies)
 }
@@ -662,9 +661,9 @@ fn wait_for_copies() -> io::Result<()> {
 /// A full memory barrier on every running thread of the process: `membarrier(2)`, expedited
 /// (Linux 4.14), or through the scheduler where it is not (Linux 4.3, milliseconds).
 fn barrier() -> io::Result<()> {
+    let register_expedited = cmd::REGISTER_PRIVATE_EXPEDITED;
     // SAFETY: membarrier takes two integers.
-    let register =
-        unsafe { libc::syscall(libc::SYS_membarrier, cmd::REGISTER_PRIVATE_EXPEDITED, 0) };
+    let register = unsafe { libc::syscall(libc::SYS_membarrier, register_expedited, 0) };
     let (cmd, name) = match register {
         0 => (cmd::PRIVATE_EXPEDITED, "MEMBARRIER_CMD_PRIVATE_EXPEDITED"),
         _ => (cmd::GLOBAL, "MEMBARRIER_CMD_GLOBAL"),
