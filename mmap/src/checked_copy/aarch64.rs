@@ -23,39 +23,6 @@ use std::arch::global_asm;
 use std::ffi::c_void;
 use std::ptr::addr_of;
 
-/// A symbol of the routine, with the crate's version in its name: two versions of this crate in
-/// one binary each keep their own routine (the symbols are also hidden: not exported from a
-/// shared object).
-macro_rules! versioned {
-    ($name:literal) => {
-        concat!(
-            "mman_checked_copy_",
-            $name,
-            "_v",
-            env!("CARGO_PKG_VERSION_MAJOR"),
-            "_",
-            env!("CARGO_PKG_VERSION_MINOR"),
-            "_",
-            env!("CARGO_PKG_VERSION_PATCH")
-        )
-    };
-}
-
-/// `.globl` and `.hidden` for a symbol, then its label.
-macro_rules! label {
-    ($name:literal) => {
-        concat!(
-            ".globl ",
-            versioned!($name),
-            "\n.hidden ",
-            versioned!($name),
-            "\n",
-            versioned!($name),
-            ":\n"
-        )
-    };
-}
-
 // The labels are numeric (local, reusable: no clash when two copies of this text are assembled
 // together, as under LTO). Loads never reach outside `[x9, x10)`: a short copy's moves overlap
 // instead.

@@ -59,6 +59,41 @@
 
 use std::io;
 
+/// A symbol of the routine (either architecture's), with the crate's version in its name: two
+/// versions of this crate in one binary each keep their own routine (the symbols are also hidden:
+/// not exported from a shared object).
+#[cfg(all(fault_fixup_target, not(mman_no_fault_handler)))]
+macro_rules! versioned {
+    ($name:literal) => {
+        concat!(
+            "mman_checked_copy_",
+            $name,
+            "_v",
+            env!("CARGO_PKG_VERSION_MAJOR"),
+            "_",
+            env!("CARGO_PKG_VERSION_MINOR"),
+            "_",
+            env!("CARGO_PKG_VERSION_PATCH")
+        )
+    };
+}
+
+/// `.globl` and `.hidden` for a symbol, then its label.
+#[cfg(all(fault_fixup_target, not(mman_no_fault_handler)))]
+macro_rules! label {
+    ($name:literal) => {
+        concat!(
+            ".globl ",
+            versioned!($name),
+            "\n.hidden ",
+            versioned!($name),
+            "\n",
+            versioned!($name),
+            ":\n"
+        )
+    };
+}
+
 // The fault-fixup copy: where the target has it (`fault_fixup_target`, from the build script), and
 // the user did not opt out. The opt-out is read here, by rustc, and not by the build script: see
 // the capability's comment in build.rs.

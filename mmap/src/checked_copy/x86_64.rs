@@ -36,39 +36,6 @@ macro_rules! vector_max {
     };
 }
 
-/// A symbol of the routine, with the crate's version in its name: two versions of this crate in
-/// one binary each keep their own routine (the symbols are also hidden: not exported from a
-/// shared object).
-macro_rules! versioned {
-    ($name:literal) => {
-        concat!(
-            "mman_checked_copy_",
-            $name,
-            "_v",
-            env!("CARGO_PKG_VERSION_MAJOR"),
-            "_",
-            env!("CARGO_PKG_VERSION_MINOR"),
-            "_",
-            env!("CARGO_PKG_VERSION_PATCH")
-        )
-    };
-}
-
-/// `.globl` and `.hidden` for a symbol, then its label.
-macro_rules! label {
-    ($name:literal) => {
-        concat!(
-            ".globl ",
-            versioned!($name),
-            "\n.hidden ",
-            versioned!($name),
-            "\n",
-            versioned!($name),
-            ":\n"
-        )
-    };
-}
-
 /// The first instructions wherever the handler resumes a copy: the stack pointer moved down by
 /// 136 bytes and back, nothing written (the `cmp` reads the word at the stack pointer: a memory
 /// access, which keeps valgrind's translator from folding the two moves into none). For
