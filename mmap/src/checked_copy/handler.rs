@@ -252,25 +252,39 @@ static PREVIOUS: [Previous; 2] = [Previous::new(), Previous::new()];
 /// handler copies while the thread it interrupted was copying. Never freed: a thread that ends
 /// gives it back for another one to take.
 struct Copies {
+    /// The copies in progress, in units of [`ONE_COPY`], and the [`BLOCKS_FAULTS`] bit: one word,
+    /// so that a copy reads both with one load. Written by its thread only (a signal handler that
+    /// copies on that thread puts back what it found), read by [`uninstall`].
     count: AtomicUsize,
-    /// Whether the thread blocked `SIGBUS` or `SIGSEGV` when last asked: when it took this count
-    /// (its first checked read), then at each of its reads while it did. A fault the kernel cannot
-    /// deliver kills the process, so such a thread's copies go through the kernel. Read and written
-    /// by its thread only (atomic because the count is shared).
-    blocks_faults: AtomicBool,
     /// The process its thread belongs to: after `fork`, the child holds copies of the counts of
     /// the parent's other threads, which no thread of the child lowers.
     pid: AtomicI32,
     taken: AtomicBool,
 }
 
+/// Set in a count while its thread blocked `SIGBUS` or `SIGSEGV` when last asked: when it took
+/// the count (its first checked read), then at each of its reads while it did. A fault the kernel
+/// cannot deliver kills the process, so such a thread's copies go through the kernel.
+const BLOCKS_FAULTS: usize = 1;
+
+/// A copy in progress, in a count.
+const ONE_COPY: usize = 2;
+
+/// The count of a thread that has taken none yet: its copies take the slow way, which takes one.
+/// Never written (its [`BLOCKS_FAULTS`] bit sends every copy there).
+static NOT_TAKEN: Copies = Copies {
+    count: AtomicUsize::new(BLOCKS_FAULTS),
+    pid: AtomicI32::new(0),
+    taken: AtomicBool::new(false),
+};
+
 /// Every thread's [`Copies`], taken or free; a thread takes one (or adds one) under this lock,
 /// and [`uninstall`] reads them under it.
 static COUNTS: Mutex<Vec<&'static Copies>> = Mutex::new(Vec::new());
 
 thread_local! {
-    /// This thread's count, once it has one.
-    static COPIES: Cell<Option<&'static Copies>> = const { Cell::new(None) };
+    /// This thread's count, once it has one; [`NOT_TAKEN`] until then.
+    static COPIES: Cell<&'static Copies> = const { Cell::new(&NOT_TAKEN) };
     /// Gives this thread's count back when the thread ends.
     static GIVE_BACK: GiveBack = const { GiveBack };
 }
@@ -279,8 +293,10 @@ struct GiveBack;
 
 impl Drop for GiveBack {
     fn drop(&mut self) {
-        if let Ok(Some(copies)) = COPIES.try_with(|copies| copies.take()) {
-            copies.taken.store(false, Ordering::Release);
+        if let Ok(copies) = COPIES.try_with(|copies| copies.replace(&NOT_TAKEN)) {
+            if !ptr::eq(copies, &NOT_TAKEN) {
+                copies.taken.store(false, Ordering::Release);
+            }
         }
     }
 }
@@ -306,26 +322,23 @@ fn take_copies() -> Option<&'static Copies> {
     let copies = free.unwrap_or_else(|| {
         let copies: &'static Copies = Box::leak(Box::new(Copies {
             count: AtomicUsize::new(0),
-            blocks_faults: AtomicBool::new(false),
             pid: AtomicI32::new(0),
             taken: AtomicBool::new(true),
         }));
         counts.push(copies);
         copies
     });
-    // A thread that ended inside a copy (`pthread_exit` from a signal handler) left its count.
-    copies.count.store(0, Ordering::Relaxed);
-    // Checked once here, at the thread's first checked read, where a thread that blocks the
-    // signals from its start (a program that blocks every signal before starting its threads, and
-    // takes them with `sigwait` in one) is found: checking at every read would cost each a system
-    // call.
-    copies
-        .blocks_faults
-        .store(blocks_faults(), Ordering::Relaxed);
+    // No copy in progress (a thread that ended inside a copy, `pthread_exit` from a signal handler,
+    // left its count). Whether the thread blocks the signals is checked once here, at the
+    // thread's first checked read, where a thread that blocks them from its start (a program that
+    // blocks every signal before starting its threads, and takes them with `sigwait` in one) is
+    // found: checking at every read would cost each a system call.
+    let blocks = if blocks_faults() { BLOCKS_FAULTS } else { 0 };
+    copies.count.store(blocks, Ordering::Relaxed);
     // SAFETY: getpid has no preconditions.
     let pid = unsafe { libc::getpid() };
     copies.pid.store(pid, Ordering::Relaxed);
-    COPIES.with(|cell| cell.set(Some(copies)));
+    COPIES.with(|cell| cell.set(copies));
     Some(copies)
 }
 
@@ -351,7 +364,7 @@ impl Drop for Held {
 #[inline(always)]
 pub(super) fn hold(len: usize) -> Option<Held> {
     if len < CHECK_LEN {
-        if let Some(held) = COPIES.with(Cell::get).and_then(try_hold) {
+        if let Some(held) = try_hold(COPIES.with(Cell::get)) {
             return Some(held);
         }
     }
@@ -359,14 +372,14 @@ pub(super) fn hold(len: usize) -> Option<Held> {
 }
 
 /// Counts a copy in progress, then reads the state: held if the handler is installed (and the
-/// thread was not found blocking the signals).
+/// thread has taken a count and was not found blocking the signals).
 #[inline(always)]
 fn try_hold(copies: &'static Copies) -> Option<Held> {
-    if copies.blocks_faults.load(Ordering::Relaxed) {
+    let count = copies.count.load(Ordering::Relaxed);
+    if count & BLOCKS_FAULTS != 0 {
         return None;
     }
-    let count = copies.count.load(Ordering::Relaxed);
-    copies.count.store(count + 1, Ordering::Relaxed);
+    copies.count.store(count + ONE_COPY, Ordering::Relaxed);
     // The count is stored before the state is read: the compiler keeps the order, and `uninstall`
     // makes the processor keep it (membarrier) between its store of the state and its reading of
     // the counts. (Dropped without use, `held` lowers the count again.)
@@ -378,14 +391,20 @@ fn try_hold(copies: &'static Copies) -> Option<Held> {
 #[cold]
 #[inline(never)]
 fn hold_slow(len: usize) -> Option<Held> {
-    let copies = COPIES.with(Cell::get).or_else(take_copies)?;
-    if copies.blocks_faults.load(Ordering::Relaxed) {
+    let copies = Some(COPIES.with(Cell::get))
+        .filter(|&copies| !ptr::eq(copies, &NOT_TAKEN))
+        .or_else(take_copies)?;
+    let count = copies.count.load(Ordering::Relaxed);
+    if count & BLOCKS_FAULTS != 0 {
         // Found blocking them: asked again at each read (which goes through the kernel, at the
         // cost of a system call already) until it does not.
         if blocks_faults() {
             return None;
         }
-        copies.blocks_faults.store(false, Ordering::Relaxed);
+        // A signal handler that copied since the load above put the count back as it found it.
+        copies
+            .count
+            .store(count & !BLOCKS_FAULTS, Ordering::Relaxed);
     }
     if STATE.load(Ordering::Acquire) == UNSET {
         // A failure leaves FAILED: the checked reads go through the kernel.
@@ -637,11 +656,12 @@ fn wait_for_copies() -> io::Result<()> {
     barrier()?;
     let counts = lock(&COUNTS);
     let own = COPIES.with(Cell::get);
+    let in_progress = |copies: &Copies, order| copies.count.load(order) & !BLOCKS_FAULTS != 0;
     // SAFETY: getpid has no preconditions.
     let pid = unsafe { libc::getpid() };
     for &copies in counts.iter() {
-        if own.is_some_and(|own| ptr::eq(own, copies)) {
-            if copies.count.load(Ordering::Relaxed) != 0 {
+        if ptr::eq(own, copies) {
+            if in_progress(copies, Ordering::Relaxed) {
                 return Err(other(
                     io::ErrorKind::WouldBlock,
                     "called inside a checked read of this thread (from a signal handler): \
@@ -650,7 +670,7 @@ fn wait_for_copies() -> io::Result<()> {
             }
         } else if copies.taken.load(Ordering::Acquire) && copies.pid.load(Ordering::Relaxed) == pid
         {
-            while copies.count.load(Ordering::Acquire) != 0 {
+            while in_progress(copies, Ordering::Acquire) {
                 std::thread::yield_now();
             }
         }
