@@ -16,11 +16,11 @@
 //!
 //! A copy that read `INSTALLED` relies on the handler until it returns, so [`uninstall`] must not
 //! restore the replaced actions while such a copy runs: each thread counts its copies in progress
-//! ([`Held`]), with plain stores to memory of its own, and `uninstall` waits for every count to be
-//! 0 after storing `DISABLED`. The store of a count must be visible to `uninstall` before the copy
-//! reads the state, which on its own would take a fence in every copy; `uninstall` makes it so
-//! instead, with `membarrier(2)`, which runs a full memory barrier on every thread of the process
-//! (the asymmetric fence of userspace RCU).
+//! ([`Held`]), with plain stores to memory of its own, and `uninstall` waits until no thread counts
+//! a copy after storing `DISABLED`. The store of a count must be visible to `uninstall` before the
+//! copy reads the state, which on its own would take a fence in every copy; `uninstall` makes it
+//! so instead, with `membarrier(2)`, which runs a full memory barrier on every thread of the
+//! process (the asymmetric fence of userspace RCU).
 //!
 //! # Passing a signal on
 //!
@@ -254,7 +254,7 @@ static PREVIOUS: [Previous; 2] = [Previous::new(), Previous::new()];
 struct Copies {
     /// The copies in progress, in units of [`ONE_COPY`], and the [`BLOCKS_FAULTS`] bit: one word,
     /// so that a copy reads both with one load. Written by its thread only (a signal handler that
-    /// copies on that thread puts back what it found), read by [`uninstall`].
+    /// copies on that thread leaves no copy of its own counted), read by [`uninstall`].
     count: AtomicUsize,
     /// The process its thread belongs to: after `fork`, the child holds copies of the counts of
     /// the parent's other threads, which no thread of the child lowers.
@@ -270,21 +270,13 @@ const BLOCKS_FAULTS: usize = 1;
 /// A copy in progress, in a count.
 const ONE_COPY: usize = 2;
 
-/// The count of a thread that has taken none yet: its copies take the slow way, which takes one.
-/// Never written (its [`BLOCKS_FAULTS`] bit sends every copy there).
-static NOT_TAKEN: Copies = Copies {
-    count: AtomicUsize::new(BLOCKS_FAULTS),
-    pid: AtomicI32::new(0),
-    taken: AtomicBool::new(false),
-};
-
 /// Every thread's [`Copies`], taken or free; a thread takes one (or adds one) under this lock,
 /// and [`uninstall`] reads them under it.
 static COUNTS: Mutex<Vec<&'static Copies>> = Mutex::new(Vec::new());
 
 thread_local! {
-    /// This thread's count, once it has one; [`NOT_TAKEN`] until then.
-    static COPIES: Cell<&'static Copies> = const { Cell::new(&NOT_TAKEN) };
+    /// This thread's count, once it has one.
+    static COPIES: Cell<Option<&'static Copies>> = const { Cell::new(None) };
     /// Gives this thread's count back when the thread ends.
     static GIVE_BACK: GiveBack = const { GiveBack };
 }
@@ -293,10 +285,8 @@ struct GiveBack;
 
 impl Drop for GiveBack {
     fn drop(&mut self) {
-        if let Ok(copies) = COPIES.try_with(|copies| copies.replace(&NOT_TAKEN)) {
-            if !ptr::eq(copies, &NOT_TAKEN) {
-                copies.taken.store(false, Ordering::Release);
-            }
+        if let Ok(Some(copies)) = COPIES.try_with(|copies| copies.take()) {
+            copies.taken.store(false, Ordering::Release);
         }
     }
 }
@@ -338,7 +328,7 @@ fn take_copies() -> Option<&'static Copies> {
     // SAFETY: getpid has no preconditions.
     let pid = unsafe { libc::getpid() };
     copies.pid.store(pid, Ordering::Relaxed);
-    COPIES.with(|cell| cell.set(copies));
+    COPIES.with(|cell| cell.set(Some(copies)));
     Some(copies)
 }
 
@@ -364,7 +354,7 @@ impl Drop for Held {
 #[inline(always)]
 pub(super) fn hold(len: usize) -> Option<Held> {
     if len < CHECK_LEN {
-        if let Some(held) = try_hold(COPIES.with(Cell::get)) {
+        if let Some(held) = COPIES.with(Cell::get).and_then(try_hold) {
             return Some(held);
         }
     }
@@ -372,7 +362,7 @@ pub(super) fn hold(len: usize) -> Option<Held> {
 }
 
 /// Counts a copy in progress, then reads the state: held if the handler is installed (and the
-/// thread has taken a count and was not found blocking the signals).
+/// thread was not found blocking the signals).
 #[inline(always)]
 fn try_hold(copies: &'static Copies) -> Option<Held> {
     let count = copies.count.load(Ordering::Relaxed);
@@ -391,9 +381,7 @@ fn try_hold(copies: &'static Copies) -> Option<Held> {
 #[cold]
 #[inline(never)]
 fn hold_slow(len: usize) -> Option<Held> {
-    let copies = Some(COPIES.with(Cell::get))
-        .filter(|&copies| !ptr::eq(copies, &NOT_TAKEN))
-        .or_else(take_copies)?;
+    let copies = COPIES.with(Cell::get).or_else(take_copies)?;
     let count = copies.count.load(Ordering::Relaxed);
     if count & BLOCKS_FAULTS != 0 {
         // Found blocking them: asked again at each read (which goes through the kernel, at the
@@ -401,7 +389,8 @@ fn hold_slow(len: usize) -> Option<Held> {
         if blocks_faults() {
             return None;
         }
-        // A signal handler that copied since the load above put the count back as it found it.
+        // A signal handler that copied since the load above left no copy of its own counted (and
+        // the bit cleared, if it came this way too).
         copies
             .count
             .store(count & !BLOCKS_FAULTS, Ordering::Relaxed);
@@ -660,7 +649,7 @@ fn wait_for_copies() -> io::Result<()> {
     // SAFETY: getpid has no preconditions.
     let pid = unsafe { libc::getpid() };
     for &copies in counts.iter() {
-        if ptr::eq(own, copies) {
+        if own.is_some_and(|own| ptr::eq(own, copies)) {
             if in_progress(copies, Ordering::Relaxed) {
                 return Err(other(
                     io::ErrorKind::WouldBlock,
