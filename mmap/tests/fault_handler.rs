@@ -661,7 +661,7 @@ fn a_fault_on_the_destination_is_not_turned_into_a_short_read() {
     // report a short read).
     common::run_the_rest_in_a_child!(|child| {
         if !mman::install_fault_handler().unwrap() {
-            println!("not run: this build copies through the kernel, which reports a short read");
+            common::not_run!("this build copies through the kernel, which reports a short read");
             return;
         }
         child.assert_dies_of(libc::SIGBUS);
@@ -1025,6 +1025,64 @@ fn removing_the_handler_while_threads_copy_kills_none() {
     println!("{reads} checked reads while the handler was removed and installed 50 times");
 }
 
+#[test]
+fn removing_the_handler_in_a_forked_child_waits_for_the_copies_of_the_thread_that_forked() {
+    // After `fork`, the child's one thread is the one that forked, with the count of copies it
+    // took in the parent; the counts of the parent's other threads are copies no thread of the
+    // child lowers. In the child, the forking thread makes checked reads that fault at their end,
+    // without pause, while a thread started in the child removes the handler and installs it
+    // again, 50 times: the removal must wait for the forking thread's copies (a copy that faults
+    // after std's action is back dies of SIGBUS).
+    common::run_the_rest_in_a_child!();
+    let page = page_size();
+    let pages = (1 << 20) / page;
+    let (_file, map) = truncated_map(pages, (pages - 8) * page);
+    let fast = mman::install_fault_handler().unwrap();
+    let mut buf = vec![0u8; (pages - 1) * page];
+    // This thread's count is taken here, in the parent.
+    assert_eq!(map.read_at(&mut buf, 0).unwrap(), (pages - 8) * page);
+    // SAFETY: the child runs only the code below and leaves with `_exit`; this process has no
+    // other thread that could hold a lock the child takes (the test harness's main thread waits
+    // for this test).
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
+    if pid == 0 {
+        let passed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let done = std::sync::atomic::AtomicBool::new(false);
+            let reads = AtomicUsize::new(0);
+            std::thread::scope(|scope| {
+                let remover = scope.spawn(|| {
+                    let two_more_reads = || {
+                        let start = reads.load(Ordering::SeqCst);
+                        while reads.load(Ordering::SeqCst) < start + 2 {
+                            std::thread::yield_now();
+                        }
+                    };
+                    for round in 0..50 {
+                        two_more_reads();
+                        assert_eq!(mman::uninstall_fault_handler().unwrap(), fast, "{round}");
+                        two_more_reads();
+                        assert_eq!(mman::install_fault_handler().unwrap(), fast);
+                    }
+                    done.store(true, Ordering::SeqCst);
+                });
+                while !done.load(Ordering::SeqCst) && !remover.is_finished() {
+                    let copied = map.read_at(&mut buf, 0).unwrap();
+                    assert_eq!(copied, (pages - 8) * page);
+                    reads.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+        }));
+        // SAFETY: leaves the child without running the parent's test harness any further.
+        unsafe { libc::_exit(if passed.is_ok() { 0 } else { 1 }) };
+    }
+    let mut status = 0;
+    // SAFETY: waits for the child forked above.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    let status = std::process::ExitStatus::from_raw(status);
+    assert_eq!(status.code(), Some(0), "the forked child: {status}");
+}
+
 // ---- A sanitizer in the process ----------------------------------------------------------------
 
 /// Set (to 1) by `.ci/run`'s AddressSanitizer step, whose build has ASan: the test below expects
@@ -1040,8 +1098,8 @@ fn address_sanitizer_still_reports_after_a_checked_read() {
     // `sigaction`: `install_fault_handler` says so, and the checked reads go through the kernel.
     common::run_the_rest_in_a_child!(|child| {
         if std::env::var_os(UNDER_ASAN).is_none() {
-            println!(
-                "not run: set {UNDER_ASAN}=1 in a build with -Zsanitizer=address (.ci/run does)"
+            common::not_run!(
+                "set {UNDER_ASAN}=1 in a build with -Zsanitizer=address (.ci/run does)"
             );
             return;
         }

@@ -257,7 +257,8 @@ struct Copies {
     /// copies on that thread leaves no copy of its own counted), read by [`uninstall`].
     count: AtomicUsize,
     /// The process its thread belongs to: after `fork`, the child holds copies of the counts of
-    /// the parent's other threads, which no thread of the child lowers.
+    /// the parent's other threads, which no thread of the child lowers; the thread that forked
+    /// takes its count into the child ([`after_fork_in_the_child`]).
     pid: AtomicI32,
     taken: AtomicBool,
 }
@@ -303,6 +304,16 @@ fn take_copies() -> Option<&'static Copies> {
         Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
         Err(std::sync::TryLockError::WouldBlock) => return None,
     };
+    if !AT_FORK.load(Ordering::Relaxed) {
+        let child = Some(after_fork_in_the_child as unsafe extern "C" fn());
+        // SAFETY: registers a function that takes no argument and is async-signal-safe.
+        if unsafe { libc::pthread_atfork(None, None, child) } != 0 {
+            // Without it, `uninstall` in a child of `fork` would not wait for the copies of the
+            // thread that forked: the copies go through the kernel.
+            return None;
+        }
+        AT_FORK.store(true, Ordering::Relaxed);
+    }
     let free = counts.iter().copied().find(|copies| {
         copies
             .taken
@@ -330,6 +341,20 @@ fn take_copies() -> Option<&'static Copies> {
     copies.pid.store(pid, Ordering::Relaxed);
     COPIES.with(|cell| cell.set(Some(copies)));
     Some(copies)
+}
+
+/// Whether [`after_fork_in_the_child`] is registered (under [`COUNTS`]).
+static AT_FORK: AtomicBool = AtomicBool::new(false);
+
+/// Run by `fork` in the child, on the thread that forked (the child's only thread): its count,
+/// if it has one, is the child's from now on, so that `uninstall` in the child waits for its
+/// copies. (The counts of the parent's other threads keep the parent's pid.) Async-signal-safe.
+extern "C" fn after_fork_in_the_child() {
+    if let Ok(Some(copies)) = COPIES.try_with(Cell::get) {
+        // SAFETY: getpid has no preconditions.
+        let pid = unsafe { libc::getpid() };
+        copies.pid.store(pid, Ordering::Relaxed);
+    }
 }
 
 /// A copy in progress that may rely on the handler: while one is alive, the handler stays
