@@ -72,7 +72,7 @@ fn every_advice_the_kernel_supports_succeeds_on_an_anonymous_map() {
                     && e.kind() == ErrorKind::InvalidInput
                     && !std::path::Path::new("/sys/kernel/mm/transparent_hugepage").exists() =>
             {
-                println!("not run: {advice:?}: this kernel has no transparent huge pages ({e})");
+                common::not_run!("{advice:?}: this kernel has no transparent huge pages ({e})");
             }
             Err(e) => panic!("{advice:?} failed: {e}"),
         }

@@ -57,7 +57,7 @@ fn checked_reads_make_no_system_call_where_the_build_has_the_routine() {
     if !fast {
         let denied = map.read_at(&mut buf, 0).unwrap_err();
         assert_eq!(mman::raw_os_error(&denied), Some(libc::EPERM), "{denied}");
-        println!("not run: this build copies through the kernel");
+        common::not_run!("this build copies through the kernel");
         return;
     }
     for &len in LENS.iter().filter(|&&len| len > 0) {

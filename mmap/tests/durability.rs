@@ -5,6 +5,8 @@ use std::io::{ErrorKind, Read, Seek, SeekFrom};
 
 use mman::{page_size, Mmap, MmapMut};
 
+mod common;
+
 /// Whether any file system here is mounted with DAX, where `MAP_SYNC` maps.
 #[cfg(mman_sync)]
 fn dax_mounted() -> bool {
@@ -20,9 +22,7 @@ fn dax_mounted() -> bool {
 #[cfg(mman_sync)]
 fn dax_sync_of_a_file_not_on_dax_is_unsupported() {
     if dax_mounted() {
-        println!(
-            "not run: a file system here is mounted with DAX, where the temporary file may be"
-        );
+        common::not_run!("a file system here is mounted with DAX, where the temporary file may be");
         return;
     }
     let file = tempfile::tempfile().unwrap();

@@ -158,7 +158,7 @@ fn a_block_device_maps_at_its_size() {
         }
         // SAFETY: geteuid has no preconditions.
         if unsafe { libc::geteuid() } != 0 {
-            println!("not run: attaching a loop device needs root");
+            common::not_run!("attaching a loop device needs root");
             return;
         }
         let mut file = tempfile::NamedTempFile::new().unwrap();
@@ -173,14 +173,14 @@ fn a_block_device_maps_at_its_size() {
                 LoopDevice(String::from_utf8(output.stdout).unwrap().trim().to_owned())
             }
             Ok(output) => {
-                println!(
-                    "not run: losetup failed: {}",
+                common::not_run!(
+                    "losetup failed: {}",
                     String::from_utf8_lossy(&output.stderr).trim()
                 );
                 return;
             }
             Err(error) => {
-                println!("not run: no losetup: {error}");
+                common::not_run!("no losetup: {error}");
                 return;
             }
         };

@@ -167,7 +167,9 @@ fn transparent_huge_pages_back_an_advised_anonymous_map() {
     // Absent where the kernel has no transparent huge pages, built without them or on a machine
     // that cannot give them (s390x without EDAT, as under QEMU's emulation).
     let Ok(enabled) = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled") else {
-        println!("not run: this kernel has no transparent huge pages (no /sys/kernel/mm/transparent_hugepage)");
+        common::not_run!(
+            "this kernel has no transparent huge pages (no /sys/kernel/mm/transparent_hugepage)"
+        );
         return;
     };
     // The size of a transparent huge page: 2 MiB on x86-64 and on arm64 with 4 KiB pages, 512 MiB
@@ -178,7 +180,7 @@ fn transparent_huge_pages_back_an_advised_anonymous_map() {
         .parse()
         .unwrap();
     if huge > 64 << 20 {
-        println!("not run: transparent huge pages of {huge} bytes are too large to fill here");
+        common::not_run!("transparent huge pages of {huge} bytes are too large to fill here");
         return;
     }
     // Four of them: at least three are whole and aligned within the map.
@@ -477,7 +479,7 @@ fn assert_passes_in_a_no_huge_pages_cgroup(child: &common::ChildProcess, pages: 
         return;
     }
     let Some(root) = cgroup2_root() else {
-        println!("not run: no cgroup v2 hierarchy with the hugetlb controller");
+        common::not_run!("no cgroup v2 hierarchy with the hugetlb controller");
         return;
     };
     let Some(_reserved) = reserve_huge_pages(test, pages) else {
@@ -503,7 +505,7 @@ fn assert_passes_in_a_no_huge_pages_cgroup(child: &common::ChildProcess, pages: 
         .and_then(|()| std::fs::create_dir(&group.path))
         .and_then(|()| std::fs::write(&limit, "0"))
     {
-        println!("not run: cannot make a cgroup with no huge pages ({limit}): {error}");
+        common::not_run!("cannot make a cgroup with no huge pages ({limit}): {error}");
         return;
     }
     common::assert_passes(child.command().env("CGROUP", &group.path));

@@ -48,7 +48,7 @@ fn set_memlock_limit(bytes: u64) -> bool {
     // SAFETY: setrlimit reads a valid rlimit.
     if unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &limit) } != 0 {
         let error = std::io::Error::last_os_error();
-        println!("not run: cannot set RLIMIT_MEMLOCK to {bytes} bytes: {error}");
+        common::not_run!("cannot set RLIMIT_MEMLOCK to {bytes} bytes: {error}");
         return false;
     }
     true
@@ -85,11 +85,11 @@ fn stack_limit_text() -> String {
 fn drop_cap_ipc_lock() -> bool {
     // SAFETY: geteuid and setuid have no memory preconditions.
     if unsafe { libc::geteuid() } == 0 && unsafe { libc::setuid(65534) } != 0 {
-        println!("not run: this root process cannot drop CAP_IPC_LOCK by becoming uid 65534");
+        common::not_run!("this root process cannot drop CAP_IPC_LOCK by becoming uid 65534");
         return false;
     }
     if has_cap_ipc_lock() {
-        println!("not run: this process has CAP_IPC_LOCK, which ignores RLIMIT_MEMLOCK");
+        common::not_run!("this process has CAP_IPC_LOCK, which ignores RLIMIT_MEMLOCK");
         return false;
     }
     true
@@ -193,7 +193,7 @@ const REFUSED: &str = "lock_all_refuses_to_lock_a_stack_the_memlock_limit_would_
 /// 2 MiB); `FUTURE` alone locks later maps, not the stack, which grows.
 fn refused_on_the_main_thread() {
     if !set_stack_limit(Some(8 << 20)) {
-        println!("not run: the hard RLIMIT_STACK is below 8 MiB");
+        common::not_run!("the hard RLIMIT_STACK is below 8 MiB");
         return;
     }
     let limit = page_rounded(mapped_bytes() + (1 << 20));
@@ -260,7 +260,7 @@ fn any_limit_on_the_main_thread() {
         (LockAll::CURRENT | LockAll::ON_FAULT),
     ];
     if !set_stack_limit(Some(8 << 20)) {
-        println!("not run: the hard RLIMIT_STACK is below 8 MiB");
+        common::not_run!("the hard RLIMIT_STACK is below 8 MiB");
         return;
     }
     // 1 TiB, or the largest finite limit a 32-bit `rlim_t` holds.
@@ -282,7 +282,7 @@ fn any_limit_on_the_main_thread() {
         assert_refused_for_the_stack(lock_all(LockAll::CURRENT), limit);
         assert!(set_stack_limit(Some(stack_limit)));
     } else {
-        println!("not run: RLIMIT_STACK unlimited (the hard limit is not)");
+        common::not_run!("RLIMIT_STACK unlimited (the hard limit is not)");
     }
     // SAFETY: the stack grows by its room to RLIMIT_STACK less 256 KiB, the Vec by 128 KiB, and
     // nothing else is locked: the limit holds them with 384 KiB to spare.
@@ -324,7 +324,7 @@ fn lock_all_refuses_current_under_any_memlock_limit_the_process_is_held_to() {
 /// `CAP_SYS_RESOURCE`, 24).
 fn memlock_with_room_for_the_stack(margin: u64) -> Option<(u64, u64)> {
     if !set_stack_limit(Some(8 << 20)) {
-        println!("not run: the hard RLIMIT_STACK is below 8 MiB");
+        common::not_run!("the hard RLIMIT_STACK is below 8 MiB");
         return None;
     }
     grow_stack_by(1 << 20);
@@ -335,8 +335,8 @@ fn memlock_with_room_for_the_stack(margin: u64) -> Option<(u64, u64)> {
     let fits = (hard.saturating_sub(mapped_bytes() + margin) + stack_size() as u64).min(8 << 20);
     let stack_limit = fits / mman::page_size() as u64 * mman::page_size() as u64;
     if stack_limit < stack_size() as u64 + (1 << 20) {
-        println!(
-            "not run: the hard RLIMIT_MEMLOCK ({hard} bytes) leaves the stack no 1 MiB to grow"
+        common::not_run!(
+            "the hard RLIMIT_MEMLOCK ({hard} bytes) leaves the stack no 1 MiB to grow"
         );
         return None;
     }
@@ -392,7 +392,7 @@ const LIMIT_UNKNOWN: &str = "lock_all_refuses_current_where_the_memlock_limit_ca
 #[cfg(target_os = "linux")]
 fn limit_unknown_on_the_main_thread() {
     if !set_stack_limit(Some(8 << 20)) {
-        println!("not run: the hard RLIMIT_STACK is below 8 MiB");
+        common::not_run!("the hard RLIMIT_STACK is below 8 MiB");
         return;
     }
     let limit = page_rounded(mapped_bytes() + (1 << 20));
@@ -415,7 +415,7 @@ fn limit_unknown_on_the_main_thread() {
     };
     // SAFETY: `read` is a valid rlimit for getrlimit to fill.
     if unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut read) } == 0 {
-        println!("not run: getrlimit is not a call the filter denies on this target");
+        common::not_run!("getrlimit is not a call the filter denies on this target");
         return;
     }
     let locked = lock_all(LockAll::CURRENT);
@@ -449,9 +449,7 @@ fn lock_all_refuses_current_where_the_memlock_limit_cannot_be_read() {
 fn lock_all_locks_current_and_future_maps_and_unlock_all_undoes_it() {
     common::run_the_rest_in_a_child!();
     if !has_cap_ipc_lock() && memlock_limit() != libc::RLIM_INFINITY {
-        println!(
-            "not run: without CAP_IPC_LOCK, RLIMIT_MEMLOCK is too low to lock a whole process"
-        );
+        common::not_run!("without CAP_IPC_LOCK, RLIMIT_MEMLOCK is too low to lock a whole process");
         return;
     }
     assert_eq!(common::locked_kib(), 0);
@@ -512,7 +510,7 @@ const USER_NAMESPACE: &str = "lock_all_counts_no_cap_ipc_lock_of_a_user_namespac
 /// the limit of [`refused_on_the_main_thread`], `CURRENT` is refused there too.
 fn user_namespace_on_the_main_thread() {
     if !set_stack_limit(Some(8 << 20)) {
-        println!("not run: the hard RLIMIT_STACK is below 8 MiB");
+        common::not_run!("the hard RLIMIT_STACK is below 8 MiB");
         return;
     }
     let limit = page_rounded(mapped_bytes() + (1 << 20));
@@ -522,7 +520,7 @@ fn user_namespace_on_the_main_thread() {
     // SAFETY: unshare takes flags; this process has one thread (no harness yet).
     if unsafe { libc::unshare(libc::CLONE_NEWUSER) } != 0 {
         let error = std::io::Error::last_os_error();
-        println!("not run: no user namespace for this process: {error}");
+        common::not_run!("no user namespace for this process: {error}");
         return;
     }
     assert!(has_cap_ipc_lock(), "root of its own user namespace");
@@ -544,7 +542,7 @@ const UNCHECKED: &str = "lock_all_unchecked_locks_a_stack_that_then_cannot_grow"
 /// `SIGSEGV`, 6 MiB short of `RLIMIT_STACK`.
 fn unchecked_on_the_main_thread() {
     if !set_stack_limit(Some(8 << 20)) {
-        println!("not run: the hard RLIMIT_STACK is below 8 MiB");
+        common::not_run!("the hard RLIMIT_STACK is below 8 MiB");
         return;
     }
     let limit = page_rounded(mapped_bytes() + (1 << 20));

@@ -203,7 +203,7 @@ fn address_hint_within_the_stack_limit_is_refused() {
 fn remap_does_not_grow_a_map_into_the_stack_limit() {
     common::run_the_rest_in_a_child!();
     let Some(limit) = stack_limit() else {
-        println!("not run: RLIMIT_STACK is unlimited, so no map may sit below the stack");
+        common::not_run!("RLIMIT_STACK is unlimited, so no map may sit below the stack");
         return;
     };
     let page = page_size();
@@ -217,8 +217,8 @@ fn remap_does_not_grow_a_map_into_the_stack_limit() {
         .map_anon()
         .unwrap();
     if map.as_ptr() as usize != hint {
-        println!(
-            "not run: the kernel did not honour the hint {hint:#x} (placed at {:p})",
+        common::not_run!(
+            "the kernel did not honour the hint {hint:#x} (placed at {:p})",
             map.as_ptr()
         );
         return;

@@ -304,7 +304,7 @@ fn a_sealed_map_grown_over_holes_never_raises_sigbus_under_strict_overcommit() {
 
     common::run_the_rest_in_a_child!(|child| {
         if !mman::Advice::PopulateRead.is_supported() {
-            common::not_run("the running kernel lacks MADV_POPULATE_READ (Linux 5.14)");
+            common::not_run!("the running kernel lacks MADV_POPULATE_READ (Linux 5.14)");
             return;
         }
         let Some(_settings) = common::OvercommitSettings::save() else {
@@ -358,7 +358,7 @@ fn a_sealed_map_grown_over_holes_has_them_faulted_in() {
     use mman::{Seals, SharedMemory};
 
     if !mman::Advice::PopulateRead.is_supported() {
-        common::not_run("the running kernel lacks MADV_POPULATE_READ (Linux 5.14)");
+        common::not_run!("the running kernel lacks MADV_POPULATE_READ (Linux 5.14)");
         return;
     }
     let page = page_size();

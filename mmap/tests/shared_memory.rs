@@ -228,7 +228,7 @@ fn make_mut_of_a_shared_map_of_sealed_memory_is_refused() {
     let map = match Mmap::map_if_safe(&memory) {
         Ok(map) => map,
         Err(error) if error.map_failed() => {
-            println!("not run: this kernel refuses a shared map of write-sealed memory ({error})");
+            common::not_run!("this kernel refuses a shared map of write-sealed memory ({error})");
             return;
         }
         Err(error) => panic!("{error}"),
@@ -295,7 +295,7 @@ fn allocated(memory: &SharedMemory) -> u64 {
 #[cfg(mman_populate)]
 fn map_sealed_faults_in_the_holes_of_its_range() {
     if !mman::Advice::PopulateRead.is_supported() {
-        println!("not run: the running kernel lacks MADV_POPULATE_READ (Linux 5.14)");
+        common::not_run!("the running kernel lacks MADV_POPULATE_READ (Linux 5.14)");
         return;
     }
     let page = mman::page_size() as u64;
@@ -333,7 +333,7 @@ fn map_sealed_faults_in_the_holes_of_its_range() {
 fn a_sealed_memfd_with_holes_maps_without_sigbus_under_strict_overcommit() {
     common::run_the_rest_in_a_child!(|child| {
         if !mman::Advice::PopulateRead.is_supported() {
-            println!("not run: the running kernel lacks MADV_POPULATE_READ (Linux 5.14)");
+            common::not_run!("the running kernel lacks MADV_POPULATE_READ (Linux 5.14)");
             return;
         }
         let Some(_settings) = common::OvercommitSettings::save() else {

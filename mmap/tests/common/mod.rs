@@ -83,17 +83,47 @@ pub(crate) fn may_change_the_machine(what: &str) -> bool {
     if std::env::var(MACHINE).is_ok_and(|value| value == "1") {
         return true;
     }
-    not_run(&format!(
+    not_run!(
         "{what} (set {MACHINE}=1, as root, to run the tests that change the machine; each puts \
          back what it changed)"
-    ));
+    );
     false
 }
 
-/// Says what a test did not run, and why, where `cargo test` shows it: on the standard error
-/// itself, which the test harness does not capture (it captures `println!` and `eprintln!`).
-pub(crate) fn not_run(what: &str) {
-    let _ = writeln!(std::io::stderr(), "not run: {what}");
+/// Says what a test did not run, and why (`format!`'s arguments), where `cargo test` shows it:
+/// `not run: ...` on the standard error itself, which the test harness does not capture (it
+/// captures `println!` and `eprintln!`). A child process's lines show in its parent's output
+/// ([`assert_passes`]).
+#[allow(unused_macros)] // each test file uses part of this
+macro_rules! not_run {
+    ($($what:tt)*) => {
+        $crate::common::say(format_args!("not run: {}", format_args!($($what)*)))
+    };
+}
+#[allow(unused_imports)] // each test file uses part of this
+pub(crate) use not_run;
+
+/// Writes `line` on the standard error itself, where the test harness does not capture it.
+pub(crate) fn say(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// Shows the lines of a child's output (both streams) that say what it did not run
+/// ([`not_run!`]), as the child's; returns how many there were.
+fn show_what_the_child_did_not_run(output: &Output) -> usize {
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    let lines: Vec<&str> = stdout
+        .lines()
+        .chain(stderr.lines())
+        .filter(|line| line.starts_with("not run:"))
+        .collect();
+    for line in &lines {
+        say(format_args!("child: {line}"));
+    }
+    lines.len()
 }
 
 /// The byte at `index` of [`pattern_file`]s: never 0, so a 0 read is a page the file no longer
@@ -236,7 +266,7 @@ impl ChildProcess {
     pub(crate) fn assert_passes_with_huge_pages(&self, pages: u64) {
         match reserve_huge_pages(self.test, pages) {
             Some(_reserved) => drop(self.assert_passes()),
-            None => println!("not run: {} needs {pages} free huge page(s)", self.test),
+            None => not_run!("{} needs {pages} free huge page(s)", self.test),
         }
     }
 }
@@ -254,12 +284,7 @@ pub(crate) fn assert_passes(command: &mut Command) -> Output {
         String::from_utf8_lossy(&output.stderr)
     );
     // What the child did not run, and why, shows in the parent's output.
-    for line in String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter(|line| line.starts_with("not run:"))
-    {
-        println!("child: {line}");
-    }
+    show_what_the_child_did_not_run(&output);
     output
 }
 
@@ -287,15 +312,8 @@ pub(crate) fn assert_died_of(output: &Output, signal: libc::c_int) {
 /// Whether the child whose output this is passed without running its case, saying why (`not
 /// run: ...`, shown here): for the tests whose child otherwise dies.
 pub(crate) fn passed_saying_not_run(output: &Output) -> bool {
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let not_run: Vec<&str> = stdout
-        .lines()
-        .filter(|line| line.starts_with("not run:"))
-        .collect();
-    for line in &not_run {
-        println!("child: {line}");
-    }
-    output.status.success() && !not_run.is_empty()
+    let not_run = show_what_the_child_did_not_run(output);
+    output.status.success() && not_run > 0
 }
 
 /// What the part of a child run on its main thread found ([`on_main_thread`]): `Err` holds the
@@ -517,7 +535,7 @@ pub(crate) fn lock_on_fault_flag() -> Option<&'static str> {
         let (locked, on_fault) = match (flags_of(false), flags_of(true)) {
             (Ok(locked), Ok(on_fault)) => (locked, on_fault),
             (Err(error), _) | (_, Err(error)) => {
-                println!("not run: VM_LOCKONFAULT in smaps: locking a page failed: {error}");
+                not_run!("VM_LOCKONFAULT in smaps: locking a page failed: {error}");
                 return None;
             }
         };
@@ -528,8 +546,8 @@ pub(crate) fn lock_on_fault_flag() -> Option<&'static str> {
         match own[..] {
             [flag] => Some(flag.clone()),
             _ => {
-                println!(
-                    "not run: VM_LOCKONFAULT in smaps: a page locked on fault shows {on_fault:?}, \
+                not_run!(
+                    "VM_LOCKONFAULT in smaps: a page locked on fault shows {on_fault:?}, \
                      one locked shows {locked:?}: no one name tells them apart on this kernel"
                 );
                 None
@@ -585,7 +603,7 @@ const POOLS: &str = "/sys/kernel/mm/hugepages";
 pub(crate) fn huge_pages_offered(what: &str) -> bool {
     let offered = std::path::Path::new(POOLS).exists();
     if !offered {
-        println!("not run: {what}: this kernel offers no huge pages (no {POOLS})");
+        not_run!("{what}: this kernel offers no huge pages (no {POOLS})");
     }
     offered
 }
@@ -644,7 +662,7 @@ pub(crate) fn reserve_huge_pages(test: &str, pages: u64) -> Option<HugePages> {
     let total: u64 = before.trim().parse().unwrap();
     let free = free_huge_pages();
     if let Err(error) = std::fs::write(NR_HUGEPAGES, (total + pages).to_string()) {
-        println!("not run: cannot reserve huge pages in {NR_HUGEPAGES}: {error}");
+        not_run!("cannot reserve huge pages in {NR_HUGEPAGES}: {error}");
         return None;
     }
     let reserved = HugePages {
@@ -652,8 +670,8 @@ pub(crate) fn reserve_huge_pages(test: &str, pages: u64) -> Option<HugePages> {
         _turn: turn,
     };
     if free_huge_pages() < free + pages {
-        println!(
-            "not run: the kernel found only {} of {pages} huge pages",
+        not_run!(
+            "the kernel found only {} of {pages} huge pages",
             free_huge_pages().saturating_sub(free)
         );
         return None;
@@ -710,7 +728,7 @@ impl OvercommitSettings {
             admin_reserve: read(ADMIN_RESERVE_KBYTES),
         };
         if let Err(error) = std::fs::write(OVERCOMMIT_MEMORY, &settings.memory) {
-            println!("not run: cannot change {OVERCOMMIT_MEMORY}: {error}");
+            not_run!("cannot change {OVERCOMMIT_MEMORY}: {error}");
             return None;
         }
         Some(settings)
