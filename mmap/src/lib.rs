@@ -234,7 +234,9 @@
 //!   `fault_handler::uninstall_fault_handler_restores_exactly_the_actions_it_replaced`,
 //!   `fault_handler::uninstall_fault_handler_leaves_a_later_handler_in_place`,
 //!   `fault_handler::uninstall_fault_handler_where_membarrier_is_denied_fails_and_keeps_it`,
-//!   `fault_handler::removing_the_handler_while_threads_copy_kills_none`; and, built with
+//!   `fault_handler::removing_the_handler_while_threads_copy_kills_none`,
+//!   `fault_handler::removing_the_handler_in_a_forked_child_waits_for_the_copies_of_the_thread_that_forked`;
+//!   and, built with
 //!   AddressSanitizer in `.ci/run`, `checked_copy`, `truncation`, `threads` and
 //!   `fault_handler::address_sanitizer_still_reports_after_a_checked_read`.
 //!
@@ -259,7 +261,11 @@
 //!   installing or removing the fault handler takes a lock: a handler that interrupted the same
 //!   thread in the middle of one of those may deadlock.
 //! - A child made with `fork` (which is `unsafe`): it shares private huge pages copy-on-write and
-//!   may get `SIGBUS` when none is free; `Advice::DontFork` leaves it no map at all.
+//!   may get `SIGBUS` when none is free; `Advice::DontFork` leaves it no map at all. A lock
+//!   another thread of the parent held at the `fork` stays held in the child, as any lock does:
+//!   installing or removing the fault handler there then never returns, nor does a checked read
+//!   that would install it. (The thread that forked takes its count of copies in progress into the
+//!   child, so that removing the handler there waits for them.)
 //! - A process at `vm.max_map_count` mappings (safe code gets there by splitting a map with
 //!   `MmapRaw::protect_range` or `*_range` calls): the kernel merges adjacent maps of the same
 //!   kind into one mapping, and unmapping one from the middle of such a mapping needs one more,
