@@ -344,9 +344,9 @@ fn each_method_names_itself_once_after_a_call() {
         .open(path.path())
         .unwrap();
 
+    // SAFETY: the kernel refuses the map (EACCES): nothing is mapped.
     // `mmap` fails with `EACCES`: a write-only file cannot be read, a read-only one not shared
     // writably.
-    // SAFETY: the kernel refuses the map (EACCES): nothing is mapped.
     names.check("map", unsafe { Mmap::map(&write_only) });
     // SAFETY: the kernel refuses the map (EACCES): nothing is mapped.
     names.check("map", unsafe { options.map(&write_only) });

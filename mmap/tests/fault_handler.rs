@@ -317,8 +317,8 @@ fn handlers_installed_before_ours_still_get_their_faults() {
     let guard = guard_page();
     assert_eq!(touch_guard(guard), 0);
     assert_eq!(HITS.load(Ordering::SeqCst), 1);
-    // A signal a process sends, even with an address-like payload, goes to it too.
     // SAFETY: raise has no memory preconditions; `recovering` counts it.
+    // A signal a process sends, even with an address-like payload, goes to it too.
     unsafe { libc::raise(libc::SIGSEGV) };
     assert_eq!(SENT.load(Ordering::SeqCst), 1);
 

@@ -78,8 +78,8 @@ fn create_drop_cycles_leak_no_mapping_and_no_descriptor() {
             let shared = SharedMemory::create("leaks", page as u64).unwrap();
             drop(shared.map_raw().unwrap());
         }
-        // Failures must not leak either.
         // SAFETY: refused by the kernel: the file is open read-only.
+        // Failures must not leak either.
         assert!(unsafe { MmapMut::map_mut(&read_only) }.is_err());
     };
     // A first few cycles let the allocator and std make their own lasting mappings.

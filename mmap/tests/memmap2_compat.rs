@@ -128,13 +128,13 @@ fn map_if_safe_sealed_memfd() {
     // Should report not-safe without seals.
     assert!(Mmap::map_if_safe(&file).unwrap_err().not_safe());
 
-    // Should report not-safe with only F_SEAL_SHRINK
     // SAFETY: F_ADD_SEALS on a descriptor this test owns.
+    // Should report not-safe with only F_SEAL_SHRINK
     unsafe { libc::fcntl(file.as_raw_fd(), libc::F_ADD_SEALS, libc::F_SEAL_SHRINK) };
     assert!(Mmap::map_if_safe(&file).unwrap_err().not_safe());
 
-    // Should succeed with both seals
     // SAFETY: as above.
+    // Should succeed with both seals
     unsafe { libc::fcntl(file.as_raw_fd(), libc::F_ADD_SEALS, libc::F_SEAL_WRITE) };
     let mmap = Mmap::map_if_safe(&file).unwrap();
     assert_eq!(&mmap[..], b"Hello, world!");

@@ -638,8 +638,8 @@ pub(super) fn uninstall() -> io::Result<bool> {
         // SAFETY: filled by sigaction.
         let was = unsafe { was.assume_init() };
         if was.sa_sigaction != ours {
-            // Installed by another thread since the check: put it back.
             // SAFETY: as above.
+            // Installed by another thread since the check: put it back.
             unsafe { libc::sigaction(sig, &was, ptr::null_mut()) };
             return Err(other(
                 io::ErrorKind::Other,
@@ -766,9 +766,9 @@ unsafe extern "C" fn handler(sig: c_int, info: *mut libc::siginfo_t, context: *m
     // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler; for SIGBUS and SIGSEGV
     // raised by a fault, `si_addr` is the fault address.
     let (code, fault) = unsafe { ((*info).si_code, (*info).si_addr() as usize) };
-    // SI_USER, SI_QUEUE, SI_TKILL and the like are 0 or below: a process sent it, not a fault.
     // SAFETY: `context` is the handler's ucontext. The page size was read (into an atomic) before
     // the handler was installed.
+    // SI_USER, SI_QUEUE, SI_TKILL and the like are 0 or below: a process sent it, not a fault.
     if code > 0 && unsafe { arch::fixup(fault, context, crate::sys::page_size()) } {
         return;
     }

@@ -516,9 +516,9 @@ pub(crate) fn lock_on_fault_flag() -> Option<&'static str> {
         let flags_of = |on_fault: bool| -> std::io::Result<Vec<String>> {
             let map = mman::MmapMut::map_anon(page).unwrap();
             let ptr = map.as_ptr().cast::<libc::c_void>();
+            // SAFETY: locking a page of this map changes none of its bytes.
             // The system call itself, whose error is the kernel's (glibc's `mlock2` turns `ENOSYS`
             // into `EINVAL`).
-            // SAFETY: locking a page of this map changes none of its bytes.
             let ret = unsafe {
                 if on_fault {
                     libc::syscall(libc::SYS_mlock2, ptr, page, libc::MLOCK_ONFAULT)
