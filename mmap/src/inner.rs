@@ -253,9 +253,16 @@ impl MmapInner {
     /// `pread`'s rules, with the map's length for the file's. Returns the bytes copied:
     /// `buf.len()`, or fewer at the end of the map or before the first byte that cannot be read, 0
     /// at or past the end. An error only when nothing was copied: the byte at `offset` cannot be
-    /// read, or the offset is past `isize::MAX`.
+    /// read, or the offset is past `isize::MAX`. Its errors name `call`, the public method (named
+    /// out of line, with the error, as `error::in_call` would).
     #[inline]
-    pub(crate) fn read_at(&self, buf: &mut [u8], offset: usize, via: Via) -> io::Result<usize> {
+    pub(crate) fn read_at(
+        &self,
+        buf: &mut [u8],
+        offset: usize,
+        via: Via,
+        call: &'static str,
+    ) -> io::Result<usize> {
         // The hot path: all of `buf`, where the map has it, copied the fastest way, with `buf`'s
         // own length (a constant where the caller's buffer has one, as a fixed-size record's,
         // which the copy then branches on at compile time), and as few instructions as a slice
@@ -263,15 +270,23 @@ impl MmapInner {
         // reads as its window of instructions holds (see BENCHMARKS.md). Every other case (the
         // end of the map, a page that cannot be read, the kernel's copy) is `read_at_slow`'s, out
         // of line.
-        if via == Via::Fastest
+        let (copied, error) = if via == Via::Fastest
             && self.fits(buf.len(), offset)
             // SAFETY: `offset + buf.len() <= self.len()` (`fits`, tested first), so the source is
             // within this mapping.
             && unsafe { checked_copy::copy_all(self.ptr.add(offset), buf) }
         {
-            return Ok(buf.len());
+            (buf.len(), None)
+        } else {
+            self.read_at_slow(buf, offset, via, call)
+        };
+        // Rebuilt from two scalars, so that the compiler sees the hot path's `Ok(buf.len())` in
+        // the caller (its `?` or `unwrap` then costs nothing there): merged as one `Result`, the
+        // two paths' values hide it.
+        match error {
+            None => Ok(copied),
+            Some(error) => Err(error),
         }
-        self.read_at_slow(buf, offset, via)
     }
 
     /// Whether `len` bytes from `offset` are within the map: `offset` compared with the last
@@ -286,7 +301,22 @@ impl MmapInner {
     /// `read_at` when its hot path did not copy all of `buf`.
     #[cold]
     #[inline(never)]
-    fn read_at_slow(&self, buf: &mut [u8], offset: usize, via: Via) -> io::Result<usize> {
+    fn read_at_slow(
+        &self,
+        buf: &mut [u8],
+        offset: usize,
+        via: Via,
+        call: &'static str,
+    ) -> (usize, Option<io::Error>) {
+        match error::in_call(call, || self.read_at_rest(buf, offset, via)) {
+            Ok(copied) => (copied, None),
+            Err(error) => (0, Some(error)),
+        }
+    }
+
+    /// The body of `read_at_slow`.
+    #[inline(always)]
+    fn read_at_rest(&self, buf: &mut [u8], offset: usize, via: Via) -> io::Result<usize> {
         if offset >= self.len() {
             return check_read_offset(offset).map(|()| 0);
         }
@@ -304,7 +334,13 @@ impl MmapInner {
     /// map (checked before the copy), or a byte of it cannot be read. `buf`'s contents are then
     /// unspecified, as with `FileExt::read_exact_at`.
     #[inline]
-    pub(crate) fn read_exact_at(&self, buf: &mut [u8], offset: usize, via: Via) -> io::Result<()> {
+    pub(crate) fn read_exact_at(
+        &self,
+        buf: &mut [u8],
+        offset: usize,
+        via: Via,
+        call: &'static str,
+    ) -> io::Result<()> {
         // The hot path of `read_at`, for the same reasons.
         if via == Via::Fastest
             && self.fits(buf.len(), offset)
@@ -314,13 +350,25 @@ impl MmapInner {
         {
             return Ok(());
         }
-        self.read_exact_at_slow(buf, offset, via)
+        self.read_exact_at_slow(buf, offset, via, call)
     }
 
     /// `read_exact_at` when its hot path did not copy all of `buf`.
     #[cold]
     #[inline(never)]
-    fn read_exact_at_slow(&self, buf: &mut [u8], offset: usize, via: Via) -> io::Result<()> {
+    fn read_exact_at_slow(
+        &self,
+        buf: &mut [u8],
+        offset: usize,
+        via: Via,
+        call: &'static str,
+    ) -> io::Result<()> {
+        error::in_call(call, || self.read_exact_at_rest(buf, offset, via))
+    }
+
+    /// The body of `read_exact_at_slow`.
+    #[inline(always)]
+    fn read_exact_at_rest(&self, buf: &mut [u8], offset: usize, via: Via) -> io::Result<()> {
         check_read_offset(offset)?;
         if buf.is_empty() {
             return Ok(());

@@ -263,7 +263,7 @@ macro_rules! impl_methods_of_every_map {
             #[doc(alias = "process_vm_readv")]
             #[doc(alias = "pread")]
             pub fn read_at(&self, buf: &mut [u8], offset: usize) -> io::Result<usize> {
-                error::in_call("read_at", || self.inner.read_at(buf, offset, Via::Fastest))
+                self.inner.read_at(buf, offset, Via::Fastest, "read_at")
             }
 
             /// Fills `buf` with the map's bytes from `offset`, as `FileExt::read_exact_at`, by
@@ -304,9 +304,8 @@ macro_rules! impl_methods_of_every_map {
             #[doc(alias = "process_vm_readv")]
             #[doc(alias = "pread")]
             pub fn read_exact_at(&self, buf: &mut [u8], offset: usize) -> io::Result<()> {
-                error::in_call("read_exact_at", || {
-                    self.inner.read_exact_at(buf, offset, Via::Fastest)
-                })
+                self.inner
+                    .read_exact_at(buf, offset, Via::Fastest, "read_exact_at")
             }
 
             /// `read_at` through the kernel in every build (`process_vm_readv(2)`; off Linux, a
@@ -317,7 +316,7 @@ macro_rules! impl_methods_of_every_map {
             /// As `read_at`.
             #[doc(hidden)]
             pub fn read_at_via_kernel(&self, buf: &mut [u8], offset: usize) -> io::Result<usize> {
-                error::in_call("read_at", || self.inner.read_at(buf, offset, Via::Kernel))
+                self.inner.read_at(buf, offset, Via::Kernel, "read_at")
             }
 
             /// A reader of the map's bytes, from its start: `io::Read` and `io::Seek` over

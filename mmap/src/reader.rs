@@ -86,9 +86,9 @@ impl Read for MmapReader<'_> {
             Ok(start) if start < self.inner.len() => start,
             _ => return Ok(0),
         };
-        let copied = crate::error::in_call("MmapReader::read", || {
-            self.inner.read_at(buf, start, Via::Fastest)
-        })?;
+        let copied = self
+            .inner
+            .read_at(buf, start, Via::Fastest, "MmapReader::read")?;
         self.position += copied as u64;
         Ok(copied)
     }
