@@ -18,7 +18,7 @@ use std::hint::black_box;
 use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Output;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use common::{failed_byte, pattern_byte, pattern_file, truncated_map};
 use mman::{page_size, Mmap, MmapOptions, MmapRaw, Protection};
@@ -968,6 +968,34 @@ fn uninstall_fault_handler_where_membarrier_is_denied_fails_and_keeps_it() {
     checked_read_of_an_unreadable_page(&unreadable);
 }
 
+/// Sets its flag when dropped: a thread that stops (also by a failed assertion) says so.
+struct SetOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Removes the handler and installs it again, 50 times, each time after the readers made two more
+/// checked reads (`reads` counts them); `fast` is what both calls must return. Fails, rather than
+/// waits forever, once a reader stopped (`stopped`).
+fn remove_and_install_between_reads(fast: bool, reads: &AtomicUsize, stopped: &AtomicBool) {
+    let two_more_reads = || {
+        let start = reads.load(Ordering::SeqCst);
+        while reads.load(Ordering::SeqCst) < start + 2 {
+            assert!(!stopped.load(Ordering::SeqCst), "a reader stopped");
+            std::thread::yield_now();
+        }
+    };
+    for round in 0..50 {
+        two_more_reads();
+        assert_eq!(mman::uninstall_fault_handler().unwrap(), fast, "{round}");
+        two_more_reads();
+        assert_eq!(mman::install_fault_handler().unwrap(), fast);
+    }
+}
+
 #[test]
 fn removing_the_handler_while_threads_copy_kills_none() {
     // Two threads make checked reads that copy a little under 1 MiB and fault at its end, without
@@ -982,28 +1010,14 @@ fn removing_the_handler_while_threads_copy_kills_none() {
     let page = page_size();
     let pages = (1 << 20) / page;
     let (_file, map) = truncated_map(pages, (pages - 8) * page);
-    let done = std::sync::atomic::AtomicBool::new(false);
+    let done = AtomicBool::new(false);
     let reads = AtomicUsize::new(0);
     let fast = mman::install_fault_handler().unwrap();
-    // Set by a reader that stops (a failed assertion): the waits below then fail, not hang.
-    let stopped = std::sync::atomic::AtomicBool::new(false);
-    let two_more_reads = || {
-        let start = reads.load(Ordering::SeqCst);
-        while reads.load(Ordering::SeqCst) < start + 2 {
-            assert!(!stopped.load(Ordering::SeqCst), "a reader stopped");
-            std::thread::yield_now();
-        }
-    };
+    let stopped = AtomicBool::new(false);
     std::thread::scope(|scope| {
         for _ in 0..2 {
             scope.spawn(|| {
-                struct Stopped<'a>(&'a std::sync::atomic::AtomicBool);
-                impl Drop for Stopped<'_> {
-                    fn drop(&mut self) {
-                        self.0.store(true, Ordering::SeqCst);
-                    }
-                }
-                let _stopped = Stopped(&stopped);
+                let _stopped = SetOnDrop(&stopped);
                 let mut buf = vec![0u8; (pages - 1) * page];
                 while !done.load(Ordering::SeqCst) {
                     // The bytes before the cut: a short count, after a fault on the cut.
@@ -1013,13 +1027,9 @@ fn removing_the_handler_while_threads_copy_kills_none() {
                 }
             });
         }
-        for round in 0..50 {
-            two_more_reads();
-            assert_eq!(mman::uninstall_fault_handler().unwrap(), fast, "{round}");
-            two_more_reads();
-            assert_eq!(mman::install_fault_handler().unwrap(), fast);
-        }
-        done.store(true, Ordering::SeqCst);
+        // The readers stop when this ends, also by a failed assertion.
+        let _done = SetOnDrop(&done);
+        remove_and_install_between_reads(fast, &reads, &stopped);
     });
     let reads = reads.into_inner();
     println!("{reads} checked reads while the handler was removed and installed 50 times");
@@ -1048,25 +1058,17 @@ fn removing_the_handler_in_a_forked_child_waits_for_the_copies_of_the_thread_tha
     assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
     if pid == 0 {
         let passed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let done = std::sync::atomic::AtomicBool::new(false);
+            let done = AtomicBool::new(false);
             let reads = AtomicUsize::new(0);
+            let stopped = AtomicBool::new(false);
             std::thread::scope(|scope| {
-                let remover = scope.spawn(|| {
-                    let two_more_reads = || {
-                        let start = reads.load(Ordering::SeqCst);
-                        while reads.load(Ordering::SeqCst) < start + 2 {
-                            std::thread::yield_now();
-                        }
-                    };
-                    for round in 0..50 {
-                        two_more_reads();
-                        assert_eq!(mman::uninstall_fault_handler().unwrap(), fast, "{round}");
-                        two_more_reads();
-                        assert_eq!(mman::install_fault_handler().unwrap(), fast);
-                    }
-                    done.store(true, Ordering::SeqCst);
+                scope.spawn(|| {
+                    // The reader stops when this ends, also by a failed assertion.
+                    let _done = SetOnDrop(&done);
+                    remove_and_install_between_reads(fast, &reads, &stopped);
                 });
-                while !done.load(Ordering::SeqCst) && !remover.is_finished() {
+                let _stopped = SetOnDrop(&stopped);
+                while !done.load(Ordering::SeqCst) {
                     let copied = map.read_at(&mut buf, 0).unwrap();
                     assert_eq!(copied, (pages - 8) * page);
                     reads.fetch_add(1, Ordering::SeqCst);
