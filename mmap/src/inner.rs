@@ -270,12 +270,7 @@ impl MmapInner {
         // reads as its window of instructions holds (see BENCHMARKS.md). Every other case (the
         // end of the map, a page that cannot be read, the kernel's copy) is `read_at_slow`'s, out
         // of line.
-        let (copied, error) = if via == Via::Fastest
-            && self.fits(buf.len(), offset)
-            // SAFETY: `offset + buf.len() <= self.len()` (`fits`, tested first), so the source is
-            // within this mapping.
-            && unsafe { checked_copy::copy_all(self.ptr.add(offset), buf) }
-        {
+        let (copied, error) = if self.hot_path(buf, offset, via) {
             (buf.len(), None)
         } else {
             self.read_at_slow(buf, offset, via, call)
@@ -287,6 +282,17 @@ impl MmapInner {
             None => Ok(copied),
             Some(error) => Err(error),
         }
+    }
+
+    /// The hot path of `read_at` and `read_exact_at`: copies all of `buf` from `offset` the fastest
+    /// way, if the map has all of it there and no page faults, and returns whether it did.
+    #[inline(always)]
+    fn hot_path(&self, buf: &mut [u8], offset: usize, via: Via) -> bool {
+        via == Via::Fastest
+            && self.fits(buf.len(), offset)
+            // SAFETY: `offset + buf.len() <= self.len()` (`fits`, tested first), so the source is
+            // within this mapping.
+            && unsafe { checked_copy::copy_all(self.ptr.add(offset), buf) }
     }
 
     /// Whether `len` bytes from `offset` are within the map: `offset` compared with the last
@@ -342,12 +348,7 @@ impl MmapInner {
         call: &'static str,
     ) -> io::Result<()> {
         // The hot path of `read_at`, for the same reasons.
-        if via == Via::Fastest
-            && self.fits(buf.len(), offset)
-            // SAFETY: `offset + buf.len() <= self.len()` (`fits`, tested first), so the source is
-            // within this mapping.
-            && unsafe { checked_copy::copy_all(self.ptr.add(offset), buf) }
-        {
+        if self.hot_path(buf, offset, via) {
             return Ok(());
         }
         self.read_exact_at_slow(buf, offset, via, call)
