@@ -275,7 +275,9 @@ fn each_method_names_itself_once_before_any_call() {
     #[cfg(mman_populate)]
     names.check("populate_range", map.populate_range(page, 1));
     names.check("read_at", map.read_at(&mut [0], over));
+    names.check("read_at", map.read_at(&mut [], over));
     names.check("read_exact_at", map.read_exact_at(&mut [0], over));
+    names.check("read_exact_at", map.read_exact_at(&mut [], over));
     names.check("read_exact_at", map.read_exact_at(&mut [0; 2], page - 1));
     names.check("residency", map.residency(page, 1));
     names.check("lock_range", map.lock_range(page, 1));
@@ -427,6 +429,8 @@ fn each_method_names_itself_once_after_a_call() {
     let cut = MmapRaw::map_raw(&file).unwrap();
     file.set_len(page as u64).unwrap();
     names.check("read_at", cut.read_at(&mut [0], page));
+    // The same read through the kernel (`process_vm_readv`), as builds without the handler make it.
+    names.check("read_at", cut.read_at_via_kernel(&mut [0], page));
     names.check("read_exact_at", cut.read_exact_at(&mut [0; 2], page - 1));
     names.check("MmapReader::read", {
         let mut reader = cut.reader();

@@ -1015,6 +1015,8 @@ fn removing_the_handler_while_threads_copy_kills_none() {
     let fast = mman::install_fault_handler().unwrap();
     let stopped = AtomicBool::new(false);
     std::thread::scope(|scope| {
+        // The readers stop when this ends, also by a failed assertion (or a failed spawn).
+        let _done = SetOnDrop(&done);
         for _ in 0..2 {
             scope.spawn(|| {
                 let _stopped = SetOnDrop(&stopped);
@@ -1027,8 +1029,6 @@ fn removing_the_handler_while_threads_copy_kills_none() {
                 }
             });
         }
-        // The readers stop when this ends, also by a failed assertion.
-        let _done = SetOnDrop(&done);
         remove_and_install_between_reads(fast, &reads, &stopped);
     });
     let reads = reads.into_inner();
