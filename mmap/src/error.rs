@@ -5,7 +5,9 @@
 //! A public method names itself once, around its body: `error::in_call("flush", || body)`. Where
 //! a body is needed without that name (by another public method, or by the crate's own calls, which
 //! name themselves), it is a function of its own, named for the method: `set_len_body` is the body
-//! of `set_len`.
+//! of `set_len`. The checked reads (`read_at`, `read_exact_at`, `MmapReader::read`) pass their
+//! name down instead, to the cold path that makes their errors (`MmapInner::read_at_slow`), so that
+//! their hot path has no error to name.
 
 use std::ffi::c_int;
 use std::fmt;

@@ -285,7 +285,9 @@ impl MmapInner {
     }
 
     /// The hot path of `read_at` and `read_exact_at`: copies all of `buf` from `offset` the fastest
-    /// way, if the map has all of it there and no page faults, and returns whether it did.
+    /// way, if the map has all of it there and no page faults, and returns whether it did. When
+    /// not, `buf` may hold some of the bytes (a fault ended the copy), which the cold path copies
+    /// again.
     #[inline(always)]
     fn hot_path(&self, buf: &mut [u8], offset: usize, via: Via) -> bool {
         via == Via::Fastest
