@@ -104,7 +104,8 @@ impl<T: AsRawFd + ?Sized> MmapAsRawDesc for Arc<T> {
 /// users) take a descriptor of their own instead; for the others a number another thread swaps for
 /// another file between the checks and the map is that caller's to avoid (a `RawFd` is open, and
 /// the same file, through the call, as in memmap2), and if it happens anyway, dropping the map
-/// still unmaps all the kernel mapped.
+/// still unmaps all the kernel mapped. A number that names no open file makes the calls fail with
+/// `EBADF`, an error, and never touches memory.
 pub(crate) fn borrow<'a>(file: &'a impl MmapAsRawDesc) -> io::Result<BorrowedFd<'a>> {
     let MmapRawDescriptor(fd) = file.as_raw_desc();
     if fd < 0 {
@@ -112,10 +113,8 @@ pub(crate) fn borrow<'a>(file: &'a impl MmapAsRawDesc) -> io::Result<BorrowedFd<
             "file descriptor {fd} is not a descriptor (negative)"
         )));
     }
-    // SAFETY: `fd` is not -1 (the one value `BorrowedFd` cannot hold), and `file` keeps its
-    // descriptor open while it is borrowed; a `RawFd` is open as long as its caller says, as in
-    // memmap2. A number that names no open file makes the calls fail with `EBADF`, an error, and
-    // never touches memory.
+    // SAFETY: `fd` is not -1 (which `BorrowedFd` cannot hold); `file` keeps it open while borrowed,
+    // and a `RawFd` is open as long as its caller says, as in memmap2.
     Ok(unsafe { BorrowedFd::borrow_raw(fd) })
 }
 

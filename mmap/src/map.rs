@@ -859,9 +859,8 @@ impl Deref for Mmap {
 
     #[inline]
     fn deref(&self) -> &[u8] {
-        // SAFETY: `len` readable bytes are mapped at `ptr` (or `len` is 0 and `ptr` is non-null and
-        // page-aligned), for as long as `self` lives; the constructor's caller promised they do not
-        // change.
+        // SAFETY: `len` readable bytes are mapped at `ptr` (non-null, page-aligned if `len` is 0)
+        // while `self` lives; the constructor's caller promised they do not change.
         unsafe { std::slice::from_raw_parts(self.inner.ptr(), self.inner.len()) }
     }
 }
@@ -1009,9 +1008,8 @@ impl Deref for MmapMut {
 
     #[inline]
     fn deref(&self) -> &[u8] {
-        // SAFETY: `len` readable bytes are mapped at `ptr` (or `len` is 0 and `ptr` is non-null and
-        // page-aligned) while `self` lives; the constructor's caller promised nothing else changes
-        // them.
+        // SAFETY: `len` readable bytes are mapped at `ptr` (non-null, page-aligned if `len` is 0)
+        // while `self` lives; the constructor's caller promised nothing else changes them.
         unsafe { std::slice::from_raw_parts(self.inner.ptr(), self.inner.len()) }
     }
 }

@@ -282,9 +282,8 @@ impl SharedMemory {
             sys::dup_above_stdio(self.file.as_fd())
         })?;
         let number = fd.as_raw_fd();
-        // SAFETY: the hook runs in the child between `fork` and `exec`, where only
-        // async-signal-safe calls may be made: it makes one (`fcntl`), allocates nothing and takes
-        // no lock. It owns `fd`, so the number names this memory for as long as `command` lives.
+        // SAFETY: between `fork` and `exec` the hook makes one async-signal-safe call (`fcntl`), no
+        // allocation, no lock; it owns `fd`, so the number names this memory while `command` lives.
         unsafe {
             command.pre_exec(move || sys::keep_open_across_exec(fd.as_fd()));
         }

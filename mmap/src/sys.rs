@@ -343,10 +343,11 @@ pub(crate) unsafe fn munlock(ptr: *mut c_void, len: usize) -> io::Result<()> {
 pub(crate) unsafe fn mincore(ptr: *mut c_void, len: usize) -> io::Result<Vec<u8>> {
     let pages = len.div_ceil(page_size());
     let mut vec = vec![0u8; pages];
-    // SAFETY: `vec` holds one byte per page of the range; the range is mapped (caller).
     // The vector is `unsigned char *` in glibc's and musl's headers, `char *` in macOS's and
     // FreeBSD's.
-    let ret = unsafe { c::mincore(ptr, len, vec.as_mut_ptr().cast()) };
+    let bytes = vec.as_mut_ptr().cast();
+    // SAFETY: `vec` holds one byte per page of the range; the range is mapped (caller).
+    let ret = unsafe { c::mincore(ptr, len, bytes) };
     check(ret, || format!("mincore of {len} bytes at {ptr:p}"))?;
     Ok(vec)
 }

@@ -341,14 +341,14 @@ fn each_method_names_itself_once_after_a_call() {
     let page = mman::page_size();
     let options = MmapOptions::new();
     let (path, read_only) = read_only_file(page);
+    // `mmap` fails with `EACCES` on these: a write-only file cannot be read, a read-only one not
+    // shared writably.
     let write_only = std::fs::OpenOptions::new()
         .write(true)
         .open(path.path())
         .unwrap();
 
     // SAFETY: the kernel refuses the map (EACCES): nothing is mapped.
-    // `mmap` fails with `EACCES`: a write-only file cannot be read, a read-only one not shared
-    // writably.
     names.check("map", unsafe { Mmap::map(&write_only) });
     // SAFETY: the kernel refuses the map (EACCES): nothing is mapped.
     names.check("map", unsafe { options.map(&write_only) });

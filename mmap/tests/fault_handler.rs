@@ -1051,9 +1051,8 @@ fn removing_the_handler_in_a_forked_child_waits_for_the_copies_of_the_thread_tha
     let mut buf = vec![0u8; (pages - 1) * page];
     // This thread's count is taken here, in the parent.
     assert_eq!(map.read_at(&mut buf, 0).unwrap(), (pages - 8) * page);
-    // SAFETY: the child runs only the code below and leaves with `_exit`; this process has no
-    // other thread that could hold a lock the child takes (the test harness's main thread waits
-    // for this test).
+    // SAFETY: the child runs the code below, then `_exit`; no other thread here can hold a lock the
+    // child takes (the test harness's main thread waits for this test).
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
     if pid == 0 {

@@ -253,11 +253,11 @@ fn remap_does_not_grow_a_map_into_the_stack_limit() {
 #[cfg(all(linux_kernel, mman_has = "MAP_FIXED_NOREPLACE"))]
 fn a_map_right_below_a_grows_down_mapping_is_refused() {
     common::run_the_rest_in_a_child!();
-    let page = page_size();
-    // SAFETY: a new reservation at an address the kernel picks; nothing else uses it.
     // The grows-down mapping takes the top 4 pages of a reservation of 64, whose other 60 pages are
     // then unmapped: the pages right below it are free. (One the kernel places where it likes may
     // sit right above another mapping, a library's, say: then no map can go below it anyway.)
+    let page = page_size();
+    // SAFETY: a new reservation at an address the kernel picks; nothing else uses it.
     let reserved = unsafe {
         libc::mmap(
             std::ptr::null_mut(),

@@ -174,9 +174,8 @@ extern "C" {
 /// handler is installed, or every page of the source is readable.
 #[inline(always)]
 pub(super) unsafe fn copy(dst: *mut u8, src: *const u8, len: usize) -> usize {
-    // SAFETY: the caller's promise; the routine writes `dst..dst + len` and reads the source only,
-    // uses the AAPCS64 calling convention, and clobbers only registers a callee may (x0-x6,
-    // x9-x13, v0-v3, the flags).
+    // SAFETY: the caller's promise; the routine (AAPCS64) writes `dst..dst + len`, reads only the
+    // source, and clobbers only registers a callee may: x0-x6, x9-x13, v0-v3, the flags.
     len - unsafe { routine(dst, src, len) }
 }
 

@@ -766,10 +766,11 @@ unsafe extern "C" fn handler(sig: c_int, info: *mut libc::siginfo_t, context: *m
     // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler; for SIGBUS and SIGSEGV
     // raised by a fault, `si_addr` is the fault address.
     let (code, fault) = unsafe { ((*info).si_code, (*info).si_addr() as usize) };
+    // SI_USER, SI_QUEUE, SI_TKILL and the like are 0 or below: a process sent it, not a fault.
+    let raised_by_a_fault = code > 0;
     // SAFETY: `context` is the handler's ucontext. The page size was read (into an atomic) before
     // the handler was installed.
-    // SI_USER, SI_QUEUE, SI_TKILL and the like are 0 or below: a process sent it, not a fault.
-    if code > 0 && unsafe { arch::fixup(fault, context, crate::sys::page_size()) } {
+    if raised_by_a_fault && unsafe { arch::fixup(fault, context, crate::sys::page_size()) } {
         return;
     }
     // SAFETY: the arguments the kernel passed to this handler, passed on.

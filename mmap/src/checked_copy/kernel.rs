@@ -48,9 +48,8 @@ pub(super) unsafe fn copy(src: *const u8, buf: &mut [u8]) -> io::Result<usize> {
             iov_base: src.wrapping_add(done) as *mut std::ffi::c_void,
             iov_len: local.iov_len,
         };
-        // SAFETY: the kernel writes at most `local.iov_len` bytes into `buf`, which this function
-        // borrows mutably, and reads `remote` with its own checks: a bad page is an error, not a
-        // fault.
+        // SAFETY: the kernel writes at most `local.iov_len` bytes into `buf` (borrowed mutably),
+        // and reads `remote` with its own checks: a bad page is an error, not a fault.
         let copied = unsafe { libc::process_vm_readv(libc::getpid(), &local, 1, &remote, 1, 0) };
         match copied {
             0 => break,

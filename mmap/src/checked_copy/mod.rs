@@ -129,15 +129,14 @@ pub(crate) enum Via {
 /// or unreadable).
 #[inline]
 pub(crate) unsafe fn copy(src: *const u8, dst: &mut [u8], via: Via) -> io::Result<usize> {
+    // Only an `MmapRaw`'s pointers could make `dst` overlap the source: the routine then copies
+    // some mix of old and new bytes, as the kernel's copy would, and Rust sees none of it but the
+    // writes to `dst`.
     #[cfg(all(fault_fixup_target, not(mman_no_fault_handler)))]
     if via == Via::Fastest {
         if let Some(_held) = handler::hold(dst.len()) {
-            // SAFETY: `dst` is borrowed mutably, for `dst.len()` bytes of writes; the caller
-            // promises the source is mapped; the handler is installed, and stays so while
-            // `_held` lives, so a fault on the source ends the copy instead of the process. (Only
-            // an `MmapRaw`'s pointers could make `dst` overlap the source: the routine then
-            // copies some mix of old and new bytes, as the kernel's copy would, and Rust sees
-            // none of it but the writes to `dst`.)
+            // SAFETY: `dst` is ours to write; the caller promises the source is mapped; `_held`
+            // keeps the handler installed, so a fault on the source ends the copy, not the process.
             return Ok(unsafe { arch::copy(dst.as_mut_ptr(), src, dst.len()) });
         }
     }

@@ -211,7 +211,9 @@ global_asm!(concat!(
 
 extern "C" {
     /// Copies `len` bytes from `src` to `dst`; returns the bytes not copied (0 unless the handler
-    /// stopped the copy at a fault on the source).
+    /// stopped the copy at a fault on the source). It keeps the System V calling convention: it
+    /// clobbers only caller-saved registers (rax, rcx, rdx, rsi, rdi, r8-r11, xmm0-xmm7), and
+    /// leaves the direction flag clear.
     #[link_name = versioned!("copy")]
     fn routine(dst: *mut u8, src: *const u8, len: usize) -> usize;
     #[link_name = versioned!("start")]
@@ -256,12 +258,12 @@ impl Site {
 /// line, which goes on after the block (label 4) once `resync!` has run.
 macro_rules! inline_copy {
     ($dst:expr, $src:expr, [$($load:literal),*], [$($store:literal),*] $(, n = $len:expr)?) => {{
+        // The loads read `src..src + len`, the stores write `dst..dst + len`; the registers named
+        // (and the flags, on the fault's path) are the only ones written; the stack pointer moves
+        // on that path, and comes back, with nothing written below it.
         let faulted: usize;
-        // SAFETY: the caller's promise (see `copy`): the loads read `src..src + len`, the stores
-        // write `dst..dst + len`; a fault on a load (its address is in the table) goes on at
-        // label 4 with rax = 1, and the stores are not made; the registers named (and the flags,
-        // on that path) are the only ones written; the stack pointer moves on that path, and
-        // comes back, with nothing written below it.
+        // SAFETY: the caller's promise (see `copy`); a fault on a load (its address is in the
+        // table) goes on at label 4 with rax = 1, and the stores are not made.
         unsafe {
             asm!(
                 "2:",
@@ -307,9 +309,8 @@ macro_rules! inline_copy {
 /// handler is installed, or every page of the source is readable.
 #[inline(always)]
 pub(super) unsafe fn copy(dst: *mut u8, src: *const u8, len: usize) -> usize {
-    // SAFETY: the caller's promise; the routine writes `dst..dst + len` and reads the source only,
-    // uses the System V calling convention, and clobbers only the caller-saved registers it may
-    // (rax, rcx, rdx, rsi, rdi, r8-r11, xmm0-xmm7); it leaves the direction flag clear.
+    // SAFETY: the caller's promise; the routine writes only `dst..dst + len`, reads only the
+    // source, and keeps the System V calling convention (its declaration says what it clobbers).
     len - unsafe { routine(dst, src, len) }
 }
 

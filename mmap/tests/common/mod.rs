@@ -517,10 +517,10 @@ pub(crate) fn lock_on_fault_flag() -> Option<&'static str> {
             let map = mman::MmapMut::map_anon(page).unwrap();
             let ptr = map.as_ptr().cast::<libc::c_void>();
             // SAFETY: locking a page of this map changes none of its bytes.
-            // The system call itself, whose error is the kernel's (glibc's `mlock2` turns `ENOSYS`
-            // into `EINVAL`).
             let ret = unsafe {
                 if on_fault {
+                    // The system call itself, whose error is the kernel's (glibc's `mlock2` turns
+                    // `ENOSYS` into `EINVAL`).
                     libc::syscall(libc::SYS_mlock2, ptr, page, libc::MLOCK_ONFAULT)
                 } else {
                     libc::c_long::from(libc::mlock(ptr, page))
